@@ -1,0 +1,4 @@
+//! placeholder
+use wasm_bindgen::prelude::*;
+#[wasm_bindgen]
+pub struct TwilioFlex {}

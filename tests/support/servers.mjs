@@ -1,0 +1,72 @@
+// Starts the project's binaries for JS tests and `npm start`. Each binary prints
+// `listening on http://127.0.0.1:PORT` on stdout once it accepts connections; port 0 picks a free one.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { FAKE_TWILIO_ENV } from './fake-env.mjs';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function binary(name) {
+  for (const profile of ['debug', 'release']) {
+    const p = path.join(ROOT, 'target', profile, name);
+    if (existsSync(p)) return p;
+  }
+  throw new Error(`${name} is not built: run \`cargo build --workspace --bins\` first`);
+}
+
+/** Spawns `name` with `env` added to the fake Twilio config; resolves to { url, child, output(), stop() }. */
+export function startBinary(name, env = {}, { timeoutMs = 20000, quiet = true } = {}) {
+  const child = spawn(binary(name), [], {
+    env: { ...process.env, ...FAKE_TWILIO_ENV, RUST_LOG: process.env.RUST_LOG ?? 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const collect = (chunk) => {
+    out += chunk;
+    if (!quiet) process.stderr.write(chunk);
+  };
+  child.stdout.setEncoding('utf8').on('data', collect);
+  child.stderr.setEncoding('utf8').on('data', collect);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`${name} did not start within ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before listening:\n${out}`));
+    });
+    child.stdout.on('data', () => {
+      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
+      if (!m) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      resolve({
+        url: m[1],
+        child,
+        output: () => out,
+        stop: () =>
+          new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+  });
+}
+
+/** The emulator, and an auth server configured against it (all Twilio base URLs pointing at the emulator). */
+export async function startStack(authEnv = {}, emulatorEnv = {}) {
+  const emulator = await startBinary('flexdesk-emulator', { EMULATOR_PORT: '0', ...emulatorEnv });
+  const auth = await startBinary('flexdesk-auth', {
+    PORT: '0',
+    TWILIO_FLEX_API_URL: emulator.url,
+    TWILIO_CONVERSATIONS_API_URL: emulator.url,
+    TWILIO_TASKROUTER_API_URL: emulator.url,
+    ...authEnv,
+  });
+  return { emulator, auth, stop: async () => { await auth.stop(); await emulator.stop(); } };
+}
