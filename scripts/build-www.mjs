@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// Bundles the demo page (www/src/main.js) with esbuild into www/dist/ once; the static server then only serves
+// files. The wasm desk (crates/flexdesk/pkg, made by `bash scripts/build-wasm`) is bundled as ESM and its
+// flexdesk_bg.wasm copied next to the bundle, because its loader finds it with `new URL(..., import.meta.url)`.
+import { build } from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const WWW = path.join(ROOT, 'www');
+export const DIST = path.join(WWW, 'dist');
+const PKG = path.join(ROOT, 'crates/flexdesk/pkg');
+const EMULATOR_CLIENT = path.join(WWW, 'emulator-client/index.js');
+const MOCK_DESK = path.join(WWW, 'src/mock-desk.js');
+
+/** What a build would use, without building: lets the e2e tests skip with a reason when a piece is missing. */
+export function wwwInputs() {
+  return {
+    wasmDesk: existsSync(path.join(PKG, 'index.js')) && existsSync(path.join(PKG, 'flexdesk_bg.wasm')),
+    emulatorClient: existsSync(EMULATOR_CLIENT),
+  };
+}
+
+// Until the Conversations stand-in lands, a module that fails loudly when used rather than a build error.
+const missingEmulatorClient = {
+  name: 'missing-emulator-client',
+  setup(b) {
+    b.onResolve({ filter: /^flexdesk-emulator-client$/ }, () => ({ path: 'missing', namespace: 'missing-client' }));
+    b.onLoad({ filter: /.*/, namespace: 'missing-client' }, () => ({
+      contents:
+        "export class Client { constructor() { throw new Error('www/emulator-client/index.js is missing: the page cannot reach the emulator'); } }",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Builds www/dist/app.js. `mockDesk`: use www/src/mock-desk.js when the wasm package is not built (development
+ * only; `npm start` always builds the wasm package first).
+ */
+export async function buildWww({ mockDesk = false, minify = false, quiet = false } = {}) {
+  const inputs = wwwInputs();
+  if (!inputs.wasmDesk && !mockDesk) {
+    throw new Error('crates/flexdesk/pkg is not built: run `bash scripts/build-wasm` first');
+  }
+  rmSync(DIST, { recursive: true, force: true });
+  mkdirSync(DIST, { recursive: true });
+  const started = Date.now();
+  const result = await build({
+    entryPoints: [path.join(WWW, 'src/main.js')],
+    outfile: path.join(DIST, 'app.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify,
+    sourcemap: true,
+    legalComments: 'none',
+    logLevel: 'error',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    alias: {
+      flexdesk: inputs.wasmDesk ? path.join(PKG, 'index.js') : MOCK_DESK,
+      ...(inputs.emulatorClient ? { 'flexdesk-emulator-client': EMULATOR_CLIENT } : {}),
+    },
+    plugins: inputs.emulatorClient ? [] : [missingEmulatorClient],
+  });
+  if (inputs.wasmDesk) copyFileSync(path.join(PKG, 'flexdesk_bg.wasm'), path.join(DIST, 'flexdesk_bg.wasm'));
+  const desk = inputs.wasmDesk ? 'wasm' : 'mock';
+  if (!quiet) {
+    console.log(`[build-www] www/dist/app.js built in ${Date.now() - started} ms (desk: ${desk})`);
+  }
+  return { ...inputs, desk, warnings: result.warnings };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  buildWww({ mockDesk: process.argv.includes('--mock-desk'), minify: process.argv.includes('--minify') }).catch((e) => {
+    console.error(`[build-www] ${e.message}`);
+    process.exit(1);
+  });
+}

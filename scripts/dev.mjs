@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// `npm start`: builds the demo page once, starts the Twilio emulator, the auth server pointed at it, and a static
+// server for www/, prints the URLs a person needs, and stops everything on Ctrl-C / SIGTERM.
+// Ports: EMULATOR_PORT (default 4010), AUTH_PORT (4000), WWW_PORT (4020); 0 picks free ones.
+import { spawnSync } from 'node:child_process';
+import { buildWww, ROOT } from './build-www.mjs';
+import { startStack } from '../tests/support/servers.mjs';
+import { startWwwServer } from '../www/serve.mjs';
+
+const HOST = '127.0.0.1';
+
+function port(name, fallback) {
+  const raw = process.env[name] ?? String(fallback);
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    console.error(`[dev] ${name} must be a port number (0-65535), got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const ports = { emulator: port('EMULATOR_PORT', 4010), auth: port('AUTH_PORT', 4000), www: port('WWW_PORT', 4020) };
+const stoppers = [];
+let stopping = false;
+
+async function stopAll(code) {
+  if (stopping) return;
+  stopping = true;
+  console.log('\n[dev] stopping…');
+  for (const stop of stoppers.reverse()) {
+    try {
+      await stop();
+    } catch (e) {
+      console.error(`[dev] while stopping: ${e.message}`);
+    }
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => stopAll(0));
+process.on('SIGTERM', () => stopAll(0));
+
+try {
+  // The server binaries: quick when they are up to date. FLEXDESK_SKIP_CARGO=1 uses whatever is in target/.
+  if (process.env.FLEXDESK_SKIP_CARGO !== '1') {
+    console.log('[dev] cargo build -p flexdesk-emulator -p flexdesk-auth');
+    const cargo = spawnSync('cargo', ['build', '-q', '-p', 'flexdesk-emulator', '-p', 'flexdesk-auth'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
+    if (cargo.status !== 0) throw new Error('cargo build failed');
+  }
+
+  await buildWww({ mockDesk: process.argv.includes('--mock-desk') });
+
+  // The page's origin must be known before the auth server starts (its CORS allowlist), so the page server's
+  // port is reserved first; with WWW_PORT=0 it is whatever the OS picked.
+  const pageConfig = {};
+  const www = await startWwwServer({ pageConfig, port: ports.www, host: HOST });
+  stoppers.push(www.stop);
+  const pagePort = new URL(www.url).port;
+  const origins = [`http://${HOST}:${pagePort}`, `http://localhost:${pagePort}`].join(',');
+
+  const stack = await startStack(
+    { PORT: String(ports.auth), ALLOWED_ORIGINS: origins },
+    { EMULATOR_PORT: String(ports.emulator), ALLOWED_ORIGINS: origins },
+  );
+  stoppers.push(stack.stop);
+  // The config object is read per request, so filling it in now is enough.
+  Object.assign(pageConfig, { authServerUrl: stack.auth.url, emulatorUrl: stack.emulator.url });
+  for (const [name, child] of [['emulator', stack.emulator.child], ['auth server', stack.auth.child]]) {
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      console.error(`[dev] the ${name} stopped unexpectedly (${signal ?? code}); its output:\n${(name === 'emulator' ? stack.emulator : stack.auth).output()}`);
+      stopAll(1);
+    });
+  }
+
+  console.log(`
+flexdesk demo is running:
+
+  Customer page:  ${www.url}/
+  Agent console:  ${stack.emulator.url}/console
+  Auth server:    ${stack.auth.url}   (API: ${stack.auth.url}/openapi.json)
+
+Open the customer page, click the chat launcher, type "agent", click "Connect to agent",
+then accept and answer the chat in the agent console. Ctrl-C stops everything.
+`);
+} catch (e) {
+  console.error(`[dev] ${e.message}`);
+  await stopAll(1);
+}

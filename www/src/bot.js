@@ -1,0 +1,92 @@
+// A small scripted bot standing in for an assistant back end: it answers through the web chat's
+// `messaging.customSendMessage` hook, and keeps the transcript that flexdesk hands to the human agent.
+
+const TRANSCRIPT_KEY = 'flexdesk-demo-transcript';
+
+/** The bot side of the conversation so far, kept in sessionStorage so it survives a page reload. */
+export class Transcript {
+  constructor(storage = globalThis.sessionStorage) {
+    this.storage = storage;
+    try {
+      this.lines = JSON.parse(storage?.getItem(TRANSCRIPT_KEY) ?? '[]');
+    } catch {
+      this.lines = [];
+    }
+  }
+
+  add(from, text) {
+    if (!text) return;
+    this.lines.push({ from, text });
+    this.storage?.setItem(TRANSCRIPT_KEY, JSON.stringify(this.lines));
+  }
+
+  /** A copy, so the desk cannot change what the page keeps. */
+  get() {
+    return this.lines.map((line) => ({ ...line }));
+  }
+}
+
+const GREETING =
+  "Hi! I'm the flexdesk demo bot. Ask me about opening hours or shipping, or type \"agent\" to talk to a person.";
+
+const ANSWERS = [
+  { match: /\b(hours?|open|opening|close)\b/i, text: 'We are open Monday to Friday, 9:00 to 17:00.' },
+  { match: /\b(ship|shipping|deliver|delivery)\b/i, text: 'Standard shipping takes 3 to 5 working days and is free over $50.' },
+];
+
+export const AGENT_AVAILABLE_TEXT = 'An agent is available. Click the button below to chat with them.';
+export const AGENT_UNAVAILABLE_TEXT = 'Sorry, no agents are available right now. Please try again during opening hours.';
+const ESCALATE = /\b(agent|human|person|someone)\b/i;
+
+function text(t) {
+  return { response_type: 'text', text: t };
+}
+
+function menu() {
+  return {
+    response_type: 'option',
+    title: 'You can also pick one:',
+    options: [
+      { label: 'Opening hours', value: { input: { text: 'What are your opening hours?' } } },
+      { label: 'Shipping', value: { input: { text: 'How long does shipping take?' } } },
+      { label: 'Talk to an agent', value: { input: { text: 'I want to talk to an agent' } } },
+    ],
+  };
+}
+
+/** The `connect_to_agent` item that makes the web chat ask the desk `areAnyAgentsOnline` and show its card. */
+function connectToAgent(transcript) {
+  const lastQuestion = [...transcript.get()].reverse().find((l) => l.from === 'user' && !ESCALATE.test(l.text));
+  return {
+    response_type: 'connect_to_agent',
+    message_to_human_agent: 'The customer asked the bot for a human agent.',
+    agent_available: { message: AGENT_AVAILABLE_TEXT },
+    agent_unavailable: { message: AGENT_UNAVAILABLE_TEXT },
+    transfer_info: {
+      additional_data: { source: 'flexdesk demo bot' },
+      summary_message_to_agent: [text(`Last question before escalation: ${lastQuestion?.text ?? '(none)'}`)],
+    },
+  };
+}
+
+/** What the bot answers to `userText` (generic items of a MessageResponse). */
+export function reply(userText, transcript) {
+  if (!userText) return [text(GREETING), menu()];
+  if (ESCALATE.test(userText)) return [text('Let me connect you with a human agent.'), connectToAgent(transcript)];
+  const answer = ANSWERS.find((a) => a.match.test(userText));
+  if (answer) return [text(answer.text)];
+  return [text("Sorry, I didn't get that. Try \"opening hours\", \"shipping\" or \"agent\"."), menu()];
+}
+
+/** `messaging.customSendMessage` for the web chat. */
+export function makeCustomSendMessage(transcript) {
+  return async (request, _options, instance) => {
+    const userText = (request.input?.text ?? '').trim();
+    if (userText) transcript.add('user', userText);
+    const generic = reply(userText, transcript);
+    for (const item of generic) if (item.response_type === 'text') transcript.add('bot', item.text);
+    // A short pause so the bot's "typing" indicator shows like a real assistant's.
+    await new Promise((r) => setTimeout(r, 150));
+    await instance.messaging.addMessage({ output: { generic } });
+  };
+}

@@ -1,0 +1,47 @@
+// The demo page: Carbon AI Chat's web component, a scripted bot, and flexdesk as the service desk that hands the
+// conversation to a Twilio Flex agent (here: the local emulator's agent console).
+import '@carbon/ai-chat/dist/es/web-components/cds-aichat-container/index.js';
+import { createTwilioFlexServiceDesk } from 'flexdesk';
+import { Client } from 'flexdesk-emulator-client';
+import { Transcript, makeCustomSendMessage } from './bot.js';
+import { readPageConfig } from './page-config.js';
+import { preEngagementForm } from './pre-engagement.js';
+
+let config;
+try {
+  config = readPageConfig(window.FLEXDESK_CONFIG);
+} catch (e) {
+  // Say it on the page too: a newcomer looks at the page, not at the console.
+  const banner = document.createElement('p');
+  banner.className = 'config-error';
+  banner.setAttribute('role', 'alert');
+  banner.textContent = e.message;
+  document.body.prepend(banner);
+  throw e;
+}
+const transcript = new Transcript();
+const details = preEngagementForm(document.getElementById('details'));
+
+const chat = document.createElement('cds-aichat-container');
+chat.assistantName = 'Flexdesk demo bot';
+chat.injectCarbonTheme = 'white';
+chat.header = { title: 'Flexdesk demo' };
+chat.messaging = { customSendMessage: makeCustomSendMessage(transcript) };
+chat.serviceDesk = { availabilityTimeoutSeconds: 10 };
+// The desk is created when the web chat first needs it (an escalation, or a reload mid-chat), so it reads the
+// visitor's details as they are at that moment.
+chat.serviceDeskFactory = (params) => {
+  const factory = createTwilioFlexServiceDesk({
+    authServerUrl: config.authServerUrl,
+    createConversationsClient: (token) => new Client(token, { emulatorUrl: config.emulatorUrl }),
+    customerName: details.get().name || undefined,
+    preEngagement: details.get(),
+    transcript: () => transcript.get(),
+  });
+  return factory(params);
+};
+// Tests and curious developers can reach the chat instance from the console.
+chat.onBeforeRender = (instance) => {
+  window.flexdeskChat = instance;
+};
+document.body.appendChild(chat);
