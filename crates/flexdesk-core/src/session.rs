@@ -71,8 +71,11 @@ pub enum Event {
     UserFile { id: String, name: String, size: u64 },
     /// The shell delivered [`Effect::SendMessage`] / [`Effect::SendFile`]; Twilio gave it `index`.
     MessageSent { id: String, index: u64 },
-    /// Delivery failed. `retryable` failures (network, 5xx) are retried after the next reconnect.
+    /// Delivery failed. `retryable` failures (network, 5xx) are retried after [`Effect::ScheduleRetry`]'s delay
+    /// or the next reconnect, whichever comes first.
     MessageFailed { id: String, retryable: bool },
+    /// The delay asked for by [`Effect::ScheduleRetry`] has passed.
+    RetryDue,
     UserTyping(bool),
     UserRead,
     ConnectionLost,
@@ -101,6 +104,8 @@ pub enum Effect {
     SendMessage { id: String, text: String },
     SendFile { id: String },
     SendTyping,
+    /// Feed [`Event::RetryDue`] after this many milliseconds (exponential backoff, capped).
+    ScheduleRetry { delay_ms: u64 },
     SetReadHorizon { index: u64 },
     CloseClient,
     // Web chat.
@@ -186,11 +191,14 @@ pub struct Session {
     refreshing: bool,
     /// Sending is paused after a retryable failure until the connection comes back.
     send_paused: bool,
+    retry_attempt: u32,
     outbox: VecDeque<Outgoing>,
     in_flight: Option<Outgoing>,
     agents: Vec<Agent>,
     current_agent: Option<Agent>,
     shown: BTreeSet<u64>,
+    /// After a reload, every index up to here was shown before: the web chat keeps its own history.
+    shown_floor: Option<u64>,
     last_shown: Option<u64>,
     read_horizon_sent: Option<u64>,
     last_user_index: Option<u64>,
@@ -212,11 +220,13 @@ impl Session {
             shown_disconnected: false,
             refreshing: false,
             send_paused: false,
+            retry_attempt: 0,
             outbox: VecDeque::new(),
             in_flight: None,
             agents: Vec::new(),
             current_agent: None,
             shown: BTreeSet::new(),
+            shown_floor: None,
             last_shown: None,
             read_horizon_sent: None,
             last_user_index: None,
@@ -283,6 +293,7 @@ impl Session {
                     self.current_agent = state.agent.clone();
                     self.agents.extend(state.agent);
                     self.last_shown = state.last_shown;
+                    self.shown_floor = state.last_shown;
                     self.read_horizon_sent = state.last_shown;
                     self.outbox = state.outbox.into();
                     self.creds = Some(Creds {
@@ -372,7 +383,7 @@ impl Session {
                 let own = self.creds.as_ref().is_some_and(|c| c.identity == author);
                 if own {
                     self.own_message_seen(index, client_id, &mut out);
-                } else if self.shown.insert(index) {
+                } else if self.shown_floor.is_none_or(|f| index > f) && self.shown.insert(index) {
                     self.last_shown = self.last_shown.max(Some(index));
                     let agent_id = self.agents.iter().find(|a| a.id == author).map(|a| a.id.clone()).unwrap_or(author);
                     out.push(Effect::ShowAgentMessage { agent_id, content });
@@ -420,6 +431,7 @@ impl Session {
             Event::MessageSent { id, index } => {
                 if self.in_flight.as_ref().is_some_and(|m| m.id() == id) {
                     let sent = self.in_flight.take();
+                    self.retry_attempt = 0;
                     self.last_user_index = self.last_user_index.max(Some(index));
                     if let Some(Outgoing::File { id }) = sent {
                         out.push(Effect::FileStatus { id, error: None });
@@ -434,6 +446,9 @@ impl Session {
                     if let (true, Some(m)) = (retryable, failed.clone()) {
                         self.outbox.push_front(m);
                         self.send_paused = true;
+                        let delay_ms = (500u64 << self.retry_attempt.min(5)).min(10_000);
+                        self.retry_attempt = self.retry_attempt.saturating_add(1);
+                        out.push(Effect::ScheduleRetry { delay_ms });
                     } else {
                         match failed {
                             Some(Outgoing::File { id }) => out.push(Effect::FileStatus {
@@ -445,6 +460,12 @@ impl Session {
                         self.pump(&mut out);
                     }
                     self.persist(&mut out);
+                }
+            }
+            Event::RetryDue => {
+                if self.live() && self.send_paused {
+                    self.send_paused = false;
+                    self.pump(&mut out);
                 }
             }
             Event::UserTyping(typing) => {

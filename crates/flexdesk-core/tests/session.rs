@@ -1,0 +1,332 @@
+//! One test (at least) per event of the session state machine.
+
+mod common;
+use common::*;
+use flexdesk_core::wire::CreateSessionRequest;
+use flexdesk_core::{Content, Effect, ErrorStatus, Event, Phase, Session};
+
+#[test]
+fn start_asks_the_auth_server_once() {
+    let mut s = Session::new();
+    let req = CreateSessionRequest { customer_name: "Ada".into(), ..Default::default() };
+    assert_eq!(s.handle(Event::StartRequested(req.clone())), vec![Effect::CreateSession(req.clone())]);
+    assert_eq!(s.phase(), Phase::Starting);
+    assert!(s.handle(Event::StartRequested(req)).is_empty(), "a second start while starting is ignored");
+}
+
+#[test]
+fn session_created_joins_the_conversation_and_persists() {
+    let mut s = starting();
+    let fx = s.handle(Event::SessionCreated(created()));
+    assert_eq!(fx[0], Effect::JoinConversation { token: "tok-1".into(), conversation_sid: "CH1".into() });
+    assert!(matches!(&fx[1], Effect::Persist(Some(p)) if p.session_id == "sess-1" && p.credential == "cred-1"));
+    assert_eq!(s.phase(), Phase::Joining);
+}
+
+#[test]
+fn session_refused_is_a_connecting_error_and_ends() {
+    let mut s = starting();
+    let fx = s.handle(Event::SessionRefused { message: "no".into() });
+    assert_eq!(fx, vec![Effect::SetError(ErrorStatus::Connecting { message: "no".into() })]);
+    assert!(s.is_ended());
+}
+
+#[test]
+fn joined_conversation_waits_for_an_agent_and_syncs() {
+    let mut s = joining();
+    let fx = s.handle(Event::ConversationJoined);
+    assert!(matches!(fx[0], Effect::WaitingStatus { .. }));
+    assert_eq!(fx[1], Effect::SyncMessages { after: None });
+    assert_eq!(s.phase(), Phase::Waiting);
+}
+
+#[test]
+fn join_failure_ends_with_connecting_error_and_ends_the_session() {
+    let mut s = joining();
+    let fx = visible(s.handle(Event::JoinFailed { message: "denied".into() }));
+    assert_eq!(fx[0], Effect::SetError(ErrorStatus::Connecting { message: "denied".into() }));
+    assert_eq!(fx[1], Effect::EndSession { session_id: "sess-1".into(), credential: "cred-1".into() });
+    assert!(s.is_ended());
+}
+
+#[test]
+fn agent_joined_is_shown_once() {
+    let mut s = waiting();
+    let fx = visible(s.handle(Event::AgentJoined(agent("alice"))));
+    assert_eq!(fx, vec![Effect::AgentJoined(agent("alice"))]);
+    assert_eq!(s.phase(), Phase::Chatting);
+    assert!(visible(s.handle(Event::AgentJoined(agent("alice")))).is_empty());
+}
+
+#[test]
+fn agent_left_alone_is_agent_left() {
+    let mut s = chatting();
+    assert_eq!(visible(s.handle(Event::AgentLeft { agent_id: "alice".into() })), vec![Effect::AgentLeft]);
+    assert!(!s.is_ended(), "an agent leaving does not end the chat");
+    assert!(visible(s.handle(Event::AgentLeft { agent_id: "alice".into() })).is_empty());
+}
+
+#[test]
+fn warm_transfer_begins_transfer_then_joins_and_the_old_agent_leaving_is_silent() {
+    let mut s = chatting();
+    let fx = visible(s.handle(Event::AgentJoined(agent("bob"))));
+    assert_eq!(fx, vec![Effect::BeginTransfer(Some(agent("bob"))), Effect::AgentJoined(agent("bob"))]);
+    assert!(visible(s.handle(Event::AgentLeft { agent_id: "alice".into() })).is_empty());
+    assert_eq!(s.current_agent().map(|a| a.id.as_str()), Some("bob"));
+    assert!(!s.is_ended());
+}
+
+#[test]
+fn explicit_transfer_event_begins_transfer() {
+    let mut s = chatting();
+    assert_eq!(s.handle(Event::AgentTransferred { to: None }), vec![Effect::BeginTransfer(None)]);
+}
+
+#[test]
+fn agent_message_is_shown_once_per_index() {
+    let mut s = chatting();
+    let fx = visible(s.handle(agent_msg(3, "alice", "hi")));
+    assert_eq!(fx, vec![Effect::ShowAgentMessage { agent_id: "alice".into(), content: text("hi") }]);
+    assert!(visible(s.handle(agent_msg(3, "alice", "hi"))).is_empty());
+}
+
+#[test]
+fn own_messages_are_not_shown_back() {
+    let mut s = chatting();
+    assert!(visible(s.handle(agent_msg(4, ME, "mine"))).is_empty());
+}
+
+#[test]
+fn agent_media_is_shown() {
+    let mut s = chatting();
+    let media = Content::Media { filename: "a.png".into(), content_type: "image/png".into(), url: "u".into() };
+    let fx = visible(s.handle(Event::Message { index: 1, author: "alice".into(), client_id: None, content: media.clone() }));
+    assert_eq!(fx, vec![Effect::ShowAgentMessage { agent_id: "alice".into(), content: media }]);
+}
+
+#[test]
+fn agent_typing_is_shown_on_and_off() {
+    let mut s = chatting();
+    assert_eq!(s.handle(Event::AgentTyping { agent_id: "alice".into(), typing: true }), vec![Effect::ShowAgentTyping(true)]);
+    assert_eq!(s.handle(Event::AgentTyping { agent_id: "alice".into(), typing: false }), vec![Effect::ShowAgentTyping(false)]);
+}
+
+#[test]
+fn agent_read_marks_user_messages_read_once_they_are_covered() {
+    let mut s = chatting();
+    s.handle(user_msg("m1"));
+    s.handle(Event::MessageSent { id: "m1".into(), index: 5 });
+    assert!(s.handle(Event::AgentRead { agent_id: "alice".into(), index: 4 }).is_empty(), "not yet read");
+    assert_eq!(s.handle(Event::AgentRead { agent_id: "alice".into(), index: 5 }), vec![Effect::ShowAgentRead]);
+    assert!(s.handle(Event::AgentRead { agent_id: "alice".into(), index: 5 }).is_empty(), "no repeat");
+}
+
+#[test]
+fn user_message_is_sent_at_once_when_joined_one_at_a_time() {
+    let mut s = chatting();
+    assert_eq!(sends(&s.handle(user_msg("m1"))), vec!["m1"]);
+    assert!(sends(&s.handle(user_msg("m2"))).is_empty(), "m1 still in flight");
+    assert_eq!(sends(&s.handle(Event::MessageSent { id: "m1".into(), index: 1 })), vec!["m2"]);
+}
+
+#[test]
+fn user_messages_before_join_are_queued_then_sent_in_order() {
+    let mut s = starting();
+    s.handle(user_msg("m1"));
+    s.handle(Event::SessionCreated(created()));
+    s.handle(user_msg("m2"));
+    assert_eq!(s.pending(), 2);
+    assert_eq!(sends(&s.handle(Event::ConversationJoined)), vec!["m1"]);
+    assert_eq!(sends(&s.handle(Event::MessageSent { id: "m1".into(), index: 0 })), vec!["m2"]);
+    assert!(sends(&s.handle(Event::MessageSent { id: "m2".into(), index: 1 })).is_empty());
+    assert_eq!(s.pending(), 0);
+}
+
+#[test]
+fn oversized_or_empty_user_message_is_refused() {
+    let mut s = chatting();
+    let big = "x".repeat(flexdesk_core::session::MAX_BODY_BYTES + 1);
+    assert_eq!(
+        s.handle(Event::UserMessage { id: "big".into(), text: big }),
+        vec![Effect::SetError(ErrorStatus::UserMessage { id: "big".into() })]
+    );
+    assert!(s.handle(Event::UserMessage { id: "e".into(), text: "  ".into() }).is_empty());
+}
+
+#[test]
+fn user_file_is_checked_then_sent_and_confirmed() {
+    let mut s = chatting();
+    let fx = s.handle(Event::UserFile { id: "f1".into(), name: "x.exe".into(), size: 5 });
+    assert!(matches!(&fx[0], Effect::FileStatus { id, error: Some(e) } if id == "f1" && e.contains("exe")));
+    assert_eq!(sends(&s.handle(Event::UserFile { id: "f2".into(), name: "x.png".into(), size: 5 })), vec!["f2"]);
+    let fx = s.handle(Event::MessageSent { id: "f2".into(), index: 2 });
+    assert!(fx.contains(&Effect::FileStatus { id: "f2".into(), error: None }));
+}
+
+#[test]
+fn retryable_failure_requeues_and_resends_after_reconnect() {
+    let mut s = chatting();
+    s.handle(user_msg("m1"));
+    s.handle(user_msg("m2"));
+    let fx = s.handle(Event::MessageFailed { id: "m1".into(), retryable: true });
+    assert_eq!(fx.iter().filter(|e| matches!(e, Effect::ScheduleRetry { delay_ms: 500 })).count(), 1);
+    assert!(sends(&fx).is_empty());
+    assert_eq!(s.pending(), 2);
+    s.handle(Event::ConnectionLost);
+    assert_eq!(sends(&s.handle(Event::ConnectionRestored)), vec!["m1"], "the failed one goes first");
+}
+
+#[test]
+fn retryable_failure_is_retried_with_backoff_when_the_connection_stays_up() {
+    let mut s = chatting();
+    s.handle(user_msg("m1"));
+    let delays: Vec<u64> = (0..3)
+        .flat_map(|_| {
+            let fx = s.handle(Event::MessageFailed { id: "m1".into(), retryable: true });
+            let again = s.handle(Event::RetryDue);
+            assert_eq!(sends(&again), vec!["m1"]);
+            fx.into_iter().filter_map(|e| match e { Effect::ScheduleRetry { delay_ms } => Some(delay_ms), _ => None })
+        })
+        .collect();
+    assert_eq!(delays, vec![500, 1000, 2000]);
+}
+
+#[test]
+fn final_failure_is_a_user_message_error_and_the_queue_moves_on() {
+    let mut s = chatting();
+    s.handle(user_msg("m1"));
+    s.handle(user_msg("m2"));
+    let fx = s.handle(Event::MessageFailed { id: "m1".into(), retryable: false });
+    assert!(fx.contains(&Effect::SetError(ErrorStatus::UserMessage { id: "m1".into() })));
+    assert_eq!(sends(&fx), vec!["m2"]);
+}
+
+#[test]
+fn user_typing_sends_typing_only_when_on() {
+    let mut s = chatting();
+    assert_eq!(s.handle(Event::UserTyping(true)), vec![Effect::SendTyping]);
+    assert!(s.handle(Event::UserTyping(false)).is_empty());
+    assert!(starting().handle(Event::UserTyping(true)).is_empty(), "nothing to type into before joining");
+}
+
+#[test]
+fn user_read_advances_the_horizon_to_the_newest_shown_message_once() {
+    let mut s = chatting();
+    assert!(s.handle(Event::UserRead).is_empty(), "nothing shown yet");
+    s.handle(agent_msg(2, "alice", "a"));
+    s.handle(agent_msg(7, "alice", "b"));
+    assert_eq!(s.handle(Event::UserRead), vec![Effect::SetReadHorizon { index: 7 }]);
+    assert!(s.handle(Event::UserRead).is_empty());
+}
+
+#[test]
+fn connection_lost_and_restored_toggle_disconnected_and_resync() {
+    let mut s = chatting();
+    s.handle(agent_msg(1, "alice", "a"));
+    assert_eq!(s.handle(Event::ConnectionLost), vec![Effect::SetError(ErrorStatus::Disconnected(true))]);
+    assert!(sends(&s.handle(user_msg("m1"))).is_empty(), "queued while down");
+    let fx = s.handle(Event::ConnectionRestored);
+    assert_eq!(fx[0], Effect::SetError(ErrorStatus::Disconnected(false)));
+    assert_eq!(fx[1], Effect::SyncMessages { after: Some(1) });
+    assert_eq!(sends(&fx), vec!["m1"]);
+}
+
+#[test]
+fn connection_lost_while_waiting_does_not_end_the_chat() {
+    let mut s = waiting();
+    let fx = s.handle(Event::ConnectionLost);
+    assert!(matches!(fx[..], [Effect::WaitingStatus { .. }]));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::SetError(_))));
+}
+
+#[test]
+fn token_about_to_expire_refreshes_once_and_updates_the_client() {
+    let mut s = chatting();
+    let refresh = Effect::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() };
+    assert_eq!(s.handle(Event::TokenAboutToExpire), vec![refresh]);
+    assert!(s.handle(Event::TokenAboutToExpire).is_empty(), "one refresh at a time");
+    assert_eq!(s.handle(Event::TokenRefreshed(token("tok-2"))), vec![Effect::UpdateToken { token: "tok-2".into() }]);
+}
+
+#[test]
+fn token_refused_while_chatting_shows_disconnected() {
+    let mut s = chatting();
+    s.handle(Event::TokenAboutToExpire);
+    assert_eq!(s.handle(Event::TokenRefused { message: "ended".into() }), vec![Effect::SetError(ErrorStatus::Disconnected(true))]);
+}
+
+#[test]
+fn user_end_ends_the_session_quietly() {
+    let mut s = chatting();
+    let fx = s.handle(Event::EndRequested);
+    assert_eq!(
+        fx,
+        vec![
+            Effect::EndSession { session_id: "sess-1".into(), credential: "cred-1".into() },
+            Effect::CloseClient,
+            Effect::Persist(None)
+        ]
+    );
+    assert!(s.is_ended());
+}
+
+#[test]
+fn conversation_closed_by_agent_tells_the_web_chat() {
+    let mut s = chatting();
+    let fx = s.handle(Event::ConversationClosed);
+    assert_eq!(fx[0], Effect::ChatEnded { by_agent: true });
+    assert!(fx.contains(&Effect::CloseClient));
+    assert!(s.is_ended());
+}
+
+#[test]
+fn nothing_after_the_end_but_a_new_start_works() {
+    let mut s = chatting();
+    s.handle(Event::ConversationClosed);
+    for e in [agent_msg(9, "alice", "late"), Event::AgentTyping { agent_id: "alice".into(), typing: true }, user_msg("m"), Event::ConversationClosed, Event::EndRequested] {
+        assert!(s.handle(e).is_empty());
+    }
+    let req = CreateSessionRequest { customer_name: "Ada".into(), ..Default::default() };
+    assert_eq!(s.handle(Event::StartRequested(req.clone())), vec![Effect::CreateSession(req)]);
+}
+
+#[test]
+fn resume_refreshes_then_rejoins_and_replays_only_what_was_missed() {
+    let mut before = chatting();
+    before.handle(agent_msg(4, "alice", "seen"));
+    before.handle(user_msg("m1")); // in flight when the page reloads
+    let saved = before.persisted().unwrap();
+
+    let mut s = Session::new();
+    assert_eq!(s.handle(Event::Resume(saved)), vec![Effect::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() }]);
+    assert_eq!(s.handle(Event::TokenRefreshed(token("t2"))), vec![Effect::JoinConversation { token: "t2".into(), conversation_sid: "CH1".into() }]);
+    let fx = s.handle(Event::ConversationJoined);
+    assert_eq!(s.phase(), Phase::Chatting, "the agent is remembered");
+    assert!(fx.contains(&Effect::SyncMessages { after: Some(4) }));
+    assert_eq!(sends(&fx), vec!["m1"], "the unconfirmed message is still delivered");
+    assert!(visible(s.handle(agent_msg(4, "alice", "seen"))).is_empty());
+    assert_eq!(visible(s.handle(agent_msg(5, "alice", "new"))).len(), 1);
+}
+
+#[test]
+fn resume_drops_pending_messages_that_already_reached_twilio() {
+    let mut before = chatting();
+    before.handle(user_msg("m1"));
+    let saved = before.persisted().unwrap();
+    let mut s = Session::new();
+    s.handle(Event::Resume(saved));
+    s.handle(Event::TokenRefreshed(token("t2")));
+    s.handle(Event::ConversationJoined); // m1 handed out again...
+    // ...but the replay shows it had arrived before the reload: the next message must not wait for it forever.
+    s.handle(Event::Message { index: 3, author: ME.into(), client_id: Some("m1".into()), content: text("text of m1") });
+    assert_eq!(sends(&s.handle(user_msg("m2"))), vec!["m2"]);
+}
+
+#[test]
+fn resume_of_an_ended_chat_forgets_it() {
+    let saved = chatting().persisted().unwrap();
+    let mut s = Session::new();
+    s.handle(Event::Resume(saved));
+    assert_eq!(s.handle(Event::TokenRefused { message: "gone".into() }), vec![Effect::Persist(None)]);
+    assert!(s.is_ended());
+}
