@@ -6,6 +6,7 @@ import { Client } from 'flexdesk-emulator-client';
 import { Transcript, makeCustomSendMessage } from './bot.js';
 import { readPageConfig } from './page-config.js';
 import { preEngagementForm } from './pre-engagement.js';
+import { withReadReceipts } from './read-receipt.js';
 
 let config;
 try {
@@ -28,18 +29,22 @@ chat.injectCarbonTheme = 'white';
 chat.header = { title: 'Flexdesk demo' };
 chat.messaging = { customSendMessage: makeCustomSendMessage(transcript) };
 chat.serviceDesk = { availabilityTimeoutSeconds: 10 };
-// The desk is created when the web chat first needs it (an escalation, or a reload mid-chat), so it reads the
-// visitor's details as they are at that moment.
-chat.serviceDeskFactory = (params) => {
+// The web chat creates the desk when it first opens, maybe before the visitor fills in their details: the
+// pre-engagement object reads the form whenever the desk reads it.
+const livePreEngagement = Object.defineProperties(
+  {},
+  Object.fromEntries(details.names.map((k) => [k, { enumerable: true, get: () => details.get()[k] }])),
+);
+chat.serviceDeskFactory = withReadReceipts((params) => {
   const factory = createTwilioFlexServiceDesk({
     authServerUrl: config.authServerUrl,
     createConversationsClient: (token) => new Client(token, { emulatorUrl: config.emulatorUrl }),
     customerName: details.get().name || undefined,
-    preEngagement: details.get(),
+    preEngagement: livePreEngagement,
     transcript: () => transcript.get(),
   });
   return factory(params);
-};
+});
 // Tests and curious developers can reach the chat instance from the console.
 chat.onBeforeRender = (instance) => {
   window.flexdeskChat = instance;

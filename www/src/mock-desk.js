@@ -5,11 +5,12 @@ export function createTwilioFlexServiceDesk(config) {
     getName: () => 'flexdesk mock',
     areAnyAgentsOnline: async () => true,
     startChat: async () => {
-      console.info('[mock desk] transcript', config.transcript?.(), 'pre-engagement', config.preEngagement);
+      console.info('[mock desk] transcript', config.transcript?.(), 'pre-engagement', JSON.stringify(config.preEngagement));
       setTimeout(() => callback.agentJoined({ id: 'mock-alice', nickname: 'Alice (mock)', user_type: 'human' }), 500);
     },
     endChat: async () => {},
     sendMessageToAgent: async (message) => {
+      setTimeout(() => callback.agentReadMessages(), 200);
       setTimeout(() => callback.sendMessageToUser(`echo: ${message.input.text}`, 'mock-alice'), 300);
     },
     userTyping: async () => {},

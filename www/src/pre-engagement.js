@@ -18,5 +18,5 @@ export function preEngagementForm(form) {
   function read() {
     return Object.fromEntries(fields.map((f) => [f.name, f.value.trim()]));
   }
-  return { get: read };
+  return { get: read, names: fields.map((f) => f.name) };
 }
