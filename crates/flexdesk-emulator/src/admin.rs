@@ -1,0 +1,118 @@
+//! Test-only controls: fault injection and a readable dump of the state. Loopback-only like the rest
+//! of the emulator; never part of a real deployment.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::state::{message_json, Faults, Shared};
+use crate::twilio_error::TwilioError;
+use crate::util::now_secs;
+
+pub fn router() -> Router<Shared> {
+    Router::new().route("/admin/faults", post(set_faults).get(get_faults).delete(clear_faults)).route("/admin/state", get(state))
+}
+
+#[derive(Deserialize)]
+struct RestFault {
+    status: u16,
+    count: u32,
+}
+
+/// `POST /admin/faults` body; every field optional and applied independently.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FaultRequest {
+    rest: Option<RestFault>,
+    delay_ms: Option<u64>,
+    drop_websockets: Option<bool>,
+    refuse_websockets: Option<u32>,
+    expire_tokens_in_seconds: Option<u64>,
+}
+
+async fn set_faults(State(emu): State<Shared>, body: Result<Json<FaultRequest>, axum::extract::rejection::JsonRejection>) -> Response {
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(e) => return TwilioError::new(400, 20001, format!("Bad fault request: {}", e.body_text())).into_response(),
+    };
+    if let Some(r) = &req.rest {
+        if !(r.status == 429 || (500..=599).contains(&r.status)) {
+            return TwilioError::new(400, 20001, "rest.status must be 429 or 5xx").into_response();
+        }
+    }
+    {
+        let mut st = emu.lock();
+        if let Some(r) = req.rest {
+            st.faults.rest_status = Some(r.status);
+            st.faults.rest_count = r.count;
+        }
+        if let Some(d) = req.delay_ms {
+            st.faults.delay_ms = d;
+        }
+        if let Some(n) = req.refuse_websockets {
+            st.faults.refuse_websockets = n;
+        }
+        if let Some(secs) = req.expire_tokens_in_seconds {
+            // Only tokens that exist now expire early; tokens minted afterwards keep their own expiry,
+            // so a client that refreshes recovers.
+            let at = now_secs() + secs;
+            let tokens: Vec<String> = st.tokens_seen.iter().cloned().collect();
+            for t in tokens {
+                let e = st.early_expiry.entry(t).or_insert(at);
+                *e = (*e).min(at);
+            }
+        }
+    }
+    if req.expire_tokens_in_seconds.is_some() {
+        emu.expiry_generation.send_modify(|g| *g += 1);
+    }
+    if req.drop_websockets == Some(true) {
+        emu.drop_generation.send_modify(|g| *g += 1);
+    }
+    get_faults(State(emu)).await.into_response()
+}
+
+async fn get_faults(State(emu): State<Shared>) -> Json<Faults> {
+    Json(emu.lock().faults.clone())
+}
+
+async fn clear_faults(State(emu): State<Shared>) -> Json<Faults> {
+    emu.lock().faults = Faults::default();
+    Json(Faults::default())
+}
+
+async fn state(State(emu): State<Shared>) -> Json<Value> {
+    let st = emu.lock();
+    let conversations: Vec<Value> = st
+        .conversations
+        .iter()
+        .map(|c| {
+            json!({
+                "sid": c.sid, "state": c.state, "attributes": c.attributes,
+                "messageCount": c.messages.len(),
+                "participants": c.participants.iter().map(|p| json!({
+                    "sid": p.sid, "identity": p.identity, "attributes": p.attributes,
+                    "lastReadMessageIndex": p.last_read_message_index,
+                })).collect::<Vec<_>>(),
+                "messages": c.messages.iter().map(message_json).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let tasks: Vec<Value> = st
+        .tasks
+        .iter()
+        .map(|t| json!({"sid": t.sid, "status": t.status, "agent": t.agent, "conversationSid": t.conversation_sid, "attributes": t.attributes}))
+        .collect();
+    let agents: Vec<Value> = st.agents.iter().map(|a| json!({"id": a.id, "name": a.name, "identity": a.identity, "available": a.available})).collect();
+    Json(json!({
+        "conversations": conversations,
+        "tasks": tasks,
+        "agents": agents,
+        "openWebsockets": st.open_websockets,
+        "faults": st.faults,
+        "mediaCount": st.media.len(),
+    }))
+}

@@ -1,0 +1,86 @@
+//! Emulator configuration: the same `TWILIO_*` variables the auth server reads, so the tokens it mints
+//! verify here and its Basic-auth credentials are accepted.
+
+use std::fmt;
+
+#[derive(Clone)]
+pub struct Config {
+    pub account_sid: String,
+    pub auth_token: String,
+    pub api_key_sid: String,
+    pub api_key_secret: String,
+    pub service_sid: String,
+    pub address_sid: String,
+    pub flex_flow_sid: String,
+    pub workspace_sid: String,
+    pub workflow_sid: String,
+    pub queue_sid: String,
+    /// Seconds before a token's expiry at which the realtime channel warns (`tokenAboutToExpire`).
+    pub token_warning_seconds: u64,
+}
+
+// Hand-written so a stray `{:?}` can never print the secrets.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("account_sid", &self.account_sid)
+            .field("api_key_sid", &self.api_key_sid)
+            .field("service_sid", &self.service_sid)
+            .field("workspace_sid", &self.workspace_sid)
+            .field("queue_sid", &self.queue_sid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Reads the environment; every missing variable is named in the error.
+    pub fn from_env() -> Result<Config, String> {
+        let mut missing = Vec::new();
+        let mut get = |name: &str| match std::env::var(name) {
+            Ok(v) if !v.trim().is_empty() => v.trim().to_string(),
+            _ => {
+                missing.push(name.to_string());
+                String::new()
+            }
+        };
+        let config = Config {
+            account_sid: get("TWILIO_ACCOUNT_SID"),
+            auth_token: get("TWILIO_AUTH_TOKEN"),
+            api_key_sid: get("TWILIO_API_KEY_SID"),
+            api_key_secret: get("TWILIO_API_KEY_SECRET"),
+            service_sid: get("TWILIO_CONVERSATIONS_SERVICE_SID"),
+            address_sid: get("TWILIO_ADDRESS_SID"),
+            flex_flow_sid: get("TWILIO_FLEX_FLOW_SID"),
+            workspace_sid: get("TWILIO_WORKSPACE_SID"),
+            workflow_sid: get("TWILIO_WORKFLOW_SID"),
+            queue_sid: get("TWILIO_QUEUE_SID"),
+            token_warning_seconds: 60,
+        };
+        if !missing.is_empty() {
+            return Err(format!("missing environment variables: {}", missing.join(", ")));
+        }
+        let token_warning_seconds = match std::env::var("EMULATOR_TOKEN_WARNING_SECONDS") {
+            Ok(v) => v.parse().map_err(|_| format!("EMULATOR_TOKEN_WARNING_SECONDS must be a number, got {v:?}"))?,
+            Err(_) => 60,
+        };
+        Ok(Config { token_warning_seconds, ..config })
+    }
+
+    /// A fixed configuration for tests (same shape as tests/support/fake-env.mjs).
+    pub fn for_tests() -> Config {
+        let sid = |p: &str| format!("{p}{:032x}", 0xf1e8);
+        Config {
+            account_sid: sid("AC"),
+            auth_token: "f1e8de5c0ffee0000000000000000001".into(),
+            api_key_sid: sid("SK"),
+            api_key_secret: "fakeApiKeySecret-not-a-real-secret-0001".into(),
+            service_sid: sid("IS"),
+            address_sid: sid("IG"),
+            flex_flow_sid: sid("FO"),
+            workspace_sid: sid("WS"),
+            workflow_sid: sid("WW"),
+            queue_sid: sid("WQ"),
+            token_warning_seconds: 60,
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! The agent console: one static page (console.html, plain HTML + JS) and the agents' avatars.
+
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::state::Shared;
+
+const PAGE: &str = include_str!("console.html");
+
+pub fn router() -> Router<Shared> {
+    Router::new().route("/console", get(|| async { Html(PAGE) })).route("/console/avatars/{file}", get(avatar))
+}
+
+/// A round SVG avatar with the agent's initial; generated so no binary assets are needed.
+async fn avatar(Path(file): Path<String>) -> Response {
+    let (letter, color) = match file.as_str() {
+        "alice.svg" => ("A", "#8a3ffc"),
+        "bob.svg" => ("B", "#0f62fe"),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><circle cx="32" cy="32" r="32" fill="{color}"/><text x="32" y="42" font-family="sans-serif" font-size="30" fill="#fff" text-anchor="middle">{letter}</text></svg>"##
+    );
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"), (header::CACHE_CONTROL, "max-age=3600")], svg).into_response()
+}

@@ -1,0 +1,106 @@
+//! Media upload (token-authenticated, Twilio's limits) and temporary download URLs.
+//! Upload: `POST /v1/Media?filename=photo.png` with the access token in `X-Twilio-Token` (or
+//! `Authorization: Bearer …`) and the file as the raw body. Download: the URL that `temporary_url`
+//! signs, valid for five minutes.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::state::{media_info_json, Shared, MAX_MEDIA_BYTES};
+use crate::twilio_error::TwilioError;
+use crate::util::now_secs;
+
+pub const URL_TTL_SECONDS: u64 = 300;
+
+#[derive(Serialize, Deserialize)]
+struct UrlClaims {
+    sub: String,
+    exp: u64,
+}
+
+/// A URL anyone holding it may fetch for five minutes, like Twilio's MCS temporary URLs.
+pub fn temporary_url(emu: &Shared, media_sid: &str) -> String {
+    let claims = UrlClaims { sub: media_sid.to_string(), exp: now_secs() + URL_TTL_SECONDS };
+    let t = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(emu.media_key.as_bytes()))
+        .expect("HS256 signing cannot fail");
+    format!("{}/v1/Media/{media_sid}/Content?t={t}", emu.base_url())
+}
+
+/// Reads the token from `X-Twilio-Token` or `Authorization: Bearer`.
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get("x-twilio-token").and_then(|v| v.to_str().ok()) {
+        return Some(v.trim().to_string());
+    }
+    let v = headers.get("authorization")?.to_str().ok()?;
+    v.strip_prefix("Bearer ").map(|t| t.trim().to_string())
+}
+
+pub fn body_or_413(body: Result<Bytes, BytesRejection>) -> Result<Bytes, TwilioError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            TwilioError::new(413, 50515, "Media is larger than the 16 MiB limit")
+        } else {
+            TwilioError::invalid("media", &e.body_text())
+        }
+    })
+}
+
+pub async fn upload(
+    State(emu): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, TwilioError> {
+    let token = bearer(&headers).ok_or_else(|| TwilioError::new(401, 20101, "Media upload needs the access token in X-Twilio-Token"))?;
+    let verified = crate::realtime::authenticate(&emu, &token).map_err(|e| TwilioError::new(401, e.code, e.message))?;
+    let filename = q.get("filename").ok_or_else(|| TwilioError::invalid("filename", "the query parameter filename is required"))?;
+    let body = body_or_413(body)?;
+    let info = emu.store_media(filename, body, &verified.identity)?;
+    Ok((StatusCode::CREATED, Json(media_info_json(&info))).into_response())
+}
+
+pub async fn content(
+    State(emu): State<Shared>,
+    Path(media_sid): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, TwilioError> {
+    let t = q.get("t").ok_or_else(|| TwilioError::new(403, 20403, "This media URL is not signed"))?;
+    let mut v = Validation::new(Algorithm::HS256);
+    v.leeway = 0;
+    let claims = decode::<UrlClaims>(t, &DecodingKey::from_secret(emu.media_key.as_bytes()), &v)
+        .map_err(|_| TwilioError::new(403, 20403, "This media URL is invalid or has expired"))?
+        .claims;
+    if claims.sub != media_sid {
+        return Err(TwilioError::new(403, 20403, "This media URL is for another media"));
+    }
+    let media = emu.lock().media.get(&media_sid).cloned().ok_or_else(|| TwilioError::not_found(&format!("/v1/Media/{media_sid}")))?;
+    let safe_name: String = media.info.filename.chars().filter(|c| c.is_ascii_alphanumeric() || ".-_ ".contains(*c)).collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, media.info.content_type.clone()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{safe_name}\"")),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (header::CACHE_CONTROL, "private, max-age=300".to_string()),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_string()),
+        ],
+        media.bytes,
+    )
+        .into_response())
+}
+
+pub fn limit_layer() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(MAX_MEDIA_BYTES)
+}
+
+pub fn describe_limits() -> serde_json::Value {
+    json!({"maxBytes": MAX_MEDIA_BYTES, "extensions": crate::state::ALLOWED_EXTENSIONS})
+}

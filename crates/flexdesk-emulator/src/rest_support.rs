@@ -1,0 +1,134 @@
+//! What every emulated Twilio REST call shares: Basic auth against the configured account, injected
+//! faults (delay, 429/5xx), form-encoded bodies and Twilio's paging envelope.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::state::Shared;
+use crate::twilio_error::TwilioError;
+use crate::util::constant_time_eq;
+
+/// Middleware for the Twilio paths: faults first (a throttled call is refused whatever its
+/// credentials, as Twilio does), then the optional delay, then Basic auth.
+pub async fn twilio_gate(State(emu): State<Shared>, req: Request, next: Next) -> Response {
+    let (fault, delay) = {
+        let mut st = emu.lock();
+        let f = &mut st.faults;
+        let fault = match f.rest_status {
+            Some(status) if f.rest_count > 0 => {
+                f.rest_count -= 1;
+                if f.rest_count == 0 {
+                    f.rest_status = None;
+                }
+                Some(status)
+            }
+            _ => None,
+        };
+        (fault, f.delay_ms)
+    };
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+    if let Some(status) = fault {
+        let err = match status {
+            429 => TwilioError::new(429, 20429, "Too Many Requests"),
+            s => TwilioError::new(s, 20500 + u32::from(s % 100), "Service unavailable (injected fault)"),
+        };
+        let mut res = err.into_response();
+        if status == 429 {
+            res.headers_mut().insert("retry-after", "1".parse().unwrap());
+        }
+        return res;
+    }
+    if !basic_auth_ok(&emu, req.headers()) {
+        return TwilioError::unauthenticated().into_response();
+    }
+    next.run(req).await
+}
+
+/// Accepts the account SID + auth token or the API key SID + secret, as Twilio does.
+fn basic_auth_ok(emu: &Shared, headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else { return false };
+    let Some(encoded) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) else { return false };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else { return false };
+    let Ok(decoded) = String::from_utf8(decoded) else { return false };
+    let Some((user, pass)) = decoded.split_once(':') else { return false };
+    let c = &emu.config;
+    (user == c.account_sid && constant_time_eq(pass.as_bytes(), c.auth_token.as_bytes()))
+        || (user == c.api_key_sid && constant_time_eq(pass.as_bytes(), c.api_key_secret.as_bytes()))
+}
+
+/// A parsed `application/x-www-form-urlencoded` body (keys may repeat, e.g. `MediaSid`).
+pub struct Form(pub Vec<(String, String)>);
+
+impl Form {
+    pub fn parse(headers: &HeaderMap, body: &Bytes) -> Result<Form, TwilioError> {
+        if !body.is_empty() {
+            let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !ct.starts_with("application/x-www-form-urlencoded") {
+                return Err(TwilioError::new(
+                    400,
+                    20001,
+                    format!("Twilio's REST API takes application/x-www-form-urlencoded bodies, not {ct:?}"),
+                ));
+            }
+        }
+        Ok(Form(form_urlencoded::parse(body).into_owned().collect()))
+    }
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    }
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+    }
+    pub fn require(&self, key: &str) -> Result<String, TwilioError> {
+        match self.get(key) {
+            Some(v) if !v.trim().is_empty() => Ok(v),
+            _ => Err(TwilioError::missing(key)),
+        }
+    }
+    /// A parameter that must hold a JSON document (Twilio's `Attributes`, `Routing`, …).
+    pub fn json(&self, key: &str) -> Result<Option<Value>, TwilioError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => serde_json::from_str(&v).map(Some).map_err(|e| TwilioError::invalid(key, &format!("not valid JSON ({e})"))),
+        }
+    }
+}
+
+/// Twilio's list envelope: `{"meta":{page, page_size, first_page_url, previous_page_url, url,
+/// next_page_url, key}, "<key>": [...]}` with `PageSize` (1..1000, default 50) and `Page`.
+pub fn page(base: &str, path: &str, key: &str, items: Vec<Value>, query: &HashMap<String, String>) -> Result<Value, TwilioError> {
+    let page_size: usize = match query.get("PageSize") {
+        None => 50,
+        Some(v) => v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| TwilioError::invalid("PageSize", "must be 1 to 1000"))?,
+    };
+    let page_no: usize = match query.get("Page") {
+        None => 0,
+        Some(v) => v.parse().map_err(|_| TwilioError::invalid("Page", "must be a number"))?,
+    };
+    let url = |p: usize| format!("{base}{path}?PageSize={page_size}&Page={p}");
+    let start = page_no.saturating_mul(page_size).min(items.len());
+    let end = (start + page_size).min(items.len());
+    let has_next = end < items.len();
+    let slice: Vec<Value> = items[start..end].to_vec();
+    Ok(json!({
+        "meta": {
+            "page": page_no,
+            "page_size": page_size,
+            "first_page_url": url(0),
+            "previous_page_url": if page_no > 0 { Value::from(url(page_no - 1)) } else { Value::Null },
+            "url": url(page_no),
+            "next_page_url": if has_next { Value::from(url(page_no + 1)) } else { Value::Null },
+            "key": key,
+        },
+        key: slice,
+    }))
+}
