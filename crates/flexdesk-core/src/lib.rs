@@ -7,6 +7,7 @@
 //! [`wire`] holds the JSON bodies exchanged between the desk and the auth server, so both sides share one
 //! definition.
 
+pub mod handoff;
 pub mod media;
 pub mod session;
 pub mod wire;

@@ -1,4 +1,185 @@
-//! placeholder
+//! flexdesk: a Twilio Flex service desk for Carbon AI Chat (Watson web chat), compiled to WebAssembly.
+//!
+//! [`TwilioFlex`] implements the web chat's `ServiceDesk` methods. The chat rules live in `flexdesk_core`;
+//! this crate only binds them to the browser: the auth server over fetch ([`auth`]), the Conversations SDK
+//! and the web chat's callbacks through wasm-bindgen ([`bindings`]), and the event/effect loop ([`shell`]).
+//! The npm wrapper (`js/index.js`) exposes `createTwilioFlexServiceDesk(config)`.
+
+pub mod auth;
+pub mod bindings;
+mod config;
+mod js;
+pub mod shell;
+
+use std::rc::Rc;
+
+use flexdesk_core::handoff::handoff_from_connect_message;
+use flexdesk_core::media::{check_file, ALLOWED_EXTENSIONS};
+use flexdesk_core::wire::CreateSessionRequest;
+use flexdesk_core::{Event, PersistedState};
+use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::auth::AuthClient;
+use crate::bindings::ServiceDeskCallback;
+use crate::config::Config;
+use crate::js::{get, get_str, object};
+use crate::shell::Shell;
+
+/// One desk per web chat instance; it can run several chats one after the other.
 #[wasm_bindgen]
-pub struct TwilioFlex {}
+pub struct TwilioFlex {
+    shell: Rc<Shell>,
+    config: Config,
+    persisted: JsValue,
+}
+
+#[wasm_bindgen]
+impl TwilioFlex {
+    /// `config`: see `Config`; `callback`: the web chat's `ServiceDeskCallback`; `persisted_state`: the
+    /// factory's `persistedState` (what an earlier page saved with `updatePersistedState`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: JsValue, callback: JsValue, persisted_state: JsValue) -> Result<TwilioFlex, JsError> {
+        let config = Config::from_js(&config)?;
+        if !callback.is_object() {
+            return Err(JsError::new("flexdesk: the web chat's service desk callback is missing"));
+        }
+        let callback: ServiceDeskCallback = callback.unchecked_into();
+        let types: Vec<String> = ALLOWED_EXTENSIONS.iter().map(|e| format!(".{e}")).collect();
+        callback.update_capabilities(&object(&[
+            ("allowFileUploads", JsValue::TRUE),
+            ("allowMultipleFileUploads", JsValue::TRUE),
+            ("allowedFileUploadTypes", JsValue::from_str(&types.join(","))),
+        ]));
+        let shell = Shell::new(callback, AuthClient::new(&config.auth_server_url), config.create_client.clone());
+        Ok(TwilioFlex { shell, config, persisted: persisted_state })
+    }
+
+    #[wasm_bindgen(js_name = getName)]
+    pub fn get_name(&self) -> String {
+        "flexdesk (Twilio Flex)".into()
+    }
+
+    /// Starts a chat: the auth server creates the Flex chat, then the desk joins the conversation.
+    /// Resolves once the chat exists (the agent joins later); rejects with the reason when it cannot start.
+    #[wasm_bindgen(js_name = startChat)]
+    pub fn start_chat(&self, connect_message: JsValue, start_chat_options: JsValue) -> Promise {
+        let message: serde_json::Value = serde_wasm_bindgen::from_value(connect_message).unwrap_or_default();
+        let handoff = handoff_from_connect_message(&message, self.config.transcript());
+        let mut pre_engagement = self.config.pre_engagement.clone();
+        let payload = get(&start_chat_options, "preStartChatPayload");
+        if let Ok(serde_json::Value::Object(extra)) = serde_wasm_bindgen::from_value::<serde_json::Value>(payload) {
+            let mut merged = match pre_engagement.take() {
+                Some(serde_json::Value::Object(m)) => m,
+                _ => serde_json::Map::new(),
+            };
+            merged.extend(extra);
+            pre_engagement = Some(serde_json::Value::Object(merged));
+        }
+        let customer_name = pre_engagement
+            .as_ref()
+            .and_then(|p| p.get("customerName").or_else(|| p.get("name")))
+            .and_then(|n| n.as_str())
+            .map(String::from)
+            .unwrap_or_else(|| self.config.customer_name.clone());
+        let req = CreateSessionRequest { customer_name, pre_engagement, handoff: Some(handoff) };
+        self.shell.start_promise(Event::StartRequested(req))
+    }
+
+    /// Ends the chat from the user's side: the conversation is closed so the agent sees it end.
+    #[wasm_bindgen(js_name = endChat)]
+    pub fn end_chat(&self, _info: JsValue) -> Promise {
+        self.shell.dispatch(Event::EndRequested);
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    /// Text goes in order, queued while connecting; each attached file is its own message (Twilio never mixes
+    /// text and media).
+    #[wasm_bindgen(js_name = sendMessageToAgent)]
+    pub fn send_message_to_agent(&self, message: JsValue, message_id: String, additional_data: JsValue) -> Promise {
+        for upload in Array::from(&get(&additional_data, "filesToUpload")).iter() {
+            let (Some(id), Ok(file)) = (get_str(&upload, "id"), get(&upload, "file").dyn_into::<web_sys::File>()) else {
+                continue;
+            };
+            let (name, size) = (file.name(), file.size() as u64);
+            self.shell.files.borrow_mut().insert(id.clone(), file);
+            self.shell.dispatch(Event::UserFile { id, name, size });
+        }
+        let text = get_str(&get(&message, "input"), "text").unwrap_or_default();
+        if !text.trim().is_empty() {
+            self.shell.dispatch(Event::UserMessage { id: message_id, text });
+        }
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    #[wasm_bindgen(js_name = userTyping)]
+    pub fn user_typing(&self, is_typing: bool) -> Promise {
+        if !is_typing {
+            self.shell.stop_typing();
+        }
+        self.shell.dispatch(Event::UserTyping(is_typing));
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    #[wasm_bindgen(js_name = userReadMessages)]
+    pub fn user_read_messages(&self) -> Promise {
+        self.shell.dispatch(Event::UserRead);
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    /// `true` / `false` from the contact centre's queue statistics; `null` when they cannot be read.
+    #[wasm_bindgen(js_name = areAnyAgentsOnline)]
+    pub fn are_any_agents_online(&self, _connect_message: JsValue) -> Promise {
+        let auth = self.shell.auth.clone();
+        future_to_promise(async move {
+            Ok(match auth.availability().await {
+                Ok(a) => JsValue::from_bool(a.agents_available > 0),
+                Err(_) => JsValue::NULL,
+            })
+        })
+    }
+
+    /// Early check of chosen files against Twilio's limits, so the user sees the problem before sending.
+    #[wasm_bindgen(js_name = filesSelectedForUpload)]
+    pub fn files_selected_for_upload(&self, uploads: JsValue) {
+        for upload in Array::from(&uploads).iter() {
+            let (Some(id), Ok(file)) = (get_str(&upload, "id"), get(&upload, "file").dyn_into::<web_sys::File>()) else {
+                continue;
+            };
+            if let Err(why) = check_file(&file.name(), file.size() as u64) {
+                self.shell.callback.set_file_upload_status(&id, true, Some(why.to_string()));
+            }
+        }
+    }
+
+    /// Twilio Flex web chat has no screen sharing: nothing to stop.
+    #[wasm_bindgen(js_name = screenShareStop)]
+    pub fn screen_share_stop(&self) -> Promise {
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    /// After a page reload: reattach to the saved chat, refresh its token through the session credential and
+    /// replay what arrived meanwhile. Resolves `false` when there is nothing to resume.
+    pub fn reconnect(&self) -> Promise {
+        let saved = if self.persisted.is_object() {
+            self.persisted.clone()
+        } else {
+            get(&self.shell.callback, "persistedState")
+                .dyn_ref::<js_sys::Function>()
+                .and_then(|f| f.call0(&self.shell.callback).ok())
+                .unwrap_or(JsValue::NULL)
+        };
+        match serde_wasm_bindgen::from_value::<PersistedState>(saved) {
+            Ok(state) => self.shell.reconnect_promise(Event::Resume(state)),
+            Err(_) => Promise::resolve(&JsValue::FALSE),
+        }
+    }
+
+    /// The session's phase (`Idle`, `Starting`, `Waiting`, `Chatting`, `Ended`...), for status displays and tests.
+    #[wasm_bindgen(getter)]
+    pub fn phase(&self) -> String {
+        format!("{:?}", self.shell.phase())
+    }
+}

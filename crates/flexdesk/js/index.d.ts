@@ -1,0 +1,30 @@
+import type { ServiceDesk, ServiceDeskFactoryParameters } from '@carbon/ai-chat';
+
+/** The subset of `@twilio/conversations`' Client that flexdesk uses (the real Client satisfies it). */
+export interface ConversationsClientLike {
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  getConversationBySid(sid: string): Promise<unknown>;
+  updateToken(token: string): Promise<unknown>;
+  shutdown(): Promise<void>;
+}
+
+export interface FlexdeskConfig {
+  /** Base URL of the flexdesk auth server, e.g. `https://chat-auth.example.com`. */
+  authServerUrl: string;
+  /** Creates the Conversations client for a token: `(token) => new Client(token)`. */
+  createConversationsClient: (token: string) => ConversationsClientLike;
+  /** Shown to the agent; a pre-chat payload's `customerName` / `name` wins. Default "Customer". */
+  customerName?: string;
+  /** Pre-engagement data handed to Flex (routing and the agent's task). */
+  preEngagement?: Record<string, unknown>;
+  /** The bot conversation before the hand-off, shown to the agent. */
+  transcript?: () => Array<{ from: 'user' | 'bot'; text: string }>;
+}
+
+/** A Carbon AI Chat `serviceDeskFactory` backed by Twilio Flex. */
+export function createTwilioFlexServiceDesk(
+  config: FlexdeskConfig,
+): (parameters: ServiceDeskFactoryParameters) => Promise<ServiceDesk>;
+
+/** Loads the wasm module ahead of the first chat (optional). */
+export function initFlexdesk(): Promise<unknown>;
