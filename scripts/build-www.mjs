@@ -3,7 +3,9 @@
 // files. The wasm desk (crates/flexdesk/pkg, made by `bash scripts/build-wasm`) is bundled as ESM and its
 // flexdesk_bg.wasm copied next to the bundle, because its loader finds it with `new URL(..., import.meta.url)`.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -73,7 +75,64 @@ export async function buildWww({ mockDesk = false, minify = false, quiet = false
   return { ...inputs, desk, warnings: result.warnings };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Everything a build reads, by path, size and mtime: a cheap fingerprint to tell whether www/dist is current.
+function fingerprint(mockDesk) {
+  const files = [];
+  const walk = (dir) => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else files.push(p);
+    }
+  };
+  walk(path.join(WWW, 'src'));
+  walk(path.join(WWW, 'emulator-client'));
+  walk(PKG);
+  files.push(fileURLToPath(import.meta.url), path.join(ROOT, 'package-lock.json'));
+  const h = createHash('sha256').update(`mock=${Boolean(mockDesk)}\n`);
+  for (const f of files.sort()) {
+    const st = statSync(f, { throwIfNoEntry: false });
+    if (st) h.update(`${path.relative(ROOT, f)} ${st.size} ${st.mtimeMs}\n`);
+  }
+  return h.digest('hex');
+}
+
+const STAMP = path.join(DIST, '.fingerprint');
+
+/**
+ * Builds www/dist unless it is already current: test files running in separate processes (node --test) share one
+ * build per run. A lock directory serialises concurrent callers; a stale lock (crashed builder) is broken.
+ */
+export async function ensureWwwBuilt(options = {}) {
+  const want = fingerprint(options.mockDesk);
+  const current = () => existsSync(STAMP) && readFileSync(STAMP, 'utf8') === want;
+  if (current()) return { ...wwwInputs(), desk: wwwInputs().wasmDesk ? 'wasm' : 'mock', cached: true };
+  const lock = path.join(os.tmpdir(), `flexdesk-www-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 60_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`timed out waiting for another www build (lock ${lock})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    if (current()) return { ...wwwInputs(), desk: wwwInputs().wasmDesk ? 'wasm' : 'mock', cached: true };
+    const result = await buildWww(options);
+    writeFileSync(STAMP, want);
+    return { ...result, cached: false };
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   buildWww({ mockDesk: process.argv.includes('--mock-desk'), minify: process.argv.includes('--minify') }).catch((e) => {
     console.error(`[build-www] ${e.message}`);
     process.exit(1);

@@ -26,6 +26,8 @@ const details = preEngagementForm(document.getElementById('details'));
 const chat = document.createElement('cds-aichat-container');
 chat.assistantName = 'Flexdesk demo bot';
 chat.injectCarbonTheme = 'white';
+// Defence in depth: agent and customer text is shown as text by the desk; any HTML that slips through is sanitised.
+chat.shouldSanitizeHTML = true;
 chat.header = { title: 'Flexdesk demo' };
 chat.messaging = { customSendMessage: makeCustomSendMessage(transcript) };
 chat.serviceDesk = { availabilityTimeoutSeconds: 10 };

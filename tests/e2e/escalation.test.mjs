@@ -1,0 +1,51 @@
+// Scenarios 1 and 9: escalating from the bot to a human agent, and what happens when no agent is available.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { e2eSuite } from './support/harness.mjs';
+import { STRINGS } from './support/customer.mjs';
+import { seen, notSeen } from './support/wait.mjs';
+import { ROOT } from '../../scripts/build-www.mjs';
+
+const scenario = e2eSuite('escalation');
+
+scenario('1. escalate from the bot: the console shows transcript and pre-engagement data; accept: the web chat shows the agent', async ({ customer, agent }) => {
+  await customer.open({ name: 'Dana Customer', email: 'dana@example.com', topic: 'Returns' });
+  await customer.send('What are your opening hours?');
+  await customer.see('We are open Monday to Friday, 9:00 to 17:00.');
+  await customer.askForAgent();
+
+  await agent.open('Alice');
+  const task = await agent.waitForIncomingTask('Dana Customer');
+  // The agent sees what the customer told the bot, and the details from the page's form.
+  for (const text of ['What are your opening hours?', 'We are open Monday to Friday, 9:00 to 17:00.', 'dana@example.com', 'Returns']) {
+    await agent.seeIn(task, text);
+  }
+  await agent.accept(task);
+
+  const header = await customer.seeAgentInHeader('Alice');
+  assert.ok(header);
+  // The agent's avatar from the participant attributes is shown (an <img>, not Carbon's initial-letter fallback).
+  await seen(customer.page.locator('img[src*="/console/avatars/"]'), "Alice's avatar in the web chat");
+
+  await agent.send('Hi Dana, this is Alice. How can I help?');
+  await customer.see('Hi Dana, this is Alice. How can I help?');
+  await customer.send('My tent pole arrived broken.');
+  await agent.see('My tent pole arrived broken.');
+  await agent.send('Sorry to hear that! I am sending a replacement today.');
+  await customer.see('Sorry to hear that! I am sending a replacement today.');
+
+  // The README's demo screenshot: the real web chat with an agent joined, made here, not drawn.
+  await customer.page.waitForTimeout(300); // let the scroll animation settle
+  await customer.page.screenshot({ path: path.join(ROOT, 'docs', 'screenshot-agent-joined.png') });
+});
+
+scenario('9. no agents available: the web chat shows the bot\'s agent_unavailable text', async ({ customer, agent }) => {
+  await agent.open('Alice');
+  await agent.setAvailable('Alice', false);
+  await agent.setAvailable('Bob', false);
+
+  await customer.open();
+  await customer.askForAgent({ expectCard: false });
+  await customer.see(STRINGS.agentUnavailable);
+  await notSeen(customer.page.getByRole('button', { name: STRINGS.connectButton }), 'the "Connect to agent" button', 500);
+});

@@ -1,0 +1,77 @@
+// Scenarios 2, 3 and 10: text both ways in order, typing and read receipts both ways, and HTML shown as text.
+import assert from 'node:assert/strict';
+import { e2eSuite } from './support/harness.mjs';
+import { connectCustomerToAgent, injectFaults } from './support/flows.mjs';
+import { seen, waitUntil } from './support/wait.mjs';
+
+const scenario = e2eSuite('messaging');
+
+scenario('2. text both ways, in order, including one sent while still connecting', async (ctx) => {
+  const { customer, agent, stack } = ctx;
+  await connectCustomerToAgent(ctx);
+
+  // Several messages in a row each way, without waiting for the other side in between.
+  await customer.send('first from customer');
+  await customer.send('second from customer');
+  await customer.send('third from customer');
+  await agent.send('first from agent');
+  await agent.send('second from agent');
+  await agent.expectInOrder(['first from customer', 'second from customer', 'third from customer']);
+  await customer.expectInOrder(['first from customer', 'second from customer', 'third from customer', 'first from agent', 'second from agent']);
+
+  // The realtime connection drops and the next reconnection attempts are refused: the customer types on while
+  // the desk is still connecting again. The message must reach the agent, after the earlier ones.
+  await injectFaults(stack, { dropWebsockets: true, refuseWebsockets: 2 });
+  await customer.send('sent while connecting');
+  await agent.see('sent while connecting', { timeout: 30_000 });
+  await agent.send('after reconnect from agent');
+  await customer.see('after reconnect from agent', { timeout: 30_000 });
+  await agent.expectInOrder(['third from customer', 'second from agent', 'sent while connecting', 'after reconnect from agent']);
+  await customer.expectInOrder(['third from customer', 'second from agent', 'sent while connecting', 'after reconnect from agent']);
+  assert.equal(await agent.countOf('sent while connecting'), 1, 'the agent sees the message once');
+});
+
+scenario('3. typing shown both ways; read receipts shown both ways', async (ctx) => {
+  const { customer, agent } = ctx;
+  await connectCustomerToAgent(ctx);
+
+  // Customer types (without sending): the console says so.
+  await customer.typeWithoutSending('I am still typi');
+  await agent.seeCustomerTyping();
+  await customer.send('Here is my question.');
+  await agent.see('Here is my question.');
+
+  // Agent types: the web chat shows its typing indicator, which goes away when the message arrives.
+  await agent.typeWithoutSending('Let me check tha');
+  await seen(customer.typingIndicator(), 'the agent typing indicator in the web chat');
+  await agent.sendTyped();
+  await customer.see('Let me check tha');
+  await waitUntil(async () => (await customer.typingIndicator().count()) === 0, { message: 'the typing indicator to go away' });
+
+  // Read receipts: the agent has the conversation open, so the customer's message is marked read in the web chat.
+  await customer.send('Did you read this?');
+  await agent.see('Did you read this?');
+  await agent.markRead();
+  await seen(customer.readReceipt().getByText('Read by Alice'), '"Read by Alice" in the web chat');
+  // And the other way: the web chat is open and shows the agent's message, so the console shows it read.
+  await agent.send('Yes, I did.');
+  await customer.see('Yes, I did.');
+  await agent.seeReadByCustomer('Yes, I did.');
+});
+
+const PAYLOAD = '<img src=x onerror="window.__pwned=(window.__pwned||0)+1">';
+
+scenario('10. HTML sent either way is shown as text and runs nothing', async (ctx) => {
+  const { customer, agent } = ctx;
+  await connectCustomerToAgent(ctx);
+
+  await agent.send(PAYLOAD);
+  await customer.see(PAYLOAD, { exact: true });
+  await customer.send(`customer says ${PAYLOAD}`);
+  await agent.see(`customer says ${PAYLOAD}`);
+  await customer.page.waitForTimeout(500); // give a broken image time to fire onerror, if one was made
+  for (const [who, page] of [['web chat', customer.page], ['agent console', agent.page]]) {
+    assert.equal(await page.evaluate(() => window.__pwned ?? 0), 0, `the ${who} ran the injected onerror`);
+    assert.equal(await page.locator('img[src="x"]').count(), 0, `the ${who} made an <img src=x> element`);
+  }
+});

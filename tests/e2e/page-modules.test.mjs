@@ -1,0 +1,82 @@
+// Unit tests of the demo page's own logic (no browser): the scripted bot, the read-receipt state, the config check.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { reply, Transcript, makeCustomSendMessage, AGENT_UNAVAILABLE_TEXT } from '../../www/src/bot.js';
+import { ReceiptState } from '../../www/src/read-receipt.js';
+import { readPageConfig } from '../../www/src/page-config.js';
+
+const memoryStorage = () => {
+  const m = new Map();
+  return { getItem: (k) => m.get(k) ?? null, setItem: (k, v) => m.set(k, String(v)) };
+};
+
+test('the bot greets on the welcome request, with buttons', () => {
+  const items = reply('', new Transcript(memoryStorage()));
+  assert.match(items[0].text, /flexdesk demo bot/);
+  assert.equal(items[1].response_type, 'option');
+  assert.ok(items[1].options.some((o) => /agent/i.test(o.value.input.text)));
+});
+
+test('the bot escalates on agent/human with a complete connect_to_agent item', () => {
+  const transcript = new Transcript(memoryStorage());
+  transcript.add('user', 'What are your opening hours?');
+  for (const ask of ['agent please', 'Can I talk to a HUMAN?']) {
+    const item = reply(ask, transcript).find((i) => i.response_type === 'connect_to_agent');
+    assert.ok(item, ask);
+    assert.equal(typeof item.message_to_human_agent, 'string');
+    assert.equal(item.agent_unavailable.message, AGENT_UNAVAILABLE_TEXT);
+    assert.equal(typeof item.agent_available.message, 'string');
+    assert.match(item.transfer_info.summary_message_to_agent[0].text, /opening hours/);
+  }
+  assert.ok(!reply('shipping?', transcript).some((i) => i.response_type === 'connect_to_agent'));
+});
+
+test('customSendMessage answers through addMessage and records both sides in the transcript', async () => {
+  const storage = memoryStorage();
+  const transcript = new Transcript(storage);
+  const added = [];
+  const send = makeCustomSendMessage(transcript);
+  await send({ input: { text: 'How long does shipping take?' } }, {}, { messaging: { addMessage: async (m) => added.push(m) } });
+  assert.match(added[0].output.generic[0].text, /shipping takes/);
+  assert.deepEqual(transcript.get().map((l) => l.from), ['user', 'bot']);
+  // Kept in storage: a reload of the page keeps the transcript for the agent.
+  assert.equal(new Transcript(storage).get().length, 2);
+  // get() hands out copies.
+  transcript.get()[0].text = 'changed';
+  assert.equal(transcript.get()[0].text, 'How long does shipping take?');
+});
+
+test('a corrupt stored transcript starts empty instead of breaking the page', () => {
+  const storage = memoryStorage();
+  storage.setItem('flexdesk-demo-transcript', '{not json');
+  assert.deepEqual(new Transcript(storage).get(), []);
+});
+
+test('read receipt: shown only after the customer sent something to this agent, cleared by a new message', () => {
+  const s = new ReceiptState();
+  s.agentJoined({ nickname: 'Alice' });
+  s.agentRead();
+  assert.equal(s.text, null);
+  s.userSent();
+  s.agentRead();
+  assert.equal(s.text, 'Read by Alice');
+  s.userSent();
+  assert.equal(s.text, null);
+  s.agentRead();
+  s.agentJoined({ nickname: 'Bob' });
+  assert.equal(s.text, null, 'a new agent has not read anything yet');
+  s.userSent();
+  s.agentRead();
+  assert.equal(s.text, 'Read by Bob');
+  s.ended();
+  assert.equal(s.text, null);
+});
+
+test('the page config must name absolute URLs, and says which key is wrong', () => {
+  assert.deepEqual(readPageConfig({ authServerUrl: 'http://127.0.0.1:4000/', emulatorUrl: 'http://127.0.0.1:4010' }), {
+    authServerUrl: 'http://127.0.0.1:4000',
+    emulatorUrl: 'http://127.0.0.1:4010',
+  });
+  assert.throws(() => readPageConfig(undefined), /FLEXDESK_CONFIG is missing/);
+  assert.throws(() => readPageConfig({ authServerUrl: '/auth', emulatorUrl: 'http://x' }), /authServerUrl must be an absolute URL/);
+});

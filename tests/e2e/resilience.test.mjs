@@ -1,0 +1,49 @@
+// Scenarios 6 and 8: a page reload mid-chat, and a connection dropped by the emulator.
+import assert from 'node:assert/strict';
+import { e2eSuite } from './support/harness.mjs';
+import { STRINGS } from './support/customer.mjs';
+import { connectCustomerToAgent, injectFaults } from './support/flows.mjs';
+
+const scenario = e2eSuite('resilience');
+
+scenario('6. page reload mid-chat: the chat resumes and messages the agent sent meanwhile appear', async (ctx) => {
+  const { customer, agent } = ctx;
+  await connectCustomerToAgent(ctx);
+  await customer.send('before reload');
+  await agent.see('before reload');
+  await agent.send('reply before reload');
+  await customer.see('reply before reload');
+
+  // The customer leaves the page; the agent writes while nobody is there; the customer comes back.
+  await customer.page.goto('about:blank');
+  await agent.send('sent while you were away');
+  await customer.returnToPage();
+
+  await customer.seeAgentInHeader('Alice');
+  await customer.see('sent while you were away', { timeout: 30_000 });
+  await customer.expectInOrder(['before reload', 'reply before reload', 'sent while you were away']);
+  await customer.send('after reload');
+  await agent.see('after reload');
+  await agent.send('welcome back');
+  await customer.see('welcome back');
+  // Nothing the customer sent before the reload was sent again.
+  assert.equal(await agent.countOf('before reload'), 1, 'the agent sees "before reload" once');
+});
+
+scenario('8. connection dropped by the emulator: the web chat shows it, recovers, nothing lost', async (ctx) => {
+  const { customer, agent, stack } = ctx;
+  await connectCustomerToAgent(ctx);
+  await customer.send('before the outage');
+  await agent.see('before the outage');
+
+  // Drop the realtime connection and refuse reconnections for a while: long enough for the desk to say so.
+  await injectFaults(stack, { dropWebsockets: true, refuseWebsockets: 6 });
+  await customer.see(STRINGS.disconnected, { timeout: 30_000 });
+  await agent.send('sent during the outage');
+  await customer.see(STRINGS.reconnected, { timeout: 60_000 });
+  await customer.see('sent during the outage', { timeout: 15_000 });
+  await customer.send('after the outage');
+  await agent.see('after the outage');
+  await customer.expectInOrder(['before the outage', 'sent during the outage', 'after the outage']);
+  assert.equal(await agent.countOf('before the outage'), 1, 'nothing sent twice');
+});
