@@ -1,0 +1,67 @@
+//! Every error the API answers with: a status and `{"error":{"code","message"}}` (flexdesk-core's `ApiError`).
+//! Messages are written for the caller and never carry secrets; details go to the logs.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use flexdesk_core::wire::ApiError;
+
+use crate::twilio::TwilioError;
+
+#[derive(Debug, Clone)]
+pub struct AppError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        AppError { status, code, message: message.into() }
+    }
+
+    /// One answer for every bad credential (forged, other session's, expired, malformed): no oracle.
+    pub fn invalid_credential() -> Self {
+        AppError::new(StatusCode::UNAUTHORIZED, "invalid_credential", "the session credential is missing, invalid or expired")
+    }
+
+    pub fn session_not_found() -> Self {
+        AppError::new(StatusCode::NOT_FOUND, "session_not_found", "no such session (it may have expired or the server restarted)")
+    }
+
+    pub fn session_ended() -> Self {
+        AppError::new(StatusCode::NOT_FOUND, "session_ended", "this chat has ended; start a new session")
+    }
+}
+
+impl From<TwilioError> for AppError {
+    fn from(e: TwilioError) -> Self {
+        tracing::warn!(error = %e, "Twilio call failed");
+        match e {
+            TwilioError::Api { status: 429, .. } => {
+                AppError::new(StatusCode::SERVICE_UNAVAILABLE, "twilio_busy", "Twilio is rate limiting us; try again shortly")
+            }
+            TwilioError::Api { status, code, .. } if status >= 500 => AppError::new(
+                StatusCode::BAD_GATEWAY,
+                "twilio_unavailable",
+                format!("Twilio failed (HTTP {status}{})", code.map(|c| format!(", error {c}")).unwrap_or_default()),
+            ),
+            TwilioError::Api { status, code, .. } => AppError::new(
+                StatusCode::BAD_GATEWAY,
+                "twilio_rejected",
+                format!(
+                    "Twilio refused the request (HTTP {status}{}); check the server's Twilio configuration",
+                    code.map(|c| format!(", error {c}")).unwrap_or_default()
+                ),
+            ),
+            TwilioError::Unreachable { .. } => AppError::new(StatusCode::GATEWAY_TIMEOUT, "twilio_unreachable", "Twilio did not answer in time"),
+            TwilioError::BadResponse { .. } => AppError::new(StatusCode::BAD_GATEWAY, "twilio_bad_response", "Twilio answered in an unexpected way"),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        (self.status, Json(ApiError::new(self.code, self.message))).into_response()
+    }
+}

@@ -1,0 +1,66 @@
+//! flexdesk-auth: the server side of flexdesk. It holds the Twilio secrets, starts Flex chats, mints
+//! short-lived Conversations access tokens, and ends chats. docs/auth-server.md describes the API.
+//!
+//! Reading order for newcomers: `config` → `token` / `credential` → `twilio` → `flex` → `routes::sessions`
+//! → `routes` (the layers) → `main.rs`.
+
+pub mod availability;
+pub mod config;
+pub mod credential;
+pub mod engagement;
+pub mod error;
+pub mod extract;
+pub mod flex;
+pub mod layers;
+pub mod metrics;
+pub mod openapi;
+pub mod ratelimit;
+pub mod routes;
+pub mod sessions;
+pub mod token;
+pub mod twilio;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+
+use crate::availability::AvailabilityCache;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
+use crate::sessions::SessionStore;
+use crate::twilio::TwilioClient;
+
+/// Everything a request handler can reach.
+pub struct AppState {
+    pub config: Config,
+    pub twilio: TwilioClient,
+    pub sessions: SessionStore,
+    pub availability: AvailabilityCache,
+    pub limiter: RateLimiter,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(config: Config) -> Arc<AppState> {
+        let metrics = Arc::new(Metrics::default());
+        Arc::new(AppState {
+            twilio: TwilioClient::new(&config, metrics.clone()),
+            sessions: SessionStore::default(),
+            availability: AvailabilityCache::new(config.availability_cache),
+            limiter: RateLimiter::new(config.rate_limit_per_minute, config.rate_limit_burst),
+            metrics,
+            config,
+        })
+    }
+}
+
+/// The whole HTTP application.
+pub fn app(state: Arc<AppState>) -> Router {
+    routes::router(state)
+}
+
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}

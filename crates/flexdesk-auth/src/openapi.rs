@@ -1,0 +1,161 @@
+//! The OpenAPI 3 document served at `/openapi.json`.
+//!
+//! The wire types live in flexdesk-core, which stays free of utoipa (it also compiles to wasm), so the
+//! schemas below mirror them field for field. A test compares each mirror's properties with what the core
+//! type really serialises, so the two cannot drift apart silently.
+
+#![allow(dead_code)] // The mirrors exist only for their schemas.
+
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "flexdesk auth server", description = "Starts, refreshes and ends Twilio Flex chats for the flexdesk web chat. Errors are `{\"error\":{\"code\",\"message\"}}`."),
+    paths(
+        crate::routes::sessions::create,
+        crate::routes::sessions::refresh,
+        crate::routes::sessions::end,
+        crate::routes::agents::availability,
+        crate::routes::ops::healthz,
+        crate::routes::ops::metrics,
+        crate::routes::ops::openapi,
+    ),
+    components(schemas(CreateSessionRequest, Handoff, TranscriptLine, SessionCreated, TokenRefreshed, SessionAuth, Availability, ApiError, ApiErrorBody))
+)]
+pub struct ApiDoc;
+
+/// Start a chat. Unknown fields are ignored.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateSessionRequest {
+    /// Shown to the agent; 1–100 characters.
+    customer_name: String,
+    /// Pre-engagement form fields, passed to Flex as `PreEngagementData`.
+    #[schema(value_type = Option<Object>)]
+    pre_engagement: Option<serde_json::Value>,
+    handoff: Option<Handoff>,
+}
+
+/// The bot's `connect_to_agent` item plus the bot transcript (snake_case, as the web chat passes it).
+#[derive(Serialize, ToSchema)]
+pub struct Handoff {
+    message_to_human_agent: Option<String>,
+    topic: Option<String>,
+    skill: Option<String>,
+    language: Option<String>,
+    transcript: Option<Vec<TranscriptLine>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TranscriptLine {
+    /// `user` or `bot`.
+    from: String,
+    text: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionCreated {
+    session_id: String,
+    conversation_sid: String,
+    identity: String,
+    /// Twilio Conversations access token (JWT).
+    token: String,
+    /// Unix seconds.
+    token_expires_at: u64,
+    /// Needed to refresh the token and to end the chat; dies with the session.
+    session_credential: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenRefreshed {
+    token: String,
+    /// Unix seconds.
+    token_expires_at: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionAuth {
+    session_credential: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Availability {
+    agents_available: u32,
+    tasks_waiting: u32,
+    longest_wait_seconds: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiError {
+    error: ApiErrorBody,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiErrorBody {
+    /// Stable machine-readable code, e.g. `invalid_credential`, `session_ended`, `rate_limited`.
+    code: String,
+    message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flexdesk_core::wire;
+    use serde_json::{json, Value};
+    use std::collections::BTreeSet;
+
+    fn schema_properties(doc: &Value, name: &str) -> BTreeSet<String> {
+        doc["components"]["schemas"][name]["properties"].as_object().unwrap_or_else(|| panic!("schema {name}")).keys().cloned().collect()
+    }
+
+    fn keys(v: Value) -> BTreeSet<String> {
+        v.as_object().unwrap().keys().cloned().collect()
+    }
+
+    #[test]
+    fn mirrors_match_the_core_wire_types() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let full_handoff = wire::Handoff {
+            message_to_human_agent: Some("m".into()),
+            topic: Some("t".into()),
+            skill: Some("s".into()),
+            language: Some("l".into()),
+            transcript: vec![wire::TranscriptLine { from: "user".into(), text: "x".into() }],
+        };
+        let cases = [
+            ("CreateSessionRequest", serde_json::to_value(wire::CreateSessionRequest { customer_name: "a".into(), pre_engagement: Some(json!({})), handoff: Some(full_handoff.clone()) }).unwrap()),
+            ("Handoff", serde_json::to_value(&full_handoff).unwrap()),
+            ("TranscriptLine", serde_json::to_value(wire::TranscriptLine { from: "u".into(), text: "t".into() }).unwrap()),
+            ("SessionCreated", serde_json::to_value(wire::SessionCreated { session_id: "".into(), conversation_sid: "".into(), identity: "".into(), token: "".into(), token_expires_at: 0, session_credential: "".into() }).unwrap()),
+            ("TokenRefreshed", serde_json::to_value(wire::TokenRefreshed { token: "".into(), token_expires_at: 0 }).unwrap()),
+            ("SessionAuth", serde_json::to_value(wire::SessionAuth { session_credential: "".into() }).unwrap()),
+            ("Availability", serde_json::to_value(wire::Availability { agents_available: 0, tasks_waiting: 0, longest_wait_seconds: 0 }).unwrap()),
+            ("ApiError", serde_json::to_value(wire::ApiError::new("c", "m")).unwrap()),
+            ("ApiErrorBody", serde_json::to_value(wire::ApiError::new("c", "m").error).unwrap()),
+        ];
+        for (name, value) in cases {
+            assert_eq!(schema_properties(&doc, name), keys(value), "{name} drifted from flexdesk-core::wire");
+        }
+    }
+
+    #[test]
+    fn every_endpoint_is_documented() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        for (path, method) in [
+            ("/v1/sessions", "post"),
+            ("/v1/sessions/{id}/token", "post"),
+            ("/v1/sessions/{id}", "delete"),
+            ("/v1/agents/availability", "get"),
+            ("/healthz", "get"),
+            ("/metrics", "get"),
+            ("/openapi.json", "get"),
+        ] {
+            assert!(doc["paths"][path][method].is_object(), "{method} {path} missing");
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Start, refresh and end a chat.
+//!
+//! Every call after the start must present the session credential, checked in this order:
+//! signature and binding to the URL's session (401 otherwise), then the session is known (404
+//! `session_not_found`), then still open (404 `session_ended`). Refresh also asks Twilio whether the agent
+//! has closed the conversation, so a token can never outlive the chat.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use flexdesk_core::wire::{CreateSessionRequest, SessionAuth, SessionCreated, TokenRefreshed};
+use uuid::Uuid;
+
+use crate::credential;
+use crate::engagement::{customer_name, pre_engagement_data};
+use crate::error::AppError;
+use crate::extract::{credential_from, ApiJson};
+use crate::flex::{ChatRequest, Flex};
+use crate::sessions::{Session, SessionState};
+use crate::token::{self, Minted};
+use crate::{unix_now, AppState};
+
+/// Starts a Flex chat for the customer and returns its first access token and the session credential.
+#[utoipa::path(post, path = "/v1/sessions", tag = "sessions",
+    request_body = crate::openapi::CreateSessionRequest,
+    responses(
+        (status = 201, body = crate::openapi::SessionCreated),
+        (status = 400, body = crate::openapi::ApiError, description = "broken JSON"),
+        (status = 413, body = crate::openapi::ApiError, description = "body over 64 KB"),
+        (status = 415, body = crate::openapi::ApiError, description = "not application/json"),
+        (status = 422, body = crate::openapi::ApiError, description = "wrong shape, empty or too long customerName"),
+        (status = 429, body = crate::openapi::ApiError, description = "rate limited"),
+        (status = 502, body = crate::openapi::ApiError, description = "Twilio refused or failed"),
+    ))]
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<CreateSessionRequest>,
+) -> Result<(StatusCode, Json<SessionCreated>), AppError> {
+    let invalid = |e: crate::engagement::EngagementError| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.0);
+    let name = customer_name(&req).map_err(invalid)?;
+    let pre_engagement = pre_engagement_data(&req, &name).map_err(invalid)?;
+    // The server picks the identity; a client-chosen one could impersonate another customer.
+    let identity = format!("customer-{}", Uuid::new_v4());
+    let flex = Flex { client: &state.twilio, config: &state.config };
+    let started = flex.start(&ChatRequest { identity: &identity, customer_name: &name, pre_engagement: &pre_engagement }).await?;
+
+    let now = unix_now();
+    let session_id = Uuid::new_v4().simple().to_string();
+    let expires_at = now + state.config.session_max_age_seconds;
+    let Minted { token, expires_at: token_expires_at } = mint(&state, &started.identity, now, expires_at);
+    let session_credential = credential::issue(state.config.session_secret.expose().as_bytes(), &session_id, expires_at);
+    tracing::info!(session_id, conversation_sid = %started.conversation_sid, mode = state.config.start_mode.as_str(), "chat started");
+    state.sessions.insert(
+        session_id.clone(),
+        Session {
+            identity: started.identity.clone(),
+            conversation_sid: started.conversation_sid.clone(),
+            interaction: started.interaction,
+            state: SessionState::Open,
+            expires_at,
+        },
+        now,
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionCreated {
+            session_id,
+            conversation_sid: started.conversation_sid,
+            identity: started.identity,
+            token,
+            token_expires_at,
+            session_credential,
+        }),
+    ))
+}
+
+/// A fresh access token for an open chat.
+#[utoipa::path(post, path = "/v1/sessions/{id}/token", tag = "sessions",
+    params(("id" = String, Path, description = "session id from SessionCreated")),
+    request_body = crate::openapi::SessionAuth,
+    responses(
+        (status = 200, body = crate::openapi::TokenRefreshed),
+        (status = 401, body = crate::openapi::ApiError, description = "credential missing, forged, expired or of another session"),
+        (status = 404, body = crate::openapi::ApiError, description = "session_not_found or session_ended (also when the agent closed the chat)"),
+        (status = 429, body = crate::openapi::ApiError, description = "rate limited"),
+        (status = 502, body = crate::openapi::ApiError, description = "Twilio failed"),
+    ))]
+pub async fn refresh(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    ApiJson(auth): ApiJson<SessionAuth>,
+) -> Result<Json<TokenRefreshed>, AppError> {
+    let session = authorize(&state, &id, &auth.session_credential)?;
+    if session.state == SessionState::Ended {
+        return Err(AppError::session_ended());
+    }
+    let flex = Flex { client: &state.twilio, config: &state.config };
+    if flex.conversation_closed(&session.conversation_sid).await? {
+        tracing::info!(session_id = id, "conversation closed by the agent side; refusing refresh");
+        state.sessions.end(&id);
+        return Err(AppError::session_ended());
+    }
+    let Minted { token, expires_at } = mint(&state, &session.identity, unix_now(), session.expires_at);
+    Ok(Json(TokenRefreshed { token, token_expires_at: expires_at }))
+}
+
+/// Ends the chat: closes the conversation (and the interaction channel) so no task is left orphaned.
+/// Idempotent: ending an ended session answers 204 again.
+#[utoipa::path(delete, path = "/v1/sessions/{id}", tag = "sessions",
+    params(("id" = String, Path, description = "session id from SessionCreated")),
+    request_body(content = Option<crate::openapi::SessionAuth>, description = "or header `Authorization: Bearer <sessionCredential>`"),
+    responses(
+        (status = 204, description = "ended"),
+        (status = 401, body = crate::openapi::ApiError, description = "credential missing, forged, expired or of another session"),
+        (status = 404, body = crate::openapi::ApiError, description = "session_not_found"),
+        (status = 502, body = crate::openapi::ApiError, description = "Twilio failed; the session stays open so the call can be retried"),
+    ))]
+pub async fn end(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<StatusCode, AppError> {
+    let body = body.map_err(crate::extract::bytes_rejection)?;
+    let credential = credential_from(&headers, &body)?;
+    let session = authorize(&state, &id, &credential)?;
+    if session.state == SessionState::Open {
+        let flex = Flex { client: &state.twilio, config: &state.config };
+        flex.close(&session.conversation_sid, session.interaction.as_ref()).await?;
+        state.sessions.end(&id);
+        tracing::info!(session_id = id, "chat ended by the customer");
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks the credential against the URL's session and returns that session.
+fn authorize(state: &AppState, id: &str, credential: &str) -> Result<Session, AppError> {
+    if let Err(reason) = credential::verify(state.config.session_secret.expose().as_bytes(), credential, id, unix_now()) {
+        tracing::info!(?reason, "session credential refused");
+        return Err(AppError::invalid_credential());
+    }
+    state.sessions.get(id).ok_or_else(AppError::session_not_found)
+}
+
+/// A token for `identity`, never outliving the session.
+fn mint(state: &AppState, identity: &str, now: u64, session_expires_at: u64) -> Minted {
+    let c = &state.config;
+    let keys = token::TokenKeys {
+        account_sid: &c.account_sid,
+        api_key_sid: &c.api_key_sid,
+        api_key_secret: c.api_key_secret.expose(),
+        service_sid: &c.conversations_service_sid,
+    };
+    let ttl = c.token_ttl_seconds.min(session_expires_at.saturating_sub(now)).max(1);
+    token::mint(&keys, identity, now, ttl)
+}

@@ -1,0 +1,7 @@
+//! HTTP-level tests of the auth server against a wiremock fake of Twilio (one test binary, several modules).
+
+mod availability;
+mod hardening;
+mod sessions;
+mod support;
+mod twilio_calls;

@@ -1,0 +1,288 @@
+//! Start, refresh and end, in each start mode, and every way a credential is refused.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use flexdesk_auth::token::Claims;
+use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+use serde_json::json;
+use wiremock::matchers::{body_string_contains, header as has_header, method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::support::*;
+
+fn claims(token: &str) -> Claims {
+    decode::<Claims>(token, &DecodingKey::from_secret(API_SECRET.as_bytes()), &Validation::new(Algorithm::HS256)).unwrap().claims
+}
+
+fn form_has(key: &str, value: &str) -> wiremock::matchers::BodyContainsMatcher {
+    let encoded: String = url_encode(value);
+    body_string_contains(format!("{key}={encoded}"))
+}
+
+/// application/x-www-form-urlencoded, as reqwest (serde_urlencoded) writes it.
+fn url_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => (b as char).to_string(),
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn webchat_start_passes_handoff_and_returns_a_working_session() {
+    let h = harness(&[]).await;
+    Mock::given(method("POST"))
+        .and(path("/v2/WebChats"))
+        .and(has_header("authorization", format!("Basic {}", base64_basic(&sid("AC"), AUTH_TOKEN)).as_str()))
+        .and(form_has("AddressSid", &sid("IG")))
+        .and(form_has("CustomerFriendlyName", "Ada Lovelace"))
+        .and(body_string_contains("Identity=customer-"))
+        .and(body_string_contains(url_encode(r#""question":"I want a refund""#)))
+        .and(body_string_contains(url_encode(r#""transcript":[{"from":"user","text":"refund?"}]"#)))
+        .and(body_string_contains(url_encode(r#""skill":"billing""#)))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "conversation_sid": CONVERSATION, "identity": "customer-abc" })))
+        .expect(1)
+        .mount(&h.twilio)
+        .await;
+    let a = h
+        .json(
+            Method::POST,
+            "/v1/sessions",
+            json!({
+                "customerName": "Ada Lovelace",
+                "preEngagement": { "email": "ada@example.com" },
+                "handoff": { "message_to_human_agent": "I want a refund", "skill": "billing", "response_type": "connect_to_agent",
+                             "transcript": [{ "from": "user", "text": "refund?" }] },
+                "identity": "admin"
+            }),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    assert_eq!(a.body["conversationSid"], CONVERSATION);
+    assert_eq!(a.body["identity"], "customer-abc", "the identity comes from Twilio's answer, never the client");
+    let c = claims(a.body["token"].as_str().unwrap());
+    assert_eq!(c.grants.identity, "customer-abc");
+    assert_eq!(c.grants.chat.service_sid, sid("IS"));
+    assert_eq!(c.exp - c.iat, 3600);
+    assert_eq!(a.body["tokenExpiresAt"], c.exp);
+    let cred = a.body["sessionCredential"].as_str().unwrap();
+    assert!(cred.starts_with(&format!("{}.", a.body["sessionId"].as_str().unwrap())));
+}
+
+fn base64_basic(user: &str, pass: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+}
+
+#[tokio::test]
+async fn flexflow_start_uses_channels_with_a_server_chosen_identity() {
+    let h = harness(&[("FLEX_START_MODE", "flexflow"), ("TOKEN_TTL_SECONDS", "600")]).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/Channels"))
+        .and(form_has("FlexFlowSid", &sid("FO")))
+        .and(form_has("ChatUserFriendlyName", "Ada"))
+        .and(body_string_contains("Identity=customer-"))
+        .and(body_string_contains("PreEngagementData="))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": CONVERSATION, "flex_flow_sid": sid("FO") })))
+        .expect(1)
+        .mount(&h.twilio)
+        .await;
+    let a = h.json(Method::POST, "/v1/sessions", json!({ "customerName": "Ada" })).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    assert_eq!(a.body["conversationSid"], CONVERSATION);
+    let identity = a.body["identity"].as_str().unwrap();
+    assert!(identity.starts_with("customer-") && identity.len() > 30, "{identity}");
+    let c = claims(a.body["token"].as_str().unwrap());
+    assert_eq!(c.exp - c.iat, 600);
+}
+
+#[tokio::test]
+async fn interactions_start_creates_conversation_participant_and_interaction_and_end_closes_both() {
+    let h = harness(&[("FLEX_START_MODE", "interactions")]).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/Conversations"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": CONVERSATION })))
+        .expect(1)
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/Conversations/{CONVERSATION}/Participants")))
+        .and(body_string_contains("Identity=customer-"))
+        .and(body_string_contains(url_encode(r#"{"member_type":"customer"}"#)))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "MB1" })))
+        .expect(1)
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/Interactions"))
+        .and(body_string_contains(url_encode(&format!(r#""media_channel_sid":"{CONVERSATION}""#))))
+        .and(body_string_contains(url_encode(&format!(r#""workflow_sid":"{}""#, sid("WW")))))
+        .and(body_string_contains(url_encode(r#""topic":"billing""#)))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "KD1", "channel": { "sid": "UO1", "type": "chat" } })))
+        .expect(1)
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/Interactions/KD1/Channels/UO1"))
+        .and(body_string_contains("Status=closed"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": "UO1", "status": "closed" })))
+        .expect(1)
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/Conversations/{CONVERSATION}")))
+        .and(body_string_contains("State=closed"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION, "state": "closed" })))
+        .expect(1)
+        .mount(&h.twilio)
+        .await;
+    let a = h.json(Method::POST, "/v1/sessions", json!({ "customerName": "Ada", "handoff": { "topic": "billing" } })).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let (id, cred) = (a.body["sessionId"].as_str().unwrap(), a.body["sessionCredential"].as_str().unwrap());
+    assert_eq!(h.end(id, cred).await.status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn a_failed_interaction_closes_the_conversation_it_made() {
+    let h = harness(&[("FLEX_START_MODE", "interactions")]).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/Conversations"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": CONVERSATION })))
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/Conversations/{CONVERSATION}/Participants")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "MB1" })))
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/Interactions"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "code": 20001, "message": "Invalid workflow", "status": 400 })))
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/Conversations/{CONVERSATION}")))
+        .and(body_string_contains("State=closed"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION })))
+        .expect(1)
+        .mount(&h.twilio)
+        .await;
+    let a = h.json(Method::POST, "/v1/sessions", json!({ "customerName": "Ada" })).await;
+    assert_eq!(a.status, StatusCode::BAD_GATEWAY);
+    assert_eq!(error_code(&a), "twilio_rejected");
+    assert!(a.body["error"]["message"].as_str().unwrap().contains("20001"), "{}", a.text);
+}
+
+#[tokio::test]
+async fn refresh_gives_a_new_token_for_the_same_identity_while_open() {
+    let h = harness(&[]).await;
+    let s = h.start_webchat_session().await;
+    conversation_state(&h.twilio, "active").await;
+    let a = h.refresh(s["sessionId"].as_str().unwrap(), s["sessionCredential"].as_str().unwrap()).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let c = claims(a.body["token"].as_str().unwrap());
+    assert_eq!(c.grants.identity, s["identity"]);
+    assert_eq!(a.body["tokenExpiresAt"], c.exp);
+}
+
+#[tokio::test]
+async fn refresh_after_end_is_refused_and_end_is_idempotent() {
+    let h = harness(&[]).await;
+    let s = h.start_webchat_session().await;
+    conversation_state(&h.twilio, "active").await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/Conversations/{CONVERSATION}")))
+        .and(body_string_contains("State=closed"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION, "state": "closed" })))
+        .expect(1) // the second DELETE does not call Twilio again
+        .mount(&h.twilio)
+        .await;
+    let (id, cred) = (s["sessionId"].as_str().unwrap(), s["sessionCredential"].as_str().unwrap());
+    assert_eq!(h.end(id, cred).await.status, StatusCode::NO_CONTENT);
+    let a = h.refresh(id, cred).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&a), "session_ended");
+    // Bearer form, again: still 204.
+    let again = h
+        .send(Request::delete(format!("/v1/sessions/{id}")).header(header::AUTHORIZATION, format!("Bearer {cred}")).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(again.status, StatusCode::NO_CONTENT, "{}", again.text);
+}
+
+#[tokio::test]
+async fn refresh_is_refused_once_the_agent_closed_the_conversation() {
+    let h = harness(&[]).await;
+    let s = h.start_webchat_session().await;
+    conversation_state(&h.twilio, "closed").await;
+    let (id, cred) = (s["sessionId"].as_str().unwrap(), s["sessionCredential"].as_str().unwrap());
+    let a = h.refresh(id, cred).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::NOT_FOUND, "session_ended"));
+    assert_eq!(h.state.sessions.get(id).unwrap().state, flexdesk_auth::sessions::SessionState::Ended);
+}
+
+#[tokio::test]
+async fn forged_foreign_and_token_credentials_are_refused() {
+    let h = harness(&[]).await;
+    conversation_state(&h.twilio, "active").await;
+    let s1 = h.start_webchat_session().await;
+    let s2 = h.start_webchat_session().await;
+    let (id1, cred1) = (s1["sessionId"].as_str().unwrap(), s1["sessionCredential"].as_str().unwrap());
+    let cred2 = s2["sessionCredential"].as_str().unwrap();
+
+    let far_future = flexdesk_auth::unix_now() + 999_999;
+    let forged = flexdesk_auth::credential::issue(b"not-the-server-secret-not-the-server", id1, far_future);
+    let extended = cred1.replacen(&format!(".{}.", cred1.split('.').nth(1).unwrap()), &format!(".{far_future}."), 1);
+    for bad in [forged.as_str(), extended.as_str(), cred2, s1["token"].as_str().unwrap(), "", "junk"] {
+        let a = h.refresh(id1, bad).await;
+        assert_eq!((a.status, error_code(&a)), (StatusCode::UNAUTHORIZED, "invalid_credential"), "{bad:?}");
+        let a = h.end(id1, bad).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{bad:?}");
+    }
+    // No credential at all on DELETE.
+    let a = h.send(Request::delete(format!("/v1/sessions/{id1}")).body(Body::empty()).unwrap()).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::UNAUTHORIZED, "invalid_credential"));
+    // The real one still works.
+    assert_eq!(h.refresh(id1, cred1).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_valid_credential_for_an_unknown_session_is_404() {
+    let h = harness(&[]).await;
+    let cred = flexdesk_auth::credential::issue(SESSION_SECRET.as_bytes(), "gone", flexdesk_auth::unix_now() + 60);
+    let a = h.refresh("gone", &cred).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::NOT_FOUND, "session_not_found"));
+    assert_eq!(h.end("gone", &cred).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_failed_close_leaves_the_session_open_for_a_retry() {
+    let h = harness(&[("TWILIO_MAX_RETRIES", "0")]).await;
+    let s = h.start_webchat_session().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/Conversations/{CONVERSATION}")))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/Conversations/{CONVERSATION}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION })))
+        .mount(&h.twilio)
+        .await;
+    let (id, cred) = (s["sessionId"].as_str().unwrap(), s["sessionCredential"].as_str().unwrap());
+    let a = h.end(id, cred).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::BAD_GATEWAY, "twilio_unavailable"));
+    assert_eq!(h.end(id, cred).await.status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn bad_customer_names_are_422() {
+    let h = harness(&[]).await;
+    for body in [json!({ "customerName": "  " }), json!({ "customerName": "x".repeat(101) }), json!({ "name": "Ada" })] {
+        let a = h.json(Method::POST, "/v1/sessions", body).await;
+        assert_eq!((a.status, error_code(&a)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"), "{}", a.text);
+    }
+}

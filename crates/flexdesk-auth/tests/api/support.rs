@@ -1,0 +1,136 @@
+//! Test harness: the app configured against a wiremock fake of Twilio, plus request helpers.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use flexdesk_auth::config::Config;
+use flexdesk_auth::{app, AppState};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+pub fn sid(prefix: &str) -> String {
+    format!("{prefix}{:032x}", 0xf1e8)
+}
+
+pub const AUTH_TOKEN: &str = "f1e8de5c0ffee0000000000000000001";
+pub const API_SECRET: &str = "fakeApiKeySecret-not-a-real-secret-0001";
+pub const SESSION_SECRET: &str = "dev-session-secret-change-me-0123456789abcdef";
+pub const ORIGIN: &str = "http://localhost:3000";
+pub const CONVERSATION: &str = "CH11111111111111111111111111111111";
+
+/// tests/support/fake-env.mjs, plus fast retries and the fake Twilio's URL.
+pub fn env(twilio_url: &str) -> HashMap<String, String> {
+    let pairs = [
+        ("TWILIO_ACCOUNT_SID", sid("AC")),
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN.into()),
+        ("TWILIO_API_KEY_SID", sid("SK")),
+        ("TWILIO_API_KEY_SECRET", API_SECRET.into()),
+        ("TWILIO_CONVERSATIONS_SERVICE_SID", sid("IS")),
+        ("TWILIO_ADDRESS_SID", sid("IG")),
+        ("TWILIO_FLEX_FLOW_SID", sid("FO")),
+        ("TWILIO_WORKSPACE_SID", sid("WS")),
+        ("TWILIO_WORKFLOW_SID", sid("WW")),
+        ("TWILIO_QUEUE_SID", sid("WQ")),
+        ("SESSION_SECRET", SESSION_SECRET.into()),
+        ("ALLOWED_ORIGINS", ORIGIN.into()),
+        ("TWILIO_FLEX_API_URL", twilio_url.into()),
+        ("TWILIO_CONVERSATIONS_API_URL", twilio_url.into()),
+        ("TWILIO_TASKROUTER_API_URL", twilio_url.into()),
+        ("TWILIO_RETRY_BASE_MS", "1".into()),
+        ("RATE_LIMIT_BURST", "1000".into()),
+    ];
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+pub struct Harness {
+    pub twilio: MockServer,
+    pub state: Arc<AppState>,
+    pub app: Router,
+}
+
+/// A fresh fake Twilio and app; `overrides` replace or add env keys ("" removes one).
+pub async fn harness(overrides: &[(&str, &str)]) -> Harness {
+    let twilio = MockServer::start().await;
+    let mut vars = env(&twilio.uri());
+    for (k, v) in overrides {
+        if v.is_empty() {
+            vars.remove(*k);
+        } else {
+            vars.insert(k.to_string(), v.to_string());
+        }
+    }
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
+    let state = AppState::new(config);
+    Harness { twilio, app: app(state.clone()), state }
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Harness {
+    pub async fn send(&self, req: Request<Body>) -> Answer {
+        let resp = self.app.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer { status, headers, body, text }
+    }
+
+    pub async fn json(&self, method: Method, uri: &str, body: Value) -> Answer {
+        self.send(
+            Request::builder().method(method).uri(uri).header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).unwrap(),
+        )
+        .await
+    }
+
+    pub async fn get(&self, uri: &str) -> Answer {
+        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
+    }
+
+    /// Mounts a WebChats answer and starts a session; returns its 201 body.
+    pub async fn start_webchat_session(&self) -> Value {
+        Mock::given(method("POST"))
+            .and(path("/v2/WebChats"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "conversation_sid": CONVERSATION, "identity": "customer-from-twilio" })))
+            .mount(&self.twilio)
+            .await;
+        let a = self.json(Method::POST, "/v1/sessions", json!({ "customerName": "Ada" })).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+        a.body
+    }
+
+    pub async fn refresh(&self, id: &str, credential: &str) -> Answer {
+        self.json(Method::POST, &format!("/v1/sessions/{id}/token"), json!({ "sessionCredential": credential })).await
+    }
+
+    pub async fn end(&self, id: &str, credential: &str) -> Answer {
+        self.json(Method::DELETE, &format!("/v1/sessions/{id}"), json!({ "sessionCredential": credential })).await
+    }
+}
+
+/// Mounts `GET /v1/Conversations/{CONVERSATION}` answering `state`.
+pub async fn conversation_state(twilio: &MockServer, state: &str) {
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/Conversations/{CONVERSATION}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION, "state": state })))
+        .mount(twilio)
+        .await;
+}
+
+pub fn error_code(a: &Answer) -> &str {
+    a.body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an ApiError: {} {}", a.status, a.text))
+}
