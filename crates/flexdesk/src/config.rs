@@ -1,7 +1,7 @@
 //! The options a web team passes to `createTwilioFlexServiceDesk`, checked once with clear errors.
 
 use flexdesk_core::wire::TranscriptLine;
-use js_sys::{Array, Function};
+use js_sys::Function;
 use wasm_bindgen::{JsCast, JsError, JsValue};
 
 use crate::js::{get, get_str};
@@ -50,7 +50,7 @@ impl Config {
     pub fn transcript(&self) -> Vec<TranscriptLine> {
         let Some(f) = &self.transcript else { return Vec::new() };
         let lines = f.call0(&JsValue::NULL).unwrap_or(JsValue::UNDEFINED);
-        Array::from(&lines)
+        crate::js::array(&lines)
             .iter()
             .filter_map(|l| Some(TranscriptLine { from: get_str(&l, "from")?, text: get_str(&l, "text")? }))
             .collect()

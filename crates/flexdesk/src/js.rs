@@ -52,3 +52,12 @@ pub fn error_status(e: &JsValue) -> Option<u64> {
 pub fn warn(what: &str, e: &JsValue) {
     web_sys::console::warn_2(&JsValue::from_str(&format!("flexdesk: {what}")), e);
 }
+
+/// `v` as an array; anything else (undefined, an object) is an empty one rather than a thrown TypeError.
+pub fn array(v: &JsValue) -> js_sys::Array {
+    if js_sys::Array::is_array(v) {
+        v.clone().unchecked_into()
+    } else {
+        js_sys::Array::new()
+    }
+}

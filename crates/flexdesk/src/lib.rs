@@ -17,7 +17,7 @@ use flexdesk_core::handoff::handoff_from_connect_message;
 use flexdesk_core::media::{check_file, ALLOWED_EXTENSIONS};
 use flexdesk_core::wire::CreateSessionRequest;
 use flexdesk_core::{Event, PersistedState};
-use js_sys::{Array, Promise};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
@@ -25,7 +25,7 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::auth::AuthClient;
 use crate::bindings::ServiceDeskCallback;
 use crate::config::Config;
-use crate::js::{get, get_str, object};
+use crate::js::{array, get, get_str, object};
 use crate::shell::Shell;
 
 /// One desk per web chat instance; it can run several chats one after the other.
@@ -99,7 +99,7 @@ impl TwilioFlex {
     /// text and media).
     #[wasm_bindgen(js_name = sendMessageToAgent)]
     pub fn send_message_to_agent(&self, message: JsValue, message_id: String, additional_data: JsValue) -> Promise {
-        for upload in Array::from(&get(&additional_data, "filesToUpload")).iter() {
+        for upload in array(&get(&additional_data, "filesToUpload")).iter() {
             let (Some(id), Ok(file)) = (get_str(&upload, "id"), get(&upload, "file").dyn_into::<web_sys::File>()) else {
                 continue;
             };
@@ -144,7 +144,7 @@ impl TwilioFlex {
     /// Early check of chosen files against Twilio's limits, so the user sees the problem before sending.
     #[wasm_bindgen(js_name = filesSelectedForUpload)]
     pub fn files_selected_for_upload(&self, uploads: JsValue) {
-        for upload in Array::from(&uploads).iter() {
+        for upload in array(&uploads).iter() {
             let (Some(id), Ok(file)) = (get_str(&upload, "id"), get(&upload, "file").dyn_into::<web_sys::File>()) else {
                 continue;
             };

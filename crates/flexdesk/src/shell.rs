@@ -15,7 +15,7 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use crate::auth::AuthClient;
 use crate::bindings::{Conversation, ConversationsClient, Paginator, ServiceDeskCallback};
-use crate::js::{attributes, error_message, error_status, get, get_str, get_u64, object, warn};
+use crate::js::{array, attributes, error_message, error_status, get, get_str, get_u64, object, warn};
 
 /// How often typing is re-signalled while the user keeps typing: the agent's indicator lapses after ~5 s.
 const TYPING_REPEAT_MS: i32 = 3000;
@@ -355,7 +355,7 @@ impl Shell {
         let agent_check = is_agent.clone();
         self.listen(target, "participantUpdated", generation, move |u| {
             let p = get(&u, "participant");
-            let reasons = Array::from(&get(&u, "updateReasons"));
+            let reasons = array(&get(&u, "updateReasons"));
             let read = reasons.iter().any(|r| r.as_string().as_deref() == Some("lastReadMessageIndex"));
             let index = get_u64(&p, "lastReadMessageIndex")?;
             (read && agent_check(&p)).then(|| Event::AgentRead { agent_id: get_str(&p, "identity").unwrap_or_default(), index })
@@ -417,7 +417,7 @@ impl Shell {
         spawn_local(async move {
             let me = this.session.borrow().identity().unwrap_or_default().to_string();
             if let Ok(list) = JsFuture::from(conv.get_participants()).await {
-                for p in Array::from(&list).iter() {
+                for p in array(&list).iter() {
                     let agent = get_str(&p, "identity").is_some_and(|id| id != me)
                         && get_str(&attributes(&p), "member_type").as_deref() != Some("customer");
                     if agent && this.generation.get() == generation {
@@ -520,7 +520,7 @@ async fn message_event(m: &JsValue) -> Option<Event> {
     let index = get_u64(m, "index")?;
     let author = get_str(m, "author").unwrap_or_default();
     let client_id = get_str(&attributes(m), "flexdeskId");
-    let media = Array::from(&get(m, "attachedMedia")).get(0);
+    let media = array(&get(m, "attachedMedia")).get(0);
     let content = if media.is_object() {
         let url = match get(&media, "getContentTemporaryUrl").dyn_ref::<Function>() {
             Some(f) => match f.call0(&media).ok().map(|p| JsFuture::from(Promise::from(p))) {

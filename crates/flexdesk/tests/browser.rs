@@ -1,0 +1,377 @@
+//! The desk in headless Chromium, against fakes of the Conversations client, the web chat callback and the
+//! auth server (tests/fake.js). One test per ServiceDesk method and per callback path.
+#![cfg(target_arch = "wasm32")]
+
+use flexdesk::TwilioFlex;
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(module = "/tests/fake.js")]
+extern "C" {
+    fn reset();
+    fn config(extra: JsValue) -> JsValue;
+    fn callback(persisted: JsValue) -> JsValue;
+    fn agent(identity: &str, name: &str) -> JsValue;
+    fn message(index: u32, author: &str, body: &str, attributes: JsValue) -> JsValue;
+    fn tick(ms: u32) -> js_sys::Promise;
+    fn calls(name: &str) -> String;
+    fn requests() -> String;
+    #[wasm_bindgen(js_name = refuseAuth)]
+    fn refuse_auth(path: &str, status: u16);
+    #[wasm_bindgen(js_name = setAvailability)]
+    fn set_availability(n: u32);
+    #[wasm_bindgen(js_name = openClient)]
+    fn open_client();
+    #[wasm_bindgen(js_name = emitClient)]
+    fn emit_client(name: &str, arg: JsValue);
+    #[wasm_bindgen(js_name = emitConv)]
+    fn emit_conv(name: &str, arg: JsValue);
+    #[wasm_bindgen(js_name = convJson)]
+    fn conv_json() -> String;
+    #[wasm_bindgen(js_name = clientJson)]
+    fn client_json() -> String;
+    #[wasm_bindgen(js_name = setConv)]
+    fn set_conv(key: &str, value: JsValue);
+    #[wasm_bindgen(js_name = connectMessage)]
+    fn connect_message() -> JsValue;
+    fn file(name: &str, size: u32, content_type: &str) -> JsValue;
+}
+
+async fn settle() {
+    JsFuture::from(tick(5)).await.unwrap();
+}
+
+/// JSON to a plain JS object (serde-wasm-bindgen's default would make `Map`s).
+fn js(v: &Value) -> JsValue {
+    use serde::Serialize;
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap()
+}
+
+fn parse(s: String) -> Value {
+    serde_json::from_str(&s).unwrap()
+}
+
+fn new_desk() -> TwilioFlex {
+    reset();
+    TwilioFlex::new(config(JsValue::UNDEFINED), callback(JsValue::NULL), JsValue::NULL).map_err(JsValue::from).unwrap()
+}
+
+/// A desk with a started chat, joined to the (fake) conversation.
+async fn joined() -> TwilioFlex {
+    let desk = new_desk();
+    JsFuture::from(desk.start_chat(connect_message(), JsValue::UNDEFINED)).await.unwrap();
+    open_client();
+    settle().await;
+    assert_eq!(desk.phase(), "Waiting");
+    desk
+}
+
+async fn with_agent() -> TwilioFlex {
+    let desk = joined().await;
+    emit_conv("participantJoined", agent("alice", "Alice"));
+    settle().await;
+    desk
+}
+
+fn user_message(text: &str) -> JsValue {
+    js(&json!({ "input": { "text": text } }))
+}
+
+fn sent_bodies() -> Vec<String> {
+    parse(conv_json())["sent"].as_array().unwrap().iter().filter_map(|m| m["body"].as_str().map(String::from)).collect()
+}
+
+#[wasm_bindgen_test]
+fn get_name_names_the_desk() {
+    assert!(new_desk().get_name().contains("Twilio Flex"));
+}
+
+#[wasm_bindgen_test]
+fn bad_config_is_a_clear_error() {
+    let cfg = config(js(&json!({ "authServerUrl": "ftp://x" })));
+    let err = TwilioFlex::new(cfg, callback(JsValue::NULL), JsValue::NULL).err().expect("refused");
+    let msg: JsValue = err.into();
+    assert!(format!("{:?}", msg).contains("authServerUrl"));
+}
+
+#[wasm_bindgen_test]
+async fn user_messages_reach_the_client_once_joined_in_order() {
+    let desk = new_desk();
+    let started = desk.start_chat(connect_message(), JsValue::UNDEFINED);
+    JsFuture::from(desk.send_message_to_agent(user_message("first, while connecting"), "m1".into(), JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(started).await.unwrap();
+    JsFuture::from(desk.send_message_to_agent(user_message("second"), "m2".into(), JsValue::UNDEFINED)).await.unwrap();
+    settle().await;
+    assert!(sent_bodies().is_empty(), "nothing may be sent before the conversation is joined");
+    open_client();
+    settle().await;
+    assert_eq!(sent_bodies(), vec!["first, while connecting", "second"]);
+    let sent = parse(conv_json());
+    assert_eq!(sent["sent"][0]["attributes"]["flexdeskId"], "m1");
+}
+
+#[wasm_bindgen_test]
+async fn start_chat_posts_the_handoff_and_pre_engagement() {
+    let desk = new_desk();
+    let opts = js(&json!({ "preStartChatPayload": { "customerName": "Grace", "orderId": "42" } }));
+    JsFuture::from(desk.start_chat(connect_message(), opts)).await.unwrap();
+    let reqs = parse(requests());
+    let body = &reqs[0]["body"];
+    assert_eq!(reqs[0]["path"], "/v1/sessions");
+    assert_eq!(body["customerName"], "Grace");
+    assert_eq!(body["preEngagement"]["orderId"], "42");
+    assert_eq!(body["handoff"]["message_to_human_agent"], "wants help");
+    assert_eq!(body["handoff"]["skill"], "billing");
+    // Until an agent joins, the web chat shows a waiting status.
+    open_client();
+    settle().await;
+    assert!(calls("updateAgentAvailability").contains("Waiting"));
+}
+
+#[wasm_bindgen_test]
+async fn start_chat_rejects_when_the_auth_server_refuses() {
+    let desk = new_desk();
+    refuse_auth("/v1/sessions", 503);
+    let err = JsFuture::from(desk.start_chat(connect_message(), JsValue::UNDEFINED)).await.expect_err("rejected");
+    assert!(format!("{err:?}").contains("refused with 503"));
+    assert_eq!(desk.phase(), "Ended");
+}
+
+#[wasm_bindgen_test]
+async fn agent_joined_shows_name_and_avatar() {
+    let _desk = with_agent().await;
+    let joined = parse(calls("agentJoined"));
+    assert_eq!(joined[0][0]["nickname"], "Alice");
+    assert_eq!(joined[0][0]["profile_picture_url"], "https://x/alice.png");
+    assert_eq!(joined[0][0]["user_type"], "human");
+}
+
+#[wasm_bindgen_test]
+async fn agent_text_is_shown_once_and_as_text() {
+    let _desk = with_agent().await;
+    let m = message(1, "alice", "<img src=x onerror=alert(1)>", JsValue::UNDEFINED);
+    emit_conv("messageAdded", m.clone());
+    emit_conv("messageAdded", m);
+    settle().await;
+    let shown = parse(calls("sendMessageToUser"));
+    assert_eq!(shown.as_array().unwrap().len(), 1, "duplicate index shown once");
+    assert_eq!(shown[0][0], "&lt;img src=x onerror=alert(1)&gt;");
+    assert_eq!(shown[0][1], "alice");
+}
+
+#[wasm_bindgen_test]
+async fn own_echo_is_not_shown() {
+    let _desk = with_agent().await;
+    emit_conv("messageAdded", message(2, "me", "mine", JsValue::UNDEFINED));
+    settle().await;
+    assert_eq!(calls("sendMessageToUser"), "[]");
+}
+
+#[wasm_bindgen_test]
+async fn typing_both_ways() {
+    let desk = with_agent().await;
+    emit_conv("typingStarted", agent("alice", "Alice"));
+    emit_conv("typingEnded", agent("alice", "Alice"));
+    JsFuture::from(desk.user_typing(true)).await.unwrap();
+    JsFuture::from(desk.user_typing(false)).await.unwrap();
+    settle().await;
+    assert_eq!(parse(calls("agentTyping")), json!([[true], [false]]));
+    assert_eq!(parse(conv_json())["typingCount"], 1, "typing on signals once, typing off sends nothing");
+}
+
+#[wasm_bindgen_test]
+async fn read_receipts_both_ways() {
+    let desk = with_agent().await;
+    JsFuture::from(desk.send_message_to_agent(user_message("hello"), "m1".into(), JsValue::UNDEFINED)).await.unwrap();
+    settle().await;
+    let p = agent("alice", "Alice");
+    js_sys::Reflect::set(&p, &"lastReadMessageIndex".into(), &0.into()).unwrap();
+    let update = js(&json!({ "updateReasons": ["lastReadMessageIndex"] }));
+    js_sys::Reflect::set(&update, &"participant".into(), &p).unwrap();
+    emit_conv("participantUpdated", update);
+    emit_conv("messageAdded", message(4, "alice", "hi", JsValue::UNDEFINED));
+    settle().await;
+    JsFuture::from(desk.user_read_messages()).await.unwrap();
+    settle().await;
+    assert_eq!(parse(calls("agentReadMessages")).as_array().unwrap().len(), 1);
+    assert_eq!(parse(conv_json())["readIndex"], 4);
+}
+
+#[wasm_bindgen_test]
+async fn transfer_does_not_end_the_chat() {
+    let desk = with_agent().await;
+    emit_conv("participantJoined", agent("bob", "Bob"));
+    emit_conv("participantLeft", agent("alice", "Alice"));
+    settle().await;
+    assert_eq!(parse(calls("beginTransferToAnotherAgent"))[0][0]["nickname"], "Bob");
+    assert_eq!(parse(calls("agentJoined"))[1][0]["nickname"], "Bob");
+    assert_eq!(calls("agentLeftChat"), "[]");
+    assert_eq!(calls("agentEndedChat"), "[]");
+    assert_eq!(desk.phase(), "Chatting");
+}
+
+#[wasm_bindgen_test]
+async fn agent_leaving_alone_is_agent_left() {
+    let _desk = with_agent().await;
+    emit_conv("participantLeft", agent("alice", "Alice"));
+    settle().await;
+    assert_eq!(parse(calls("agentLeftChat")).as_array().unwrap().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn conversation_closed_ends_the_chat_and_late_events_do_nothing() {
+    let desk = with_agent().await;
+    let update = js(&json!({ "conversation": { "state": { "current": "closed" } }, "updateReasons": ["state"] }));
+    emit_conv("updated", update);
+    settle().await;
+    assert_eq!(parse(calls("agentEndedChat")).as_array().unwrap().len(), 1);
+    assert_eq!(desk.phase(), "Ended");
+    assert!(parse(client_json())["shut"].as_bool().unwrap());
+    emit_conv("messageAdded", message(9, "alice", "late", JsValue::UNDEFINED));
+    settle().await;
+    assert_eq!(calls("sendMessageToUser"), "[]");
+    assert!(parse(requests()).as_array().unwrap().iter().any(|r| r["method"] == "DELETE"), "the session credential dies too");
+}
+
+#[wasm_bindgen_test]
+async fn end_chat_deletes_the_session() {
+    let desk = with_agent().await;
+    JsFuture::from(desk.end_chat(JsValue::UNDEFINED)).await.unwrap();
+    settle().await;
+    let reqs = parse(requests());
+    let del = reqs.as_array().unwrap().iter().find(|r| r["method"] == "DELETE").expect("DELETE sent");
+    assert_eq!(del["path"], "/v1/sessions/sess-1");
+    assert_eq!(del["body"]["sessionCredential"], "cred-1");
+    assert_eq!(calls("agentEndedChat"), "[]", "the user ended it: no 'agent ended' message");
+}
+
+#[wasm_bindgen_test]
+async fn token_is_refreshed_before_expiry() {
+    let _desk = with_agent().await;
+    emit_client("tokenAboutToExpire", JsValue::UNDEFINED);
+    settle().await;
+    let reqs = parse(requests());
+    assert!(reqs.as_array().unwrap().iter().any(|r| r["path"] == "/v1/sessions/sess-1/token" && r["body"]["sessionCredential"] == "cred-1"));
+    let tokens = parse(client_json())["tokens"].clone();
+    assert_eq!(tokens.as_array().unwrap().len(), 2, "updateToken called with the fresh token: {tokens}");
+}
+
+#[wasm_bindgen_test]
+async fn refresh_refused_is_shown_as_an_error() {
+    let _desk = with_agent().await;
+    refuse_auth("/v1/sessions/sess-1/token", 404);
+    emit_client("tokenAboutToExpire", JsValue::UNDEFINED);
+    settle().await;
+    assert_eq!(parse(calls("setErrorStatus")), json!([[{ "type": 2, "isDisconnected": true }]]));
+}
+
+#[wasm_bindgen_test]
+async fn connection_lost_then_restored() {
+    let desk = with_agent().await;
+    emit_client("connectionStateChanged", "disconnected".into());
+    JsFuture::from(desk.send_message_to_agent(user_message("while down"), "m1".into(), JsValue::UNDEFINED)).await.unwrap();
+    settle().await;
+    assert!(sent_bodies().is_empty());
+    emit_client("connectionStateChanged", "connected".into());
+    settle().await;
+    assert_eq!(parse(calls("setErrorStatus")), json!([[{ "type": 2, "isDisconnected": true }], [{ "type": 2, "isDisconnected": false }]]));
+    assert_eq!(sent_bodies(), vec!["while down"]);
+}
+
+#[wasm_bindgen_test]
+async fn failed_send_is_retried_not_lost() {
+    let desk = with_agent().await;
+    set_conv("failNext", 1.into());
+    JsFuture::from(desk.send_message_to_agent(user_message("retry me"), "m1".into(), JsValue::UNDEFINED)).await.unwrap();
+    JsFuture::from(tick(700)).await.unwrap();
+    assert_eq!(sent_bodies(), vec!["retry me"]);
+}
+
+#[wasm_bindgen_test]
+async fn are_any_agents_online_reads_availability() {
+    let desk = new_desk();
+    assert_eq!(JsFuture::from(desk.are_any_agents_online(JsValue::UNDEFINED)).await.unwrap(), JsValue::TRUE);
+    set_availability(0);
+    assert_eq!(JsFuture::from(desk.are_any_agents_online(JsValue::UNDEFINED)).await.unwrap(), JsValue::FALSE);
+    refuse_auth("/v1/agents/availability", 500);
+    assert_eq!(JsFuture::from(desk.are_any_agents_online(JsValue::UNDEFINED)).await.unwrap(), JsValue::NULL);
+}
+
+fn upload(id: &str, f: JsValue) -> JsValue {
+    let u = js_sys::Object::new();
+    js_sys::Reflect::set(&u, &"id".into(), &id.into()).unwrap();
+    js_sys::Reflect::set(&u, &"file".into(), &f).unwrap();
+    u.into()
+}
+
+#[wasm_bindgen_test]
+fn files_selected_wrong_type_or_too_large_are_flagged() {
+    let desk = new_desk();
+    let uploads = js_sys::Array::of3(&upload("f1", file("x.exe", 3, "application/x-msdownload")), &upload("f2", file("ok.png", 3, "image/png")), &upload("f3", file("big.pdf", 17 * 1024 * 1024, "application/pdf")));
+    desk.files_selected_for_upload(uploads.into());
+    let st = parse(calls("setFileUploadStatus"));
+    assert_eq!(st.as_array().unwrap().len(), 2, "{st}");
+    assert_eq!(st[0][0], "f1");
+    assert!(st[0][2].as_str().unwrap().contains("exe"));
+    assert_eq!(st[1][0], "f3");
+    assert!(st[1][2].as_str().unwrap().contains("16 MB"));
+}
+
+#[wasm_bindgen_test]
+async fn file_upload_is_sent_as_media_and_confirmed() {
+    let desk = with_agent().await;
+    let additional = js_sys::Object::new();
+    js_sys::Reflect::set(&additional, &"filesToUpload".into(), &js_sys::Array::of1(&upload("f1", file("photo.png", 10, "image/png")))).unwrap();
+    JsFuture::from(desk.send_message_to_agent(user_message(""), "m1".into(), additional.into())).await.unwrap();
+    settle().await;
+    let sent = parse(conv_json());
+    assert_eq!(sent["sent"][0]["attributes"]["flexdeskId"], "f1");
+    assert_eq!(sent["sent"][0]["media"][0]["filename"], "photo.png");
+    assert_eq!(parse(calls("setFileUploadStatus")), json!([["f1", false, null]]));
+}
+
+#[wasm_bindgen_test]
+async fn screen_share_stop_is_a_no_op() {
+    let desk = new_desk();
+    JsFuture::from(desk.screen_share_stop()).await.unwrap();
+    assert_eq!(calls("setErrorStatus"), "[]");
+}
+
+#[wasm_bindgen_test]
+async fn reconnect_after_reload_replays_missed_messages_and_refreshes_the_token() {
+    let _before = with_agent().await;
+    emit_conv("messageAdded", message(1, "alice", "before reload", JsValue::UNDEFINED));
+    settle().await;
+    let saved = parse(calls("updatePersistedState")).as_array().unwrap().last().unwrap()[0].clone();
+    assert_eq!(saved["lastShown"], 1);
+
+    // A new page: new desk, same saved state.
+    reset();
+    let persisted = js(&saved);
+    let desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(persisted.clone()), persisted).unwrap();
+    let resumed = desk.reconnect();
+    settle().await;
+    assert!(parse(requests()).as_array().unwrap().iter().any(|r| r["path"] == "/v1/sessions/sess-1/token"));
+    let history = js_sys::Array::of3(
+        &message(1, "alice", "before reload", JsValue::UNDEFINED),
+        &message(2, "me", "my own", JsValue::UNDEFINED),
+        &message(3, "alice", "while away", JsValue::UNDEFINED),
+    );
+    set_conv("history", history.into());
+    set_conv("participants", js_sys::Array::of1(&agent("alice", "Alice")).into());
+    open_client();
+    assert_eq!(JsFuture::from(resumed).await.unwrap(), JsValue::TRUE);
+    settle().await;
+    let shown = parse(calls("sendMessageToUser"));
+    assert_eq!(shown, json!([["while away", "alice"]]), "only what arrived while away");
+}
+
+#[wasm_bindgen_test]
+async fn reconnect_without_saved_state_is_false() {
+    let desk = new_desk();
+    assert_eq!(JsFuture::from(desk.reconnect()).await.unwrap(), JsValue::FALSE);
+}

@@ -1,0 +1,108 @@
+// Fakes for the desk's browser tests: a Conversations client, a web chat callback and the auth server
+// (window.fetch answers for it), each recording what the desk did so the tests can assert on it.
+
+export const world = { requests: [], calls: [], clients: [], authStatus: {}, availability: 2 };
+
+export function reset() {
+  world.requests = []; world.calls = []; world.clients = []; world.authStatus = {}; world.availability = 2;
+  globalThis.fetch = async (input, init) => {
+    const req = input instanceof Request ? input : new Request(input, init);
+    const u = new URL(req.url);
+    const text = await req.text();
+    const body = text ? JSON.parse(text) : null;
+    const method = req.method;
+    world.requests.push({ method, path: u.pathname, body });
+    const json = (status, v) => new Response(v === null ? null : JSON.stringify(v), { status, headers: { 'content-type': 'application/json' } });
+    const refused = world.authStatus[u.pathname];
+    if (refused) return json(refused, { error: { code: 'refused', message: `refused with ${refused}` } });
+    if (u.pathname === '/v1/sessions') return json(201, {
+      sessionId: 'sess-1', conversationSid: 'CH1', identity: 'me', token: 'tok-1', tokenExpiresAt: 9e9, sessionCredential: 'cred-1' });
+    if (u.pathname.endsWith('/token')) return json(200, { token: `tok-${world.requests.length}`, tokenExpiresAt: 9e9 });
+    if (method === 'DELETE') return new Response(null, { status: 204 });
+    if (u.pathname === '/v1/agents/availability') return json(200, { agentsAvailable: world.availability, tasksWaiting: 0, longestWaitSeconds: 0 });
+    return json(404, { error: { code: 'not_found', message: 'no such route' } });
+  };
+}
+
+class Emitter {
+  constructor() { this.listeners = {}; }
+  on(e, f) { (this.listeners[e] ??= []).push(f); return this; }
+  emit(e, ...a) { for (const f of this.listeners[e] ?? []) f(...a); }
+}
+
+class FakeConversation extends Emitter {
+  constructor() {
+    super();
+    this.sid = 'CH1'; this.state = { current: 'active' }; this.sent = []; this.typingCount = 0; this.readIndex = null;
+    this.participants = []; this.history = []; this.nextIndex = 0; this.failNext = 0;
+  }
+  sendMessage(body, attributes) {
+    if (this.failNext > 0) { this.failNext--; return Promise.reject(new Error('network down')); }
+    const index = this.nextIndex++;
+    this.sent.push({ body, attributes, index });
+    return Promise.resolve(index);
+  }
+  prepareMessage() {
+    const msg = { attributes: null, media: [] };
+    const b = {
+      setBody() { return b; },
+      setAttributes(a) { msg.attributes = a; return b; },
+      addMedia(m) { msg.media.push(m); return b; },
+      build: () => ({ send: () => { const index = this.nextIndex++; this.sent.push({ ...msg, index }); return Promise.resolve(index); } }),
+    };
+    return b;
+  }
+  typing() { this.typingCount++; return Promise.resolve(); }
+  advanceLastReadMessageIndex(i) { this.readIndex = i; return Promise.resolve(0); }
+  getParticipants() { return Promise.resolve(this.participants); }
+  getMessages() { return Promise.resolve({ items: this.history, hasPrevPage: false }); }
+}
+
+export class FakeClient extends Emitter {
+  constructor(token) {
+    super();
+    this.token = token; this.tokens = [token]; this.shut = false;
+    this.conversation = new FakeConversation();
+    this.opened = new Promise((resolve) => { this.open = resolve; });
+    world.clients.push(this);
+  }
+  getConversationBySid(sid) { return this.opened.then(() => (sid === 'CH1' ? this.conversation : Promise.reject(new Error('no such conversation')))); }
+  updateToken(t) { this.tokens.push(t); return Promise.resolve(this); }
+  shutdown() { this.shut = true; return Promise.resolve(); }
+}
+
+export function config(extra = {}) {
+  return { authServerUrl: 'http://auth.test', createConversationsClient: (t) => new FakeClient(t), customerName: 'Ada', ...extra };
+}
+
+export function callback(persisted = null) {
+  const record = (name) => (...args) => { world.calls.push({ name, args: JSON.parse(JSON.stringify(args ?? null)) }); return Promise.resolve(); };
+  const cb = {};
+  for (const n of ['updateCapabilities', 'updateAgentAvailability', 'agentJoined', 'agentReadMessages', 'agentTyping',
+    'sendMessageToUser', 'beginTransferToAnotherAgent', 'agentLeftChat', 'agentEndedChat', 'setErrorStatus',
+    'setFileUploadStatus', 'screenShareEnded']) cb[n] = record(n);
+  cb.persisted = persisted;
+  cb.updatePersistedState = (s) => { cb.persisted = s; world.calls.push({ name: 'updatePersistedState', args: [s] }); };
+  cb.persistedState = () => cb.persisted;
+  return cb;
+}
+
+export const client = (i) => world.clients[i ?? world.clients.length - 1];
+export const conv = () => client().conversation;
+export const agent = (identity, name) => ({ identity, attributes: { member_type: 'agent', friendlyName: name, avatar: `https://x/${identity}.png` } });
+export const message = (index, author, body, attributes = {}) => ({ index, author, body, attributes, attachedMedia: [] });
+export const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+export const json = (v) => JSON.stringify(v);
+export const file = (name, size, type) => new File([new Uint8Array(size)], name, { type });
+export const calls = (name) => JSON.stringify(world.calls.filter((c) => c.name === name).map((c) => c.args));
+export const requests = () => JSON.stringify(world.requests);
+export const refuseAuth = (path, status) => { world.authStatus[path] = status; };
+export const setAvailability = (n) => { world.availability = n; };
+export const openClient = () => client().open();
+export const emitClient = (name, arg) => client().emit(name, arg);
+export const emitConv = (name, arg) => conv().emit(name, arg);
+export const convJson = () => JSON.stringify({ sent: conv().sent, typingCount: conv().typingCount, readIndex: conv().readIndex });
+export const clientJson = () => JSON.stringify({ count: world.clients.length, tokens: client()?.tokens, shut: client()?.shut });
+export const setConv = (key, value) => { conv()[key] = value; };
+export const connectMessage = () => ({ output: { generic: [{ response_type: 'connect_to_agent', message_to_human_agent: 'wants help',
+  transfer_info: { additional_data: { skill: 'billing' } } }] } });
