@@ -5,6 +5,7 @@
 //! → `routes` (the layers) → `main.rs`.
 
 pub mod availability;
+pub mod cli;
 pub mod config;
 pub mod credential;
 pub mod engagement;

@@ -1,4 +1,5 @@
 //! Starts the auth server: config (exits 2 naming every bad key), logs, listen, serve until SIGTERM/Ctrl-C.
+//! `mint-token` / `verify-token` subcommands: see `cli.rs`.
 
 use std::net::SocketAddr;
 
@@ -14,6 +15,10 @@ async fn main() {
             std::process::exit(2)
         }
     };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(code) = flexdesk_auth::cli::run(&config, &args) {
+        std::process::exit(code);
+    }
     // Logs go to stderr; stdout carries only the `listening on` line that scripts wait for.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -29,30 +34,34 @@ async fn main() {
     });
     tracing::info!(mode = config.start_mode.as_str(), origins = ?config.allowed_origins, "flexdesk-auth configured");
     let router = app(AppState::new(config));
+    // Install the signal handlers before announcing readiness, so a SIGTERM right after the
+    // `listening on` line still shuts down gracefully instead of killing the process.
+    let shutdown = shutdown_signal();
     println!("listening on http://{}", listener.local_addr().expect("bound"));
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
         .expect("server");
     tracing::info!("stopped");
 }
 
-/// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the process exits.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM; in-flight requests then finish before the process exits.
+/// The handlers are registered when this is called, not when the future is first polled.
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    async move {
+        tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+        tracing::info!("shutting down");
+    }
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
         let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down");
+        tracing::info!("shutting down");
+    }
 }
