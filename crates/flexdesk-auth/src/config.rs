@@ -438,4 +438,23 @@ mod tests {
         assert!(!debug.contains("f1e8de5c0ffee"));
         assert!(!debug.contains("dev-session-secret"));
     }
+
+    /// .env.example parses with dotenvy (inline comments stripped) and, filled with the fake values, loads.
+    #[test]
+    fn env_example_is_well_formed() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.env.example");
+        let mut env = fake_env();
+        for item in dotenvy::from_path_iter(path).unwrap() {
+            let (key, value) = item.unwrap();
+            assert!(!value.contains('#'), "{key}: inline comment kept in {value:?}");
+            let known = fake_env().contains_key(key.as_str()) || ["FLEX_START_MODE", "ALLOWED_ORIGINS"].contains(&key.as_str());
+            assert!(known, "unexpected key {key}");
+            if !value.is_empty() && !value.contains("xxxx") {
+                env.insert(Box::leak(key.into_boxed_str()), value);
+            }
+        }
+        let c = load(&env).unwrap();
+        assert_eq!(c.start_mode, StartMode::Webchat);
+        assert_eq!(c.allowed_origins, ["http://localhost:3000"]);
+    }
 }
