@@ -45,7 +45,7 @@ pub fn bytes_rejection(rejection: BytesRejection) -> AppError {
 }
 
 /// The session credential of a DELETE: `Authorization: Bearer <credential>`, or a JSON `SessionAuth` body
-/// (what `navigator.sendBeacon`-style callers can send).
+/// (both work with `fetch(..., {keepalive: true})` when the page is closing).
 pub fn credential_from(headers: &HeaderMap, body: &[u8]) -> Result<String, AppError> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let bearer = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);

@@ -98,4 +98,17 @@ mod tests {
         assert!(wait <= Duration::from_secs(1) && wait > Duration::from_millis(900), "{wait:?}");
         assert!(l.check(b).is_ok(), "another client has its own bucket");
     }
+
+    #[test]
+    fn client_ip_trusts_forwarded_for_only_when_told() {
+        let req = || {
+            let mut r = Request::new(axum::body::Body::empty());
+            r.headers_mut().insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6, 10.1.2.3"));
+            r.extensions_mut().insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 5000))));
+            r
+        };
+        assert_eq!(client_ip(&req(), false), "127.0.0.1".parse::<IpAddr>().unwrap());
+        // The last hop is the one our own proxy appended; the first is whatever the client claimed.
+        assert_eq!(client_ip(&req(), true), "10.1.2.3".parse::<IpAddr>().unwrap());
+    }
 }
