@@ -277,7 +277,7 @@ impl Session {
     fn subscribe(&mut self, conv_sid: &str, after_index: Option<u64>) -> Result<Value, TwilioError> {
         let conv = self.require_participant(conv_sid)?;
         self.subscriptions.insert(conv.sid.clone(), conv.seq);
-        let messages: Vec<Value> = conv.messages.iter().filter(|m| after_index.is_none_or(|a| m.index > a)).map(message_json).collect();
+        let messages: Vec<Value> = conv.messages.iter().filter(|m| after_index.map_or(true, |a| m.index > a)).map(message_json).collect();
         Ok(json!({
             "conversation": conversation_json(&conv),
             "participants": conv.participants.iter().map(participant_json).collect::<Vec<_>>(),

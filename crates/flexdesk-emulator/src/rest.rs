@@ -164,7 +164,7 @@ async fn create_webchat(State(emu): State<Shared>, headers: HeaderMap, body: Byt
     }
     let customer = form.get("CustomerFriendlyName");
     let conv = emu.create_conversation(form.get("ChatFriendlyName"), None, None, None)?;
-    let identity = format!("{}", sid("").to_lowercase());
+    let identity = sid("").to_lowercase();
     let identity = format!("{}-{}-{}-{}-{}", &identity[0..8], &identity[8..12], &identity[12..16], &identity[16..20], &identity[20..32]);
     let attrs = json!({"member_type": "customer", "friendlyName": customer}).to_string();
     emu.add_participant(&conv.sid, Some(identity.clone()), Some(attrs))?;
@@ -336,7 +336,7 @@ async fn list_conversations(State(emu): State<Shared>, Path(p): Params, Query(q)
         let st = emu.lock();
         st.conversations
             .iter()
-            .filter(|c| q.get("State").is_none_or(|s| *s == c.state))
+            .filter(|c| q.get("State").map_or(true, |s| *s == c.state))
             .map(|c| conversation_rest(&emu, c))
             .collect()
     };

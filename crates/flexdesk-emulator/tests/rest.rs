@@ -1,0 +1,284 @@
+//! The emulated Twilio REST API: paths, form bodies, Basic auth, error bodies, paging, faults.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn basic_auth_accepts_account_or_api_key_and_refuses_the_rest() {
+    let emu = emulator();
+    let c = emu.config.clone();
+    let (s, v) = call(&emu, "GET", "/v1/Conversations", None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(v, json!({"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}));
+    let wrong = basic(&c.account_sid, "not-the-token");
+    assert_eq!(call(&emu, "GET", "/v1/Conversations", Some(&wrong), None).await.0, StatusCode::UNAUTHORIZED);
+    let key_with_token = basic(&c.api_key_sid, &c.auth_token);
+    assert_eq!(call(&emu, "GET", "/v1/Conversations", Some(&key_with_token), None).await.0, StatusCode::UNAUTHORIZED);
+    let key = basic(&c.api_key_sid, &c.api_key_secret);
+    assert_eq!(call(&emu, "GET", "/v1/Conversations", Some(&key), None).await.0, StatusCode::OK);
+    assert_eq!(call(&emu, "GET", "/v1/Conversations", Some(&account_auth(&c)), None).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn webchats_creates_conversation_customer_and_task_with_pre_engagement() {
+    let emu = emulator();
+    let address = emu.config.address_sid.clone();
+    let (s, v) = twilio(&emu, "POST", "/v2/WebChats", &[]).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["code"], 20001);
+    assert_eq!(v["message"], "Missing required parameter AddressSid in the post body");
+    let (s, _) = twilio(&emu, "POST", "/v2/WebChats", &[("AddressSid", "IG00000000000000000000000000000000")]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let pre = r#"{"friendlyName":"Ann","topic":"billing","skill":"payments","language":"fr","message_to_human_agent":"refund","transcript":[{"from":"user","text":"hi"}]}"#;
+    let (s, v) = twilio(&emu, "POST", "/v2/WebChats", &[("AddressSid", &address), ("CustomerFriendlyName", "Ann"), ("PreEngagementData", pre)]).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let ch = v["conversation_sid"].as_str().unwrap();
+    let identity = v["identity"].as_str().unwrap();
+    assert!(ch.starts_with("CH") && ch.len() == 34);
+
+    let (_, parts) = twilio(&emu, "GET", &format!("/v1/Conversations/{ch}/Participants"), &[]).await;
+    assert_eq!(parts["meta"]["key"], "participants");
+    assert_eq!(parts["participants"][0]["identity"], identity);
+    let attrs: serde_json::Value = serde_json::from_str(parts["participants"][0]["attributes"].as_str().unwrap()).unwrap();
+    assert_eq!(attrs["member_type"], "customer");
+
+    let st = emu.lock();
+    let task = st.tasks.iter().find(|t| t.conversation_sid == ch).unwrap();
+    assert_eq!(task.status, "pending");
+    for (k, want) in [("customerName", json!("Ann")), ("topic", json!("billing")), ("skill", json!("payments")), ("language", json!("fr")), ("message_to_human_agent", json!("refund"))] {
+        assert_eq!(task.attributes[k], want, "{k}");
+    }
+    assert_eq!(task.attributes["transcript"][0]["text"], "hi");
+}
+
+#[tokio::test]
+async fn form_bodies_only() {
+    let emu = emulator();
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/v1/Conversations")
+        .header("authorization", account_auth(&emu.config))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(r#"{"FriendlyName":"x"}"#))
+        .unwrap();
+    let (s, v) = send(&emu, req).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(v["message"].as_str().unwrap().contains("x-www-form-urlencoded"), "{v}");
+}
+
+#[tokio::test]
+async fn conversations_participants_and_messages_with_paging_and_close() {
+    let emu = emulator();
+    let (s, conv) = twilio(&emu, "POST", "/v1/Conversations", &[("FriendlyName", "Support"), ("Attributes", r#"{"a":1}"#)]).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(conv["state"], "active");
+    assert_eq!(conv["attributes"], r#"{"a":1}"#);
+    let ch = conv["sid"].as_str().unwrap().to_string();
+    assert_eq!(twilio(&emu, "POST", "/v1/Conversations", &[("Attributes", "{nope")]).await.0, StatusCode::BAD_REQUEST);
+
+    let (s, v) = twilio(&emu, "GET", "/v1/Conversations/CH00000000000000000000000000000000", &[]).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::NOT_FOUND, json!(20404)));
+    assert_eq!(twilio(&emu, "GET", &format!("/v1/Conversations/{ch}"), &[]).await.1["friendly_name"], "Support");
+
+    assert_eq!(twilio(&emu, "POST", &format!("/v1/Conversations/{ch}/Participants"), &[]).await.1["code"], 20001);
+    let (s, p) = twilio(&emu, "POST", &format!("/v1/Conversations/{ch}/Participants"), &[("Identity", "ann")]).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert!(p["sid"].as_str().unwrap().starts_with("MB"));
+    let (s, dup) = twilio(&emu, "POST", &format!("/v1/Conversations/{ch}/Participants"), &[("Identity", "ann")]).await;
+    assert_eq!((s, dup["code"].clone()), (StatusCode::CONFLICT, json!(50433)));
+
+    for i in 0..3 {
+        let body = format!("m{i}");
+        let (s, m) = twilio(&emu, "POST", &format!("/v1/Conversations/{ch}/Messages"), &[("Author", "ann"), ("Body", &body), ("Attributes", r#"{"flexdeskId":"x"}"#)]).await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert_eq!(m["index"], i);
+        assert_eq!(m["participant_sid"], p["sid"]);
+    }
+    let (_, page0) = twilio(&emu, "GET", &format!("/v1/Conversations/{ch}/Messages?PageSize=2"), &[]).await;
+    assert_eq!(page0["meta"]["key"], "messages");
+    assert_eq!(page0["meta"]["page_size"], 2);
+    assert_eq!(page0["messages"].as_array().unwrap().len(), 2);
+    let next = page0["meta"]["next_page_url"].as_str().unwrap();
+    let path = next.split_once("://").unwrap().1.split_once('/').map(|(_, p)| format!("/{p}")).unwrap();
+    let (_, page1) = twilio(&emu, "GET", &path, &[]).await;
+    assert_eq!(page1["messages"][0]["body"], "m2");
+    assert!(page1["meta"]["next_page_url"].is_null());
+    assert!(page1["meta"]["previous_page_url"].is_string());
+    let (_, desc) = twilio(&emu, "GET", &format!("/v1/Conversations/{ch}/Messages?Order=desc&PageSize=1"), &[]).await;
+    assert_eq!(desc["messages"][0]["body"], "m2");
+    assert_eq!(twilio(&emu, "GET", &format!("/v1/Conversations/{ch}/Messages?PageSize=0"), &[]).await.0, StatusCode::BAD_REQUEST);
+
+    let big = "x".repeat(32 * 1024 + 1);
+    let (s, v) = twilio(&emu, "POST", &format!("/v1/Conversations/{ch}/Messages"), &[("Author", "ann"), ("Body", &big)]).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let big_attrs = format!(r#"{{"a":"{}"}}"#, "x".repeat(4 * 1024));
+    assert_eq!(twilio(&emu, "POST", &format!("/v1/Conversations/{ch}/Messages"), &[("Body", "b"), ("Attributes", &big_attrs)]).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(twilio(&emu, "POST", &format!("/v1/Conversations/{ch}/Messages"), &[("Author", "ann")]).await.0, StatusCode::BAD_REQUEST);
+
+    let (s, closed) = twilio(&emu, "POST", &format!("/v1/Conversations/{ch}"), &[("State", "closed")]).await;
+    assert_eq!((s, closed["state"].clone()), (StatusCode::OK, json!("closed")));
+    let (s, v) = twilio(&emu, "POST", &format!("/v1/Conversations/{ch}/Messages"), &[("Author", "ann"), ("Body", "late")]).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(twilio(&emu, "POST", &format!("/v1/Conversations/{ch}"), &[("State", "bogus")]).await.0, StatusCode::BAD_REQUEST);
+    let (_, list) = twilio(&emu, "GET", "/v1/Conversations?State=closed", &[]).await;
+    assert_eq!(list["conversations"].as_array().unwrap().len(), 1);
+
+    // The same resources under the configured service; another service does not exist.
+    let is = emu.config.service_sid.clone();
+    assert_eq!(twilio(&emu, "GET", &format!("/v1/Services/{is}/Conversations/{ch}/Messages"), &[]).await.0, StatusCode::OK);
+    assert_eq!(twilio(&emu, "GET", &format!("/v1/Services/IS{}/Conversations/{ch}", "1".repeat(32)), &[]).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn media_messages_follow_twilio_limits() {
+    let emu = emulator();
+    let (ch, identity) = webchat(&emu).await;
+    let media = emu.store_media("photo.png", bytes::Bytes::from_static(b"\x89PNG"), &identity).unwrap();
+    assert_eq!(media.content_type, "image/png");
+    assert!(emu.store_media("evil.html", bytes::Bytes::from_static(b"<script>"), &identity).is_err());
+    assert!(emu.store_media("big.pdf", bytes::Bytes::from(vec![0u8; 16 * 1024 * 1024 + 1]), &identity).is_err());
+    assert!(emu.store_media("ok.pdf", bytes::Bytes::from(vec![0u8; 16 * 1024 * 1024]), &identity).is_ok());
+    let (s, v) = twilio(&emu, "POST", &format!("/v1/Conversations/{ch}/Messages"), &[("Author", &identity), ("Body", "look"), ("MediaSid", &media.sid)]).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(v["message"].as_str().unwrap().contains("both text and media"));
+    let (s, m) = twilio(&emu, "POST", &format!("/v1/Conversations/{ch}/Messages"), &[("Author", &identity), ("MediaSid", &media.sid)]).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(m["media"][0]["sid"], media.sid.as_str());
+    assert!(m["body"].is_null());
+    let (s, _) = twilio(&emu, "POST", &format!("/v1/Conversations/{ch}/Messages"), &[("Author", &identity), ("MediaSid", &media.sid)]).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "a media is attached once");
+}
+
+#[tokio::test]
+async fn interactions_route_a_task_and_closing_the_channel_closes_the_conversation() {
+    let emu = emulator();
+    let c = emu.config.clone();
+    let (_, conv) = twilio(&emu, "POST", "/v1/Conversations", &[]).await;
+    let ch = conv["sid"].as_str().unwrap().to_string();
+    twilio(&emu, "POST", &format!("/v1/Conversations/{ch}/Participants"), &[("Identity", "ann")]).await;
+    let channel = json!({"type": "chat", "initiated_by": "customer", "properties": {"media_channel_sid": ch}}).to_string();
+    let routing = json!({"properties": {"workspace_sid": c.workspace_sid, "workflow_sid": c.workflow_sid, "task_channel_unique_name": "chat",
+        "attributes": {"customerName": "Ann", "topic": "returns"}}})
+    .to_string();
+    assert_eq!(twilio(&emu, "POST", "/v1/Interactions", &[("Channel", &channel)]).await.1["code"], 20001);
+    let bad_routing = routing.replace(&c.workflow_sid, "WW00000000000000000000000000000000");
+    assert_eq!(twilio(&emu, "POST", "/v1/Interactions", &[("Channel", &channel), ("Routing", &bad_routing)]).await.0, StatusCode::BAD_REQUEST);
+    let (s, v) = twilio(&emu, "POST", "/v1/Interactions", &[("Channel", &channel), ("Routing", &routing)]).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let kd = v["sid"].as_str().unwrap();
+    let uo = v["channel"]["sid"].as_str().unwrap();
+    let wt = v["routing"]["properties"]["sid"].as_str().unwrap();
+    assert!(kd.starts_with("KD") && uo.starts_with("UO") && wt.starts_with("WT"));
+    assert_eq!(emu.task(wt).unwrap().attributes["topic"], "returns");
+
+    emu.accept_task(wt, "alice").unwrap();
+    let (s, _) = twilio(&emu, "POST", &format!("/v1/Interactions/{kd}/Channels/{uo}"), &[("Status", "bogus")]).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, v) = twilio(&emu, "POST", &format!("/v1/Interactions/{kd}/Channels/{uo}"), &[("Status", "closed")]).await;
+    assert_eq!((s, v["status"].clone()), (StatusCode::OK, json!("closed")));
+    assert_eq!(emu.conversation(&ch).unwrap().state, "closed");
+    assert_eq!(emu.task(wt).unwrap().status, "completed");
+}
+
+#[tokio::test]
+async fn legacy_flex_flow_channel() {
+    let emu = emulator();
+    let flow = emu.config.flex_flow_sid.clone();
+    let (s, v) = twilio(&emu, "POST", "/v1/Channels", &[("FlexFlowSid", &flow), ("Identity", "ann")]).await;
+    assert_eq!((s, v["message"].clone()), (StatusCode::BAD_REQUEST, json!("Missing required parameter ChatUserFriendlyName in the post body")));
+    let (s, v) = twilio(
+        &emu,
+        "POST",
+        "/v1/Channels",
+        &[("FlexFlowSid", &flow), ("Identity", "ann"), ("ChatUserFriendlyName", "Ann"), ("ChatFriendlyName", "Chat"), ("PreEngagementData", r#"{"topic":"x"}"#)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let ch = v["sid"].as_str().unwrap();
+    assert!(ch.starts_with("CH"));
+    assert_eq!(emu.conversation(ch).unwrap().participants[0].identity.as_deref(), Some("ann"));
+    assert_eq!(emu.task(v["task_sid"].as_str().unwrap()).unwrap().attributes["topic"], "x");
+}
+
+#[tokio::test]
+async fn taskrouter_statistics_follow_tasks_and_availability() {
+    let emu = emulator();
+    let c = emu.config.clone();
+    let path = format!("/v1/Workspaces/{}/TaskQueues/{}/RealTimeStatistics", c.workspace_sid, c.queue_sid);
+    let (_, v) = twilio(&emu, "GET", &path, &[]).await;
+    assert_eq!((v["total_available_workers"].clone(), v["tasks_by_status"]["pending"].clone()), (json!(2), json!(0)));
+    webchat(&emu).await;
+    let (ch, _) = webchat(&emu).await;
+    emu.set_available("bob", false).unwrap();
+    let (_, v) = twilio(&emu, "GET", &path, &[]).await;
+    assert_eq!(v["total_available_workers"], 1);
+    assert_eq!(v["tasks_by_status"]["pending"], 2);
+    assert!(v["longest_task_waiting_age"].is_u64());
+    let wt = emu.lock().tasks.iter().find(|t| t.conversation_sid == ch).unwrap().sid.clone();
+    emu.accept_task(&wt, "alice").unwrap();
+    let (_, v) = twilio(&emu, "GET", &path, &[]).await;
+    assert_eq!((v["tasks_by_status"]["pending"].clone(), v["tasks_by_status"]["assigned"].clone()), (json!(1), json!(1)));
+    let wrong = format!("/v1/Workspaces/{}/TaskQueues/WQ{}/RealTimeStatistics", c.workspace_sid, "0".repeat(32));
+    assert_eq!(twilio(&emu, "GET", &wrong, &[]).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn injected_rest_faults_refuse_the_next_calls_then_recover() {
+    let emu = emulator();
+    let req = |body: &str| {
+        axum::http::Request::builder()
+            .method("POST")
+            .uri("/admin/faults")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap()
+    };
+    assert_eq!(send(&emu, req(r#"{"rest":{"status":404,"count":1}}"#)).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(send(&emu, req(r#"{"bogus":1}"#)).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(send(&emu, req(r#"{"rest":{"status":429,"count":2}}"#)).await.0, StatusCode::OK);
+    let (s, v) = twilio(&emu, "GET", "/v1/Conversations", &[]).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::TOO_MANY_REQUESTS, json!(20429)));
+    assert_eq!(twilio(&emu, "GET", "/v1/Conversations", &[]).await.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(twilio(&emu, "GET", "/v1/Conversations", &[]).await.0, StatusCode::OK);
+
+    send(&emu, req(r#"{"rest":{"status":503,"count":1},"delayMs":150}"#)).await;
+    let t = std::time::Instant::now();
+    assert_eq!(twilio(&emu, "GET", "/v1/Conversations", &[]).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(t.elapsed().as_millis() >= 150);
+    // Agent and admin paths are never faulted.
+    assert_eq!(call(&emu, "GET", "/admin/state", None, None).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn agent_api_accept_transfer_end() {
+    let emu = emulator();
+    let (ch, _) = webchat(&emu).await;
+    let wt = emu.lock().tasks[0].sid.clone();
+    let post = |path: String, body: serde_json::Value| {
+        axum::http::Request::builder()
+            .method("POST")
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap()
+    };
+    let (s, _) = send(&emu, post(format!("/agent/api/conversations/{ch}/messages"), json!({"agent":"alice","body":"hi"}))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "an agent must accept before writing");
+    assert_eq!(send(&emu, post(format!("/agent/api/tasks/{wt}/accept"), json!({"agent":"carol"}))).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(send(&emu, post(format!("/agent/api/tasks/{wt}/accept"), json!({"agent":"alice"}))).await.0, StatusCode::OK);
+    assert_eq!(send(&emu, post(format!("/agent/api/tasks/{wt}/accept"), json!({"agent":"bob"}))).await.0, StatusCode::CONFLICT);
+    let (s, m) = send(&emu, post(format!("/agent/api/conversations/{ch}/messages"), json!({"agent":"alice","body":"hi"}))).await;
+    assert_eq!((s, m["author"].clone()), (StatusCode::CREATED, json!("agent.alice")));
+    assert_eq!(send(&emu, post(format!("/agent/api/tasks/{wt}/transfer"), json!({"to":"bob"}))).await.0, StatusCode::OK);
+    let ids: Vec<_> = emu.conversation(&ch).unwrap().participants.iter().filter_map(|p| p.identity.clone()).collect();
+    assert!(ids.contains(&"agent.bob".to_string()) && !ids.contains(&"agent.alice".to_string()), "{ids:?}");
+    assert_eq!(send(&emu, post(format!("/agent/api/tasks/{wt}/end"), json!({}))).await.0, StatusCode::OK);
+    assert_eq!(emu.conversation(&ch).unwrap().state, "closed");
+    let (s, page) = call(&emu, "GET", "/console", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.as_str().unwrap().contains("aria-label=\"Waiting chats\""));
+}
