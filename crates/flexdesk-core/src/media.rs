@@ -20,11 +20,11 @@ impl std::fmt::Display for MediaRejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             MediaRejection::Empty => write!(f, "This file is empty."),
-            MediaRejection::TooLarge { size } => write!(
-                f,
-                "This file is {:.1} MB; files can be at most 16 MB.",
-                *size as f64 / (1024.0 * 1024.0)
-            ),
+            MediaRejection::TooLarge { size } => {
+                // Integer tenths: float formatting would add kilobytes to the wasm file.
+                let tenths = size.saturating_mul(10) / (1024 * 1024);
+                write!(f, "This file is {}.{} MB; files can be at most 16 MB.", tenths / 10, tenths % 10)
+            }
             MediaRejection::WrongType { extension } => write!(
                 f,
                 "Files of type \"{}\" cannot be sent. Allowed: {}.",
@@ -67,6 +67,6 @@ mod tests {
         assert_eq!(check_file("x.exe", 5), Err(MediaRejection::WrongType { extension: "exe".into() }));
         assert_eq!(check_file("noext", 5), Err(MediaRejection::WrongType { extension: String::new() }));
         assert!(check_file("x.exe", 5).unwrap_err().to_string().contains("exe"));
-        assert!(check_file("x.png", 20 << 20).unwrap_err().to_string().contains("16 MB"));
+        assert_eq!(check_file("x.png", 20 << 20).unwrap_err().to_string(), "This file is 20.0 MB; files can be at most 16 MB.");
     }
 }
