@@ -164,8 +164,14 @@ async fn create_webchat(State(emu): State<Shared>, headers: HeaderMap, body: Byt
     }
     let customer = form.get("CustomerFriendlyName");
     let conv = emu.create_conversation(form.get("ChatFriendlyName"), None, None, None)?;
-    let identity = sid("").to_lowercase();
-    let identity = format!("{}-{}-{}-{}-{}", &identity[0..8], &identity[8..12], &identity[12..16], &identity[16..20], &identity[20..32]);
+    // The caller may choose the identity (flexdesk does); otherwise a UUID-like one, as Twilio's.
+    let identity = match form.get("Identity").filter(|i| !i.trim().is_empty()) {
+        Some(i) => i,
+        None => {
+            let h = sid("").to_lowercase();
+            format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+        }
+    };
     let attrs = json!({"member_type": "customer", "friendlyName": customer}).to_string();
     emu.add_participant(&conv.sid, Some(identity.clone()), Some(attrs))?;
     emu.create_task(&conv.sid, task_attributes(customer, pre_engagement(&form), "web", &conv.sid), None);

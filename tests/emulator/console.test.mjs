@@ -1,0 +1,142 @@
+// The agent console page in headless Chromium, driven by its documented roles and labels, against a
+// customer played by the JS stand-in in node.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { chromium } from 'playwright-core';
+import { startBinary } from '../support/servers.mjs';
+import { FAKE_TWILIO_ENV as ENV } from '../support/fake-env.mjs';
+import { Client } from '../../www/emulator-client/index.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const WebSocketImpl = globalThis.WebSocket ?? (await import('ws')).default;
+const b64url = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+function mintToken(identity) {
+  const iat = Math.floor(Date.now() / 1000);
+  const head = `${b64url({ alg: 'HS256', typ: 'JWT', cty: 'twilio-fpa;v=1' })}.${b64url({
+    jti: `${ENV.TWILIO_API_KEY_SID}-${iat}`,
+    grants: { identity, chat: { service_sid: ENV.TWILIO_CONVERSATIONS_SERVICE_SID } },
+    iat,
+    exp: iat + 3600,
+    iss: ENV.TWILIO_API_KEY_SID,
+    sub: ENV.TWILIO_ACCOUNT_SID,
+  })}`;
+  return `${head}.${createHmac('sha256', ENV.TWILIO_API_KEY_SECRET).update(head).digest('base64url')}`;
+}
+
+const basic = 'Basic ' + Buffer.from(`${ENV.TWILIO_ACCOUNT_SID}:${ENV.TWILIO_AUTH_TOKEN}`).toString('base64');
+let emu;
+let browser;
+
+function next(emitter, event, pred = () => true, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
+    const listener = (arg) => {
+      if (!pred(arg)) return;
+      clearTimeout(timer);
+      emitter.off(event, listener);
+      resolve(arg);
+    };
+    emitter.on(event, listener);
+  });
+}
+
+const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}`;
+
+before(async () => {
+  if (skip) return;
+  emu = await startBinary('flexdesk-emulator', { EMULATOR_PORT: '0' });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+});
+after(async () => {
+  await browser?.close();
+  await emu?.stop();
+});
+
+test('an agent accepts, reads, replies, transfers and ends a chat in the console', { skip, timeout: 60000 }, async () => {
+  const res = await fetch(`${emu.url}/v2/WebChats`, {
+    method: 'POST',
+    headers: { Authorization: basic, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      AddressSid: ENV.TWILIO_ADDRESS_SID,
+      CustomerFriendlyName: 'Ann Example',
+      PreEngagementData: JSON.stringify({
+        email: 'ann@example.com',
+        topic: 'billing',
+        skill: 'payments',
+        transcript: [{ from: 'user', text: 'Where is my refund?' }, { from: 'bot', text: 'Let me get a human.' }],
+      }),
+    }),
+  });
+  const { identity, conversation_sid: sid } = await res.json();
+  const client = new Client(mintToken(identity), { emulatorUrl: emu.url, WebSocket: WebSocketImpl });
+  await next(client, 'initialized');
+  const conversation = await client.getConversationBySid(sid);
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${emu.url}/console?agent=alice`);
+    const waiting = page.getByRole('list', { name: 'Waiting chats' }).getByRole('listitem').filter({ hasText: 'Ann Example' });
+    await waiting.getByText('billing').waitFor();
+    const joined = next(conversation, 'participantJoined');
+    await page.getByRole('button', { name: 'Accept chat from Ann Example' }).click();
+    assert.equal((await joined).attributes.friendlyName, 'Alice');
+    const chat = page.getByRole('region', { name: 'Chat' });
+    await chat.getByText('Chat with Ann Example').waitFor();
+    const details = page.getByRole('region', { name: 'Task details' });
+    await details.getByText('payments').waitFor();
+    await details.getByText('ann@example.com').waitFor();
+    await page.getByRole('list', { name: 'Bot transcript' }).getByText('Where is my refund?').waitFor();
+
+    // Untrusted text is shown as text.
+    const hostile = '<img src=x onerror="window.pwned=1">hello';
+    // The console reads what it shows: the customer sees the agent's read horizon.
+    const read = next(conversation, 'participantUpdated', (d) => d.participant.identity === 'agent.alice' && d.participant.lastReadMessageIndex === 0);
+    await conversation.sendMessage(hostile);
+    const log = page.getByRole('log', { name: 'Messages' });
+    await log.getByText(hostile).waitFor();
+    assert.equal(await log.locator('img').count(), 0);
+    assert.equal(await page.evaluate(() => window.pwned), undefined);
+    await read;
+
+    await conversation.typing();
+    await page.getByRole('status', { name: 'Typing indicator' }).getByText('Ann Example is typing…').waitFor();
+
+    const typing = next(conversation, 'typingStarted');
+    const reply = next(conversation, 'messageAdded', (m) => m.author === 'agent.alice');
+    await page.getByRole('textbox', { name: 'Message' }).pressSequentially('Hi Ann', { delay: 20 });
+    assert.equal((await typing).identity, 'agent.alice');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    assert.equal((await reply).body, 'Hi Ann');
+    await page.getByRole('status', { name: 'Console status' }).getByText('Send: done').waitFor();
+
+    await conversation.setAllMessagesRead();
+    await log.locator('article').filter({ hasText: 'Hi Ann' }).getByLabel('Read by customer').waitFor();
+
+    // Availability shows in TaskRouter's statistics.
+    await page.getByRole('checkbox', { name: 'Available' }).uncheck();
+    await page.getByRole('status', { name: 'Console status' }).getByText('Unavailable: done').waitFor();
+    const stats = await (
+      await fetch(`${emu.url}/v1/Workspaces/${ENV.TWILIO_WORKSPACE_SID}/TaskQueues/${ENV.TWILIO_QUEUE_SID}/RealTimeStatistics`, { headers: { Authorization: basic } })
+    ).json();
+    assert.equal(stats.total_available_workers, 1);
+
+    const order = [];
+    conversation.on('participantJoined', (p) => order.push(`+${p.identity}`));
+    const left = next(conversation, 'participantLeft');
+    await page.getByLabel('Transfer to').selectOption({ label: 'Bob' });
+    await page.getByRole('button', { name: 'Transfer', exact: true }).click();
+    assert.equal((await left).identity, 'agent.alice');
+    assert.deepEqual(order, ['+agent.bob']);
+
+    await page.getByLabel('Agent', { exact: true }).selectOption({ label: 'Bob' });
+    await page.getByRole('button', { name: 'Open chat with Ann Example' }).waitFor();
+    const ended = next(conversation, 'updated', (d) => d.updateReasons.includes('state'));
+    await page.getByRole('button', { name: 'End chat' }).click();
+    assert.equal((await ended).conversation.state.current, 'closed');
+  } finally {
+    await page.close();
+    await client.shutdown();
+  }
+});
