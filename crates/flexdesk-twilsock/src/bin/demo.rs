@@ -1,0 +1,46 @@
+//! A tiny server for tests and experiments: the twilsock router over the in-memory backend, plus `/control/…`
+//! routes that play the agent. Reads TWILIO_API_KEY_SECRET and TWILIO_CONVERSATIONS_SERVICE_SID, listens on
+//! TWILSOCK_PORT (0 = ephemeral) and prints `listening on http://127.0.0.1:PORT` when ready.
+
+use std::sync::Arc;
+
+use twilsock::{memory, router, InMemoryBackend, TwilsockConfig};
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let secret = match std::env::var("TWILIO_API_KEY_SECRET") {
+        Ok(s) if !s.is_empty() => s,
+        _ => {
+            eprintln!("TWILIO_API_KEY_SECRET is required (it verifies the SDK's access tokens)");
+            std::process::exit(2);
+        }
+    };
+    let service = std::env::var("TWILIO_CONVERSATIONS_SERVICE_SID").unwrap_or_default();
+    let port: u16 = match std::env::var("TWILSOCK_PORT").unwrap_or_else(|_| "0".into()).parse() {
+        Ok(p) => p,
+        Err(_) => {
+            eprintln!("TWILSOCK_PORT must be a port number");
+            std::process::exit(2);
+        }
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind 127.0.0.1");
+    let addr = listener.local_addr().expect("local address");
+    let mut config = TwilsockConfig::new(secret, service);
+    config.media_base_url = format!("http://{addr}");
+    let backend = Arc::new(InMemoryBackend::new());
+    // `/` gives browser tests a same-address document to load the SDK into (see tests/twilsock/harness.mjs).
+    let index = axum::routing::get(|| async { axum::response::Html("<!doctype html><title>flexdesk-twilsock</title>") });
+    let app = router(backend.clone(), config).merge(memory::control_router(backend)).route("/", index);
+    println!("listening on http://{addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+            tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
+        })
+        .await
+        .expect("server");
+}

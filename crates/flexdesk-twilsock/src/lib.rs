@@ -1,0 +1,68 @@
+//! The server side of Twilio's twilsock protocol, enough for the real `@twilio/conversations` 3.x SDK to run
+//! against a local backend: `new Client(token, { Twilsock: { uri: "ws://HOST/v3/wsconnect" } })`.
+//!
+//! Everything the SDK does after connecting travels over that one WebSocket: its HTTP calls (configuration,
+//! Conversations, Sync) are tunnelled as twilsock `message` frames and answered here by path, whatever host the SDK
+//! put in the URL; Sync events and typing indicators come back as `notification` frames. Conversation state lives
+//! in a [`ConversationBackend`]; see `docs/twilsock.md` for the protocol as implemented.
+
+pub mod backend;
+pub mod entities;
+pub mod frame;
+pub mod hub;
+pub mod ids;
+pub mod memory;
+pub mod session;
+pub mod token;
+pub mod upstream;
+
+use std::sync::Arc;
+
+use axum::extract::{State, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+pub use backend::{BackendError, BackendEvent, ConversationBackend};
+pub use memory::InMemoryBackend;
+
+#[derive(Debug, Clone)]
+pub struct TwilsockConfig {
+    /// Verifies the AccessTokens the SDK presents (TWILIO_API_KEY_SECRET).
+    pub api_key_secret: String,
+    /// Tokens whose chat grant names another service are refused; empty accepts any.
+    pub service_sid: String,
+    /// Base of the Conversations links handed to the SDK in its configuration. Only paths matter (requests are
+    /// tunnelled through twilsock), so the real host is a fine default.
+    pub api_base_url: String,
+    /// Base of the Sync object URLs (likewise only their paths are used).
+    pub sync_base_url: String,
+    /// Base of the media (MCS) links: the SDK calls these over plain HTTP, not through twilsock.
+    pub media_base_url: String,
+    /// Seconds a typing indicator lasts.
+    pub typing_timeout_secs: u64,
+}
+
+impl TwilsockConfig {
+    pub fn new(api_key_secret: impl Into<String>, service_sid: impl Into<String>) -> Self {
+        TwilsockConfig {
+            api_key_secret: api_key_secret.into(),
+            service_sid: service_sid.into(),
+            api_base_url: "https://aim.us1.twilio.com".into(),
+            sync_base_url: "https://cds.us1.twilio.com".into(),
+            media_base_url: "https://mcs.us1.twilio.com".into(),
+            typing_timeout_secs: 5,
+        }
+    }
+}
+
+/// `GET /v3/wsconnect` (the twilsock WebSocket). Must be called inside a tokio runtime: it starts the task that
+/// forwards backend events to connected clients.
+pub fn router(backend: Arc<dyn ConversationBackend>, config: TwilsockConfig) -> Router {
+    let hub = hub::Hub::start(backend, config);
+    Router::new().route("/v3/wsconnect", get(upgrade)).with_state(hub)
+}
+
+async fn upgrade(State(hub): State<Arc<hub::Hub>>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| session::run(hub, socket))
+}

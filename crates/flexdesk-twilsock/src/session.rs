@@ -1,0 +1,195 @@
+//! One twilsock WebSocket connection: the `init` handshake (token check), then requests from the SDK (`message` =
+//! tunnelled HTTP, `update` = new token, notification-context and telemetry frames) answered with `reply` frames,
+//! and server-initiated `notification` frames (Sync events, typing) pushed through the hub.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Map, Value};
+use tokio::sync::mpsc;
+
+use crate::frame::Frame;
+use crate::hub::Hub;
+use crate::token::{self, TokenError, TokenIdentity};
+use crate::upstream::{self, Caller, Request};
+
+/// Warn the SDK this long before its token expires (it then fires `tokenAboutToExpire`).
+const EXPIRY_WARNING_SECS: u64 = 60;
+
+fn reason(code: u16) -> &'static str {
+    match code {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        409 => "Conflict",
+        _ => "Error",
+    }
+}
+
+fn reply(id: &str, code: u16) -> Map<String, Value> {
+    let mut h = Map::new();
+    h.insert("method".into(), "reply".into());
+    h.insert("id".into(), id.into());
+    h.insert("payload_type".into(), "application/json".into());
+    h.insert("status".into(), json!({"code": code, "status": reason(code)}));
+    h
+}
+
+fn token_rejection(id: &str, e: &TokenError) -> Frame {
+    let mut h = reply(id, 401);
+    h.insert("status".into(), json!({"code": 401, "status": "Unauthorized", "errorCode": e.code(), "description": e.description()}));
+    Frame::new(h, Vec::new())
+}
+
+fn verify(hub: &Hub, frame: &Frame) -> Result<TokenIdentity, TokenError> {
+    let token = frame.header.get("token").and_then(Value::as_str).ok_or(TokenError::Invalid("no token".into()))?;
+    token::verify(token, &hub.config.api_key_secret, Some(&hub.config.service_sid).filter(|s| !s.is_empty()).map(String::as_str))
+}
+
+fn expiry_warning_at(exp: u64) -> tokio::time::Instant {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = exp.saturating_sub(EXPIRY_WARNING_SECS).saturating_sub(now);
+    tokio::time::Instant::now() + Duration::from_secs(secs)
+}
+
+pub async fn run(hub: Arc<Hub>, socket: WebSocket) {
+    let (mut sink, mut stream) = socket.split();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Frame>();
+    let writer = tokio::spawn(async move {
+        while let Some(frame) = rx.recv().await {
+            let close = frame.method() == "close";
+            if sink.send(Message::Binary(frame.encode().into())).await.is_err() {
+                break;
+            }
+            if close {
+                let _ = sink.close().await;
+                break;
+            }
+        }
+    });
+
+    let mut session: Option<(u64, TokenIdentity)> = None;
+    let mut warn_at: Option<tokio::time::Instant> = None;
+    loop {
+        let next = tokio::select! {
+            msg = stream.next() => msg,
+            _ = async { tokio::time::sleep_until(warn_at.unwrap()).await }, if warn_at.is_some() => {
+                warn_at = None;
+                let mut h = Map::new();
+                h.insert("method".into(), "client_update".into());
+                h.insert("id".into(), crate::hub::new_message_id().into());
+                h.insert("client_update_type".into(), "token_about_to_expire".into());
+                let _ = tx.send(Frame::new(h, Vec::new()));
+                continue;
+            }
+        };
+        let bytes = match next {
+            Some(Ok(Message::Binary(b))) => b.to_vec(),
+            Some(Ok(Message::Text(t))) => t.as_bytes().to_vec(),
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+            Some(Ok(_)) => continue,
+        };
+        let frame = match Frame::decode(&bytes) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(error = %e, "twilsock: undecodable frame; closing with 406");
+                let mut h = Map::new();
+                h.insert("method".into(), "close".into());
+                h.insert("id".into(), crate::hub::new_message_id().into());
+                h.insert("status".into(), json!({"code": 406, "status": format!("protocol error: {e}")}));
+                let _ = tx.send(Frame::new(h, Vec::new()));
+                break;
+            }
+        };
+        let id = frame.id().to_string();
+        tracing::debug!(method = frame.method(), id = %id, "twilsock frame");
+        match (frame.method(), &session) {
+            ("reply", _) => {} // acknowledgements of our notifications
+            ("init", None) => match verify(&hub, &frame) {
+                Ok(identity) => {
+                    let sid = hub.register(identity.identity.clone(), tx.clone());
+                    warn_at = Some(expiry_warning_at(identity.exp));
+                    tracing::info!(identity = %identity.identity, session = sid, "twilsock: client initialised");
+                    session = Some((sid, identity));
+                    let mut h = reply(&id, 200);
+                    h.insert("continuation_token".into(), crate::ids::sid("CT").into());
+                    h.insert("continuation_token_status".into(), json!({"reused": false}));
+                    h.insert("capabilities".into(), json!(["client_update", "telemetry.v1"]));
+                    h.insert("init_registrations".into(), Value::Null);
+                    h.insert("debug_info".into(), json!({}));
+                    let _ = tx.send(Frame::new(h, Vec::new()));
+                }
+                Err(e) => {
+                    tracing::info!(code = e.code(), "twilsock: init token rejected");
+                    let _ = tx.send(token_rejection(&id, &e));
+                }
+            },
+            (_, None) => {
+                let mut h = reply(&id, 400);
+                h.insert("status".into(), json!({"code": 400, "status": "init required first"}));
+                let _ = tx.send(Frame::new(h, Vec::new()));
+            }
+            ("init", Some(_)) => {
+                let _ = tx.send(Frame::new(reply(&id, 200), Vec::new()));
+            }
+            ("update", Some((sid, _))) => match verify(&hub, &frame) {
+                Ok(identity) => {
+                    let sid = *sid;
+                    hub.set_identity(sid, identity.identity.clone());
+                    warn_at = Some(expiry_warning_at(identity.exp));
+                    session = Some((sid, identity));
+                    let _ = tx.send(Frame::new(reply(&id, 200), Vec::new()));
+                }
+                Err(e) => {
+                    let _ = tx.send(token_rejection(&id, &e));
+                }
+            },
+            ("message", Some((sid, identity))) => {
+                let Some(req) = Request::from_frame(&frame) else {
+                    let mut h = reply(&id, 400);
+                    h.insert("status".into(), json!({"code": 400, "status": "message without http_request"}));
+                    let _ = tx.send(Frame::new(h, Vec::new()));
+                    continue;
+                };
+                let caller = Caller { session: *sid, identity: &identity.identity };
+                let resp = upstream::handle(&hub, &caller, &req);
+                if resp.status >= 400 {
+                    tracing::info!(method = %req.method, path = %req.segments.join("/"), status = resp.status, "twilsock upstream");
+                } else {
+                    tracing::debug!(method = %req.method, path = %req.segments.join("/"), status = resp.status, "twilsock upstream");
+                }
+                let mut h = reply(&id, 200);
+                h.insert("http_status".into(), json!({"code": resp.status, "status": reason(resp.status)}));
+                h.insert("http_headers".into(), json!({"Content-Type": "application/json"}));
+                let _ = tx.send(Frame::new(h, serde_json::to_vec(&resp.body).unwrap_or_default()));
+                for f in resp.after {
+                    let _ = tx.send(f);
+                }
+            }
+            ("close", Some(_)) => {
+                let mut h = Map::new();
+                h.insert("method".into(), "close".into());
+                h.insert("id".into(), id.clone().into());
+                h.insert("status".into(), json!({"code": 200, "status": "OK"}));
+                let _ = tx.send(Frame::new(h, Vec::new()));
+                break;
+            }
+            // Push registrations and telemetry: nothing to do locally, but the SDK waits for the reply.
+            (_, Some(_)) => {
+                let _ = tx.send(Frame::new(reply(&id, 200), Vec::new()));
+            }
+        }
+    }
+    if let Some((sid, _)) = session {
+        hub.unregister(sid);
+    }
+    drop(tx);
+    let _ = writer.await;
+}
