@@ -1,0 +1,188 @@
+// flexdesk's benchmarks, side by side in one run (issue 7): `npm run bench` (or `node bench/run.mjs`).
+//
+//   node bench/run.mjs            the full run (10 s + 2 s warm-up per server), rewrites bench/results.md
+//   node bench/run.mjs --quick    2 s + 1 s warm-up, for development; prints the table, leaves results.md alone
+//   --only=refresh,session,bundle,desk   a subset (implies not rewriting results.md)
+//
+// Everything runs on 127.0.0.1, each load run is bounded in time, and every process started here is stopped
+// here. Installs what it needs: wrk (Debian, when root), the Node anchor's own npm dependencies, the release
+// builds and the wasm package.
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { deskBench } from './lib/browser.mjs';
+import { peakRssKb, run, startServer } from './lib/proc.mjs';
+import { load } from './lib/wrk.mjs';
+import { render, table } from './lib/report.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const wants = (what) => !only || only.includes(what);
+const writeResults = !quick && !only;
+
+const REFRESH = quick ? { seconds: 2, warmup: 1 } : { seconds: 10, warmup: 2 };
+const SESSION = quick ? { seconds: 1, warmup: 0 } : { seconds: 3, warmup: 1 };
+const CONNECTIONS = 32;
+const MESSAGES = 10000;
+const say = (s) => console.error(`[bench] ${s}`);
+
+function machine() {
+  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  return { cores: os.availableParallelism?.() ?? os.cpus().length, cpu, memGiB: os.totalmem() / 2 ** 30, node: process.version, date: new Date().toISOString() };
+}
+
+async function ensureTools() {
+  try {
+    await run('wrk', ['--version'], { quiet: true }).catch((e) => {
+      // wrk --version exits 1 after printing; only a missing binary matters.
+      if (/ENOENT/.test(e.code ?? e.message)) throw e;
+    });
+  } catch {
+    if (process.getuid?.() !== 0) throw new Error('wrk is missing: install Debian\'s `wrk` package (apt-get install wrk)');
+    say('installing wrk (Debian)');
+    await run('apt-get', ['update', '-qq'], { quiet: true });
+    await run('apt-get', ['install', '-y', '-qq', 'wrk'], { quiet: true, env: { DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  const anchor = path.join(ROOT, 'bench/reference-node');
+  const stamp = path.join(anchor, 'node_modules/.package-lock.json');
+  if (!existsSync(stamp) || statSync(path.join(anchor, 'package-lock.json')).mtimeMs > statSync(stamp).mtimeMs) {
+    say('installing the Node anchor\'s dependencies (bench/reference-node)');
+    await run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: anchor, env: { IBM_TELEMETRY_DISABLED: 'true' } });
+  }
+}
+
+async function buildServers() {
+  say('building flexdesk-auth and flexdesk-emulator (release)');
+  await run('cargo', ['build', '--release', '-q', '-p', 'flexdesk-auth', '-p', 'flexdesk-emulator'], { cwd: ROOT });
+  say('building the ceiling (bench/ceiling, release)');
+  await run('cargo', ['build', '--release', '-q', '--manifest-path', 'bench/ceiling/Cargo.toml'], {
+    cwd: ROOT,
+    env: { CARGO_TARGET_DIR: path.join(ROOT, 'target/bench-ceiling') },
+  });
+}
+
+const bin = {
+  auth: path.join(ROOT, 'target/release/flexdesk-auth'),
+  emulator: path.join(ROOT, 'target/release/flexdesk-emulator'),
+  ceiling: path.join(ROOT, 'target/bench-ceiling/release/flexdesk-bench-ceiling'),
+};
+
+// The limiter is per client IP and wrk is one IP: lift it so the bench measures serving, not refusing.
+const AUTH_ENV = { PORT: '0', RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_BURST: '1000000' };
+
+async function startStack() {
+  const emulator = await startServer('flexdesk-emulator', bin.emulator, [], { EMULATOR_PORT: '0' });
+  try {
+    const auth = await startServer('flexdesk-auth', bin.auth, [], {
+      ...AUTH_ENV,
+      TWILIO_FLEX_API_URL: emulator.url,
+      TWILIO_CONVERSATIONS_API_URL: emulator.url,
+      TWILIO_TASKROUTER_API_URL: emulator.url,
+    });
+    return { emulator, auth, stop: async () => { await auth.stop(); await emulator.stop(); } };
+  } catch (e) {
+    await emulator.stop();
+    throw e;
+  }
+}
+
+async function post(url, body) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`POST ${url} answered ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}
+
+/** One server under wrk: checks the request works first, then loads it and reads its peak RSS. */
+async function refreshRun(server, sessionId, body, extraPids = []) {
+  const url = `${server.url}/v1/sessions/${sessionId}/token`;
+  const first = await post(url, body);
+  if (typeof first.token !== 'string' || first.token.split('.').length !== 3) throw new Error(`${server.name}: no token in ${JSON.stringify(first)}`);
+  say(`refresh: ${server.name} for ${REFRESH.warmup} + ${REFRESH.seconds} s, ${CONNECTIONS} connections`);
+  const r = await load(url, body, { ...REFRESH, connections: CONNECTIONS });
+  return { ...r, rssKb: peakRssKb(server.pid), extraRssKb: extraPids.map(peakRssKb) };
+}
+
+async function refreshAndSessions(results) {
+  const stack = await startStack();
+  try {
+    // A real session (through the emulator): its credential is valid for all three servers, which share
+    // SESSION_SECRET and check the same HMAC.
+    const session = await post(`${stack.auth.url}/v1/sessions`, { customerName: 'Bench' });
+    const body = { sessionCredential: session.sessionCredential };
+    if (wants('refresh')) {
+      results.refresh = { flexdesk: await refreshRun(stack.auth, session.sessionId, body, [stack.emulator.pid]) };
+    }
+    if (wants('session')) {
+      say(`session start: POST /v1/sessions for ${SESSION.warmup} + ${SESSION.seconds} s, ${CONNECTIONS} connections`);
+      const s = await load(`${stack.auth.url}/v1/sessions`, { customerName: 'Bench' }, { ...SESSION, connections: CONNECTIONS });
+      results.session = { ...s, rssKb: peakRssKb(stack.auth.pid), emulatorRssKb: peakRssKb(stack.emulator.pid) };
+    }
+    if (wants('refresh')) {
+      for (const [key, start] of [
+        ['node', () => startServer('node anchor', process.execPath, [path.join(ROOT, 'bench/reference-node/server.mjs')], { PORT: '0' })],
+        ['ceiling', () => startServer('ceiling', bin.ceiling, [], { PORT: '0' })],
+      ]) {
+        const server = await start();
+        try {
+          results.refresh[key] = await refreshRun(server, session.sessionId, body);
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function bundle(results) {
+  say('building the wasm package (scripts/build-wasm)');
+  await run('bash', ['scripts/build-wasm'], { cwd: ROOT });
+  const pkg = path.join(ROOT, 'crates/flexdesk/pkg');
+  const files = ['flexdesk_bg.wasm', 'flexdesk.js', 'index.js'].map((name) => {
+    const bytes = readFileSync(path.join(pkg, name));
+    return { name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+  });
+  results.bundle = { files, raw: files.reduce((a, f) => a + f.raw, 0), gzip: files.reduce((a, f) => a + f.gzip, 0) };
+}
+
+async function main() {
+  const results = { machine: machine(), quick, settings: { refresh: REFRESH, session: SESSION, connections: CONNECTIONS, messages: MESSAGES } };
+  say(`${results.machine.cores} cores, ${results.machine.cpu}${quick ? ' (quick run: figures are indicative only)' : ''}`);
+  if (wants('refresh') || wants('session')) {
+    await ensureTools();
+    await buildServers();
+    await refreshAndSessions(results);
+  }
+  if (wants('bundle') || wants('desk')) await bundle(results);
+  if (wants('desk')) {
+    say(`desk: cold start x3 and ${MESSAGES} messages each way in headless Chromium`);
+    results.desk = await deskBench({ messages: MESSAGES, coldRuns: 3 });
+  }
+  console.log(table(results));
+  if (writeResults) {
+    writeFileSync(path.join(ROOT, 'bench/results.md'), render(results, readNotes()));
+    say('wrote bench/results.md');
+  } else {
+    say('partial or quick run: bench/results.md left as it was');
+  }
+}
+
+/** The hand-written analysis kept across runs: everything from the notes marker on in the current file. */
+function readNotes() {
+  const file = path.join(ROOT, 'bench/results.md');
+  if (!existsSync(file)) return '';
+  const text = readFileSync(file, 'utf8');
+  const at = text.indexOf('<!-- notes -->');
+  return at < 0 ? '' : text.slice(at);
+}
+
+main().catch((e) => {
+  console.error(`[bench] failed: ${e.stack ?? e}`);
+  process.exit(1);
+});
