@@ -42,17 +42,23 @@ export async function startServer() {
   return { ...server, wsUri: server.url.replace('http:', 'ws:') + '/v3/wsconnect', control };
 }
 
-/**
- * Opens Chromium on a page at `origin` (the server's own http://127.0.0.1:PORT: a secure context, which the SDK
- * needs for crypto.randomUUID) and injects the SDK's UMD build.
- */
-export async function openSdkPage(origin, { logs = [] } = {}) {
-  const browser = await chromium.launch({
+export function launchBrowser() {
+  return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
       '--disable-component-update', '--no-first-run'],
   });
-  const page = await browser.newPage();
+}
+
+/**
+ * Opens a page (own browser context, so two clients share no storage) at `origin` -- the demo server's
+ * http://127.0.0.1:PORT: a secure context, which the SDK needs for crypto.randomUUID -- and injects the SDK's UMD
+ * build plus small helpers: `startClient(token, uri, options)` records every client/conversation event in
+ * `window.events`, `waitForEvent(predicate source, ms)` waits for one.
+ */
+export async function openSdkPage(browser, origin, { logs = [] } = {}) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
   page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
   // The document must come from the server itself: Chromium's local-network checks block a ws://127.0.0.1 socket
@@ -60,5 +66,46 @@ export async function openSdkPage(origin, { logs = [] } = {}) {
   await page.goto(`${origin}/`);
   await page.addScriptTag({ content: readFileSync(SDK_PATH, 'utf8') });
   await page.waitForFunction(() => !!(window.Twilio && window.Twilio.Conversations && window.Twilio.Conversations.Client));
-  return { browser, page, logs };
+  await page.evaluate(installHelpers);
+  return { context, page, logs };
+}
+
+// Runs in the page.
+function installHelpers() {
+  window.events = [];
+  const record = (e) => window.events.push({ at: Date.now(), ...e });
+  window.startClient = (token, uri, options = {}) => {
+    const client = new window.Twilio.Conversations.Client(token, { Twilsock: { uri }, logLevel: 'debug', ...options });
+    window.client = client;
+    client.on('connectionStateChanged', (state) => record({ e: 'connectionStateChanged', state }));
+    client.on('stateChanged', (state) => record({ e: 'stateChanged', state }));
+    client.on('initialized', () => record({ e: 'initialized' }));
+    client.on('initFailed', ({ error }) => record({ e: 'initFailed', message: error && error.message }));
+    client.on('connectionError', (error) => record({ e: 'connectionError', ...error }));
+    return client;
+  };
+  window.watchConversation = (c) => {
+    c.on('messageAdded', (m) => record({ e: 'messageAdded', author: m.author, body: m.body, index: m.index, attributes: m.attributes }));
+    c.on('typingStarted', (p) => record({ e: 'typingStarted', identity: p.identity }));
+    c.on('typingEnded', (p) => record({ e: 'typingEnded', identity: p.identity }));
+    c.on('participantJoined', (p) => record({ e: 'participantJoined', identity: p.identity }));
+    c.on('participantLeft', (p) => record({ e: 'participantLeft', identity: p.identity }));
+    c.on('participantUpdated', ({ participant, updateReasons }) =>
+      record({ e: 'participantUpdated', identity: participant.identity, updateReasons, lastReadMessageIndex: participant.lastReadMessageIndex }));
+    c.on('updated', ({ conversation, updateReasons }) =>
+      record({ e: 'updated', updateReasons, state: conversation.state && conversation.state.current }));
+  };
+  window.waitForEvent = (predicateSource, ms = 10000) => {
+    const predicate = new Function('ev', `return (${predicateSource})(ev)`);
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const poll = () => {
+        const found = window.events.find((ev) => predicate(ev));
+        if (found) return resolve(found);
+        if (Date.now() - started > ms) return reject(new Error(`no event matching ${predicateSource} in ${ms} ms; saw ${JSON.stringify(window.events)}`));
+        setTimeout(poll, 25);
+      };
+      poll();
+    });
+  };
 }

@@ -1,0 +1,187 @@
+// The real @twilio/conversations 3.0.1 SDK (its UMD build, in headless Chromium) against flexdesk-twilsock's demo
+// server: connect and initialise, open a conversation, messages both ways, typing both ways, read horizon, close.
+// The customer and the agent are two real SDK clients in separate browser contexts; the test also drives the
+// backend directly through the demo's /control API.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, mintToken, openSdkPage, startServer } from './harness.mjs';
+
+const CUSTOMER = 'customer-7f3a';
+const AGENT = 'alice';
+
+describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => {
+  let server;
+  let browser;
+  let conv;
+  let customer; // { page, logs }
+  let agent;
+  const control = (...args) => server.control(...args);
+  const C = () => `/control/conversations/${conv.sid}`;
+
+  const start = async (who, identity, { token = mintToken(identity) } = {}) =>
+    who.page.evaluate(
+      async ({ token, uri }) => {
+        const client = window.startClient(token, uri);
+        await window.waitForEvent("(ev) => ev.e === 'initialized' || ev.e === 'initFailed'", 15000);
+        return { state: client.connectionState, user: client.user.identity };
+      },
+      { token, uri: server.wsUri },
+    );
+
+  const open = (who, sid) =>
+    who.page.evaluate(async (sid) => {
+      const c = await window.client.getConversationBySid(sid);
+      window.conv = c;
+      window.watchConversation(c);
+      // Loading the history first means everything after this point is new (as in the desk, which does the same).
+      const history = await c.getMessages();
+      const participants = await c.getParticipants();
+      return {
+        sid: c.sid,
+        state: c.state && c.state.current,
+        history: history.items.length,
+        participants: participants.map((p) => ({ identity: p.identity, attributes: p.attributes })),
+      };
+    }, sid);
+
+  const waitFor = (who, predicate, ms) => who.page.evaluate(([p, ms]) => window.waitForEvent(p, ms), [predicate, ms]);
+
+  const dump = (who) => (who ? who.logs.filter((l) => !/send request|message received/.test(l)).slice(-60).join('\n') : '');
+
+  before(async () => {
+    server = await startServer();
+    conv = await control('POST', '/control/conversations', { friendly_name: 'Chat with customer' });
+    await control('POST', `${C()}/participants`, { identity: CUSTOMER, attributes: { member_type: 'customer' } });
+    await control('POST', `${C()}/participants`, {
+      identity: AGENT,
+      attributes: { member_type: 'agent', friendlyName: 'Alice', avatar: 'https://example.test/a.png' },
+    });
+    browser = await launchBrowser();
+    customer = await openSdkPage(browser, server.url);
+    agent = await openSdkPage(browser, server.url);
+  });
+
+  after(async (t) => {
+    if (process.env.TWILSOCK_TEST_LOGS) console.error(dump(customer), '\n---\n', server && server.output());
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('milestone 1: connects (connectionStateChanged: connected) and initialises', async () => {
+    const r = await start(customer, CUSTOMER);
+    assert.equal(r.state, 'connected', dump(customer));
+    assert.equal(r.user, CUSTOMER);
+    const events = await customer.page.evaluate(() => window.events.map((e) => e.e + ':' + (e.state ?? '')));
+    assert.ok(events.includes('connectionStateChanged:connected'), events.join());
+    assert.ok(events.includes('initialized:'), events.join());
+    await start(agent, AGENT);
+  });
+
+  test('a token signed with the wrong secret is refused: the SDK reports denied and never initialises', async () => {
+    const { page, context } = await openSdkPage(browser, server.url);
+    try {
+      const r = await page.evaluate(
+        async ({ token, uri }) => {
+          window.startClient(token, uri);
+          await window.waitForEvent("(ev) => ev.e === 'connectionStateChanged' && ev.state === 'denied'", 10000);
+          return window.events.map((e) => e.e + ':' + (e.state ?? ''));
+        },
+        { token: mintToken(CUSTOMER, { secret: 'not-the-api-key-secret' }), uri: server.wsUri },
+      );
+      assert.ok(!r.includes('initialized:'), r.join());
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('milestone 2: getConversationBySid returns the conversation with its participants', async () => {
+    const c = await open(customer, conv.sid);
+    assert.equal(c.sid, conv.sid);
+    assert.equal(c.state, 'active');
+    assert.equal(c.history, 0);
+    const alice = c.participants.find((p) => p.identity === AGENT);
+    assert.deepEqual(alice.attributes, { member_type: 'agent', friendlyName: 'Alice', avatar: 'https://example.test/a.png' });
+    assert.ok(c.participants.some((p) => p.identity === CUSTOMER));
+    await open(agent, conv.sid);
+  });
+
+  test('a conversation the identity is not in is not readable', async () => {
+    const other = await control('POST', '/control/conversations', { friendly_name: 'someone else' });
+    const err = await customer.page.evaluate(
+      (sid) => window.client.getConversationBySid(sid).then(() => null, (e) => String(e && e.message)),
+      other.sid,
+    );
+    // The SDK can peek at the conversation document, but its messages and participants are refused.
+    const messages = await customer.page.evaluate(
+      (sid) => window.client.peekConversationBySid(sid).then((c) => c.getMessages()).then(() => 'readable', (e) => 'refused: ' + e.message),
+      other.sid,
+    );
+    assert.ok(err === null || /not found|Forbidden|403/.test(err), err);
+    assert.match(messages, /^refused/);
+  });
+
+  test('milestone 3: sendMessage reaches the backend; a backend message arrives as messageAdded', async () => {
+    const index = await customer.page.evaluate(() => window.conv.sendMessage('Hello from the real SDK', { flexdeskId: 'web-1' }));
+    assert.equal(index, 0);
+    const stored = await control('GET', `${C()}/messages`);
+    assert.deepEqual(
+      stored.messages.map((m) => [m.index, m.author, m.body, m.attributes]),
+      [[0, CUSTOMER, 'Hello from the real SDK', { flexdeskId: 'web-1' }]],
+    );
+    // The customer's own message comes back as messageAdded too, and the agent's client sees it.
+    await waitFor(customer, "(ev) => ev.e === 'messageAdded' && ev.index === 0 && ev.author === 'customer-7f3a'");
+    const seen = await waitFor(agent, "(ev) => ev.e === 'messageAdded' && ev.index === 0");
+    assert.deepEqual(seen.attributes, { flexdeskId: 'web-1' });
+
+    await control('POST', `${C()}/messages`, { author: AGENT, body: 'Hi, Alice here' });
+    const added = await waitFor(customer, "(ev) => ev.e === 'messageAdded' && ev.author === 'alice'");
+    assert.equal(added.body, 'Hi, Alice here');
+    assert.equal(added.index, 1);
+
+    // And from the agent's SDK.
+    await agent.page.evaluate(() => window.conv.sendMessage('Sent from the agent SDK'));
+    const fromAgentSdk = await waitFor(customer, "(ev) => ev.e === 'messageAdded' && ev.index === 2");
+    assert.equal(fromAgentSdk.body, 'Sent from the agent SDK');
+  });
+
+  test('milestone 4: typing both ways', async () => {
+    await customer.page.evaluate(() => window.conv.typing());
+    const atAgent = await waitFor(agent, "(ev) => ev.e === 'typingStarted'");
+    assert.equal(atAgent.identity, CUSTOMER);
+
+    await control('POST', `${C()}/typing`, { identity: AGENT });
+    const atCustomer = await waitFor(customer, "(ev) => ev.e === 'typingStarted'");
+    assert.equal(atCustomer.identity, AGENT);
+    // The indicator ends on its own (typing_timeout 5 s + 1 s) or when the typist's message arrives.
+    await control('POST', `${C()}/messages`, { author: AGENT, body: 'done typing' });
+    await waitFor(customer, "(ev) => ev.e === 'typingEnded' && ev.identity === 'alice'", 8000);
+  });
+
+  test('milestone 5a: read horizon both ways (participantUpdated with lastReadMessageIndex)', async () => {
+    await customer.page.evaluate(() => window.conv.setAllMessagesRead());
+    const state = await control('GET', C());
+    assert.equal(state.participants.find((p) => p.identity === CUSTOMER).last_read_message_index, 3);
+    const atAgent = await waitFor(
+      agent,
+      "(ev) => ev.e === 'participantUpdated' && ev.identity === 'customer-7f3a' && ev.updateReasons.includes('lastReadMessageIndex')",
+    );
+    assert.equal(atAgent.lastReadMessageIndex, 3);
+
+    await control('POST', `${C()}/read`, { identity: AGENT, index: 0 });
+    const atCustomer = await waitFor(
+      customer,
+      "(ev) => ev.e === 'participantUpdated' && ev.identity === 'alice' && ev.updateReasons.includes('lastReadMessageIndex')",
+    );
+    assert.equal(atCustomer.lastReadMessageIndex, 0);
+  });
+
+  test('milestone 5b: closing the conversation emits updated with state closed; sending is then refused', async () => {
+    await control('POST', `${C()}/state`, { state: 'closed' });
+    const ev = await waitFor(customer, "(ev) => ev.e === 'updated' && ev.updateReasons.includes('state')");
+    assert.equal(ev.state, 'closed');
+    const refused = await customer.page.evaluate(() => window.conv.sendMessage('too late').then(() => 'sent', (e) => 'refused'));
+    assert.equal(refused, 'refused');
+    const stored = await control('GET', `${C()}/messages`);
+    assert.ok(!stored.messages.some((m) => m.body === 'too late'));
+  });
+});
