@@ -525,7 +525,7 @@ export class Client extends Emitter {
         return;
       }
       if (this._debug) console.debug('[emulator-client] <=', frame);
-      if (ws === this._ws) this._onFrame(frame);
+      if (ws === this._ws) this._onFrame(frame, ws);
     };
     ws.onclose = () => {
       if (ws === this._ws) this._onClose();
@@ -538,12 +538,14 @@ export class Client extends Emitter {
     this._ws.send(JSON.stringify(frame));
   }
 
-  async _onFrame(frame) {
+  async _onFrame(frame, ws) {
     switch (frame.type) {
       case 'initialized':
         this._identity = frame.identity;
         this._attempt = 0;
         await this._resubscribe();
+        // Dropped again while catching up: the next connection will catch up instead.
+        if (ws !== this._ws) return;
         this._setState('connected');
         for (const w of this._waiters.splice(0)) w.resolve();
         if (!this._initialized) {

@@ -110,6 +110,7 @@ async fn run(emu: Shared, socket: WebSocket) {
     let verified = match authenticate(&emu, &token) {
         Ok(v) => v,
         Err(e) => {
+            tracing::info!(code = e.code, reason = %e.message, "realtime: token refused");
             let _ = tx.send(text(json!({"type":"error","code":e.code,"message":e.message,"terminal":true}))).await;
             let _ = tx.send(close(CLOSE_BAD_TOKEN, "access token refused")).await;
             return;
@@ -123,6 +124,7 @@ async fn run(emu: Shared, socket: WebSocket) {
         warned: false,
         subscriptions: HashMap::new(),
     };
+    tracing::info!(identity = %s.identity, "realtime: connected");
     if tx.send(text(json!({"type":"initialized","identity":s.identity,"expiresAt":s.expires_at}))).await.is_err() {
         return;
     }
@@ -207,6 +209,9 @@ impl Session {
         let id = req.get("id").cloned().unwrap_or(Value::Null);
         let kind = req["type"].as_str().unwrap_or("").to_string();
         let conv_sid = req["conversationSid"].as_str().unwrap_or("").to_string();
+        if kind != "typing" && kind != "ping" {
+            tracing::debug!(identity = %self.identity, kind, conversation = conv_sid, "realtime request");
+        }
         let r: Result<Value, TwilioError> = match kind.as_str() {
             "ping" => Ok(json!({})),
             "subscribe" => self.subscribe(&conv_sid, req["afterIndex"].as_u64()),
@@ -276,6 +281,7 @@ impl Session {
 
     fn subscribe(&mut self, conv_sid: &str, after_index: Option<u64>) -> Result<Value, TwilioError> {
         let conv = self.require_participant(conv_sid)?;
+        tracing::info!(identity = %self.identity, conversation = conv_sid, ?after_index, "realtime: subscribed");
         self.subscriptions.insert(conv.sid.clone(), conv.seq);
         let messages: Vec<Value> = conv.messages.iter().filter(|m| after_index.map_or(true, |a| m.index > a)).map(message_json).collect();
         Ok(json!({

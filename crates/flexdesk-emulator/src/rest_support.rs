@@ -37,6 +37,7 @@ pub async fn twilio_gate(State(emu): State<Shared>, req: Request, next: Next) ->
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
     }
     if let Some(status) = fault {
+        tracing::info!(status, path = req.uri().path(), "injected REST fault");
         let err = match status {
             429 => TwilioError::new(429, 20429, "Too Many Requests"),
             s => TwilioError::new(s, 20500 + u32::from(s % 100), "Service unavailable (injected fault)"),
@@ -47,10 +48,14 @@ pub async fn twilio_gate(State(emu): State<Shared>, req: Request, next: Next) ->
         }
         return res;
     }
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
     if !basic_auth_ok(&emu, req.headers()) {
+        tracing::warn!(%method, path, "twilio REST call refused: bad or missing Basic auth");
         return TwilioError::unauthenticated().into_response();
     }
-    next.run(req).await
+    let res = next.run(req).await;
+    tracing::info!(%method, path, status = res.status().as_u16(), "twilio REST");
+    res
 }
 
 /// Accepts the account SID + auth token or the API key SID + secret, as Twilio does.
