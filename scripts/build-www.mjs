@@ -46,6 +46,7 @@ export async function buildWww({ mockDesk = false, minify = false, quiet = false
   if (!inputs.wasmDesk && !mockDesk) {
     throw new Error('crates/flexdesk/pkg is not built: run `bash scripts/build-wasm` first');
   }
+  const stamp = fingerprint(mockDesk);
   rmSync(DIST, { recursive: true, force: true });
   mkdirSync(DIST, { recursive: true });
   const started = Date.now();
@@ -68,6 +69,8 @@ export async function buildWww({ mockDesk = false, minify = false, quiet = false
     plugins: inputs.emulatorClient ? [] : [missingEmulatorClient],
   });
   if (inputs.wasmDesk) copyFileSync(path.join(PKG, 'flexdesk_bg.wasm'), path.join(DIST, 'flexdesk_bg.wasm'));
+  // Fingerprint of the inputs, computed before the build started reading them: ensureWwwBuilt() reuses this build.
+  writeFileSync(STAMP, stamp);
   const desk = inputs.wasmDesk ? 'wasm' : 'mock';
   if (!quiet) {
     console.log(`[build-www] www/dist/app.js built in ${Date.now() - started} ms (desk: ${desk})`);
@@ -125,7 +128,6 @@ export async function ensureWwwBuilt(options = {}) {
   try {
     if (current()) return { ...wwwInputs(), desk: wwwInputs().wasmDesk ? 'wasm' : 'mock', cached: true };
     const result = await buildWww(options);
-    writeFileSync(STAMP, want);
     return { ...result, cached: false };
   } finally {
     rmSync(lock, { recursive: true, force: true });

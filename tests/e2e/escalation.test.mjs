@@ -16,11 +16,13 @@ scenario('1. escalate from the bot: the console shows transcript and pre-engagem
 
   await agent.open('Alice');
   const task = await agent.waitForIncomingTask('Dana Customer');
-  // The agent sees what the customer told the bot, and the details from the page's form.
-  for (const text of ['What are your opening hours?', 'We are open Monday to Friday, 9:00 to 17:00.', 'dana@example.com', 'Returns']) {
-    await agent.seeIn(task, text);
-  }
+  await seen(task.item.getByText('Returns'), 'the topic next to the waiting chat');
   await agent.accept(task);
+  // The agent sees what the customer told the bot, and the details from the page's form.
+  await agent.seeInTranscript('What are your opening hours?');
+  await agent.seeInTranscript('We are open Monday to Friday, 9:00 to 17:00.');
+  await agent.seeInDetails('dana@example.com');
+  await agent.seeInDetails('Returns');
 
   const header = await customer.seeAgentInHeader('Alice');
   assert.ok(header);

@@ -18,10 +18,9 @@ scenario('4. transfer to a second agent: the web chat shows the new agent and th
   const bob = new AgentConsole(await newPage('agent'), stack.emulator.url);
   await bob.open('Bob');
   await alice.transfer(task, 'Bob');
-  const bobsTask = await bob.waitForIncomingTask('Dana Customer');
-  // Bob sees the conversation so far.
-  await bob.seeIn(bobsTask, 'I need help with billing.');
-  await bob.accept(bobsTask);
+  // A transfer goes straight to Bob's active chats, with the conversation so far.
+  await bob.waitForActiveChat('Dana Customer');
+  await bob.see('I need help with billing.');
 
   await customer.seeAgentInHeader('Bob');
   await bob.send('Hi, Bob here. What is the billing question?');

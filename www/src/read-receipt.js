@@ -1,6 +1,8 @@
-// Read receipts the customer can see. Carbon AI Chat 1.9.1 accepts `callback.agentReadMessages()` from a service
-// desk but only logs it (nothing appears in the chat), so the page shows "Read by <agent>" itself, in the chat's
-// `beforeInputElement` slot. It wraps the desk factory: the desk is unchanged, the page watches the calls.
+// Read receipts both ways, filling two gaps of Carbon AI Chat 1.9.1 around an unchanged desk:
+// - agent → customer: the web chat accepts `callback.agentReadMessages()` but only logs it, so the page shows
+//   "Read by <agent>" itself, in the chat's `beforeInputElement` slot;
+// - customer → agent: the web chat never calls the desk's `userReadMessages()`, so the page calls it when an
+//   agent message arrives while the chat window is open and the tab visible (or when they next become so).
 
 /** Pure state: what the receipt line says (null = hidden), given the events seen so far. */
 export class ReceiptState {
@@ -68,9 +70,30 @@ export function withReadReceipts(factory) {
       agentLeftChat: on(() => state.ended()),
     });
     const desk = await factory({ ...params, callback });
+    markReadWhenSeen(params.instance, desk);
     return intercept(desk, {
       sendMessageToAgent: on(() => state.userSent()),
       endChat: on(() => state.ended()),
     });
   };
+}
+
+/** Calls `desk.userReadMessages()` whenever the customer can actually see the agent's newest message. */
+function markReadWhenSeen(instance, desk) {
+  if (!instance?.on || typeof desk.userReadMessages !== 'function') return;
+  let unseen = false;
+  const visible = () => document.visibilityState === 'visible' && instance.getState?.().viewState?.mainWindow !== false;
+  const markRead = () => {
+    if (!visible()) {
+      unseen = true;
+      return;
+    }
+    unseen = false;
+    desk.userReadMessages().catch((e) => console.warn('flexdesk demo: marking messages read failed', e));
+  };
+  // After the message is rendered: the event fires once it has been added to the chat.
+  // (Handlers return promises: the web chat warns about handlers that do not.)
+  instance.on({ type: 'human_agent:receive', handler: async () => void setTimeout(markRead, 0) });
+  instance.on({ type: 'view:change', handler: async () => void (unseen && markRead()) });
+  document.addEventListener('visibilitychange', () => unseen && markRead());
 }

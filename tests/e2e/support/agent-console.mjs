@@ -1,18 +1,219 @@
-// The agent's side: the emulator's agent console page (<emulator>/console), driven through its UI like a
-// person would. Labels and roles follow the contract at the top of console.html / docs/emulator.md.
-import { seen, notSeen, inVisualOrder, waitUntil } from './wait.mjs';
+// The agent's side: the emulator's agent console page (<emulator>/console?agent=alice), driven through its UI
+// like a person would. Roles and labels are the ones documented at the top of the emulator's console.html.
+import { seen, notSeen, waitUntil, firstShown } from './wait.mjs';
 
 export class AgentConsole {
   constructor(page, emulatorUrl) {
     this.page = page;
     this.emulatorUrl = emulatorUrl;
-    this.agentName = null;
   }
 
-  /** Opens the console as `agentName` (e.g. "Alice"). */
+  /** Opens the console playing `agentName` ("Alice" or "Bob"). */
   async open(agentName) {
+    await this.page.goto(`${this.emulatorUrl}/console?agent=${encodeURIComponent(agentName.toLowerCase())}`);
+    await this.actAs(agentName);
+  }
+
+  /** Switches the "Agent" picker to `agentName`. */
+  async actAs(agentName) {
+    const picker = this.page.getByLabel('Agent', { exact: true });
+    await waitUntil(async () => (await picker.locator('option').count()) > 0, { message: 'the console to load its agents' });
+    await picker.selectOption({ label: agentName });
     this.agentName = agentName;
-    await this.page.goto(`${this.emulatorUrl}/console`);
-    throw new Error('AgentConsole.open: the console page has not landed yet');
+  }
+
+  status() {
+    return this.page.getByRole('status', { name: 'Console status' });
+  }
+
+  /** Waits for the console's status line to report `label: done` (and fails with its error otherwise). */
+  async done(label) {
+    const status = this.status();
+    await waitUntil(
+      async () => {
+        const text = (await status.textContent()) ?? '';
+        if (text.startsWith(`${label} failed`)) throw new Error(`the console says: ${text}`);
+        return text === `${label}: done`;
+      },
+      { message: `the console to report "${label}: done"` },
+    );
+    // Clear it, so the next action of the same kind waits for its own result.
+    await status.evaluate((el) => (el.textContent = ''));
+  }
+
+  /** Waits for a waiting chat from `customerName`; resolves to a handle used by the other methods. */
+  async waitForIncomingTask(customerName, timeout = 15_000) {
+    const item = this.page.getByRole('list', { name: 'Waiting chats' }).getByRole('listitem').filter({ hasText: customerName });
+    await seen(item, `a waiting chat from ${customerName} in the console`, timeout);
+    return { customerName, item };
+  }
+
+  async accept(task) {
+    await (await seen(this.page.getByRole('button', { name: `Accept chat from ${task.customerName}` }), 'the Accept button')).click();
+    await this.done('Accept');
+    await this.openChat(task);
+  }
+
+  /** Makes the chat with the task's customer the open one (an agent may have several). */
+  async openChat(task) {
+    const open = await seen(this.page.getByRole('button', { name: `Open chat with ${task.customerName}` }), `${task.customerName} in Active chats`);
+    if ((await open.getAttribute('aria-current')) !== 'true') await open.click();
+    await seen(this.chat().getByText(`Chat with ${task.customerName}`), `the open chat with ${task.customerName}`);
+  }
+
+  chat() {
+    return this.page.getByRole('region', { name: 'Chat' });
+  }
+
+  messages() {
+    return this.page.getByRole('log', { name: 'Messages' });
+  }
+
+  /** Text shown in the open chat's task details (customer data, pre-engagement data, bot transcript). */
+  async seeInDetails(text) {
+    await seen(this.page.getByRole('region', { name: 'Task details' }).getByText(text), `"${text}" in the console's task details`);
+  }
+
+  async seeInTranscript(text) {
+    await seen(this.page.getByRole('list', { name: 'Bot transcript' }).getByText(text), `"${text}" in the console's bot transcript`);
+  }
+
+  /**
+   * The messages as the console shows them, top to bottom: { index, author, body } per article (body = the
+   * message's own text, without the author line or the "Read" mark; file names for attachments).
+   */
+  async shownMessages() {
+    return this.messages().evaluate((log) =>
+      [...log.querySelectorAll('article[data-index]')].map((a) => ({
+        index: Number(a.dataset.index),
+        author: a.dataset.author,
+        body: [...a.childNodes]
+          .filter((n) => n.nodeType === Node.TEXT_NODE || n.tagName === 'A')
+          .map((n) => n.textContent)
+          .join(''),
+        read: Boolean(a.querySelector('.read-mark')),
+      })),
+    );
+  }
+
+  /** Waits until a message whose text is exactly `text` is shown in the open chat. */
+  async see(text, { timeout = 15_000 } = {}) {
+    await seen(this.messages(), 'the console message log');
+    return waitUntil(async () => (await this.shownMessages()).find((m) => m.body === text), {
+      timeout,
+      message: `"${text}" in the console's messages`,
+    });
+  }
+
+  async countOf(text) {
+    return (await this.shownMessages()).filter((m) => m.body === text).length;
+  }
+
+  /** Each text is shown, and in this order (the console lists messages by conversation index). */
+  async expectInOrder(texts) {
+    for (const t of texts) await this.see(t);
+    const shown = (await this.shownMessages()).map((m) => m.body);
+    const positions = texts.map((t) => shown.indexOf(t));
+    for (let i = 1; i < positions.length; i++) {
+      if (!(positions[i] > positions[i - 1])) {
+        throw new Error(`the console shows ${JSON.stringify(texts[i])} before ${JSON.stringify(texts[i - 1])}: ${JSON.stringify(shown)}`);
+      }
+    }
+  }
+
+  textbox() {
+    return this.page.getByRole('textbox', { name: 'Message' });
+  }
+
+  async send(text) {
+    await this.textbox().fill(text);
+    await this.page.getByRole('button', { name: 'Send', exact: true }).click();
+    await this.done('Send');
+  }
+
+  /** Types into the reply box key by key (the customer should see "typing"), without sending. */
+  async typeWithoutSending(text) {
+    await this.textbox().pressSequentially(text, { delay: 40 });
+  }
+
+  async sendTyped() {
+    await this.page.getByRole('button', { name: 'Send', exact: true }).click();
+    await this.done('Send');
+  }
+
+  async seeCustomerTyping() {
+    await seen(this.page.getByRole('status', { name: 'Typing indicator' }).getByText(/is typing/), '"… is typing" in the console');
+  }
+
+  /** The console marks everything read while the chat is open and visible; wait for the newest message to show. */
+  async readChatUpTo(text) {
+    await this.see(text);
+  }
+
+  async seeReadByCustomer(text) {
+    await waitUntil(async () => (await this.shownMessages()).find((m) => m.body === text && m.read), {
+      message: `the "Read" mark on "${text}" in the console`,
+    });
+    await seen(this.messages().getByLabel('Read by customer'), 'a "Read" mark in the console');
+  }
+
+  async transfer(task, toAgentName) {
+    await this.openChat(task);
+    await this.page.getByLabel('Transfer to').selectOption({ label: toAgentName });
+    await this.page.getByRole('button', { name: 'Transfer', exact: true }).click();
+    await this.done('Transfer');
+  }
+
+  /** Waits for a chat with `customerName` among this agent's active chats (e.g. after a transfer to them). */
+  async waitForActiveChat(customerName, timeout = 15_000) {
+    const task = { customerName };
+    await seen(this.page.getByRole('button', { name: `Open chat with ${customerName}` }), `${customerName} in Active chats`, timeout);
+    await this.openChat(task);
+    return task;
+  }
+
+  async seeNoLongerIn(task) {
+    await waitUntil(async () => !(await firstShown(this.page.getByRole('button', { name: `Open chat with ${task.customerName}` }))), {
+      message: `${task.customerName} to leave ${this.agentName}'s active chats`,
+    });
+  }
+
+  async end(task) {
+    await this.openChat(task);
+    await this.page.getByRole('button', { name: 'End chat' }).click();
+    await this.done('End chat');
+  }
+
+  /** A chat the customer closed: it leaves the agent's active chats, or shows "The chat has ended." if still open. */
+  async seeClosed(task) {
+    await waitUntil(
+      async () =>
+        (await firstShown(this.messages().getByText('The chat has ended.'))) ||
+        !(await firstShown(this.page.getByRole('button', { name: `Open chat with ${task.customerName}` }))),
+      { message: `the console to show the chat with ${task.customerName} closed` },
+    );
+  }
+
+  async setAvailable(agentName, available) {
+    await this.actAs(agentName);
+    const box = this.page.getByRole('checkbox', { name: 'Available' });
+    if ((await box.isChecked()) === available) return;
+    await box.setChecked(available);
+    await this.done(available ? 'Available' : 'Unavailable');
+  }
+
+  async seeAttachment(filename) {
+    await seen(this.messages().getByText(filename), `the attachment ${filename} in the console`);
+  }
+
+  /** Sends a file from the console: { name, mimeType, buffer }. */
+  async attach(file) {
+    await this.page.getByLabel('Attach file').setInputFiles(file);
+    await this.page.getByRole('button', { name: 'Send file' }).click();
+    await this.done('Send file');
+  }
+
+  async dontSee(text, ms = 500) {
+    await notSeen(this.messages().getByText(text), `"${text}" in the console`, ms);
   }
 }

@@ -51,7 +51,8 @@ export class CustomerPage {
 
   /** Picks files with the web chat's upload button (as a person would in the file dialog). */
   async chooseFiles(files) {
-    const button = await seen(this.page.getByRole('button', { name: 'Add files to upload' }), 'the upload button');
+    // The paperclip is a <label> for a visually hidden <input type=file aria-label="Add files to upload">.
+    const button = await seen(this.page.locator('label.cds-aichat--input-container__upload-button'), 'the paperclip (upload) button');
     const [chooser] = await Promise.all([this.page.waitForEvent('filechooser'), button.click()]);
     await chooser.setFiles(files);
   }

@@ -3,7 +3,7 @@
 // ephemeral ports, with a customer page and an agent console page in separate browser contexts.
 // On failure, screenshots of both pages and the servers' output go to test-results/e2e/<file>/<scenario>/.
 import { after, before, test } from 'node:test';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { ensureWwwBuilt, wwwInputs, ROOT } from '../../../scripts/build-www.mjs';
@@ -66,11 +66,12 @@ export function e2eSuite(fileName, needs = {}) {
   return function scenario(name, fn, options = {}) {
     const skip = missing ?? options.skip ?? false;
     test(name, { skip, timeout: options.timeout ?? 90_000 }, async (t) => {
+      const dir = path.join(RESULTS, slug(fileName), slug(name));
+      rmSync(dir, { recursive: true, force: true }); // evidence of an earlier failed run would mislead
       const env = await startScenario(browser, options);
       try {
         await fn({ ...env, t });
       } catch (e) {
-        const dir = path.join(RESULTS, slug(fileName), slug(name));
         await env.saveEvidence(dir).catch((err) => console.error(`could not save failure evidence: ${err.message}`));
         t.diagnostic(`screenshots and logs: ${dir}`);
         console.error(`[e2e] "${name}" failed; screenshots and logs in ${dir}`);
