@@ -28,6 +28,7 @@ struct RestFault {
 struct FaultRequest {
     rest: Option<RestFault>,
     delay_ms: Option<u64>,
+    realtime_delay_ms: Option<u64>,
     drop_websockets: Option<bool>,
     refuse_websockets: Option<u32>,
     expire_tokens_in_seconds: Option<u64>,
@@ -51,6 +52,9 @@ async fn set_faults(State(emu): State<Shared>, body: Result<Json<FaultRequest>, 
         }
         if let Some(d) = req.delay_ms {
             st.faults.delay_ms = d;
+        }
+        if let Some(d) = req.realtime_delay_ms {
+            st.faults.realtime_delay_ms = d;
         }
         if let Some(n) = req.refuse_websockets {
             st.faults.refuse_websockets = n;

@@ -206,6 +206,10 @@ impl Session {
     }
 
     async fn handle(&mut self, req: Value) -> Option<Value> {
+        let delay = self.emu.lock().faults.realtime_delay_ms;
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
         let id = req.get("id").cloned().unwrap_or(Value::Null);
         let kind = req["type"].as_str().unwrap_or("").to_string();
         let conv_sid = req["conversationSid"].as_str().unwrap_or("").to_string();

@@ -117,6 +117,8 @@ pub struct Faults {
     pub rest_status: Option<u16>,
     pub rest_count: u32,
     pub delay_ms: u64,
+    /// Latency added before each realtime reply (requests over the WebSocket).
+    pub realtime_delay_ms: u64,
     /// Realtime sockets refused outright (before the token is read) for the next N connection attempts.
     pub refuse_websockets: u32,
 }

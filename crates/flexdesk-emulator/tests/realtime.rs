@@ -258,3 +258,15 @@ async fn token_expiry_warning_update_and_expiry() {
     assert_eq!(recv(&mut ws).await["type"], "tokenExpired");
     assert_eq!(recv(&mut ws).await, json!({"close": 4003}));
 }
+
+#[tokio::test]
+async fn injected_realtime_latency_delays_replies() {
+    let (emu, url) = serve(Config::for_tests()).await;
+    let mut ws = init(&url, &token(&emu.config, "ann", 600)).await;
+    emu.lock().faults.realtime_delay_ms = 200;
+    let t = std::time::Instant::now();
+    assert_eq!(request(&mut ws, json!({"type": "ping"}), 1).await["ok"], true);
+    assert!(t.elapsed() >= Duration::from_millis(200));
+    let r = request(&mut ws, json!({"type": "bogus"}), 2).await;
+    assert!(r["error"]["message"].as_str().unwrap().contains("Unknown request type"));
+}
