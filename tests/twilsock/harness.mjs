@@ -85,7 +85,12 @@ function installHelpers() {
     return client;
   };
   window.watchConversation = (c) => {
-    c.on('messageAdded', (m) => record({ e: 'messageAdded', author: m.author, body: m.body, index: m.index, attributes: m.attributes }));
+    window.messages = [];
+    c.on('messageAdded', (m) => {
+      window.messages.push(m);
+      const media = (m.attachedMedia || []).map((x) => ({ sid: x.sid, filename: x.filename, contentType: x.contentType, size: x.size }));
+      record({ e: 'messageAdded', author: m.author, body: m.body, index: m.index, attributes: m.attributes, type: m.type, media });
+    });
     c.on('typingStarted', (p) => record({ e: 'typingStarted', identity: p.identity }));
     c.on('typingEnded', (p) => record({ e: 'typingEnded', identity: p.identity }));
     c.on('participantJoined', (p) => record({ e: 'participantJoined', identity: p.identity }));

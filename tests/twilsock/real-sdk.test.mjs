@@ -4,6 +4,7 @@
 // backend directly through the demo's /control API.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FAKE_TWILIO_ENV } from '../support/fake-env.mjs';
 import { launchBrowser, mintToken, openSdkPage, startServer } from './harness.mjs';
 
 const CUSTOMER = 'customer-7f3a';
@@ -144,6 +145,30 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
     assert.equal(fromAgentSdk.body, 'Sent from the agent SDK');
   });
 
+  test('media: an attachment uploads to the media service, rides a message, and the agent can download it', async () => {
+    const index = await customer.page.evaluate(() =>
+      window.conv
+        .prepareMessage()
+        .setAttributes({ flexdeskId: 'web-file-1' })
+        .addMedia({ contentType: 'text/plain', filename: 'note.txt', media: new Blob(['hello, file']) })
+        .build()
+        .send(),
+    );
+    const seen = await waitFor(agent, `(ev) => ev.e === 'messageAdded' && ev.index === ${index}`);
+    assert.equal(seen.type, 'media');
+    assert.deepEqual(seen.media.map((m) => [m.filename, m.contentType, m.size]), [['note.txt', 'text/plain', 11]]);
+    const text = await agent.page.evaluate(async (index) => {
+      const m = window.messages.find((x) => x.index === index);
+      const url = await m.attachedMedia[0].getContentTemporaryUrl();
+      return (await fetch(url)).text();
+    }, index);
+    assert.equal(text, 'hello, file');
+    // Without the signed URL or a token the content is refused.
+    const sid = seen.media[0].sid;
+    const res = await fetch(`${server.url}/v1/Services/${FAKE_TWILIO_ENV.TWILIO_CONVERSATIONS_SERVICE_SID}/Media/${sid}/Content`);
+    assert.equal(res.status, 403);
+  });
+
   test('milestone 4: typing both ways', async () => {
     await customer.page.evaluate(() => window.conv.typing());
     const atAgent = await waitFor(agent, "(ev) => ev.e === 'typingStarted'");
@@ -160,12 +185,12 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
   test('milestone 5a: read horizon both ways (participantUpdated with lastReadMessageIndex)', async () => {
     await customer.page.evaluate(() => window.conv.setAllMessagesRead());
     const state = await control('GET', C());
-    assert.equal(state.participants.find((p) => p.identity === CUSTOMER).last_read_message_index, 3);
+    assert.equal(state.participants.find((p) => p.identity === CUSTOMER).last_read_message_index, 4);
     const atAgent = await waitFor(
       agent,
       "(ev) => ev.e === 'participantUpdated' && ev.identity === 'customer-7f3a' && ev.updateReasons.includes('lastReadMessageIndex')",
     );
-    assert.equal(atAgent.lastReadMessageIndex, 3);
+    assert.equal(atAgent.lastReadMessageIndex, 4);
 
     await control('POST', `${C()}/read`, { identity: AGENT, index: 0 });
     const atCustomer = await waitFor(

@@ -2,6 +2,7 @@
 //! state itself; it projects this backend into the Sync documents/lists/maps the SDK reads and turns the backend's
 //! events into Sync events and typing notifications. The emulator can implement this over its own store.
 
+use axum::body::Bytes;
 use serde_json::Value;
 use tokio::sync::broadcast;
 
@@ -57,6 +58,12 @@ pub struct MediaInfo {
     pub content_type: String,
     pub filename: Option<String>,
     pub size: u64,
+    /// Identity that uploaded it.
+    pub author: String,
+    /// Set once a message carries it; from then on the conversation's participants may read it.
+    pub conversation_sid: Option<String>,
+    pub message_sid: Option<String>,
+    pub date_created: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -134,4 +141,7 @@ pub trait ConversationBackend: Send + Sync + 'static {
     /// Sets `identity`'s read horizon; `None` marks everything unread.
     fn set_last_read(&self, conversation_sid: &str, identity: &str, index: Option<u64>) -> Result<ParticipantInfo, BackendError>;
     fn events(&self) -> broadcast::Receiver<BackendEvent>;
+    /// Stores an upload (the SDK's media service, MCS); `send_message` later refers to it by SID.
+    fn store_media(&self, author: &str, content_type: &str, filename: Option<&str>, bytes: Bytes) -> Result<MediaInfo, BackendError>;
+    fn media(&self, sid: &str) -> Option<(MediaInfo, Bytes)>;
 }

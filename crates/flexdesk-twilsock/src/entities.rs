@@ -84,7 +84,7 @@ pub fn message_data(m: &MessageInfo) -> Value {
     let medias: Vec<Value> = m
         .media
         .iter()
-        .map(|x| json!({"sid": x.sid, "content_type": x.content_type, "filename": x.filename, "size": x.size, "category": "media"}))
+        .map(|x| json!({"sid": x.sid, "contentType": x.content_type, "filename": x.filename, "size": x.size, "category": "media"}))
         .collect();
     json!({
         "sid": m.sid,

@@ -11,6 +11,7 @@ pub mod entities;
 pub mod frame;
 pub mod hub;
 pub mod ids;
+pub mod mcs;
 pub mod memory;
 pub mod session;
 pub mod token;
@@ -56,11 +57,12 @@ impl TwilsockConfig {
     }
 }
 
-/// `GET /v3/wsconnect` (the twilsock WebSocket). Must be called inside a tokio runtime: it starts the task that
-/// forwards backend events to connected clients.
+/// `GET /v3/wsconnect` (the twilsock WebSocket) and the media service under `/v1/Services/{IS}/Media…` (point
+/// `media_base_url` at wherever this router is served). Must be called inside a tokio runtime: it starts the task
+/// that forwards backend events to connected clients.
 pub fn router(backend: Arc<dyn ConversationBackend>, config: TwilsockConfig) -> Router {
     let hub = hub::Hub::start(backend, config);
-    Router::new().route("/v3/wsconnect", get(upgrade)).with_state(hub)
+    Router::new().route("/v3/wsconnect", get(upgrade)).with_state(hub.clone()).merge(mcs::routes(hub))
 }
 
 async fn upgrade(State(hub): State<Arc<hub::Hub>>, ws: WebSocketUpgrade) -> Response {

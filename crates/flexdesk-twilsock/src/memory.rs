@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -25,6 +26,7 @@ struct Conversation {
 
 pub struct InMemoryBackend {
     conversations: Mutex<HashMap<String, Conversation>>,
+    media: Mutex<HashMap<String, (MediaInfo, Bytes)>>,
     events: broadcast::Sender<BackendEvent>,
 }
 
@@ -36,7 +38,7 @@ impl Default for InMemoryBackend {
 
 impl InMemoryBackend {
     pub fn new() -> Self {
-        InMemoryBackend { conversations: Mutex::new(HashMap::new()), events: broadcast::channel(1024).0 }
+        InMemoryBackend { conversations: Mutex::new(HashMap::new()), media: Mutex::new(HashMap::new()), events: broadcast::channel(1024).0 }
     }
 
     fn emit(&self, event: BackendEvent) {
@@ -116,6 +118,28 @@ impl InMemoryBackend {
         Ok(info)
     }
 
+    /// Binds uploaded media to a message; only the uploader's own, not yet attached media may be used.
+    fn attach_media(&self, sids: &[String], author: &str, conversation_sid: &str, message_sid: &str) -> Result<Vec<MediaInfo>, BackendError> {
+        let mut store = self.media.lock().unwrap();
+        for s in sids {
+            match store.get(s) {
+                None => return Err(BackendError::Invalid(format!("media {s} not found"))),
+                Some((m, _)) if m.author != author => return Err(BackendError::Forbidden(format!("media {s} was uploaded by someone else"))),
+                Some((m, _)) if m.message_sid.is_some() => return Err(BackendError::Invalid(format!("media {s} is already attached"))),
+                Some(_) => {}
+            }
+        }
+        Ok(sids
+            .iter()
+            .map(|s| {
+                let (m, _) = store.get_mut(s).expect("checked above");
+                m.conversation_sid = Some(conversation_sid.to_string());
+                m.message_sid = Some(message_sid.to_string());
+                m.clone()
+            })
+            .collect())
+    }
+
     fn participant_of(conv: &Conversation, identity: &str) -> Result<ParticipantInfo, BackendError> {
         conv.participants
             .iter()
@@ -170,19 +194,17 @@ impl ConversationBackend for InMemoryBackend {
             if conv.info.as_ref().map(|i| i.state) == Some(ConversationState::Closed) {
                 return Err(BackendError::Forbidden("the conversation is closed".into()));
             }
+            let message_sid = sid("IM");
+            let media = self.attach_media(&message.media_sids, author, conversation_sid, &message_sid)?;
             let now = now_rfc3339();
             let msg = MessageInfo {
-                sid: sid("IM"),
+                sid: message_sid,
                 index: conv.messages.last().map(|m| m.index + 1).unwrap_or(0),
                 author: author.to_string(),
                 body: message.body,
                 attributes: if message.attributes.is_object() { message.attributes } else { json!({}) },
                 participant_sid: Some(participant.sid),
-                media: message
-                    .media_sids
-                    .into_iter()
-                    .map(|s| MediaInfo { sid: s, content_type: "application/octet-stream".into(), filename: None, size: 0 })
-                    .collect(),
+                media,
                 date_created: now.clone(),
                 date_updated: now,
             };
@@ -224,6 +246,28 @@ impl ConversationBackend for InMemoryBackend {
 
     fn events(&self) -> broadcast::Receiver<BackendEvent> {
         self.events.subscribe()
+    }
+
+    fn store_media(&self, author: &str, content_type: &str, filename: Option<&str>, bytes: Bytes) -> Result<MediaInfo, BackendError> {
+        if bytes.is_empty() {
+            return Err(BackendError::Invalid("empty upload".into()));
+        }
+        let info = MediaInfo {
+            sid: sid("ME"),
+            content_type: content_type.to_string(),
+            filename: filename.map(str::to_string),
+            size: bytes.len() as u64,
+            author: author.to_string(),
+            conversation_sid: None,
+            message_sid: None,
+            date_created: now_rfc3339(),
+        };
+        self.media.lock().unwrap().insert(info.sid.clone(), (info.clone(), bytes));
+        Ok(info)
+    }
+
+    fn media(&self, sid: &str) -> Option<(MediaInfo, Bytes)> {
+        self.media.lock().unwrap().get(sid).cloned()
     }
 }
 
