@@ -31,15 +31,17 @@ export class ReceiptState {
   }
 }
 
-function intercept(target, hooks) {
+// `before` hooks run before the call, `after` hooks once its promise settles successfully.
+function intercept(target, before, after = {}) {
   return new Proxy(target, {
     get(obj, prop) {
       const value = Reflect.get(obj, prop, obj);
       if (typeof value !== 'function') return value;
-      const hook = hooks[prop];
       return (...args) => {
-        hook?.(...args);
-        return value.apply(obj, args);
+        before[prop]?.(...args);
+        const result = value.apply(obj, args);
+        if (after[prop]) Promise.resolve(result).then(() => after[prop](...args), () => {});
+        return result;
       };
     },
   });
@@ -63,14 +65,20 @@ export function withReadReceipts(factory) {
 
   return async (params) => {
     params.instance?.writeableElements?.beforeInputElement?.appendChild(line);
-    const callback = intercept(params.callback, {
-      agentJoined: on((profile) => state.agentJoined(profile)),
-      agentReadMessages: on(() => state.agentRead()),
-      agentEndedChat: on(() => state.ended()),
-      agentLeftChat: on(() => state.ended()),
-    });
-    const desk = await factory({ ...params, callback });
-    markReadWhenSeen(params.instance, desk);
+    let desk = null;
+    const seen = customerReadMarker(params.instance, () => desk);
+    const callback = intercept(
+      params.callback,
+      {
+        agentJoined: on((profile) => state.agentJoined(profile)),
+        agentReadMessages: on(() => state.agentRead()),
+        agentEndedChat: on(() => state.ended()),
+        agentLeftChat: on(() => state.ended()),
+      },
+      // Once the web chat has added the agent's message, the customer may be looking at it.
+      { sendMessageToUser: () => seen.messageShown() },
+    );
+    desk = await factory({ ...params, callback });
     return intercept(desk, {
       sendMessageToAgent: on(() => state.userSent()),
       endChat: on(() => state.ended()),
@@ -78,12 +86,19 @@ export function withReadReceipts(factory) {
   };
 }
 
-/** Calls `desk.userReadMessages()` whenever the customer can actually see the agent's newest message. */
-function markReadWhenSeen(instance, desk) {
-  if (!instance?.on || typeof desk.userReadMessages !== 'function') return;
+/**
+ * Calls the desk's `userReadMessages()` when the customer can actually see the agent's newest message: the chat
+ * window open and the tab visible, now or when they next become so.
+ *
+ * It deliberately does not listen to the web chat's `human_agent:receive` event: Carbon AI Chat 1.9.1 throws when a
+ * desk callback fires that event while a listener of the previous one is still running.
+ */
+function customerReadMarker(instance, getDesk) {
   let unseen = false;
-  const visible = () => document.visibilityState === 'visible' && instance.getState?.().viewState?.mainWindow !== false;
+  const visible = () => document.visibilityState === 'visible' && instance?.getState?.().viewState?.mainWindow !== false;
   const markRead = () => {
+    const desk = getDesk();
+    if (typeof desk?.userReadMessages !== 'function') return;
     if (!visible()) {
       unseen = true;
       return;
@@ -91,9 +106,8 @@ function markReadWhenSeen(instance, desk) {
     unseen = false;
     desk.userReadMessages().catch((e) => console.warn('flexdesk demo: marking messages read failed', e));
   };
-  // After the message is rendered: the event fires once it has been added to the chat.
   // (Handlers return promises: the web chat warns about handlers that do not.)
-  instance.on({ type: 'human_agent:receive', handler: async () => void setTimeout(markRead, 0) });
-  instance.on({ type: 'view:change', handler: async () => void (unseen && markRead()) });
+  instance?.on?.({ type: 'view:change', handler: async () => void (unseen && markRead()) });
   document.addEventListener('visibilitychange', () => unseen && markRead());
+  return { messageShown: markRead };
 }
