@@ -17,6 +17,8 @@ pub struct Config {
     pub queue_sid: String,
     /// Seconds before a token's expiry at which the realtime channel warns (`tokenAboutToExpire`).
     pub token_warning_seconds: u64,
+    /// The agents' display names (`EMULATOR_AGENTS`, comma-separated; default Alice, Bob).
+    pub agents: Vec<String>,
 }
 
 // Hand-written so a stray `{:?}` can never print the secrets.
@@ -55,6 +57,7 @@ impl Config {
             workflow_sid: get("TWILIO_WORKFLOW_SID"),
             queue_sid: get("TWILIO_QUEUE_SID"),
             token_warning_seconds: 60,
+            agents: default_agents(),
         };
         if !missing.is_empty() {
             return Err(format!("missing environment variables: {}", missing.join(", ")));
@@ -63,7 +66,11 @@ impl Config {
             Ok(v) => v.parse().map_err(|_| format!("EMULATOR_TOKEN_WARNING_SECONDS must be a number, got {v:?}"))?,
             Err(_) => 60,
         };
-        Ok(Config { token_warning_seconds, ..config })
+        let agents = match std::env::var("EMULATOR_AGENTS") {
+            Ok(v) if !v.trim().is_empty() => parse_agents(&v)?,
+            _ => default_agents(),
+        };
+        Ok(Config { token_warning_seconds, agents, ..config })
     }
 
     /// A fixed configuration for tests (same shape as tests/support/fake-env.mjs).
@@ -81,6 +88,44 @@ impl Config {
             workflow_sid: sid("WW"),
             queue_sid: sid("WQ"),
             token_warning_seconds: 60,
+            agents: default_agents(),
         }
+    }
+}
+
+fn default_agents() -> Vec<String> {
+    vec!["Alice".into(), "Bob".into()]
+}
+
+/// `"Alice, Bob, Chloé"` → the names; each must give a distinct, non-empty id (see `agent_id`).
+fn parse_agents(v: &str) -> Result<Vec<String>, String> {
+    let names: Vec<String> = v.split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
+    let mut ids: Vec<String> = names.iter().map(|n| agent_id(n)).collect();
+    if ids.iter().any(String::is_empty) {
+        return Err(format!("EMULATOR_AGENTS: every name needs a letter or digit, got {v:?}"));
+    }
+    ids.sort();
+    ids.dedup();
+    if ids.len() != names.len() {
+        return Err(format!("EMULATOR_AGENTS: two names give the same agent id in {v:?}"));
+    }
+    Ok(names)
+}
+
+/// The agent's id (URL `?agent=`, API paths, identity `agent.<id>`): the name's ASCII letters and digits, lowercased.
+pub fn agent_id(name: &str) -> String {
+    name.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agents_list_is_parsed_and_checked() {
+        assert_eq!(parse_agents(" Alice , Bob,Carol ").unwrap(), vec!["Alice", "Bob", "Carol"]);
+        assert!(parse_agents("Alice, alice").is_err());
+        assert!(parse_agents("Alice, ***").is_err());
+        assert_eq!(agent_id("Mary Ann"), "maryann");
     }
 }

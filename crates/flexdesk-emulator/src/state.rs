@@ -155,13 +155,15 @@ pub type Shared = Arc<Emulator>;
 impl Emulator {
     pub fn new(config: Config) -> Shared {
         let (events, _) = broadcast::channel(4096);
-        let state = State {
-            agents: vec![
-                Agent { id: "alice".into(), name: "Alice".into(), identity: "agent.alice".into(), available: true },
-                Agent { id: "bob".into(), name: "Bob".into(), identity: "agent.bob".into(), available: true },
-            ],
-            ..State::default()
-        };
+        let agents = config
+            .agents
+            .iter()
+            .map(|name| {
+                let id = crate::config::agent_id(name);
+                Agent { identity: format!("agent.{id}"), id, name: name.clone(), available: true }
+            })
+            .collect();
+        let state = State { agents, ..State::default() };
         Arc::new(Emulator {
             config,
             state: Mutex::new(state),

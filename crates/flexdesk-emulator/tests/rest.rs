@@ -278,6 +278,10 @@ async fn agent_api_accept_transfer_end() {
     assert!(ids.contains(&"agent.bob".to_string()) && !ids.contains(&"agent.alice".to_string()), "{ids:?}");
     assert_eq!(send(&emu, post(format!("/agent/api/tasks/{wt}/end"), json!({}))).await.0, StatusCode::OK);
     assert_eq!(emu.conversation(&ch).unwrap().state, "closed");
+    let (s, svg) = call(&emu, "GET", "/console/avatars/alice.svg", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(svg.as_str().unwrap().starts_with("<svg"));
+    assert_eq!(call(&emu, "GET", "/console/avatars/zed.svg", None, None).await.0, StatusCode::NOT_FOUND);
     let (s, page) = call(&emu, "GET", "/console", None, None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.as_str().unwrap().contains("aria-label=\"Waiting chats\""));
