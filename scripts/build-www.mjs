@@ -14,7 +14,6 @@ export const WWW = path.join(ROOT, 'www');
 export const DIST = path.join(WWW, 'dist');
 const PKG = path.join(ROOT, 'crates/flexdesk/pkg');
 const EMULATOR_CLIENT = path.join(WWW, 'emulator-client/index.js');
-const MOCK_DESK = path.join(WWW, 'src/mock-desk.js');
 
 /** What a build would use, without building: lets the e2e tests skip with a reason when a piece is missing. */
 export function wwwInputs() {
@@ -24,29 +23,14 @@ export function wwwInputs() {
   };
 }
 
-// Until the Conversations stand-in lands, a module that fails loudly when used rather than a build error.
-const missingEmulatorClient = {
-  name: 'missing-emulator-client',
-  setup(b) {
-    b.onResolve({ filter: /^flexdesk-emulator-client$/ }, () => ({ path: 'missing', namespace: 'missing-client' }));
-    b.onLoad({ filter: /.*/, namespace: 'missing-client' }, () => ({
-      contents:
-        "export class Client { constructor() { throw new Error('www/emulator-client/index.js is missing: the page cannot reach the emulator'); } }",
-      loader: 'js',
-    }));
-  },
-};
-
-/**
- * Builds www/dist/app.js. `mockDesk`: use www/src/mock-desk.js when the wasm package is not built (development
- * only; `npm start` always builds the wasm package first).
- */
-export async function buildWww({ mockDesk = false, minify = false, quiet = false } = {}) {
+/** Builds www/dist/app.js (and copies the desk's wasm next to it). */
+export async function buildWww({ minify = false, quiet = false } = {}) {
   const inputs = wwwInputs();
-  if (!inputs.wasmDesk && !mockDesk) {
+  if (!inputs.wasmDesk) {
     throw new Error('crates/flexdesk/pkg is not built: run `bash scripts/build-wasm` first');
   }
-  const stamp = fingerprint(mockDesk);
+  if (!inputs.emulatorClient) throw new Error('www/emulator-client/index.js is missing');
+  const stamp = fingerprint();
   rmSync(DIST, { recursive: true, force: true });
   mkdirSync(DIST, { recursive: true });
   const started = Date.now();
@@ -63,23 +47,18 @@ export async function buildWww({ mockDesk = false, minify = false, quiet = false
     logLevel: 'error',
     define: { 'process.env.NODE_ENV': '"production"' },
     alias: {
-      flexdesk: inputs.wasmDesk ? path.join(PKG, 'index.js') : MOCK_DESK,
-      ...(inputs.emulatorClient ? { 'flexdesk-emulator-client': EMULATOR_CLIENT } : {}),
+      flexdesk: path.join(PKG, 'index.js'),
     },
-    plugins: inputs.emulatorClient ? [] : [missingEmulatorClient],
   });
-  if (inputs.wasmDesk) copyFileSync(path.join(PKG, 'flexdesk_bg.wasm'), path.join(DIST, 'flexdesk_bg.wasm'));
+  copyFileSync(path.join(PKG, 'flexdesk_bg.wasm'), path.join(DIST, 'flexdesk_bg.wasm'));
   // Fingerprint of the inputs, computed before the build started reading them: ensureWwwBuilt() reuses this build.
   writeFileSync(STAMP, stamp);
-  const desk = inputs.wasmDesk ? 'wasm' : 'mock';
-  if (!quiet) {
-    console.log(`[build-www] www/dist/app.js built in ${Date.now() - started} ms (desk: ${desk})`);
-  }
-  return { ...inputs, desk, warnings: result.warnings };
+  if (!quiet) console.log(`[build-www] www/dist/app.js built in ${Date.now() - started} ms`);
+  return { ...inputs, warnings: result.warnings };
 }
 
 // Everything a build reads, by path, size and mtime: a cheap fingerprint to tell whether www/dist is current.
-function fingerprint(mockDesk) {
+function fingerprint() {
   const files = [];
   const walk = (dir) => {
     if (!existsSync(dir)) return;
@@ -93,7 +72,7 @@ function fingerprint(mockDesk) {
   walk(path.join(WWW, 'emulator-client'));
   walk(PKG);
   files.push(fileURLToPath(import.meta.url), path.join(ROOT, 'package-lock.json'));
-  const h = createHash('sha256').update(`mock=${Boolean(mockDesk)}\n`);
+  const h = createHash('sha256');
   for (const f of files.sort()) {
     const st = statSync(f, { throwIfNoEntry: false });
     if (st) h.update(`${path.relative(ROOT, f)} ${st.size} ${st.mtimeMs}\n`);
@@ -108,9 +87,9 @@ const STAMP = path.join(DIST, '.fingerprint');
  * build per run. A lock directory serialises concurrent callers; a stale lock (crashed builder) is broken.
  */
 export async function ensureWwwBuilt(options = {}) {
-  const want = fingerprint(options.mockDesk);
+  const want = fingerprint();
   const current = () => existsSync(STAMP) && readFileSync(STAMP, 'utf8') === want;
-  if (current()) return { ...wwwInputs(), desk: wwwInputs().wasmDesk ? 'wasm' : 'mock', cached: true };
+  if (current()) return { ...wwwInputs(), cached: true };
   const lock = path.join(os.tmpdir(), `flexdesk-www-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`);
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -126,7 +105,7 @@ export async function ensureWwwBuilt(options = {}) {
     }
   }
   try {
-    if (current()) return { ...wwwInputs(), desk: wwwInputs().wasmDesk ? 'wasm' : 'mock', cached: true };
+    if (current()) return { ...wwwInputs(), cached: true };
     const result = await buildWww(options);
     return { ...result, cached: false };
   } finally {
@@ -135,7 +114,7 @@ export async function ensureWwwBuilt(options = {}) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  buildWww({ mockDesk: process.argv.includes('--mock-desk'), minify: process.argv.includes('--minify') }).catch((e) => {
+  buildWww({ minify: process.argv.includes('--minify') }).catch((e) => {
     console.error(`[build-www] ${e.message}`);
     process.exit(1);
   });

@@ -3,7 +3,7 @@
 // server for www/, prints the URLs a person needs, and stops everything on Ctrl-C / SIGTERM.
 // Ports: EMULATOR_PORT (default 4010), AUTH_PORT (4000), WWW_PORT (4020); 0 picks free ones.
 import { spawnSync } from 'node:child_process';
-import { buildWww, ROOT } from './build-www.mjs';
+import { ensureWwwBuilt, ROOT } from './build-www.mjs';
 import { startStack } from '../tests/support/servers.mjs';
 import { startWwwServer } from '../www/serve.mjs';
 
@@ -50,7 +50,9 @@ try {
     if (cargo.status !== 0) throw new Error('cargo build failed');
   }
 
-  await buildWww({ mockDesk: process.argv.includes('--mock-desk') });
+  // Built once: reused as long as its inputs (page sources, desk package, emulator client) are unchanged.
+  const built = await ensureWwwBuilt();
+  if (built.cached) console.log('[dev] www/dist is up to date');
 
   // The page's origin must be known before the auth server starts (its CORS allowlist), so the page server's
   // port is reserved first; with WWW_PORT=0 it is whatever the OS picked.

@@ -4,7 +4,7 @@ import { e2eSuite } from './support/harness.mjs';
 import { STRINGS } from './support/customer.mjs';
 import { seen } from './support/wait.mjs';
 
-const scenario = e2eSuite('bot', { emulatorClient: false });
+const scenario = e2eSuite('bot');
 
 scenario('the bot greets, answers questions, and offers an agent when agents are available', async ({ customer }) => {
   const failed = [];

@@ -2,7 +2,9 @@
 // conversation to a Twilio Flex agent (here: the local emulator's agent console).
 import '@carbon/ai-chat/dist/es/web-components/cds-aichat-container/index.js';
 import { createTwilioFlexServiceDesk } from 'flexdesk';
-import { Client } from 'flexdesk-emulator-client';
+// The local emulator's stand-in for @twilio/conversations' Client (same shape); a real deployment imports
+// `Client` from '@twilio/conversations' instead.
+import { Client } from '../emulator-client/index.js';
 import { Transcript, makeCustomSendMessage } from './bot.js';
 import { readPageConfig } from './page-config.js';
 import { preEngagementForm } from './pre-engagement.js';

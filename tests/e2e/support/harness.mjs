@@ -31,11 +31,11 @@ function binaryBuilt(name) {
  * Why the e2e scenarios cannot run yet (a piece another engineer is building has not landed), or null.
  * Checked when the test file loads, so each scenario is reported as skipped with this reason.
  */
-export function missingPrerequisite({ emulatorClient = true } = {}) {
+export function missingPrerequisite() {
   const inputs = wwwInputs();
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (bash scripts/bootstrap installs it)`;
   if (!inputs.wasmDesk) return 'crates/flexdesk/pkg is not built (bash scripts/build-wasm)';
-  if (emulatorClient && !inputs.emulatorClient) return 'www/emulator-client/index.js (the Conversations stand-in) is missing';
+  if (!inputs.emulatorClient) return 'www/emulator-client/index.js (the Conversations stand-in) is missing';
   for (const bin of ['flexdesk-emulator', 'flexdesk-auth']) {
     if (!binaryBuilt(bin)) return `target/*/${bin} is not built (cargo build --workspace --bins)`;
   }
@@ -57,11 +57,10 @@ const slug = (s) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g
 /**
  * Registers the file-level hooks and returns `scenario(name, fn, options)`. `fileName` names the results folder.
  * `fn({ customer, agent, stack, page, t })` runs with a fresh stack; options: { timeout, authEnv, emulatorEnv,
- * skip } (skip: a reason string, for a scenario whose own prerequisite is missing). `needs`: { emulatorClient:
- * false } for a file whose scenarios never reach the Conversations stand-in.
+ * skip } (skip: a reason string, for a scenario whose own prerequisite is missing).
  */
-export function e2eSuite(fileName, needs = {}) {
-  const missing = missingPrerequisite(needs);
+export function e2eSuite(fileName) {
+  const missing = missingPrerequisite();
   let browser;
   if (!missing) {
     before(async () => {
