@@ -27,8 +27,8 @@ export function mintToken(identity, { ttl = 3600, secret = FAKE_TWILIO_ENV.TWILI
   return `${signingInput}.${createHmac('sha256', secret).update(signingInput).digest('base64url')}`;
 }
 
-export async function startServer() {
-  const server = await startBinary('flexdesk-twilsock-demo', { TWILSOCK_PORT: '0', RUST_LOG: process.env.RUST_LOG ?? 'info' });
+export async function startServer(env = {}) {
+  const server = await startBinary('flexdesk-twilsock-demo', { TWILSOCK_PORT: '0', RUST_LOG: process.env.RUST_LOG ?? 'info', ...env });
   const control = async (method, p, body) => {
     const res = await fetch(server.url + p, {
       method,
@@ -82,6 +82,8 @@ function installHelpers() {
     client.on('initialized', () => record({ e: 'initialized' }));
     client.on('initFailed', ({ error }) => record({ e: 'initFailed', message: error && error.message }));
     client.on('connectionError', (error) => record({ e: 'connectionError', ...error }));
+    client.on('tokenAboutToExpire', () => record({ e: 'tokenAboutToExpire' }));
+    client.on('tokenExpired', () => record({ e: 'tokenExpired' }));
     return client;
   };
   window.watchConversation = (c) => {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use serde_json::{json, Map, Value};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, Notify};
 
 use crate::backend::{BackendEvent, ConversationBackend, ConversationInfo, ParticipantInfo};
 use crate::entities::{self, Entity};
@@ -21,6 +21,8 @@ struct SessionHandle {
     identity: String,
     tx: mpsc::UnboundedSender<Frame>,
     subscriptions: HashSet<String>,
+    /// Ends the connection abruptly (as a network failure would).
+    kill: Arc<Notify>,
 }
 
 /// Sync event ids: one increasing counter; each object and each item remembers the id of its last change, which
@@ -76,10 +78,25 @@ impl Hub {
         hub
     }
 
-    pub fn register(&self, identity: String, tx: mpsc::UnboundedSender<Frame>) -> u64 {
+    pub fn register(&self, identity: String, tx: mpsc::UnboundedSender<Frame>, kill: Arc<Notify>) -> u64 {
         let id = self.next_session.fetch_add(1, Ordering::Relaxed);
-        self.sessions.lock().unwrap().insert(id, SessionHandle { identity, tx, subscriptions: HashSet::new() });
+        self.sessions.lock().unwrap().insert(id, SessionHandle { identity, tx, subscriptions: HashSet::new(), kill });
         id
+    }
+
+    /// Drops every connection without a close frame; returns how many. The SDKs reconnect, re-subscribe with
+    /// their last event ids and get what they missed replayed.
+    pub fn drop_connections(&self) -> usize {
+        let sessions = self.sessions.lock().unwrap();
+        for s in sessions.values() {
+            s.kill.notify_one();
+        }
+        sessions.len()
+    }
+
+    /// Identities connected now, one entry per connection.
+    pub fn connected_identities(&self) -> Vec<String> {
+        self.sessions.lock().unwrap().values().map(|s| s.identity.clone()).collect()
     }
 
     pub fn unregister(&self, session: u64) {

@@ -57,12 +57,41 @@ impl TwilsockConfig {
     }
 }
 
-/// `GET /v3/wsconnect` (the twilsock WebSocket) and the media service under `/v1/Services/{IS}/Media…` (point
-/// `media_base_url` at wherever this router is served). Must be called inside a tokio runtime: it starts the task
-/// that forwards backend events to connected clients.
+/// A running twilsock server: its router and a few operations on live connections.
+#[derive(Clone)]
+pub struct Twilsock {
+    hub: Arc<hub::Hub>,
+}
+
+impl Twilsock {
+    /// Must be called inside a tokio runtime: it starts the task that forwards backend events to clients.
+    pub fn new(backend: Arc<dyn ConversationBackend>, config: TwilsockConfig) -> Self {
+        Twilsock { hub: hub::Hub::start(backend, config) }
+    }
+
+    /// `GET /v3/wsconnect` (the twilsock WebSocket) and the media service under `/v1/Services/{IS}/Media…` and
+    /// `/v1/Services/{IS}/MediaSet` (point `media_base_url` at wherever this router is served).
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/v3/wsconnect", get(upgrade))
+            .with_state(self.hub.clone())
+            .merge(mcs::routes(self.hub.clone()))
+    }
+
+    /// Drops every connection abruptly (as a network failure would); returns how many were dropped.
+    pub fn drop_connections(&self) -> usize {
+        self.hub.drop_connections()
+    }
+
+    /// The identity of each open connection.
+    pub fn connected_identities(&self) -> Vec<String> {
+        self.hub.connected_identities()
+    }
+}
+
+/// Shorthand for `Twilsock::new(backend, config).router()`.
 pub fn router(backend: Arc<dyn ConversationBackend>, config: TwilsockConfig) -> Router {
-    let hub = hub::Hub::start(backend, config);
-    Router::new().route("/v3/wsconnect", get(upgrade)).with_state(hub.clone()).merge(mcs::routes(hub))
+    Twilsock::new(backend, config).router()
 }
 
 async fn upgrade(State(hub): State<Arc<hub::Hub>>, ws: WebSocketUpgrade) -> Response {

@@ -53,10 +53,19 @@ fn verify(hub: &Hub, frame: &Frame) -> Result<TokenIdentity, TokenError> {
     token::verify(token, &hub.config.api_key_secret, Some(&hub.config.service_sid).filter(|s| !s.is_empty()).map(String::as_str))
 }
 
-fn expiry_warning_at(exp: u64) -> tokio::time::Instant {
+/// The instant `secs_before` seconds ahead of `exp` (seconds since the epoch), or now if that has passed.
+fn before_expiry(exp: u64, secs_before: u64) -> tokio::time::Instant {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let secs = exp.saturating_sub(EXPIRY_WARNING_SECS).saturating_sub(now);
+    let secs = exp.saturating_sub(secs_before).saturating_sub(now);
     tokio::time::Instant::now() + Duration::from_secs(secs)
+}
+
+fn close_frame(code: u16, status: &str) -> Frame {
+    let mut h = Map::new();
+    h.insert("method".into(), "close".into());
+    h.insert("id".into(), crate::hub::new_message_id().into());
+    h.insert("status".into(), json!({"code": code, "status": status}));
+    Frame::new(h, Vec::new())
 }
 
 pub async fn run(hub: Arc<Hub>, socket: WebSocket) {
@@ -77,9 +86,22 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket) {
 
     let mut session: Option<(u64, TokenIdentity)> = None;
     let mut warn_at: Option<tokio::time::Instant> = None;
+    let mut expire_at: Option<tokio::time::Instant> = None;
+    let kill = Arc::new(tokio::sync::Notify::new());
     loop {
         let next = tokio::select! {
             msg = stream.next() => msg,
+            _ = kill.notified() => {
+                tracing::info!("twilsock: connection dropped on request");
+                writer.abort();
+                break;
+            }
+            _ = async { tokio::time::sleep_until(expire_at.unwrap()).await }, if expire_at.is_some() => {
+                // 410 makes the SDK emit tokenExpired; it then needs a new token (updateToken or a new client).
+                tracing::info!("twilsock: token expired; closing");
+                let _ = tx.send(close_frame(410, "Token expired"));
+                break;
+            }
             _ = async { tokio::time::sleep_until(warn_at.unwrap()).await }, if warn_at.is_some() => {
                 warn_at = None;
                 let mut h = Map::new();
@@ -100,11 +122,7 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket) {
             Ok(f) => f,
             Err(e) => {
                 tracing::warn!(error = %e, "twilsock: undecodable frame; closing with 406");
-                let mut h = Map::new();
-                h.insert("method".into(), "close".into());
-                h.insert("id".into(), crate::hub::new_message_id().into());
-                h.insert("status".into(), json!({"code": 406, "status": format!("protocol error: {e}")}));
-                let _ = tx.send(Frame::new(h, Vec::new()));
+                let _ = tx.send(close_frame(406, &format!("protocol error: {e}")));
                 break;
             }
         };
@@ -114,8 +132,9 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket) {
             ("reply", _) => {} // acknowledgements of our notifications
             ("init", None) => match verify(&hub, &frame) {
                 Ok(identity) => {
-                    let sid = hub.register(identity.identity.clone(), tx.clone());
-                    warn_at = Some(expiry_warning_at(identity.exp));
+                    let sid = hub.register(identity.identity.clone(), tx.clone(), kill.clone());
+                    warn_at = Some(before_expiry(identity.exp, EXPIRY_WARNING_SECS));
+                    expire_at = Some(before_expiry(identity.exp, 0));
                     tracing::info!(identity = %identity.identity, session = sid, "twilsock: client initialised");
                     session = Some((sid, identity));
                     let mut h = reply(&id, 200);
@@ -139,11 +158,17 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket) {
             ("init", Some(_)) => {
                 let _ = tx.send(Frame::new(reply(&id, 200), Vec::new()));
             }
-            ("update", Some((sid, _))) => match verify(&hub, &frame) {
+            ("update", Some((sid, current))) => match verify(&hub, &frame) {
+                Ok(identity) if identity.identity != current.identity => {
+                    // A connection belongs to one identity; switching needs a new client.
+                    let e = TokenError::Invalid("token is for another identity".into());
+                    let _ = tx.send(token_rejection(&id, &e));
+                }
                 Ok(identity) => {
                     let sid = *sid;
                     hub.set_identity(sid, identity.identity.clone());
-                    warn_at = Some(expiry_warning_at(identity.exp));
+                    warn_at = Some(before_expiry(identity.exp, EXPIRY_WARNING_SECS));
+                    expire_at = Some(before_expiry(identity.exp, 0));
                     session = Some((sid, identity));
                     let _ = tx.send(Frame::new(reply(&id, 200), Vec::new()));
                 }
@@ -191,5 +216,7 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket) {
         hub.unregister(sid);
     }
     drop(tx);
+    // Lets queued frames (a close, a last reply) go out; the writer ends when every sender is gone.
     let _ = writer.await;
+    tracing::debug!("twilsock: connection closed");
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use twilsock::{memory, router, InMemoryBackend, TwilsockConfig};
+use twilsock::{memory, InMemoryBackend, Twilsock, TwilsockConfig};
 
 #[tokio::main]
 async fn main() {
@@ -34,7 +34,21 @@ async fn main() {
     let backend = Arc::new(InMemoryBackend::new());
     // `/` gives browser tests a same-address document to load the SDK into (see tests/twilsock/harness.mjs).
     let index = axum::routing::get(|| async { axum::response::Html("<!doctype html><title>flexdesk-twilsock</title>") });
-    let app = router(backend.clone(), config).merge(memory::control_router(backend)).route("/", index);
+    let twilsock = Twilsock::new(backend.clone(), config);
+    let drop_all = {
+        let t = twilsock.clone();
+        axum::routing::post(move || async move { axum::Json(serde_json::json!({"dropped": t.drop_connections()})) })
+    };
+    let connections = {
+        let t = twilsock.clone();
+        axum::routing::get(move || async move { axum::Json(serde_json::json!({"identities": t.connected_identities()})) })
+    };
+    let app = twilsock
+        .router()
+        .merge(memory::control_router(backend))
+        .route("/control/connections", connections)
+        .route("/control/connections/drop", drop_all)
+        .route("/", index);
     println!("listening on http://{addr}");
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
