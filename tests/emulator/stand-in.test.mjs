@@ -70,7 +70,7 @@ function next(emitter, event, pred = () => true, ms = 5000) {
 }
 
 /** Starts a chat like the auth server does (webchat orchestrator) and connects the stand-in as the customer. */
-async function startChat(pre = {}) {
+async function startChat(pre = {}, backoff = { minMs: 50, maxMs: 200 }) {
   const started = await twilio('/v2/WebChats', {
     AddressSid: ENV.TWILIO_ADDRESS_SID,
     ChatFriendlyName: 'Chat with Ann',
@@ -79,7 +79,7 @@ async function startChat(pre = {}) {
   });
   assert.equal(started.status, 201, JSON.stringify(started.body));
   const { identity, conversation_sid: sid } = started.body;
-  const client = new Client(mintToken(identity), { emulatorUrl: emu.url, WebSocket: WebSocketImpl, backoff: { minMs: 50, maxMs: 200 } });
+  const client = new Client(mintToken(identity), { emulatorUrl: emu.url, WebSocket: WebSocketImpl, backoff });
   const states = [];
   client.on('connectionStateChanged', (s) => states.push(s));
   await next(client, 'initialized');
@@ -256,6 +256,26 @@ test('token expiry: warning, expiry, then updateToken reconnects', async () => {
     await client.updateToken(mintToken(identity));
     assert.equal(client.connectionState, 'connected');
     assert.equal(await conversation.sendMessage('still here'), 0);
+  } finally {
+    await client.shutdown();
+  }
+});
+
+test('updateToken from inside the tokenExpired listener reconnects at once', async () => {
+  // A long backoff: only an immediate reconnect (not the retry timer) can pass the timing check below.
+  const { client, conversation, identity } = await startChat({}, { minMs: 3000, maxMs: 3000 });
+  try {
+    let renewed;
+    client.on('tokenExpired', () => {
+      renewed = client.updateToken(mintToken(identity));
+    });
+    const expiredAt = next(client, 'tokenExpired', () => true, 8000).then(() => Date.now());
+    await json('/admin/faults', { expireTokensInSeconds: 1 });
+    const t = await expiredAt;
+    await renewed;
+    assert.equal(client.connectionState, 'connected');
+    assert.ok(Date.now() - t < 1000, 'no reconnect backoff after a renewal');
+    assert.equal(await conversation.sendMessage('renewed'), 0);
   } finally {
     await client.shutdown();
   }

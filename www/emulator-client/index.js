@@ -555,8 +555,10 @@ export class Client extends Emitter {
         return;
       case 'error':
         if (frame.terminal) {
-          // The token was refused: retrying with the same token cannot help.
+          // The token was refused: retrying with the same token cannot help. Let go of the socket now, so an
+          // updateToken() called from a listener below reconnects at once.
           this._needsToken = true;
+          this._detach();
           const error = { terminal: true, message: frame.message, code: frame.code };
           this._setState('denied');
           if (frame.code === 20104) this.emit('tokenExpired');
@@ -581,6 +583,8 @@ export class Client extends Emitter {
         return;
       case 'tokenExpired':
         this._needsToken = true;
+        this._detach();
+        this._setState('disconnected');
         this.emit('tokenExpired');
         return;
       default:
@@ -600,8 +604,21 @@ export class Client extends Emitter {
     }
   }
 
-  _onClose() {
+  /** Drops the current socket without reconnecting (the server is about to close it anyway). */
+  _detach() {
+    const ws = this._ws;
+    if (!ws) return;
     this._ws = null;
+    ws.onclose = null;
+    try {
+      ws.close();
+    } catch {
+      // already closing
+    }
+    this._failPending();
+  }
+
+  _failPending() {
     for (const [id, p] of this._pending) {
       clearTimeout(p.timer);
       p.reject(new ConversationsError('Connection lost before the emulator answered', 0, 503));
@@ -610,6 +627,11 @@ export class Client extends Emitter {
     for (const conv of this._conversations.values()) {
       for (const p of conv._participants.values()) conv._endTyping(p);
     }
+  }
+
+  _onClose() {
+    this._ws = null;
+    this._failPending();
     if (this._stopped) return;
     if (this._needsToken) {
       if (this.connectionState !== 'denied') this._setState('disconnected');
