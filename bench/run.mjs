@@ -32,7 +32,15 @@ const say = (s) => console.error(`[bench] ${s}`);
 
 function machine() {
   const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
-  return { cores: os.availableParallelism?.() ?? os.cpus().length, cpu, memGiB: os.totalmem() / 2 ** 30, node: process.version, date: new Date().toISOString() };
+  return {
+    cores: os.availableParallelism?.() ?? os.cpus().length,
+    cpu,
+    memGiB: os.totalmem() / 2 ** 30,
+    node: process.version,
+    date: new Date().toISOString(),
+    // Other work on the shared cores skews every figure: the 1-minute load average before and after says how much.
+    loadBefore: os.loadavg()[0],
+  };
 }
 
 async function ensureTools() {
@@ -164,6 +172,7 @@ async function main() {
     say(`desk: cold start x3 and ${MESSAGES} messages each way in headless Chromium`);
     results.desk = await deskBench({ messages: MESSAGES, coldRuns: 3 });
   }
+  results.machine.loadAfter = os.loadavg()[0];
   console.log(table(results));
   if (writeResults) {
     writeFileSync(path.join(ROOT, 'bench/results.md'), render(results, readNotes()));

@@ -53,7 +53,7 @@ function refreshRows(r) {
 export function table(r) {
   const lines = [];
   const m = r.machine;
-  lines.push(`Machine: ${m.cores} cores, ${m.cpu}, ${f(m.memGiB, 0)} GiB; Node ${m.node}${r.desk ? `; Chromium ${r.desk.chromium}` : ''}; ${m.date}${r.quick ? ' — QUICK RUN, indicative only' : ''}`);
+  lines.push(`Machine: ${m.cores} cores, ${m.cpu}, ${f(m.memGiB, 0)} GiB; Node ${m.node}${r.desk ? `; Chromium ${r.desk.chromium}` : ''}; ${m.date}; 1-min load average ${f(m.loadBefore, 1)} before, ${f(m.loadAfter, 1)} after${r.quick ? ' — QUICK RUN, indicative only' : ''}`);
   lines.push('');
   if (r.refresh) {
     lines.push(`Token refresh, POST /v1/sessions/{id}/token — wrk, ${r.settings.connections} connections, 2 threads, ${r.settings.refresh.warmup} s warm-up + ${r.settings.refresh.seconds} s`);
@@ -61,6 +61,11 @@ export function table(r) {
     lines.push('| server | req/s | p50 ms | p99 ms | max ms | peak RSS | requests | failed |');
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     lines.push(...refreshRows(r));
+    const { flexdesk: fd, node, ceiling } = r.refresh;
+    if (fd && node && ceiling) {
+      lines.push('');
+      lines.push(`Ratios (req/s): flexdesk-auth = ${f(fd.rps / node.rps, 1)}× the Node anchor and ${f((100 * fd.rps) / ceiling.rps, 1)} % of the ceiling; the ceiling itself = ${f(ceiling.rps / node.rps, 1)}× the Node anchor.`);
+    }
     lines.push('');
   }
   if (r.session) {
