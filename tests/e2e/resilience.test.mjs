@@ -9,7 +9,13 @@ const scenario = e2eSuite('resilience');
 
 scenario('6. page reload mid-chat: the chat resumes and messages the agent sent meanwhile appear', async (ctx) => {
   const { customer, agent } = ctx;
-  await connectCustomerToAgent(ctx);
+  await customer.open({ name: 'Dana Customer' });
+  await customer.send('What are your opening hours?');
+  await customer.see('We are open Monday to Friday');
+  await customer.askForAgent();
+  await agent.open('Alice');
+  await agent.accept(await agent.waitForIncomingTask('Dana Customer'));
+  await customer.seeAgentInHeader('Alice');
   await customer.send('before reload');
   await agent.see('before reload');
   await agent.send('reply before reload');
@@ -24,6 +30,8 @@ scenario('6. page reload mid-chat: the chat resumes and messages the agent sent 
   await seen(customer.page.getByText('Alice', { exact: true }), 'Alice in the chat header');
   await seen(customer.page.getByRole('button', { name: 'Disconnect' }), 'the Disconnect button');
   await customer.see('sent while you were away', { timeout: 30_000 });
+  // The conversation so far is shown again, with what the agent wrote meanwhile after it.
+  await customer.expectInOrder(['What are your opening hours?', 'before reload', 'reply before reload', 'sent while you were away']);
   await customer.send('after reload');
   await agent.see('after reload');
   await agent.send('welcome back');

@@ -9,6 +9,7 @@ import { Transcript, makeCustomSendMessage } from './bot.js';
 import { readPageConfig } from './page-config.js';
 import { preEngagementForm } from './pre-engagement.js';
 import { withReadReceipts } from './read-receipt.js';
+import { ChatHistory, recordBotConversation, withAgentHistory } from './history.js';
 
 let config;
 try {
@@ -23,6 +24,7 @@ try {
   throw e;
 }
 const transcript = new Transcript();
+const history = new ChatHistory();
 const details = preEngagementForm(document.getElementById('details'));
 
 const chat = document.createElement('cds-aichat-container');
@@ -31,7 +33,11 @@ chat.injectCarbonTheme = 'white';
 // Defence in depth: agent and customer text is shown as text by the desk; any HTML that slips through is sanitised.
 chat.shouldSanitizeHTML = true;
 chat.header = { title: 'Flexdesk demo' };
-chat.messaging = { customSendMessage: makeCustomSendMessage(transcript) };
+chat.messaging = {
+  customSendMessage: makeCustomSendMessage(transcript),
+  // A reload shows the conversation so far (the desk then reconnects to the agent and adds what came meanwhile).
+  customLoadHistory: async () => history.items(),
+};
 chat.serviceDesk = { availabilityTimeoutSeconds: 10 };
 // The web chat creates the desk when it first opens, maybe before the visitor fills in their details: the
 // pre-engagement object reads the form whenever the desk reads it.
@@ -39,7 +45,7 @@ const livePreEngagement = Object.defineProperties(
   {},
   Object.fromEntries(details.names.map((k) => [k, { enumerable: true, get: () => details.get()[k] }])),
 );
-chat.serviceDeskFactory = withReadReceipts((params) => {
+chat.serviceDeskFactory = withReadReceipts(withAgentHistory((params) => {
   const factory = createTwilioFlexServiceDesk({
     authServerUrl: config.authServerUrl,
     createConversationsClient: (token) => new Client(token, { emulatorUrl: config.emulatorUrl }),
@@ -48,9 +54,10 @@ chat.serviceDeskFactory = withReadReceipts((params) => {
     transcript: () => transcript.get(),
   });
   return factory(params);
-});
+}, history));
 // Tests and curious developers can reach the chat instance from the console.
 chat.onBeforeRender = (instance) => {
   window.flexdeskChat = instance;
+  recordBotConversation(instance, history);
 };
 document.body.appendChild(chat);

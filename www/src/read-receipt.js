@@ -3,6 +3,7 @@
 //   "Read by <agent>" itself, in the chat's `beforeInputElement` slot;
 // - customer → agent: the web chat never calls the desk's `userReadMessages()`, so the page calls it when an
 //   agent message arrives while the chat window is open and the tab visible (or when they next become so).
+import { intercept } from './intercept.js';
 
 /** Pure state: what the receipt line says (null = hidden), given the events seen so far. */
 export class ReceiptState {
@@ -29,22 +30,6 @@ export class ReceiptState {
     this.userSentSinceJoin = false;
     this.text = null;
   }
-}
-
-// `before` hooks run before the call, `after` hooks once its promise settles successfully.
-function intercept(target, before, after = {}) {
-  return new Proxy(target, {
-    get(obj, prop) {
-      const value = Reflect.get(obj, prop, obj);
-      if (typeof value !== 'function') return value;
-      return (...args) => {
-        before[prop]?.(...args);
-        const result = value.apply(obj, args);
-        if (after[prop]) Promise.resolve(result).then(() => after[prop](...args), () => {});
-        return result;
-      };
-    },
-  });
 }
 
 /** Returns a serviceDeskFactory that behaves like `factory` and keeps a read-receipt line up to date. */
