@@ -121,6 +121,38 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
     assert.match(messages, /^refused/);
   });
 
+  test('history pages: getMessages(pageSize) then prevPage, as the desk loads a long chat', async () => {
+    const long = await control('POST', '/control/conversations', { friendly_name: 'long' });
+    await control('POST', `/control/conversations/${long.sid}/participants`, { identity: CUSTOMER });
+    await control('POST', `/control/conversations/${long.sid}/participants`, { identity: AGENT });
+    for (let i = 0; i < 25; i++) {
+      await control('POST', `/control/conversations/${long.sid}/messages`, { author: i % 2 ? CUSTOMER : AGENT, body: `m${i}` });
+    }
+    const pages = await customer.page.evaluate(async (sid) => {
+      const c = await window.client.getConversationBySid(sid);
+      const first = await c.getMessages(10);
+      const second = await first.prevPage();
+      const third = await second.prevPage();
+      return [first, second, third].map((p) => ({ bodies: p.items.map((m) => m.body), hasPrevPage: p.hasPrevPage }));
+    }, long.sid);
+    const range = (a, b) => Array.from({ length: b - a }, (_, i) => `m${a + i}`);
+    assert.deepEqual(pages, [
+      { bodies: range(15, 25), hasPrevPage: true },
+      { bodies: range(5, 15), hasPrevPage: true },
+      { bodies: range(0, 5), hasPrevPage: false },
+    ]);
+  });
+
+  test('being added to a conversation after start-up fires conversationJoined', async () => {
+    const later = await control('POST', '/control/conversations', { friendly_name: 'later' });
+    await customer.page.evaluate(() => {
+      window.client.on('conversationJoined', (c) => window.events.push({ e: 'conversationJoined', sid: c.sid }));
+    });
+    await control('POST', `/control/conversations/${later.sid}/participants`, { identity: CUSTOMER });
+    const ev = await waitFor(customer, `(ev) => ev.e === 'conversationJoined' && ev.sid === '${later.sid}'`);
+    assert.equal(ev.sid, later.sid);
+  });
+
   test('milestone 3: sendMessage reaches the backend; a backend message arrives as messageAdded', async () => {
     const index = await customer.page.evaluate(() => window.conv.sendMessage('Hello from the real SDK', { flexdeskId: 'web-1' }));
     assert.equal(index, 0);
@@ -198,6 +230,20 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
       "(ev) => ev.e === 'participantUpdated' && ev.identity === 'alice' && ev.updateReasons.includes('lastReadMessageIndex')",
     );
     assert.equal(atCustomer.lastReadMessageIndex, 0);
+  });
+
+  test('transfer as the customer sees it: the new agent joins, then the old one leaves; getUser works', async () => {
+    await control('POST', `${C()}/participants`, { identity: 'bob', attributes: { member_type: 'agent', friendlyName: 'Bob' } });
+    const joined = await waitFor(customer, "(ev) => ev.e === 'participantJoined' && ev.identity === 'bob'");
+    assert.equal(joined.identity, 'bob');
+    await control('POST', `${C()}/participants/remove`, { identity: AGENT });
+    await waitFor(customer, "(ev) => ev.e === 'participantLeft' && ev.identity === 'alice'");
+    const user = await customer.page.evaluate(async () => {
+      const bob = (await window.conv.getParticipants()).find((p) => p.identity === 'bob');
+      const u = await bob.getUser();
+      return { identity: u.identity, attributes: bob.attributes };
+    });
+    assert.deepEqual(user, { identity: 'bob', attributes: { member_type: 'agent', friendlyName: 'Bob' } });
   });
 
   test('milestone 5b: closing the conversation emits updated with state closed; sending is then refused', async () => {

@@ -122,6 +122,7 @@ pub fn handle(hub: &Hub, caller: &Caller, req: &Request) -> Response {
         ("POST", ["v1", "Conversations", ch, "Messages"]) => send_message(hub, caller, ch, req),
         ("POST", ["v1", "Conversations", ch, "Participants"]) => join(hub, caller, ch),
         ("POST", ["v1", "Typing"]) => typing(hub, caller, req),
+        ("GET", ["v1", "Users", identity]) => Ok(user(identity)),
         ("GET", ["v3", "Documents", name]) => document(hub, caller, name),
         ("GET", ["v3", "Lists", name]) => collection(hub, caller, name, "list", false),
         ("GET", ["v3", "Maps", name]) => {
@@ -312,6 +313,16 @@ fn typing(hub: &Hub, caller: &Caller, req: &Request) -> Result<Response, Respons
     Ok(Response::ok(json!({"typing_timeout": hub.config.typing_timeout_secs})))
 }
 
+/// A user descriptor (participant.getUser()): the SDK then reads the user-info map it names.
+fn user(identity: &str) -> Response {
+    Response::ok(json!({
+        "identity": identity,
+        "friendly_name": null,
+        "attributes": "{}",
+        "sync_objects": {"user_info_map": Entity::UserInfo(identity.to_string()).name()},
+    }))
+}
+
 // ---- Sync ----
 
 fn sync_not_found(name: &str) -> Response {
@@ -387,9 +398,10 @@ fn all_items(hub: &Hub, entity: &Entity) -> Result<Vec<(String, Option<u64>, Val
             v.sort_by(|a, b| a.0.cmp(&b.0));
             v
         }
-        Entity::UserInfo(identity) => vec![
+        Entity::UserInfo(_) => vec![
             ("attributes".into(), None, json!({"value": "{}"})),
-            ("friendlyName".into(), None, json!({"value": identity})),
+            // No user profiles here: agents' names live in their participant attributes.
+            ("friendlyName".into(), None, json!({"value": null})),
             ("reachability".into(), None, json!({"online": false, "notifiable": false})),
         ],
         Entity::Conversation(_) => return Err(Response::error(400, 54100, "a document has no items")),
