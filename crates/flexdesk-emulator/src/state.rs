@@ -298,9 +298,7 @@ impl Emulator {
                 conv.date_updated = now_secs();
                 reasons.push("dateUpdated");
                 let payload = json!({"conversation": conversation_json(conv), "updateReasons": reasons});
-                let mut conv_copy = conv.clone();
-                self.publish(&mut conv_copy, None, "conversationUpdated", payload);
-                conv.seq = conv_copy.seq;
+                self.publish(conv, None, "conversationUpdated", payload);
             }
         }
         if closing {
@@ -357,9 +355,7 @@ impl Emulator {
         };
         conv.participants.push(p.clone());
         let payload = json!({"participant": participant_json(&p)});
-        let mut c = std::mem::take(conv);
-        self.publish(&mut c, None, "participantJoined", payload);
-        st.conversations[idx] = c;
+        self.publish(conv, None, "participantJoined", payload);
         Ok(p)
     }
 
@@ -377,9 +373,7 @@ impl Emulator {
             conv.typing.remove(i);
         }
         let payload = json!({"participant": participant_json(&p)});
-        let mut c = std::mem::take(conv);
-        self.publish(&mut c, None, "participantLeft", payload);
-        st.conversations[idx] = c;
+        self.publish(conv, None, "participantLeft", payload);
         Ok(p)
     }
 
@@ -411,9 +405,7 @@ impl Emulator {
         let unread = conv.messages.iter().filter(|m| Some(m.index) > new || new.is_none()).count() as u64;
         if changed {
             let payload = json!({"participant": participant_json(&p), "updateReasons": ["lastReadMessageIndex", "lastReadTimestamp"]});
-            let mut c = std::mem::take(conv);
-            self.publish(&mut c, Some(identity), "participantUpdated", payload);
-            st.conversations[idx] = c;
+            self.publish(conv, Some(identity), "participantUpdated", payload);
         }
         Ok((p, unread))
     }
@@ -430,9 +422,7 @@ impl Emulator {
             .ok_or_else(|| TwilioError::new(403, 50400, format!("{identity} is not a participant of this conversation")))?;
         conv.typing.insert(identity.to_string(), now_millis());
         let payload = json!({"participant": participant_json(&p)});
-        let mut c = std::mem::take(conv);
-        self.publish(&mut c, Some(identity), "typing", payload);
-        st.conversations[idx] = c;
+        self.publish(conv, Some(identity), "typing", payload);
         Ok(())
     }
 
@@ -494,9 +484,7 @@ impl Emulator {
         conv.typing.remove(&message.author);
         conv.date_updated = now;
         let payload = json!({"message": message_json(&message)});
-        let mut c = std::mem::take(conv);
-        self.publish(&mut c, Some(&message.author), "messageAdded", payload);
-        st.conversations[idx] = c;
+        self.publish(conv, Some(&message.author), "messageAdded", payload);
         for m in &media_sids {
             if let Some(entry) = st.media.get_mut(m) {
                 entry.message_sid = Some(message.sid.clone());
@@ -730,22 +718,4 @@ pub fn message_json(m: &Message) -> Value {
         "participantSid": m.participant_sid,
         "dateCreated": iso8601(m.date_created),
     })
-}
-
-impl Default for Conversation {
-    fn default() -> Self {
-        Conversation {
-            sid: String::new(),
-            unique_name: None,
-            friendly_name: None,
-            attributes: "{}".into(),
-            state: "active".into(),
-            date_created: 0,
-            date_updated: 0,
-            participants: Vec::new(),
-            messages: Vec::new(),
-            seq: 0,
-            typing: HashMap::new(),
-        }
-    }
 }
