@@ -39,6 +39,9 @@ scenario('1. escalate from the bot: the console shows transcript and pre-engagem
   // The README's demo screenshot: the real web chat with an agent joined, made here, not drawn.
   await customer.page.waitForTimeout(300); // let the scroll animation settle
   await customer.page.screenshot({ path: path.join(ROOT, 'docs', 'screenshot-agent-joined.png') });
+  // And the other side of the same chat: the agent console with the task details and the bot transcript.
+  await agent.page.evaluate(() => window.scrollTo(0, 0));
+  await agent.page.screenshot({ path: path.join(ROOT, 'docs', 'screenshot-agent-console.png'), fullPage: true });
 });
 
 scenario('9. no agents available: the web chat shows the bot\'s agent_unavailable text', async ({ customer, agent }) => {
