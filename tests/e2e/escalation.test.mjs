@@ -1,12 +1,22 @@
 // Scenarios 1 and 9: escalating from the bot to a human agent, and what happens when no agent is available.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { e2eSuite } from './support/harness.mjs';
+import { e2eSuite, RESULTS } from './support/harness.mjs';
 import { STRINGS } from './support/customer.mjs';
 import { seen, notSeen } from './support/wait.mjs';
 import { ROOT } from '../../scripts/build-www.mjs';
 
 const scenario = e2eSuite('escalation');
+
+// Every run writes the screenshots under test-results/; docs/ is only rewritten when asked (UPDATE_SCREENSHOTS=1) or
+// when a screenshot is missing, so a test run does not leave the checkout modified (the clock in the chat changes).
+function screenshotPaths(name) {
+  const docs = path.join(ROOT, 'docs', `screenshot-${name}.png`);
+  const paths = [path.join(RESULTS, 'screenshots', `screenshot-${name}.png`)];
+  if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(docs)) paths.push(docs);
+  return paths;
+}
 
 scenario('1. escalate from the bot: the console shows transcript and pre-engagement data; accept: the web chat shows the agent', async ({ customer, agent }) => {
   await customer.open({ name: 'Dana Customer', email: 'dana@example.com', topic: 'Returns' });
@@ -36,12 +46,13 @@ scenario('1. escalate from the bot: the console shows transcript and pre-engagem
   await agent.send('Sorry to hear that! I am sending a replacement today.');
   await customer.see('Sorry to hear that! I am sending a replacement today.');
 
-  // The README's demo screenshot: the real web chat with an agent joined, made here, not drawn.
+  // The README's demo screenshots, made here, not drawn: the web chat with an agent joined, and the agent console's
+  // side of the same chat (task details, bot transcript, read marks).
   await customer.page.waitForTimeout(300); // let the scroll animation settle
-  await customer.page.screenshot({ path: path.join(ROOT, 'docs', 'screenshot-agent-joined.png') });
-  // And the other side of the same chat: the agent console with the task details and the bot transcript.
   await agent.page.evaluate(() => window.scrollTo(0, 0));
-  await agent.page.screenshot({ path: path.join(ROOT, 'docs', 'screenshot-agent-console.png'), fullPage: true });
+  for (const [name, page, fullPage] of [['agent-joined', customer.page, false], ['agent-console', agent.page, true]]) {
+    for (const file of screenshotPaths(name)) await page.screenshot({ path: file, fullPage });
+  }
 });
 
 scenario('9. no agents available: the web chat shows the bot\'s agent_unavailable text', async ({ customer, agent }) => {
