@@ -115,10 +115,12 @@ export async function startScenario(browser, { authEnv = {}, emulatorEnv = {} } 
 
   const logs = { customer: [], agent: [] };
   const contexts = [];
+  const pages = []; // [name, page]: every page a scenario opened, for the failure screenshots
   async function newPage(role) {
     const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
     contexts.push(context);
     const page = await context.newPage();
+    pages.push([pages.some(([n]) => n === role) ? `${role}-${pages.length + 1}` : role, page]);
     page.on('console', (m) => logs[role].push(`[${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => logs[role].push(`[pageerror] ${e.stack ?? e.message}`));
     return page;
@@ -136,10 +138,10 @@ export async function startScenario(browser, { authEnv = {}, emulatorEnv = {} } 
     logs,
     async saveEvidence(dir) {
       mkdirSync(dir, { recursive: true });
-      for (const [role, p] of [['customer', customer.page], ['agent', agent.page]]) {
-        if (!p.isClosed()) await p.screenshot({ path: path.join(dir, `${role}.png`), fullPage: true }).catch(() => {});
-        writeFileSync(path.join(dir, `${role}-console.log`), logs[role].join('\n'));
+      for (const [name, p] of pages) {
+        if (!p.isClosed()) await p.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true }).catch(() => {});
       }
+      for (const role of Object.keys(logs)) writeFileSync(path.join(dir, `${role}-console.log`), logs[role].join('\n'));
       writeFileSync(path.join(dir, 'emulator.log'), stack.emulator.output());
       writeFileSync(path.join(dir, 'auth.log'), stack.auth.output());
     },
