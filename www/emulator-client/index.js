@@ -72,6 +72,7 @@ class ConversationsError extends Error {
 const TYPING_TIMEOUT_MS = 5000;
 const TYPING_THROTTLE_MS = 1000;
 const REQUEST_TIMEOUT_MS = 15000;
+const READY_TIMEOUT_MS = 60000;
 const toDate = (s) => (s ? new Date(s) : null);
 
 /** A promise with the `cancel()` of the SDK's CancellablePromise. */
@@ -657,7 +658,24 @@ export class Client extends Emitter {
   _ready() {
     if (this._stopped) return Promise.reject(new ConversationsError('The client was shut down', 0, 0));
     if (this.connectionState === 'connected') return Promise.resolve();
-    return new Promise((resolve, reject) => this._waiters.push({ resolve, reject }));
+    // Calls made while disconnected wait for the reconnection, but not forever.
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: () => {
+          clearTimeout(waiter.timer);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(waiter.timer);
+          reject(e);
+        },
+      };
+      waiter.timer = setTimeout(() => {
+        this._waiters = this._waiters.filter((w) => w !== waiter);
+        reject(new ConversationsError(`Not connected to the emulator (state ${this.connectionState})`, 0, 503));
+      }, READY_TIMEOUT_MS);
+      this._waiters.push(waiter);
+    });
   }
 
   _rawRequest(req) {
