@@ -7,6 +7,7 @@
 // Everything runs on 127.0.0.1, each load run is bounded in time, and every process started here is stopped
 // here. Installs what it needs: wrk (Debian, when root), the Node anchor's own npm dependencies, the release
 // builds and the wasm package.
+import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { gzipSync } from 'node:zlib';
 import { deskBench } from './lib/browser.mjs';
 import { peakRssKb, run, startServer } from './lib/proc.mjs';
 import { load } from './lib/wrk.mjs';
+import { FAKE_TWILIO_ENV } from '../tests/support/fake-env.mjs';
 import { render, table } from './lib/report.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -105,11 +107,29 @@ async function post(url, body) {
   return JSON.parse(text);
 }
 
+/**
+ * The three servers must mint the same kind of token for the comparison to mean anything: Twilio's header,
+ * the same claim names and chat grant, and an HS256 signature by the API key secret.
+ */
+function checkToken(name, token) {
+  const parts = typeof token === 'string' ? token.split('.') : [];
+  if (parts.length !== 3) throw new Error(`${name}: no JWT in the answer (${String(token).slice(0, 80)})`);
+  const [header, claims] = parts.slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString('utf8')));
+  const mac = createHmac('sha256', FAKE_TWILIO_ENV.TWILIO_API_KEY_SECRET).update(`${parts[0]}.${parts[1]}`).digest('base64url');
+  const problems = [];
+  const sorted = (o) => JSON.stringify(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+  if (sorted(header) !== sorted({ alg: 'HS256', typ: 'JWT', cty: 'twilio-fpa;v=1' })) problems.push(`header ${JSON.stringify(header)}`);
+  if (Object.keys(claims).sort().join() !== 'exp,grants,iat,iss,jti,sub') problems.push(`claims ${Object.keys(claims)}`);
+  if (claims.grants?.chat?.service_sid !== FAKE_TWILIO_ENV.TWILIO_CONVERSATIONS_SERVICE_SID || !claims.grants?.identity) problems.push('grants');
+  if (claims.iss !== FAKE_TWILIO_ENV.TWILIO_API_KEY_SID || claims.sub !== FAKE_TWILIO_ENV.TWILIO_ACCOUNT_SID) problems.push('iss/sub');
+  if (mac !== parts[2]) problems.push('signature');
+  if (problems.length) throw new Error(`${name} minted a different token: ${problems.join(', ')}`);
+}
+
 /** One server under wrk: checks the request works first, then loads it and reads its peak RSS. */
 async function refreshRun(server, sessionId, body, extraPids = []) {
   const url = `${server.url}/v1/sessions/${sessionId}/token`;
-  const first = await post(url, body);
-  if (typeof first.token !== 'string' || first.token.split('.').length !== 3) throw new Error(`${server.name}: no token in ${JSON.stringify(first)}`);
+  checkToken(server.name, (await post(url, body)).token);
   say(`refresh: ${server.name} for ${REFRESH.warmup} + ${REFRESH.seconds} s, ${CONNECTIONS} connections`);
   const r = await load(url, body, { ...REFRESH, connections: CONNECTIONS });
   return { ...r, rssKb: peakRssKb(server.pid), extraRssKb: extraPids.map(peakRssKb) };

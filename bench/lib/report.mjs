@@ -61,6 +61,8 @@ export function table(r) {
     lines.push('| server | req/s | p50 ms | p99 ms | max ms | peak RSS | requests | failed |');
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     lines.push(...refreshRows(r));
+    const failed = Object.values(r.refresh).filter((x) => x.failed > 0);
+    if (failed.length) lines.push('', `**WARNING: some requests failed (socket errors, timeouts or non-2xx); those rows are not valid figures.**`);
     const { flexdesk: fd, node, ceiling } = r.refresh;
     if (fd && node && ceiling) {
       lines.push('');
@@ -75,6 +77,7 @@ export function table(r) {
     lines.push('| req/s | p50 ms | p99 ms | requests | failed | auth peak RSS | emulator peak RSS |');
     lines.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     lines.push(`| ${f(s.rps)} | ${f(s.p50Ms, 2)} | ${f(s.p99Ms, 2)} | ${f(s.requests)} | ${s.failed} | ${mib(s.rssKb)} | ${mib(s.emulatorRssKb)} |`);
+    if (s.failed > 0) lines.push('', '**WARNING: some session starts failed; the row is not a valid figure.**');
     lines.push('');
   }
   if (r.bundle) {
