@@ -230,6 +230,13 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
       "(ev) => ev.e === 'participantUpdated' && ev.identity === 'alice' && ev.updateReasons.includes('lastReadMessageIndex')",
     );
     assert.equal(atCustomer.lastReadMessageIndex, 0);
+
+    const counts = await customer.page.evaluate(async () => ({
+      messages: await window.conv.getMessagesCount(),
+      participants: await window.conv.getParticipantsCount(),
+      unread: await window.conv.getUnreadMessagesCount(),
+    }));
+    assert.deepEqual(counts, { messages: 5, participants: 2, unread: 0 });
   });
 
   test('transfer as the customer sees it: the new agent joins, then the old one leaves; getUser works', async () => {

@@ -175,13 +175,25 @@ fn configuration(hub: &Hub, caller: &Caller) -> Response {
     }))
 }
 
+/// Messages after `last_read` (all of them when nothing was read yet).
+fn unread_count(hub: &Hub, ch: &str, last_read: Option<u64>) -> u64 {
+    let messages = hub.backend.messages(ch).unwrap_or_default();
+    match last_read {
+        None => messages.len() as u64,
+        Some(i) => messages.iter().filter(|m| m.index > i).count() as u64,
+    }
+}
+
 fn conversation_descriptor(hub: &Hub, caller: &Caller, ch: &str) -> Option<Value> {
     let c = hub.backend.conversation(ch)?;
     let me = hub.backend.participants(ch).ok()?.into_iter().find(|p| p.identity == caller.identity);
+    let last_read = me.as_ref().and_then(|p| p.last_read_message_index);
     Some(json!({
         "conversation_sid": c.sid,
         "status": if me.is_some() { "joined" } else { "notParticipating" },
-        "last_read_message_index": me.as_ref().and_then(|p| p.last_read_message_index),
+        "last_read_message_index": last_read,
+        // The SDK reads null as "no read horizon set".
+        "unread_messages_count": last_read.map(|i| unread_count(hub, ch, Some(i))),
         "notification_level": "default",
         "friendly_name": c.friendly_name,
         "unique_name": c.unique_name,
@@ -223,6 +235,8 @@ fn peek_conversation(hub: &Hub, ch: &str) -> Result<Response, Response> {
     let c = hub.backend.conversation(ch).ok_or_else(|| Response::error(404, 50350, &format!("conversation {ch} not found")))?;
     Ok(Response::ok(json!({
         "sid": c.sid,
+        "participants_count": hub.backend.participants(ch).map(|p| p.len()).unwrap_or(0),
+        "messages_count": hub.backend.messages(ch).map(|m| m.len()).unwrap_or(0),
         "friendly_name": c.friendly_name,
         "unique_name": c.unique_name,
         "attributes": c.attributes.to_string(),
@@ -254,11 +268,7 @@ fn set_read_horizon(hub: &Hub, caller: &Caller, ch: &str, req: &Request) -> Resu
         Some(v) => Some(v.as_u64().ok_or_else(|| Response::error(400, 50100, "last_read_message_index must be a non-negative integer"))?),
     };
     let p = hub.backend.set_last_read(ch, caller.identity, index).map_err(Response::from_backend)?;
-    let total = hub.backend.messages(ch).map(|m| m.len() as u64).unwrap_or(0);
-    let unread = match p.last_read_message_index {
-        None => total,
-        Some(i) => hub.backend.messages(ch).map(|m| m.iter().filter(|m| m.index > i).count() as u64).unwrap_or(0),
-    };
+    let unread = unread_count(hub, ch, p.last_read_message_index);
     Ok(Response::ok(json!({
         "conversation_sid": ch, "last_read_message_index": p.last_read_message_index, "unread_messages_count": unread,
     })))
@@ -363,8 +373,11 @@ fn document(hub: &Hub, caller: &Caller, name: &str) -> Result<Response, Response
     })))
 }
 
-/// All items of a list or map: (key, index, data), in key order.
-fn all_items(hub: &Hub, entity: &Entity) -> Result<Vec<(String, Option<u64>, Value)>, Response> {
+/// One list or map item as projected: key, list index, data, date updated.
+type Item = (String, Option<u64>, Value, String);
+
+/// All items of a list or map, in key order.
+fn all_items(hub: &Hub, entity: &Entity) -> Result<Vec<Item>, Response> {
     let be = |e| Response::from_backend(e);
     Ok(match entity {
         Entity::Messages(ch) => hub
@@ -372,7 +385,7 @@ fn all_items(hub: &Hub, entity: &Entity) -> Result<Vec<(String, Option<u64>, Val
             .messages(ch)
             .map_err(be)?
             .iter()
-            .map(|m| (m.index.to_string(), Some(m.index), entities::message_data(m)))
+            .map(|m| (m.index.to_string(), Some(m.index), entities::message_data(m), m.date_updated.clone()))
             .collect(),
         Entity::Roster(ch) => {
             let mut v: Vec<_> = hub
@@ -380,7 +393,7 @@ fn all_items(hub: &Hub, entity: &Entity) -> Result<Vec<(String, Option<u64>, Val
                 .participants(ch)
                 .map_err(be)?
                 .iter()
-                .map(|p| (p.sid.clone(), None, entities::participant_data(p)))
+                .map(|p| (p.sid.clone(), None, entities::participant_data(p), p.date_updated.clone()))
                 .collect();
             v.sort_by(|a, b| a.0.cmp(&b.0));
             v
@@ -392,28 +405,31 @@ fn all_items(hub: &Hub, entity: &Entity) -> Result<Vec<(String, Option<u64>, Val
                 .iter()
                 .map(|c| {
                     let me = hub.backend.participants(&c.sid).ok().and_then(|ps| ps.into_iter().find(|p| &p.identity == identity));
-                    (c.sid.clone(), None, entities::my_conversation_data(c, me.as_ref()))
+                    (c.sid.clone(), None, entities::my_conversation_data(c, me.as_ref()), c.date_updated.clone())
                 })
                 .collect();
             v.sort_by(|a, b| a.0.cmp(&b.0));
             v
         }
-        Entity::UserInfo(_) => vec![
-            ("attributes".into(), None, json!({"value": "{}"})),
-            // No user profiles here: agents' names live in their participant attributes.
-            ("friendlyName".into(), None, json!({"value": null})),
-            ("reachability".into(), None, json!({"online": false, "notifiable": false})),
-        ],
+        Entity::UserInfo(_) => {
+            let epoch = crate::ids::format_unix_millis(0);
+            vec![
+                ("attributes".into(), None, json!({"value": "{}"}), epoch.clone()),
+                // No user profiles here: agents' names live in their participant attributes.
+                ("friendlyName".into(), None, json!({"value": null}), epoch.clone()),
+                ("reachability".into(), None, json!({"online": false, "notifiable": false}), epoch),
+            ]
+        }
         Entity::Conversation(_) => return Err(Response::error(400, 54100, "a document has no items")),
     })
 }
 
-fn item_json(hub: &Hub, entity: &Entity, key: &str, index: Option<u64>, data: Value) -> Value {
+fn item_json(hub: &Hub, entity: &Entity, (key, index, data, date_updated): Item) -> Value {
     let name = entity.name();
-    let id = hub.item_event_id(&name, key);
+    let id = hub.item_event_id(&name, &key);
     let mut item = json!({
-        "url": hub.item_url(entity, key), "revision": id.to_string(), "last_event_id": id, "data": data,
-        "date_updated": crate::ids::now_rfc3339(), "date_expires": null,
+        "url": hub.item_url(entity, &key), "revision": id.to_string(), "last_event_id": id, "data": data,
+        "date_updated": date_updated, "date_expires": null,
     });
     match index {
         Some(i) => item["index"] = json!(i),
@@ -436,7 +452,7 @@ fn collection(hub: &Hub, caller: &Caller, name: &str, kind: &str, include_items:
     });
     if include_items {
         let items: Vec<Value> =
-            all_items(hub, &entity)?.into_iter().map(|(k, i, d)| item_json(hub, &entity, &k, i, d)).collect();
+            all_items(hub, &entity)?.into_iter().map(|item| item_json(hub, &entity, item)).collect();
         body["items"] = Value::Array(items);
     }
     Ok(Response::ok(body))
@@ -450,10 +466,10 @@ fn items(hub: &Hub, caller: &Caller, name: &str, req: &Request) -> Result<Respon
     let page_size: usize = req.param("PageSize").and_then(|s| s.parse().ok()).unwrap_or(50).clamp(1, 100);
     // Exact lookups: Key (maps) or Index (lists).
     if let Some(key) = req.param("Key").or(req.param("Index")) {
-        all.retain(|(k, _, _)| k == key);
+        all.retain(|(k, _, _, _)| k == key);
     }
     if is_list {
-        all.sort_by_key(|(_, i, _)| i.unwrap_or(0));
+        all.sort_by_key(|(_, i, _, _)| i.unwrap_or(0));
     }
     if desc {
         all.reverse();
@@ -463,7 +479,7 @@ fn items(hub: &Hub, caller: &Caller, name: &str, req: &Request) -> Result<Respon
         None => 0,
         Some(from) => all
             .iter()
-            .position(|(k, i, _)| {
+            .position(|(k, i, _, _)| {
                 if is_list {
                     let f: u64 = from.parse().unwrap_or(0);
                     let i = i.unwrap_or(0);
@@ -478,7 +494,7 @@ fn items(hub: &Hub, caller: &Caller, name: &str, req: &Request) -> Result<Respon
     };
     let end = (start + page_size).min(all.len());
     let page: Vec<Value> =
-        all[start..end].iter().cloned().map(|(k, i, d)| item_json(hub, &entity, &k, i, d)).collect();
+        all[start..end].iter().cloned().map(|item| item_json(hub, &entity, item)).collect();
     Ok(Response::ok(json!({
         "items": page,
         "meta": {
@@ -490,11 +506,11 @@ fn items(hub: &Hub, caller: &Caller, name: &str, req: &Request) -> Result<Respon
 
 fn single_item(hub: &Hub, caller: &Caller, name: &str, key: &str) -> Result<Response, Response> {
     let entity = readable(hub, caller, name)?;
-    let (k, i, d) = all_items(hub, &entity)?
+    let item = all_items(hub, &entity)?
         .into_iter()
-        .find(|(k, _, _)| k == key)
+        .find(|(k, _, _, _)| k == key)
         .ok_or_else(|| Response::error(404, 54201, &format!("item {key} not found")))?;
-    Ok(Response::ok(item_json(hub, &entity, &k, i, d)))
+    Ok(Response::ok(item_json(hub, &entity, item)))
 }
 
 fn subscriptions(hub: &Hub, caller: &Caller, req: &Request) -> Result<Response, Response> {
