@@ -238,6 +238,15 @@ impl Hub {
                 let roster = Entity::Roster(conversation_sid.clone());
                 self.map_item_event(&roster, &participant.sid, Some(entities::participant_data(&participant)), "map_item_removed");
                 self.my_conversation_event(&conversation_sid, &participant, "map_item_removed");
+                // Having seen their removal, former participants stop receiving the conversation's messages and
+                // roster (subscribing needed participation; so does staying subscribed).
+                let revoked = [Entity::Messages(conversation_sid.clone()).name(), roster.name()];
+                let mut sessions = self.sessions.lock().unwrap();
+                for s in sessions.values_mut().filter(|s| s.identity == participant.identity) {
+                    for name in &revoked {
+                        s.subscriptions.remove(name);
+                    }
+                }
             }
             BackendEvent::MessageAdded { conversation_sid, message } => {
                 let entity = Entity::Messages(conversation_sid.clone());

@@ -243,6 +243,40 @@ async fn sending_typing_and_read_horizon_go_to_the_backend() {
     assert_eq!(status, 404);
 }
 
+async fn subscribe(ws: &mut Ws, id: &str, names: &[&str]) {
+    let requests: Vec<Value> = names.iter().map(|n| json!({"object_sid": n, "object_type": "list", "last_event_id": 0})).collect();
+    let body = json!({"action": "establish", "correlation_id": 7, "requests": requests});
+    let (status, _) = request(ws, id, "POST", "/v4/Subscriptions", json!({}), Some(body)).await;
+    assert_eq!(status, 202);
+    next_sync_event(ws, "subscription_established").await;
+}
+
+#[tokio::test]
+async fn removed_participants_stop_receiving_messages() {
+    let backend = Arc::new(InMemoryBackend::new());
+    let url = serve(backend.clone()).await;
+    let ch = chat(&backend);
+    let list = format!("{ch}.messages");
+    let mut alice = connect(&url, "alice").await;
+    let mut customer = connect(&url, "customer").await;
+    subscribe(&mut alice, "TMa", &[&list]).await;
+    subscribe(&mut customer, "TMc", &[&list]).await;
+
+    backend.remove_participant(&ch, "alice").unwrap();
+    let msg = NewMessage { body: Some("after you left".into()), attributes: json!({}), media_sids: vec![] };
+    backend.send_message(&ch, "customer", msg).unwrap();
+    assert_eq!(next_sync_event(&mut customer, "list_item_added").await["event"]["item_data"]["text"], "after you left");
+    // The customer got it, so the server has fanned it out: alice, removed, must have got nothing of it.
+    let mut leaked = false;
+    while let Ok(Some(Ok(Message::Binary(b)))) = tokio::time::timeout(Duration::from_millis(200), alice.next()).await {
+        leaked |= String::from_utf8_lossy(&b).contains("after you left");
+    }
+    assert!(!leaked, "a removed participant received a new message");
+    // And may not subscribe again.
+    let (status, _) = request(&mut alice, "TMread", "GET", &format!("/v3/Lists/{list}"), json!({}), None).await;
+    assert_eq!(status, 403);
+}
+
 #[tokio::test]
 async fn token_update_keeps_the_identity() {
     let url = serve(Arc::new(InMemoryBackend::new())).await;
