@@ -48,7 +48,7 @@ impl TwilioFlex {
         }
         let callback: ServiceDeskCallback = callback.unchecked_into();
         let types: Vec<String> = ALLOWED_EXTENSIONS.iter().map(|e| format!(".{e}")).collect();
-        callback.update_capabilities(&object(&[
+        let _ = callback.update_capabilities(&object(&[
             ("allowFileUploads", JsValue::TRUE),
             ("allowMultipleFileUploads", JsValue::TRUE),
             ("allowedFileUploadTypes", JsValue::from_str(&types.join(","))),
@@ -149,7 +149,7 @@ impl TwilioFlex {
                 continue;
             };
             if let Err(why) = check_file(&file.name(), file.size() as u64) {
-                self.shell.callback.set_file_upload_status(&id, true, Some(why.to_string()));
+                let _ = self.shell.callback.set_file_upload_status(&id, true, Some(why.to_string()));
             }
         }
     }

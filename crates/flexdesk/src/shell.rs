@@ -170,7 +170,7 @@ impl Shell {
             Effect::SyncMessages { after } => self.sync(after),
             Effect::UpdateToken { token } => {
                 if let Some(client) = self.client.borrow().as_ref() {
-                    let p = client.update_token(&token);
+                    let p = settle(client.update_token(&token));
                     spawn_local(async move {
                         if let Err(e) = JsFuture::from(p).await {
                             warn("updateToken failed", &e);
@@ -181,7 +181,7 @@ impl Shell {
             Effect::SendMessage { id, text } => {
                 let Some(conv) = self.conversation.borrow().clone() else { return };
                 let attrs = object(&[("flexdeskId", JsValue::from_str(&id))]);
-                let p = conv.send_message(&text, &attrs);
+                let p = settle(conv.send_message(&text, &attrs));
                 self.spawn(async move { Some(sent(id, JsFuture::from(p).await)) });
             }
             Effect::SendFile { id } => {
@@ -196,7 +196,7 @@ impl Shell {
                     ("media", file.clone().into()),
                 ]);
                 let attrs = object(&[("flexdeskId", JsValue::from_str(&id))]);
-                let p = conv.prepare_message().set_attributes(&attrs).add_media(&media).build().send();
+                let p = settle((|| conv.prepare_message()?.set_attributes(&attrs)?.add_media(&media)?.build()?.send())());
                 let this = self.clone();
                 self.spawn(async move {
                     let result = JsFuture::from(p).await;
@@ -217,7 +217,7 @@ impl Shell {
             }
             Effect::SetReadHorizon { index } => {
                 if let Some(conv) = self.conversation.borrow().as_ref() {
-                    let p = conv.advance_last_read_message_index(index as f64);
+                    let p = settle(conv.advance_last_read_message_index(index as f64));
                     spawn_local(async move {
                         if let Err(e) = JsFuture::from(p).await {
                             warn("advancing the read horizon failed", &e);
@@ -227,42 +227,43 @@ impl Shell {
             }
             Effect::CloseClient => self.close_client(),
             Effect::WaitingStatus { message } => {
-                cb.update_agent_availability(&object(&[("message", JsValue::from_str(&message))]));
+                report("updateAgentAvailability", cb.update_agent_availability(&object(&[("message", JsValue::from_str(&message))])));
             }
             Effect::AgentJoined(agent) => {
-                cb.agent_joined(&profile(&agent));
+                report("agentJoined", cb.agent_joined(&profile(&agent)));
             }
             Effect::AgentLeft => {
-                cb.agent_left_chat();
+                report("agentLeftChat", cb.agent_left_chat());
             }
             Effect::BeginTransfer(agent) => {
-                cb.begin_transfer_to_another_agent(&agent.as_ref().map(profile).unwrap_or(JsValue::UNDEFINED));
+                report("beginTransferToAnotherAgent", cb.begin_transfer_to_another_agent(&agent.as_ref().map(profile).unwrap_or(JsValue::UNDEFINED)));
             }
             Effect::ShowAgentMessage { agent_id, content } => {
-                cb.send_message_to_user(&agent_message(&content), &agent_id);
+                report("sendMessageToUser", cb.send_message_to_user(&agent_message(&content), &agent_id));
             }
             Effect::ShowAgentTyping(on) => {
-                cb.agent_typing(on);
+                report("agentTyping", cb.agent_typing(on));
             }
             Effect::ShowAgentRead => {
-                cb.agent_read_messages();
+                report("agentReadMessages", cb.agent_read_messages());
             }
             Effect::SetError(status) => self.set_error(status),
             Effect::FileStatus { id, error } => {
                 if error.is_some() {
                     self.files.borrow_mut().remove(&id);
                 }
-                cb.set_file_upload_status(&id, error.is_some(), error);
+                report("setFileUploadStatus", cb.set_file_upload_status(&id, error.is_some(), error));
             }
             Effect::ChatEnded { .. } => {
-                cb.agent_ended_chat();
+                report("agentEndedChat", cb.agent_ended_chat());
             }
             Effect::Persist(state) => {
+                // Forgetting is an empty object: the web chat deep-freezes what it is given and throws on null.
                 let value = match state {
-                    Some(s) => serde_wasm_bindgen::to_value(&s).unwrap_or(JsValue::NULL),
-                    None => JsValue::NULL,
+                    Some(s) => serde_wasm_bindgen::to_value(&s).unwrap_or_else(|_| js_sys::Object::new().into()),
+                    None => js_sys::Object::new().into(),
                 };
-                cb.update_persisted_state(&value, false);
+                report("updatePersistedState", cb.update_persisted_state(&value, false));
             }
         }
     }
@@ -285,7 +286,7 @@ impl Shell {
             ErrorStatus::Disconnected(down) => object(&[("type", 2.into()), ("isDisconnected", down.into())]),
             ErrorStatus::UserMessage { id } => object(&[("type", 3.into()), ("messageID", JsValue::from_str(&id))]),
         };
-        self.callback.set_error_status(&info);
+        report("setErrorStatus", self.callback.set_error_status(&info));
     }
 
     fn join(self: &Rc<Self>, token: String, conversation_sid: String) {
@@ -307,7 +308,7 @@ impl Shell {
         self.listen(client.unchecked_ref(), "initFailed", generation, |e| {
             Some(Event::JoinFailed { message: error_message(&get(&e, "error")) })
         });
-        let found = client.get_conversation_by_sid(&conversation_sid);
+        let found = settle(client.get_conversation_by_sid(&conversation_sid));
         *self.client.borrow_mut() = Some(client);
         let this = self.clone();
         spawn_local(async move {
@@ -344,7 +345,7 @@ impl Shell {
                 this.receive(m);
             }
         });
-        conv.on("messageAdded", closure.as_ref().unchecked_ref());
+        report("on(messageAdded)", conv.on("messageAdded", closure.as_ref().unchecked_ref()));
         self.listeners.borrow_mut().push(closure);
         let agent_check = is_agent.clone();
         self.listen(target, "participantJoined", generation, move |p| agent_check(&p).then(|| Event::AgentJoined(agent_of(&p))));
@@ -416,7 +417,7 @@ impl Shell {
         let generation = self.generation.get();
         spawn_local(async move {
             let me = this.session.borrow().identity().unwrap_or_default().to_string();
-            if let Ok(list) = JsFuture::from(conv.get_participants()).await {
+            if let Ok(list) = JsFuture::from(settle(conv.get_participants())).await {
                 for p in array(&list).iter() {
                     let agent = get_str(&p, "identity").is_some_and(|id| id != me)
                         && get_str(&attributes(&p), "member_type").as_deref() != Some("customer");
@@ -426,13 +427,13 @@ impl Shell {
                 }
             }
             let mut missed = Vec::new();
-            let mut page = JsFuture::from(conv.get_messages(50)).await.ok().map(|p| p.unchecked_into::<Paginator>());
+            let mut page = JsFuture::from(settle(conv.get_messages(50))).await.ok().map(|p| p.unchecked_into::<Paginator>());
             while let Some(p) = page {
                 let items: Vec<JsValue> = p.items().iter().collect();
                 let oldest = items.iter().filter_map(|m| get_u64(m, "index")).min();
                 missed.extend(items.into_iter().filter(|m| after.is_none_or(|a| get_u64(m, "index").is_some_and(|i| i > a))));
                 let more = p.has_prev_page() && oldest.is_some_and(|o| after.is_none_or(|a| o > a + 1));
-                page = if more { JsFuture::from(p.prev_page()).await.ok().map(|p| p.unchecked_into()) } else { None };
+                page = if more { JsFuture::from(settle(p.prev_page())).await.ok().map(|p| p.unchecked_into()) } else { None };
             }
             missed.sort_by_key(|m| get_u64(m, "index"));
             if this.generation.get() == generation {
@@ -469,11 +470,23 @@ impl Shell {
         self.generation.set(self.generation.get().wrapping_add(1));
         self.conversation.borrow_mut().take();
         if let Some(client) = self.client.borrow_mut().take() {
-            let p = client.shutdown();
+            let p = settle(client.shutdown());
             spawn_local(async move {
                 let _ = JsFuture::from(p).await;
             });
         }
+    }
+}
+
+/// A promise-returning call that may also throw synchronously, as one promise.
+fn settle(call: Result<Promise, JsValue>) -> Promise {
+    call.unwrap_or_else(|e| Promise::reject(&e))
+}
+
+/// Logs a throwing web-chat callback instead of letting the exception unwind through the desk.
+fn report<T>(what: &str, result: Result<T, JsValue>) {
+    if let Err(e) = result {
+        warn(&format!("the web chat's {what} threw"), &e);
     }
 }
 

@@ -20,6 +20,8 @@ extern "C" {
     fn tick(ms: u32) -> js_sys::Promise;
     fn calls(name: &str) -> String;
     fn requests() -> String;
+    #[wasm_bindgen(js_name = throwIn)]
+    fn throw_in(name: &str);
     #[wasm_bindgen(js_name = refuseAuth)]
     fn refuse_auth(path: &str, status: u16);
     #[wasm_bindgen(js_name = setAvailability)]
@@ -235,6 +237,28 @@ async fn conversation_closed_ends_the_chat_and_late_events_do_nothing() {
     settle().await;
     assert_eq!(calls("sendMessageToUser"), "[]");
     assert!(parse(requests()).as_array().unwrap().iter().any(|r| r["method"] == "DELETE"), "the session credential dies too");
+}
+
+#[wasm_bindgen_test]
+async fn a_throwing_web_chat_callback_does_not_wedge_the_desk() {
+    reset();
+    throw_in("agentJoined");
+    let desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(JsValue::NULL), JsValue::NULL).map_err(JsValue::from).unwrap();
+    JsFuture::from(desk.start_chat(connect_message(), JsValue::UNDEFINED)).await.unwrap();
+    open_client();
+    settle().await;
+    emit_conv("participantJoined", agent("alice", "Alice"));
+    emit_conv("messageAdded", message(1, "alice", "still here", JsValue::UNDEFINED));
+    settle().await;
+    assert_eq!(parse(calls("sendMessageToUser")), json!([["still here", "alice"]]));
+}
+
+#[wasm_bindgen_test]
+async fn ending_forgets_the_saved_state_with_an_object_not_null() {
+    let desk = with_agent().await;
+    JsFuture::from(desk.end_chat(JsValue::UNDEFINED)).await.unwrap();
+    let saved = parse(calls("updatePersistedState"));
+    assert_eq!(saved.as_array().unwrap().last().unwrap()[0], json!({}));
 }
 
 #[wasm_bindgen_test]

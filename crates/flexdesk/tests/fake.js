@@ -4,7 +4,7 @@
 export const world = { requests: [], calls: [], clients: [], authStatus: {}, availability: 2 };
 
 export function reset() {
-  world.requests = []; world.calls = []; world.clients = []; world.authStatus = {}; world.availability = 2;
+  world.requests = []; world.calls = []; world.clients = []; world.authStatus = {}; world.availability = 2; world.throwIn = null;
   globalThis.fetch = async (input, init) => {
     const req = input instanceof Request ? input : new Request(input, init);
     const u = new URL(req.url);
@@ -82,7 +82,12 @@ export function callback(persisted = null) {
     'sendMessageToUser', 'beginTransferToAnotherAgent', 'agentLeftChat', 'agentEndedChat', 'setErrorStatus',
     'setFileUploadStatus', 'screenShareEnded']) cb[n] = record(n);
   cb.persisted = persisted;
-  cb.updatePersistedState = (s) => { cb.persisted = s; world.calls.push({ name: 'updatePersistedState', args: [s] }); };
+  cb.updatePersistedState = (s) => {
+    // Like Carbon AI Chat, which deep-freezes the state: null or a primitive throws.
+    if (s === null || typeof s !== 'object') throw new TypeError('Cannot convert undefined or null to object');
+    cb.persisted = s; world.calls.push({ name: 'updatePersistedState', args: [s] });
+  };
+  if (world.throwIn) cb[world.throwIn] = () => { throw new Error(`${world.throwIn} exploded`); };
   cb.persistedState = () => cb.persisted;
   return cb;
 }
@@ -95,6 +100,7 @@ export const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 export const json = (v) => JSON.stringify(v);
 export const file = (name, size, type) => new File([new Uint8Array(size)], name, { type });
 export const calls = (name) => JSON.stringify(world.calls.filter((c) => c.name === name).map((c) => c.args));
+export const throwIn = (name) => { world.throwIn = name; };
 export const requests = () => JSON.stringify(world.requests);
 export const refuseAuth = (path, status) => { world.authStatus[path] = status; };
 export const setAvailability = (n) => { world.availability = n; };
