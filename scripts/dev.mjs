@@ -88,6 +88,7 @@ Open the customer page, click the chat launcher, type "agent", click "Connect to
 then accept and answer the chat in the agent console. Ctrl-C stops everything.
 `);
 } catch (e) {
-  console.error(`[dev] ${e.message}`);
+  const hint = e.code === 'EADDRINUSE' ? ` (port ${e.port} is taken: set WWW_PORT, or stop what uses it)` : '';
+  console.error(`[dev] ${e.message}${hint}`);
   await stopAll(1);
 }
