@@ -197,7 +197,7 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
     assert.equal(text, 'hello, file');
     // Without the signed URL or a token the content is refused.
     const sid = seen.media[0].sid;
-    const res = await fetch(`${server.url}/v1/Services/${FAKE_TWILIO_ENV.TWILIO_CONVERSATIONS_SERVICE_SID}/Media/${sid}/Content`);
+    const res = await fetch(`${server.url}/mcs/v1/Services/${FAKE_TWILIO_ENV.TWILIO_CONVERSATIONS_SERVICE_SID}/Media/${sid}/Content`);
     assert.equal(res.status, 403);
   });
 

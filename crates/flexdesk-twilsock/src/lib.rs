@@ -69,8 +69,8 @@ impl Twilsock {
         Twilsock { hub: hub::Hub::start(backend, config) }
     }
 
-    /// `GET /v3/wsconnect` (the twilsock WebSocket) and the media service under `/v1/Services/{IS}/Media…` and
-    /// `/v1/Services/{IS}/MediaSet` (point `media_base_url` at wherever this router is served).
+    /// `GET /v3/wsconnect` (the twilsock WebSocket) and the media service under `/mcs/v1/Services/{IS}/Media…`
+    /// and `/mcs/v1/Services/{IS}/MediaSet` (point `media_base_url` at wherever this router is served).
     pub fn router(&self) -> Router {
         Router::new()
             .route("/v3/wsconnect", get(upgrade))

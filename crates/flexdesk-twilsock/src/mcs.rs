@@ -30,16 +30,20 @@ pub const MAX_MEDIA_BYTES: usize = 16 * 1024 * 1024;
 const TEMPORARY_URL_SECS: u64 = 300;
 const CONTENT_URL_PURPOSE: &str = "flexdesk-mcs-content";
 
+/// Path prefix of the media service, so it cannot collide with a host router's own `/v1/Services/…` routes (the
+/// SDK takes the URLs from its configuration, so any path works).
+pub const PREFIX: &str = "/mcs";
+
 pub fn routes(hub: Arc<Hub>) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE, HeaderName::from_static("x-twilio-token")]);
     Router::new()
-        .route("/v1/Services/{service}/Media", post(upload))
-        .route("/v1/Services/{service}/Media/{me}", get(record))
-        .route("/v1/Services/{service}/Media/{me}/Content", get(content))
-        .route("/v1/Services/{service}/MediaSet", post(media_set))
+        .route(&format!("{PREFIX}/v1/Services/{{is}}/Media"), post(upload))
+        .route(&format!("{PREFIX}/v1/Services/{{is}}/Media/{{me}}"), get(record))
+        .route(&format!("{PREFIX}/v1/Services/{{is}}/Media/{{me}}/Content"), get(content))
+        .route(&format!("{PREFIX}/v1/Services/{{is}}/MediaSet"), post(media_set))
         .layer(DefaultBodyLimit::max(MAX_MEDIA_BYTES + 64 * 1024))
         .layer(cors)
         .with_state(hub)
@@ -110,7 +114,7 @@ fn temporary_token_valid(hub: &Hub, sid: &str, token: &str) -> bool {
 
 /// The media record as MCS returns it.
 pub fn record_json(hub: &Hub, m: &MediaInfo) -> Value {
-    let url = format!("{}/v1/Services/{}/Media/{}", hub.config.media_base_url, hub.config.service_sid, m.sid);
+    let url = format!("{}{PREFIX}/v1/Services/{}/Media/{}", hub.config.media_base_url, hub.config.service_sid, m.sid);
     json!({
         "sid": m.sid,
         "service_sid": hub.config.service_sid,

@@ -153,8 +153,8 @@ fn configuration(hub: &Hub, caller: &Caller) -> Response {
             "users": api(hub, "/v1/Users"),
             "current_user": api(hub, "/v1/Me"),
             "typing": api(hub, "/v1/Typing"),
-            "media_service": format!("{media}/v1/Services/{}/Media", hub.config.service_sid),
-            "media_set_service": format!("{media}/v1/Services/{}/MediaSet", hub.config.service_sid),
+            "media_service": format!("{media}{}/v1/Services/{}/Media", crate::mcs::PREFIX, hub.config.service_sid),
+            "media_set_service": format!("{media}{}/v1/Services/{}/MediaSet", crate::mcs::PREFIX, hub.config.service_sid),
             "messages_receipts": api(hub, "/v1/Conversations/%s/Messages/%s/Receipts"),
         },
         "options": {

@@ -292,7 +292,7 @@ async fn media_upload_and_content_need_a_token_or_a_signed_url() {
     let backend = Arc::new(InMemoryBackend::new());
     let ch = chat(&backend);
     let app = Twilsock::new(backend.clone(), config()).router();
-    let base = format!("/v1/Services/{SERVICE}/Media");
+    let base = format!("/mcs/v1/Services/{SERVICE}/Media");
     let upload = Request::post(format!("{base}?Filename=a.txt"))
         .header("content-type", "text/plain")
         .header("x-twilio-token", token("customer", 3600, SECRET))
@@ -318,7 +318,7 @@ async fn media_upload_and_content_need_a_token_or_a_signed_url() {
     let anonymous = Request::get(format!("{base}/{me}/Content")).body(Body::empty()).unwrap();
     assert_eq!(app.clone().oneshot(anonymous).await.unwrap().status(), StatusCode::FORBIDDEN);
     let signed = record["links"]["content_direct_temporary"].as_str().unwrap();
-    let path = &signed[signed.find("/v1/").unwrap()..];
+    let path = &signed[signed.find("/mcs/").unwrap()..];
     let res = app.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let tampered = Request::get(path.replace(&me, "ME0")).body(Body::empty()).unwrap();
@@ -326,4 +326,13 @@ async fn media_upload_and_content_need_a_token_or_a_signed_url() {
 
     let no_token = Request::post(&base).header("content-type", "text/plain").body(Body::from("x")).unwrap();
     assert_eq!(app.oneshot(no_token).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn mounts_next_to_a_router_that_owns_v1_services() {
+    // The emulator nests its Conversations REST under /v1/Services/{is}; merging must not conflict.
+    let host = axum::Router::new().nest("/v1/Services/{is}", axum::Router::new().route("/Conversations", axum::routing::get(|| async { "ok" })));
+    let app = host.merge(Twilsock::new(Arc::new(InMemoryBackend::new()), config()).router());
+    let res = app.oneshot(Request::get(format!("/v1/Services/{SERVICE}/Conversations")).body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
 }
