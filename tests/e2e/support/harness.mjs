@@ -42,16 +42,6 @@ export function missingPrerequisite() {
   return null;
 }
 
-// Uncaught page errors whose cause is in a piece owned by someone else and reported to them (remove when fixed).
-const KNOWN_BUGS = [
-  {
-    match: /updatePersistedState/,
-    description:
-      'the desk calls callback.updatePersistedState(null, false) when a chat ends; Carbon 1.9.1 deep-freezes the ' +
-      'value and throws "Cannot convert undefined or null to object" (pass {} instead)',
-  },
-];
-
 const slug = (s) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80);
 
 /**
@@ -82,12 +72,7 @@ export function e2eSuite(fileName) {
         await fn({ ...env, t });
         // An uncaught error in either page is a bug even when everything the scenario looked at was right.
         const errors = env.pageErrors();
-        if (errors.length) {
-          const known = KNOWN_BUGS.find((b) => errors.every((e) => b.match.test(e)));
-          // A bug already reported to its owner keeps the scenario visible as TODO instead of turning main red.
-          if (known) t.todo(`known bug: ${known.description}`);
-          throw new Error(`uncaught errors in the page:\n${errors.join('\n')}`);
-        }
+        if (errors.length) throw new Error(`uncaught errors in the page:\n${errors.join('\n')}`);
       } catch (e) {
         await env.saveEvidence(dir).catch((err) => console.error(`could not save failure evidence: ${err.message}`));
         t.diagnostic(`screenshots and logs: ${dir}`);
