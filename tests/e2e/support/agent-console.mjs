@@ -1,6 +1,6 @@
 // The agent's side: the emulator's agent console page (<emulator>/console?agent=alice), driven through its UI
 // like a person would. Roles and labels are the ones documented at the top of the emulator's console.html.
-import { seen, notSeen, waitUntil, firstShown } from './wait.mjs';
+import { seen, waitUntil, firstShown } from './wait.mjs';
 
 export class AgentConsole {
   constructor(page, emulatorUrl) {
@@ -211,9 +211,5 @@ export class AgentConsole {
     await this.page.getByLabel('Attach file').setInputFiles(file);
     await this.page.getByRole('button', { name: 'Send file' }).click();
     await this.done('Send file');
-  }
-
-  async dontSee(text, ms = 500) {
-    await notSeen(this.messages().getByText(text), `"${text}" in the console`, ms);
   }
 }

@@ -1,7 +1,7 @@
 // The customer's side, driven like a person would: the demo page with the Carbon AI Chat web component.
 // Carbon's UI lives in open shadow roots (Playwright's locators pierce them) and keeps hidden copies of some
 // controls, so lookups are filtered to visible elements.
-import { seen, notSeen, inVisualOrder, waitUntil, firstShown } from './wait.mjs';
+import { seen, inVisualOrder, waitUntil, firstShown } from './wait.mjs';
 
 export const STRINGS = {
   launcher: 'Open the chat window',
@@ -71,16 +71,8 @@ export class CustomerPage {
     return this.page.locator('textarea, [contenteditable="true"]').filter({ visible: true });
   }
 
-  text(text, exact = false) {
-    return this.page.getByText(text, { exact }).filter({ visible: true });
-  }
-
   async see(text, { exact = false, timeout = 15_000 } = {}) {
     return seen(this.page.getByText(text, { exact }), `"${text}" in the web chat`, timeout);
-  }
-
-  async dontSee(text, ms = 1_000) {
-    await notSeen(this.page.getByText(text), `"${text}" in the web chat`, ms);
   }
 
   /** Types into the chat input and presses Enter, as a person would. */
