@@ -44,7 +44,8 @@ function refreshRows(r) {
     const x = r.refresh?.[key];
     if (!x) continue;
     const rss = key === 'flexdesk' && x.extraRssKb?.[0] ? `${mib(x.rssKb)} (+ emulator ${mib(x.extraRssKb[0])})` : mib(x.rssKb);
-    rows.push(`| ${names[key]} | ${f(x.rps)} | ${f(x.p50Ms, 2)} | ${f(x.p99Ms, 2)} | ${f(x.maxMs, 1)} | ${rss} | ${f(x.requests)} | ${x.failed} |`);
+    const perRound = x.roundsRps?.length > 1 ? ` (${x.roundsRps.map((v) => f(v)).join(' / ')})` : '';
+    rows.push(`| ${names[key]} | ${f(x.rps)}${perRound} | ${f(x.p50Ms, 2)} | ${f(x.p99Ms, 2)} | ${f(x.maxMs, 1)} | ${rss} | ${f(x.requests)} | ${x.failed} |`);
   }
   return rows;
 }
@@ -56,7 +57,8 @@ export function table(r) {
   lines.push(`Machine: ${m.cores} cores, ${m.cpu}, ${f(m.memGiB, 0)} GiB; Node ${m.node}${r.desk ? `; Chromium ${r.desk.chromium}` : ''}; ${m.date}; 1-min load average ${f(m.loadBefore, 1)} before, ${f(m.loadAfter, 1)} after${r.quick ? ' — QUICK RUN, indicative only' : ''}`);
   lines.push('');
   if (r.refresh) {
-    lines.push(`Token refresh, POST /v1/sessions/{id}/token — wrk, ${r.settings.connections} connections, 2 threads, ${r.settings.refresh.warmup} s warm-up + ${r.settings.refresh.seconds} s`);
+    const rounds = r.settings.rounds ?? 1;
+    lines.push(`Token refresh, POST /v1/sessions/{id}/token — wrk, ${r.settings.connections} connections, 2 threads, ${r.settings.refresh.warmup} s warm-up + ${r.settings.refresh.seconds} s per server${rounds > 1 ? ` in ${rounds} interleaved rounds (p50/p99/max: the worst round's; req/s of each round in brackets)` : ''}`);
     lines.push('');
     lines.push('| server | req/s | p50 ms | p99 ms | max ms | peak RSS | requests | failed |');
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
