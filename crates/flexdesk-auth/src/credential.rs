@@ -44,6 +44,11 @@ pub fn verify(secret: &[u8], credential: &str, session_id: &str, now: u64) -> Re
         return Err(CredentialError::Malformed);
     };
     let expires_at: u64 = exp.parse().map_err(|_| CredentialError::Malformed)?;
+    // Only the issued spelling: `+5` or `05` would parse to the same number and pass the MAC, which makes
+    // one credential many strings (found by fuzz/fuzz_targets/session_credential.rs).
+    if exp != expires_at.to_string() {
+        return Err(CredentialError::Malformed);
+    }
     let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| CredentialError::Malformed)?;
     mac(secret, id, expires_at).verify_slice(&tag).map_err(|_| CredentialError::BadSignature)?;
     // Only now is `id` known to be ours; binding it to the URL's session stops using one chat's credential on another.
@@ -80,6 +85,10 @@ mod tests {
         // Re-binding to another session without the secret breaks it too.
         let rebound = c.replacen("s1.", "s2.", 1);
         assert_eq!(verify(SECRET, &rebound, "s2", 1000), Err(CredentialError::BadSignature));
+        // Another spelling of the same expiry is refused: one session, one credential string.
+        for respelled in [c.replacen(".2000.", ".+2000.", 1), c.replacen(".2000.", ".02000.", 1)] {
+            assert_eq!(verify(SECRET, &respelled, "s1", 1000), Err(CredentialError::Malformed), "{respelled}");
+        }
         for junk in ["", "s1", "s1.2000", "s1.x.AAAA", "s1.2000.***", "s1.2000."] {
             assert!(verify(SECRET, junk, "s1", 1000).is_err(), "{junk:?}");
         }

@@ -12,21 +12,26 @@ use serde_json::{json, Map, Value};
 /// routing attributes wrap this object, so leave headroom.
 pub const MAX_PRE_ENGAGEMENT_BYTES: usize = 12 * 1024;
 pub const MAX_CUSTOMER_NAME_CHARS: usize = 100;
+/// `topic`, `skill` and `language` are routing keys, short by nature.
+pub const MAX_ROUTING_VALUE_CHARS: usize = 200;
 
 /// Why the request cannot be turned into a chat (answered as 422).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngagementError(pub String);
 
 /// The customer name, trimmed; refused when empty or too long.
+/// Length and characters are checked on the name as sent (before trimming), as /openapi.json states them,
+/// so every name the spec calls valid is accepted and every other one refused.
 pub fn customer_name(req: &CreateSessionRequest) -> Result<String, EngagementError> {
-    let name = req.customer_name.trim();
+    let raw = &req.customer_name;
+    let name = raw.trim();
     if name.is_empty() {
         return Err(EngagementError("customerName must not be empty".into()));
     }
-    if name.chars().count() > MAX_CUSTOMER_NAME_CHARS {
+    if raw.chars().count() > MAX_CUSTOMER_NAME_CHARS {
         return Err(EngagementError(format!("customerName must be at most {MAX_CUSTOMER_NAME_CHARS} characters")));
     }
-    if name.chars().any(char::is_control) {
+    if raw.chars().any(char::is_control) {
         return Err(EngagementError("customerName must not contain control characters".into()));
     }
     Ok(name.to_string())
@@ -53,6 +58,11 @@ pub fn pre_engagement_data(req: &CreateSessionRequest, name: &str) -> Result<Map
         }
         for (key, value) in [("topic", &h.topic), ("skill", &h.skill), ("language", &h.language)] {
             if let Some(v) = value {
+                // These are copied once more to the top of the task attributes; unbounded, they would push
+                // the routing attributes past Twilio's 16 KB cap even when the pre-engagement data fits.
+                if v.chars().count() > MAX_ROUTING_VALUE_CHARS {
+                    return Err(EngagementError(format!("handoff.{key} must be at most {MAX_ROUTING_VALUE_CHARS} characters")));
+                }
                 data.insert(key.into(), json!(v));
             }
         }
@@ -145,6 +155,26 @@ mod tests {
         assert_eq!(attrs["pre_engagement_data"]["transcript"][1]["text"], "hello");
     }
 
+    /// Regression: the routing attributes repeat topic/skill/language at the top level, so with long values
+    /// they outgrew Twilio's 16 KB attribute cap although the pre-engagement data fit in 12 KB.
+    #[test]
+    fn routing_attributes_stay_under_twilios_cap() {
+        for len in [MAX_ROUTING_VALUE_CHARS, 2500] {
+            let mut req = request();
+            req.customer_name = "\u{10348}".repeat(MAX_CUSTOMER_NAME_CHARS);
+            let h = req.handoff.as_mut().unwrap();
+            h.topic = Some("\u{10348}".repeat(len));
+            match pre_engagement_data(&req, &customer_name(&req).unwrap()) {
+                Ok(data) => {
+                    let attrs = routing_attributes(&data, &customer_name(&req).unwrap(), "CH1");
+                    let size = serde_json::to_vec(&attrs).unwrap().len();
+                    assert!(size < 16 * 1024, "topic of {len} chars: routing attributes {size} bytes");
+                }
+                Err(_) => assert!(len > MAX_ROUTING_VALUE_CHARS, "a {len}-char topic must be accepted"),
+            }
+        }
+    }
+
     #[test]
     fn a_long_transcript_keeps_its_most_recent_lines() {
         let mut req = request();
@@ -169,6 +199,16 @@ mod tests {
         assert!(customer_name(&req).is_err());
         req.customer_name = "Ada\u{0}".into();
         assert!(customer_name(&req).is_err());
+        // Checked as sent, as the OpenAPI schema states it: padding counts, a trailing newline is refused.
+        req.customer_name = format!(" {} ", "a".repeat(99));
+        assert!(customer_name(&req).is_err());
+        req.customer_name = "Ada\n".into();
+        assert!(customer_name(&req).is_err());
+        req.customer_name = " Ada ".into();
+        assert_eq!(customer_name(&req).unwrap(), "Ada");
+        let mut long_topic = request();
+        long_topic.handoff.as_mut().unwrap().topic = Some("t".repeat(MAX_ROUTING_VALUE_CHARS + 1));
+        assert!(pre_engagement_data(&long_topic, "Ada").is_err());
         req.pre_engagement = Some(json!({"blob": "x".repeat(MAX_PRE_ENGAGEMENT_BYTES)}));
         assert!(pre_engagement_data(&req, "Ada").is_err());
     }

@@ -7,23 +7,67 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use flexdesk_core::wire::SessionAuth;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::error::AppError;
 
 pub struct ApiJson<T>(pub T);
 
+/// Where a body must hold JSON objects. serde's derived structs also accept a JSON *array* of the field
+/// values in order (`{"handoff": [null, "billing"]}`, or `["Ada"]` for the whole body), which /openapi.json
+/// does not allow; schemathesis found it (reliability/api-fuzz.mjs). So bodies are checked as JSON first.
+pub trait ObjectShape {
+    /// Paths that must be objects when present: `""` is the body, `"handoff"` a member, `"handoff.transcript[]"`
+    /// every item of an array member.
+    const OBJECTS: &'static [&'static str];
+}
+
+impl ObjectShape for flexdesk_core::wire::CreateSessionRequest {
+    const OBJECTS: &'static [&'static str] = &["", "handoff", "handoff.transcript[]"];
+}
+
+impl ObjectShape for SessionAuth {
+    const OBJECTS: &'static [&'static str] = &[""];
+}
+
+/// Values found at `path` (absent and `null` members yield nothing).
+fn at<'v>(v: &'v Value, path: &str) -> Vec<&'v Value> {
+    let mut found = vec![v];
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (key, each) = part.strip_suffix("[]").map_or((part, false), |k| (k, true));
+        found = found
+            .into_iter()
+            .filter_map(|x| x.get(key))
+            .filter(|x| !x.is_null())
+            .flat_map(|x| if each { x.as_array().map(|a| a.iter().collect()).unwrap_or_default() } else { vec![x] })
+            .collect();
+    }
+    found
+}
+
+fn check_objects<T: ObjectShape>(body: &Value) -> Result<(), AppError> {
+    for path in T::OBJECTS {
+        if at(body, path).iter().any(|x| !x.is_object()) {
+            let what = if path.is_empty() { "the body".to_string() } else { (*path).to_string() };
+            return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("{what} must be a JSON object")));
+        }
+    }
+    Ok(())
+}
+
 impl<S, T> FromRequest<S> for ApiJson<T>
 where
     S: Send + Sync,
-    T: DeserializeOwned,
+    T: DeserializeOwned + ObjectShape,
 {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
-        }
+        let Json(value) = Json::<Value>::from_request(req, state).await.map_err(json_rejection)?;
+        check_objects::<T>(&value)?;
+        serde_json::from_value(value).map(ApiJson).map_err(|e| {
+            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("Failed to deserialize the JSON body into the target type: {e}"))
+        })
     }
 }
 
@@ -57,7 +101,15 @@ pub fn credential_from(headers: &HeaderMap, body: &[u8]) -> Result<String, AppEr
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::invalid_credential());
     }
-    serde_json::from_slice::<SessionAuth>(body)
-        .map(|a| a.session_credential)
-        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, "invalid_json", format!("body must be {{\"sessionCredential\": string}}: {e}")))
+    // Same split as the JSON extractor: broken JSON is 400, well-formed JSON of the wrong shape 422.
+    if let Ok(value) = serde_json::from_slice::<Value>(body) {
+        check_objects::<SessionAuth>(&value)?;
+    }
+    serde_json::from_slice::<SessionAuth>(body).map(|a| a.session_credential).map_err(|e| {
+        let (status, code) = match e.classify() {
+            serde_json::error::Category::Data => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+            _ => (StatusCode::BAD_REQUEST, "invalid_json"),
+        };
+        AppError::new(status, code, format!("body must be {{\"sessionCredential\": string}}: {e}"))
+    })
 }

@@ -21,18 +21,35 @@ use utoipa::{OpenApi, ToSchema};
         crate::routes::ops::metrics,
         crate::routes::ops::openapi,
     ),
-    components(schemas(CreateSessionRequest, Handoff, TranscriptLine, SessionCreated, TokenRefreshed, SessionAuth, Availability, ApiError, ApiErrorBody))
+    components(schemas(CreateSessionRequest, Handoff, TranscriptLine, SessionCreated, TokenRefreshed, SessionAuth, Availability, ApiError, ApiErrorBody)),
+    modifiers(&OptionalDeleteBody)
 )]
 pub struct ApiDoc;
+
+/// The DELETE body is optional (the credential may come in an `Authorization` header instead) but, when
+/// present, must be a `SessionAuth`: utoipa can only say "optional" by also allowing `null`, so say it here.
+struct OptionalDeleteBody;
+
+impl utoipa::Modify for OptionalDeleteBody {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        if let Some(item) = doc.paths.paths.get_mut("/v1/sessions/{id}") {
+            if let Some(body) = item.delete.as_mut().and_then(|op| op.request_body.as_mut()) {
+                body.required = Some(utoipa::openapi::Required::False);
+            }
+        }
+    }
+}
 
 /// Start a chat. Unknown fields are ignored.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateSessionRequest {
-    /// Shown to the agent; 1–100 characters.
+    /// Shown to the agent: 1–100 characters, not all white space, no control characters.
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
     customer_name: String,
-    /// Pre-engagement form fields, passed to Flex as `PreEngagementData`.
-    #[schema(value_type = Option<Object>)]
+    /// Pre-engagement form fields (an object), passed to Flex as `PreEngagementData`. Any other JSON value is
+    /// passed along under the key `preEngagement`.
+    #[schema(value_type = Value, required = false)]
     pre_engagement: Option<serde_json::Value>,
     handoff: Option<Handoff>,
 }
@@ -41,9 +58,14 @@ pub struct CreateSessionRequest {
 #[derive(Serialize, ToSchema)]
 pub struct Handoff {
     message_to_human_agent: Option<String>,
+    #[schema(max_length = 200)]
     topic: Option<String>,
+    #[schema(max_length = 200)]
     skill: Option<String>,
+    #[schema(max_length = 200)]
     language: Option<String>,
+    /// The bot conversation, oldest first (an array; `null` is not accepted).
+    #[schema(nullable = false)]
     transcript: Option<Vec<TranscriptLine>>,
 }
 

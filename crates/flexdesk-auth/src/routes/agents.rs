@@ -17,7 +17,8 @@ use crate::AppState;
         (status = 200, body = crate::openapi::Availability),
         (status = 429, body = crate::openapi::ApiError, description = "rate limited"),
         (status = 502, body = crate::openapi::ApiError, description = "Twilio failed"),
-        (status = 503, body = crate::openapi::ApiError, description = "TWILIO_WORKSPACE_SID / TWILIO_QUEUE_SID not configured"),
+        (status = 503, body = crate::openapi::ApiError, description = "availability_not_configured (TWILIO_WORKSPACE_SID / TWILIO_QUEUE_SID unset) or twilio_busy"),
+        (status = 504, body = crate::openapi::ApiError, description = "twilio_unreachable or timeout"),
     ))]
 pub async fn availability(State(state): State<Arc<AppState>>) -> Result<Json<Availability>, AppError> {
     let flex = Flex { client: &state.twilio, config: &state.config };

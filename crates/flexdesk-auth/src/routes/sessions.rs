@@ -33,7 +33,9 @@ use crate::{unix_now, AppState};
         (status = 415, body = crate::openapi::ApiError, description = "not application/json"),
         (status = 422, body = crate::openapi::ApiError, description = "wrong shape, empty or too long customerName"),
         (status = 429, body = crate::openapi::ApiError, description = "rate limited"),
-        (status = 502, body = crate::openapi::ApiError, description = "Twilio refused or failed"),
+        (status = 502, body = crate::openapi::ApiError, description = "twilio_rejected / twilio_unavailable / twilio_bad_response"),
+        (status = 503, body = crate::openapi::ApiError, description = "twilio_busy: Twilio is rate limiting us"),
+        (status = 504, body = crate::openapi::ApiError, description = "twilio_unreachable, or the request took longer than REQUEST_TIMEOUT_SECONDS"),
     ))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
@@ -83,10 +85,16 @@ pub async fn create(
     request_body = crate::openapi::SessionAuth,
     responses(
         (status = 200, body = crate::openapi::TokenRefreshed),
+        (status = 400, body = crate::openapi::ApiError, description = "broken JSON"),
+        (status = 413, body = crate::openapi::ApiError, description = "body over 64 KB"),
+        (status = 415, body = crate::openapi::ApiError, description = "not application/json"),
+        (status = 422, body = crate::openapi::ApiError, description = "JSON of the wrong shape"),
         (status = 401, body = crate::openapi::ApiError, description = "credential missing, forged, expired or of another session"),
         (status = 404, body = crate::openapi::ApiError, description = "session_not_found or session_ended (also when the agent closed the chat)"),
         (status = 429, body = crate::openapi::ApiError, description = "rate limited"),
-        (status = 502, body = crate::openapi::ApiError, description = "Twilio failed"),
+        (status = 502, body = crate::openapi::ApiError, description = "twilio_rejected / twilio_unavailable / twilio_bad_response"),
+        (status = 503, body = crate::openapi::ApiError, description = "twilio_busy: Twilio is rate limiting us"),
+        (status = 504, body = crate::openapi::ApiError, description = "twilio_unreachable, or the request took longer than REQUEST_TIMEOUT_SECONDS"),
     ))]
 pub async fn refresh(
     State(state): State<Arc<AppState>>,
@@ -111,12 +119,18 @@ pub async fn refresh(
 /// Idempotent: ending an ended session answers 204 again.
 #[utoipa::path(delete, path = "/v1/sessions/{id}", tag = "sessions",
     params(("id" = String, Path, description = "session id from SessionCreated")),
-    request_body(content = Option<crate::openapi::SessionAuth>, description = "or header `Authorization: Bearer <sessionCredential>`"),
+    request_body(content = crate::openapi::SessionAuth, description = "or header `Authorization: Bearer <sessionCredential>` (then no body)"),
     responses(
         (status = 204, description = "ended"),
+        (status = 400, body = crate::openapi::ApiError, description = "broken JSON"),
+        (status = 413, body = crate::openapi::ApiError, description = "body over 64 KB"),
+        (status = 422, body = crate::openapi::ApiError, description = "JSON of the wrong shape"),
+        (status = 429, body = crate::openapi::ApiError, description = "rate limited"),
         (status = 401, body = crate::openapi::ApiError, description = "credential missing, forged, expired or of another session"),
         (status = 404, body = crate::openapi::ApiError, description = "session_not_found"),
         (status = 502, body = crate::openapi::ApiError, description = "Twilio failed; the session stays open so the call can be retried"),
+        (status = 503, body = crate::openapi::ApiError, description = "twilio_busy; the session stays open"),
+        (status = 504, body = crate::openapi::ApiError, description = "twilio_unreachable or timeout; the session stays open"),
     ))]
 pub async fn end(
     State(state): State<Arc<AppState>>,

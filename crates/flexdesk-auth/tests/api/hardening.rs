@@ -77,6 +77,18 @@ async fn broken_json_wrong_type_and_wrong_shape_are_json_errors() {
     assert_eq!((a.status, error_code(&a)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
     let a = h.json(Method::POST, "/v1/sessions/x/token", json!([])).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Regression (schemathesis): serde reads a struct from an array of its fields; the API must not.
+    for body in [json!(["Ada"]), json!({"customerName": "Ada", "handoff": [null, "billing"]}),
+                 json!({"customerName": "Ada", "handoff": {"transcript": [["user", "hi"]]}})] {
+        let a = h.json(Method::POST, "/v1/sessions", body.clone()).await;
+        assert_eq!((a.status, error_code(&a)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"), "{body}");
+    }
+    let a = h.json(Method::POST, "/v1/sessions/x/token", json!(["cred"])).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
+    let array_delete = Request::delete("/v1/sessions/x").body(Body::from("[\"cred\"]")).unwrap();
+    assert_eq!(h.send(array_delete).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let wrong_type_delete = Request::delete("/v1/sessions/x").body(Body::from("{\"sessionCredential\": 5}")).unwrap();
+    assert_eq!(h.send(wrong_type_delete).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     let bad_delete = Request::delete("/v1/sessions/x").body(Body::from("{oops")).unwrap();
     let a = h.send(bad_delete).await;
     assert_eq!((a.status, error_code(&a)), (StatusCode::BAD_REQUEST, "invalid_json"));
