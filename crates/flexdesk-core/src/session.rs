@@ -120,8 +120,10 @@ pub enum Effect {
     /// `error: None` means the file was delivered.
     FileStatus { id: String, error: Option<String> },
     ChatEnded { by_agent: bool },
-    /// Save this (or forget the saved state when `None`) so a reload can [`Event::Resume`].
-    Persist(Option<PersistedState>),
+    /// The saved state changed: store [`Session::saved_state`] (or forget it when that is `None`) so a reload
+    /// can [`Event::Resume`]. A marker rather than the state itself: a burst of messages then costs one save
+    /// when the shell gets round to it, not one copy of the outbox per message.
+    Persist,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -255,7 +257,11 @@ impl Session {
         self.outbox.len() + usize::from(self.in_flight.is_some())
     }
 
-    pub fn persisted(&self) -> Option<PersistedState> {
+    /// What a reload needs to resume this chat; `None` when there is no chat to resume.
+    pub fn saved_state(&self) -> Option<PersistedState> {
+        if matches!(self.phase, Phase::Idle | Phase::Ended) {
+            return None;
+        }
         let c = self.creds.as_ref()?;
         Some(PersistedState {
             session_id: c.session_id.clone(),
@@ -532,7 +538,7 @@ impl Session {
                     if self.phase == Phase::Resuming {
                         // The saved chat is over (ended elsewhere, or expired): forget it quietly.
                         self.phase = Phase::Ended;
-                        out.push(Effect::Persist(None));
+                        out.push(Effect::Persist);
                     } else if self.phase == Phase::Chatting {
                         self.shown_disconnected = true;
                         out.push(Effect::SetError(ErrorStatus::Disconnected(true)));
@@ -616,13 +622,13 @@ impl Session {
         if !matches!(self.phase, Phase::Starting | Phase::Resuming) {
             out.push(Effect::CloseClient);
         }
-        out.push(Effect::Persist(None));
+        out.push(Effect::Persist);
         self.phase = Phase::Ended;
     }
 
     fn persist(&self, out: &mut Vec<Effect>) {
-        if let Some(state) = self.persisted() {
-            out.push(Effect::Persist(Some(state)));
+        if self.creds.is_some() {
+            out.push(Effect::Persist);
         }
     }
 }

@@ -142,7 +142,7 @@ impl World {
             Step::Lost => self.apply(s, Event::ConnectionLost),
             Step::Restored => self.apply(s, Event::ConnectionRestored),
             Step::AgentMsg(i) => {
-                let before = s.persisted().and_then(|p| p.last_shown);
+                let before = s.saved_state().and_then(|p| p.last_shown);
                 let fx_index = u64::from(i);
                 let was_ended = s.is_ended();
                 let fx = s.handle(agent_msg(fx_index, "alice", "hello"));
@@ -269,6 +269,6 @@ fn any_event() -> impl Strategy<Value = Event> {
         Just(Event::TokenRefused { message: "x".into() }),
         Just(Event::EndRequested),
         Just(Event::ConversationClosed),
-        Just(Event::Resume(chatting().persisted().unwrap())),
+        Just(Event::Resume(chatting().saved_state().unwrap())),
     ]
 }

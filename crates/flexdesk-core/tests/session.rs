@@ -19,7 +19,9 @@ fn session_created_joins_the_conversation_and_persists() {
     let mut s = starting();
     let fx = s.handle(Event::SessionCreated(created()));
     assert_eq!(fx[0], Effect::JoinConversation { token: "tok-1".into(), conversation_sid: "CH1".into() });
-    assert!(matches!(&fx[1], Effect::Persist(Some(p)) if p.session_id == "sess-1" && p.credential == "cred-1"));
+    assert_eq!(fx[1], Effect::Persist);
+    let saved = s.saved_state().unwrap();
+    assert_eq!((saved.session_id.as_str(), saved.credential.as_str()), ("sess-1", "cred-1"));
     assert_eq!(s.phase(), Phase::Joining);
 }
 
@@ -264,10 +266,11 @@ fn user_end_ends_the_session_quietly() {
         vec![
             Effect::EndSession { session_id: "sess-1".into(), credential: "cred-1".into() },
             Effect::CloseClient,
-            Effect::Persist(None)
+            Effect::Persist
         ]
     );
     assert!(s.is_ended());
+    assert_eq!(s.saved_state(), None, "nothing left to resume");
 }
 
 #[test]
@@ -295,7 +298,7 @@ fn resume_refreshes_then_rejoins_and_replays_only_what_was_missed() {
     let mut before = chatting();
     before.handle(agent_msg(4, "alice", "seen"));
     before.handle(user_msg("m1")); // in flight when the page reloads
-    let saved = before.persisted().unwrap();
+    let saved = before.saved_state().unwrap();
 
     let mut s = Session::new();
     assert_eq!(s.handle(Event::Resume(saved)), vec![Effect::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() }]);
@@ -312,7 +315,7 @@ fn resume_refreshes_then_rejoins_and_replays_only_what_was_missed() {
 fn resume_drops_pending_messages_that_already_reached_twilio() {
     let mut before = chatting();
     before.handle(user_msg("m1"));
-    let saved = before.persisted().unwrap();
+    let saved = before.saved_state().unwrap();
     let mut s = Session::new();
     s.handle(Event::Resume(saved));
     s.handle(Event::TokenRefreshed(token("t2")));
@@ -324,9 +327,9 @@ fn resume_drops_pending_messages_that_already_reached_twilio() {
 
 #[test]
 fn resume_of_an_ended_chat_forgets_it() {
-    let saved = chatting().persisted().unwrap();
+    let saved = chatting().saved_state().unwrap();
     let mut s = Session::new();
     s.handle(Event::Resume(saved));
-    assert_eq!(s.handle(Event::TokenRefused { message: "gone".into() }), vec![Effect::Persist(None)]);
+    assert_eq!(s.handle(Event::TokenRefused { message: "gone".into() }), vec![Effect::Persist]);
     assert!(s.is_ended());
 }

@@ -40,6 +40,7 @@ pub struct Shell {
     /// Incoming conversation messages, converted in arrival order (media needs an async URL lookup).
     inbox: RefCell<VecDeque<JsValue>>,
     inbox_running: Cell<bool>,
+    save_scheduled: Cell<bool>,
 }
 
 impl Shell {
@@ -61,6 +62,7 @@ impl Shell {
             listeners: RefCell::new(Vec::new()),
             inbox: RefCell::new(VecDeque::new()),
             inbox_running: Cell::new(false),
+            save_scheduled: Cell::new(false),
         })
     }
 
@@ -257,15 +259,30 @@ impl Shell {
             Effect::ChatEnded { .. } => {
                 report("agentEndedChat", cb.agent_ended_chat());
             }
-            Effect::Persist(state) => {
-                // Forgetting is an empty object: the web chat deep-freezes what it is given and throws on null.
-                let value = match state {
-                    Some(s) => serde_wasm_bindgen::to_value(&s).unwrap_or_else(|_| js_sys::Object::new().into()),
-                    None => js_sys::Object::new().into(),
-                };
-                report("updatePersistedState", cb.update_persisted_state(&value, false));
-            }
+            Effect::Persist => self.schedule_save(),
         }
+    }
+
+    /// Saves once per task however many changes a burst of events made: each save serialises the outbox.
+    fn schedule_save(self: &Rc<Self>) {
+        if self.save_scheduled.replace(true) {
+            return;
+        }
+        let this = self.clone();
+        let save = Closure::once_into_js(move || this.save_now());
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(save.unchecked_ref(), 0);
+        }
+    }
+
+    fn save_now(&self) {
+        self.save_scheduled.set(false);
+        // Forgetting is an empty object: the web chat deep-freezes what it is given and throws on null.
+        let value = match self.session.borrow().saved_state() {
+            Some(s) => serde_wasm_bindgen::to_value(&s).unwrap_or_else(|_| js_sys::Object::new().into()),
+            None => js_sys::Object::new().into(),
+        };
+        report("updatePersistedState", self.callback.update_persisted_state(&value, false));
     }
 
     /// Feeds an event after the current one is fully handled (from inside `execute`).

@@ -257,8 +257,25 @@ async fn a_throwing_web_chat_callback_does_not_wedge_the_desk() {
 async fn ending_forgets_the_saved_state_with_an_object_not_null() {
     let desk = with_agent().await;
     JsFuture::from(desk.end_chat(JsValue::UNDEFINED)).await.unwrap();
+    settle().await;
     let saved = parse(calls("updatePersistedState"));
     assert_eq!(saved.as_array().unwrap().last().unwrap()[0], json!({}));
+}
+
+#[wasm_bindgen_test]
+async fn a_burst_of_messages_is_saved_once_not_once_per_message() {
+    let desk = with_agent().await;
+    settle().await;
+    let before = parse(calls("updatePersistedState")).as_array().unwrap().len();
+    for i in 0..50 {
+        let _ = desk.send_message_to_agent(user_message(&format!("burst {i}")), format!("b{i}"), JsValue::UNDEFINED);
+    }
+    settle().await;
+    let saves = parse(calls("updatePersistedState"));
+    let after = saves.as_array().unwrap();
+    assert!(after.len() - before <= 3, "{} saves for a burst of 50", after.len() - before);
+    // The one save happened after the burst was delivered: nothing left unconfirmed in it.
+    assert_eq!(after.last().unwrap()[0]["outbox"], json!([]));
 }
 
 #[wasm_bindgen_test]

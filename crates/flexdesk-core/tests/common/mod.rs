@@ -63,7 +63,7 @@ pub fn chatting() -> Session {
 
 /// The effects without the Persist ones, which most tests do not care about.
 pub fn visible(effects: Vec<Effect>) -> Vec<Effect> {
-    effects.into_iter().filter(|e| !matches!(e, Effect::Persist(_))).collect()
+    effects.into_iter().filter(|e| !matches!(e, Effect::Persist)).collect()
 }
 
 pub fn sends(effects: &[Effect]) -> Vec<String> {

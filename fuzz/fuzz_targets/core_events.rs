@@ -1,0 +1,181 @@
+//! The core's event stream: `flexdesk_core::Session::handle` over arbitrary event sequences. The events come
+//! from outside (Twilio's realtime stream, the auth server, the web chat), in any order, repeated or late.
+//! Bytes become events through `arbitrary`, over small value domains so ids and indexes collide often.
+//! Properties: no panic; nothing is emitted after the end (until a new start); one user message in flight at
+//! a time; an agent message index is shown at most once; the persisted state survives a JSON round trip.
+#![no_main]
+
+use std::collections::BTreeSet;
+
+use arbitrary::Arbitrary;
+use flexdesk_core::session::Outgoing;
+use flexdesk_core::wire::{CreateSessionRequest, SessionCreated, TokenRefreshed};
+use flexdesk_core::{Agent, Content, Effect, Event, PersistedState, Session};
+use libfuzzer_sys::fuzz_target;
+
+const ME: &str = "customer-1";
+
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Who {
+    Me,
+    Alice,
+    Bob,
+}
+
+impl Who {
+    fn id(self) -> &'static str {
+        match self {
+            Who::Me => ME,
+            Who::Alice => "alice",
+            Who::Bob => "bob",
+        }
+    }
+}
+
+#[derive(Arbitrary, Debug)]
+enum FuzzEvent {
+    Start,
+    Created,
+    Refused,
+    Resume { last_shown: Option<u8>, outbox: Vec<u8>, agent: Option<Who> },
+    Joined,
+    JoinFailed,
+    AgentJoined(Who),
+    AgentLeft(Who),
+    Transferred(Option<Who>),
+    Message { index: u8, author: Who, client_id: Option<u8>, media: bool },
+    AgentTyping(Who, bool),
+    AgentRead(Who, u8),
+    UserMessage { id: u8, text: String },
+    UserFile { id: u8, name: String, size: u64 },
+    Sent { id: u8, index: u8 },
+    Failed { id: u8, retryable: bool },
+    RetryDue,
+    UserTyping(bool),
+    UserRead,
+    Lost,
+    Restored,
+    AboutToExpire,
+    TokenRefreshed,
+    TokenRefused,
+    EndRequested,
+    Closed,
+}
+
+fn agent(w: Who) -> Agent {
+    Agent { id: w.id().into(), name: format!("Agent {}", w.id()), avatar: None }
+}
+
+fn uid(n: u8) -> String {
+    format!("u{}", n % 6)
+}
+
+fn to_event(e: FuzzEvent) -> Event {
+    match e {
+        FuzzEvent::Start => Event::StartRequested(CreateSessionRequest { customer_name: "Ada".into(), ..Default::default() }),
+        FuzzEvent::Created => Event::SessionCreated(SessionCreated {
+            session_id: "s1".into(),
+            conversation_sid: "CH1".into(),
+            identity: ME.into(),
+            token: "t1".into(),
+            token_expires_at: 100,
+            session_credential: "c1".into(),
+        }),
+        FuzzEvent::Refused => Event::SessionRefused { message: "no".into() },
+        FuzzEvent::Resume { last_shown, outbox, agent: a } => Event::Resume(PersistedState {
+            session_id: "s1".into(),
+            credential: "c1".into(),
+            conversation_sid: "CH1".into(),
+            identity: ME.into(),
+            agent: a.map(agent),
+            last_shown: last_shown.map(|i| u64::from(i % 32)),
+            outbox: outbox.into_iter().take(4).map(|n| Outgoing::Text { id: uid(n), text: "queued".into() }).collect(),
+        }),
+        FuzzEvent::Joined => Event::ConversationJoined,
+        FuzzEvent::JoinFailed => Event::JoinFailed { message: "no".into() },
+        FuzzEvent::AgentJoined(w) => Event::AgentJoined(agent(w)),
+        FuzzEvent::AgentLeft(w) => Event::AgentLeft { agent_id: w.id().into() },
+        FuzzEvent::Transferred(w) => Event::AgentTransferred { to: w.map(agent) },
+        FuzzEvent::Message { index, author, client_id, media } => Event::Message {
+            index: u64::from(index % 32),
+            author: author.id().into(),
+            client_id: client_id.map(uid),
+            content: if media {
+                Content::Media { filename: "a.png".into(), content_type: "image/png".into(), url: "http://x".into() }
+            } else {
+                Content::Text { body: "hi".into() }
+            },
+        },
+        FuzzEvent::AgentTyping(w, t) => Event::AgentTyping { agent_id: w.id().into(), typing: t },
+        FuzzEvent::AgentRead(w, i) => Event::AgentRead { agent_id: w.id().into(), index: u64::from(i % 32) },
+        FuzzEvent::UserMessage { id, text } => Event::UserMessage { id: uid(id), text },
+        FuzzEvent::UserFile { id, name, size } => Event::UserFile { id: uid(id), name, size },
+        FuzzEvent::Sent { id, index } => Event::MessageSent { id: uid(id), index: u64::from(index % 32) },
+        FuzzEvent::Failed { id, retryable } => Event::MessageFailed { id: uid(id), retryable },
+        FuzzEvent::RetryDue => Event::RetryDue,
+        FuzzEvent::UserTyping(t) => Event::UserTyping(t),
+        FuzzEvent::UserRead => Event::UserRead,
+        FuzzEvent::Lost => Event::ConnectionLost,
+        FuzzEvent::Restored => Event::ConnectionRestored,
+        FuzzEvent::AboutToExpire => Event::TokenAboutToExpire,
+        FuzzEvent::TokenRefreshed => Event::TokenRefreshed(TokenRefreshed { token: "t2".into(), token_expires_at: 200 }),
+        FuzzEvent::TokenRefused => Event::TokenRefused { message: "no".into() },
+        FuzzEvent::EndRequested => Event::EndRequested,
+        FuzzEvent::Closed => Event::ConversationClosed,
+    }
+}
+
+fuzz_target!(|events: Vec<FuzzEvent>| {
+    let mut s = Session::new();
+    let mut in_flight: Option<String> = None;
+    let mut shown: BTreeSet<u64> = BTreeSet::new();
+    for fe in events.into_iter().take(200) {
+        let restart = matches!(fe, FuzzEvent::Start | FuzzEvent::Resume { .. });
+        let event = to_event(fe);
+        let was_ended = s.is_ended();
+        // What the event itself resolves, as the shell sees it.
+        let (msg_index, resolves): (Option<u64>, Option<String>) = match &event {
+            Event::Message { index, author, client_id, .. } if author != ME => (Some(*index), None),
+            Event::Message { client_id, .. } => (None, client_id.clone()),
+            Event::MessageSent { id, .. } | Event::MessageFailed { id, .. } => (None, Some(id.clone())),
+            _ => (None, None),
+        };
+        if let Event::Resume(p) = &event {
+            if was_ended || s.phase() == flexdesk_core::Phase::Idle {
+                shown = p.last_shown.map(|l| (0..=l).collect()).unwrap_or_default();
+            }
+        }
+        let effects = s.handle(event);
+        if was_ended && !restart {
+            assert!(effects.is_empty(), "effects after the end: {effects:?}");
+        }
+        if restart && !effects.is_empty() {
+            in_flight = None;
+            if !matches!(effects.first(), Some(Effect::RefreshToken { .. })) {
+                shown.clear();
+            }
+        }
+        if resolves.is_some() && resolves == in_flight {
+            in_flight = None;
+        }
+        for e in &effects {
+            match e {
+                Effect::SendMessage { id, .. } | Effect::SendFile { id } => {
+                    assert!(in_flight.is_none(), "{id} handed out while {in_flight:?} is in flight");
+                    in_flight = Some(id.clone());
+                }
+                Effect::ShowAgentMessage { .. } => {
+                    let index = msg_index.expect("an agent message is shown only for an agent message event");
+                    assert!(shown.insert(index), "agent message {index} shown twice");
+                }
+                Effect::Persist => {
+                    if let Some(state) = s.saved_state() {
+                        let json = serde_json::to_string(&state).unwrap();
+                        assert_eq!(serde_json::from_str::<PersistedState>(&json).unwrap(), state);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+});
