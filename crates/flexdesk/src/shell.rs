@@ -41,7 +41,11 @@ pub struct Shell {
     inbox: RefCell<VecDeque<JsValue>>,
     inbox_running: Cell<bool>,
     save_scheduled: Cell<bool>,
+    ui_queue: RefCell<VecDeque<(&'static str, UiCall)>>,
+    ui_running: Cell<bool>,
 }
+
+type UiCall = Box<dyn FnOnce(&ServiceDeskCallback) -> Result<JsValue, JsValue>>;
 
 impl Shell {
     pub fn new(callback: ServiceDeskCallback, auth: AuthClient, make_client: Function) -> Rc<Self> {
@@ -63,6 +67,8 @@ impl Shell {
             inbox: RefCell::new(VecDeque::new()),
             inbox_running: Cell::new(false),
             save_scheduled: Cell::new(false),
+            ui_queue: RefCell::new(VecDeque::new()),
+            ui_running: Cell::new(false),
         })
     }
 
@@ -136,7 +142,6 @@ impl Shell {
     }
 
     fn execute(self: &Rc<Self>, effect: Effect) {
-        let cb = &self.callback;
         match effect {
             Effect::CreateSession(req) => {
                 let auth = self.auth.clone();
@@ -229,36 +234,32 @@ impl Shell {
             }
             Effect::CloseClient => self.close_client(),
             Effect::WaitingStatus { message } => {
-                report("updateAgentAvailability", cb.update_agent_availability(&object(&[("message", JsValue::from_str(&message))])));
+                let availability = object(&[("message", JsValue::from_str(&message))]);
+                self.ui("updateAgentAvailability", move |cb| cb.update_agent_availability(&availability));
             }
             Effect::AgentJoined(agent) => {
-                report("agentJoined", cb.agent_joined(&profile(&agent)));
+                let p = profile(&agent);
+                self.ui("agentJoined", move |cb| cb.agent_joined(&p));
             }
-            Effect::AgentLeft => {
-                report("agentLeftChat", cb.agent_left_chat());
-            }
+            Effect::AgentLeft => self.ui("agentLeftChat", |cb| cb.agent_left_chat()),
             Effect::BeginTransfer(agent) => {
-                report("beginTransferToAnotherAgent", cb.begin_transfer_to_another_agent(&agent.as_ref().map(profile).unwrap_or(JsValue::UNDEFINED)));
+                let p = agent.as_ref().map(profile).unwrap_or(JsValue::UNDEFINED);
+                self.ui("beginTransferToAnotherAgent", move |cb| cb.begin_transfer_to_another_agent(&p));
             }
             Effect::ShowAgentMessage { agent_id, content } => {
-                report("sendMessageToUser", cb.send_message_to_user(&agent_message(&content), &agent_id));
+                let m = agent_message(&content);
+                self.ui("sendMessageToUser", move |cb| cb.send_message_to_user(&m, &agent_id));
             }
-            Effect::ShowAgentTyping(on) => {
-                report("agentTyping", cb.agent_typing(on));
-            }
-            Effect::ShowAgentRead => {
-                report("agentReadMessages", cb.agent_read_messages());
-            }
+            Effect::ShowAgentTyping(on) => self.ui("agentTyping", move |cb| cb.agent_typing(on)),
+            Effect::ShowAgentRead => self.ui("agentReadMessages", |cb| cb.agent_read_messages()),
             Effect::SetError(status) => self.set_error(status),
             Effect::FileStatus { id, error } => {
                 if error.is_some() {
                     self.files.borrow_mut().remove(&id);
                 }
-                report("setFileUploadStatus", cb.set_file_upload_status(&id, error.is_some(), error));
+                self.ui("setFileUploadStatus", move |cb| cb.set_file_upload_status(&id, error.is_some(), error));
             }
-            Effect::ChatEnded { .. } => {
-                report("agentEndedChat", cb.agent_ended_chat());
-            }
+            Effect::ChatEnded { .. } => self.ui("agentEndedChat", |cb| cb.agent_ended_chat()),
             Effect::Persist => self.schedule_save(),
         }
     }
@@ -290,7 +291,7 @@ impl Shell {
         self.queue.borrow_mut().push_back(event);
     }
 
-    fn set_error(&self, status: ErrorStatus) {
+    fn set_error(self: &Rc<Self>, status: ErrorStatus) {
         let info = match status {
             ErrorStatus::Connecting { message } => {
                 // While startChat is pending, its rejection is how the web chat learns the chat did not start.
@@ -303,7 +304,32 @@ impl Shell {
             ErrorStatus::Disconnected(down) => object(&[("type", 2.into()), ("isDisconnected", down.into())]),
             ErrorStatus::UserMessage { id } => object(&[("type", 3.into()), ("messageID", JsValue::from_str(&id))]),
         };
-        report("setErrorStatus", self.callback.set_error_status(&info));
+        self.ui("setErrorStatus", move |cb| cb.set_error_status(&info));
+    }
+
+    /// Calls the web chat one callback at a time, each after the previous one's promise settled: Carbon AI Chat
+    /// refuses a second `human_agent:*` event while one is still being handled, and order matters to the user.
+    fn ui(self: &Rc<Self>, what: &'static str, call: impl FnOnce(&ServiceDeskCallback) -> Result<JsValue, JsValue> + 'static) {
+        self.ui_queue.borrow_mut().push_back((what, Box::new(call)));
+        if self.ui_running.replace(true) {
+            return;
+        }
+        let this = self.clone();
+        spawn_local(async move {
+            loop {
+                let next = this.ui_queue.borrow_mut().pop_front();
+                let Some((what, call)) = next else { break };
+                match call(&this.callback) {
+                    Ok(result) => {
+                        if let Err(e) = JsFuture::from(Promise::resolve(&result)).await {
+                            warn(&format!("the web chat's {what} failed"), &e);
+                        }
+                    }
+                    Err(e) => report(what, Err::<(), _>(e)),
+                }
+            }
+            this.ui_running.set(false);
+        });
     }
 
     fn join(self: &Rc<Self>, token: String, conversation_sid: String) {
@@ -585,7 +611,7 @@ fn agent_message(content: &Content) -> JsValue {
         }
         Content::Media { filename, url, .. } => {
             let safe_url = url.replace(' ', "%20").replace(')', "%29");
-            JsValue::from_str(&format!("📎 [{}]({})", escape_html(filename), safe_url))
+            JsValue::from_str(&format!("Attachment: [{}]({})", escape_html(filename), safe_url))
         }
     }
 }

@@ -20,6 +20,9 @@ extern "C" {
     fn tick(ms: u32) -> js_sys::Promise;
     fn calls(name: &str) -> String;
     fn requests() -> String;
+    #[wasm_bindgen(js_name = slowCallbacks)]
+    fn slow_callbacks(ms: u32);
+    fn overlaps() -> u32;
     #[wasm_bindgen(js_name = throwIn)]
     fn throw_in(name: &str);
     #[wasm_bindgen(js_name = refuseAuth)]
@@ -237,6 +240,21 @@ async fn conversation_closed_ends_the_chat_and_late_events_do_nothing() {
     settle().await;
     assert_eq!(calls("sendMessageToUser"), "[]");
     assert!(parse(requests()).as_array().unwrap().iter().any(|r| r["method"] == "DELETE"), "the session credential dies too");
+}
+
+#[wasm_bindgen_test]
+async fn web_chat_callbacks_never_overlap_and_keep_their_order() {
+    let _desk = joined().await;
+    slow_callbacks(20);
+    emit_conv("participantJoined", agent("alice", "Alice"));
+    for i in 1..=3 {
+        emit_conv("messageAdded", message(i, "alice", &format!("m{i}"), JsValue::UNDEFINED));
+    }
+    emit_conv("typingStarted", agent("alice", "Alice"));
+    JsFuture::from(tick(250)).await.unwrap();
+    assert_eq!(overlaps(), 0, "a callback was called while the previous one was still pending");
+    assert_eq!(parse(calls("sendMessageToUser")), json!([["m1", "alice"], ["m2", "alice"], ["m3", "alice"]]));
+    assert_eq!(parse(calls("agentTyping")), json!([[true]]));
 }
 
 #[wasm_bindgen_test]

@@ -4,7 +4,7 @@
 export const world = { requests: [], calls: [], clients: [], authStatus: {}, availability: 2 };
 
 export function reset() {
-  world.requests = []; world.calls = []; world.clients = []; world.authStatus = {}; world.availability = 2; world.throwIn = null;
+  world.requests = []; world.calls = []; world.clients = []; world.authStatus = {}; world.availability = 2; world.throwIn = null; world.slowMs = 0; world.overlaps = 0;
   globalThis.fetch = async (input, init) => {
     const req = input instanceof Request ? input : new Request(input, init);
     const u = new URL(req.url);
@@ -76,7 +76,16 @@ export function config(extra = {}) {
 }
 
 export function callback(persisted = null) {
-  const record = (name) => (...args) => { world.calls.push({ name, args: JSON.parse(JSON.stringify(args ?? null)) }); return Promise.resolve(); };
+  // With world.slowMs set, each callback's promise settles later, and a call made while another is still
+  // pending counts as an overlap (Carbon AI Chat refuses overlapping human_agent events).
+  let pending = 0;
+  const record = (name) => (...args) => {
+    world.calls.push({ name, args: JSON.parse(JSON.stringify(args ?? null)) });
+    if (!world.slowMs) return Promise.resolve();
+    if (pending > 0) world.overlaps++;
+    pending++;
+    return new Promise((r) => setTimeout(() => { pending--; r(); }, world.slowMs));
+  };
   const cb = {};
   for (const n of ['updateCapabilities', 'updateAgentAvailability', 'agentJoined', 'agentReadMessages', 'agentTyping',
     'sendMessageToUser', 'beginTransferToAnotherAgent', 'agentLeftChat', 'agentEndedChat', 'setErrorStatus',
@@ -100,6 +109,8 @@ export const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 export const json = (v) => JSON.stringify(v);
 export const file = (name, size, type) => new File([new Uint8Array(size)], name, { type });
 export const calls = (name) => JSON.stringify(world.calls.filter((c) => c.name === name).map((c) => c.args));
+export const slowCallbacks = (ms) => { world.slowMs = ms; };
+export const overlaps = () => world.overlaps;
 export const throwIn = (name) => { world.throwIn = name; };
 export const requests = () => JSON.stringify(world.requests);
 export const refuseAuth = (path, status) => { world.authStatus[path] = status; };
