@@ -130,6 +130,11 @@ fuzz_target!(|events: Vec<FuzzEvent>| {
     let mut in_flight: Option<String> = None;
     let mut shown: BTreeSet<u64> = BTreeSet::new();
     for fe in events.into_iter().take(200) {
+        // The shell hears conversation messages only once it knows the conversation (after SessionCreated or
+        // Resume); before that (Starting) the core cannot tell the customer's own messages from an agent's.
+        if matches!(fe, FuzzEvent::Message { .. }) && s.identity().is_none() {
+            continue;
+        }
         let restart = matches!(fe, FuzzEvent::Start | FuzzEvent::Resume { .. });
         let event = to_event(fe);
         let was_ended = s.is_ended();

@@ -294,8 +294,10 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
     fn base_url(&mut self, key: &str, default: &str) -> String {
         let value = self.text(key).unwrap_or_else(|| default.to_string());
         match reqwest::Url::parse(&value) {
+            // Stored as parsed, not as written: `http:host` is read as `http://host/` (found by
+            // fuzz/fuzz_targets/config_values.rs), and the rest of the server joins paths onto this string.
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() && url.query().is_none() => {
-                value.trim_end_matches('/').to_string()
+                url.as_str().trim_end_matches('/').to_string()
             }
             _ => {
                 self.problem(key, &format!("must be an http(s) base URL such as {default}, got {value:?}"));
@@ -309,12 +311,14 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
         let Some(value) = self.text(key) else { return Vec::new() };
         let mut origins = Vec::new();
         for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            // Exactly as a browser sends it in `Origin` (the URL parser also reads `http:host` or `HTTP://Host:80`,
+            // which would never match a real Origin header: found by fuzz/fuzz_targets/config_values.rs).
             let ok = reqwest::Url::parse(item).ok().filter(|u| {
                 matches!(u.scheme(), "http" | "https")
                     && u.host().is_some()
                     && u.path() == "/"
                     && u.query().is_none()
-                    && !item.ends_with('/')
+                    && u.origin().ascii_serialization() == item
             });
             if ok.is_some() {
                 origins.push(item.to_string());
@@ -421,6 +425,15 @@ mod tests {
     }
 
     #[test]
+    fn origins_must_be_spelled_as_browsers_send_them() {
+        for bad in ["http:tth", "HTTP://shop.example.com", "http://shop.example.com:80", "https://shop.example.com/", "http://user@x.com"] {
+            let mut env = fake_env();
+            env.insert("ALLOWED_ORIGINS", bad.into());
+            assert!(load(&env).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
     fn origins_and_urls_are_normalised() {
         let mut env = fake_env();
         env.insert("ALLOWED_ORIGINS", " http://localhost:3000 , https://shop.example.com".into());
@@ -428,6 +441,8 @@ mod tests {
         let c = load(&env).unwrap();
         assert_eq!(c.allowed_origins, ["http://localhost:3000", "https://shop.example.com"]);
         assert_eq!(c.flex_api_url, "http://127.0.0.1:9999");
+        env.insert("TWILIO_FLEX_API_URL", "http:emulator.test:4010".into());
+        assert_eq!(load(&env).unwrap().flex_api_url, "http://emulator.test:4010");
     }
 
     #[test]

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Test 2: every cargo fuzz target for FUZZ_SECONDS (default 20) each, one after the other.
+# cargo fuzz needs nightly flags: RUSTC_BOOTSTRAP=1 lets the stable toolchain accept them.
+# Prints one `RESULT {...}` line per target for reliability/run.mjs; exits 1 on any crash.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+secs=${FUZZ_SECONDS:-20}
+export RUSTC_BOOTSTRAP=1
+command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz@0.13.2 >&2 || exit 1
+cargo fuzz build -O >&2 || exit 1
+targets=${FUZZ_TARGETS:-$(cargo fuzz list)}
+status=0
+mkdir -p reliability/out
+for t in $targets; do
+  mkdir -p "fuzz/corpus/$t"
+  log="reliability/out/fuzz-$t.log"
+  # -rss_limit_mb keeps a runaway input from eating the machine; the seeds are read, new finds go to corpus/.
+  cargo fuzz run -O "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1
+  rc=$?
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+  crashes=0
+  [ $rc -eq 0 ] || { crashes=1; status=1; grep -E 'panicked|ERROR|SUMMARY|Test unit written' "$log" | head -5 >&2; }
+  echo "RESULT {\"test\":\"fuzz $t (${secs}s)\",\"cases\":${runs:-0},\"faults\":0,\"failures\":$crashes}"
+done
+exit $status
