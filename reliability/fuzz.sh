@@ -13,13 +13,22 @@ status=0
 mkdir -p reliability/out
 for t in $targets; do
   mkdir -p "fuzz/corpus/$t"
+  rm -rf "fuzz/artifacts/$t"
   log="reliability/out/fuzz-$t.log"
   # -rss_limit_mb keeps a runaway input from eating the machine; the seeds are read, new finds go to corpus/.
-  cargo fuzz run -O "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1
+  # FUZZ_EXTRA passes more libFuzzer flags (e.g. `-fork=1 -ignore_crashes=1` to go on past a known crash).
+  # shellcheck disable=SC2086
+  cargo fuzz run -O "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 \
+    -print_final_stats=1 ${FUZZ_EXTRA:-} >"$log" 2>&1
   rc=$?
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-  crashes=0
-  [ $rc -eq 0 ] || { crashes=1; status=1; grep -E 'panicked|ERROR|SUMMARY|Test unit written' "$log" | head -5 >&2; }
+  [ -n "$runs" ] || runs=$(grep -o '^#[0-9]*' "$log" | tr -d '#' | sort -n | tail -1)
+  crashes=$(find "fuzz/artifacts/$t" -type f 2>/dev/null | wc -l)
+  [ "$rc" -eq 0 ] || [ "$crashes" -gt 0 ] || crashes=1
+  if [ "$crashes" -gt 0 ]; then
+    status=1
+    grep -E 'panicked at|SUMMARY|Test unit written' "$log" | sort | uniq -c | head -8 >&2
+  fi
   echo "RESULT {\"test\":\"fuzz $t (${secs}s)\",\"cases\":${runs:-0},\"faults\":0,\"failures\":$crashes}"
 done
 exit $status
