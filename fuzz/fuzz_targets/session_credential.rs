@@ -1,10 +1,10 @@
-//! The session credential (`<id>.<exp>.<mac>`) as a client presents it on refresh and end.
+//! The session credential (`<id>.<exp>.<context>.<mac>`) as a client presents it on refresh and end.
 //! Properties: `verify` never panics on any string; a credential the server issued verifies only for its own
-//! session and before its expiry; and any *other* string, however close to a real one, is refused.
+//! session and before its expiry, giving back its context; and any *other* string, however close to a real one, is refused.
 #![no_main]
 
 use arbitrary::Arbitrary;
-use flexdesk_auth::credential::{issue, verify};
+use flexdesk_auth::credential::{issue, verify, Context};
 use libfuzzer_sys::fuzz_target;
 
 const SECRET: &[u8] = b"fuzz-session-secret-0123456789abcdef-0123";
@@ -24,19 +24,28 @@ struct Input<'a> {
 fuzz_target!(|input: Input<'_>| {
     // 1. Arbitrary strings: no panic, and nothing verifies without the secret (a MAC forgery would be a bug
     //    in HMAC, which the fuzzer cannot find; what it can find is a parsing path that skips the check).
-    if verify(SECRET, input.raw, input.url_session, input.now).is_ok() {
-        let (id, rest) = input.raw.split_once('.').expect("accepted credentials have three parts");
-        let exp: u64 = rest.split('.').next().unwrap().parse().unwrap();
-        assert_eq!(issue(SECRET, id, exp), input.raw, "accepted a credential the server did not issue");
+    if let Ok(ctx) = verify(SECRET, input.raw, input.url_session, input.now) {
+        let mut parts = input.raw.split('.');
+        let (id, exp) = (parts.next().unwrap(), parts.next().unwrap().parse().unwrap());
+        assert_eq!(issue(SECRET, id, exp, &ctx), input.raw, "accepted a credential the server did not issue");
     }
 
     // 2. A genuine credential for a session id as the server makes them (no dots).
     if input.session.is_empty() || input.session.contains('.') {
         return;
     }
-    let genuine = issue(SECRET, input.session, input.expires_at);
+    let ctx = Context {
+        identity: format!("customer-{}", input.session),
+        conversation_sid: "CH00000000000000000000000000000001".into(),
+        interaction_sid: input.session.starts_with('k').then(|| "KD1".to_string()),
+        channel_sid: None,
+    };
+    let genuine = issue(SECRET, input.session, input.expires_at, &ctx);
     let ok_now = input.now < input.expires_at;
-    assert_eq!(verify(SECRET, &genuine, input.session, input.now).is_ok(), ok_now);
+    match verify(SECRET, &genuine, input.session, input.now) {
+        Ok(back) => assert!(ok_now && back == ctx, "wrong context back"),
+        Err(_) => assert!(!ok_now, "a genuine, unexpired credential was refused"),
+    }
     if input.url_session != input.session {
         assert!(verify(SECRET, &genuine, input.url_session, input.now).is_err(), "credential accepted for another session");
     }

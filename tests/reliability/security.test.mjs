@@ -15,9 +15,12 @@ test('credentials: replay after end, forged, for another session, and an access 
   assert.equal((await s.call('POST', `/v1/sessions/${a.sessionId}/token`, cred(a.sessionCredential))).status, 200);
 
   // Forged: another MAC, a longer expiry, another session's id, a truncated one.
-  const [id, exp, mac] = a.sessionCredential.split('.');
+  const [id, exp, ctx, mac] = a.sessionCredential.split('.');
   const flipped = mac.slice(0, -2) + (mac.at(-2) === 'A' ? 'B' : 'A') + mac.at(-1);
-  for (const forged of [`${id}.${exp}.${flipped}`, `${id}.${Number(exp) + 3600}.${mac}`, `${b.sessionId}.${exp}.${mac}`, `${id}.${exp}`, `${id}.0${exp}.${mac}`]) {
+  // Someone else's conversation in the signed context.
+  const otherCtx = Buffer.from(JSON.stringify({ i: b.identity, c: b.conversationSid })).toString('base64url');
+  for (const forged of [`${id}.${exp}.${ctx}.${flipped}`, `${id}.${Number(exp) + 3600}.${ctx}.${mac}`, `${b.sessionId}.${exp}.${ctx}.${mac}`,
+    `${id}.${exp}.${otherCtx}.${mac}`, `${id}.${exp}.${ctx}`, `${id}.0${exp}.${ctx}.${mac}`]) {
     const r = await s.call('POST', `/v1/sessions/${a.sessionId}/token`, cred(forged));
     assert.equal(r.status, 401, forged);
     assert.equal(r.json.error.code, 'invalid_credential');
@@ -149,7 +152,7 @@ test('no secret, access token or session credential in any log line; no server s
   const tokenSignature = a.token.split('.')[2];
   const logs = s.auth.output() + s.emulator.output();
   assert.ok(logs.split('\n').length > 10, 'trace logging was on');
-  for (const secret of [...SECRETS, a.token, tokenSignature, a.sessionCredential, a.sessionCredential.split('.')[2]]) {
+  for (const secret of [...SECRETS, a.token, tokenSignature, a.sessionCredential, a.sessionCredential.split('.')[3]]) {
     const line = logs.split('\n').find((l) => l.includes(secret));
     assert.equal(line, undefined, `a log line carries a secret: ${line}`);
   }

@@ -18,7 +18,7 @@ use crate::credential;
 use crate::engagement::{customer_name, pre_engagement_data};
 use crate::error::AppError;
 use crate::extract::{credential_from, ApiJson};
-use crate::flex::{ChatRequest, Flex};
+use crate::flex::{ChatRequest, Flex, InteractionRef};
 use crate::sessions::{Session, SessionState};
 use crate::token::{self, Minted};
 use crate::{unix_now, AppState};
@@ -53,7 +53,13 @@ pub async fn create(
     let session_id = Uuid::new_v4().simple().to_string();
     let expires_at = now + state.config.session_max_age_seconds;
     let Minted { token, expires_at: token_expires_at } = mint(&state, &started.identity, now, expires_at);
-    let session_credential = credential::issue(state.config.session_secret.expose().as_bytes(), &session_id, expires_at);
+    let context = credential::Context {
+        identity: started.identity.clone(),
+        conversation_sid: started.conversation_sid.clone(),
+        interaction_sid: started.interaction.as_ref().map(|i| i.interaction_sid.clone()),
+        channel_sid: started.interaction.as_ref().map(|i| i.channel_sid.clone()),
+    };
+    let session_credential = credential::issue(state.config.session_secret.expose().as_bytes(), &session_id, expires_at, &context);
     tracing::info!(session_id, conversation_sid = %started.conversation_sid, mode = state.config.start_mode.as_str(), "chat started");
     state.sessions.insert(
         session_id.clone(),
@@ -127,7 +133,7 @@ pub async fn refresh(
         (status = 422, body = crate::openapi::ApiError, description = "JSON of the wrong shape"),
         (status = 429, body = crate::openapi::ApiError, description = "rate limited"),
         (status = 401, body = crate::openapi::ApiError, description = "credential missing, forged, expired or of another session"),
-        (status = 404, body = crate::openapi::ApiError, description = "session_not_found"),
+        (status = 404, body = crate::openapi::ApiError, description = "session_not_found (kept for compatibility; a valid credential now always names a session)"),
         (status = 502, body = crate::openapi::ApiError, description = "Twilio failed; the session stays open so the call can be retried"),
         (status = 503, body = crate::openapi::ApiError, description = "twilio_busy; the session stays open"),
         (status = 504, body = crate::openapi::ApiError, description = "twilio_unreachable or timeout; the session stays open"),
@@ -150,13 +156,40 @@ pub async fn end(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Checks the credential against the URL's session and returns that session.
+/// Checks the credential against the URL's session and returns that session. A session this process does not
+/// know (it restarted, or another instance started it) is rebuilt from the credential's signed context as
+/// open: refresh then asks Twilio whether the conversation is still open, exactly as for a known session.
 fn authorize(state: &AppState, id: &str, credential: &str) -> Result<Session, AppError> {
-    if let Err(reason) = credential::verify(state.config.session_secret.expose().as_bytes(), credential, id, unix_now()) {
-        tracing::info!(?reason, "session credential refused");
-        return Err(AppError::invalid_credential());
+    let context = match credential::verify(state.config.session_secret.expose().as_bytes(), credential, id, unix_now()) {
+        Ok(c) => c,
+        Err(reason) => {
+            tracing::info!(?reason, "session credential refused");
+            return Err(AppError::invalid_credential());
+        }
+    };
+    if let Some(session) = state.sessions.get(id) {
+        return Ok(session);
     }
-    state.sessions.get(id).ok_or_else(AppError::session_not_found)
+    let expires_at = credential_expiry(credential);
+    let interaction = match (context.interaction_sid, context.channel_sid) {
+        (Some(interaction_sid), Some(channel_sid)) => Some(InteractionRef { interaction_sid, channel_sid }),
+        _ => None,
+    };
+    let session = Session {
+        identity: context.identity,
+        conversation_sid: context.conversation_sid,
+        interaction,
+        state: SessionState::Open,
+        expires_at,
+    };
+    tracing::info!(session_id = id, "session rebuilt from its credential");
+    state.sessions.insert(id.to_string(), session.clone(), unix_now());
+    Ok(session)
+}
+
+/// The expiry of a credential `verify` accepted (its second field).
+fn credential_expiry(credential: &str) -> u64 {
+    credential.split('.').nth(1).and_then(|e| e.parse().ok()).unwrap_or(0)
 }
 
 /// A token for `identity`, never outliving the session.

@@ -233,7 +233,13 @@ async fn forged_foreign_and_token_credentials_are_refused() {
     let cred2 = s2["sessionCredential"].as_str().unwrap();
 
     let far_future = flexdesk_auth::unix_now() + 999_999;
-    let forged = flexdesk_auth::credential::issue(b"not-the-server-secret-not-the-server", id1, far_future);
+    let ctx = flexdesk_auth::credential::Context {
+        identity: s1["identity"].as_str().unwrap().into(),
+        conversation_sid: CONVERSATION.into(),
+        interaction_sid: None,
+        channel_sid: None,
+    };
+    let forged = flexdesk_auth::credential::issue(b"not-the-server-secret-not-the-server", id1, far_future, &ctx);
     let extended = cred1.replacen(&format!(".{}.", cred1.split('.').nth(1).unwrap()), &format!(".{far_future}."), 1);
     for bad in [forged.as_str(), extended.as_str(), cred2, s1["token"].as_str().unwrap(), "", "junk"] {
         let a = h.refresh(id1, bad).await;
@@ -248,13 +254,33 @@ async fn forged_foreign_and_token_credentials_are_refused() {
     assert_eq!(h.refresh(id1, cred1).await.status, StatusCode::OK);
 }
 
+/// Regression (tests/reliability/faults.test.mjs): sessions live in memory, so after a restart every open chat
+/// lost its refresh. A valid credential now carries what the session needs; Twilio still decides if it is over.
 #[tokio::test]
-async fn a_valid_credential_for_an_unknown_session_is_404() {
+async fn a_restarted_server_rebuilds_the_session_from_its_credential() {
+    let ctx = flexdesk_auth::credential::Context {
+        identity: "customer-7".into(),
+        conversation_sid: CONVERSATION.into(),
+        interaction_sid: None,
+        channel_sid: None,
+    };
+    let cred = flexdesk_auth::credential::issue(SESSION_SECRET.as_bytes(), "before-restart", flexdesk_auth::unix_now() + 600, &ctx);
     let h = harness(&[]).await;
-    let cred = flexdesk_auth::credential::issue(SESSION_SECRET.as_bytes(), "gone", flexdesk_auth::unix_now() + 60);
-    let a = h.refresh("gone", &cred).await;
-    assert_eq!((a.status, error_code(&a)), (StatusCode::NOT_FOUND, "session_not_found"));
-    assert_eq!(h.end("gone", &cred).await.status, StatusCode::NOT_FOUND);
+    conversation_state(&h.twilio, "active").await;
+    let a = h.refresh("before-restart", &cred).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let token = a.body["token"].as_str().unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, token.split('.').nth(1).unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["grants"]["identity"], "customer-7", "the token is for the credential's customer");
+
+    // The same after a restart when the agent has closed the chat meanwhile: refused, as before.
+    let h = harness(&[]).await;
+    conversation_state(&h.twilio, "closed").await;
+    let a = h.refresh("before-restart", &cred).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::NOT_FOUND, "session_ended"));
 }
 
 #[tokio::test]
