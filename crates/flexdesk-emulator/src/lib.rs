@@ -13,6 +13,7 @@ pub mod rest_support;
 pub mod state;
 pub mod token;
 pub mod twilio_error;
+pub mod twilsock_backend;
 pub mod util;
 
 use axum::http::Uri;
@@ -24,8 +25,10 @@ use tower_http::cors::CorsLayer;
 pub use config::Config;
 pub use state::{Emulator, Shared};
 
-/// The whole emulator on one router, Twilio paths and ours side by side.
+/// The whole emulator on one router, Twilio paths and ours side by side. Must be called inside a tokio runtime
+/// (the twilsock server for the real SDK starts its event task with the first router).
 pub fn app(emu: Shared) -> Router {
+    let twilsock = emu.twilsock.get_or_init(|| twilsock_backend::start(&emu)).router();
     let twilio = rest::router().layer(middleware::from_fn_with_state(emu.clone(), rest_support::twilio_gate));
     // The browser calls these from the desk's origin: no cookies are involved (the token travels in a
     // header or in the signed URL), so any origin may.
@@ -43,4 +46,6 @@ pub fn app(emu: Shared) -> Router {
         .merge(console::router())
         .fallback(|uri: Uri| async move { twilio_error::TwilioError::not_found(uri.path()) })
         .with_state(emu)
+        // The real SDK: GET /v3/wsconnect and its media service under /mcs/.
+        .merge(twilsock)
 }

@@ -148,6 +148,8 @@ pub struct Emulator {
     /// Key for the temporary media URLs: random per process, never leaves it.
     pub media_key: String,
     base_url: OnceLock<String>,
+    /// The real SDK's server (`/v3/wsconnect`), created with the first router (it needs a runtime).
+    pub(crate) twilsock: OnceLock<twilsock::Twilsock>,
 }
 
 pub type Shared = Arc<Emulator>;
@@ -172,6 +174,7 @@ impl Emulator {
             expiry_generation: watch::channel(0).0,
             media_key: random_key(),
             base_url: OnceLock::new(),
+            twilsock: OnceLock::new(),
         })
     }
 

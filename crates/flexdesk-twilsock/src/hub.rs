@@ -6,11 +6,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use serde_json::{json, Map, Value};
-use tokio::sync::{broadcast, mpsc, Notify};
+use tokio::sync::{broadcast, mpsc, watch, Notify};
 
 use crate::backend::{BackendEvent, ConversationBackend, ConversationInfo, ParticipantInfo};
 use crate::entities::{self, Entity};
 use crate::frame::Frame;
+use crate::hooks::ConnectionHooks;
 use crate::ids::now_rfc3339;
 use crate::TwilsockConfig;
 
@@ -44,6 +45,9 @@ const HISTORY_PER_OBJECT: usize = 500;
 pub struct Hub {
     pub backend: Arc<dyn ConversationBackend>,
     pub config: TwilsockConfig,
+    pub hooks: Arc<dyn ConnectionHooks>,
+    /// Bumped when token expiries may have changed (sessions then ask the hooks again).
+    pub expiry_generation: watch::Sender<u64>,
     sessions: Mutex<HashMap<u64, SessionHandle>>,
     log: Mutex<EventLog>,
     next_session: AtomicU64,
@@ -51,11 +55,13 @@ pub struct Hub {
 
 impl Hub {
     /// Creates the hub and starts forwarding backend events (must be called inside a tokio runtime).
-    pub fn start(backend: Arc<dyn ConversationBackend>, config: TwilsockConfig) -> Arc<Hub> {
+    pub fn start(backend: Arc<dyn ConversationBackend>, config: TwilsockConfig, hooks: Arc<dyn ConnectionHooks>) -> Arc<Hub> {
         let mut events = backend.events();
         let hub = Arc::new(Hub {
             backend,
             config,
+            hooks,
+            expiry_generation: watch::channel(0).0,
             sessions: Mutex::new(HashMap::new()),
             log: Mutex::new(EventLog::default()),
             next_session: AtomicU64::new(1),

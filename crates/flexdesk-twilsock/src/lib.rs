@@ -9,6 +9,7 @@
 pub mod backend;
 pub mod entities;
 pub mod frame;
+pub mod hooks;
 pub mod hub;
 pub mod ids;
 pub mod mcs;
@@ -25,6 +26,7 @@ use axum::routing::get;
 use axum::Router;
 
 pub use backend::{BackendError, BackendEvent, ConversationBackend};
+pub use hooks::{ConnectionHooks, NoHooks};
 pub use memory::InMemoryBackend;
 
 #[derive(Debug, Clone)]
@@ -42,6 +44,8 @@ pub struct TwilsockConfig {
     pub media_base_url: String,
     /// Seconds a typing indicator lasts.
     pub typing_timeout_secs: u64,
+    /// The SDK is told its token is about to expire this many seconds before it does.
+    pub token_warning_secs: u64,
 }
 
 impl TwilsockConfig {
@@ -53,6 +57,7 @@ impl TwilsockConfig {
             sync_base_url: "https://cds.us1.twilio.com".into(),
             media_base_url: "https://mcs.us1.twilio.com".into(),
             typing_timeout_secs: 5,
+            token_warning_secs: 60,
         }
     }
 }
@@ -66,7 +71,17 @@ pub struct Twilsock {
 impl Twilsock {
     /// Must be called inside a tokio runtime: it starts the task that forwards backend events to clients.
     pub fn new(backend: Arc<dyn ConversationBackend>, config: TwilsockConfig) -> Self {
-        Twilsock { hub: hub::Hub::start(backend, config) }
+        Self::with_hooks(backend, config, Arc::new(NoHooks))
+    }
+
+    /// Like [`Twilsock::new`], with fault-injection hooks.
+    pub fn with_hooks(backend: Arc<dyn ConversationBackend>, config: TwilsockConfig, hooks: Arc<dyn ConnectionHooks>) -> Self {
+        Twilsock { hub: hub::Hub::start(backend, config, hooks) }
+    }
+
+    /// Makes every connection ask [`ConnectionHooks::expiry`] again for its token (after an injected early expiry).
+    pub fn expiries_changed(&self) {
+        self.hub.expiry_generation.send_modify(|g| *g += 1);
     }
 
     /// `GET /v3/wsconnect` (the twilsock WebSocket) and the media service under `/mcs/v1/Services/{IS}/Media…`
@@ -95,5 +110,13 @@ pub fn router(backend: Arc<dyn ConversationBackend>, config: TwilsockConfig) -> 
 }
 
 async fn upgrade(State(hub): State<Arc<hub::Hub>>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| session::run(hub, socket))
+    ws.on_upgrade(move |socket| async move {
+        if !hub.hooks.admit() {
+            tracing::info!("twilsock: connection refused (injected fault)");
+            drop(socket); // abrupt: the SDK sees an abnormal closure and retries
+            return;
+        }
+        session::run(hub.clone(), socket).await;
+        hub.hooks.released();
+    })
 }

@@ -15,9 +15,6 @@ use crate::hub::Hub;
 use crate::token::{self, TokenError, TokenIdentity};
 use crate::upstream::{self, Caller, Request};
 
-/// Warn the SDK this long before its token expires (it then fires `tokenAboutToExpire`).
-const EXPIRY_WARNING_SECS: u64 = 60;
-
 fn reason(code: u16) -> &'static str {
     match code {
         200 => "OK",
@@ -48,15 +45,25 @@ fn token_rejection(id: &str, e: &TokenError) -> Frame {
     Frame::new(h, Vec::new())
 }
 
-fn verify(hub: &Hub, frame: &Frame) -> Result<TokenIdentity, TokenError> {
+/// Checks the frame's token; the identity's `exp` is the expiry to enforce (the hooks may bring it forward).
+fn verify(hub: &Hub, frame: &Frame) -> Result<(String, TokenIdentity), TokenError> {
     let token = frame.header.get("token").and_then(Value::as_str).ok_or(TokenError::Invalid("no token".into()))?;
-    token::verify(token, &hub.config.api_key_secret, Some(&hub.config.service_sid).filter(|s| !s.is_empty()).map(String::as_str))
+    let mut identity =
+        token::verify(token, &hub.config.api_key_secret, Some(&hub.config.service_sid).filter(|s| !s.is_empty()).map(String::as_str))?;
+    identity.exp = hub.hooks.expiry(token, identity.exp);
+    if identity.exp <= now_secs() {
+        return Err(TokenError::Expired);
+    }
+    Ok((token.to_string(), identity))
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// The instant `secs_before` seconds ahead of `exp` (seconds since the epoch), or now if that has passed.
 fn before_expiry(exp: u64, secs_before: u64) -> tokio::time::Instant {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let secs = exp.saturating_sub(secs_before).saturating_sub(now);
+    let secs = exp.saturating_sub(secs_before).saturating_sub(now_secs());
     tokio::time::Instant::now() + Duration::from_secs(secs)
 }
 
@@ -85,6 +92,10 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket) {
     });
 
     let mut session: Option<(u64, TokenIdentity)> = None;
+    // The token in force, so an injected early expiry can be looked up again.
+    let mut token = String::new();
+    let mut expiries = hub.expiry_generation.subscribe();
+    let warning = hub.config.token_warning_secs;
     let mut warn_at: Option<tokio::time::Instant> = None;
     let mut expire_at: Option<tokio::time::Instant> = None;
     let kill = Arc::new(tokio::sync::Notify::new());
@@ -101,6 +112,17 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket) {
                 tracing::info!("twilsock: token expired; closing");
                 let _ = tx.send(close_frame(410, "Token expired"));
                 break;
+            }
+            Ok(()) = expiries.changed() => {
+                if let Some((_, identity)) = session.as_mut() {
+                    let exp = hub.hooks.expiry(&token, identity.exp);
+                    if exp < identity.exp {
+                        identity.exp = exp;
+                        warn_at = Some(before_expiry(exp, warning));
+                        expire_at = Some(before_expiry(exp, 0));
+                    }
+                }
+                continue;
             }
             _ = async { tokio::time::sleep_until(warn_at.unwrap()).await }, if warn_at.is_some() => {
                 warn_at = None;
@@ -128,12 +150,19 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket) {
         };
         let id = frame.id().to_string();
         tracing::debug!(method = frame.method(), id = %id, "twilsock frame");
+        if frame.method() != "reply" {
+            let delay = hub.hooks.delay();
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+        }
         match (frame.method(), &session) {
             ("reply", _) => {} // acknowledgements of our notifications
             ("init", None) => match verify(&hub, &frame) {
-                Ok(identity) => {
+                Ok((t, identity)) => {
+                    token = t;
                     let sid = hub.register(identity.identity.clone(), tx.clone(), kill.clone());
-                    warn_at = Some(before_expiry(identity.exp, EXPIRY_WARNING_SECS));
+                    warn_at = Some(before_expiry(identity.exp, warning));
                     expire_at = Some(before_expiry(identity.exp, 0));
                     tracing::info!(identity = %identity.identity, session = sid, "twilsock: client initialised");
                     session = Some((sid, identity));
@@ -159,15 +188,16 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket) {
                 let _ = tx.send(Frame::new(reply(&id, 200), Vec::new()));
             }
             ("update", Some((sid, current))) => match verify(&hub, &frame) {
-                Ok(identity) if identity.identity != current.identity => {
+                Ok((_, identity)) if identity.identity != current.identity => {
                     // A connection belongs to one identity; switching needs a new client.
                     let e = TokenError::Invalid("token is for another identity".into());
                     let _ = tx.send(token_rejection(&id, &e));
                 }
-                Ok(identity) => {
+                Ok((t, identity)) => {
+                    token = t;
                     let sid = *sid;
                     hub.set_identity(sid, identity.identity.clone());
-                    warn_at = Some(before_expiry(identity.exp, EXPIRY_WARNING_SECS));
+                    warn_at = Some(before_expiry(identity.exp, warning));
                     expire_at = Some(before_expiry(identity.exp, 0));
                     session = Some((sid, identity));
                     let _ = tx.send(Frame::new(reply(&id, 200), Vec::new()));
