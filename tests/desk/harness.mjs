@@ -1,5 +1,7 @@
-// The wasm desk in headless Chromium, driven against the real emulator + auth server through the emulator's
-// stand-in Conversations client. No web chat: a recording callback shows exactly what the desk told it.
+// The wasm desk in headless Chromium, driven against the real emulator + auth server, through either the emulator's
+// stand-in Conversations client (`/v1/realtime`) or the real `@twilio/conversations` SDK (its UMD build, pointed at
+// the emulator's twilsock endpoint `/v3/wsconnect`). No web chat: a recording callback shows exactly what the desk
+// told it.
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { existsSync } from 'node:fs';
@@ -10,8 +12,22 @@ import { ROOT, startStack } from '../support/servers.mjs';
 export const missing = ['crates/flexdesk/pkg/index.js', 'www/emulator-client/index.js', 'target/debug/flexdesk-emulator', 'target/debug/flexdesk-auth']
   .filter((p) => !existsSync(path.join(ROOT, p)));
 
+export const SDK_BUILD = 'node_modules/@twilio/conversations/builds/twilio-conversations.min.js';
+
+/** The client factories the desk can be given: the stand-in, or the real SDK (global `Twilio.Conversations`). */
+export const MODES = {
+  'stand-in': { head: '', factory: `(token) => new Client(token, { emulatorUrl })` },
+  'real-sdk': {
+    // The UMD build as published; a classic script, so it runs before the module below.
+    head: '<script src="/sdk/twilio-conversations.min.js"></script>',
+    // DESK_TEST_LOGS=1 also turns on the SDK's own debug log (every frame and state change).
+    factory: `(token) => new Twilio.Conversations.Client(token, { Twilsock: { uri: emulatorUrl.replace(/^http/, 'ws') + '/v3/wsconnect' }${
+      process.env.DESK_TEST_LOGS ? ", logLevel: 'debug'" : ''} })`,
+  },
+};
+
 const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
-const PAGE = `<!doctype html><script type="module">
+const page = (mode) => `<!doctype html>${MODES[mode].head}<script type="module">
 import { createTwilioFlexServiceDesk } from '/pkg/index.js';
 import { Client } from '/emu/index.js';
 window.calls = [];
@@ -23,7 +39,7 @@ window.startDesk = async (authServerUrl, emulatorUrl, persistedState = null) => 
   } });
   const factory = createTwilioFlexServiceDesk({
     authServerUrl, customerName: 'Ada',
-    createConversationsClient: (token) => new Client(token, { emulatorUrl }),
+    createConversationsClient: ${MODES[mode].factory},
     transcript: () => [{ from: 'user', text: 'I need help' }, { from: 'bot', text: 'Let me get an agent' }],
   });
   window.desk = await factory({ callback, instance: {}, persistedState });
@@ -32,12 +48,15 @@ window.connectMessage = { output: { generic: [{ response_type: 'connect_to_agent
   transfer_info: { additional_data: { skill: 'billing' } } }] } };
 </script>`;
 
-/** Serves the test page, the package and the stand-in from 127.0.0.1 (a real local origin for CORS). */
-async function serve() {
+/** Serves the test page, the package, the stand-in and the SDK build from 127.0.0.1 (a real local origin: CORS,
+ * and the SDK needs a secure context for `crypto.randomUUID`). */
+async function serve(mode) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
-    if (url.pathname === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-    const dir = url.pathname.startsWith('/pkg/') ? 'crates/flexdesk/pkg' : url.pathname.startsWith('/emu/') ? 'www/emulator-client' : null;
+    if (url.pathname === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(page(mode));
+    const dir = url.pathname.startsWith('/pkg/') ? 'crates/flexdesk/pkg'
+      : url.pathname.startsWith('/emu/') ? 'www/emulator-client'
+      : url.pathname.startsWith('/sdk/') ? path.dirname(SDK_BUILD) : null;
     try {
       if (!dir) throw new Error('not found');
       const file = path.join(ROOT, dir, path.basename(url.pathname));
@@ -50,9 +69,10 @@ async function serve() {
   return { server, origin: `http://127.0.0.1:${server.address().port}` };
 }
 
-/** Browser + stack for one test; `t.after` cleans up. */
-export async function setup(t, { authEnv = {} } = {}) {
-  const { server, origin } = await serve();
+/** Browser + stack for one test; `t.after` cleans up. `mode`: 'stand-in' (default) or 'real-sdk'. */
+export async function setup(t, { authEnv = {}, mode = 'stand-in' } = {}) {
+  if (!MODES[mode]) throw new Error(`unknown client mode ${mode}; one of ${Object.keys(MODES).join(', ')}`);
+  const { server, origin } = await serve(mode);
   const stack = await startStack({ ALLOWED_ORIGINS: origin, ...authEnv });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -63,6 +83,7 @@ export async function setup(t, { authEnv = {} } = {}) {
   const newPage = async (persisted = null) => {
     const page = await context.newPage();
     page.on('pageerror', (e) => console.error('[page error]', e.message));
+    if (process.env.DESK_TEST_LOGS) page.on('console', (m) => console.error(`[page ${m.type()}]`, m.text()));
     await page.goto(`${origin}/`);
     await page.waitForFunction(() => typeof window.startDesk === 'function');
     await page.evaluate(([a, e, p]) => window.startDesk(a, e, p), [stack.auth.url, stack.emulator.url, persisted]);
