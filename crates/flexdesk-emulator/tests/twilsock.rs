@@ -177,3 +177,40 @@ async fn faults_reach_twilsock_connections() {
     let (_, reply) = init(&url, &token(&emu.config, &customer, 3600)).await;
     assert_eq!(reply.header["status"]["code"], 200);
 }
+
+#[tokio::test]
+async fn sdk_media_uploads_are_emulator_media_with_its_rules() {
+    use axum::body::Body;
+    use axum::http::Request;
+    let (emu, url) = serve().await;
+    let (ch, customer) = webchat(&emu).await;
+    let tok = token(&emu.config, &customer, 3600);
+    let upload = |filename: Option<&str>, content_type: &str, bytes: &'static [u8]| {
+        let q = filename.map(|f| format!("?Filename={f}")).unwrap_or_default();
+        Request::post(format!("/mcs/v1/Services/{}/Media{q}", emu.config.service_sid))
+            .header("x-twilio-token", tok.as_str())
+            .header("content-type", content_type)
+            .body(Body::from(bytes))
+            .unwrap()
+    };
+    let (status, record) = common::send(&emu, upload(Some("photo.png"), "image/png", b"\x89PNG....")).await;
+    assert_eq!(status, 201, "{record}");
+    let me = record["sid"].as_str().unwrap().to_string();
+    assert_eq!(emu.lock().media[&me].uploaded_by, customer, "stored in the emulator's media");
+    // The emulator types media by extension and refuses what Twilio's web channel refuses.
+    let (status, _) = common::send(&emu, upload(Some("tool.exe"), "application/octet-stream", b"MZ")).await;
+    assert_eq!(status, 400);
+    let (status, nameless) = common::send(&emu, upload(None, "application/pdf", b"%PDF-1.4")).await;
+    assert_eq!((status.as_u16(), nameless["filename"].as_str()), (201, Some("attachment.pdf")));
+
+    let (mut ws, _) = init(&url, &tok).await;
+    let (status, _) = request(&mut ws, "TM1", "POST", &format!("/v1/Conversations/{ch}/Messages"), Some(json!({"media_sids": [me]}))).await;
+    assert_eq!(status, 201);
+    let conv = emu.conversation(&ch).unwrap();
+    assert_eq!(conv.messages[0].media[0].filename, "photo.png");
+    // The agent's console reads it through the emulator's own media URL rules; the SDK's record now names the chat.
+    let (status, again) = common::send(&emu, Request::get(format!("/mcs/v1/Services/{}/Media/{me}", emu.config.service_sid))
+        .header("x-twilio-token", tok.as_str()).body(Body::empty()).unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(again["channel_sid"].as_str().or(again["conversation_sid"].as_str()), Some(ch.as_str()), "{again}");
+}
