@@ -43,6 +43,10 @@ pub struct Shell {
     save_scheduled: Cell<bool>,
     ui_queue: RefCell<VecDeque<(&'static str, UiCall)>>,
     ui_running: Cell<bool>,
+    /// The SDK's last connection state, whether it was ever connected, and a token waiting for it to settle.
+    connection: RefCell<String>,
+    was_connected: Cell<bool>,
+    pending_token: RefCell<Option<String>>,
 }
 
 type UiCall = Box<dyn FnOnce(&ServiceDeskCallback) -> Result<JsValue, JsValue>>;
@@ -69,6 +73,9 @@ impl Shell {
             save_scheduled: Cell::new(false),
             ui_queue: RefCell::new(VecDeque::new()),
             ui_running: Cell::new(false),
+            connection: RefCell::new(String::new()),
+            was_connected: Cell::new(false),
+            pending_token: RefCell::new(None),
         })
     }
 
@@ -176,13 +183,11 @@ impl Shell {
             Effect::JoinConversation { token, conversation_sid } => self.join(token, conversation_sid),
             Effect::SyncMessages { after } => self.sync(after),
             Effect::UpdateToken { token } => {
-                if let Some(client) = self.client.borrow().as_ref() {
-                    let p = settle(client.update_token(&token));
-                    spawn_local(async move {
-                        if let Err(e) = JsFuture::from(p).await {
-                            warn("updateToken failed", &e);
-                        }
-                    });
+                // The real SDK drops a token handed over while it is still closing an expired connection
+                // ("disconnecting", ~3 s): keep it until the connection has settled.
+                *self.pending_token.borrow_mut() = Some(token);
+                if self.connection.borrow().as_str() != "disconnecting" {
+                    self.apply_token();
                 }
             }
             Effect::SendMessage { id, text } => {
@@ -291,6 +296,39 @@ impl Shell {
         self.queue.borrow_mut().push_back(event);
     }
 
+    fn apply_token(&self) {
+        let Some(token) = self.pending_token.borrow_mut().take() else { return };
+        if let Some(client) = self.client.borrow().as_ref() {
+            let p = settle(client.update_token(&token));
+            spawn_local(async move {
+                if let Err(e) = JsFuture::from(p).await {
+                    warn("updateToken failed", &e);
+                }
+            });
+        }
+    }
+
+    /// Maps the SDK's connection states onto the session. Once connected, "connecting" means the SDK is
+    /// retrying a dropped connection (the real SDK never says "disconnected" then), so it counts as lost.
+    fn connection_changed(self: &Rc<Self>, state: String) {
+        *self.connection.borrow_mut() = state.clone();
+        if state != "disconnecting" {
+            self.apply_token();
+        }
+        let event = match state.as_str() {
+            "connected" => {
+                self.was_connected.set(true);
+                Some(Event::ConnectionRestored)
+            }
+            "disconnected" | "denied" | "error" => Some(Event::ConnectionLost),
+            "connecting" if self.was_connected.get() => Some(Event::ConnectionLost),
+            _ => None,
+        };
+        if let Some(e) = event {
+            self.dispatch(e);
+        }
+    }
+
     fn set_error(self: &Rc<Self>, status: ErrorStatus) {
         let info = match status {
             ErrorStatus::Connecting { message } => {
@@ -339,13 +377,16 @@ impl Shell {
             Err(e) => return self.dispatch_later(Event::JoinFailed { message: error_message(&e) }),
         };
         let generation = self.generation.get();
-        self.listen(client.unchecked_ref(), "connectionStateChanged", generation, |state| {
-            match state.as_string().as_deref() {
-                Some("connected") => Some(Event::ConnectionRestored),
-                Some("disconnected" | "denied" | "error") => Some(Event::ConnectionLost),
-                _ => None,
+        *self.connection.borrow_mut() = String::new();
+        self.was_connected.set(false);
+        let this = self.clone();
+        let on_state = Closure::<dyn FnMut(JsValue)>::new(move |state: JsValue| {
+            if this.generation.get() == generation {
+                this.connection_changed(state.as_string().unwrap_or_default());
             }
         });
+        report("on(connectionStateChanged)", client.on("connectionStateChanged", on_state.as_ref().unchecked_ref()));
+        self.listeners.borrow_mut().push(on_state);
         self.listen(client.unchecked_ref(), "tokenAboutToExpire", generation, |_| Some(Event::TokenAboutToExpire));
         self.listen(client.unchecked_ref(), "tokenExpired", generation, |_| Some(Event::TokenAboutToExpire));
         self.listen(client.unchecked_ref(), "initFailed", generation, |e| {

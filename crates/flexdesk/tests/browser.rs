@@ -342,6 +342,32 @@ async fn connection_lost_then_restored() {
 }
 
 #[wasm_bindgen_test]
+async fn reconnecting_after_being_connected_counts_as_disconnected() {
+    let _desk = with_agent().await;
+    emit_client("connectionStateChanged", "connecting".into());
+    emit_client("connectionStateChanged", "connected".into());
+    settle().await;
+    assert_eq!(calls("setErrorStatus"), "[]", "connecting before the first connection is just start-up");
+    emit_client("connectionStateChanged", "connecting".into());
+    emit_client("connectionStateChanged", "connected".into());
+    settle().await;
+    assert_eq!(parse(calls("setErrorStatus")), json!([[{ "type": 2, "isDisconnected": true }], [{ "type": 2, "isDisconnected": false }]]));
+}
+
+#[wasm_bindgen_test]
+async fn a_fresh_token_waits_until_the_expired_connection_has_closed() {
+    let _desk = with_agent().await;
+    emit_client("connectionStateChanged", "connected".into());
+    emit_client("connectionStateChanged", "disconnecting".into());
+    emit_client("tokenExpired", JsValue::UNDEFINED);
+    settle().await;
+    assert_eq!(parse(client_json())["tokens"].as_array().unwrap().len(), 1, "not handed over while disconnecting");
+    emit_client("connectionStateChanged", "disconnected".into());
+    settle().await;
+    assert_eq!(parse(client_json())["tokens"].as_array().unwrap().len(), 2);
+}
+
+#[wasm_bindgen_test]
 async fn failed_send_is_retried_not_lost() {
     let desk = with_agent().await;
     set_conv("failNext", 1.into());
