@@ -108,13 +108,13 @@ pub async fn refresh(
     ApiJson(auth): ApiJson<SessionAuth>,
 ) -> Result<Json<TokenRefreshed>, AppError> {
     let session = authorize(&state, &id, &auth.session_credential)?;
-    if session.state == SessionState::Ended {
+    if matches!(session.state, SessionState::Ended(_)) {
         return Err(AppError::session_ended());
     }
     let flex = Flex { client: &state.twilio, config: &state.config };
     if flex.conversation_closed(&session.conversation_sid).await? {
         tracing::info!(session_id = id, "conversation closed by the agent side; refusing refresh");
-        state.sessions.end(&id);
+        state.sessions.end(&id, unix_now());
         return Err(AppError::session_ended());
     }
     let Minted { token, expires_at } = mint(&state, &session.identity, unix_now(), session.expires_at);
@@ -150,7 +150,7 @@ pub async fn end(
     if session.state == SessionState::Open {
         let flex = Flex { client: &state.twilio, config: &state.config };
         flex.close(&session.conversation_sid, session.interaction.as_ref()).await?;
-        state.sessions.end(&id);
+        state.sessions.end(&id, unix_now());
         tracing::info!(session_id = id, "chat ended by the customer");
     }
     Ok(StatusCode::NO_CONTENT)
