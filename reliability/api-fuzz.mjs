@@ -38,7 +38,8 @@ try {
     const args = ['run', `${stack.auth.url}/openapi.json`, '--checks', 'all', '--max-examples', '150', '--workers', '2',
       '--seed', String(1000 + runs), '--no-color', '--report', 'ndjson', '--report-ndjson-path', ndjson,
       '--generation-database', 'none', '--request-timeout', '10'];
-    const child = spawn(st, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Run inside reliability/out, where its own cache directory (.schemathesis/) is git-ignored.
+    const child = spawn(st, args, { cwd: out, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     child.stdout.on('data', (d) => { text += d; });
     child.stderr.on('data', (d) => { text += d; });
