@@ -14,12 +14,16 @@ export const WWW = path.join(ROOT, 'www');
 export const DIST = path.join(WWW, 'dist');
 const PKG = path.join(ROOT, 'crates/flexdesk/pkg');
 const EMULATOR_CLIENT = path.join(WWW, 'emulator-client/index.js');
+// The real Conversations SDK as published (UMD, self-contained): copied next to the bundle, loaded by the page only
+// when it runs the real SDK (www/src/conversations-client.js), so the stand-in page does not pay for it.
+const SDK_BUILD = path.join(ROOT, 'node_modules/@twilio/conversations/builds/twilio-conversations.min.js');
 
 /** What a build would use, without building: lets the e2e tests skip with a reason when a piece is missing. */
 export function wwwInputs() {
   return {
     wasmDesk: existsSync(path.join(PKG, 'index.js')) && existsSync(path.join(PKG, 'flexdesk_bg.wasm')),
     emulatorClient: existsSync(EMULATOR_CLIENT),
+    conversationsSdk: existsSync(SDK_BUILD),
   };
 }
 
@@ -30,6 +34,7 @@ export async function buildWww({ minify = false, quiet = false } = {}) {
     throw new Error('crates/flexdesk/pkg is not built: run `bash scripts/build-wasm` first');
   }
   if (!inputs.emulatorClient) throw new Error('www/emulator-client/index.js is missing');
+  if (!inputs.conversationsSdk) throw new Error(`${path.relative(ROOT, SDK_BUILD)} is missing: run npm install`);
   const stamp = fingerprint();
   rmSync(DIST, { recursive: true, force: true });
   mkdirSync(DIST, { recursive: true });
@@ -51,6 +56,9 @@ export async function buildWww({ minify = false, quiet = false } = {}) {
     },
   });
   copyFileSync(path.join(PKG, 'flexdesk_bg.wasm'), path.join(DIST, 'flexdesk_bg.wasm'));
+  for (const file of [SDK_BUILD, `${SDK_BUILD}.map`]) {
+    if (existsSync(file)) copyFileSync(file, path.join(DIST, path.basename(file)));
+  }
   // Fingerprint of the inputs, computed before the build started reading them: ensureWwwBuilt() reuses this build.
   writeFileSync(STAMP, stamp);
   if (!quiet) console.log(`[build-www] www/dist/app.js built in ${Date.now() - started} ms`);
@@ -71,7 +79,7 @@ function fingerprint() {
   walk(path.join(WWW, 'src'));
   walk(path.join(WWW, 'emulator-client'));
   walk(PKG);
-  files.push(fileURLToPath(import.meta.url), path.join(ROOT, 'package-lock.json'));
+  files.push(fileURLToPath(import.meta.url), path.join(ROOT, 'package-lock.json'), SDK_BUILD);
   const h = createHash('sha256');
   for (const f of files.sort()) {
     const st = statSync(f, { throwIfNoEntry: false });

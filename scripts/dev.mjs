@@ -2,8 +2,11 @@
 // `npm start`: builds the demo page once, starts the Twilio emulator, the auth server pointed at it, and a static
 // server for www/, prints the URLs a person needs, and stops everything on Ctrl-C / SIGTERM.
 // Ports: EMULATOR_PORT (default 4010), AUTH_PORT (4000), WWW_PORT (4020); 0 picks free ones.
+// FLEXDESK_CLIENT: the Conversations client the page runs, `real-sdk` (default: the production @twilio/conversations
+// SDK against the emulator) or `stand-in` (the emulator's JS stand-in); `?client=…` on the page URL overrides it.
 import { spawnSync } from 'node:child_process';
 import { ensureWwwBuilt, ROOT } from './build-www.mjs';
+import { CLIENT_KINDS, DEFAULT_CLIENT } from '../www/src/page-config.js';
 import { startStack } from '../tests/support/servers.mjs';
 import { startWwwServer } from '../www/serve.mjs';
 
@@ -18,6 +21,16 @@ function port(name, fallback) {
   }
   return n;
 }
+
+const client = process.env.FLEXDESK_CLIENT || DEFAULT_CLIENT;
+if (!CLIENT_KINDS.includes(client)) {
+  console.error(`[dev] FLEXDESK_CLIENT must be one of ${CLIENT_KINDS.join(', ')}, got ${JSON.stringify(client)}`);
+  process.exit(2);
+}
+const CLIENT_LABEL = {
+  'real-sdk': 'the real @twilio/conversations SDK (emulator twilsock endpoint /v3/wsconnect)',
+  'stand-in': "the emulator's stand-in client (www/emulator-client, /v1/realtime)",
+};
 
 const ports = { emulator: port('EMULATOR_PORT', 4010), auth: port('AUTH_PORT', 4000), www: port('WWW_PORT', 4020) };
 const stoppers = [];
@@ -68,7 +81,7 @@ try {
   );
   stoppers.push(stack.stop);
   // The config object is read per request, so filling it in now is enough.
-  Object.assign(pageConfig, { authServerUrl: stack.auth.url, emulatorUrl: stack.emulator.url });
+  Object.assign(pageConfig, { authServerUrl: stack.auth.url, emulatorUrl: stack.emulator.url, client });
   for (const [name, child] of [['emulator', stack.emulator.child], ['auth server', stack.auth.child]]) {
     child.on('exit', (code, signal) => {
       if (stopping) return;
@@ -83,6 +96,9 @@ flexdesk demo is running:
   Customer page:  ${www.url}/
   Agent console:  ${stack.emulator.url}/console
   Auth server:    ${stack.auth.url}   (API: ${stack.auth.url}/openapi.json)
+
+  Conversations client: ${client}, ${CLIENT_LABEL[client]}
+  (FLEXDESK_CLIENT=${client === 'real-sdk' ? 'stand-in' : 'real-sdk'} npm start, or ?client=${client === 'real-sdk' ? 'stand-in' : 'real-sdk'} on the page URL, for the other one)
 
 Open the customer page, click the chat launcher, type "agent", click "Connect to agent",
 then accept and answer the chat in the agent console. Ctrl-C stops everything.

@@ -49,6 +49,10 @@ test('npm start: the printed URLs work together, and SIGTERM stops everything', 
     const emulatorUrl = new URL(urls.console).origin;
     assert.ok(config.includes(JSON.stringify(urls.auth)), `config.js names the auth server: ${config}`);
     assert.ok(config.includes(JSON.stringify(emulatorUrl)), `config.js names the emulator: ${config}`);
+    // The real Conversations SDK by default, and the launcher says so; the page gets the SDK next to its bundle.
+    assert.match(launcher.output(), /Conversations client: real-sdk, the real @twilio\/conversations SDK/);
+    assert.ok(config.includes('"client":"real-sdk"'), `config.js chooses the real SDK: ${config}`);
+    assert.equal((await fetch(new URL('/dist/twilio-conversations.min.js', urls.page))).status, 200);
     assert.equal((await fetch(new URL('/dist/flexdesk_bg.wasm', urls.page))).headers.get('content-type'), 'application/wasm');
     assert.equal((await fetch(new URL('/serve.mjs', urls.page))).status, 404, 'only the page and its bundle are served');
 
@@ -71,4 +75,17 @@ test('npm start: the printed URLs work together, and SIGTERM stops everything', 
   }
   // Nothing it started is left listening.
   for (const url of [urls.page, urls.console, `${urls.auth}/healthz`]) assert.ok(await refused(url), `${url} still answers`);
+});
+
+test('npm start: an unknown FLEXDESK_CLIENT is refused with the choices', async () => {
+  const child = spawn(process.execPath, [path.join(ROOT, 'scripts/dev.mjs')], {
+    cwd: ROOT,
+    env: { ...process.env, FLEXDESK_CLIENT: 'sdk', FLEXDESK_SKIP_CARGO: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (c) => (err += c));
+  const code = await new Promise((r) => child.on('exit', r));
+  assert.equal(code, 2);
+  assert.match(err, /FLEXDESK_CLIENT must be one of real-sdk, stand-in, got "sdk"/);
 });

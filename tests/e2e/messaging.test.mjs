@@ -1,24 +1,37 @@
 // Scenarios 2, 3 and 10: text both ways in order, typing and read receipts both ways, and HTML shown as text.
 import assert from 'node:assert/strict';
-import { e2eSuite } from './support/harness.mjs';
-import { connectCustomerToAgent, injectFaults } from './support/flows.mjs';
+import { BOTH_CLIENTS, e2eSuite } from './support/harness.mjs';
+import { clearFaults, connectCustomerToAgent, injectFaults } from './support/flows.mjs';
+import { STRINGS } from './support/customer.mjs';
 import { seen, waitUntil } from './support/wait.mjs';
 
 const scenario = e2eSuite('messaging');
 
+// How each client is kept from connecting while the agent accepts and writes. The stand-in's sockets are refused
+// (it retries with backoff). The real SDK treats a socket lost while its init request is unanswered as a terminal
+// error (twilsock's sendInit: TwilsockError "disconnected" -> connectionError terminal), and the emulator refuses by
+// accepting the upgrade and then dropping it, so for the real SDK every reply is delayed instead: its start-up (init,
+// configuration, Sync documents, the conversation) takes many round trips.
+const HOLD_CONNECTING = { 'stand-in': { refuseWebsockets: 4 }, 'real-sdk': { realtimeDelayMs: 1500 } };
+
 scenario('2. text both ways, in order, including one sent while still connecting', async (ctx) => {
-  const { customer, agent, stack } = ctx;
-  // The customer's realtime connection is refused for its first attempts: the chat is requested (REST) and the
-  // agent accepts and writes while the customer's web chat is still connecting.
-  await injectFaults(stack, { refuseWebsockets: 4 });
+  const { customer, agent, stack, client } = ctx;
+  // The customer's realtime connection is held up: the chat is requested (REST) and the agent accepts and writes
+  // while the customer's web chat is still connecting.
+  await injectFaults(stack, HOLD_CONNECTING[client]);
   await customer.open({ name: 'Dana Customer' });
   await customer.askForAgent();
   await agent.open('Alice');
   const task = await agent.waitForIncomingTask('Dana Customer');
   await agent.accept(task);
-  const stillConnecting = (await (await fetch(`${stack.emulator.url}/admin/state`)).json()).openWebsockets === 0;
+  // Not connected yet: no socket at all (stand-in), or the desk has not joined the conversation (it would say
+  // "Alice connected.").
+  const stillConnecting = client === 'stand-in'
+    ? (await (await fetch(`${stack.emulator.url}/admin/state`)).json()).openWebsockets === 0
+    : (await customer.page.getByText(STRINGS.joined('Alice')).count()) === 0;
   await agent.send('Hi, sent while you were still connecting');
   assert.ok(stillConnecting, 'precondition: the customer was not connected yet when the agent wrote');
+  if (client === 'real-sdk') await clearFaults(stack);
   await customer.seeAgentInHeader('Alice');
   await customer.see('Hi, sent while you were still connecting', { timeout: 30_000 });
 
@@ -33,7 +46,7 @@ scenario('2. text both ways, in order, including one sent while still connecting
   for (const text of ['first from customer', 'second from customer', 'third from customer']) {
     assert.equal(await agent.countOf(text), 1, `the agent sees "${text}" once`);
   }
-});
+}, { clients: BOTH_CLIENTS });
 
 scenario('3. typing shown both ways; read receipts shown both ways', async (ctx) => {
   const { customer, agent } = ctx;
@@ -61,7 +74,7 @@ scenario('3. typing shown both ways; read receipts shown both ways', async (ctx)
   await agent.send('Yes, I did.');
   await customer.see('Yes, I did.');
   await agent.seeReadByCustomer('Yes, I did.');
-});
+}, { clients: BOTH_CLIENTS });
 
 const PAYLOAD = '<img src=x onerror="window.__pwned=(window.__pwned||0)+1">';
 

@@ -73,12 +73,29 @@ test('read receipt: shown only after the customer sent something to this agent, 
 });
 
 test('the page config must name absolute URLs, and says which key is wrong', () => {
-  assert.deepEqual(readPageConfig({ authServerUrl: 'http://127.0.0.1:4000/', emulatorUrl: 'http://127.0.0.1:4010' }), {
+  const urls = { authServerUrl: 'http://127.0.0.1:4000/', emulatorUrl: 'http://127.0.0.1:4010' };
+  assert.deepEqual(readPageConfig(urls), {
     authServerUrl: 'http://127.0.0.1:4000',
     emulatorUrl: 'http://127.0.0.1:4010',
+    client: 'real-sdk',
   });
   assert.throws(() => readPageConfig(undefined), /FLEXDESK_CONFIG is missing/);
   assert.throws(() => readPageConfig({ authServerUrl: '/auth', emulatorUrl: 'http://x' }), /authServerUrl must be an absolute URL/);
+});
+
+test('the page config chooses the Conversations client: real SDK by default, ?client= overrides the config', () => {
+  const urls = { authServerUrl: 'http://127.0.0.1:4000', emulatorUrl: 'http://127.0.0.1:4010' };
+  assert.equal(readPageConfig({ ...urls, client: 'stand-in' }).client, 'stand-in');
+  assert.equal(readPageConfig({ ...urls, client: 'stand-in' }, '?client=real-sdk').client, 'real-sdk');
+  assert.equal(readPageConfig(urls, '?client=stand-in&x=1').client, 'stand-in');
+  assert.throws(() => readPageConfig(urls, '?client=sdk'), /\?client= parameter must be one of real-sdk, stand-in, got "sdk"/);
+  assert.throws(() => readPageConfig({ ...urls, client: 42 }), /FLEXDESK_CONFIG\.client must be one of/);
+});
+
+test('the real SDK is pointed at the emulator\'s twilsock endpoint', async () => {
+  const { twilsockUri } = await import('../../www/src/conversations-client.js');
+  assert.equal(twilsockUri('http://127.0.0.1:4010'), 'ws://127.0.0.1:4010/v3/wsconnect');
+  assert.equal(twilsockUri('https://emu.example/'), 'wss://emu.example/v3/wsconnect');
 });
 
 test('chat history: kept across page loads, capped, and tolerant of corrupt storage', async () => {

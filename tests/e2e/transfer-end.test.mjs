@@ -1,5 +1,5 @@
 // Scenarios 4 and 5: a transfer to a second agent, and the chat ended by either side.
-import { e2eSuite } from './support/harness.mjs';
+import { BOTH_CLIENTS, e2eSuite } from './support/harness.mjs';
 import { STRINGS } from './support/customer.mjs';
 import { AgentConsole } from './support/agent-console.mjs';
 import { connectCustomerToAgent } from './support/flows.mjs';
@@ -40,7 +40,7 @@ scenario('5a. agent ends the chat: the web chat shows it ended', async (ctx) => 
   // Back with the bot: it answers again.
   await customer.send('What are your opening hours?');
   await customer.see('We are open Monday to Friday, 9:00 to 17:00.');
-});
+}, { clients: BOTH_CLIENTS });
 
 scenario('5b. user ends the chat: the console shows it closed', async (ctx) => {
   const { customer, agent } = ctx;

@@ -2,20 +2,15 @@
 // conversation to a Twilio Flex agent (here: the local emulator's agent console).
 import '@carbon/ai-chat/dist/es/web-components/cds-aichat-container/index.js';
 import { createTwilioFlexServiceDesk } from 'flexdesk';
-// The local emulator's stand-in for @twilio/conversations' Client (same shape); a real deployment imports
-// `Client` from '@twilio/conversations' instead.
-import { Client } from '../emulator-client/index.js';
+import { conversationsClientFactory } from './conversations-client.js';
 import { Transcript, makeCustomSendMessage } from './bot.js';
 import { readPageConfig } from './page-config.js';
 import { preEngagementForm } from './pre-engagement.js';
 import { withReadReceipts } from './read-receipt.js';
 import { ChatHistory, recordBotConversation, withAgentHistory } from './history.js';
 
-let config;
-try {
-  config = readPageConfig(window.FLEXDESK_CONFIG);
-} catch (e) {
-  // Say it on the page too: a newcomer looks at the page, not at the console.
+// Say a setup problem on the page too: a newcomer looks at the page, not at the console.
+function showSetupError(e) {
   const banner = document.createElement('p');
   banner.className = 'config-error';
   banner.setAttribute('role', 'alert');
@@ -23,6 +18,18 @@ try {
   document.body.prepend(banner);
   throw e;
 }
+let config;
+let createConversationsClient;
+try {
+  config = readPageConfig(window.FLEXDESK_CONFIG, location.search);
+  // The real @twilio/conversations SDK by default, the emulator's stand-in when the config or `?client=stand-in`
+  // asks.
+  createConversationsClient = await conversationsClientFactory(config);
+} catch (e) {
+  showSetupError(e);
+}
+// Tests and curious developers can tell which client this page runs.
+document.documentElement.dataset.conversationsClient = config.client;
 const transcript = new Transcript();
 const history = new ChatHistory();
 const details = preEngagementForm(document.getElementById('details'));
@@ -48,7 +55,7 @@ const livePreEngagement = Object.defineProperties(
 chat.serviceDeskFactory = withReadReceipts(withAgentHistory((params) => {
   const factory = createTwilioFlexServiceDesk({
     authServerUrl: config.authServerUrl,
-    createConversationsClient: (token) => new Client(token, { emulatorUrl: config.emulatorUrl }),
+    createConversationsClient,
     customerName: details.get().name || undefined,
     preEngagement: livePreEngagement,
     transcript: () => transcript.get(),

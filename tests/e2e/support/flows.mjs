@@ -21,3 +21,9 @@ export async function injectFaults(stack, faults) {
   if (!res.ok) throw new Error(`POST /admin/faults ${JSON.stringify(faults)}: ${res.status} ${await res.text()}`);
   return res.json();
 }
+
+/** Lifts every injected fault. */
+export async function clearFaults(stack) {
+  const res = await fetch(`${stack.emulator.url}/admin/faults`, { method: 'DELETE' });
+  if (!res.ok) throw new Error(`DELETE /admin/faults: ${res.status} ${await res.text()}`);
+}

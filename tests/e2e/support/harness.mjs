@@ -9,6 +9,7 @@ import { chromium } from 'playwright-core';
 import { ensureWwwBuilt, wwwInputs, ROOT } from '../../../scripts/build-www.mjs';
 import { startStack } from '../../support/servers.mjs';
 import { startWwwServer } from '../../../www/serve.mjs';
+import { CLIENT_KINDS, DEFAULT_CLIENT } from '../../../www/src/page-config.js';
 import { CustomerPage } from './customer.mjs';
 import { AgentConsole } from './agent-console.mjs';
 
@@ -36,18 +37,33 @@ export function missingPrerequisite() {
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (bash scripts/bootstrap installs it)`;
   if (!inputs.wasmDesk) return 'crates/flexdesk/pkg is not built (bash scripts/build-wasm)';
   if (!inputs.emulatorClient) return 'www/emulator-client/index.js (the Conversations stand-in) is missing';
+  if (!inputs.conversationsSdk) return 'node_modules/@twilio/conversations is not installed (npm install)';
   for (const bin of ['flexdesk-emulator', 'flexdesk-auth']) {
     if (!binaryBuilt(bin)) return `target/*/${bin} is not built (cargo build --workspace --bins)`;
   }
   return null;
 }
 
+/**
+ * The Conversations client a scenario's page runs unless the scenario lists its own: the page's default (the real
+ * SDK), or E2E_CLIENT=stand-in|real-sdk to run the whole suite with one.
+ */
+export const SUITE_CLIENT = process.env.E2E_CLIENT || DEFAULT_CLIENT;
+if (!CLIENT_KINDS.includes(SUITE_CLIENT)) throw new Error(`E2E_CLIENT must be one of ${CLIENT_KINDS.join(', ')}`);
+
+/** For the scenarios that also keep the stand-in honest: one test per client. */
+export const BOTH_CLIENTS = ['real-sdk', 'stand-in'];
+
+// Where each client's realtime socket goes on the emulator: a scenario checks its page really used that client.
+const REALTIME_PATH = { 'real-sdk': '/v3/wsconnect', 'stand-in': '/v1/realtime' };
+
 const slug = (s) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80);
 
 /**
  * Registers the file-level hooks and returns `scenario(name, fn, options)`. `fileName` names the results folder.
- * `fn({ customer, agent, stack, page, t })` runs with a fresh stack; options: { timeout, authEnv, emulatorEnv,
- * skip } (skip: a reason string, for a scenario whose own prerequisite is missing).
+ * `fn({ customer, agent, stack, page, t, client })` runs with a fresh stack; options: { timeout, authEnv,
+ * emulatorEnv, skip, clients } (skip: a reason string, for a scenario whose own prerequisite is missing; clients:
+ * the Conversations clients to run it with, one test each, default [SUITE_CLIENT]).
  */
 export function e2eSuite(fileName) {
   const missing = missingPrerequisite();
@@ -63,6 +79,13 @@ export function e2eSuite(fileName) {
   }
 
   return function scenario(name, fn, options = {}) {
+    for (const client of options.clients ?? [SUITE_CLIENT]) {
+      if (!CLIENT_KINDS.includes(client)) throw new Error(`unknown client ${client} for "${name}"`);
+      registerScenario(`${name} [${client}]`, fn, { ...options, client });
+    }
+  };
+
+  function registerScenario(name, fn, options) {
     const skip = missing ?? options.skip ?? false;
     test(name, { skip, timeout: options.timeout ?? 90_000 }, async (t) => {
       const dir = path.join(RESULTS, slug(fileName), slug(name));
@@ -73,6 +96,7 @@ export function e2eSuite(fileName) {
         // An uncaught error in either page is a bug even when everything the scenario looked at was right.
         const errors = env.pageErrors();
         if (errors.length) throw new Error(`uncaught errors in the page:\n${errors.join('\n')}`);
+        env.checkClient();
       } catch (e) {
         await env.saveEvidence(dir).catch((err) => console.error(`could not save failure evidence: ${err.message}`));
         t.diagnostic(`screenshots and logs: ${dir}`);
@@ -82,11 +106,11 @@ export function e2eSuite(fileName) {
         await env.close();
       }
     });
-  };
+  }
 }
 
 /** A fresh emulator + auth server + page server, and the two browser pages of one scenario. */
-export async function startScenario(browser, { authEnv = {}, emulatorEnv = {} } = {}) {
+export async function startScenario(browser, { authEnv = {}, emulatorEnv = {}, client = SUITE_CLIENT } = {}) {
   const pageConfig = {};
   const www = await startWwwServer({ pageConfig });
   let stack;
@@ -96,9 +120,10 @@ export async function startScenario(browser, { authEnv = {}, emulatorEnv = {} } 
     await www.stop();
     throw e;
   }
-  Object.assign(pageConfig, { authServerUrl: stack.auth.url, emulatorUrl: stack.emulator.url });
+  Object.assign(pageConfig, { authServerUrl: stack.auth.url, emulatorUrl: stack.emulator.url, client });
 
   const logs = { customer: [], agent: [] };
+  const customerSockets = []; // realtime WebSocket URLs the customer pages opened
   const contexts = [];
   const pages = []; // [name, page]: every page a scenario opened, for the failure screenshots
   async function newPage(role) {
@@ -108,6 +133,7 @@ export async function startScenario(browser, { authEnv = {}, emulatorEnv = {} } 
     pages.push([pages.some(([n]) => n === role) ? `${role}-${pages.length + 1}` : role, page]);
     page.on('console', (m) => logs[role].push(`[${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => logs[role].push(`[pageerror] ${e.stack ?? e.message}`));
+    if (role === 'customer') page.on('websocket', (ws) => customerSockets.push(new URL(ws.url()).pathname));
     return page;
   }
   const customer = new CustomerPage(await newPage('customer'), www.url);
@@ -117,6 +143,12 @@ export async function startScenario(browser, { authEnv = {}, emulatorEnv = {} } 
     customer,
     agent,
     stack,
+    client,
+    /** The customer's chat ran over the chosen client's endpoint, and never the other's. */
+    checkClient() {
+      const wrong = customerSockets.filter((p) => p !== REALTIME_PATH[client]);
+      if (wrong.length) throw new Error(`the ${client} page opened WebSockets to ${wrong.join(', ')}`);
+    },
     pageErrors: () => [...logs.customer, ...logs.agent].filter((l) => l.startsWith('[pageerror]')),
     www,
     newPage,
