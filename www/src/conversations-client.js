@@ -25,12 +25,26 @@ function loadScript(src) {
   });
 }
 
+/**
+ * Every client the page made, newest last, with when it was created and when it reached `initialized`
+ * (`window.flexdeskClients`): for the e2e tests, which must know whether the customer's client was still starting
+ * when the agent wrote, and for a developer looking at the console.
+ */
+function recorded(client) {
+  const entry = { client, createdAt: Date.now(), initializedAt: null };
+  client.on('initialized', () => {
+    entry.initializedAt = Date.now();
+  });
+  (globalThis.flexdeskClients ??= []).push(entry);
+  return client;
+}
+
 /** Resolves to the `createConversationsClient` function for `config.client`. */
 export async function conversationsClientFactory({ client, emulatorUrl }) {
-  if (client === 'stand-in') return (token) => new StandInClient(token, { emulatorUrl });
+  if (client === 'stand-in') return (token) => recorded(new StandInClient(token, { emulatorUrl }));
   if (client !== 'real-sdk') throw new Error(`unknown Conversations client ${JSON.stringify(client)}`);
   if (!globalThis.Twilio?.Conversations?.Client) await loadScript(SDK_SCRIPT);
   const { Client } = globalThis.Twilio.Conversations;
   const uri = twilsockUri(emulatorUrl);
-  return (token) => new Client(token, { Twilsock: { uri } });
+  return (token) => recorded(new Client(token, { Twilsock: { uri } }));
 }
