@@ -1,6 +1,8 @@
 // The e2e fixture: the page bundle built once per run (shared by the test files through a fingerprint), one
 // headless Chromium per test file, and for every scenario a fresh emulator + auth server + page server on
-// ephemeral ports, with a customer page and an agent console page in separate browser contexts.
+// ephemeral ports, with a customer page and an agent console page in separate browser contexts. The customer page
+// runs the real @twilio/conversations SDK (the demo's default) unless E2E_CLIENT=stand-in or a scenario lists its
+// clients; a scenario fails if its page opened a realtime socket of the other client.
 // On failure, screenshots of both pages and the servers' output go to test-results/e2e/<file>/<scenario>/.
 import { after, before, test } from 'node:test';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
