@@ -16,6 +16,10 @@ use crate::wire::{CreateSessionRequest, SessionCreated, TokenRefreshed};
 /// Twilio refuses message bodies over 32 KB; refusing early gives the user a clear error instead.
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
 
+/// How many times in a row a Conversations client that gave up is replaced (fresh token, new client) before
+/// the chat is given up.
+pub const MAX_REJOINS: u32 = 3;
+
 /// A human agent as the web chat shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agent {
@@ -58,6 +62,8 @@ pub enum Event {
     ConversationJoined,
     /// The Conversations client could not reach the conversation.
     JoinFailed { message: String },
+    /// The Conversations client gave up for good (a terminal connection error) after the chat was joined.
+    ClientFailed { message: String },
     AgentJoined(Agent),
     AgentLeft { agent_id: String },
     /// The contact centre says the chat is being moved to another agent.
@@ -194,6 +200,9 @@ pub struct Session {
     /// Sending is paused after a retryable failure until the connection comes back.
     send_paused: bool,
     retry_attempt: u32,
+    /// Clients replaced since the last successful join, and whether the current refresh is for such a rejoin.
+    rejoins: u32,
+    rejoining: bool,
     outbox: VecDeque<Outgoing>,
     in_flight: Option<Outgoing>,
     agents: Vec<Agent>,
@@ -223,6 +232,8 @@ impl Session {
             refreshing: false,
             send_paused: false,
             retry_attempt: 0,
+            rejoins: 0,
+            rejoining: false,
             outbox: VecDeque::new(),
             in_flight: None,
             agents: Vec::new(),
@@ -332,6 +343,8 @@ impl Session {
             }
             Event::ConversationJoined => {
                 if self.phase == Phase::Joining {
+                    self.rejoins = 0;
+                    self.rejoining = false;
                     self.phase = if self.current_agent.is_some() { Phase::Chatting } else { Phase::Waiting };
                     if self.phase == Phase::Waiting {
                         out.push(Effect::WaitingStatus { message: "Waiting for an agent to join…".into() });
@@ -342,7 +355,12 @@ impl Session {
             }
             Event::JoinFailed { message } => {
                 if self.phase == Phase::Joining {
-                    self.fail(message, &mut out);
+                    self.rejoin_or_fail(message, &mut out);
+                }
+            }
+            Event::ClientFailed { message } => {
+                if self.joined() {
+                    self.rejoin_or_fail(message, &mut out);
                 }
             }
             Event::AgentJoined(agent) => {
@@ -535,7 +553,15 @@ impl Session {
             Event::TokenRefused { message } => {
                 if self.live() && self.refreshing {
                     self.refreshing = false;
-                    if self.phase == Phase::Resuming {
+                    if self.phase == Phase::Resuming && self.rejoining {
+                        self.rejoining = false;
+                        if self.current_agent.is_some() {
+                            // Chatting before the client failed: say the connection is down rather than end.
+                            self.shown_disconnected = true;
+                            out.push(Effect::SetError(ErrorStatus::Disconnected(true)));
+                        }
+                        self.fail(message, &mut out);
+                    } else if self.phase == Phase::Resuming {
                         // The saved chat is over (ended elsewhere, or expired): forget it quietly.
                         self.phase = Phase::Ended;
                         out.push(Effect::Persist);
@@ -601,6 +627,28 @@ impl Session {
             self.refreshing = true;
             out.push(Effect::RefreshToken { session_id: c.session_id.clone(), credential: c.credential.clone() });
         }
+    }
+
+    /// The client cannot carry the chat any more: replace it (a fresh token, then a new client), a few times
+    /// in a row at most. What was in flight goes back to the head of the queue; its echo, if it did arrive,
+    /// takes it out again.
+    fn rejoin_or_fail(&mut self, message: String, out: &mut Vec<Effect>) {
+        if self.rejoins >= MAX_REJOINS {
+            return self.fail(message, out);
+        }
+        self.rejoins += 1;
+        out.push(Effect::CloseClient);
+        if self.phase == Phase::Chatting && !self.shown_disconnected {
+            self.shown_disconnected = true;
+            out.push(Effect::SetError(ErrorStatus::Disconnected(true)));
+        }
+        self.online = false;
+        if let Some(m) = self.in_flight.take() {
+            self.outbox.push_front(m);
+        }
+        self.phase = Phase::Resuming;
+        self.rejoining = true;
+        self.refresh(out);
     }
 
     fn fail(&mut self, message: String, out: &mut Vec<Effect>) {

@@ -247,6 +247,7 @@ fn any_event() -> impl Strategy<Value = Event> {
         Just(Event::SessionRefused { message: "x".into() }),
         Just(Event::ConversationJoined),
         Just(Event::JoinFailed { message: "x".into() }),
+        Just(Event::ClientFailed { message: "x".into() }),
         id.clone().prop_map(|a| Event::AgentJoined(agent(&a))),
         id.clone().prop_map(|agent_id| Event::AgentLeft { agent_id }),
         Just(Event::AgentTransferred { to: None }),

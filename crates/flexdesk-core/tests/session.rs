@@ -43,11 +43,47 @@ fn joined_conversation_waits_for_an_agent_and_syncs() {
 }
 
 #[test]
-fn join_failure_ends_with_connecting_error_and_ends_the_session() {
+fn join_failure_is_retried_with_a_new_client_then_ends_with_a_connecting_error() {
     let mut s = joining();
+    for _ in 0..flexdesk_core::session::MAX_REJOINS {
+        let fx = visible(s.handle(Event::JoinFailed { message: "denied".into() }));
+        assert_eq!(fx, vec![Effect::CloseClient, Effect::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() }]);
+        let fx = s.handle(Event::TokenRefreshed(token("t")));
+        assert_eq!(fx, vec![Effect::JoinConversation { token: "t".into(), conversation_sid: "CH1".into() }]);
+    }
     let fx = visible(s.handle(Event::JoinFailed { message: "denied".into() }));
     assert_eq!(fx[0], Effect::SetError(ErrorStatus::Connecting { message: "denied".into() }));
     assert_eq!(fx[1], Effect::EndSession { session_id: "sess-1".into(), credential: "cred-1".into() });
+    assert!(s.is_ended());
+}
+
+#[test]
+fn a_client_that_gives_up_mid_chat_is_replaced_and_nothing_is_lost() {
+    let mut s = chatting();
+    s.handle(user_msg("m1")); // in flight when the client dies
+    let fx = visible(s.handle(Event::ClientFailed { message: "terminal".into() }));
+    assert_eq!(
+        fx,
+        vec![
+            Effect::CloseClient,
+            Effect::SetError(ErrorStatus::Disconnected(true)),
+            Effect::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() }
+        ]
+    );
+    assert!(!s.is_ended());
+    s.handle(Event::TokenRefreshed(token("t2")));
+    s.handle(Event::ConnectionRestored);
+    let fx = s.handle(Event::ConversationJoined);
+    assert_eq!(s.phase(), Phase::Chatting, "the agent is still there");
+    assert_eq!(sends(&fx), vec!["m1"], "the message in flight is sent again");
+}
+
+#[test]
+fn a_refused_rejoin_ends_the_chat() {
+    let mut s = chatting();
+    s.handle(Event::ClientFailed { message: "terminal".into() });
+    let fx = visible(s.handle(Event::TokenRefused { message: "ended".into() }));
+    assert!(fx.contains(&Effect::SetError(ErrorStatus::Connecting { message: "ended".into() })));
     assert!(s.is_ended());
 }
 

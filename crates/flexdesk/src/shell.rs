@@ -392,6 +392,11 @@ impl Shell {
         self.listen(client.unchecked_ref(), "initFailed", generation, |e| {
             Some(Event::JoinFailed { message: error_message(&get(&e, "error")) })
         });
+        // A terminal connection error: the SDK stops retrying for good (e.g. the socket closed during its init
+        // handshake); the session replaces the client.
+        self.listen(client.unchecked_ref(), "connectionError", generation, |e| {
+            (get(&e, "terminal") == JsValue::TRUE).then(|| Event::ClientFailed { message: error_message(&e) })
+        });
         let found = settle(client.get_conversation_by_sid(&conversation_sid));
         *self.client.borrow_mut() = Some(client);
         let this = self.clone();

@@ -368,6 +368,26 @@ async fn a_fresh_token_waits_until_the_expired_connection_has_closed() {
 }
 
 #[wasm_bindgen_test]
+async fn a_client_that_gives_up_is_replaced_with_a_fresh_token() {
+    let desk = with_agent().await;
+    emit_client("connectionError", js(&json!({ "terminal": true, "message": "socket closed during init" })));
+    settle().await;
+    assert_eq!(parse(client_json())["count"], 2, "a second client was created");
+    assert_eq!(parse(client_json())["tokens"][0].as_str().unwrap().starts_with("tok-"), true);
+    assert!(parse(requests()).as_array().unwrap().iter().any(|r| r["path"] == "/v1/sessions/sess-1/token"));
+    open_client();
+    settle().await;
+    assert_eq!(desk.phase(), "Chatting");
+    emit_conv("messageAdded", message(7, "alice", "after the new client", JsValue::UNDEFINED));
+    settle().await;
+    assert_eq!(parse(calls("sendMessageToUser")), json!([["after the new client", "alice"]]));
+    // A non-terminal error is the SDK's own business.
+    emit_client("connectionError", js(&json!({ "terminal": false, "message": "blip" })));
+    settle().await;
+    assert_eq!(parse(client_json())["count"], 2);
+}
+
+#[wasm_bindgen_test]
 async fn failed_send_is_retried_not_lost() {
     let desk = with_agent().await;
     set_conv("failNext", 1.into());
