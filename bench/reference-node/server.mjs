@@ -28,14 +28,14 @@ const cfg = {
   ttl: Number(process.env.TOKEN_TTL_SECONDS ?? 3600),
 };
 
-/** `<session id>.<expires at>.<base64url HMAC>` signed for exactly this session and not expired. */
+/** `<session id>.<expires at>.<context>.<base64url HMAC>` signed for exactly this session and not expired. */
 function credentialOk(credential, sessionId, now) {
   if (typeof credential !== 'string') return false;
-  const [id, exp, tag, extra] = credential.split('.');
-  if (!id || !exp || !tag || extra !== undefined || !/^\d+$/.test(exp)) return false;
+  const [id, exp, context, tag, extra] = credential.split('.');
+  if (!id || !exp || !context || !tag || extra !== undefined || !/^\d+$/.test(exp)) return false;
   const want = crypto
     .createHmac('sha256', cfg.sessionSecret)
-    .update(`flexdesk-session-credential-v1\n${id}\n${exp}`)
+    .update(`flexdesk-session-credential-v2\n${id}\n${exp}\n${context}`)
     .digest();
   const got = Buffer.from(tag, 'base64url');
   return got.length === want.length && crypto.timingSafeEqual(got, want) && id === sessionId && now < Number(exp);

@@ -63,16 +63,21 @@ struct ChatGrant<'a> {
     service_sid: &'a str,
 }
 
-/// Same credential format and MAC input as flexdesk-auth's `credential.rs`.
+/// Same credential format and MAC input as flexdesk-auth's `credential.rs`:
+/// `<session id>.<expires at>.<context>.<base64url HMAC>`.
 fn credential_ok(secret: &[u8], credential: &str, session_id: &str, now: u64) -> bool {
-    let mut parts = credential.splitn(3, '.');
-    let (Some(id), Some(exp), Some(tag)) = (parts.next(), parts.next(), parts.next()) else { return false };
+    let mut parts = credential.splitn(4, '.');
+    let (Some(id), Some(exp), Some(context), Some(tag)) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
     let (Ok(expires_at), Ok(tag)) = (exp.parse::<u64>(), URL_SAFE_NO_PAD.decode(tag)) else { return false };
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("any key length");
-    mac.update(b"flexdesk-session-credential-v1\n");
+    mac.update(b"flexdesk-session-credential-v2\n");
     mac.update(id.as_bytes());
     mac.update(b"\n");
     mac.update(expires_at.to_string().as_bytes());
+    mac.update(b"\n");
+    mac.update(context.as_bytes());
     mac.verify_slice(&tag).is_ok() && id == session_id && now < expires_at
 }
 
