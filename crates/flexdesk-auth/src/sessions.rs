@@ -22,11 +22,6 @@ pub enum SessionState {
 /// How long an ended session is remembered.
 pub const ENDED_GRACE_SECONDS: u64 = 300;
 
-/// How long Twilio's "the conversation is still open" answer is trusted before a refresh asks again. Asking on
-/// every refresh made the refresh (the call every open chat makes) six times slower than minting; a closed
-/// conversation accepts no messages anyway, so a token minted in this window grants nothing.
-pub const OPEN_CHECK_SECONDS: u64 = 30;
-
 #[derive(Debug, Clone)]
 pub struct Session {
     pub identity: String,
@@ -40,8 +35,6 @@ pub struct Session {
 #[derive(Default)]
 pub struct SessionStore {
     sessions: Mutex<HashMap<String, Session>>,
-    /// When Twilio last said each session's conversation was open.
-    confirmed_open: Mutex<HashMap<String, u64>>,
     /// Pruning scans the table: at most once a second, not on every start.
     last_prune: AtomicU64,
 }
@@ -55,21 +48,10 @@ impl SessionStore {
             sessions.retain(|_, s| {
                 s.expires_at > now && !matches!(s.state, SessionState::Ended(at) if now.saturating_sub(at) > ENDED_GRACE_SECONDS)
             });
-            let mut confirmed = self.confirmed_open.lock().unwrap_or_else(|e| e.into_inner());
-            confirmed.retain(|id, at| sessions.contains_key(id) && now.saturating_sub(*at) < OPEN_CHECK_SECONDS);
         }
         sessions.insert(id, session);
     }
 
-    /// True when Twilio said the conversation was open less than [`OPEN_CHECK_SECONDS`] ago.
-    pub fn recently_confirmed_open(&self, id: &str, now: u64) -> bool {
-        let confirmed = self.confirmed_open.lock().unwrap_or_else(|e| e.into_inner());
-        confirmed.get(id).is_some_and(|at| now.saturating_sub(*at) < OPEN_CHECK_SECONDS)
-    }
-
-    pub fn confirm_open(&self, id: &str, now: u64) {
-        self.confirmed_open.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), now);
-    }
 
     pub fn get(&self, id: &str) -> Option<Session> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
@@ -80,7 +62,6 @@ impl SessionStore {
         match self.sessions.lock().unwrap_or_else(|e| e.into_inner()).get_mut(id) {
             Some(s) => {
                 s.state = SessionState::Ended(now);
-                self.confirmed_open.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
                 true
             }
             None => false,
@@ -124,18 +105,5 @@ mod tests {
         store.insert("y".into(), session(100_000), 1_001 + ENDED_GRACE_SECONDS);
         assert!(store.get("ended").is_none(), "forgotten after it");
         assert!(store.get("open").is_some(), "open sessions stay");
-    }
-
-    #[test]
-    fn an_open_answer_is_trusted_for_a_while_and_never_after_the_end() {
-        let store = SessionStore::default();
-        store.insert("a".into(), session(100_000), 0);
-        assert!(!store.recently_confirmed_open("a", 10));
-        store.confirm_open("a", 10);
-        assert!(store.recently_confirmed_open("a", 10 + OPEN_CHECK_SECONDS - 1));
-        assert!(!store.recently_confirmed_open("a", 10 + OPEN_CHECK_SECONDS), "asks Twilio again after the window");
-        store.confirm_open("a", 20);
-        store.end("a", 21);
-        assert!(!store.recently_confirmed_open("a", 22));
     }
 }

@@ -453,7 +453,7 @@ impl Session {
                 }
             }
             Event::MessageSent { id, index } => {
-                if self.in_flight.as_ref().is_some_and(|m| m.id() == id) {
+                if self.live() && self.in_flight.as_ref().is_some_and(|m| m.id() == id) {
                     let sent = self.in_flight.take();
                     self.retry_attempt = 0;
                     self.last_user_index = self.last_user_index.max(Some(index));
@@ -465,7 +465,7 @@ impl Session {
                 }
             }
             Event::MessageFailed { id, retryable } => {
-                if self.in_flight.as_ref().is_some_and(|m| m.id() == id) {
+                if self.live() && self.in_flight.as_ref().is_some_and(|m| m.id() == id) {
                     let failed = self.in_flight.take();
                     if let (true, Some(m)) = (retryable, failed.clone()) {
                         self.outbox.push_front(m);

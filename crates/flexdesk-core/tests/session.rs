@@ -369,3 +369,19 @@ fn resume_of_an_ended_chat_forgets_it() {
     assert_eq!(s.handle(Event::TokenRefused { message: "gone".into() }), vec![Effect::Persist]);
     assert!(s.is_ended());
 }
+
+#[test]
+fn a_late_delivery_confirmation_after_the_end_does_nothing() {
+    // Found by fuzz/core_events: the confirmation re-saved the ended chat, so a reload tried to resume it.
+    for late in [
+        Event::MessageSent { id: "u1".into(), index: 3 },
+        Event::MessageFailed { id: "u1".into(), retryable: true },
+        Event::MessageFailed { id: "u1".into(), retryable: false },
+    ] {
+        let mut s = waiting();
+        s.handle(user_msg("u1"));
+        s.handle(Event::ConversationClosed);
+        assert!(s.handle(late).is_empty());
+        assert_eq!(s.saved_state(), None);
+    }
+}

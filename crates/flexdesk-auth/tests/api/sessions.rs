@@ -213,22 +213,6 @@ async fn refresh_after_end_is_refused_and_end_is_idempotent() {
 }
 
 #[tokio::test]
-async fn refreshes_in_a_burst_ask_twilio_once() {
-    let h = harness(&[]).await;
-    let s = h.start_webchat_session().await;
-    Mock::given(method("GET"))
-        .and(path(format!("/v1/Conversations/{CONVERSATION}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION, "state": "active" })))
-        .expect(1) // the open answer is trusted for OPEN_CHECK_SECONDS
-        .mount(&h.twilio)
-        .await;
-    let (id, cred) = (s["sessionId"].as_str().unwrap(), s["sessionCredential"].as_str().unwrap());
-    for _ in 0..3 {
-        assert_eq!(h.refresh(id, cred).await.status, StatusCode::OK);
-    }
-}
-
-#[tokio::test]
 async fn refresh_is_refused_once_the_agent_closed_the_conversation() {
     let h = harness(&[]).await;
     let s = h.start_webchat_session().await;
