@@ -28,10 +28,11 @@ test('a chat starts, refreshes, ends, and then refuses to refresh', async () => 
   assert.equal(res.headers.get('access-control-allow-origin'), ORIGIN);
   const s = await res.json();
   assert.equal(s.conversationSid, fake.conversationSid);
-  assert.match(s.identity, /^customer-[0-9a-f-]{36}$/);
+  assert.equal(s.identity, fake.identity, 'Twilio chooses the identity in the webchat mode');
 
   const start = fake.requests.find((r) => r.path === '/v2/WebChats');
   assert.equal(start.form.AddressSid, ENV.TWILIO_ADDRESS_SID);
+  assert.equal(start.form.Identity, undefined, 'CreateWebChannel has no Identity parameter');
   const pre = JSON.parse(start.form.PreEngagementData);
   assert.equal(pre.question, 'help');
   assert.deepEqual(pre.transcript, [{ from: 'user', text: 'hi' }]);
@@ -46,7 +47,7 @@ test('a chat starts, refreshes, ends, and then refuses to refresh', async () => 
     headers: { origin: ORIGIN, authorization: `Bearer ${s.sessionCredential}` },
   });
   assert.equal(end.status, 204);
-  assert.ok(fake.requests.some((r) => r.method === 'POST' && r.path === `/v1/Conversations/${fake.conversationSid}` && r.form.State === 'closed'));
+  assert.ok(fake.requests.some((r) => r.method === 'POST' && r.path === `/v1/Services/${ENV.TWILIO_CONVERSATIONS_SERVICE_SID}/Conversations/${fake.conversationSid}` && r.form.State === 'closed'));
 
   const after = await post(`/v1/sessions/${s.sessionId}/token`, { sessionCredential: s.sessionCredential });
   assert.equal(after.status, 404);

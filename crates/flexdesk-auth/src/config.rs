@@ -6,6 +6,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::pacing::Rates;
+
 /// A secret string. `Debug`/`Display` print `[redacted]`; call [`Secret::expose`] where the value is really needed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -73,6 +75,10 @@ pub struct Config {
     pub twilio_timeout: Duration,
     pub twilio_max_retries: u32,
     pub twilio_retry_base: Duration,
+    /// Our pace for Twilio's rate-limited endpoints (see [`crate::pacing`]).
+    pub twilio_rates: Rates,
+    /// How long a start may wait for a paced slot before it is answered 503 with `Retry-After`.
+    pub twilio_pacing_max_wait: Duration,
     pub request_timeout: Duration,
     pub rate_limit_per_minute: u32,
     pub rate_limit_burst: u32,
@@ -179,6 +185,16 @@ impl Config {
         let twilio_max_retries = r.number("TWILIO_MAX_RETRIES", 2, 0, 10) as u32;
         let twilio_retry_base = Duration::from_millis(r.number("TWILIO_RETRY_BASE_MS", 250, 0, 10_000));
         let request_timeout = Duration::from_secs(r.number("REQUEST_TIMEOUT_SECONDS", 30, 1, 300));
+        let published = Rates::PUBLISHED;
+        let twilio_rates = Rates {
+            webchats: r.number("TWILIO_WEBCHATS_RATE", published.webchats.into(), 0, 10_000) as u32,
+            interactions: r.number("TWILIO_INTERACTIONS_RATE", published.interactions.into(), 0, 10_000) as u32,
+            conversations_create: r.number("TWILIO_CONVERSATIONS_CREATE_RATE", published.conversations_create.into(), 0, 10_000) as u32,
+        };
+        let twilio_pacing_max_wait = Duration::from_secs(r.number("TWILIO_PACING_MAX_WAIT_SECONDS", 10, 0, 300));
+        if twilio_pacing_max_wait >= request_timeout {
+            r.problem("TWILIO_PACING_MAX_WAIT_SECONDS", "must be shorter than REQUEST_TIMEOUT_SECONDS (a start must be answered before it times out)");
+        }
         let rate_limit_per_minute = r.number("RATE_LIMIT_PER_MINUTE", 60, 1, 1_000_000) as u32;
         let rate_limit_burst = r.number("RATE_LIMIT_BURST", 20, 1, 1_000_000) as u32;
         let availability_cache = Duration::from_secs(r.number("AVAILABILITY_CACHE_SECONDS", 5, 0, 3600));
@@ -211,6 +227,8 @@ impl Config {
             twilio_timeout,
             twilio_max_retries,
             twilio_retry_base,
+            twilio_rates,
+            twilio_pacing_max_wait,
             request_timeout,
             rate_limit_per_minute,
             rate_limit_burst,

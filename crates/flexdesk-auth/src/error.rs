@@ -13,11 +13,17 @@ pub struct AppError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds for a `Retry-After` header (busy answers).
+    pub retry_after: Option<u64>,
 }
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        AppError { status, code, message: message.into() }
+        AppError { status, code, message: message.into(), retry_after: None }
+    }
+
+    pub fn with_retry_after(self, secs: u64) -> Self {
+        AppError { retry_after: Some(secs), ..self }
     }
 
     /// One answer for every bad credential (forged, other session's, expired, malformed): no oracle.
@@ -39,8 +45,14 @@ impl From<TwilioError> for AppError {
         tracing::warn!(error = %e, "Twilio call failed");
         match e {
             TwilioError::Api { status: 429, .. } => {
-                AppError::new(StatusCode::SERVICE_UNAVAILABLE, "twilio_busy", "Twilio is rate limiting us; try again shortly")
+                AppError::new(StatusCode::SERVICE_UNAVAILABLE, "twilio_busy", "Twilio is rate limiting us; try again shortly").with_retry_after(1)
             }
+            TwilioError::Busy { retry_after_secs, .. } => AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "twilio_busy",
+                "too many chats are starting at once; try again shortly",
+            )
+            .with_retry_after(retry_after_secs),
             TwilioError::Api { status, code, .. } if status >= 500 => AppError::new(
                 StatusCode::BAD_GATEWAY,
                 "twilio_unavailable",
@@ -62,6 +74,10 @@ impl From<TwilioError> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        (self.status, Json(ApiError::new(self.code, self.message))).into_response()
+        let mut response = (self.status, Json(ApiError::new(self.code, self.message))).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }

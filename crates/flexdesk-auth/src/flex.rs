@@ -1,12 +1,43 @@
 //! The Twilio calls that make a Flex chat: start it (three ways, per FLEX_START_MODE), check it, close it,
-//! and read the queue's real-time statistics. See /work/shared/reference/twilio-flex.md and docs/auth-server.md.
+//! and read the queue's real-time statistics. Every path, parameter and answer field follows Twilio's API
+//! description (twilio-oai: `twilio_flex_v1.json`, `twilio_flex_v2.json`, `twilio_conversations_v1.json`,
+//! `twilio_taskrouter_v1.json`); tests/contract checks each request we send against it. docs/auth-server.md
+//! says how starting, ending and pacing behave.
 
 use flexdesk_core::wire::Availability;
 use serde_json::{json, Map, Value};
 
 use crate::config::{Config, StartMode};
 use crate::engagement::routing_attributes;
-use crate::twilio::{field, TwilioClient, TwilioError};
+use crate::pacing::Lane;
+use crate::twilio::{field, Operation, TwilioClient, TwilioError};
+
+// Operation ids name the twilio-oai operation each call is.
+/// flex v2 `CreateWebChannel`.
+const START_WEBCHAT: Operation = Operation::create("start_webchat").paced(Lane::WebChats);
+/// flex v1 `CreateChannel` (legacy Flex Flow).
+const START_FLEXFLOW: Operation = Operation::create("start_flexflow");
+/// conversations v1 `CreateServiceConversation`.
+const CREATE_CONVERSATION: Operation = Operation::create("create_conversation").paced(Lane::ConversationsCreate);
+/// conversations v1 `CreateServiceConversationParticipant`.
+const ADD_PARTICIPANT: Operation = Operation::create("add_participant");
+/// flex v1 `CreateInteraction`.
+const CREATE_INTERACTION: Operation = Operation::create("create_interaction").paced(Lane::Interactions);
+/// flex v1 `UpdateInteractionChannel`.
+const CLOSE_INTERACTION: Operation = Operation::repeatable("close_interaction").paced(Lane::InteractionChannels);
+/// conversations v1 `UpdateServiceConversation`.
+const CLOSE_CONVERSATION: Operation = Operation::repeatable("close_conversation");
+/// conversations v1 `FetchServiceConversation`.
+const GET_CONVERSATION: Operation = Operation::repeatable("get_conversation");
+/// taskrouter v1 `FetchTaskQueueRealTimeStatistics`.
+const QUEUE_STATISTICS: Operation = Operation::repeatable("queue_statistics");
+
+/// Twilio error 50377: "Can't update conversation as it's in final closed state"
+/// (https://www.twilio.com/docs/api/errors/50377).
+const CONVERSATION_CLOSED: u64 = 50377;
+
+/// The task channel flexdesk's chats are routed on; statistics are narrowed to it.
+const TASK_CHANNEL: &str = "chat";
 
 /// The Interactions API's handles, needed to close the agent side of the chat.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,33 +74,37 @@ impl Flex<'_> {
         }
     }
 
-    /// Webchat orchestrator: Twilio creates the conversation and the participant, routed by the address.
+    /// The configured Flex Conversations service's conversations. Never the default-service path
+    /// `/v1/Conversations`: it reaches only the account's default service, which need not be Flex's.
+    fn conversations_url(&self) -> String {
+        format!("{}/v1/Services/{}/Conversations", self.config.conversations_api_url, self.config.conversations_service_sid)
+    }
+
+    /// Webchat orchestrator: Twilio creates the conversation and the participant, routed by the address,
+    /// and chooses the customer's identity (the operation has no `Identity` parameter).
     async fn start_webchat(&self, chat: &ChatRequest<'_>) -> Result<StartedChat, TwilioError> {
-        const OP: &str = "start_webchat";
         let url = format!("{}/v2/WebChats", self.config.flex_api_url);
         let form = [
             ("AddressSid", self.config.address_sid.clone().unwrap_or_default()),
             ("ChatFriendlyName", format!("Chat with {}", chat.customer_name)),
             ("CustomerFriendlyName", chat.customer_name.to_string()),
-            ("Identity", chat.identity.to_string()),
             ("PreEngagementData", Value::Object(chat.pre_engagement.clone()).to_string()),
         ];
-        let answer = self.client.post_form(OP, &url, &form).await?;
+        let answer = self.client.post_form(START_WEBCHAT, &url, &form).await?;
         Ok(StartedChat {
-            // Twilio echoes the identity we asked for; trust its answer if it chose another.
-            identity: answer.get("identity").and_then(Value::as_str).unwrap_or(chat.identity).to_string(),
-            conversation_sid: field(OP, &answer, "conversation_sid")?.to_string(),
+            identity: field(START_WEBCHAT, &answer, "identity")?.to_string(),
+            conversation_sid: field(START_WEBCHAT, &answer, "conversation_sid")?.to_string(),
             interaction: None,
         })
     }
 
     /// Interactions API: our own conversation and participant, then an interaction that routes a task to Flex.
     async fn start_interaction(&self, chat: &ChatRequest<'_>) -> Result<StartedChat, TwilioError> {
-        let conv_url = format!("{}/v1/Conversations", self.config.conversations_api_url);
+        let conv_url = self.conversations_url();
         let conversation = self
             .client
             .post_form(
-                "create_conversation",
+                CREATE_CONVERSATION,
                 &conv_url,
                 &[
                     ("FriendlyName", format!("Chat with {}", chat.customer_name)),
@@ -77,12 +112,12 @@ impl Flex<'_> {
                 ],
             )
             .await?;
-        let conversation_sid = field("create_conversation", &conversation, "sid")?.to_string();
+        let conversation_sid = field(CREATE_CONVERSATION, &conversation, "sid")?.to_string();
 
         let routed = async {
             self.client
                 .post_form(
-                    "add_participant",
+                    ADD_PARTICIPANT,
                     &format!("{conv_url}/{conversation_sid}/Participants"),
                     &[("Identity", chat.identity.to_string()), ("Attributes", json!({ "member_type": "customer" }).to_string())],
                 )
@@ -91,7 +126,7 @@ impl Flex<'_> {
             let routing = json!({ "properties": {
                 "workspace_sid": config.workspace_sid,
                 "workflow_sid": config.workflow_sid,
-                "task_channel_unique_name": "chat",
+                "task_channel_unique_name": TASK_CHANNEL,
                 "attributes": routing_attributes(chat.pre_engagement, chat.customer_name, &conversation_sid),
             }});
             let channel = json!({ "type": "chat", "initiated_by": "customer",
@@ -99,16 +134,17 @@ impl Flex<'_> {
             let interaction = self
                 .client
                 .post_form(
-                    "create_interaction",
+                    CREATE_INTERACTION,
                     &format!("{}/v1/Interactions", config.flex_api_url),
                     &[("Channel", channel.to_string()), ("Routing", routing.to_string())],
                 )
                 .await?;
-            let interaction_sid = field("create_interaction", &interaction, "sid")?.to_string();
+            let interaction_sid = field(CREATE_INTERACTION, &interaction, "sid")?.to_string();
+            // flex.v1.interaction: `channel` is an object holding the channel's `sid` (UO…).
             let channel_sid = interaction
                 .pointer("/channel/sid")
                 .and_then(Value::as_str)
-                .ok_or_else(|| TwilioError::BadResponse { operation: "create_interaction", detail: "no channel.sid".into() })?
+                .ok_or_else(|| TwilioError::BadResponse { operation: CREATE_INTERACTION.name, detail: "no channel.sid".into() })?
                 .to_string();
             Ok::<_, TwilioError>(InteractionRef { interaction_sid, channel_sid })
         }
@@ -128,7 +164,6 @@ impl Flex<'_> {
 
     /// Legacy Flex Flow channel (the seed's way); the channel SID is the conversation SID.
     async fn start_flexflow(&self, chat: &ChatRequest<'_>) -> Result<StartedChat, TwilioError> {
-        const OP: &str = "start_flexflow";
         let url = format!("{}/v1/Channels", self.config.flex_api_url);
         let form = [
             ("FlexFlowSid", self.config.flex_flow_sid.clone().unwrap_or_default()),
@@ -137,61 +172,99 @@ impl Flex<'_> {
             ("ChatFriendlyName", format!("Chat with {}", chat.customer_name)),
             ("PreEngagementData", Value::Object(chat.pre_engagement.clone()).to_string()),
         ];
-        let answer = self.client.post_form(OP, &url, &form).await?;
-        Ok(StartedChat { identity: chat.identity.to_string(), conversation_sid: field(OP, &answer, "sid")?.to_string(), interaction: None })
+        let answer = self.client.post_form(START_FLEXFLOW, &url, &form).await?;
+        Ok(StartedChat {
+            identity: chat.identity.to_string(),
+            conversation_sid: field(START_FLEXFLOW, &answer, "sid")?.to_string(),
+            interaction: None,
+        })
     }
 
-    /// Ends the chat for everyone: the interaction channel first (so the agent's task does not sit in
-    /// wrapping), then the conversation. A 404 means it is already gone, which is what we wanted.
+    /// Ends the chat for everyone, with one call to Twilio:
+    /// - Interactions: the interaction channel is closed (`Status=closed`, no `Routing`), which closes its media
+    ///   conversation too (https://www.twilio.com/docs/api/errors/80906) and moves the agent's task to
+    ///   `wrapping`, so the agent wraps up as after any customer-ended Flex chat. Only when that channel is
+    ///   gone (404) is the conversation closed directly.
+    /// - otherwise the conversation is closed (`State=closed`).
+    ///
+    /// A conversation already closed (error 50377: closed is final) or gone (404) counts as ended.
     pub async fn close(&self, conversation_sid: &str, interaction: Option<&InteractionRef>) -> Result<(), TwilioError> {
         if let Some(i) = interaction {
             let url = format!("{}/v1/Interactions/{}/Channels/{}", self.config.flex_api_url, i.interaction_sid, i.channel_sid);
-            ignore_not_found(self.client.post_form("close_interaction", &url, &[("Status", "closed".into())]).await)?;
+            match self.client.post_form(CLOSE_INTERACTION, &url, &[("Status", "closed".into())]).await {
+                Ok(_) => return Ok(()),
+                // Gone (404), or refused for a reason Twilio does not document for this case (e.g. the agent
+                // side closed it first): the conversation then decides, and 50377 there means already ended.
+                Err(e @ TwilioError::Api { status: 400..=428 | 430..=499, .. }) => {
+                    tracing::info!(error = %e, "interaction channel not closable; closing the conversation")
+                }
+                Err(e) => return Err(e),
+            }
         }
         self.close_conversation(conversation_sid).await
     }
 
     async fn close_conversation(&self, conversation_sid: &str) -> Result<(), TwilioError> {
-        let url = format!("{}/v1/Conversations/{conversation_sid}", self.config.conversations_api_url);
-        ignore_not_found(self.client.post_form("close_conversation", &url, &[("State", "closed".into())]).await)
+        let url = format!("{}/{conversation_sid}", self.conversations_url());
+        match self.client.post_form(CLOSE_CONVERSATION, &url, &[("State", "closed".into())]).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() || e.code() == Some(CONVERSATION_CLOSED) => {
+                tracing::info!(error = %e, "conversation already closed or gone");
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// True when the conversation is closed (the agent ended the chat) or no longer exists.
     pub async fn conversation_closed(&self, conversation_sid: &str) -> Result<bool, TwilioError> {
-        let url = format!("{}/v1/Conversations/{conversation_sid}", self.config.conversations_api_url);
-        match self.client.get("get_conversation", &url).await {
+        let url = format!("{}/{conversation_sid}", self.conversations_url());
+        match self.client.get(GET_CONVERSATION, &url).await {
             Ok(c) => Ok(c.get("state").and_then(Value::as_str) == Some("closed")),
             Err(e) if e.is_not_found() => Ok(true),
             Err(e) => Err(e),
         }
     }
 
-    /// The queue's live numbers; `None` when no workspace/queue is configured.
+    /// The queue's live numbers for the chat task channel; `None` when no workspace/queue is configured.
     pub async fn availability(&self) -> Option<Result<Availability, TwilioError>> {
-        const OP: &str = "queue_statistics";
         let (ws, wq) = (self.config.workspace_sid.as_ref()?, self.config.queue_sid.as_ref()?);
-        let url = format!("{}/v1/Workspaces/{ws}/TaskQueues/{wq}/RealTimeStatistics", self.config.taskrouter_api_url);
-        Some(self.client.get(OP, &url).await.map(|s| {
-            let count = |v: Option<&Value>| v.and_then(Value::as_u64).unwrap_or(0);
-            let by_status = s.get("tasks_by_status");
-            let status = |name: &str| count(by_status.and_then(|b| b.get(name)));
-            Availability {
-                agents_available: count(s.get("total_available_workers")) as u32,
-                // Waiting = not yet accepted by an agent.
-                tasks_waiting: (status("pending") + status("reserved")) as u32,
-                longest_wait_seconds: count(s.get("longest_task_waiting_age")),
-            }
-        }))
+        let url = format!(
+            "{}/v1/Workspaces/{ws}/TaskQueues/{wq}/RealTimeStatistics?TaskChannel={TASK_CHANNEL}",
+            self.config.taskrouter_api_url
+        );
+        Some(self.client.get(QUEUE_STATISTICS, &url).await.map(|s| availability_from(&s)))
     }
 }
 
-fn ignore_not_found(result: Result<Value, TwilioError>) -> Result<(), TwilioError> {
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => {
-            tracing::info!(error = %e, "already gone while closing");
-            Ok(())
-        }
-        Err(e) => Err(e),
+/// Reads taskrouter.v1.workspace.task_queue.task_queue_real_time_statistics. The description types the
+/// `tasks_by_status` values as strings while its example has numbers, so both are read.
+fn availability_from(stats: &Value) -> Availability {
+    let count = |v: Option<&Value>| match v {
+        Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
+        Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
+        _ => 0,
+    };
+    let by_status = stats.get("tasks_by_status");
+    let status = |name: &str| count(by_status.and_then(|b| b.get(name)));
+    Availability {
+        agents_available: count(stats.get("total_available_workers")) as u32,
+        // Waiting = not yet accepted by an agent.
+        tasks_waiting: (status("pending") + status("reserved")) as u32,
+        longest_wait_seconds: count(stats.get("longest_task_waiting_age")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statistics_counts_are_read_as_numbers_or_strings() {
+        let numbers = json!({"total_available_workers": 2, "tasks_by_status": {"pending": 3, "reserved": 1}, "longest_task_waiting_age": 40});
+        let strings = json!({"total_available_workers": 2, "tasks_by_status": {"pending": "3", "reserved": "1"}, "longest_task_waiting_age": 40});
+        let want = Availability { agents_available: 2, tasks_waiting: 4, longest_wait_seconds: 40 };
+        assert_eq!(availability_from(&numbers), want);
+        assert_eq!(availability_from(&strings), want);
     }
 }

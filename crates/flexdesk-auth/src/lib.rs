@@ -15,6 +15,7 @@ pub mod flex;
 pub mod layers;
 pub mod metrics;
 pub mod openapi;
+pub mod pacing;
 pub mod ratelimit;
 pub mod routes;
 pub mod sessions;

@@ -1,7 +1,9 @@
 //! A small Twilio REST client: Basic auth, form-encoded bodies, JSON answers, Twilio error bodies turned into
 //! [`TwilioError`], and retries with exponential backoff on 429, 5xx, timeouts and connection failures.
 //!
-//! It knows nothing about Flex; [`crate::flex`] builds the actual calls on top of it.
+//! Each call names an [`Operation`]: what it is called in logs and metrics, whether repeating it is safe (a
+//! create that Twilio may already have performed is not repeated), and which paced lane it goes through
+//! ([`crate::pacing`]). It knows nothing about Flex; [`crate::flex`] builds the actual calls on top of it.
 
 use std::fmt;
 use std::sync::Arc;
@@ -12,6 +14,31 @@ use serde_json::Value;
 
 use crate::config::{Config, Secret};
 use crate::metrics::Metrics;
+use crate::pacing::{Lane, Pacer};
+
+/// One kind of Twilio call.
+#[derive(Debug, Clone, Copy)]
+pub struct Operation {
+    pub name: &'static str,
+    /// Whether the call may be sent again after an answer that does not prove Twilio did nothing.
+    pub repeatable: bool,
+    /// The published rate limit it counts against, if any.
+    pub lane: Option<Lane>,
+}
+
+impl Operation {
+    /// A read, or an update that has the same effect however often it is sent.
+    pub const fn repeatable(name: &'static str) -> Operation {
+        Operation { name, repeatable: true, lane: None }
+    }
+    /// A create: sent again only when Twilio certainly did not perform it (429, 503, no connection).
+    pub const fn create(name: &'static str) -> Operation {
+        Operation { name, repeatable: false, lane: None }
+    }
+    pub const fn paced(self, lane: Lane) -> Operation {
+        Operation { lane: Some(lane), ..self }
+    }
+}
 
 /// The longest we honour a `Retry-After` header: a chat start should fail fast rather than hang.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
@@ -24,6 +51,8 @@ pub enum TwilioError {
     Unreachable { operation: &'static str, detail: String },
     /// A success status whose body was not the JSON we expected.
     BadResponse { operation: &'static str, detail: String },
+    /// Not sent: Twilio's published rate for this endpoint is taken for longer than we wait (see [`crate::pacing`]).
+    Busy { operation: &'static str, retry_after_secs: u64 },
 }
 
 impl fmt::Display for TwilioError {
@@ -35,6 +64,9 @@ impl fmt::Display for TwilioError {
             TwilioError::Api { operation, status, code: None, message } => write!(f, "Twilio {operation}: HTTP {status}: {message}"),
             TwilioError::Unreachable { operation, detail } => write!(f, "Twilio {operation}: unreachable: {detail}"),
             TwilioError::BadResponse { operation, detail } => write!(f, "Twilio {operation}: unexpected answer: {detail}"),
+            TwilioError::Busy { operation, retry_after_secs } => {
+                write!(f, "Twilio {operation}: not sent, the endpoint's rate is taken for the next {retry_after_secs} s")
+            }
         }
     }
 }
@@ -46,6 +78,14 @@ impl TwilioError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, TwilioError::Api { status: 404, .. })
     }
+
+    /// Twilio's error code, when it answered one.
+    pub fn code(&self) -> Option<u64> {
+        match self {
+            TwilioError::Api { code, .. } => *code,
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -56,6 +96,7 @@ pub struct TwilioClient {
     max_retries: u32,
     retry_base: Duration,
     metrics: Arc<Metrics>,
+    pacer: Arc<Pacer>,
 }
 
 impl TwilioClient {
@@ -73,25 +114,34 @@ impl TwilioClient {
             .user_agent(concat!("flexdesk-auth/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("reqwest client with rustls");
-        TwilioClient { http, username, password, max_retries: config.twilio_max_retries, retry_base: config.twilio_retry_base, metrics }
+        let pacer = Arc::new(Pacer::new(config.twilio_rates, config.twilio_pacing_max_wait));
+        TwilioClient { http, username, password, max_retries: config.twilio_max_retries, retry_base: config.twilio_retry_base, metrics, pacer }
     }
 
-    pub async fn post_form(&self, operation: &'static str, url: &str, form: &[(&str, String)]) -> Result<Value, TwilioError> {
+    pub async fn post_form(&self, operation: Operation, url: &str, form: &[(&str, String)]) -> Result<Value, TwilioError> {
         self.call(operation, Method::POST, url, form).await
     }
 
-    pub async fn get(&self, operation: &'static str, url: &str) -> Result<Value, TwilioError> {
+    pub async fn get(&self, operation: Operation, url: &str) -> Result<Value, TwilioError> {
         self.call(operation, Method::GET, url, &[]).await
     }
 
-    /// One logical call: up to `1 + max_retries` attempts.
+    /// One logical call: up to `1 + max_retries` attempts, each paced when the operation has a lane.
     ///
-    /// Retrying a POST after a 5xx can in rare cases repeat a side effect Twilio already performed (Twilio has
-    /// no general idempotency key). We accept that: a duplicate orphan conversation is closed by Flex's
-    /// inactivity timers, while a failed chat start leaves a customer with nobody to talk to.
-    async fn call(&self, operation: &'static str, method: Method, url: &str, form: &[(&str, String)]) -> Result<Value, TwilioError> {
+    /// Twilio has no general idempotency key, so a create is sent again only when the answer proves it was not
+    /// performed: 429 (refused by the rate limiter), 503 (not handled), or no connection at all. A timeout or
+    /// another 5xx may hide a conversation or task Twilio did create; repeating it would hand the agents a
+    /// duplicate, so the caller gets the error instead.
+    async fn call(&self, op: Operation, method: Method, url: &str, form: &[(&str, String)]) -> Result<Value, TwilioError> {
+        let operation = op.name;
         let mut attempt = 0;
         loop {
+            if let Some(lane) = op.lane {
+                if let Err(busy) = self.pacer.wait(lane).await {
+                    self.metrics.record_twilio(operation, "paced_out");
+                    return Err(TwilioError::Busy { operation, retry_after_secs: busy.retry_after_secs });
+                }
+            }
             let mut request = self
                 .http
                 .request(method.clone(), url)
@@ -102,8 +152,9 @@ impl TwilioClient {
             }
             let outcome = request.send().await;
             let retry_after = match &outcome {
-                Ok(resp) if is_retryable(resp.status()) => Some(retry_after(resp.headers())),
-                Err(e) if e.is_timeout() || e.is_connect() || e.is_request() => Some(None),
+                Ok(resp) if is_retryable(resp.status(), op.repeatable) => Some(retry_after(resp.headers())),
+                Err(e) if e.is_connect() => Some(None),
+                Err(e) if op.repeatable && (e.is_timeout() || e.is_request()) => Some(None),
                 _ => None,
             };
             if let Some(hint) = retry_after {
@@ -127,8 +178,11 @@ impl TwilioClient {
     }
 }
 
-fn is_retryable(status: StatusCode) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+fn is_retryable(status: StatusCode, repeatable: bool) -> bool {
+    match status {
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => true,
+        s => repeatable && s.is_server_error(),
+    }
 }
 
 /// `Retry-After` in seconds (Twilio does not send HTTP dates), capped.
@@ -173,9 +227,9 @@ async fn read_answer(operation: &'static str, resp: reqwest::Response) -> Result
 }
 
 /// Reads a string field of a Twilio answer or explains which one is missing.
-pub fn field<'a>(operation: &'static str, value: &'a Value, name: &str) -> Result<&'a str, TwilioError> {
+pub fn field<'a>(operation: Operation, value: &'a Value, name: &str) -> Result<&'a str, TwilioError> {
     value
         .get(name)
         .and_then(Value::as_str)
-        .ok_or_else(|| TwilioError::BadResponse { operation, detail: format!("no string field {name:?}") })
+        .ok_or_else(|| TwilioError::BadResponse { operation: operation.name, detail: format!("no string field {name:?}") })
 }

@@ -52,7 +52,7 @@ async fn no_secret_reaches_logs_or_responses() {
     answers.push(h.refresh(id, "forged.1.AAAA").await);
     // A Twilio failure whose message even echoes something secret-looking must not leak our own secrets.
     Mock::given(method("POST"))
-        .and(path(format!("/v1/Conversations/{CONVERSATION}")))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}", sid("IS"))))
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "code": 20001, "message": "bad request", "status": 400 })))
         .mount(&h.twilio)
         .await;

@@ -14,6 +14,15 @@ fn claims(token: &str) -> Claims {
     decode::<Claims>(token, &DecodingKey::from_secret(API_SECRET.as_bytes()), &Validation::new(Algorithm::HS256)).unwrap().claims
 }
 
+/// The form-encoded body has no parameter `key`.
+fn form_lacks(key: &'static str) -> impl wiremock::Match {
+    move |r: &wiremock::Request| form_urlencoded_keys(&r.body).iter().all(|k| k != key)
+}
+
+fn form_urlencoded_keys(body: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(body).split('&').filter_map(|pair| pair.split('=').next()).map(str::to_string).collect()
+}
+
 fn form_has(key: &str, value: &str) -> wiremock::matchers::BodyContainsMatcher {
     let encoded: String = url_encode(value);
     body_string_contains(format!("{key}={encoded}"))
@@ -39,7 +48,7 @@ async fn webchat_start_passes_handoff_and_returns_a_working_session() {
         .and(has_header("authorization", format!("Basic {}", base64_basic(&sid("AC"), AUTH_TOKEN)).as_str()))
         .and(form_has("AddressSid", &sid("IG")))
         .and(form_has("CustomerFriendlyName", "Ada Lovelace"))
-        .and(body_string_contains("Identity=customer-"))
+        .and(form_lacks("Identity")) // twilio-oai flex v2 CreateWebChannel has no Identity: Twilio chooses it
         .and(body_string_contains(url_encode(r#""question":"I want a refund""#)))
         .and(body_string_contains(url_encode(r#""transcript":[{"from":"user","text":"refund?"}]"#)))
         .and(body_string_contains(url_encode(r#""skill":"billing""#)))
@@ -100,16 +109,16 @@ async fn flexflow_start_uses_channels_with_a_server_chosen_identity() {
 }
 
 #[tokio::test]
-async fn interactions_start_creates_conversation_participant_and_interaction_and_end_closes_both() {
+async fn interactions_start_creates_conversation_participant_and_interaction_and_end_closes_the_channel_only() {
     let h = harness(&[("FLEX_START_MODE", "interactions")]).await;
     Mock::given(method("POST"))
-        .and(path("/v1/Conversations"))
+        .and(path(format!("/v1/Services/{}/Conversations", sid("IS"))))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": CONVERSATION })))
         .expect(1)
         .mount(&h.twilio)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v1/Conversations/{CONVERSATION}/Participants")))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}/Participants", sid("IS"))))
         .and(body_string_contains("Identity=customer-"))
         .and(body_string_contains(url_encode(r#"{"member_type":"customer"}"#)))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "MB1" })))
@@ -128,15 +137,16 @@ async fn interactions_start_creates_conversation_participant_and_interaction_and
     Mock::given(method("POST"))
         .and(path("/v1/Interactions/KD1/Channels/UO1"))
         .and(body_string_contains("Status=closed"))
+        .and(form_lacks("Routing")) // the agent's task goes to wrapping: the agent wraps up
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": "UO1", "status": "closed" })))
         .expect(1)
         .mount(&h.twilio)
         .await;
+    // Closing the channel closes its conversation (Twilio error page 80906): no second call.
     Mock::given(method("POST"))
-        .and(path(format!("/v1/Conversations/{CONVERSATION}")))
-        .and(body_string_contains("State=closed"))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}", sid("IS"))))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION, "state": "closed" })))
-        .expect(1)
+        .expect(0)
         .mount(&h.twilio)
         .await;
     let a = h.json(Method::POST, "/v1/sessions", json!({ "customerName": "Ada", "handoff": { "topic": "billing" } })).await;
@@ -149,12 +159,12 @@ async fn interactions_start_creates_conversation_participant_and_interaction_and
 async fn a_failed_interaction_closes_the_conversation_it_made() {
     let h = harness(&[("FLEX_START_MODE", "interactions")]).await;
     Mock::given(method("POST"))
-        .and(path("/v1/Conversations"))
+        .and(path(format!("/v1/Services/{}/Conversations", sid("IS"))))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": CONVERSATION })))
         .mount(&h.twilio)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v1/Conversations/{CONVERSATION}/Participants")))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}/Participants", sid("IS"))))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "MB1" })))
         .mount(&h.twilio)
         .await;
@@ -164,7 +174,7 @@ async fn a_failed_interaction_closes_the_conversation_it_made() {
         .mount(&h.twilio)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v1/Conversations/{CONVERSATION}")))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}", sid("IS"))))
         .and(body_string_contains("State=closed"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION })))
         .expect(1)
@@ -194,7 +204,7 @@ async fn refresh_after_end_is_refused_and_end_is_idempotent() {
     let s = h.start_webchat_session().await;
     conversation_state(&h.twilio, "active").await;
     Mock::given(method("POST"))
-        .and(path(format!("/v1/Conversations/{CONVERSATION}")))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}", sid("IS"))))
         .and(body_string_contains("State=closed"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION, "state": "closed" })))
         .expect(1) // the second DELETE does not call Twilio again
@@ -288,13 +298,13 @@ async fn a_failed_close_leaves_the_session_open_for_a_retry() {
     let h = harness(&[("TWILIO_MAX_RETRIES", "0")]).await;
     let s = h.start_webchat_session().await;
     Mock::given(method("POST"))
-        .and(path(format!("/v1/Conversations/{CONVERSATION}")))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}", sid("IS"))))
         .respond_with(ResponseTemplate::new(503))
         .up_to_n_times(1)
         .mount(&h.twilio)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("/v1/Conversations/{CONVERSATION}")))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}", sid("IS"))))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION })))
         .mount(&h.twilio)
         .await;
@@ -311,4 +321,62 @@ async fn bad_customer_names_are_422() {
         let a = h.json(Method::POST, "/v1/sessions", body).await;
         assert_eq!((a.status, error_code(&a)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"), "{}", a.text);
     }
+}
+
+/// Twilio's answer to updating a closed conversation: error 50377 (https://www.twilio.com/docs/api/errors/50377).
+fn already_closed() -> ResponseTemplate {
+    ResponseTemplate::new(400).set_body_json(json!({
+        "code": 50377, "message": "Can't update conversation as it's in final closed state",
+        "more_info": "https://www.twilio.com/docs/errors/50377", "status": 400 }))
+}
+
+#[tokio::test]
+async fn ending_a_chat_the_agent_already_closed_is_204() {
+    let h = harness(&[]).await;
+    let s = h.start_webchat_session().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}", sid("IS"))))
+        .respond_with(already_closed())
+        .expect(1)
+        .mount(&h.twilio)
+        .await;
+    let (id, cred) = (s["sessionId"].as_str().unwrap(), s["sessionCredential"].as_str().unwrap());
+    assert_eq!(h.end(id, cred).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(h.end(id, cred).await.status, StatusCode::NO_CONTENT, "ending twice asks Twilio once");
+}
+
+#[tokio::test]
+async fn ending_an_interaction_whose_channel_is_refused_falls_back_to_the_conversation() {
+    let h = harness(&[("FLEX_START_MODE", "interactions")]).await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/Services/{}/Conversations", sid("IS"))))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": CONVERSATION })))
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}/Participants", sid("IS"))))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "MB1" })))
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/Interactions"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "KD1", "channel": { "sid": "UO1" } })))
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/Interactions/KD1/Channels/UO1"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({ "code": 20404, "message": "not found", "status": 404 })))
+        .expect(1)
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}", sid("IS"))))
+        .respond_with(already_closed())
+        .expect(1)
+        .mount(&h.twilio)
+        .await;
+    let a = h.json(Method::POST, "/v1/sessions", json!({ "customerName": "Ada" })).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let (id, cred) = (a.body["sessionId"].as_str().unwrap(), a.body["sessionCredential"].as_str().unwrap());
+    assert_eq!(h.end(id, cred).await.status, StatusCode::NO_CONTENT);
 }

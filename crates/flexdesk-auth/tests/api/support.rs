@@ -122,10 +122,10 @@ impl Harness {
     }
 }
 
-/// Mounts `GET /v1/Conversations/{CONVERSATION}` answering `state`.
+/// Mounts `GET /v1/Services/{IS}/Conversations/{CONVERSATION}` answering `state`.
 pub async fn conversation_state(twilio: &MockServer, state: &str) {
     Mock::given(method("GET"))
-        .and(path(format!("/v1/Conversations/{CONVERSATION}")))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}", sid("IS"))))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION, "state": state })))
         .mount(twilio)
         .await;

@@ -42,17 +42,66 @@ async fn a_429_then_a_503_are_retried_until_success() {
 }
 
 #[tokio::test]
-async fn persistent_5xx_gives_up_after_the_retries_with_502() {
+async fn a_create_answered_500_is_not_sent_again() {
+    // A 500 does not prove Twilio did nothing: sending the start again could hand the agents a second task.
     let h = harness(&[]).await;
     Mock::given(method("POST"))
         .and(path("/v2/WebChats"))
         .respond_with(ResponseTemplate::new(500).set_body_json(json!({ "code": 20500, "message": "Internal Server Error", "status": 500 })))
-        .expect(3)
+        .expect(1)
         .mount(&h.twilio)
         .await;
     let a = start(&h).await;
     assert_eq!((a.status, error_code(&a)), (StatusCode::BAD_GATEWAY, "twilio_unavailable"));
     assert!(a.body["error"]["message"].as_str().unwrap().contains("20500"));
+}
+
+#[tokio::test]
+async fn a_create_that_timed_out_is_not_sent_again() {
+    let h = harness(&[("TWILIO_TIMEOUT_SECONDS", "1")]).await;
+    Mock::given(method("POST"))
+        .and(path("/v2/WebChats"))
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_millis(1500)))
+        .expect(1)
+        .mount(&h.twilio)
+        .await;
+    let a = start(&h).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::GATEWAY_TIMEOUT, "twilio_unreachable"));
+}
+
+#[tokio::test]
+async fn persistent_5xx_on_a_repeatable_call_gives_up_after_the_retries_with_502() {
+    let h = harness(&[]).await;
+    let s = h.start_webchat_session().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}", sid("IS"))))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({ "code": 20500, "message": "Internal Server Error", "status": 500 })))
+        .expect(3)
+        .mount(&h.twilio)
+        .await;
+    let a = h.end(s["sessionId"].as_str().unwrap(), s["sessionCredential"].as_str().unwrap()).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::BAD_GATEWAY, "twilio_unavailable"));
+}
+
+#[tokio::test]
+async fn starts_beyond_the_paced_rate_wait_then_get_a_503_with_retry_after() {
+    // 2 starts/s and a 1 s wait: of 6 simultaneous starts, about three get through, evenly spaced, and the rest
+    // are told when to come back. Twilio never sees more than the rate.
+    let h = harness(&[("TWILIO_WEBCHATS_RATE", "2"), ("TWILIO_PACING_MAX_WAIT_SECONDS", "1")]).await;
+    Mock::given(method("POST"))
+        .and(path("/v2/WebChats"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "conversation_sid": CONVERSATION, "identity": "customer-x" })))
+        .mount(&h.twilio)
+        .await;
+    let answers = futures_util::future::join_all((0..6).map(|_| start(&h))).await;
+    let served = answers.iter().filter(|a| a.status == StatusCode::CREATED).count();
+    assert!((2..=3).contains(&served), "{served} served");
+    for busy in answers.iter().filter(|a| a.status != StatusCode::CREATED) {
+        assert_eq!((busy.status, error_code(busy)), (StatusCode::SERVICE_UNAVAILABLE, "twilio_busy"));
+        let secs: u64 = busy.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!(secs >= 1, "{secs}");
+    }
+    assert_eq!(h.twilio.received_requests().await.unwrap().len(), served, "refused starts never reached Twilio");
 }
 
 #[tokio::test]
@@ -137,7 +186,7 @@ async fn without_an_auth_token_rest_calls_use_the_api_key() {
 
 #[tokio::test]
 async fn a_request_over_the_server_timeout_is_a_json_504() {
-    let h = harness(&[("REQUEST_TIMEOUT_SECONDS", "1"), ("TWILIO_TIMEOUT_SECONDS", "5")]).await;
+    let h = harness(&[("REQUEST_TIMEOUT_SECONDS", "1"), ("TWILIO_TIMEOUT_SECONDS", "5"), ("TWILIO_PACING_MAX_WAIT_SECONDS", "0")]).await;
     Mock::given(method("POST"))
         .and(path("/v2/WebChats"))
         .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_millis(1500)))

@@ -1,8 +1,12 @@
-// A tiny stand-in for the Twilio endpoints the auth server calls, for the node tests in tests/auth/.
-// It records every request (method, path, form fields, Authorization header) and answers like Twilio.
+// A tiny stand-in for the Twilio endpoints the auth server calls, for the node tests in tests/auth/ that need to see
+// the raw requests (method, path, form fields, Authorization header). Its answers follow twilio-oai (flex v2
+// CreateWebChannel: Twilio chooses the identity; conversations v1 service-scoped paths) and error 50377 for a closed
+// conversation; behaviour beyond that is the emulator's job (tests/contract checks the emulator against the spec).
 import http from 'node:http';
+import { FAKE_TWILIO_ENV } from '../../../../tests/support/fake-env.mjs';
 
 const CONVERSATION = 'CH' + '2'.repeat(32);
+const IDENTITY = '4f0c7a52-9d1e-4b8e-a1d3-0c6f2e9b7d11'; // Twilio's WebChats identities are UUIDs
 
 export async function startFakeTwilio() {
   const requests = [];
@@ -20,12 +24,15 @@ export async function startFakeTwilio() {
         res.end(JSON.stringify(json));
       };
       if (req.method === 'POST' && url.pathname === '/v2/WebChats') {
-        return send(200, { conversation_sid: CONVERSATION, identity: form.Identity });
+        return send(201, { conversation_sid: CONVERSATION, identity: IDENTITY });
       }
       if (req.method === 'POST' && url.pathname === '/v1/Channels') {
         return send(201, { sid: CONVERSATION });
       }
-      if (url.pathname === `/v1/Conversations/${CONVERSATION}`) {
+      if (url.pathname === `/v1/Services/${FAKE_TWILIO_ENV.TWILIO_CONVERSATIONS_SERVICE_SID}/Conversations/${CONVERSATION}`) {
+        if (req.method === 'POST' && closed.has(CONVERSATION)) {
+          return send(400, { code: 50377, message: "Can't update conversation as it's in final closed state", more_info: 'https://www.twilio.com/docs/errors/50377', status: 400 });
+        }
         if (req.method === 'POST' && form.State === 'closed') closed.add(CONVERSATION);
         return send(200, { sid: CONVERSATION, state: closed.has(CONVERSATION) ? 'closed' : 'active' });
       }
@@ -41,6 +48,7 @@ export async function startFakeTwilio() {
     url,
     requests,
     conversationSid: CONVERSATION,
+    identity: IDENTITY,
     /** Simulates the agent ending the chat (conversation State=closed). */
     closeConversation: () => closed.add(CONVERSATION),
     /** Env for the auth server pointing every Twilio base URL here. */
