@@ -171,7 +171,7 @@ test('markup a customer types is shown as text in the agent console', async (t) 
   const markup = '<img src=x onerror="window.pwned=1"><b>bold</b>';
   const { FAKE_TWILIO_ENV: env } = await import('../support/fake-env.mjs');
   const basic = Buffer.from(`${env.TWILIO_ACCOUNT_SID}:${env.TWILIO_AUTH_TOKEN}`).toString('base64');
-  const sent = await fetch(`${s.emulator.url}/v1/Conversations/${a.conversationSid}/Messages`, {
+  const sent = await fetch(`${s.emulator.url}/v1/Services/${env.TWILIO_CONVERSATIONS_SERVICE_SID}/Conversations/${a.conversationSid}/Messages`, {
     method: 'POST', headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ Author: a.identity, Body: markup }),
   });

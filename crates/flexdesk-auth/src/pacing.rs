@@ -4,7 +4,9 @@
 //! Published limits (Flex docs, "Conversations limits", https://www.twilio.com/docs/flex/developer/conversations/limits
 //! — the figures in docs/auth-server.md): the Webchat orchestrator `POST /v2/WebChats` 5 requests/s per account; the
 //! Interactions API 20 requests/s per endpoint per account; creating conversations 30/s per service. Each lane is a
-//! GCRA limiter (the `governor` crate) with a burst of one, so calls leave evenly spaced and never bunch up.
+//! GCRA limiter (the `governor` crate) with a burst of one, so calls leave evenly spaced and never bunch up. The
+//! spacing has 5 % headroom (1.05/rate s): network jitter can bring two calls closer on arrival than they left, and
+//! without headroom a 1-second window at Twilio could then hold rate + 1 of them.
 //!
 //! The wait is bounded: a caller that would wait longer than `max_wait` is refused at once with [`Busy`] (answered
 //! as 503 with `Retry-After`), instead of hanging until its own request times out.
@@ -96,7 +98,7 @@ impl Pacer {
 
 fn gate(per_second: u32) -> Option<Gate> {
     let rate = NonZeroU32::new(per_second)?;
-    let quota = Quota::with_period(Duration::from_secs(1) / rate.get())?.allow_burst(NonZeroU32::MIN);
+    let quota = Quota::with_period(Duration::from_millis(1050) / rate.get())?.allow_burst(NonZeroU32::MIN);
     Some(Gate { limiter: RateLimiter::direct(quota), per_second: rate.get(), waiting: AtomicU64::new(0) })
 }
 

@@ -13,7 +13,39 @@ use crate::twilio_error::TwilioError;
 use crate::util::now_secs;
 
 pub fn router() -> Router<Shared> {
-    Router::new().route("/admin/faults", post(set_faults).get(get_faults).delete(clear_faults)).route("/admin/state", get(state))
+    Router::new()
+        .route("/admin/faults", post(set_faults).get(get_faults).delete(clear_faults))
+        .route("/admin/state", get(state))
+        .route("/admin/rates", get(get_rates).post(set_rates).delete(reset_rates))
+}
+
+/// `POST /admin/rates` body: new requests-per-second limits (0 = off) for the rate-limited endpoints.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RatesRequest {
+    webchats: Option<u32>,
+    interactions: Option<u32>,
+}
+
+/// `GET /admin/rates`: per rate-limited endpoint its rate, accepted and rejected (429) counts, and the most requests
+/// accepted in any 1-second window.
+async fn get_rates(State(emu): State<Shared>) -> Json<Value> {
+    Json(emu.rates.lock().unwrap_or_else(|e| e.into_inner()).snapshot())
+}
+
+async fn set_rates(State(emu): State<Shared>, body: Result<Json<RatesRequest>, axum::extract::rejection::JsonRejection>) -> Response {
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(e) => return TwilioError::new(400, 20001, format!("Bad rates request: {}", e.body_text())).into_response(),
+    };
+    emu.rates.lock().unwrap_or_else(|e| e.into_inner()).set_rates(req.webchats, req.interactions);
+    get_rates(State(emu)).await.into_response()
+}
+
+/// `DELETE /admin/rates`: the counters start again (the rates stay).
+async fn reset_rates(State(emu): State<Shared>) -> Json<Value> {
+    emu.rates.lock().unwrap_or_else(|e| e.into_inner()).reset_stats();
+    get_rates(State(emu)).await
 }
 
 #[derive(Deserialize)]
@@ -95,7 +127,7 @@ async fn state(State(emu): State<Shared>) -> Json<Value> {
         .iter()
         .map(|c| {
             json!({
-                "sid": c.sid, "state": c.state, "attributes": c.attributes,
+                "sid": c.sid, "serviceSid": c.service_sid, "state": c.state, "attributes": c.attributes,
                 "messageCount": c.messages.len(),
                 "participants": c.participants.iter().map(|p| json!({
                     "sid": p.sid, "identity": p.identity, "attributes": p.attributes,
@@ -108,7 +140,7 @@ async fn state(State(emu): State<Shared>) -> Json<Value> {
     let tasks: Vec<Value> = st
         .tasks
         .iter()
-        .map(|t| json!({"sid": t.sid, "status": t.status, "agent": t.agent, "conversationSid": t.conversation_sid, "attributes": t.attributes}))
+        .map(|t| json!({"sid": t.sid, "status": t.status, "taskChannel": t.task_channel, "agent": t.agent, "conversationSid": t.conversation_sid, "attributes": t.attributes}))
         .collect();
     let agents: Vec<Value> = st.agents.iter().map(|a| json!({"id": a.id, "name": a.name, "identity": a.identity, "available": a.available})).collect();
     Json(json!({
@@ -118,5 +150,7 @@ async fn state(State(emu): State<Shared>) -> Json<Value> {
         "openWebsockets": st.open_websockets,
         "faults": st.faults,
         "mediaCount": st.media.len(),
+        "interactions": st.interactions.iter().map(|i| json!({"sid": i.sid, "channelSid": i.channel_sid, "channelStatus": i.channel_status, "conversationSid": i.conversation_sid})).collect::<Vec<_>>(),
+        "rates": emu.rates.lock().unwrap_or_else(|e| e.into_inner()).snapshot(),
     }))
 }

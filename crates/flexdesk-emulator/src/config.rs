@@ -9,7 +9,17 @@ pub struct Config {
     pub auth_token: String,
     pub api_key_sid: String,
     pub api_key_secret: String,
+    /// The Flex Conversations service (`TWILIO_CONVERSATIONS_SERVICE_SID`): Flex's chats live here and the tokens'
+    /// chat grant names it.
     pub service_sid: String,
+    /// The account's default Conversations service, the only one `/v1/Conversations/…` reaches
+    /// (`EMULATOR_DEFAULT_SERVICE_SID`; by default a SID different from the Flex service, as on an account whose
+    /// Flex service is not the default).
+    pub default_service_sid: String,
+    /// Requests per second per account for `POST /v2/WebChats` (`EMULATOR_WEBCHATS_RATE`, default 5, 0 = off).
+    pub webchats_rate: u32,
+    /// Requests per second per endpoint for the Interactions API (`EMULATOR_INTERACTIONS_RATE`, default 20, 0 = off).
+    pub interactions_rate: u32,
     pub address_sid: String,
     pub flex_flow_sid: String,
     pub workspace_sid: String,
@@ -28,6 +38,9 @@ impl fmt::Debug for Config {
             .field("account_sid", &self.account_sid)
             .field("api_key_sid", &self.api_key_sid)
             .field("service_sid", &self.service_sid)
+            .field("default_service_sid", &self.default_service_sid)
+            .field("webchats_rate", &self.webchats_rate)
+            .field("interactions_rate", &self.interactions_rate)
             .field("workspace_sid", &self.workspace_sid)
             .field("queue_sid", &self.queue_sid)
             .finish_non_exhaustive()
@@ -51,6 +64,9 @@ impl Config {
             api_key_sid: get("TWILIO_API_KEY_SID"),
             api_key_secret: get("TWILIO_API_KEY_SECRET"),
             service_sid: get("TWILIO_CONVERSATIONS_SERVICE_SID"),
+            default_service_sid: String::new(),
+            webchats_rate: twilio_model::limits::WEBCHATS_PER_SECOND,
+            interactions_rate: twilio_model::limits::INTERACTIONS_PER_SECOND,
             address_sid: get("TWILIO_ADDRESS_SID"),
             flex_flow_sid: get("TWILIO_FLEX_FLOW_SID"),
             workspace_sid: get("TWILIO_WORKSPACE_SID"),
@@ -70,7 +86,23 @@ impl Config {
             Ok(v) if !v.trim().is_empty() => parse_agents(&v)?,
             _ => default_agents(),
         };
-        Ok(Config { token_warning_seconds, agents, ..config })
+        let default_service_sid = match std::env::var("EMULATOR_DEFAULT_SERVICE_SID") {
+            Ok(v) if !v.trim().is_empty() => {
+                let v = v.trim().to_string();
+                if !twilio_model::sid::is_sid(&v, "IS") {
+                    return Err(format!("EMULATOR_DEFAULT_SERVICE_SID must be a service SID (IS + 32 hex digits), got {v:?}"));
+                }
+                v
+            }
+            _ => other_default_service(&config.service_sid),
+        };
+        let rate = |name: &str, default: u32| match std::env::var(name) {
+            Ok(v) if !v.trim().is_empty() => v.trim().parse::<u32>().map_err(|_| format!("{name} must be a whole number of requests per second (0 = off), got {v:?}")),
+            _ => Ok(default),
+        };
+        let webchats_rate = rate("EMULATOR_WEBCHATS_RATE", twilio_model::limits::WEBCHATS_PER_SECOND)?;
+        let interactions_rate = rate("EMULATOR_INTERACTIONS_RATE", twilio_model::limits::INTERACTIONS_PER_SECOND)?;
+        Ok(Config { token_warning_seconds, agents, default_service_sid, webchats_rate, interactions_rate, ..config })
     }
 
     /// A fixed configuration for tests (same shape as tests/support/fake-env.mjs).
@@ -82,6 +114,9 @@ impl Config {
             api_key_sid: sid("SK"),
             api_key_secret: "fakeApiKeySecret-not-a-real-secret-0001".into(),
             service_sid: sid("IS"),
+            default_service_sid: other_default_service(&sid("IS")),
+            webchats_rate: twilio_model::limits::WEBCHATS_PER_SECOND,
+            interactions_rate: twilio_model::limits::INTERACTIONS_PER_SECOND,
             address_sid: sid("IG"),
             flex_flow_sid: sid("FO"),
             workspace_sid: sid("WS"),
@@ -90,6 +125,16 @@ impl Config {
             token_warning_seconds: 60,
             agents: default_agents(),
         }
+    }
+}
+
+/// The default service when none is configured: a fixed SID that is not the Flex service.
+fn other_default_service(flex_service: &str) -> String {
+    let candidate = format!("IS{:032x}", 0xdefa_u128);
+    if candidate == flex_service {
+        format!("IS{:032x}", 0xdefb_u128)
+    } else {
+        candidate
     }
 }
 

@@ -47,7 +47,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
 pub fn body_or_413(body: Result<Bytes, BytesRejection>) -> Result<Bytes, TwilioError> {
     body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            TwilioError::new(413, 50515, "Media is larger than the 16 MiB limit")
+            TwilioError::new(413, 50512, "Message media size is too large: the limit is 16 MiB")
         } else {
             TwilioError::invalid("media", &e.body_text())
         }

@@ -1,7 +1,8 @@
 //! The browser's realtime channel: `GET /v1/realtime` upgraded to a WebSocket carrying JSON text frames.
 //!
 //! 1. The client's first frame is `{"type":"init","token":"<AccessToken>"}`. A bad token gets
-//!    `{"type":"error","code":20101,"message":"…","terminal":true}` and close code 4001; a good one
+//!    `{"type":"error","code":201xx,"message":"…","terminal":true}` (Twilio's access-token codes, the same checks as
+//!    `/v3/wsconnect`: see `twilio_model::token`) and close code 4001; a good one
 //!    `{"type":"initialized","identity":"…","expiresAt":<unix s>}`.
 //! 2. Requests carry an `id` and get `{"type":"result","id":…,"ok":true,…}` or `{"ok":false,"error":{…}}`:
 //!    `subscribe {conversationSid, afterIndex?}` (snapshot: conversation, participants, messages after
@@ -43,7 +44,7 @@ pub fn authenticate(emu: &Shared, token: &str) -> Result<VerifiedToken, TokenErr
         v.expires_at = v.expires_at.min(*early);
     }
     if v.expires_at <= now_secs() {
-        return Err(TokenError { code: 20104, message: "Access Token expired or expiration date invalid".into() });
+        return Err(TokenError::expired());
     }
     Ok(v)
 }
@@ -198,7 +199,7 @@ fn error_result(id: &Value, e: TwilioError) -> Value {
 
 impl Session {
     fn require_participant(&self, conversation_sid: &str) -> Result<crate::state::Conversation, TwilioError> {
-        let conv = self.emu.conversation(conversation_sid)?;
+        let conv = self.emu.flex_conversation(conversation_sid)?;
         if !conv.participants.iter().any(|p| p.identity.as_deref() == Some(&self.identity)) {
             return Err(TwilioError::new(403, 50400, format!("{} is not a participant of {}", self.identity, conv.sid)));
         }

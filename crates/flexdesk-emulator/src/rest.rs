@@ -1,5 +1,7 @@
 //! The emulated Twilio REST paths (flex-api, conversations, taskrouter), all on one port. Shapes follow
-//! Twilio's public API: snake_case JSON, `attributes` as a JSON string, Twilio's error body.
+//! Twilio's official API description (twilio-oai, `twilio_flex_v1.json`, `twilio_flex_v2.json`,
+//! `twilio_conversations_v1.json`, `twilio_taskrouter_v1.json`): snake_case JSON, `attributes` as a JSON string,
+//! Twilio's error body. Every rule cites its source; the table is in docs/emulator.md.
 
 use std::collections::HashMap;
 
@@ -10,15 +12,20 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use twilio_model::limits;
 
+use crate::ratelimit::Endpoint;
 use crate::rest_support::{page, Form};
-use crate::state::{Conversation, Message, Participant, Shared};
+use crate::state::{ChannelStatus, Conversation, ConversationState, Interaction, Message, Participant, Shared, Task};
 use crate::twilio_error::TwilioError;
-use crate::util::{iso8601, sid};
+use crate::util::{iso8601, now_secs, sid};
 
 type Params = Path<HashMap<String, String>>;
 type Q = Query<HashMap<String, String>>;
 type R = Result<Response, TwilioError>;
+
+/// Flex web chats are routed on TaskRouter's `chat` task channel.
+const CHAT_TASK_CHANNEL: &str = "chat";
 
 pub fn router() -> Router<Shared> {
     let conversations = Router::new()
@@ -35,15 +42,28 @@ pub fn router() -> Router<Shared> {
         .route("/v1/Channels", post(create_flex_channel))
         .route("/v1/Workspaces/{ws}/TaskQueues/{wq}/RealTimeStatistics", get(queue_statistics))
         .route("/v1/Workspaces/{ws}/Workers/Statistics", get(worker_statistics))
-        // The default service's paths, and the same paths scoped to the configured service.
+        // `/v1/Conversations/…` addresses the account's default service only; `/v1/Services/{IS}/Conversations/…`
+        // any service of the account (twilio-oai: the two path families of twilio_conversations_v1.json).
         .nest("/v1", conversations.clone())
         .nest("/v1/Services/{is}", conversations)
 }
 
-fn check_service(emu: &Shared, p: &HashMap<String, String>) -> Result<(), TwilioError> {
+/// The service a Conversations path addresses: the default service for `/v1/Conversations/…`, the named one for
+/// `/v1/Services/{IS}/…` (404 / 20404 when the account has no such service).
+fn service(emu: &Shared, p: &HashMap<String, String>) -> Result<String, TwilioError> {
     match p.get("is") {
-        Some(is) if *is != emu.config.service_sid => Err(TwilioError::not_found(&format!("/v1/Services/{is}"))),
-        _ => Ok(()),
+        Some(is) if emu.known_service(is) => Ok(is.clone()),
+        Some(is) => Err(TwilioError::not_found(&format!("/v1/Services/{is}"))),
+        None => Ok(emu.config.default_service_sid.clone()),
+    }
+}
+
+/// Where a service's conversations live: `/v1` for the default service, `/v1/Services/{IS}` for the others.
+fn base_path(emu: &Shared, service_sid: &str) -> String {
+    if service_sid == emu.config.default_service_sid {
+        "/v1".into()
+    } else {
+        format!("/v1/Services/{service_sid}")
     }
 }
 
@@ -57,11 +77,15 @@ fn ok(v: Value) -> R {
 
 // ---- representations -----------------------------------------------------------------------------
 
+fn conversation_url(emu: &Shared, c: &Conversation) -> String {
+    format!("{}{}/Conversations/{}", emu.base_url(), base_path(emu, &c.service_sid), c.sid)
+}
+
 fn conversation_rest(emu: &Shared, c: &Conversation) -> Value {
-    let url = format!("{}/v1/Conversations/{}", emu.base_url(), c.sid);
+    let url = conversation_url(emu, c);
     json!({
         "account_sid": emu.config.account_sid,
-        "chat_service_sid": emu.config.service_sid,
+        "chat_service_sid": c.service_sid,
         "messaging_service_sid": null,
         "sid": c.sid,
         "friendly_name": c.friendly_name,
@@ -81,11 +105,14 @@ fn conversation_rest(emu: &Shared, c: &Conversation) -> Value {
     })
 }
 
-fn participant_rest(emu: &Shared, conversation_sid: &str, p: &Participant) -> Value {
-    json!({
+/// conversations v1: the participant of a service-scoped path (`conversations.v1.service.service_conversation.
+/// service_conversation_participant`) has `chat_service_sid`; the default-service one
+/// (`conversations.v1.conversation.conversation_participant`) does not.
+fn participant_rest(emu: &Shared, c: &Conversation, p: &Participant, scoped: bool) -> Value {
+    let mut v = json!({
         "account_sid": emu.config.account_sid,
-        "chat_service_sid": emu.config.service_sid,
-        "conversation_sid": conversation_sid,
+        "chat_service_sid": c.service_sid,
+        "conversation_sid": c.sid,
         "sid": p.sid,
         "identity": p.identity,
         "attributes": p.attributes,
@@ -95,11 +122,15 @@ fn participant_rest(emu: &Shared, conversation_sid: &str, p: &Participant) -> Va
         "last_read_timestamp": p.last_read_at.map(iso8601),
         "date_created": iso8601(p.date_created),
         "date_updated": iso8601(p.date_updated),
-        "url": format!("{}/v1/Conversations/{conversation_sid}/Participants/{}", emu.base_url(), p.sid),
-    })
+        "url": format!("{}/Participants/{}", conversation_url(emu, c), p.sid),
+    });
+    if !scoped {
+        v.as_object_mut().expect("object").remove("chat_service_sid");
+    }
+    v
 }
 
-fn message_rest(emu: &Shared, conversation_sid: &str, m: &Message) -> Value {
+fn message_rest(emu: &Shared, c: &Conversation, m: &Message) -> Value {
     let media: Value = if m.media.is_empty() {
         Value::Null
     } else {
@@ -108,10 +139,11 @@ fn message_rest(emu: &Shared, conversation_sid: &str, m: &Message) -> Value {
             .map(|x| json!({"sid": x.sid, "size": x.size, "content_type": x.content_type, "filename": x.filename, "category": "media"}))
             .collect()
     };
+    let url = format!("{}/Messages/{}", conversation_url(emu, c), m.sid);
     json!({
         "account_sid": emu.config.account_sid,
-        "chat_service_sid": emu.config.service_sid,
-        "conversation_sid": conversation_sid,
+        "chat_service_sid": c.service_sid,
+        "conversation_sid": c.sid,
         "sid": m.sid,
         "index": m.index,
         "author": m.author,
@@ -123,15 +155,36 @@ fn message_rest(emu: &Shared, conversation_sid: &str, m: &Message) -> Value {
         "date_updated": iso8601(m.date_created),
         "delivery": null,
         "content_sid": null,
-        "url": format!("{}/v1/Conversations/{conversation_sid}/Messages/{}", emu.base_url(), m.sid),
-        "links": {"delivery_receipts": format!("{}/v1/Conversations/{conversation_sid}/Messages/{}/Receipts", emu.base_url(), m.sid)},
+        "links": {"delivery_receipts": format!("{url}/Receipts")},
+        "url": url,
+    })
+}
+
+/// twilio-oai `flex.v1.interaction.interaction_channel`: exactly its fields.
+fn interaction_channel_rest(emu: &Shared, i: &Interaction) -> Value {
+    let url = format!("{}/v1/Interactions/{}/Channels/{}", emu.base_url(), i.sid, i.channel_sid);
+    json!({
+        "sid": i.channel_sid,
+        "interaction_sid": i.sid,
+        "type": i.channel_type,
+        "status": i.channel_status,
+        "error_code": null,
+        "error_message": null,
+        "url": url,
+        "links": {
+            "participants": format!("{url}/Participants"),
+            "invites": format!("{url}/Invites"),
+            "transfers": format!("{url}/Transfers"),
+        },
     })
 }
 
 // ---- flex-api ------------------------------------------------------------------------------------
 
 /// The attributes a task carries: the pre-engagement data (whatever JSON the caller sent), plus the
-/// names Flex uses for the customer.
+/// names Flex uses for the customer. Emulator convenience: the real attributes come from the Studio flow
+/// ("Send to Flex" widget), which the emulator does not run; flattening the pre-engagement object puts routing
+/// keys (topic, skill, language…) at the top level as such a widget usually does.
 fn task_attributes(customer_name: Option<String>, pre_engagement: Option<Value>, channel: &str, conversation_sid: &str) -> Value {
     let mut attrs = json!({"channelType": channel, "conversationSid": conversation_sid});
     if let Some(name) = customer_name {
@@ -140,8 +193,6 @@ fn task_attributes(customer_name: Option<String>, pre_engagement: Option<Value>,
     }
     if let Some(pre) = pre_engagement {
         attrs["pre_engagement_data"] = pre.clone();
-        // Flatten an object's fields too, so routing keys (topic, skill, language…) sit at the top
-        // level as a Studio "Send to Flex" widget would put them.
         if let Value::Object(map) = pre {
             for (k, v) in map {
                 attrs[k] = v;
@@ -151,118 +202,162 @@ fn task_attributes(customer_name: Option<String>, pre_engagement: Option<Value>,
     attrs
 }
 
-/// `PreEngagementData` is a JSON string on the real API; a non-JSON value is kept as text.
-fn pre_engagement(form: &Form) -> Option<Value> {
-    form.get("PreEngagementData").map(|s| serde_json::from_str(&s).unwrap_or(Value::String(s)))
+/// `PreEngagementData` is a JSON string on the real API (kept as text when it is not JSON); at most 16 KB, else
+/// 45731 "Pre-engagement data too large" (https://www.twilio.com/docs/api/errors/45731).
+fn pre_engagement(form: &Form) -> Result<Option<Value>, TwilioError> {
+    let Some(s) = form.get("PreEngagementData") else { return Ok(None) };
+    if s.len() > limits::MAX_PRE_ENGAGEMENT_BYTES {
+        return Err(TwilioError::new(400, 45731, "Failed to create webchat conversation. Pre-engagement data too large."));
+    }
+    Ok(Some(serde_json::from_str(&s).unwrap_or(Value::String(s))))
 }
 
+/// A UUID-shaped identity. Twilio chooses the identity (twilio-oai `CreateWebChannel` has no `Identity`
+/// parameter); its format is not documented (the spec's example is "seinfeld"), so this shape is the emulator's.
+fn chosen_identity() -> String {
+    let h = sid("").to_lowercase();
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+/// `POST /v2/WebChats` (twilio-oai `CreateWebChannel`): `AddressSid` required, `ChatFriendlyName`,
+/// `CustomerFriendlyName`, `PreEngagementData`; answers 201 `flex.v2.web_channel` `{conversation_sid, identity}`.
+/// 5 requests per second per account (ratelimit.rs).
 async fn create_webchat(State(emu): State<Shared>, headers: HeaderMap, body: Bytes) -> R {
+    emu.admit(Endpoint::WebChats)?;
     let form = Form::parse(&headers, &body)?;
     let address = form.require("AddressSid")?;
     if address != emu.config.address_sid {
         return Err(TwilioError::new(404, 20404, format!("Address configuration {address} not found")));
     }
+    let pre = pre_engagement(&form)?;
     let customer = form.get("CustomerFriendlyName");
-    let conv = emu.create_conversation(form.get("ChatFriendlyName"), None, None, None)?;
-    // The caller may choose the identity (flexdesk does); otherwise a UUID-like one, as Twilio's.
-    let identity = match form.get("Identity").filter(|i| !i.trim().is_empty()) {
-        Some(i) => i,
-        None => {
-            let h = sid("").to_lowercase();
-            format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
-        }
-    };
+    let conv = emu.create_conversation(&emu.config.service_sid, form.get("ChatFriendlyName"), None, None, None)?;
+    // Any `Identity` sent is ignored: the spec has no such parameter, Twilio chooses the identity.
+    let identity = chosen_identity();
+    // Emulator convenience: the customer's attributes carry member_type and friendlyName for the console.
     let attrs = json!({"member_type": "customer", "friendlyName": customer}).to_string();
     emu.add_participant(&conv.sid, Some(identity.clone()), Some(attrs))?;
-    emu.create_task(&conv.sid, task_attributes(customer, pre_engagement(&form), "web", &conv.sid), None);
+    emu.create_task(&conv.sid, task_attributes(customer, pre, "web", &conv.sid), CHAT_TASK_CHANNEL);
     created(json!({"conversation_sid": conv.sid, "identity": identity}))
 }
 
+/// `POST /v1/Interactions` (twilio-oai `CreateInteraction`): `Channel` required, `Routing` optional (no task
+/// without it), `InteractionContextSid`, `WebhookTtid`; answers 201 `flex.v1.interaction`. 20 requests per second.
 async fn create_interaction(State(emu): State<Shared>, headers: HeaderMap, body: Bytes) -> R {
+    emu.admit(Endpoint::Interactions)?;
     let form = Form::parse(&headers, &body)?;
     let channel = form.json("Channel")?.ok_or_else(|| TwilioError::missing("Channel"))?;
-    let routing = form.json("Routing")?.ok_or_else(|| TwilioError::missing("Routing"))?;
-    if channel["type"] != "chat" && channel["type"] != "web" {
-        return Err(TwilioError::invalid("Channel", "type must be chat (the emulator routes chats only)"));
+    let routing = form.json("Routing")?;
+    let channel_type = channel["type"].as_str().unwrap_or_default().to_string();
+    // twilio-oai `interaction_channel_enum_type`; the emulator routes chat-like channels only.
+    if !matches!(channel_type.as_str(), "chat" | "web") {
+        return Err(TwilioError::invalid("Channel", "type must be chat or web (the emulator has no other media)"));
     }
     let conv_sid = channel["properties"]["media_channel_sid"]
         .as_str()
         .ok_or_else(|| TwilioError::invalid("Channel", "properties.media_channel_sid (the conversation CH…) is required"))?
         .to_string();
     let conv = emu.conversation(&conv_sid).map_err(|_| TwilioError::invalid("Channel", &format!("conversation {conv_sid} does not exist")))?;
-    let props = &routing["properties"];
-    if props["workspace_sid"].as_str() != Some(&emu.config.workspace_sid) {
-        return Err(TwilioError::invalid("Routing", "properties.workspace_sid is not the configured workspace"));
-    }
-    if props["workflow_sid"].as_str() != Some(&emu.config.workflow_sid) {
-        return Err(TwilioError::invalid("Routing", "properties.workflow_sid is not the configured workflow"));
-    }
-    let mut attrs = props.get("attributes").cloned().unwrap_or_else(|| json!({}));
-    if let Value::String(s) = &attrs {
-        attrs = serde_json::from_str(s).map_err(|_| TwilioError::invalid("Routing", "properties.attributes must be JSON"))?;
-    }
-    if !attrs.is_object() {
-        return Err(TwilioError::invalid("Routing", "properties.attributes must be a JSON object"));
-    }
-    attrs["conversationSid"] = json!(conv.sid);
-    attrs["channelType"] = json!("web");
-    let (kd, uo) = (sid("KD"), sid("UO"));
-    let task = emu.create_task(&conv.sid, attrs.clone(), Some((kd.clone(), uo.clone())));
-    let url = format!("{}/v1/Interactions/{kd}", emu.base_url());
+    let routing = match &routing {
+        None => None,
+        Some(r) => {
+            let props = &r["properties"];
+            if props["workspace_sid"].as_str() != Some(&emu.config.workspace_sid) {
+                return Err(TwilioError::invalid("Routing", "properties.workspace_sid is not the configured workspace"));
+            }
+            if props["workflow_sid"].as_str() != Some(&emu.config.workflow_sid) {
+                return Err(TwilioError::invalid("Routing", "properties.workflow_sid is not the configured workflow"));
+            }
+            let mut attrs = props.get("attributes").cloned().unwrap_or_else(|| json!({}));
+            if let Value::String(s) = &attrs {
+                attrs = serde_json::from_str(s).map_err(|_| TwilioError::invalid("Routing", "properties.attributes must be JSON"))?;
+            }
+            if !attrs.is_object() {
+                return Err(TwilioError::invalid("Routing", "properties.attributes must be a JSON object"));
+            }
+            // TaskRouter's default task channel when none is named.
+            let task_channel = props["task_channel_unique_name"].as_str().unwrap_or("default").to_string();
+            Some((attrs, task_channel))
+        }
+    };
+    let (mut interaction, task) = emu.create_interaction(&conv.sid, &channel_type, routing);
+    // The task attributes Flex adds (the spec's CreateInteraction example): conversation, channel, interaction.
+    let task = task.map(|mut t| {
+        t.attributes["conversationSid"] = json!(conv.sid);
+        t.attributes["channelType"] = json!(channel_type);
+        t.attributes["flexInteractionSid"] = json!(interaction.sid);
+        t.attributes["flexInteractionChannelSid"] = json!(interaction.channel_sid);
+        t.attributes["initiatedBy"] = channel["initiated_by"].clone();
+        t.attributes["direction"] = json!("inbound");
+        if let Some(stored) = emu.lock().tasks.iter_mut().find(|x| x.sid == t.sid) {
+            stored.attributes = t.attributes.clone();
+        }
+        t
+    });
+    interaction.channel_type = channel_type;
+    let url = format!("{}/v1/Interactions/{}", emu.base_url(), interaction.sid);
     created(json!({
-        "sid": kd,
-        "channel": {"type": channel["type"], "sid": uo, "initiated_by": channel["initiated_by"], "properties": channel["properties"]},
-        "routing": {"properties": {
-            "sid": task.sid,
+        "sid": interaction.sid,
+        "channel": {"type": interaction.channel_type, "sid": interaction.channel_sid},
+        "routing": task.as_ref().map(|t| routing_rest(&emu, t)),
+        "url": url,
+        "links": {"channels": format!("{url}/Channels")},
+        "interaction_context_sid": form.get("InteractionContextSid"),
+        "webhook_ttid": form.get("WebhookTtid"),
+    }))
+}
+
+/// The `routing` object of a created interaction, shaped as the spec's CreateInteraction example (the schema
+/// leaves it untyped): `{reservation, properties: {sid: WT…, …, attributes: "<JSON string>"}}`.
+fn routing_rest(emu: &Shared, t: &Task) -> Value {
+    json!({
+        "reservation": null,
+        "properties": {
+            "sid": t.sid,
+            "account_sid": emu.config.account_sid,
             "workspace_sid": emu.config.workspace_sid,
             "workflow_sid": emu.config.workflow_sid,
             "queue_sid": emu.config.queue_sid,
-            "task_channel_unique_name": props["task_channel_unique_name"],
-            "attributes": attrs,
-            "assignment_status": "pending",
-        }},
-        "interaction_context_sid": null,
-        "url": url,
-        "links": {"channels": format!("{url}/Channels")},
-    }))
+            "task_channel_unique_name": t.task_channel,
+            "assignment_status": t.status,
+            "attributes": t.attributes.to_string(),
+            "priority": 0,
+            "age": 0,
+            "timeout": 86400,
+            "reason": "",
+            "addons": "{}",
+            "date_created": t.date_created,
+            "date_updated": t.date_created,
+        },
+    })
 }
 
+/// `POST /v1/Interactions/{KD}/Channels/{UO}` (twilio-oai `UpdateInteractionChannel`): `Status` required
+/// (`closed | inactive`); `Routing` `{"status":"closed"}` completes the tasks, without it they go to `wrapping`;
+/// "Routing status is required when the channel status is set to `inactive`" (the spec's `Routing` description).
+/// Answers 200 `flex.v1.interaction.interaction_channel`. 20 requests per second.
 async fn update_interaction_channel(State(emu): State<Shared>, Path(p): Params, headers: HeaderMap, body: Bytes) -> R {
+    emu.admit(Endpoint::InteractionChannel)?;
     let form = Form::parse(&headers, &body)?;
-    let status = form.require("Status")?;
-    let (kd, uo) = (&p["kd"], &p["uo"]);
-    let task = emu
-        .lock()
-        .tasks
-        .iter()
-        .find(|t| t.interaction_sid.as_deref() == Some(kd) && t.channel_sid.as_deref() == Some(uo))
-        .cloned()
-        .ok_or_else(|| TwilioError::not_found(&format!("/v1/Interactions/{kd}/Channels/{uo}")))?;
-    let routing_closed = form.json("Routing")?.is_some_and(|r| r["status"] == "closed");
-    match status.as_str() {
-        "closed" => {
-            emu.update_conversation(&task.conversation_sid, Some("closed".into()), None, None)?;
-        }
-        "inactive" => {
-            if routing_closed {
-                emu.update_conversation(&task.conversation_sid, Some("closed".into()), None, None)?;
-            } else {
-                emu.update_conversation(&task.conversation_sid, Some("inactive".into()), None, None)?;
-            }
-        }
+    let status = match form.require("Status")?.as_str() {
+        "closed" => ChannelStatus::Closed,
+        "inactive" => ChannelStatus::Inactive,
         other => return Err(TwilioError::invalid("Status", &format!("{other:?} is not closed or inactive"))),
+    };
+    let routing_closed = match form.json("Routing")? {
+        None => false,
+        Some(r) if r["status"] == "closed" => true,
+        Some(_) => return Err(TwilioError::invalid("Routing", "the only allowed routing status is closed")),
+    };
+    if status == ChannelStatus::Inactive && !routing_closed {
+        return Err(TwilioError::missing("Routing (required when Status is inactive)"));
     }
-    ok(json!({
-        "sid": uo,
-        "interaction_sid": kd,
-        "type": "chat",
-        "status": status,
-        "media_properties": {"media_channel_sid": task.conversation_sid},
-        "url": format!("{}/v1/Interactions/{kd}/Channels/{uo}", emu.base_url()),
-    }))
+    let interaction = emu.update_interaction_channel(&p["kd"], &p["uo"], status, routing_closed)?;
+    ok(interaction_channel_rest(&emu, &interaction))
 }
 
-/// Legacy Flex Flow: one call creates the channel (a conversation), the chat user and the task.
+/// Legacy Flex Flow (twilio-oai `CreateChannel`, flex v1): one call creates the channel (a conversation of the
+/// Flex service), the chat user and the task.
 async fn create_flex_channel(State(emu): State<Shared>, headers: HeaderMap, body: Bytes) -> R {
     let form = Form::parse(&headers, &body)?;
     let flow = form.require("FlexFlowSid")?;
@@ -272,11 +367,12 @@ async fn create_flex_channel(State(emu): State<Shared>, headers: HeaderMap, body
     let identity = form.require("Identity")?;
     let user_name = form.require("ChatUserFriendlyName")?;
     let chat_name = form.require("ChatFriendlyName")?;
-    let conv = emu.create_conversation(Some(chat_name), form.get("ChatUniqueName"), None, None)?;
+    let pre = pre_engagement(&form)?;
+    let conv = emu.create_conversation(&emu.config.service_sid, Some(chat_name), form.get("ChatUniqueName"), None, None)?;
     let attrs = json!({"member_type": "customer", "friendlyName": user_name}).to_string();
     emu.add_participant(&conv.sid, Some(identity), Some(attrs))?;
-    let task = emu.create_task(&conv.sid, task_attributes(Some(user_name), pre_engagement(&form), "web", &conv.sid), None);
-    let now = iso8601(crate::util::now_secs());
+    let task = emu.create_task(&conv.sid, task_attributes(Some(user_name), pre, "web", &conv.sid), CHAT_TASK_CHANNEL);
+    let now = iso8601(now_secs());
     created(json!({
         "account_sid": emu.config.account_sid,
         "flex_flow_sid": flow,
@@ -298,12 +394,14 @@ fn check_workspace(emu: &Shared, p: &HashMap<String, String>) -> Result<(), Twil
     Ok(())
 }
 
-async fn queue_statistics(State(emu): State<Shared>, Path(p): Params) -> R {
+/// twilio-oai `FetchTaskQueueRealTimeStatistics`, with its `TaskChannel` query parameter (a task channel's unique
+/// name: only the emulator's names are known; a SID or unknown name counts no tasks).
+async fn queue_statistics(State(emu): State<Shared>, Path(p): Params, Query(q): Q) -> R {
     check_workspace(&emu, &p)?;
     if p["wq"] != emu.config.queue_sid {
         return Err(TwilioError::not_found(&format!("/v1/Workspaces/{}/TaskQueues/{}", p["ws"], p["wq"])));
     }
-    let mut stats = emu.queue_statistics();
+    let mut stats = emu.queue_statistics(q.get("TaskChannel").map(String::as_str));
     stats["account_sid"] = json!(emu.config.account_sid);
     stats["workspace_sid"] = json!(emu.config.workspace_sid);
     stats["task_queue_sid"] = json!(emu.config.queue_sid);
@@ -311,16 +409,16 @@ async fn queue_statistics(State(emu): State<Shared>, Path(p): Params) -> R {
     ok(stats)
 }
 
-async fn worker_statistics(State(emu): State<Shared>, Path(p): Params) -> R {
+/// twilio-oai `FetchWorkerStatistics` (its example's `realtime` and `cumulative` objects).
+async fn worker_statistics(State(emu): State<Shared>, Path(p): Params, Query(q): Q) -> R {
     check_workspace(&emu, &p)?;
-    let stats = emu.queue_statistics();
+    let stats = emu.queue_statistics(q.get("TaskChannel").map(String::as_str));
     ok(json!({
         "account_sid": emu.config.account_sid,
         "workspace_sid": emu.config.workspace_sid,
         "realtime": {
             "total_workers": stats["total_eligible_workers"],
             "activity_statistics": stats["activity_statistics"],
-            "tasks_by_status": stats["tasks_by_status"],
         },
         "cumulative": {},
         "url": format!("{}/v1/Workspaces/{}/Workers/Statistics", emu.base_url(), p["ws"]),
@@ -330,106 +428,115 @@ async fn worker_statistics(State(emu): State<Shared>, Path(p): Params) -> R {
 // ---- conversations -------------------------------------------------------------------------------
 
 async fn create_conversation(State(emu): State<Shared>, Path(p): Params, headers: HeaderMap, body: Bytes) -> R {
-    check_service(&emu, &p)?;
+    let svc = service(&emu, &p)?;
     let form = Form::parse(&headers, &body)?;
-    let c = emu.create_conversation(form.get("FriendlyName"), form.get("UniqueName"), form.get("Attributes"), form.get("State"))?;
+    let c = emu.create_conversation(&svc, form.get("FriendlyName"), form.get("UniqueName"), form.get("Attributes"), form.get("State"))?;
     created(conversation_rest(&emu, &c))
 }
 
 async fn list_conversations(State(emu): State<Shared>, Path(p): Params, Query(q): Q) -> R {
-    check_service(&emu, &p)?;
+    let svc = service(&emu, &p)?;
+    let state = match q.get("State") {
+        None => None,
+        Some(s) => Some(ConversationState::parse(s).ok_or_else(|| TwilioError::invalid("State", &format!("{s:?} is not active, inactive or closed")))?),
+    };
     let items: Vec<Value> = {
         let st = emu.lock();
         st.conversations
             .iter()
-            .filter(|c| q.get("State").map_or(true, |s| *s == c.state))
+            .filter(|c| c.service_sid == svc && state.map_or(true, |s| s == c.state))
             .map(|c| conversation_rest(&emu, c))
             .collect()
     };
-    ok(page(emu.base_url(), "/v1/Conversations", "conversations", items, &q)?)
+    ok(page(emu.base_url(), &format!("{}/Conversations", base_path(&emu, &svc)), "conversations", items, &q)?)
 }
 
 async fn fetch_conversation(State(emu): State<Shared>, Path(p): Params) -> R {
-    check_service(&emu, &p)?;
-    ok(conversation_rest(&emu, &emu.conversation(&p["ch"])?))
+    let svc = service(&emu, &p)?;
+    ok(conversation_rest(&emu, &emu.conversation_in(&svc, &p["ch"])?))
 }
 
 async fn update_conversation(State(emu): State<Shared>, Path(p): Params, headers: HeaderMap, body: Bytes) -> R {
-    check_service(&emu, &p)?;
+    let svc = service(&emu, &p)?;
     let form = Form::parse(&headers, &body)?;
-    let c = emu.update_conversation(&p["ch"], form.get("State"), form.get("Attributes"), form.get("FriendlyName"))?;
+    let conv = emu.conversation_in(&svc, &p["ch"])?;
+    let c = emu.update_conversation(&conv.sid, form.get("State"), form.get("Attributes"), form.get("FriendlyName"))?;
     ok(conversation_rest(&emu, &c))
 }
 
 async fn delete_conversation(State(emu): State<Shared>, Path(p): Params) -> R {
-    check_service(&emu, &p)?;
-    emu.delete_conversation(&p["ch"])?;
+    let svc = service(&emu, &p)?;
+    let conv = emu.conversation_in(&svc, &p["ch"])?;
+    emu.delete_conversation(&conv.sid)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn create_participant(State(emu): State<Shared>, Path(p): Params, headers: HeaderMap, body: Bytes) -> R {
-    check_service(&emu, &p)?;
+    let svc = service(&emu, &p)?;
     let form = Form::parse(&headers, &body)?;
     let identity = form.get("Identity");
     if identity.is_none() && form.get("MessagingBinding.Address").is_none() {
         return Err(TwilioError::missing("Identity"));
     }
-    let conv = emu.conversation(&p["ch"])?;
+    let conv = emu.conversation_in(&svc, &p["ch"])?;
     let participant = emu.add_participant(&conv.sid, identity, form.get("Attributes"))?;
-    created(participant_rest(&emu, &conv.sid, &participant))
+    created(participant_rest(&emu, &conv, &participant, p.contains_key("is")))
 }
 
 async fn list_participants(State(emu): State<Shared>, Path(p): Params, Query(q): Q) -> R {
-    check_service(&emu, &p)?;
-    let conv = emu.conversation(&p["ch"])?;
-    let items = conv.participants.iter().map(|x| participant_rest(&emu, &conv.sid, x)).collect();
-    ok(page(emu.base_url(), &format!("/v1/Conversations/{}/Participants", conv.sid), "participants", items, &q)?)
+    let svc = service(&emu, &p)?;
+    let conv = emu.conversation_in(&svc, &p["ch"])?;
+    let items = conv.participants.iter().map(|x| participant_rest(&emu, &conv, x, p.contains_key("is"))).collect();
+    let path = format!("{}/Conversations/{}/Participants", base_path(&emu, &svc), conv.sid);
+    ok(page(emu.base_url(), &path, "participants", items, &q)?)
 }
 
 async fn fetch_participant(State(emu): State<Shared>, Path(p): Params) -> R {
-    check_service(&emu, &p)?;
-    let conv = emu.conversation(&p["ch"])?;
+    let svc = service(&emu, &p)?;
+    let conv = emu.conversation_in(&svc, &p["ch"])?;
     let part = conv
         .participants
         .iter()
         .find(|x| x.sid == p["mb"] || x.identity.as_deref() == Some(&p["mb"]))
         .ok_or_else(|| TwilioError::not_found(&format!("/v1/Conversations/{}/Participants/{}", conv.sid, p["mb"])))?;
-    ok(participant_rest(&emu, &conv.sid, part))
+    ok(participant_rest(&emu, &conv, part, p.contains_key("is")))
 }
 
 async fn delete_participant(State(emu): State<Shared>, Path(p): Params) -> R {
-    check_service(&emu, &p)?;
-    emu.remove_participant(&p["ch"], &p["mb"])?;
+    let svc = service(&emu, &p)?;
+    let conv = emu.conversation_in(&svc, &p["ch"])?;
+    emu.remove_participant(&conv.sid, &p["mb"])?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn create_message(State(emu): State<Shared>, Path(p): Params, headers: HeaderMap, body: Bytes) -> R {
-    check_service(&emu, &p)?;
+    let svc = service(&emu, &p)?;
     let form = Form::parse(&headers, &body)?;
-    let conv = emu.conversation(&p["ch"])?;
+    let conv = emu.conversation_in(&svc, &p["ch"])?;
     let m = emu.add_message(&conv.sid, form.get("Author"), form.get("Body"), form.get("Attributes"), form.all("MediaSid"))?;
-    created(message_rest(&emu, &conv.sid, &m))
+    created(message_rest(&emu, &conv, &m))
 }
 
 async fn list_messages(State(emu): State<Shared>, Path(p): Params, Query(q): Q) -> R {
-    check_service(&emu, &p)?;
-    let conv = emu.conversation(&p["ch"])?;
-    let mut items: Vec<Value> = conv.messages.iter().map(|m| message_rest(&emu, &conv.sid, m)).collect();
+    let svc = service(&emu, &p)?;
+    let conv = emu.conversation_in(&svc, &p["ch"])?;
+    let mut items: Vec<Value> = conv.messages.iter().map(|m| message_rest(&emu, &conv, m)).collect();
     match q.get("Order").map(String::as_str) {
         None | Some("asc") => {}
         Some("desc") => items.reverse(),
         Some(other) => return Err(TwilioError::invalid("Order", &format!("{other:?} is not asc or desc"))),
     }
-    ok(page(emu.base_url(), &format!("/v1/Conversations/{}/Messages", conv.sid), "messages", items, &q)?)
+    let path = format!("{}/Conversations/{}/Messages", base_path(&emu, &svc), conv.sid);
+    ok(page(emu.base_url(), &path, "messages", items, &q)?)
 }
 
 async fn fetch_message(State(emu): State<Shared>, Path(p): Params) -> R {
-    check_service(&emu, &p)?;
-    let conv = emu.conversation(&p["ch"])?;
+    let svc = service(&emu, &p)?;
+    let conv = emu.conversation_in(&svc, &p["ch"])?;
     let m = conv
         .messages
         .iter()
         .find(|m| m.sid == p["im"] || m.index.to_string() == p["im"])
         .ok_or_else(|| TwilioError::not_found(&format!("/v1/Conversations/{}/Messages/{}", conv.sid, p["im"])))?;
-    ok(message_rest(&emu, &conv.sid, m))
+    ok(message_rest(&emu, &conv, m))
 }

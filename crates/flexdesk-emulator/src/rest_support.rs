@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{json, Value};
 
+use twilio_model::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+
 use crate::state::Shared;
 use crate::twilio_error::TwilioError;
 use crate::util::constant_time_eq;
@@ -109,11 +111,17 @@ impl Form {
 }
 
 /// Twilio's list envelope: `{"meta":{page, page_size, first_page_url, previous_page_url, url,
-/// next_page_url, key}, "<key>": [...]}` with `PageSize` (1..1000, default 50) and `Page`.
+/// next_page_url, key}, "<key>": [...]}` with `PageSize` and `Page`. `PageSize` is 1..100 for the Conversations list
+/// operations (twilio-oai `twilio_conversations_v1.json`: `minimum` 1, `maximum` 100); Twilio's default is 50. Out of
+/// range: 400 / 20001 (the emulator's code; Twilio documents the bounds, not the error).
 pub fn page(base: &str, path: &str, key: &str, items: Vec<Value>, query: &HashMap<String, String>) -> Result<Value, TwilioError> {
     let page_size: usize = match query.get("PageSize") {
-        None => 50,
-        Some(v) => v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| TwilioError::invalid("PageSize", "must be 1 to 1000"))?,
+        None => DEFAULT_PAGE_SIZE,
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+            .ok_or_else(|| TwilioError::invalid("PageSize", &format!("must be 1 to {MAX_PAGE_SIZE}")))?,
     };
     let page_no: usize = match query.get("Page") {
         None => 0,

@@ -1,6 +1,7 @@
-//! The emulator's in-memory world: conversations, participants, messages, media, tasks and agents.
-//! Every mutation happens under one lock and publishes its realtime event while still holding it, so
-//! all subscribers see events in the same order as message indexes were assigned.
+//! The emulator's in-memory world: conversations (each in a Conversations service), participants, messages,
+//! media, interactions, tasks and agents. Every mutation happens under one lock and publishes its realtime event
+//! while still holding it, so all subscribers see events in the same order as message indexes were assigned.
+//! Twilio's rules applied here cite their source; the table is in docs/emulator.md.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -8,17 +9,15 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use bytes::Bytes;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, watch};
+use twilio_model::limits;
+pub use twilio_model::limits::{ALLOWED_EXTENSIONS, MAX_MEDIA_BYTES};
+pub use twilio_model::{ChannelStatus, ConversationState, TaskStatus};
 
 use crate::config::Config;
+use crate::ratelimit::RateLimiter;
 use crate::twilio_error::TwilioError;
 use crate::util::{iso8601, now_millis, now_secs, random_key, sid};
 
-/// Twilio's limits for the Flex web channel.
-pub const MAX_MEDIA_BYTES: usize = 16 * 1024 * 1024;
-pub const MAX_BODY_BYTES: usize = 32 * 1024;
-pub const MAX_MESSAGE_ATTRIBUTES_BYTES: usize = 4 * 1024;
-pub const MAX_CONVERSATION_ATTRIBUTES_BYTES: usize = 16 * 1024;
-pub const ALLOWED_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "amr", "mp3", "mp4", "pdf", "heic", "txt", "gif"];
 /// How long a typing signal counts as "typing" (the SDK's default typing timeout).
 pub const TYPING_MILLIS: u64 = 5_000;
 
@@ -67,10 +66,13 @@ pub struct Message {
 #[derive(Debug, Clone)]
 pub struct Conversation {
     pub sid: String,
+    /// The Conversations service (`IS…`) it belongs to: the Flex service for chats Flex creates, the account's
+    /// default service for `/v1/Conversations`.
+    pub service_sid: String,
     pub unique_name: Option<String>,
     pub friendly_name: Option<String>,
     pub attributes: String,
-    pub state: String,
+    pub state: ConversationState,
     pub date_created: u64,
     pub date_updated: u64,
     pub participants: Vec<Participant>,
@@ -93,13 +95,24 @@ pub struct Media {
 pub struct Task {
     pub sid: String,
     pub conversation_sid: String,
-    /// pending | assigned | wrapping | completed | canceled (TaskRouter's names).
-    pub status: String,
+    pub status: TaskStatus,
+    /// The TaskRouter task channel's unique name (`chat` for every Flex web chat).
+    pub task_channel: String,
     pub attributes: Value,
     pub agent: Option<String>,
     pub date_created: u64,
     pub interaction_sid: Option<String>,
     pub channel_sid: Option<String>,
+}
+
+/// An Interactions API interaction (`KD…`) with its one channel (`UO…`) and media conversation.
+#[derive(Debug, Clone)]
+pub struct Interaction {
+    pub sid: String,
+    pub channel_sid: String,
+    pub channel_type: String,
+    pub channel_status: ChannelStatus,
+    pub conversation_sid: String,
 }
 
 #[derive(Debug, Clone)]
@@ -127,6 +140,7 @@ pub struct Faults {
 pub struct State {
     pub conversations: Vec<Conversation>,
     pub tasks: Vec<Task>,
+    pub interactions: Vec<Interaction>,
     pub agents: Vec<Agent>,
     pub media: HashMap<String, Media>,
     /// Every access token seen so far, so "expire tokens early" can target the existing ones only.
@@ -137,10 +151,21 @@ pub struct State {
     pub open_websockets: usize,
 }
 
+/// What closing a conversation does to its tasks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TaskEffect {
+    /// Waiting tasks are canceled, tasks with an agent completed (emulator convenience for a direct conversation
+    /// close: Twilio does not document what that does to a Flex task).
+    End,
+    /// Leave the tasks alone (the caller sets them).
+    Keep,
+}
+
 /// Shared handle passed to every handler.
 pub struct Emulator {
     pub config: Config,
     state: Mutex<State>,
+    pub rates: Mutex<RateLimiter>,
     pub events: broadcast::Sender<Arc<Event>>,
     /// Bumped to make every open socket drop (fault injection) or re-read its token expiry.
     pub drop_generation: watch::Sender<u64>,
@@ -154,6 +179,10 @@ pub struct Emulator {
 
 pub type Shared = Arc<Emulator>;
 
+fn closed_final() -> TwilioError {
+    TwilioError::closed_final()
+}
+
 impl Emulator {
     pub fn new(config: Config) -> Shared {
         let (events, _) = broadcast::channel(4096);
@@ -166,9 +195,11 @@ impl Emulator {
             })
             .collect();
         let state = State { agents, ..State::default() };
+        let rates = RateLimiter::new(config.webchats_rate, config.interactions_rate);
         Arc::new(Emulator {
             config,
             state: Mutex::new(state),
+            rates: Mutex::new(rates),
             events,
             drop_generation: watch::channel(0).0,
             expiry_generation: watch::channel(0).0,
@@ -189,6 +220,16 @@ impl Emulator {
     pub fn lock(&self) -> MutexGuard<'_, State> {
         // A panic in one handler must not wedge the whole emulator.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Counts one request to a rate-limited endpoint; `Err` is Twilio's 429 / 45780.
+    pub fn admit(&self, endpoint: crate::ratelimit::Endpoint) -> Result<(), TwilioError> {
+        self.rates.lock().unwrap_or_else(|e| e.into_inner()).admit(endpoint, std::time::Instant::now())
+    }
+
+    /// The services this account has: the Flex one and the default one (the same when configured so).
+    pub fn known_service(&self, service_sid: &str) -> bool {
+        service_sid == self.config.service_sid || service_sid == self.config.default_service_sid
     }
 
     pub fn avatar_url(&self, agent_id: &str) -> String {
@@ -215,28 +256,37 @@ impl Emulator {
 
     // ---- conversations -------------------------------------------------------------------------
 
+    /// Creates a conversation in `service_sid`. `State=closed` is refused with 50384
+    /// (https://www.twilio.com/docs/api/errors/50384); the state defaults to `active` (twilio-oai
+    /// `conversation_enum_state` description).
     pub fn create_conversation(
         &self,
+        service_sid: &str,
         friendly_name: Option<String>,
         unique_name: Option<String>,
         attributes: Option<String>,
         state: Option<String>,
     ) -> Result<Conversation, TwilioError> {
-        let attributes = validate_json_attributes("Attributes", attributes, MAX_CONVERSATION_ATTRIBUTES_BYTES)?;
+        let attributes = validate_json_attributes("Attributes", attributes, limits::MAX_CONVERSATION_ATTRIBUTES_BYTES)?;
         let state = match state.as_deref() {
-            None => "active".to_string(),
-            Some(s @ ("active" | "inactive" | "closed")) => s.to_string(),
-            Some(other) => return Err(TwilioError::invalid("State", &format!("{other:?} is not active, inactive or closed"))),
+            None => ConversationState::Active,
+            Some(s) => match ConversationState::parse(s) {
+                Some(ConversationState::Closed) => return Err(TwilioError::new(400, 50384, "Initial state can't be 'closed'")),
+                Some(s) => s,
+                None => return Err(TwilioError::invalid("State", &format!("{s:?} is not active or inactive"))),
+            },
         };
         let mut st = self.lock();
         if let Some(u) = &unique_name {
-            if st.conversations.iter().any(|c| c.unique_name.as_deref() == Some(u)) {
+            if st.conversations.iter().any(|c| c.service_sid == service_sid && c.unique_name.as_deref() == Some(u)) {
+                // https://www.twilio.com/docs/api/errors/50353
                 return Err(TwilioError::new(409, 50353, format!("Conversation with provided unique name already exists: {u}")));
             }
         }
         let now = now_secs();
         let conv = Conversation {
             sid: sid("CH"),
+            service_sid: service_sid.to_string(),
             unique_name,
             friendly_name,
             attributes,
@@ -252,7 +302,8 @@ impl Emulator {
         Ok(conv)
     }
 
-    /// Applies `State` / `Attributes` / `FriendlyName` changes and tells subscribers which changed.
+    /// Applies `State` / `Attributes` / `FriendlyName` changes and tells subscribers which changed. A closed
+    /// conversation is final: any update answers 50377 (https://www.twilio.com/docs/api/errors/50377).
     pub fn update_conversation(
         &self,
         key: &str,
@@ -260,25 +311,40 @@ impl Emulator {
         attributes: Option<String>,
         friendly_name: Option<String>,
     ) -> Result<Conversation, TwilioError> {
-        if let Some(s) = &state {
-            if !matches!(s.as_str(), "active" | "inactive" | "closed") {
-                return Err(TwilioError::invalid("State", &format!("{s:?} is not active, inactive or closed")));
-            }
-        }
+        let state = match state.as_deref() {
+            None => None,
+            Some(s) => Some(
+                ConversationState::parse(s)
+                    .ok_or_else(|| TwilioError::invalid("State", &format!("{s:?} is not active, inactive or closed")))?,
+            ),
+        };
         let attributes = match attributes {
-            Some(a) => Some(validate_json_attributes("Attributes", Some(a), MAX_CONVERSATION_ATTRIBUTES_BYTES)?),
+            Some(a) => Some(validate_json_attributes("Attributes", Some(a), limits::MAX_CONVERSATION_ATTRIBUTES_BYTES)?),
             None => None,
         };
         let mut st = self.lock();
         let idx = find_conversation(&st, key)?;
+        if st.conversations[idx].state == ConversationState::Closed {
+            return Err(closed_final());
+        }
+        self.apply_update(&mut st, idx, state, attributes, friendly_name, TaskEffect::End);
+        Ok(st.conversations[idx].clone())
+    }
+
+    fn apply_update(
+        &self,
+        st: &mut State,
+        idx: usize,
+        state: Option<ConversationState>,
+        attributes: Option<String>,
+        friendly_name: Option<String>,
+        effect: TaskEffect,
+    ) {
         let mut reasons = Vec::new();
         let closing;
         {
             let conv = &mut st.conversations[idx];
-            if conv.state == "closed" && state.as_deref().is_some_and(|s| s != "closed") {
-                return Err(TwilioError::new(400, 50446, "A closed conversation cannot be reopened"));
-            }
-            closing = state.as_deref() == Some("closed") && conv.state != "closed";
+            closing = state == Some(ConversationState::Closed) && conv.state != ConversationState::Closed;
             if let Some(s) = state {
                 if s != conv.state {
                     conv.state = s;
@@ -304,10 +370,18 @@ impl Emulator {
                 self.publish(conv, None, "conversationUpdated", payload);
             }
         }
-        if closing {
+        if closing && effect == TaskEffect::End {
             let sid = st.conversations[idx].sid.clone();
-            close_tasks_of(&mut st, &sid);
+            end_tasks_of(st, &sid);
         }
+    }
+
+    /// Closes a conversation from inside the emulator (agent console, interaction channel): a no-op when it is
+    /// closed already.
+    pub fn close_conversation(&self, key: &str, effect: TaskEffect) -> Result<Conversation, TwilioError> {
+        let mut st = self.lock();
+        let idx = find_conversation(&st, key)?;
+        self.apply_update(&mut st, idx, Some(ConversationState::Closed), None, None, effect);
         Ok(st.conversations[idx].clone())
     }
 
@@ -315,7 +389,7 @@ impl Emulator {
         let mut st = self.lock();
         let idx = find_conversation(&st, key)?;
         let sid = st.conversations[idx].sid.clone();
-        close_tasks_of(&mut st, &sid);
+        end_tasks_of(&mut st, &sid);
         let mut conv = st.conversations.remove(idx);
         self.publish(&mut conv, None, "conversationRemoved", json!({}));
         Ok(())
@@ -327,22 +401,44 @@ impl Emulator {
         Ok(st.conversations[idx].clone())
     }
 
+    /// The conversation as addressed through `service_sid`'s paths: one of another service is 404 / 20404, as on
+    /// Twilio (`/v1/Conversations/{CH}` reaches the default service only).
+    pub fn conversation_in(&self, service_sid: &str, key: &str) -> Result<Conversation, TwilioError> {
+        let c = self.conversation(key)?;
+        if c.service_sid != service_sid {
+            return Err(TwilioError::not_found(&format!("/v1/Conversations/{key}")));
+        }
+        Ok(c)
+    }
+
+    /// A conversation of the Flex service: the only service the emulator's realtime clients (`/v1/realtime`,
+    /// `/v3/wsconnect`) reach, since their tokens' chat grant names it.
+    pub fn flex_conversation(&self, key: &str) -> Result<Conversation, TwilioError> {
+        self.conversation_in(&self.config.service_sid, key)
+    }
+
     // ---- participants ----------------------------------------------------------------------------
 
     pub fn add_participant(&self, conv_key: &str, identity: Option<String>, attributes: Option<String>) -> Result<Participant, TwilioError> {
-        let attributes = validate_json_attributes("Attributes", attributes, MAX_CONVERSATION_ATTRIBUTES_BYTES)?;
+        let mut st = self.lock();
+        let idx = find_conversation(&st, conv_key)?;
+        self.add_participant_in(&mut st.conversations[idx], identity, attributes)
+    }
+
+    /// Participant `Attributes` ≤ 4 KB (https://www.twilio.com/docs/conversations/conversations-limits); none may
+    /// join a closed conversation (50377).
+    fn add_participant_in(&self, conv: &mut Conversation, identity: Option<String>, attributes: Option<String>) -> Result<Participant, TwilioError> {
+        let attributes = validate_json_attributes("Attributes", attributes, limits::MAX_PARTICIPANT_ATTRIBUTES_BYTES)?;
         let identity = match identity {
             Some(i) if i.trim().is_empty() => return Err(TwilioError::invalid("Identity", "must not be empty")),
             other => other,
         };
-        let mut st = self.lock();
-        let idx = find_conversation(&st, conv_key)?;
-        let conv = &mut st.conversations[idx];
-        if conv.state == "closed" {
-            return Err(TwilioError::new(400, 50446, "Participants cannot be added to a closed conversation"));
+        if conv.state == ConversationState::Closed {
+            return Err(closed_final());
         }
         if let Some(i) = &identity {
             if conv.participants.iter().any(|p| p.identity.as_ref() == Some(i)) {
+                // https://www.twilio.com/docs/api/errors/50433
                 return Err(TwilioError::new(409, 50433, format!("Participant already exists: {i}")));
             }
         }
@@ -365,7 +461,10 @@ impl Emulator {
     pub fn remove_participant(&self, conv_key: &str, participant_key: &str) -> Result<Participant, TwilioError> {
         let mut st = self.lock();
         let idx = find_conversation(&st, conv_key)?;
-        let conv = &mut st.conversations[idx];
+        self.remove_participant_in(&mut st.conversations[idx], participant_key)
+    }
+
+    fn remove_participant_in(&self, conv: &mut Conversation, participant_key: &str) -> Result<Participant, TwilioError> {
         let pos = conv
             .participants
             .iter()
@@ -431,8 +530,10 @@ impl Emulator {
 
     // ---- messages --------------------------------------------------------------------------------
 
-    /// Adds a message with Twilio's rules: body or one media, never both; size limits on body and
-    /// attributes; the media must exist and not be attached already.
+    /// Adds a message with Twilio's rules: body ≤ 32 KB (50504) and attributes ≤ 4 KB (50303)
+    /// (https://www.twilio.com/docs/conversations/conversations-limits); on the web channel one media at most and
+    /// never text and media together (https://www.twilio.com/docs/flex/developer/conversations/limits); nothing
+    /// is added to a closed conversation (50377). The media must exist and not be attached already.
     pub fn add_message(
         &self,
         conv_key: &str,
@@ -441,31 +542,33 @@ impl Emulator {
         attributes: Option<String>,
         media_sids: Vec<String>,
     ) -> Result<Message, TwilioError> {
-        let attributes = validate_json_attributes("Attributes", attributes, MAX_MESSAGE_ATTRIBUTES_BYTES)?;
+        let attributes = validate_json_attributes("Attributes", attributes, limits::MAX_MESSAGE_ATTRIBUTES_BYTES)?;
         let body = body.filter(|b| !b.is_empty());
         if body.is_some() && !media_sids.is_empty() {
-            return Err(TwilioError::new(400, 50511, "A message cannot carry both text and media: send them as two messages"));
+            return Err(TwilioError::invalid("MediaSid", "a message cannot carry both text and media: send them as two messages"));
         }
         if body.is_none() && media_sids.is_empty() {
-            return Err(TwilioError::new(400, 50504, "A message needs a Body or a MediaSid"));
+            return Err(TwilioError::missing("Body or MediaSid"));
         }
-        if media_sids.len() > 1 {
-            return Err(TwilioError::new(400, 50512, "At most one media per message on the web channel"));
+        if media_sids.len() > limits::MAX_MEDIA_PER_MESSAGE {
+            return Err(TwilioError::invalid("MediaSid", "at most one media per message on the web channel"));
         }
         if let Some(b) = &body {
-            if b.len() > MAX_BODY_BYTES {
-                return Err(TwilioError::new(400, 50505, format!("Body is {} bytes; the limit is {MAX_BODY_BYTES}", b.len())));
+            if b.len() > limits::MAX_BODY_BYTES {
+                // https://www.twilio.com/docs/api/errors/50504
+                return Err(TwilioError::new(400, 50504, format!("Message body parameter is too long: {} bytes; the limit is {}", b.len(), limits::MAX_BODY_BYTES)));
             }
         }
         let author = author.unwrap_or_else(|| "system".to_string());
         let mut st = self.lock();
         let idx = find_conversation(&st, conv_key)?;
-        if st.conversations[idx].state == "closed" {
-            return Err(TwilioError::new(400, 50446, "Messages cannot be added to a closed conversation"));
+        if st.conversations[idx].state == ConversationState::Closed {
+            return Err(closed_final());
         }
         let mut media = Vec::new();
         for m in &media_sids {
-            let entry = st.media.get(m).ok_or_else(|| TwilioError::invalid("MediaSid", &format!("{m} does not exist")))?;
+            // https://www.twilio.com/docs/api/errors/50510
+            let entry = st.media.get(m).ok_or_else(|| TwilioError::new(400, 50510, format!("Invalid message media SID: {m}")))?;
             if entry.message_sid.is_some() {
                 return Err(TwilioError::invalid("MediaSid", &format!("{m} is already attached to a message")));
             }
@@ -496,17 +599,18 @@ impl Emulator {
         Ok(message)
     }
 
-    /// Stores an upload after checking Twilio's extension and size limits.
+    /// Stores an upload after checking the web channel's extensions (50511) and size (50512)
+    /// (https://www.twilio.com/docs/flex/developer/conversations/limits).
     pub fn store_media(&self, filename: &str, bytes: Bytes, uploaded_by: &str) -> Result<MediaInfo, TwilioError> {
         let filename = filename.trim();
         if filename.is_empty() || filename.len() > 255 || filename.contains(['/', '\\', '\0']) {
             return Err(TwilioError::invalid("filename", "a plain file name such as photo.png is required"));
         }
         let content_type = content_type_for(filename).ok_or_else(|| {
-            TwilioError::new(415, 50516, format!("File type not allowed: {filename}; allowed extensions: {}", ALLOWED_EXTENSIONS.join(", ")))
+            TwilioError::new(415, 50511, format!("Invalid message media content type: {filename}; allowed extensions: {}", ALLOWED_EXTENSIONS.join(", ")))
         })?;
         if bytes.len() > MAX_MEDIA_BYTES {
-            return Err(TwilioError::new(413, 50515, format!("Media is {} bytes; the limit is 16 MiB", bytes.len())));
+            return Err(TwilioError::new(413, 50512, format!("Message media size is too large: {} bytes; the limit is 16 MiB", bytes.len())));
         }
         if bytes.is_empty() {
             return Err(TwilioError::invalid("media", "the file is empty"));
@@ -519,21 +623,70 @@ impl Emulator {
         Ok(info)
     }
 
-    // ---- tasks and agents ------------------------------------------------------------------------
+    // ---- tasks, interactions and agents ----------------------------------------------------------
 
-    pub fn create_task(&self, conversation_sid: &str, attributes: Value, interaction: Option<(String, String)>) -> Task {
-        let task = Task {
-            sid: sid("WT"),
-            conversation_sid: conversation_sid.to_string(),
-            status: "pending".into(),
-            attributes,
-            agent: None,
-            date_created: now_secs(),
-            interaction_sid: interaction.as_ref().map(|i| i.0.clone()),
-            channel_sid: interaction.map(|i| i.1),
-        };
+    pub fn create_task(&self, conversation_sid: &str, attributes: Value, task_channel: &str) -> Task {
+        let task = new_task(conversation_sid, attributes, task_channel);
         self.lock().tasks.push(task.clone());
         task
+    }
+
+    /// An interaction over an existing conversation, with a task when `routing` is given (`task_channel`,
+    /// `attributes`).
+    pub fn create_interaction(&self, conversation_sid: &str, channel_type: &str, routing: Option<(Value, String)>) -> (Interaction, Option<Task>) {
+        let interaction = Interaction {
+            sid: sid("KD"),
+            channel_sid: sid("UO"),
+            channel_type: channel_type.to_string(),
+            channel_status: ChannelStatus::Active,
+            conversation_sid: conversation_sid.to_string(),
+        };
+        let task = routing.map(|(attributes, channel)| {
+            let mut t = new_task(conversation_sid, attributes, &channel);
+            t.interaction_sid = Some(interaction.sid.clone());
+            t.channel_sid = Some(interaction.channel_sid.clone());
+            t
+        });
+        let mut st = self.lock();
+        st.interactions.push(interaction.clone());
+        if let Some(t) = &task {
+            st.tasks.push(t.clone());
+        }
+        (interaction, task)
+    }
+
+    /// `POST /v1/Interactions/{KD}/Channels/{UO}`, all under one lock. From the Channels subresource page
+    /// (https://www.twilio.com/docs/flex/developer/conversations/interactions-api/channels-subresource) and the
+    /// spec's `Routing` description: closing puts the channel's tasks in `wrapping` unless `Routing` status is
+    /// `closed`, which completes them; closing the channel closes its media conversation
+    /// (https://www.twilio.com/docs/api/errors/80906). A channel already closed is left as it is (Twilio documents
+    /// no error for it; 80906 is a logged warning).
+    pub fn update_interaction_channel(&self, kd: &str, uo: &str, status: ChannelStatus, routing_closed: bool) -> Result<Interaction, TwilioError> {
+        let mut st = self.lock();
+        let pos = st
+            .interactions
+            .iter()
+            .position(|i| i.sid == kd && i.channel_sid == uo)
+            .ok_or_else(|| TwilioError::not_found(&format!("/v1/Interactions/{kd}/Channels/{uo}")))?;
+        if st.interactions[pos].channel_status == ChannelStatus::Closed {
+            return Ok(st.interactions[pos].clone());
+        }
+        st.interactions[pos].channel_status = status;
+        let conversation_sid = st.interactions[pos].conversation_sid.clone();
+        for t in st.tasks.iter_mut().filter(|t| t.interaction_sid.as_deref() == Some(kd) && t.status.is_open()) {
+            t.status = match (routing_closed, t.status.is_waiting()) {
+                // A task no agent holds cannot wrap up or complete in TaskRouter: it is canceled (emulator's reading).
+                (_, true) => TaskStatus::Canceled,
+                (true, false) => TaskStatus::Completed,
+                (false, false) => TaskStatus::Wrapping,
+            };
+        }
+        if status == ChannelStatus::Closed {
+            if let Ok(idx) = find_conversation(&st, &conversation_sid) {
+                self.apply_update(&mut st, idx, Some(ConversationState::Closed), None, None, TaskEffect::Keep);
+            }
+        }
+        Ok(st.interactions[pos].clone())
     }
 
     pub fn agent(&self, id: &str) -> Result<Agent, TwilioError> {
@@ -549,48 +702,59 @@ impl Emulator {
         self.lock().tasks.iter().find(|t| t.sid == sid).cloned().ok_or_else(|| TwilioError::not_found(&format!("task {sid}")))
     }
 
-    fn set_task(&self, sid: &str, f: impl FnOnce(&mut Task)) {
-        if let Some(t) = self.lock().tasks.iter_mut().find(|t| t.sid == sid) {
-            f(t);
-        }
-    }
-
-    /// The agent joins the conversation with the agreed agent attributes; the task becomes assigned.
+    /// The agent joins the conversation with the agreed agent attributes; the task becomes assigned. Checked and
+    /// done under one lock, so two agents accepting at once cannot both join.
     pub fn accept_task(&self, task_sid: &str, agent_id: &str) -> Result<Task, TwilioError> {
         let agent = self.agent(agent_id)?;
-        let task = self.task(task_sid)?;
-        if task.status != "pending" {
-            return Err(TwilioError::new(409, 20409, format!("Task is {}, not pending", task.status)));
+        let attributes = self.agent_attributes(&agent);
+        let mut st = self.lock();
+        let ti = st.tasks.iter().position(|t| t.sid == task_sid).ok_or_else(|| TwilioError::not_found(&format!("task {task_sid}")))?;
+        if st.tasks[ti].status != TaskStatus::Pending {
+            return Err(TwilioError::new(409, 20409, format!("Task is {}, not pending", st.tasks[ti].status)));
         }
-        self.add_participant(&task.conversation_sid, Some(agent.identity.clone()), Some(self.agent_attributes(&agent)))?;
-        self.set_task(task_sid, |t| {
-            t.status = "assigned".into();
-            t.agent = Some(agent.id.clone());
-        });
-        self.task(task_sid)
+        let ci = find_conversation(&st, &st.tasks[ti].conversation_sid.clone())?;
+        self.add_participant_in(&mut st.conversations[ci], Some(agent.identity.clone()), Some(attributes))?;
+        let t = &mut st.tasks[ti];
+        t.status = TaskStatus::Assigned;
+        t.agent = Some(agent.id.clone());
+        Ok(t.clone())
     }
 
-    /// Warm transfer as the customer sees it: the new agent joins, then the old one leaves.
+    /// Warm transfer as the customer sees it: the new agent joins, then the old one leaves (one lock).
     pub fn transfer_task(&self, task_sid: &str, to_agent: &str) -> Result<Task, TwilioError> {
         let to = self.agent(to_agent)?;
+        let attributes = self.agent_attributes(&to);
         let task = self.task(task_sid)?;
-        let from = match (&task.status[..], &task.agent) {
-            ("assigned", Some(a)) => self.agent(a)?,
+        let from = match (task.status, &task.agent) {
+            (TaskStatus::Assigned, Some(a)) => self.agent(a)?,
             _ => return Err(TwilioError::new(409, 20409, format!("Only an assigned task can be transferred (it is {})", task.status))),
         };
         if from.id == to.id {
             return Err(TwilioError::invalid("to", "the task is already with this agent"));
         }
-        self.add_participant(&task.conversation_sid, Some(to.identity.clone()), Some(self.agent_attributes(&to)))?;
-        self.remove_participant(&task.conversation_sid, &from.identity)?;
-        self.set_task(task_sid, |t| t.agent = Some(to.id.clone()));
-        self.task(task_sid)
+        let mut st = self.lock();
+        let ti = st.tasks.iter().position(|t| t.sid == task_sid).ok_or_else(|| TwilioError::not_found(&format!("task {task_sid}")))?;
+        if st.tasks[ti].status != TaskStatus::Assigned || st.tasks[ti].agent.as_deref() != Some(&from.id) {
+            return Err(TwilioError::new(409, 20409, "The task changed meanwhile"));
+        }
+        let ci = find_conversation(&st, &task.conversation_sid)?;
+        self.add_participant_in(&mut st.conversations[ci], Some(to.identity.clone()), Some(attributes))?;
+        self.remove_participant_in(&mut st.conversations[ci], &from.identity)?;
+        st.tasks[ti].agent = Some(to.id.clone());
+        Ok(st.tasks[ti].clone())
     }
 
-    /// The agent ends the chat: the conversation closes (participants stay, as agreed).
+    /// The agent ends the chat: the conversation closes (participants stay, as agreed) and the task ends
+    /// (emulator convenience: the console has no separate wrap-up step).
     pub fn end_task(&self, task_sid: &str) -> Result<Task, TwilioError> {
         let task = self.task(task_sid)?;
-        self.update_conversation(&task.conversation_sid, Some("closed".into()), None, None)?;
+        self.close_conversation(&task.conversation_sid, TaskEffect::End)?;
+        {
+            let mut st = self.lock();
+            if let Some(t) = st.tasks.iter_mut().find(|t| t.sid == task_sid && t.status == TaskStatus::Wrapping) {
+                t.status = TaskStatus::Completed;
+            }
+        }
         self.task(task_sid)
     }
 
@@ -601,27 +765,29 @@ impl Emulator {
         Ok(a.clone())
     }
 
-    /// TaskRouter's queue statistics computed from the tasks and agents.
-    pub fn queue_statistics(&self) -> Value {
+    /// TaskRouter's queue statistics computed from the tasks and agents; `task_channel` (`TaskChannel`, a unique
+    /// name such as `chat`) narrows the task figures to that channel (twilio-oai `FetchTaskQueueRealTimeStatistics`).
+    /// Field names as in the spec's `task_queue_real_time_statistics` schema; counts as numbers, as in its example.
+    pub fn queue_statistics(&self, task_channel: Option<&str>) -> Value {
         let st = self.lock();
         let now = now_secs();
-        let count = |s: &str| st.tasks.iter().filter(|t| t.status == s).count();
-        let oldest = st.tasks.iter().filter(|t| t.status == "pending").min_by_key(|t| t.date_created);
+        let tasks: Vec<&Task> = st.tasks.iter().filter(|t| task_channel.map_or(true, |c| t.task_channel == c)).collect();
+        let count = |s: TaskStatus| tasks.iter().filter(|t| t.status == s).count();
+        let oldest = tasks.iter().filter(|t| t.status == TaskStatus::Pending).min_by_key(|t| t.date_created);
         let available = st.agents.iter().filter(|a| a.available).count();
         json!({
             "total_available_workers": available,
             "total_eligible_workers": st.agents.len(),
-            "total_tasks": st.tasks.iter().filter(|t| !matches!(t.status.as_str(), "completed" | "canceled")).count(),
+            "total_tasks": tasks.iter().filter(|t| t.status.is_open()).count(),
             "tasks_by_status": {
-                "pending": count("pending"), "reserved": count("reserved"), "assigned": count("assigned"),
-                "wrapping": count("wrapping"), "completed": count("completed"), "canceled": count("canceled"),
+                "pending": count(TaskStatus::Pending), "reserved": count(TaskStatus::Reserved),
+                "assigned": count(TaskStatus::Assigned), "wrapping": count(TaskStatus::Wrapping),
             },
             "tasks_by_priority": {},
             "longest_task_waiting_age": oldest.map(|t| now.saturating_sub(t.date_created)).unwrap_or(0),
             "longest_task_waiting_sid": oldest.map(|t| t.sid.clone()),
             "longest_relative_task_age_in_queue": oldest.map(|t| now.saturating_sub(t.date_created)).unwrap_or(0),
             "longest_relative_task_sid_in_queue": oldest.map(|t| t.sid.clone()),
-            "average_task_acceptance_time": 0,
             "activity_statistics": [
                 {"sid": "WA00000000000000000000000000000001", "friendly_name": "Available", "workers": available},
                 {"sid": "WA00000000000000000000000000000002", "friendly_name": "Unavailable", "workers": st.agents.len() - available},
@@ -630,13 +796,28 @@ impl Emulator {
     }
 }
 
-/// When a conversation closes, its tasks end: waiting ones are canceled, assigned ones completed.
-fn close_tasks_of(st: &mut State, conversation_sid: &str) {
+fn new_task(conversation_sid: &str, attributes: Value, task_channel: &str) -> Task {
+    Task {
+        sid: sid("WT"),
+        conversation_sid: conversation_sid.to_string(),
+        status: TaskStatus::Pending,
+        task_channel: task_channel.to_string(),
+        attributes,
+        agent: None,
+        date_created: now_secs(),
+        interaction_sid: None,
+        channel_sid: None,
+    }
+}
+
+/// When a conversation closes directly, its tasks end: waiting ones are canceled, the others completed
+/// (emulator convenience; see [`TaskEffect::End`]).
+fn end_tasks_of(st: &mut State, conversation_sid: &str) {
     for t in st.tasks.iter_mut().filter(|t| t.conversation_sid == conversation_sid) {
-        t.status = match t.status.as_str() {
-            "pending" | "reserved" => "canceled".into(),
-            "assigned" | "wrapping" => "completed".into(),
-            other => other.to_string(),
+        t.status = match t.status {
+            TaskStatus::Pending | TaskStatus::Reserved => TaskStatus::Canceled,
+            TaskStatus::Assigned | TaskStatus::Wrapping => TaskStatus::Completed,
+            other => other,
         };
     }
 }
@@ -648,31 +829,25 @@ pub fn find_conversation(st: &State, key: &str) -> Result<usize, TwilioError> {
         .ok_or_else(|| TwilioError::not_found(&format!("/v1/Conversations/{key}")))
 }
 
-/// Attributes are a JSON string on Twilio's REST API; absent means `{}`.
+/// Attributes are a JSON string on Twilio's REST API; absent means `{}`. Too long: 50303
+/// (https://www.twilio.com/docs/api/errors/50303, "Attributes too long"); not JSON: 50304
+/// (https://www.twilio.com/docs/api/errors/50304).
 pub fn validate_json_attributes(name: &str, value: Option<String>, limit: usize) -> Result<String, TwilioError> {
     let Some(v) = value else { return Ok("{}".into()) };
     if v.len() > limit {
-        return Err(TwilioError::new(400, 50507, format!("{name} is {} bytes; the limit is {limit}", v.len())));
+        return Err(TwilioError::new(400, 50303, format!("{name} too long: {} bytes; the limit is {limit}", v.len())));
     }
-    serde_json::from_str::<Value>(&v).map_err(|e| TwilioError::invalid(name, &format!("not valid JSON ({e})")))?;
+    serde_json::from_str::<Value>(&v).map_err(|e| TwilioError::new(400, 50304, format!("{name} not valid JSON ({e})")))?;
     Ok(v)
 }
 
-/// Content type from the extension (never trusted from the uploader, so nothing can be served as HTML).
+/// Content type from the extension (never trusted from the uploader, so nothing can be served as HTML); text is
+/// served as UTF-8.
 pub fn content_type_for(filename: &str) -> Option<&'static str> {
-    let ext = filename.rsplit_once('.')?.1.to_ascii_lowercase();
-    Some(match ext.as_str() {
-        "jpg" | "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        "gif" => "image/gif",
-        "heic" => "image/heic",
-        "amr" => "audio/amr",
-        "mp3" => "audio/mpeg",
-        "mp4" => "video/mp4",
-        "pdf" => "application/pdf",
-        "txt" => "text/plain; charset=utf-8",
-        _ => return None,
-    })
+    match limits::content_type_for(filename)? {
+        "text/plain" => Some("text/plain; charset=utf-8"),
+        other => Some(other),
+    }
 }
 
 fn parse_attributes(s: &str) -> Value {

@@ -30,7 +30,8 @@ pub struct EmulatorBackend {
 /// Creates the twilsock server over `emu` and wires the emulator's fault injection into it. Needs a tokio runtime.
 pub fn start(emu: &Shared) -> Twilsock {
     let backend = EmulatorBackend::start(emu);
-    let mut config = TwilsockConfig::new(emu.config.api_key_secret.clone(), emu.config.service_sid.clone());
+    // The same token rules as /v1/realtime: a token passes on both or on neither.
+    let mut config = TwilsockConfig::with_rules(crate::token::rules(&emu.config));
     // The SDK's media client uses plain HTTP against these links: this very server.
     config.media_base_url = emu.base_url().to_string();
     config.typing_timeout_secs = TYPING_MILLIS / 1000;
@@ -85,7 +86,7 @@ impl EmulatorBackend {
 
     /// The conversation, if `identity` is one of its participants (the SDK acts only as a participant).
     fn require_participant(&self, emu: &Emulator, conversation_sid: &str, identity: &str) -> Result<(), BackendError> {
-        let conv = emu.conversation(conversation_sid).map_err(backend_error)?;
+        let conv = emu.flex_conversation(conversation_sid).map_err(backend_error)?;
         if conv.participants.iter().any(|p| p.identity.as_deref() == Some(identity)) {
             Ok(())
         } else {
@@ -94,12 +95,9 @@ impl EmulatorBackend {
     }
 }
 
+/// The emulator's Twilio error, passed through to the SDK with its status and code.
 fn backend_error(e: TwilioError) -> BackendError {
-    match e.status {
-        404 => BackendError::NotFound(e.message),
-        401 | 403 => BackendError::Forbidden(e.message),
-        _ => BackendError::Invalid(e.message),
-    }
+    BackendError::Twilio(e)
 }
 
 // ---- conversions: from the emulator's event JSON (also used for state, via the same JSON) ----------------------
@@ -198,20 +196,10 @@ pub fn backend_event(ev: &Event) -> Option<BackendEvent> {
     })
 }
 
-/// A file name the emulator accepts (it types media by extension) for an upload that came without one.
-fn filename_for(content_type: &str) -> Option<&'static str> {
-    Some(match content_type.split(';').next()?.trim() {
-        "image/jpeg" => "attachment.jpg",
-        "image/png" => "attachment.png",
-        "image/gif" => "attachment.gif",
-        "image/heic" => "attachment.heic",
-        "audio/amr" => "attachment.amr",
-        "audio/mpeg" => "attachment.mp3",
-        "video/mp4" => "attachment.mp4",
-        "application/pdf" => "attachment.pdf",
-        "text/plain" => "attachment.txt",
-        _ => return None,
-    })
+/// A file name the emulator accepts (it types media by extension) for an upload that came without one: from the
+/// shared media type table.
+fn filename_for(content_type: &str) -> Option<String> {
+    twilio_model::limits::extension_for(content_type).map(|ext| format!("attachment.{ext}"))
 }
 
 impl ConversationBackend for EmulatorBackend {
@@ -220,28 +208,30 @@ impl ConversationBackend for EmulatorBackend {
         let st = emu.lock();
         st.conversations
             .iter()
-            .filter(|c| c.participants.iter().any(|p| p.identity.as_deref() == Some(identity)))
+            .filter(|c| c.service_sid == emu.config.service_sid && c.participants.iter().any(|p| p.identity.as_deref() == Some(identity)))
             .map(|c| conversation_info(&conversation_json(c)))
             .collect()
     }
 
     fn conversation(&self, sid: &str) -> Option<ConversationInfo> {
-        let c = self.emu().ok()?.conversation(sid).ok()?;
+        let c = self.emu().ok()?.flex_conversation(sid).ok()?;
         Some(conversation_info(&conversation_json(&c)))
     }
 
     fn participants(&self, conversation_sid: &str) -> Result<Vec<ParticipantInfo>, BackendError> {
-        let c = self.emu()?.conversation(conversation_sid).map_err(backend_error)?;
+        let c = self.emu()?.flex_conversation(conversation_sid).map_err(backend_error)?;
         Ok(c.participants.iter().filter_map(|p| participant_info(&participant_json(p))).collect())
     }
 
     fn messages(&self, conversation_sid: &str) -> Result<Vec<MessageInfo>, BackendError> {
-        let c = self.emu()?.conversation(conversation_sid).map_err(backend_error)?;
+        let c = self.emu()?.flex_conversation(conversation_sid).map_err(backend_error)?;
         Ok(c.messages.iter().map(|m| message_info(&c.sid, &message_json(m))).collect())
     }
 
     fn join(&self, conversation_sid: &str, identity: &str) -> Result<ParticipantInfo, BackendError> {
-        let p = self.emu()?.add_participant(conversation_sid, Some(identity.to_string()), None).map_err(backend_error)?;
+        let emu = self.emu()?;
+        emu.flex_conversation(conversation_sid).map_err(backend_error)?;
+        let p = emu.add_participant(conversation_sid, Some(identity.to_string()), None).map_err(backend_error)?;
         participant_info(&participant_json(&p)).ok_or_else(|| BackendError::Invalid("participant without identity".into()))
     }
 
@@ -277,11 +267,11 @@ impl ConversationBackend for EmulatorBackend {
 
     fn store_media(&self, author: &str, content_type: &str, filename: Option<&str>, bytes: Bytes) -> Result<MediaInfo, BackendError> {
         let name = match filename.filter(|f| !f.trim().is_empty()) {
-            Some(f) => f,
+            Some(f) => f.to_string(),
             None => filename_for(content_type)
                 .ok_or_else(|| BackendError::Invalid(format!("a file name is needed for content type {content_type:?}")))?,
         };
-        let info = self.emu()?.store_media(name, bytes, author).map_err(backend_error)?;
+        let info = self.emu()?.store_media(&name, bytes, author).map_err(backend_error)?;
         Ok(MediaInfo {
             sid: info.sid,
             content_type: info.content_type,

@@ -78,13 +78,7 @@ async fn request(ws: &mut Ws, mut req: Value, id: u64) -> Value {
 async fn bad_tokens_get_an_error_frame_and_close_4001() {
     let (emu, url) = serve(Config::for_tests()).await;
     let c = emu.config.clone();
-    let cases = [
-        (token_with(&c, "ann", 600, "wrong-secret", &c.service_sid), 20101, "signature"),
-        (token(&c, "ann", -10), 20104, "expired"),
-        (token_with(&c, "ann", 600, &c.api_key_secret, "IS00000000000000000000000000000000"), 20106, "service_sid"),
-        (token(&c, "ann", 25 * 3600), 20157, "24 hour"),
-        ("not.a.jwt".to_string(), 20101, "JWT"),
-    ];
+    let cases = bad_tokens(&c);
     for (t, code, text) in cases {
         let mut ws = connect(&url).await;
         send(&mut ws, json!({"type": "init", "token": t})).await;

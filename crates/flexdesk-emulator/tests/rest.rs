@@ -40,7 +40,7 @@ async fn webchats_creates_conversation_customer_and_task_with_pre_engagement() {
     let identity = v["identity"].as_str().unwrap();
     assert!(ch.starts_with("CH") && ch.len() == 34);
 
-    let (_, parts) = twilio(&emu, "GET", &format!("/v1/Conversations/{ch}/Participants"), &[]).await;
+    let (_, parts) = twilio(&emu, "GET", &flex(&emu, &format!("/Conversations/{ch}/Participants")), &[]).await;
     assert_eq!(parts["meta"]["key"], "participants");
     assert_eq!(parts["participants"][0]["identity"], identity);
     let attrs: serde_json::Value = serde_json::from_str(parts["participants"][0]["attributes"].as_str().unwrap()).unwrap();
@@ -127,8 +127,8 @@ async fn conversations_participants_and_messages_with_paging_and_close() {
     let (_, list) = twilio(&emu, "GET", "/v1/Conversations?State=closed", &[]).await;
     assert_eq!(list["conversations"].as_array().unwrap().len(), 1);
 
-    // The same resources under the configured service; another service does not exist.
-    let is = emu.config.service_sid.clone();
+    // The same resources under the default service's scoped path; another service does not exist.
+    let is = emu.config.default_service_sid.clone();
     assert_eq!(twilio(&emu, "GET", &format!("/v1/Services/{is}/Conversations/{ch}/Messages"), &[]).await.0, StatusCode::OK);
     assert_eq!(twilio(&emu, "GET", &format!("/v1/Services/IS{}/Conversations/{ch}", "1".repeat(32)), &[]).await.0, StatusCode::NOT_FOUND);
 }
@@ -142,14 +142,15 @@ async fn media_messages_follow_twilio_limits() {
     assert!(emu.store_media("evil.html", bytes::Bytes::from_static(b"<script>"), &identity).is_err());
     assert!(emu.store_media("big.pdf", bytes::Bytes::from(vec![0u8; 16 * 1024 * 1024 + 1]), &identity).is_err());
     assert!(emu.store_media("ok.pdf", bytes::Bytes::from(vec![0u8; 16 * 1024 * 1024]), &identity).is_ok());
-    let (s, v) = twilio(&emu, "POST", &format!("/v1/Conversations/{ch}/Messages"), &[("Author", &identity), ("Body", "look"), ("MediaSid", &media.sid)]).await;
+    let messages = flex(&emu, &format!("/Conversations/{ch}/Messages"));
+    let (s, v) = twilio(&emu, "POST", &messages, &[("Author", &identity), ("Body", "look"), ("MediaSid", &media.sid)]).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(v["message"].as_str().unwrap().contains("both text and media"));
-    let (s, m) = twilio(&emu, "POST", &format!("/v1/Conversations/{ch}/Messages"), &[("Author", &identity), ("MediaSid", &media.sid)]).await;
+    let (s, m) = twilio(&emu, "POST", &messages, &[("Author", &identity), ("MediaSid", &media.sid)]).await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(m["media"][0]["sid"], media.sid.as_str());
     assert!(m["body"].is_null());
-    let (s, _) = twilio(&emu, "POST", &format!("/v1/Conversations/{ch}/Messages"), &[("Author", &identity), ("MediaSid", &media.sid)]).await;
+    let (s, _) = twilio(&emu, "POST", &messages, &[("Author", &identity), ("MediaSid", &media.sid)]).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "a media is attached once");
 }
 
@@ -164,7 +165,10 @@ async fn interactions_route_a_task_and_closing_the_channel_closes_the_conversati
     let routing = json!({"properties": {"workspace_sid": c.workspace_sid, "workflow_sid": c.workflow_sid, "task_channel_unique_name": "chat",
         "attributes": {"customerName": "Ann", "topic": "returns"}}})
     .to_string();
-    assert_eq!(twilio(&emu, "POST", "/v1/Interactions", &[("Channel", &channel)]).await.1["code"], 20001);
+    // Routing is optional in the spec (CreateInteraction requires Channel only): no task then.
+    assert_eq!(twilio(&emu, "POST", "/v1/Interactions", &[]).await.1["code"], 20001);
+    let (s, v) = twilio(&emu, "POST", "/v1/Interactions", &[("Channel", &channel)]).await;
+    assert_eq!((s, v["routing"].clone()), (StatusCode::CREATED, serde_json::Value::Null), "{v}");
     let bad_routing = routing.replace(&c.workflow_sid, "WW00000000000000000000000000000000");
     assert_eq!(twilio(&emu, "POST", "/v1/Interactions", &[("Channel", &channel), ("Routing", &bad_routing)]).await.0, StatusCode::BAD_REQUEST);
     let (s, v) = twilio(&emu, "POST", "/v1/Interactions", &[("Channel", &channel), ("Routing", &routing)]).await;
@@ -181,7 +185,8 @@ async fn interactions_route_a_task_and_closing_the_channel_closes_the_conversati
     let (s, v) = twilio(&emu, "POST", &format!("/v1/Interactions/{kd}/Channels/{uo}"), &[("Status", "closed")]).await;
     assert_eq!((s, v["status"].clone()), (StatusCode::OK, json!("closed")));
     assert_eq!(emu.conversation(&ch).unwrap().state, "closed");
-    assert_eq!(emu.task(wt).unwrap().status, "completed");
+    // Without Routing the agent's task goes to wrapping (Channels subresource page).
+    assert_eq!(emu.task(wt).unwrap().status, "wrapping");
 }
 
 #[tokio::test]

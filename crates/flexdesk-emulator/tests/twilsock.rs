@@ -143,6 +143,17 @@ async fn non_participants_cannot_post_and_bad_tokens_are_refused() {
     assert_eq!(reply.header["status"]["code"], 401);
 }
 
+/// One rule set: every bad token gets the same Twilio code here as on /v1/realtime (tests/realtime.rs uses the
+/// same table), where the two servers used to disagree (a token with another `iss` passed here).
+#[tokio::test]
+async fn bad_tokens_get_the_same_twilio_codes_as_on_the_realtime_channel() {
+    let (emu, url) = serve().await;
+    for (t, code, why) in bad_tokens(&emu.config) {
+        let (_, reply) = init(&url, &t).await;
+        assert_eq!((reply.header["status"]["code"].clone(), reply.header["status"]["errorCode"].clone()), (json!(401), json!(code)), "{why}: {:?}", reply.header);
+    }
+}
+
 #[tokio::test]
 async fn faults_reach_twilsock_connections() {
     let (emu, url) = serve().await;
@@ -198,8 +209,9 @@ async fn sdk_media_uploads_are_emulator_media_with_its_rules() {
     let me = record["sid"].as_str().unwrap().to_string();
     assert_eq!(emu.lock().media[&me].uploaded_by, customer, "stored in the emulator's media");
     // The emulator types media by extension and refuses what Twilio's web channel refuses.
-    let (status, _) = common::send(&emu, upload(Some("tool.exe"), "application/octet-stream", b"MZ")).await;
-    assert_eq!(status, 400);
+    // The same status and Twilio code as the emulator's own /v1/Media (50511, invalid media content type).
+    let (status, refused) = common::send(&emu, upload(Some("tool.exe"), "application/octet-stream", b"MZ")).await;
+    assert_eq!((status.as_u16(), refused["code"].clone()), (415, json!(50511)), "{refused}");
     let (status, nameless) = common::send(&emu, upload(None, "application/pdf", b"%PDF-1.4")).await;
     assert_eq!((status.as_u16(), nameless["filename"].as_str()), (201, Some("attachment.pdf")));
 

@@ -6,22 +6,8 @@ use axum::body::Bytes;
 use serde_json::Value;
 use tokio::sync::broadcast;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConversationState {
-    Active,
-    Inactive,
-    Closed,
-}
-
-impl ConversationState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConversationState::Active => "active",
-            ConversationState::Inactive => "inactive",
-            ConversationState::Closed => "closed",
-        }
-    }
-}
+/// A conversation's state: the shared enum (`twilio_model::ConversationState`).
+pub use twilio_model::ConversationState;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversationInfo {
@@ -106,6 +92,9 @@ pub enum BackendError {
     /// The identity may not do this (not a participant, conversation closed, …).
     Forbidden(String),
     Invalid(String),
+    /// A Twilio error from the backend, passed through with its status and code (e.g. 50377 for a closed
+    /// conversation).
+    Twilio(twilio_model::TwilioError),
 }
 
 impl BackendError {
@@ -115,12 +104,14 @@ impl BackendError {
             BackendError::NotFound(_) => (404, 20404),
             BackendError::Forbidden(_) => (403, 50400),
             BackendError::Invalid(_) => (400, 50100),
+            BackendError::Twilio(e) => (e.status, e.code),
         }
     }
 
     pub fn message(&self) -> &str {
         match self {
             BackendError::NotFound(m) | BackendError::Forbidden(m) | BackendError::Invalid(m) => m,
+            BackendError::Twilio(e) => &e.message,
         }
     }
 }

@@ -35,6 +35,10 @@ pub struct TwilsockConfig {
     pub api_key_secret: String,
     /// Tokens whose chat grant names another service are refused; empty accepts any.
     pub service_sid: String,
+    /// Tokens whose `iss` is not this API key are refused (20103); empty skips the check.
+    pub api_key_sid: String,
+    /// Tokens whose `sub` is not this account are refused (20103); empty skips the check.
+    pub account_sid: String,
     /// Base of the Conversations links handed to the SDK in its configuration. Only paths matter (requests are
     /// tunnelled through twilsock), so the real host is a fine default.
     pub api_base_url: String,
@@ -53,11 +57,34 @@ impl TwilsockConfig {
         TwilsockConfig {
             api_key_secret: api_key_secret.into(),
             service_sid: service_sid.into(),
+            api_key_sid: String::new(),
+            account_sid: String::new(),
             api_base_url: "https://aim.us1.twilio.com".into(),
             sync_base_url: "https://cds.us1.twilio.com".into(),
             media_base_url: "https://mcs.us1.twilio.com".into(),
             typing_timeout_secs: 5,
             token_warning_secs: 60,
+        }
+    }
+}
+
+impl TwilsockConfig {
+    /// A configuration that checks tokens by exactly these rules (the emulator passes its own, so a token passes
+    /// on `/v3/wsconnect` exactly when it passes on `/v1/realtime`).
+    pub fn with_rules(rules: twilio_model::TokenRules) -> Self {
+        let mut c = TwilsockConfig::new(rules.api_key_secret, rules.service_sid);
+        c.api_key_sid = rules.api_key_sid;
+        c.account_sid = rules.account_sid;
+        c
+    }
+
+    /// The token rules: Twilio's checks and codes, from `twilio_model::token`.
+    pub fn token_rules(&self) -> twilio_model::TokenRules {
+        twilio_model::TokenRules {
+            api_key_secret: self.api_key_secret.clone(),
+            api_key_sid: self.api_key_sid.clone(),
+            account_sid: self.account_sid.clone(),
+            service_sid: self.service_sid.clone(),
         }
     }
 }

@@ -25,7 +25,8 @@ use crate::hub::Hub;
 use crate::token;
 
 /// The Flex web channel's per-attachment limit.
-pub const MAX_MEDIA_BYTES: usize = 16 * 1024 * 1024;
+/// The web channel's media size limit (`twilio_model::limits`).
+pub use twilio_model::limits::MAX_MEDIA_BYTES;
 /// Lifetime of a `content_direct_temporary` URL.
 const TEMPORARY_URL_SECS: u64 = 300;
 const CONTENT_URL_PURPOSE: &str = "flexdesk-mcs-content";
@@ -71,10 +72,7 @@ fn identity(hub: &Hub, headers: &HeaderMap) -> Result<String, Response> {
         .get("x-twilio-token")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| error(401, 20101, "X-Twilio-Token header required"))?;
-    let service = Some(hub.config.service_sid.as_str()).filter(|s| !s.is_empty());
-    token::verify(token, &hub.config.api_key_secret, service)
-        .map(|t| t.identity)
-        .map_err(|e| error(401, e.code(), &e.description()))
+    token::verify(token, &hub.config.token_rules()).map(|t| t.identity).map_err(|e| error(401, e.code, &e.message))
 }
 
 /// The uploader may read their media; once attached to a message, so may the conversation's participants.
@@ -168,7 +166,7 @@ async fn upload(
         return error(415, 50100, "multipart uploads are not supported; send the raw bytes with their Content-Type");
     }
     if body.len() > MAX_MEDIA_BYTES {
-        return error(413, 50100, "media larger than 16 MiB");
+        return error(413, 50512, "Message media size is too large: the limit is 16 MiB");
     }
     match hub.backend.store_media(&who, content_type, q.filename.as_deref(), body) {
         Ok(m) => (StatusCode::CREATED, Json(record_json(&hub, &m))).into_response(),

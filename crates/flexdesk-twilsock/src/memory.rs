@@ -192,7 +192,8 @@ impl ConversationBackend for InMemoryBackend {
             let conv = all.get_mut(conversation_sid).ok_or_else(|| not_found(conversation_sid))?;
             let participant = Self::participant_of(conv, author)?;
             if conv.info.as_ref().map(|i| i.state) == Some(ConversationState::Closed) {
-                return Err(BackendError::Forbidden("the conversation is closed".into()));
+                // A closed conversation is final: https://www.twilio.com/docs/api/errors/50377.
+                return Err(BackendError::Twilio(twilio_model::TwilioError::closed_final()));
             }
             let message_sid = sid("IM");
             let media = self.attach_media(&message.media_sids, author, conversation_sid, &message_sid)?;
@@ -398,11 +399,8 @@ async fn read(State(b): State<Arc<InMemoryBackend>>, Path(sid): Path<String>, Js
 }
 
 async fn set_state(State(b): State<Arc<InMemoryBackend>>, Path(sid): Path<String>, Json(req): Json<SetState>) -> Response {
-    let state = match req.state.as_str() {
-        "active" => ConversationState::Active,
-        "inactive" => ConversationState::Inactive,
-        "closed" => ConversationState::Closed,
-        other => return error_response(BackendError::Invalid(format!("unknown state {other:?}: use active, inactive or closed"))),
+    let Some(state) = ConversationState::parse(&req.state) else {
+        return error_response(BackendError::Invalid(format!("unknown state {:?}: use active, inactive or closed", req.state)));
     };
     match b.set_state(&sid, state) {
         Ok(info) => ok_json(json!({"state": info.state.as_str()})),
@@ -435,7 +433,7 @@ mod tests {
         let msg = || NewMessage { body: Some("x".into()), attributes: json!({}), media_sids: vec![] };
         assert!(matches!(b.send_message(&c.sid, "stranger", msg()), Err(BackendError::Forbidden(_))));
         b.set_state(&c.sid, ConversationState::Closed).unwrap();
-        assert!(matches!(b.send_message(&c.sid, "customer", msg()), Err(BackendError::Forbidden(_))));
+        assert!(matches!(b.send_message(&c.sid, "customer", msg()), Err(BackendError::Twilio(e)) if e.code == 50377));
         assert!(matches!(b.typing("CHnope", "customer"), Err(BackendError::NotFound(_))));
         assert!(matches!(
             b.send_message(&c.sid, "customer", NewMessage { body: Some(String::new()), attributes: json!({}), media_sids: vec![] }),

@@ -41,18 +41,17 @@ fn reply(id: &str, code: u16) -> Map<String, Value> {
 
 fn token_rejection(id: &str, e: &TokenError) -> Frame {
     let mut h = reply(id, 401);
-    h.insert("status".into(), json!({"code": 401, "status": "Unauthorized", "errorCode": e.code(), "description": e.description()}));
+    h.insert("status".into(), json!({"code": 401, "status": "Unauthorized", "errorCode": e.code, "description": e.message}));
     Frame::new(h, Vec::new())
 }
 
 /// Checks the frame's token; the identity's `exp` is the expiry to enforce (the hooks may bring it forward).
 fn verify(hub: &Hub, frame: &Frame) -> Result<(String, TokenIdentity), TokenError> {
-    let token = frame.header.get("token").and_then(Value::as_str).ok_or(TokenError::Invalid("no token".into()))?;
-    let mut identity =
-        token::verify(token, &hub.config.api_key_secret, Some(&hub.config.service_sid).filter(|s| !s.is_empty()).map(String::as_str))?;
+    let token = frame.header.get("token").and_then(Value::as_str).ok_or_else(|| TokenError::new(20101, "Invalid Access Token: no token"))?;
+    let mut identity = token::verify(token, &hub.config.token_rules())?;
     identity.exp = hub.hooks.expiry(token, identity.exp);
     if identity.exp <= now_secs() {
-        return Err(TokenError::Expired);
+        return Err(TokenError::expired());
     }
     Ok((token.to_string(), identity))
 }
@@ -175,7 +174,7 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket) {
                     let _ = tx.send(Frame::new(h, Vec::new()));
                 }
                 Err(e) => {
-                    tracing::info!(code = e.code(), "twilsock: init token rejected");
+                    tracing::info!(code = e.code, "twilsock: init token rejected");
                     let _ = tx.send(token_rejection(&id, &e));
                 }
             },
@@ -190,7 +189,7 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket) {
             ("update", Some((sid, current))) => match verify(&hub, &frame) {
                 Ok((_, identity)) if identity.identity != current.identity => {
                     // A connection belongs to one identity; switching needs a new client.
-                    let e = TokenError::Invalid("token is for another identity".into());
+                    let e = TokenError::new(20106, "Invalid Access Token grants: the token is for another identity");
                     let _ = tx.send(token_rejection(&id, &e));
                 }
                 Ok((t, identity)) => {

@@ -1,7 +1,7 @@
-//! Verifies the Twilio AccessToken the SDK presents in `init` and `update`, and extracts the chat identity.
+//! Verifies the Twilio AccessToken the SDK presents in `init` and `update`, and extracts the chat identity. The
+//! checks and Twilio's error codes are `twilio_model::token`'s, shared with the emulator's other paths.
 
-use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
+pub use twilio_model::token::{TokenError, TokenRules};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenIdentity {
@@ -11,87 +11,20 @@ pub struct TokenIdentity {
     pub exp: u64,
 }
 
-#[derive(Deserialize)]
-struct Claims {
-    exp: u64,
-    grants: Grants,
-}
-
-#[derive(Deserialize)]
-struct Grants {
-    identity: Option<String>,
-    chat: Option<ChatGrant>,
-}
-
-#[derive(Deserialize)]
-struct ChatGrant {
-    service_sid: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum TokenError {
-    /// Signature, format or algorithm wrong (Twilio: 20101 invalid access token).
-    Invalid(String),
-    /// Twilio: 20104 access token expired.
-    Expired,
-    /// No identity or no chat grant (Twilio: 20103 / 20153).
-    MissingGrant(&'static str),
-    /// Chat grant for another Conversations service.
-    WrongService,
-}
-
-impl TokenError {
-    /// Twilio error code for the rejection.
-    pub fn code(&self) -> u32 {
-        match self {
-            TokenError::Invalid(_) => 20101,
-            TokenError::Expired => 20104,
-            TokenError::MissingGrant(_) => 20103,
-            TokenError::WrongService => 20153,
-        }
-    }
-
-    pub fn description(&self) -> String {
-        match self {
-            TokenError::Invalid(why) => format!("Invalid Access Token: {why}"),
-            TokenError::Expired => "Access Token expired or expiration date invalid".into(),
-            TokenError::MissingGrant(what) => format!("Invalid Access Token grants: missing {what}"),
-            TokenError::WrongService => "Invalid Access Token grants: chat grant is for another service".into(),
-        }
-    }
-}
-
-/// Checks `token` (HS256, signed with the API key secret) and returns its identity.
-pub fn verify(token: &str, api_key_secret: &str, service_sid: Option<&str>) -> Result<TokenIdentity, TokenError> {
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.leeway = 5;
-    validation.validate_aud = false;
-    validation.required_spec_claims = ["exp"].into_iter().map(String::from).collect();
-    let data = decode::<Claims>(token, &DecodingKey::from_secret(api_key_secret.as_bytes()), &validation).map_err(|e| {
-        match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-            // Never echo the token itself; the kind is enough to debug.
-            _ => TokenError::Invalid(format!("{:?}", e.kind())),
-        }
-    })?;
-    let identity = data.claims.grants.identity.filter(|i| !i.is_empty()).ok_or(TokenError::MissingGrant("identity"))?;
-    let chat = data.claims.grants.chat.ok_or(TokenError::MissingGrant("chat grant"))?;
-    if let (Some(expected), Some(got)) = (service_sid, chat.service_sid.as_deref()) {
-        if expected != got {
-            return Err(TokenError::WrongService);
-        }
-    }
-    Ok(TokenIdentity { identity, service_sid: chat.service_sid, exp: data.claims.exp })
+/// Checks `token` by `rules` and returns its identity.
+pub fn verify(token: &str, rules: &TokenRules) -> Result<TokenIdentity, TokenError> {
+    let v = twilio_model::token::verify(rules, token, twilio_model::time::now_secs())?;
+    Ok(TokenIdentity { identity: v.identity, service_sid: v.service_sid, exp: v.expires_at })
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use jsonwebtoken::{encode, EncodingKey, Header};
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
     use serde_json::json;
 
     pub fn mint(identity: &str, secret: &str, service: &str, ttl: i64) -> String {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let now = twilio_model::time::now_secs() as i64;
         let mut header = Header::new(Algorithm::HS256);
         header.cty = Some("twilio-fpa;v=1".into());
         let claims = json!({"jti": format!("SKx-{now}"), "iss": "SKx", "sub": "ACx", "iat": now, "exp": now + ttl,
@@ -99,20 +32,25 @@ pub(crate) mod tests {
         encode(&header, &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
     }
 
-    #[test]
-    fn accepts_a_good_token_and_reads_identity() {
-        let t = mint("alice", "s3cret", "ISx", 600);
-        let id = verify(&t, "s3cret", Some("ISx")).unwrap();
-        assert_eq!(id.identity, "alice");
+    fn rules(secret: &str, service: &str) -> TokenRules {
+        TokenRules { api_key_secret: secret.into(), service_sid: service.into(), ..TokenRules::default() }
     }
 
     #[test]
-    fn rejects_wrong_secret_expiry_and_service() {
+    fn accepts_a_good_token_and_reads_identity() {
         let t = mint("alice", "s3cret", "ISx", 600);
-        assert!(matches!(verify(&t, "other", None), Err(TokenError::Invalid(_))));
-        assert_eq!(verify(&t, "s3cret", Some("ISy")), Err(TokenError::WrongService));
+        assert_eq!(verify(&t, &rules("s3cret", "ISx")).unwrap().identity, "alice");
+    }
+
+    #[test]
+    fn rejects_with_twilios_codes() {
+        let t = mint("alice", "s3cret", "ISx", 600);
+        assert_eq!(verify(&t, &rules("other", "")).unwrap_err().code, 20107);
+        assert_eq!(verify(&t, &rules("s3cret", "ISy")).unwrap_err().code, 20106);
         let old = mint("alice", "s3cret", "ISx", -600);
-        assert_eq!(verify(&old, "s3cret", None), Err(TokenError::Expired));
-        assert!(matches!(verify("not.a.jwt", "s3cret", None), Err(TokenError::Invalid(_))));
+        assert_eq!(verify(&old, &rules("s3cret", "")).unwrap_err().code, 20104);
+        assert_eq!(verify("not.a.jwt", &rules("s3cret", "")).unwrap_err().code, 20101);
+        let strict = TokenRules { api_key_sid: "SKother".into(), ..rules("s3cret", "ISx") };
+        assert_eq!(verify(&t, &strict).unwrap_err().code, 20103);
     }
 }

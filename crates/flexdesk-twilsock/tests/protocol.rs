@@ -116,7 +116,8 @@ async fn init_accepts_a_valid_token_and_rejects_bad_ones_with_twilio_codes() {
     let url = serve(Arc::new(InMemoryBackend::new())).await;
     connect(&url, "customer").await;
     for (tok, code) in [
-        (token("customer", 3600, "wrong-secret"), 20101),
+        // Twilio's codes (twilio_model::token): a bad signature is 20107.
+        (token("customer", 3600, "wrong-secret"), 20107),
         (token("customer", -3600, SECRET), 20104),
         ("garbage".to_string(), 20101),
     ] {

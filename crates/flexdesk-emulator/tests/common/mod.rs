@@ -73,10 +73,51 @@ pub fn token_with(c: &Config, identity: &str, ttl: i64, secret: &str, service: &
     encode(&header, &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
 }
 
+/// `path` (starting `/Conversations…`) under the Flex service's scoped paths, where Flex's chats live.
+pub fn flex(emu: &Shared, path: &str) -> String {
+    format!("/v1/Services/{}{path}", emu.config.service_sid)
+}
+
 /// A conversation with one customer participant; answers (conversation sid, identity).
 pub async fn webchat(emu: &Shared) -> (String, String) {
     let address = emu.config.address_sid.clone();
     let (s, v) = twilio(emu, "POST", "/v2/WebChats", &[("AddressSid", &address), ("CustomerFriendlyName", "Ann")]).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     (v["conversation_sid"].as_str().unwrap().into(), v["identity"].as_str().unwrap().into())
+}
+
+/// Tokens that break one Twilio rule each, with the code Twilio documents for it (see twilio_model::token): the
+/// same table is checked on `/v1/realtime` and on `/v3/wsconnect`.
+pub fn bad_tokens(c: &Config) -> Vec<(String, u32, &'static str)> {
+    let now = flexdesk_emulator::util::now_secs() as i64;
+    let claims = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = json!({
+            "jti": format!("{}-{now}", c.api_key_sid),
+            "grants": {"identity": "ann", "chat": {"service_sid": c.service_sid}},
+            "iat": now, "exp": now + 600, "iss": c.api_key_sid, "sub": c.account_sid,
+        });
+        f(&mut v);
+        v
+    };
+    let twilio_header = || {
+        let mut h = Header::new(Algorithm::HS256);
+        h.cty = Some("twilio-fpa;v=1".into());
+        h
+    };
+    let sign = |h: Header, v: serde_json::Value, secret: &str| encode(&h, &v, &EncodingKey::from_secret(secret.as_bytes())).unwrap();
+    let secret = c.api_key_secret.as_str();
+    vec![
+        ("not.a.jwt".to_string(), 20101, "not a JWT"),
+        (sign(twilio_header(), claims(&|v| { v.as_object_mut().unwrap().remove("grants"); }), secret), 20101, "required"),
+        (sign(Header::new(Algorithm::HS256), claims(&|_| {}), secret), 20102, "cty"),
+        (sign(Header { cty: Some("twilio-fpa;v=1".into()), ..Header::new(Algorithm::HS512) }, claims(&|_| {}), secret), 20102, "HS256"),
+        (sign(twilio_header(), claims(&|v| v["iss"] = json!("SK00000000000000000000000000000000")), secret), 20103, "iss"),
+        (sign(twilio_header(), claims(&|v| v["sub"] = json!("AC00000000000000000000000000000000")), secret), 20103, "sub"),
+        (token(c, "ann", -10), 20104, "expired"),
+        (sign(twilio_header(), claims(&|v| v["nbf"] = json!(now + 120)), secret), 20105, "not yet valid"),
+        (token_with(c, "ann", 600, secret, "IS00000000000000000000000000000000"), 20106, "another service"),
+        (sign(twilio_header(), claims(&|v| v["grants"]["identity"] = json!("")), secret), 20106, "identity"),
+        (token_with(c, "ann", 600, "wrong-secret", &c.service_sid), 20107, "signature"),
+        (token(c, "ann", 25 * 3600), 20157, "24 hours"),
+    ]
 }

@@ -1,5 +1,6 @@
 //! A tiny server for tests and experiments: the twilsock router over the in-memory backend, plus `/control/…`
-//! routes that play the agent. Reads TWILIO_API_KEY_SECRET and TWILIO_CONVERSATIONS_SERVICE_SID, listens on
+//! routes that play the agent. Reads TWILIO_API_KEY_SECRET and TWILIO_CONVERSATIONS_SERVICE_SID (and, when set,
+//! TWILIO_API_KEY_SID and TWILIO_ACCOUNT_SID for the issuer/subject checks), listens on
 //! TWILSOCK_PORT (0 = ephemeral) and prints `listening on http://127.0.0.1:PORT` when ready.
 
 use std::sync::Arc;
@@ -30,6 +31,9 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind 127.0.0.1");
     let addr = listener.local_addr().expect("local address");
     let mut config = TwilsockConfig::new(secret, service);
+    // With these set, tokens are checked exactly as the emulator checks them (iss = API key, sub = account).
+    config.api_key_sid = std::env::var("TWILIO_API_KEY_SID").unwrap_or_default();
+    config.account_sid = std::env::var("TWILIO_ACCOUNT_SID").unwrap_or_default();
     config.media_base_url = format!("http://{addr}");
     let backend = Arc::new(InMemoryBackend::new());
     // `/` gives browser tests a same-address document to load the SDK into (see tests/twilsock/harness.mjs).

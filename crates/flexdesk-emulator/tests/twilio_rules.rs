@@ -1,0 +1,271 @@
+//! Twilio's documented rules, one test per rule (each fails without it). Sources are in docs/emulator.md's rules
+//! table and next to each rule in src/.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+use common::*;
+use flexdesk_emulator::{Config, Emulator};
+use serde_json::{json, Value};
+
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+async fn interaction(emu: &flexdesk_emulator::Shared, task_channel: &str) -> (String, String, String, String) {
+    let c = emu.config.clone();
+    let (_, conv) = twilio(emu, "POST", &flex(emu, "/Conversations"), &[]).await;
+    let ch = conv["sid"].as_str().unwrap().to_string();
+    let channel = json!({"type": "chat", "initiated_by": "customer", "properties": {"media_channel_sid": ch}}).to_string();
+    let routing = json!({"properties": {"workspace_sid": c.workspace_sid, "workflow_sid": c.workflow_sid,
+        "task_channel_unique_name": task_channel, "attributes": {"customerName": "Ann"}}})
+    .to_string();
+    let (s, v) = twilio(emu, "POST", "/v1/Interactions", &[("Channel", &channel), ("Routing", &routing)]).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let wt = v["routing"]["properties"]["sid"].as_str().unwrap().to_string();
+    (v["sid"].as_str().unwrap().into(), v["channel"]["sid"].as_str().unwrap().into(), wt, ch)
+}
+
+#[tokio::test]
+async fn a_closed_conversation_is_final_50377_and_cannot_be_created_closed_50384() {
+    let emu = emulator();
+    let (s, v) = twilio(&emu, "POST", "/v1/Conversations", &[("State", "closed")]).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::BAD_REQUEST, json!(50384)), "{v}");
+    let (_, conv) = twilio(&emu, "POST", "/v1/Conversations", &[]).await;
+    let path = format!("/v1/Conversations/{}", conv["sid"].as_str().unwrap());
+    assert_eq!(twilio(&emu, "POST", &path, &[("State", "closed")]).await.0, StatusCode::OK);
+    for form in [&[("State", "closed")][..], &[("State", "active")], &[("Attributes", "{}")], &[("FriendlyName", "x")]] {
+        let (s, v) = twilio(&emu, "POST", &path, form).await;
+        assert_eq!((s, v["code"].clone()), (StatusCode::BAD_REQUEST, json!(50377)), "{form:?}: {v}");
+        assert_eq!(v["message"], "Can't update conversation as it's in final closed state");
+        assert_eq!(v["more_info"], "https://www.twilio.com/docs/errors/50377");
+    }
+    assert_eq!(twilio(&emu, "POST", &format!("{path}/Participants"), &[("Identity", "late")]).await.1["code"], 50377);
+    assert_eq!(twilio(&emu, "POST", &format!("{path}/Messages"), &[("Body", "late")]).await.1["code"], 50377);
+    // Deleting is not updating.
+    assert_eq!(twilio(&emu, "DELETE", &path, &[]).await.0, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn default_paths_reach_the_default_service_only() {
+    let emu = emulator();
+    let (ch, _) = webchat(&emu).await;
+    // A Flex chat lives in the Flex service: the default service's paths do not find it.
+    for (method, path) in [("GET", format!("/v1/Conversations/{ch}")), ("POST", format!("/v1/Conversations/{ch}")), ("GET", format!("/v1/Conversations/{ch}/Participants"))] {
+        let (s, v) = twilio(&emu, method, &path, &[("State", "closed")]).await;
+        assert_eq!((s, v["code"].clone()), (StatusCode::NOT_FOUND, json!(20404)), "{method} {path}");
+    }
+    let (s, v) = twilio(&emu, "GET", &flex(&emu, &format!("/Conversations/{ch}")), &[]).await;
+    assert_eq!((s, v["chat_service_sid"].clone()), (StatusCode::OK, json!(emu.config.service_sid)));
+    assert!(v["url"].as_str().unwrap().ends_with(&flex(&emu, &format!("/Conversations/{ch}"))), "{v}");
+    // And the default service's conversations are not in the Flex service.
+    let (_, own) = twilio(&emu, "POST", "/v1/Conversations", &[]).await;
+    assert_eq!(own["chat_service_sid"], json!(emu.config.default_service_sid));
+    assert_ne!(emu.config.default_service_sid, emu.config.service_sid);
+    assert_eq!(twilio(&emu, "GET", &flex(&emu, &format!("/Conversations/{}", own["sid"].as_str().unwrap())), &[]).await.0, StatusCode::NOT_FOUND);
+    let (_, list) = twilio(&emu, "GET", "/v1/Conversations", &[]).await;
+    assert_eq!(list["conversations"].as_array().unwrap().len(), 1);
+    // A service the account does not have.
+    let (s, v) = twilio(&emu, "GET", &format!("/v1/Services/IS{}/Conversations", "1".repeat(32)), &[]).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::NOT_FOUND, json!(20404)));
+}
+
+#[tokio::test]
+async fn when_the_flex_service_is_the_default_the_default_paths_reach_flex_chats() {
+    let mut config = Config::for_tests();
+    config.default_service_sid = config.service_sid.clone();
+    let emu = Emulator::new(config);
+    let (ch, _) = webchat(&emu).await;
+    assert_eq!(twilio(&emu, "GET", &format!("/v1/Conversations/{ch}"), &[]).await.0, StatusCode::OK);
+    assert_eq!(twilio(&emu, "POST", &format!("/v1/Conversations/{ch}"), &[("State", "closed")]).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn webchats_chooses_the_identity_and_answers_the_spec_shape() {
+    let emu = emulator();
+    let address = emu.config.address_sid.clone();
+    let (s, v) = twilio(&emu, "POST", "/v2/WebChats", &[("AddressSid", &address), ("Identity", "chosen-by-me")]).await;
+    assert_eq!(s, StatusCode::CREATED);
+    // twilio-oai flex.v2.web_channel: exactly these fields.
+    assert_eq!(keys(&v), set(&["conversation_sid", "identity"]));
+    assert_ne!(v["identity"], "chosen-by-me");
+    let parts = emu.conversation(v["conversation_sid"].as_str().unwrap()).unwrap().participants;
+    assert_eq!(parts[0].identity.as_deref(), v["identity"].as_str());
+    // PreEngagementData over 16 KB: 45731.
+    let big = format!(r#"{{"x":"{}"}}"#, "a".repeat(16 * 1024));
+    let (s, v) = twilio(&emu, "POST", "/v2/WebChats", &[("AddressSid", &address), ("PreEngagementData", &big)]).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::BAD_REQUEST, json!(45731)));
+}
+
+#[tokio::test]
+async fn interactions_answer_exactly_the_spec_schemas() {
+    let emu = emulator();
+    let (kd, uo, _, _) = interaction(&emu, "chat").await;
+    let (_, conv) = twilio(&emu, "POST", &flex(&emu, "/Conversations"), &[]).await;
+    let channel = json!({"type": "chat", "initiated_by": "customer", "properties": {"media_channel_sid": conv["sid"]}}).to_string();
+    let (_, created) = twilio(&emu, "POST", "/v1/Interactions", &[("Channel", &channel)]).await;
+    // flex.v1.interaction
+    assert_eq!(keys(&created), set(&["sid", "channel", "routing", "url", "links", "interaction_context_sid", "webhook_ttid"]));
+    let (s, v) = twilio(&emu, "POST", &format!("/v1/Interactions/{kd}/Channels/{uo}"), &[("Status", "closed")]).await;
+    assert_eq!(s, StatusCode::OK);
+    // flex.v1.interaction.interaction_channel
+    assert_eq!(keys(&v), set(&["sid", "interaction_sid", "type", "status", "error_code", "error_message", "url", "links"]));
+    assert_eq!((v["sid"].clone(), v["interaction_sid"].clone(), v["status"].clone()), (json!(uo), json!(kd), json!("closed")));
+}
+
+#[tokio::test]
+async fn channel_close_with_routing_closed_completes_the_task_and_closes_the_conversation() {
+    let emu = emulator();
+    let (kd, uo, wt, ch) = interaction(&emu, "chat").await;
+    emu.accept_task(&wt, "alice").unwrap();
+    let (s, _) = twilio(&emu, "POST", &format!("/v1/Interactions/{kd}/Channels/{uo}"), &[("Status", "closed"), ("Routing", r#"{"status":"closed"}"#)]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(emu.task(&wt).unwrap().status, "completed");
+    assert_eq!(emu.conversation(&ch).unwrap().state, "closed");
+    // Closing again: Twilio documents no error; nothing changes.
+    let (s, v) = twilio(&emu, "POST", &format!("/v1/Interactions/{kd}/Channels/{uo}"), &[("Status", "inactive"), ("Routing", r#"{"status":"closed"}"#)]).await;
+    assert_eq!((s, v["status"].clone()), (StatusCode::OK, json!("closed")));
+}
+
+#[tokio::test]
+async fn channel_inactive_needs_routing_and_then_completes_the_tasks_without_closing_the_conversation() {
+    let emu = emulator();
+    let (kd, uo, wt, ch) = interaction(&emu, "chat").await;
+    emu.accept_task(&wt, "alice").unwrap();
+    let path = format!("/v1/Interactions/{kd}/Channels/{uo}");
+    let (s, v) = twilio(&emu, "POST", &path, &[("Status", "inactive")]).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::BAD_REQUEST, json!(20001)), "{v}");
+    assert_eq!(twilio(&emu, "POST", &path, &[("Status", "closed"), ("Routing", r#"{"status":"wrapping"}"#)]).await.0, StatusCode::BAD_REQUEST);
+    let (s, v) = twilio(&emu, "POST", &path, &[("Status", "inactive"), ("Routing", r#"{"status":"closed"}"#)]).await;
+    assert_eq!((s, v["status"].clone()), (StatusCode::OK, json!("inactive")));
+    assert_eq!(emu.task(&wt).unwrap().status, "completed");
+    assert_eq!(emu.conversation(&ch).unwrap().state, "active");
+}
+
+#[tokio::test]
+async fn webchats_are_limited_to_5_per_second_with_429_45780_and_retry_after() {
+    let emu = emulator();
+    let address = emu.config.address_sid.clone();
+    let auth = account_auth(&emu.config);
+    let mut refused = None;
+    for _ in 0..6 {
+        let req = axum::http::Request::builder()
+            .method("POST")
+            .uri("/v2/WebChats")
+            .header("authorization", &auth)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(format!("AddressSid={address}")))
+            .unwrap();
+        let res = tower::ServiceExt::oneshot(flexdesk_emulator::app(emu.clone()), req).await.unwrap();
+        if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(res);
+        }
+    }
+    let res = refused.expect("the 6th request within a second is refused");
+    assert_eq!(res.headers()["retry-after"], "1");
+    let body: Value = serde_json::from_slice(&http_body_util::BodyExt::collect(res.into_body()).await.unwrap().to_bytes()).unwrap();
+    assert_eq!((body["code"].clone(), body["status"].clone()), (json!(45780), json!(429)));
+    let (_, rates) = call(&emu, "GET", "/admin/rates", None, None).await;
+    assert_eq!((rates["webchats"]["accepted"].clone(), rates["webchats"]["rejected"].clone(), rates["webchats"]["maxPerSecond"].clone()), (json!(5), json!(1), json!(5)));
+    assert_eq!(emu.lock().conversations.len(), 5, "a refused request creates nothing");
+}
+
+#[tokio::test]
+async fn interactions_are_limited_to_20_per_second_per_endpoint_and_rates_are_configurable() {
+    let mut config = Config::for_tests();
+    config.interactions_rate = 2;
+    let emu = Emulator::new(config);
+    let (kd, uo, _, _) = interaction(&emu, "chat").await;
+    interaction(&emu, "chat").await;
+    let (_, conv) = twilio(&emu, "POST", &flex(&emu, "/Conversations"), &[]).await;
+    let channel = json!({"type": "chat", "properties": {"media_channel_sid": conv["sid"]}}).to_string();
+    let (s, v) = twilio(&emu, "POST", "/v1/Interactions", &[("Channel", &channel)]).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::TOO_MANY_REQUESTS, json!(45780)));
+    // Per endpoint: the channel endpoint has its own bucket.
+    assert_eq!(twilio(&emu, "POST", &format!("/v1/Interactions/{kd}/Channels/{uo}"), &[("Status", "closed")]).await.0, StatusCode::OK);
+    // 0 turns the limit off (POST /admin/rates, or EMULATOR_INTERACTIONS_RATE=0).
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/admin/rates")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(r#"{"interactions":0}"#))
+        .unwrap();
+    assert_eq!(send(&emu, req).await.0, StatusCode::OK);
+    for _ in 0..30 {
+        assert_eq!(twilio(&emu, "POST", "/v1/Interactions", &[("Channel", &channel)]).await.0, StatusCode::CREATED);
+    }
+    assert_eq!(Config::for_tests().interactions_rate, 20);
+    assert_eq!(Config::for_tests().webchats_rate, 5);
+}
+
+#[tokio::test]
+async fn attribute_and_body_sizes_follow_the_conversations_limits() {
+    let emu = emulator();
+    let attrs = |n: usize| format!(r#"{{"a":"{}"}}"#, "x".repeat(n - 8));
+    let (s, v) = twilio(&emu, "POST", "/v1/Conversations", &[("Attributes", &attrs(16 * 1024 + 1))]).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::BAD_REQUEST, json!(50303)), "{v}");
+    let (s, conv) = twilio(&emu, "POST", "/v1/Conversations", &[("Attributes", &attrs(16 * 1024))]).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let ch = conv["sid"].as_str().unwrap();
+    assert_eq!(twilio(&emu, "POST", &format!("/v1/Conversations/{ch}"), &[("Attributes", "{nope")]).await.1["code"], 50304);
+    let participants = format!("/v1/Conversations/{ch}/Participants");
+    assert_eq!(twilio(&emu, "POST", &participants, &[("Identity", "a"), ("Attributes", &attrs(4 * 1024 + 1))]).await.1["code"], 50303);
+    assert_eq!(twilio(&emu, "POST", &participants, &[("Identity", "a"), ("Attributes", &attrs(4 * 1024))]).await.0, StatusCode::CREATED);
+    let messages = format!("/v1/Conversations/{ch}/Messages");
+    assert_eq!(twilio(&emu, "POST", &messages, &[("Body", "b"), ("Attributes", &attrs(4 * 1024 + 1))]).await.1["code"], 50303);
+    assert_eq!(twilio(&emu, "POST", &messages, &[("Body", &"x".repeat(32 * 1024 + 1))]).await.1["code"], 50504);
+    assert_eq!(twilio(&emu, "POST", &messages, &[("Body", &"x".repeat(32 * 1024))]).await.0, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn page_size_is_1_to_100() {
+    let emu = emulator();
+    assert_eq!(twilio(&emu, "GET", "/v1/Conversations?PageSize=100", &[]).await.0, StatusCode::OK);
+    let (s, v) = twilio(&emu, "GET", "/v1/Conversations?PageSize=101", &[]).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::BAD_REQUEST, json!(20001)));
+    assert_eq!(twilio(&emu, "GET", "/v1/Conversations?PageSize=0", &[]).await.0, StatusCode::BAD_REQUEST);
+    let (_, v) = twilio(&emu, "GET", "/v1/Conversations", &[]).await;
+    assert_eq!(v["meta"]["page_size"], 50);
+}
+
+#[tokio::test]
+async fn real_time_statistics_narrow_to_the_task_channel() {
+    let emu = emulator();
+    let c = emu.config.clone();
+    webchat(&emu).await;
+    interaction(&emu, "voice").await;
+    let path = format!("/v1/Workspaces/{}/TaskQueues/{}/RealTimeStatistics", c.workspace_sid, c.queue_sid);
+    let pending = |v: &Value| v["tasks_by_status"]["pending"].clone();
+    assert_eq!(pending(&twilio(&emu, "GET", &path, &[]).await.1), json!(2));
+    assert_eq!(pending(&twilio(&emu, "GET", &format!("{path}?TaskChannel=chat"), &[]).await.1), json!(1));
+    assert_eq!(pending(&twilio(&emu, "GET", &format!("{path}?TaskChannel=voice"), &[]).await.1), json!(1));
+    let (_, v) = twilio(&emu, "GET", &format!("{path}?TaskChannel=sms"), &[]).await;
+    assert_eq!((pending(&v), v["total_tasks"].clone()), (json!(0), json!(0)));
+    // Only the spec's fields (task_queue_real_time_statistics).
+    let allowed = set(&["account_sid", "activity_statistics", "longest_task_waiting_age", "longest_task_waiting_sid",
+        "longest_relative_task_age_in_queue", "longest_relative_task_sid_in_queue", "task_queue_sid", "tasks_by_priority",
+        "tasks_by_status", "total_available_workers", "total_eligible_workers", "total_tasks", "workspace_sid", "url"]);
+    assert!(keys(&v).is_subset(&allowed), "{:?}", keys(&v).difference(&allowed).collect::<Vec<_>>());
+}
+
+#[test]
+fn accepting_a_task_is_checked_and_done_under_one_lock() {
+    for _ in 0..50 {
+        let emu = emulator();
+        let ch = emu.create_conversation(&emu.config.service_sid.clone(), None, None, None, None).unwrap().sid;
+        let wt = emu.create_task(&ch, json!({}), "chat").sid;
+        let results: Vec<bool> = std::thread::scope(|s| {
+            let a = s.spawn(|| emu.accept_task(&wt, "alice").is_ok());
+            let b = s.spawn(|| emu.accept_task(&wt, "bob").is_ok());
+            vec![a.join().unwrap(), b.join().unwrap()]
+        });
+        assert_eq!(results.iter().filter(|ok| **ok).count(), 1, "exactly one agent gets the task");
+        assert_eq!(emu.conversation(&ch).unwrap().participants.len(), 1, "only that agent joined");
+    }
+}
