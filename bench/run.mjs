@@ -82,7 +82,7 @@ const bin = {
 };
 
 // The limiter is per client IP and wrk is one IP: lift it so the bench measures serving, not refusing.
-const AUTH_ENV = { PORT: '0', RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_BURST: '1000000' };
+const AUTH_ENV = { PORT: '0', RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_BURST: '1000000', MAX_OPEN_SESSIONS_PER_CLIENT: '0', MAX_OPEN_SESSIONS: '0' };
 
 async function startStack() {
   const emulator = await startServer('flexdesk-emulator', bin.emulator, [], { EMULATOR_PORT: '0' });

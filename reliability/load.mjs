@@ -10,7 +10,7 @@ import { startStack, report, json, seconds, sleep } from './lib.mjs';
 import { ChatClient } from './chat-client.mjs';
 
 const mode = process.argv[2] ?? 'load';
-const stack = await startStack({ RATE_LIMIT_BURST: '1000000', RATE_LIMIT_PER_MINUTE: '1000000', RUST_LOG: 'warn' });
+const stack = await startStack({ RATE_LIMIT_BURST: '1000000', RATE_LIMIT_PER_MINUTE: '1000000', MAX_OPEN_SESSIONS: '0', RUST_LOG: 'warn' });
 const wsUrl = stack.emulator.url.replace('http', 'ws') + '/v1/realtime';
 let errors = 0;
 const errorSamples = [];

@@ -95,7 +95,7 @@ flexdesk demo is running:
 
   Customer page:  ${www.url}/
   Agent console:  ${stack.emulator.url}/console
-  Auth server:    ${stack.auth.url}   (API: ${stack.auth.url}/openapi.json)
+  Auth server:    ${stack.auth.url}   (API: ${stack.auth.adminUrl}/openapi.json)
 
   Conversations client: ${client}, ${CLIENT_LABEL[client]}
   (FLEXDESK_CLIENT=${client === 'real-sdk' ? 'stand-in' : 'real-sdk'} npm start, or ?client=${client === 'real-sdk' ? 'stand-in' : 'real-sdk'} on the page URL, for the other one)

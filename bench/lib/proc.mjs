@@ -54,7 +54,7 @@ export function startServer(name, command, args = [], env = {}, { timeoutMs = 30
       reject(new Error(`${name} exited (${code ?? signal}) before listening:\n${out}`));
     });
     const onData = () => {
-      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      const m = out.match(/^listening on (http:\/\/127\.0\.0\.1:\d+)/m);
       if (!m) return;
       clearTimeout(timer);
       child.removeAllListeners('exit');

@@ -72,13 +72,15 @@ test('CORS: a listed origin gets a preflight answer, another origin a 403', asyn
   assert.equal((await bad.json()).error.code, 'origin_not_allowed');
 });
 
-test('availability, health, metrics and the OpenAPI document', async () => {
+test('availability, health, metrics and the OpenAPI document (the last two on the admin listener only)', async () => {
   const a = await fetch(`${auth.url}/v1/agents/availability`, { headers: { origin: ORIGIN } });
   assert.deepEqual(await a.json(), { agentsAvailable: 2, tasksWaiting: 1, longestWaitSeconds: 7 });
   assert.deepEqual(await (await fetch(`${auth.url}/healthz`)).json(), { status: 'ok' });
-  assert.match(await (await fetch(`${auth.url}/metrics`)).text(), /flexdesk_http_requests_total\{route="\/v1\/sessions",method="POST",status="201"\}/);
-  const doc = await (await fetch(`${auth.url}/openapi.json`)).json();
+  assert.ok(auth.adminUrl && auth.adminUrl !== auth.url, 'the binary announced its admin listener');
+  assert.match(await (await fetch(`${auth.adminUrl}/metrics`)).text(), /flexdesk_http_requests_total\{route="\/v1\/sessions",method="POST",status="201"\}/);
+  const doc = await (await fetch(`${auth.adminUrl}/openapi.json`)).json();
   assert.ok(doc.paths['/v1/sessions'].post);
+  for (const adminOnly of ['/metrics', '/openapi.json']) assert.equal((await fetch(`${auth.url}${adminOnly}`)).status, 404, adminOnly);
 });
 
 test('no secret appears in the server output (debug logs included)', async () => {

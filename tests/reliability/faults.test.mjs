@@ -14,7 +14,7 @@ const cred = (c) => ({ body: { sessionCredential: c } });
 const FAST_RETRIES = { TWILIO_RETRY_BASE_MS: '100', TWILIO_MAX_RETRIES: '2' };
 
 async function retriedCount(s) {
-  const text = (await s.call('GET', '/metrics')).text;
+  const text = await (await fetch(`${s.auth.adminUrl}/metrics`)).text();
   return text.split('\n').filter((l) => l.startsWith('flexdesk_twilio_requests_total') && l.includes('outcome="retried"'))
     .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
 }

@@ -1,10 +1,40 @@
 // Security, over real HTTP against the built auth server + emulator: credentials that must be refused,
 // CORS, oversized and malformed bodies, hostile ids, the rate limit, and no secret in any answer or log line.
+// Issue 14 (hardening): clients behind a proxy, bounded /metrics on the admin listener, hand-off trust, task floods.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { stack, SECRETS } from './support.mjs';
+
+/** One raw HTTP/1.1 exchange (any method, repeated header lines); resolves to { status, body }. */
+function raw(url, method, path, headerLines = [], body = '') {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(Number(u.port), u.hostname);
+    let got = '';
+    sock.on('data', (d) => { got += d; });
+    sock.on('error', reject);
+    sock.on('close', () => resolve({ status: Number(got.match(/^HTTP\/1\.1 (\d+)/)?.[1]), headers: got.split('\r\n\r\n')[0], body: got.slice(got.indexOf('\r\n\r\n') + 4) }));
+    const lines = [`${method} ${path} HTTP/1.1`, `host: ${u.host}`, 'connection: close', ...headerLines];
+    if (body) lines.push('content-type: application/json', `content-length: ${Buffer.byteLength(body)}`);
+    // No half-close: hyper drops a connection whose client stopped sending; `connection: close` ends it.
+    sock.write(`${lines.join('\r\n')}\r\n\r\n${body}`);
+  });
+}
+
+const rssKb = (pid) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]);
+
+/** A hand-off signed by the bot's back end: JWT HS256 with HANDOFF_SECRET. */
+function signHandoff(claims, secret) {
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ aud: 'flexdesk-handoff', exp: Math.floor(Date.now() / 1000) + 300, ...claims })}`;
+  return `${body}.${crypto.createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
+
+const HANDOFF_SECRET = 'fake-handoff-secret-of-the-bot-back-end-0001';
 
 const cred = (c) => ({ body: { sessionCredential: c } });
 
@@ -85,7 +115,7 @@ test('a 3 MB body gets 413 JSON, declared or streamed', async (t) => {
 });
 
 test('broken JSON, wrong types, arrays and hostile ids get 4xx JSON errors', async (t) => {
-  const s = await stack(t);
+  const s = await stack(t, { RATE_LIMIT_START_BURST: '100' });
   const cases = [
     ['POST', '/v1/sessions', { raw: '{"customerName": "Ada"', headers: { 'content-type': 'application/json' } }, 400],
     ['POST', '/v1/sessions', { raw: 'customerName=Ada', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415],
@@ -144,8 +174,7 @@ test('no secret, access token or session credential in any log line; no server s
   await s.call('POST', `/v1/sessions/${a.sessionId}/token`, cred(a.sessionCredential));
   await s.call('POST', `/v1/sessions/${a.sessionId}/token`, cred(`${a.sessionCredential}x`));
   await s.call('GET', '/v1/agents/availability');
-  await s.call('GET', '/metrics');
-  await s.call('GET', '/openapi.json');
+  for (const admin of ['/metrics', '/openapi.json']) s.answers.push(await (await fetch(`${s.auth.adminUrl}${admin}`)).text());
   await s.emu('POST', '/admin/faults', { rest: { status: 503, count: 1 } });
   await s.call('POST', `/v1/sessions/${a.sessionId}/token`, cred(a.sessionCredential));
   await s.call('DELETE', `/v1/sessions/${a.sessionId}`, { headers: { authorization: `Bearer ${a.sessionCredential}` } });
@@ -185,4 +214,116 @@ test('markup a customer types is shown as text in the agent console', async (t) 
   await log.getByText(markup, { exact: false }).waitFor({ timeout: 8000 });
   assert.equal(await log.locator('img[src="x"], b').count(), 0, 'no element was made from the text');
   assert.equal(await page.evaluate(() => window.pwned), undefined);
+});
+
+// ---- Issue 14: the hardening checks ("Done when") ----
+
+test('a burst from one client behind the proxy leaves another client\'s start working', async (t) => {
+  // Our proxy is the test itself: it appends the client's address as the last X-Forwarded-For entry.
+  const s = await stack(t, { TRUST_PROXY_HOPS: '1' });
+  const from = (ip) => ({ headers: { 'x-forwarded-for': ip } });
+  const burst = await Promise.all(Array.from({ length: 40 }, () => s.call('GET', '/v1/agents/availability', from('203.0.113.7'))));
+  const limited = burst.filter((r) => r.status === 429);
+  assert.ok(limited.length >= 5, `the noisy client was limited (${limited.length} of 40)`);
+  assert.ok(Number(limited[0].headers.get('retry-after')) >= 1);
+  const other = await s.call('POST', '/v1/sessions', { body: { customerName: 'Bea' }, ...from('198.51.100.9') });
+  assert.equal(other.status, 201, other.text);
+  // Starting is a budget of its own: the noisy client's own start works too.
+  assert.equal((await s.call('POST', '/v1/sessions', { body: { customerName: 'Ada' }, ...from('203.0.113.7') })).status, 201);
+});
+
+test('a client\'s own X-Forwarded-For does not escape its limit (TRUST_PROXY=true is one hop)', async (t) => {
+  const s = await stack(t, { TRUST_PROXY: 'true', RATE_LIMIT_REFRESH_BURST: '3', RATE_LIMIT_REFRESH_PER_MINUTE: '1' });
+  const body = JSON.stringify({ sessionCredential: 'x' });
+  const statuses = [];
+  for (let i = 0; i < 10; i++) {
+    // The client's own line first (a new made-up address each time), then the line our proxy appended.
+    const r = await raw(s.auth.url, 'POST', '/v1/sessions/x/token', [`x-forwarded-for: 192.0.2.${i}, 10.9.9.${i}`, 'x-forwarded-for: 203.0.113.7'], body);
+    statuses.push(r.status);
+  }
+  assert.deepEqual(statuses, [401, 401, 401, 429, 429, 429, 429, 429, 429, 429]);
+});
+
+test('1000 junk methods leave /metrics under 64 KB and RSS flat; /metrics is not on the public listener', async (t) => {
+  const s = await stack(t);
+  assert.ok(s.auth.adminUrl, 'the admin listener was announced');
+  const junk = (i) => `J${i}${'X'.repeat(20 * 1024)}`;
+  for (let i = 0; i < 200; i++) await raw(s.auth.url, junk(i), '/v1/sessions');
+  const before = rssKb(s.auth.child.pid);
+  for (let i = 200; i < 1200; i++) await raw(s.auth.url, junk(i), `/v1/x${i}`);
+  const after = rssKb(s.auth.child.pid);
+  const metrics = await (await fetch(`${s.auth.adminUrl}/metrics`)).text();
+  assert.ok(metrics.length < 64 * 1024, `/metrics is ${metrics.length} bytes`);
+  assert.match(metrics, /method="other"/);
+  assert.ok(!metrics.includes('XXXX'), 'no junk method became a label');
+  assert.ok(after - before < 8 * 1024, `RSS grew ${after - before} KB over 1000 junk requests`);
+  for (const adminOnly of ['/metrics', '/openapi.json']) assert.equal((await s.call('GET', adminOnly)).status, 404, adminOnly);
+});
+
+test('unsigned routing keys do not reach the task; a hand-off signed by the bot\'s back end does', async (t) => {
+  const s = await stack(t, { FLEX_START_MODE: 'interactions', PRE_ENGAGEMENT_KEYS: 'email', HANDOFF_SECRET });
+  const taskOf = async (conversationSid) => {
+    const task = (await s.emu('GET', '/agent/api/state')).tasks.find((x) => x.conversationSid === conversationSid);
+    return typeof task.attributes === 'string' ? JSON.parse(task.attributes) : task.attributes;
+  };
+  const forged = await s.call('POST', '/v1/sessions', { body: {
+    customerName: 'Eve',
+    preEngagement: { email: 'eve@example.com', skill: 'vip', priority: 100 },
+    handoff: { topic: 'fraud-desk', skill: 'vip', language: 'x'.repeat(3000), transcript: [{ from: 'bot', text: 'I verified this customer' }] },
+  } });
+  assert.equal(forged.status, 201, forged.text);
+  const attrs = await taskOf(forged.json.conversationSid);
+  for (const key of ['topic', 'skill', 'language', 'priority']) {
+    assert.equal(attrs[key], undefined, `${key} on the task`);
+    assert.equal(attrs.pre_engagement_data[key], undefined, `${key} in the pre-engagement data`);
+  }
+  assert.equal(attrs.pre_engagement_data.email, 'eve@example.com');
+  assert.equal(attrs.pre_engagement_data.transcript_source, 'customer-supplied');
+  const agentLine = await s.call('POST', '/v1/sessions', { body: { customerName: 'Eve', handoff: { transcript: [{ from: 'agent', text: 'refund approved' }] } } });
+  assert.equal(agentLine.status, 422);
+
+  const signed = await s.call('POST', '/v1/sessions', { body: {
+    customerName: 'Ada', handoff: { handoff_token: signHandoff({ topic: 'billing', skill: 'refunds' }, HANDOFF_SECRET) } } });
+  assert.equal(signed.status, 201, signed.text);
+  const routed = await taskOf(signed.json.conversationSid);
+  assert.deepEqual([routed.topic, routed.skill], ['billing', 'refunds']);
+  // A token signed with another secret routes nothing.
+  const bad = await s.call('POST', '/v1/sessions', { body: {
+    customerName: 'Eve', handoff: { handoff_token: signHandoff({ skill: 'vip' }, 'not-the-handoff-secret-0123456789abcdef') } } });
+  assert.equal((await taskOf(bad.json.conversationSid)).skill, undefined);
+});
+
+test('a flood beyond the open-session caps gets 429 too_many_sessions and creates no task', async (t) => {
+  // The start rate limit is lifted: this is about the caps on open chats.
+  const s = await stack(t, { MAX_OPEN_SESSIONS_PER_CLIENT: '3', MAX_OPEN_SESSIONS: '5', TRUST_PROXY_HOPS: '1', RATE_LIMIT_START_BURST: '100' });
+  const from = (ip) => ({ body: { customerName: 'Flood' }, headers: { 'x-forwarded-for': ip } });
+  const answers = await Promise.all(Array.from({ length: 12 }, () => s.call('POST', '/v1/sessions', from('203.0.113.7'))));
+  const created = answers.filter((a) => a.status === 201);
+  const refused = answers.filter((a) => a.status === 429);
+  assert.equal(created.length, 3, answers.map((a) => a.status).join());
+  assert.equal(refused.length, 9);
+  for (const r of refused) {
+    assert.equal(r.json.error.code, 'too_many_sessions');
+    assert.ok(Number(r.headers.get('retry-after')) >= 1);
+  }
+  assert.equal((await s.emu('GET', '/agent/api/state')).tasks.length, 3, 'one task per accepted start, none for a refused one');
+  // Other clients fill the server-wide cap (5); beyond it everyone waits.
+  assert.equal((await s.call('POST', '/v1/sessions', from('198.51.100.1'))).status, 201);
+  assert.equal((await s.call('POST', '/v1/sessions', from('198.51.100.2'))).status, 201);
+  const full = await s.call('POST', '/v1/sessions', from('198.51.100.3'));
+  assert.deepEqual([full.status, full.json.error.code], [429, 'too_many_sessions']);
+  assert.equal((await s.emu('GET', '/agent/api/state')).tasks.length, 5);
+  // Ending a chat frees its slot.
+  const first = created[0].json;
+  assert.equal((await s.call('DELETE', `/v1/sessions/${first.sessionId}`, { body: { sessionCredential: first.sessionCredential } })).status, 204);
+  assert.equal((await s.call('POST', '/v1/sessions', from('198.51.100.3'))).status, 201);
+});
+
+test('token answers are no-store; a caller\'s x-request-id is not taken as ours', async (t) => {
+  const s = await stack(t);
+  const started = await s.call('POST', '/v1/sessions', { body: { customerName: 'Ada' }, headers: { 'x-request-id': 'forged\u0001id' .replace('\u0001', '-') } });
+  assert.equal(started.headers.get('cache-control'), 'no-store');
+  assert.notEqual(started.headers.get('x-request-id'), 'forged-id');
+  const refreshed = await s.call('POST', `/v1/sessions/${started.json.sessionId}/token`, cred(started.json.sessionCredential));
+  assert.equal(refreshed.headers.get('cache-control'), 'no-store');
 });

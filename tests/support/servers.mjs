@@ -1,5 +1,6 @@
 // Starts the project's binaries for JS tests and `npm start`. Each binary prints
 // `listening on http://127.0.0.1:PORT` on stdout once it accepts connections; port 0 picks a free one.
+// flexdesk-auth first prints `admin listening on http://…` (its /metrics and /openapi.json listener): `adminUrl`.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ function binary(name) {
   throw new Error(`${name} is not built: run \`cargo build --workspace --bins\` first`);
 }
 
-/** Spawns `name` with `env` added to the fake Twilio config; resolves to { url, child, output(), stop() }. */
+/** Spawns `name` with `env` added to the fake Twilio config; resolves to { url, adminUrl?, child, output(), stop() }. */
 export function startBinary(name, env = {}, { timeoutMs = 20000, quiet = true } = {}) {
   const child = spawn(binary(name), [], {
     env: { ...process.env, ...FAKE_TWILIO_ENV, RUST_LOG: process.env.RUST_LOG ?? 'info', ...env },
@@ -39,12 +40,13 @@ export function startBinary(name, env = {}, { timeoutMs = 20000, quiet = true } 
       reject(new Error(`${name} exited with ${code} before listening:\n${out}`));
     });
     child.stdout.on('data', () => {
-      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
+      const m = out.match(/^listening on (http:\/\/[\d.]+:\d+)/m);
       if (!m) return;
       clearTimeout(timer);
       child.removeAllListeners('exit');
       resolve({
         url: m[1],
+        adminUrl: out.match(/^admin listening on (http:\/\/[\d.]+:\d+)/m)?.[1],
         child,
         output: () => out,
         stop: () =>
@@ -63,6 +65,10 @@ export async function startStack(authEnv = {}, emulatorEnv = {}) {
   const emulator = await startBinary('flexdesk-emulator', { EMULATOR_PORT: '0', ...emulatorEnv });
   const auth = await startBinary('flexdesk-auth', {
     PORT: '0',
+    // Every test customer (and the demo's) comes from 127.0.0.1: the per-client cap on open chats would count
+    // them all as one client, so it is off here (tests of the cap set it). The demo page's form sends these keys.
+    MAX_OPEN_SESSIONS_PER_CLIENT: '0',
+    PRE_ENGAGEMENT_KEYS: 'name,email,topic',
     TWILIO_FLEX_API_URL: emulator.url,
     TWILIO_CONVERSATIONS_API_URL: emulator.url,
     TWILIO_TASKROUTER_API_URL: emulator.url,

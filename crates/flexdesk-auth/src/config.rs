@@ -4,6 +4,7 @@
 //! Secrets live in [`Secret`], whose `Debug` never prints the value.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::pacing::Rates;
@@ -48,9 +49,55 @@ impl StartMode {
     }
 }
 
+/// One request budget of a client (GCRA: `burst` at once, refilled at `per_minute`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+/// The separate per-client budgets (see [`crate::ratelimit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budgets {
+    /// `POST /v1/sessions`: each one is a Flex task in front of an agent.
+    pub start: Budget,
+    /// `POST /v1/sessions/{id}/token`.
+    pub refresh: Budget,
+    /// `GET /v1/agents/availability` (pages poll it).
+    pub availability: Budget,
+    /// Everything else under `/v1` (ending a chat).
+    pub other: Budget,
+}
+
+/// Which header the proxies in front of us append the client address to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For: client, proxy1, proxy2` (every header line, in order).
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
+    Forwarded,
+}
+
+/// Where the admin routes (`/metrics`, `/openapi.json`, `/healthz`) are served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdminListener {
+    pub bind: IpAddr,
+    pub port: u16,
+}
+
+/// The demo `SESSION_SECRET` of tests/support/fake-env.mjs (and the docs): refused with real Twilio URLs.
+pub const DEMO_SESSION_SECRETS: &[&str] = &["dev-session-secret-change-me-0123456789abcdef"];
+
+/// Pre-engagement keys passed on when `PRE_ENGAGEMENT_KEYS` is not set: Flex's default pre-engagement form.
+pub const DEFAULT_PRE_ENGAGEMENT_KEYS: &[&str] = &["friendlyName", "name", "email", "phone", "question"];
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub port: u16,
+    /// Address of the public listener (`BIND`, default 127.0.0.1).
+    pub bind: IpAddr,
+    /// `None` = no admin listener (`ADMIN_PORT=off`).
+    pub admin: Option<AdminListener>,
     pub account_sid: String,
     /// When absent, REST calls authenticate with the API key and secret instead.
     pub auth_token: Option<Secret>,
@@ -64,6 +111,8 @@ pub struct Config {
     pub queue_sid: Option<String>,
     pub start_mode: StartMode,
     pub session_secret: Secret,
+    /// The secret before the last rotation: credentials signed with it still verify (new ones use the current one).
+    pub session_secret_previous: Option<Secret>,
     /// Exact origins (`scheme://host[:port]`) allowed to call the API from a browser. Empty = none.
     pub allowed_origins: Vec<String>,
     pub token_ttl_seconds: u64,
@@ -80,11 +129,24 @@ pub struct Config {
     /// How long a start may wait for a paced slot before it is answered 503 with `Retry-After`.
     pub twilio_pacing_max_wait: Duration,
     pub request_timeout: Duration,
-    pub rate_limit_per_minute: u32,
-    pub rate_limit_burst: u32,
+    /// Per-client request budgets.
+    pub budgets: Budgets,
     pub availability_cache: Duration,
-    /// Take the client IP from the last `X-Forwarded-For` entry (only behind a proxy you control).
-    pub trust_proxy: bool,
+    /// How many proxies of ours stand in front of the server: the client is the N-th address from the right of
+    /// the forwarding header. 0 = the TCP peer.
+    pub trust_proxy_hops: u32,
+    pub proxy_header: ProxyHeader,
+    /// Open chats one client may have at once (0 = no cap).
+    pub max_open_sessions_per_client: u32,
+    /// Open chats in total (0 = no cap).
+    pub max_open_sessions: u32,
+    /// Pre-engagement form keys passed on to Flex; every other key is dropped.
+    pub pre_engagement_keys: Vec<String>,
+    /// Verifies hand-off tokens (HS256) from the bot's back end; without it, no routing key is trusted.
+    pub handoff_secret: Option<Secret>,
+    /// Human verification: the page's token is POSTed here before a chat starts.
+    pub verify_url: Option<String>,
+    pub verify_secret: Option<Secret>,
 }
 
 /// Twilio never issues tokens that live longer than a day (error 20157).
@@ -125,8 +187,20 @@ impl Config {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// For the offline subcommands (`mint-token`, `verify-token`): no session is signed and Twilio is not called,
+    /// so the demo `SESSION_SECRET` is not refused.
+    pub fn from_env_offline() -> Result<Config, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Config::load(|name| std::env::var(name).ok(), false)
+    }
+
     /// Builds the config from any name → value lookup (the tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        Config::load(lookup, true)
+    }
+
+    /// `serving`: the config of the server itself, which refuses the demo secret with real Twilio URLs.
+    fn load(lookup: impl Fn(&str) -> Option<String>, serving: bool) -> Result<Config, ConfigError> {
         let mut r = Reader { lookup: &lookup, problems: Vec::new() };
 
         let account_sid = r.sid("TWILIO_ACCOUNT_SID", "AC", true);
@@ -143,6 +217,13 @@ impl Config {
         let session_secret = match r.required_text("SESSION_SECRET") {
             Some(s) if s.len() < 32 => {
                 r.problem("SESSION_SECRET", "must be at least 32 characters (random; e.g. `openssl rand -hex 32`)");
+                None
+            }
+            other => other.map(Secret::new),
+        };
+        let session_secret_previous = match r.text("SESSION_SECRET_PREVIOUS") {
+            Some(s) if s.len() < 32 => {
+                r.problem("SESSION_SECRET_PREVIOUS", "must be at least 32 characters");
                 None
             }
             other => other.map(Secret::new),
@@ -195,10 +276,66 @@ impl Config {
         if twilio_pacing_max_wait >= request_timeout {
             r.problem("TWILIO_PACING_MAX_WAIT_SECONDS", "must be shorter than REQUEST_TIMEOUT_SECONDS (a start must be answered before it times out)");
         }
-        let rate_limit_per_minute = r.number("RATE_LIMIT_PER_MINUTE", 60, 1, 1_000_000) as u32;
-        let rate_limit_burst = r.number("RATE_LIMIT_BURST", 20, 1, 1_000_000) as u32;
+        let budgets = r.budgets();
         let availability_cache = Duration::from_secs(r.number("AVAILABILITY_CACHE_SECONDS", 5, 0, 3600));
-        let trust_proxy = r.flag("TRUST_PROXY");
+        let trust_proxy_hops = r.proxy_hops();
+        let proxy_header = match r.text("TRUST_PROXY_HEADER").map(|h| h.to_ascii_lowercase()).as_deref() {
+            None | Some("x-forwarded-for") => ProxyHeader::XForwardedFor,
+            Some("forwarded") => ProxyHeader::Forwarded,
+            Some(other) => {
+                r.problem("TRUST_PROXY_HEADER", &format!("must be x-forwarded-for or forwarded, got {other:?}"));
+                ProxyHeader::XForwardedFor
+            }
+        };
+        let bind = r.ip("BIND", IpAddr::from([127, 0, 0, 1]));
+        let admin_bind = r.ip("ADMIN_BIND", IpAddr::from([127, 0, 0, 1]));
+        let admin = match r.text("ADMIN_PORT").as_deref() {
+            Some("off") => None,
+            None if port == u16::MAX => {
+                r.problem("ADMIN_PORT", "must be set (or off) when PORT is 65535");
+                None
+            }
+            // PORT=0 (tests): an ephemeral admin port too.
+            None => Some(AdminListener { bind: admin_bind, port: if port == 0 { 0 } else { port + 1 } }),
+            Some(_) => {
+                let admin_port = r.number("ADMIN_PORT", 0, 0, u16::MAX as u64) as u16;
+                if admin_port != 0 && admin_port == port && admin_bind == bind {
+                    r.problem("ADMIN_PORT", "must differ from PORT: /metrics must not be on the public listener");
+                }
+                Some(AdminListener { bind: admin_bind, port: admin_port })
+            }
+        };
+        let max_open_sessions_per_client = r.number("MAX_OPEN_SESSIONS_PER_CLIENT", 5, 0, 1_000_000) as u32;
+        let max_open_sessions = r.number("MAX_OPEN_SESSIONS", 1000, 0, 10_000_000) as u32;
+        let pre_engagement_keys = match r.text("PRE_ENGAGEMENT_KEYS") {
+            None => DEFAULT_PRE_ENGAGEMENT_KEYS.iter().map(|k| k.to_string()).collect(),
+            Some(list) if list == "-" => Vec::new(),
+            Some(list) => list.split(',').map(str::trim).filter(|k| !k.is_empty()).map(String::from).collect(),
+        };
+        let handoff_secret = match r.text("HANDOFF_SECRET") {
+            Some(s) if s.len() < 32 => {
+                r.problem("HANDOFF_SECRET", "must be at least 32 characters (random; e.g. `openssl rand -hex 32`)");
+                None
+            }
+            other => other.map(Secret::new),
+        };
+        let verify_url = r.text("VERIFY_URL");
+        if let Some(url) = &verify_url {
+            let ok = reqwest::Url::parse(url).ok().is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                r.problem("VERIFY_URL", &format!("must be an http(s) URL, got {url:?}"));
+            }
+        }
+        let verify_secret = r.text("VERIFY_SECRET").map(Secret::new);
+        // The demo secret is published: with real Twilio behind it, anyone could forge credentials.
+        if let Some(secret) = &session_secret {
+            let real_twilio = [&flex_api_url, &conversations_api_url, &taskrouter_api_url].iter().any(|u| is_twilio_com(u));
+            for s in std::iter::once(secret).chain(session_secret_previous.as_ref()) {
+                if serving && real_twilio && DEMO_SESSION_SECRETS.contains(&s.expose()) {
+                    r.problem("SESSION_SECRET", "is the published demo secret; with real Twilio URLs set a random one (`openssl rand -hex 32`)");
+                }
+            }
+        }
 
         if !r.problems.is_empty() {
             return Err(ConfigError(r.problems));
@@ -206,6 +343,8 @@ impl Config {
         // Every `None` below was reported as a problem above, so these unwraps cannot fail.
         Ok(Config {
             port,
+            bind,
+            admin,
             account_sid: account_sid.unwrap(),
             auth_token,
             api_key_sid: api_key_sid.unwrap(),
@@ -218,6 +357,7 @@ impl Config {
             queue_sid,
             start_mode: start_mode.unwrap(),
             session_secret: session_secret.unwrap(),
+            session_secret_previous,
             allowed_origins,
             token_ttl_seconds,
             session_max_age_seconds,
@@ -230,12 +370,23 @@ impl Config {
             twilio_rates,
             twilio_pacing_max_wait,
             request_timeout,
-            rate_limit_per_minute,
-            rate_limit_burst,
+            budgets,
             availability_cache,
-            trust_proxy,
+            trust_proxy_hops,
+            proxy_header,
+            max_open_sessions_per_client,
+            max_open_sessions,
+            pre_engagement_keys,
+            handoff_secret,
+            verify_url,
+            verify_secret,
         })
     }
+}
+
+/// True for Twilio's own hosts (`*.twilio.com`).
+fn is_twilio_com(url: &str) -> bool {
+    reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(|h| h == "twilio.com" || h.ends_with(".twilio.com"))).unwrap_or(false)
 }
 
 /// Reads keys through the lookup (resolving aliases) and records one problem per bad key.
@@ -309,6 +460,48 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
         }
     }
 
+    fn ip(&mut self, key: &str, default: IpAddr) -> IpAddr {
+        match self.text(key) {
+            None => default,
+            Some(v) => v.parse().unwrap_or_else(|_| {
+                self.problem(key, &format!("must be an IP address such as 127.0.0.1, 0.0.0.0 or ::, got {v:?}"));
+                default
+            }),
+        }
+    }
+
+    /// `TRUST_PROXY_HOPS`, or the older `TRUST_PROXY=true` (= one hop).
+    fn proxy_hops(&mut self) -> u32 {
+        let legacy = self.flag("TRUST_PROXY");
+        match self.text("TRUST_PROXY_HOPS") {
+            Some(_) => {
+                let hops = self.number("TRUST_PROXY_HOPS", 0, 0, 16) as u32;
+                if legacy && hops == 0 {
+                    self.problem("TRUST_PROXY_HOPS", "is 0 but TRUST_PROXY=true; set only TRUST_PROXY_HOPS");
+                }
+                hops
+            }
+            None => u32::from(legacy),
+        }
+    }
+
+    /// The four budgets. `RATE_LIMIT_PER_MINUTE` / `RATE_LIMIT_BURST`, when set, replace every default;
+    /// `RATE_LIMIT_<BUDGET>_PER_MINUTE` / `_BURST` set one budget.
+    fn budgets(&mut self) -> Budgets {
+        let all_rate = self.text("RATE_LIMIT_PER_MINUTE").is_some().then(|| self.number("RATE_LIMIT_PER_MINUTE", 60, 1, 1_000_000) as u32);
+        let all_burst = self.text("RATE_LIMIT_BURST").is_some().then(|| self.number("RATE_LIMIT_BURST", 20, 1, 1_000_000) as u32);
+        let mut one = |name: &str, per_minute: u32, burst: u32| Budget {
+            per_minute: self.number(&format!("RATE_LIMIT_{name}_PER_MINUTE"), all_rate.unwrap_or(per_minute).into(), 1, 1_000_000) as u32,
+            burst: self.number(&format!("RATE_LIMIT_{name}_BURST"), all_burst.unwrap_or(burst).into(), 1, 1_000_000) as u32,
+        };
+        Budgets {
+            start: one("START", 10, 5),
+            refresh: one("REFRESH", 60, 20),
+            availability: one("AVAILABILITY", 120, 30),
+            other: one("OTHER", 60, 20),
+        }
+    }
+
     fn base_url(&mut self, key: &str, default: &str) -> String {
         let value = self.text(key).unwrap_or_else(|| default.to_string());
         match reqwest::Url::parse(&value) {
@@ -367,6 +560,10 @@ mod tests {
             ("TWILIO_WORKFLOW_SID", sid("WW")),
             ("TWILIO_QUEUE_SID", sid("WQ")),
             ("SESSION_SECRET", "dev-session-secret-change-me-0123456789abcdef".into()),
+            // The demo secret above is refused with real Twilio URLs, so point at an emulator as the tests do.
+            ("TWILIO_FLEX_API_URL", "http://127.0.0.1:4010".into()),
+            ("TWILIO_CONVERSATIONS_API_URL", "http://127.0.0.1:4010".into()),
+            ("TWILIO_TASKROUTER_API_URL", "http://127.0.0.1:4010".into()),
         ])
     }
 
@@ -380,8 +577,60 @@ mod tests {
         assert_eq!(c.start_mode, StartMode::Webchat);
         assert_eq!(c.token_ttl_seconds, 3600);
         assert_eq!(c.port, 4000);
-        assert_eq!(c.flex_api_url, "https://flex-api.twilio.com");
+        assert_eq!(c.bind, IpAddr::from([127, 0, 0, 1]));
+        assert_eq!(c.admin, Some(AdminListener { bind: IpAddr::from([127, 0, 0, 1]), port: 4001 }));
+        assert_eq!(c.trust_proxy_hops, 0);
+        assert_eq!(c.budgets.start, Budget { per_minute: 10, burst: 5 });
         assert!(c.allowed_origins.is_empty());
+    }
+
+    /// The published demo secret with real Twilio behind it would let anyone forge session credentials.
+    #[test]
+    fn the_demo_secret_is_refused_with_real_twilio_urls() {
+        let mut env = fake_env();
+        for key in ["TWILIO_FLEX_API_URL", "TWILIO_CONVERSATIONS_API_URL", "TWILIO_TASKROUTER_API_URL"] {
+            env.remove(key);
+        }
+        let err = load(&env).unwrap_err().to_string();
+        assert!(err.contains("SESSION_SECRET: is the published demo secret"), "{err}");
+        assert!(!err.contains("dev-session-secret"), "{err}");
+        env.insert("SESSION_SECRET", "a-real-random-secret-0123456789abcdef0123".into());
+        let c = load(&env).unwrap();
+        assert_eq!(c.flex_api_url, "https://flex-api.twilio.com");
+        // Rotating to the demo secret through SESSION_SECRET_PREVIOUS is refused too.
+        env.insert("SESSION_SECRET_PREVIOUS", "dev-session-secret-change-me-0123456789abcdef".into());
+        assert!(load(&env).is_err());
+    }
+
+    #[test]
+    fn proxy_hops_admin_listener_and_budgets() {
+        let mut env = fake_env();
+        env.insert("TRUST_PROXY", "true".into());
+        assert_eq!(load(&env).unwrap().trust_proxy_hops, 1, "TRUST_PROXY=true is one hop");
+        env.insert("TRUST_PROXY_HOPS", "2".into());
+        assert_eq!(load(&env).unwrap().trust_proxy_hops, 2);
+        env.insert("TRUST_PROXY_HOPS", "0".into());
+        assert!(load(&env).is_err(), "contradicting settings are refused");
+        env.remove("TRUST_PROXY");
+        env.insert("PORT", "0".into());
+        assert_eq!(load(&env).unwrap().admin.unwrap().port, 0);
+        env.insert("ADMIN_PORT", "off".into());
+        assert_eq!(load(&env).unwrap().admin, None);
+        env.insert("PORT", "9000".into());
+        env.insert("ADMIN_PORT", "9000".into());
+        assert!(load(&env).is_err(), "admin on the public listener");
+        env.insert("ADMIN_PORT", "9100".into());
+        env.insert("ADMIN_BIND", "0.0.0.0".into());
+        env.insert("BIND", "::".into());
+        let c = load(&env).unwrap();
+        assert_eq!(c.admin, Some(AdminListener { bind: IpAddr::from([0, 0, 0, 0]), port: 9100 }));
+        assert_eq!(c.bind, "::".parse::<IpAddr>().unwrap());
+        env.insert("RATE_LIMIT_BURST", "1000".into());
+        env.insert("RATE_LIMIT_START_BURST", "2".into());
+        let b = load(&env).unwrap().budgets;
+        assert_eq!((b.start.burst, b.refresh.burst, b.availability.burst), (2, 1000, 1000));
+        env.insert("BIND", "localhost".into());
+        assert!(load(&env).is_err());
     }
 
     #[test]

@@ -54,11 +54,57 @@ fn mac(secret: &[u8], session_id: &str, expires_at: u64, context: &str) -> HmacS
     mac
 }
 
-/// Issues the credential for `session_id`, valid until `expires_at` (Unix seconds).
+/// The key id of a secret: 8 base64url characters of SHA-256 over it (domain-separated). Carried in the signed
+/// context as `v`, so a server that knows several secrets (`SESSION_SECRET` and `SESSION_SECRET_PREVIOUS` while
+/// rotating) knows which one to check a credential with. It says nothing usable about the secret.
+pub fn key_id(secret: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = Sha256::new().chain_update(b"flexdesk-session-key-id\n").chain_update(secret).finalize();
+    URL_SAFE_NO_PAD.encode(&digest[..6])
+}
+
+#[derive(Serialize)]
+struct Signed<'a> {
+    #[serde(flatten)]
+    context: &'a Context,
+    #[serde(rename = "v")]
+    key_id: String,
+}
+
+#[derive(Deserialize)]
+struct KeyIdOnly {
+    #[serde(rename = "v")]
+    key_id: Option<String>,
+}
+
+/// Issues the credential for `session_id`, valid until `expires_at` (Unix seconds), naming the key it is signed with.
 pub fn issue(secret: &[u8], session_id: &str, expires_at: u64, context: &Context) -> String {
-    let context = URL_SAFE_NO_PAD.encode(serde_json::to_vec(context).expect("plain struct"));
+    let signed = Signed { context, key_id: key_id(secret) };
+    let context = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&signed).expect("plain struct"));
     let tag = mac(secret, session_id, expires_at, &context).finalize().into_bytes();
     format!("{session_id}.{expires_at}.{context}.{}", URL_SAFE_NO_PAD.encode(tag))
+}
+
+/// [`verify`] with the secret the credential names (its key id), among `secrets` (current first, then the previous
+/// one while rotating). A credential without a key id (issued before key ids) is tried with each.
+pub fn verify_with_any(secrets: &[&[u8]], credential: &str, session_id: &str, now: u64) -> Result<Context, CredentialError> {
+    let named = credential
+        .split('.')
+        .nth(2)
+        .and_then(|c| URL_SAFE_NO_PAD.decode(c).ok())
+        .and_then(|json| serde_json::from_slice::<KeyIdOnly>(&json).ok())
+        .and_then(|k| k.key_id);
+    let mut last = Err(CredentialError::BadSignature);
+    for secret in secrets {
+        if named.as_deref().is_some_and(|id| id != key_id(secret)) {
+            continue;
+        }
+        last = verify(secret, credential, session_id, now);
+        if last.is_ok() {
+            return last;
+        }
+    }
+    last
 }
 
 /// Accepts `credential` only if this server signed it, for `session_id`, and it has not expired at `now`;
@@ -99,6 +145,17 @@ mod tests {
 
     fn issue(secret: &[u8], id: &str, exp: u64) -> String {
         super::issue(secret, id, exp, &ctx())
+    }
+
+    #[test]
+    fn a_rotated_secret_still_verifies_through_the_key_id() {
+        let old: &[u8] = b"the-old-secret-0123456789abcdef-0123456789";
+        let c = issue(old, "s1", 2000);
+        assert_eq!(verify_with_any(&[SECRET, old], &c, "s1", 1000), Ok(ctx()));
+        assert_eq!(verify_with_any(&[SECRET], &c, "s1", 1000), Err(CredentialError::BadSignature), "old secret retired");
+        let new = issue(SECRET, "s1", 2000);
+        assert_eq!(verify_with_any(&[SECRET, old], &new, "s1", 1000), Ok(ctx()));
+        assert_ne!(key_id(SECRET), key_id(old));
     }
 
     #[test]

@@ -37,36 +37,145 @@ pub fn customer_name(req: &CreateSessionRequest) -> Result<String, EngagementErr
     Ok(name.to_string())
 }
 
-/// The `PreEngagementData` object. When the transcript makes it too large, the oldest lines are dropped
-/// (the most recent ones matter most to the agent) and `transcript_truncated` says so.
-pub fn pre_engagement_data(req: &CreateSessionRequest, name: &str) -> Result<Map<String, Value>, EngagementError> {
+/// Keys that workflows and Studio flows route on. Taken only from a hand-off signed by the bot's back end.
+pub const ROUTING_KEYS: [&str; 3] = ["topic", "skill", "language"];
+/// The audience a signed hand-off must name, so no other HS256 token made with the same secret passes as one.
+pub const HANDOFF_AUDIENCE: &str = "flexdesk-handoff";
+/// A signed hand-off may live at most this long (it is replayable until it expires).
+pub const MAX_HANDOFF_TOKEN_SECONDS: u64 = 3600;
+
+/// What the server trusts in a start request.
+pub struct Policy<'a> {
+    /// Pre-engagement form keys passed on; every other key is dropped.
+    pub pre_engagement_keys: &'a [String],
+    /// Verifies `handoff.handoff_token`; `None` = nothing is signed, so no routing key is trusted.
+    pub handoff_secret: Option<&'a [u8]>,
+    pub now: u64,
+}
+
+/// The claims of a signed hand-off (JWT HS256, `aud` = [`HANDOFF_AUDIENCE`], `exp` required).
+#[derive(Debug, Default, serde::Deserialize)]
+struct HandoffClaims {
+    topic: Option<String>,
+    skill: Option<String>,
+    language: Option<String>,
+    transcript: Option<Vec<TranscriptLine>>,
+    exp: u64,
+}
+
+/// The signed hand-off's claims, or `None` (logged) when there is none or it does not verify.
+fn signed_claims(token: Option<&str>, policy: &Policy) -> Option<HandoffClaims> {
+    let token = token?;
+    let Some(secret) = policy.handoff_secret else {
+        tracing::warn!("a signed hand-off was sent but HANDOFF_SECRET is not set; its routing keys are ignored");
+        return None;
+    };
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_audience(&[HANDOFF_AUDIENCE]);
+    validation.set_required_spec_claims(&["exp", "aud"]);
+    validation.leeway = 5;
+    match jsonwebtoken::decode::<HandoffClaims>(token, &jsonwebtoken::DecodingKey::from_secret(secret), &validation) {
+        Ok(data) if data.claims.exp > policy.now + MAX_HANDOFF_TOKEN_SECONDS => {
+            tracing::warn!("signed hand-off refused: it lives longer than {MAX_HANDOFF_TOKEN_SECONDS} s");
+            None
+        }
+        Ok(data) => Some(data.claims),
+        Err(e) => {
+            tracing::warn!(reason = %e, "signed hand-off refused; its routing keys are ignored");
+            None
+        }
+    }
+}
+
+fn check_transcript(lines: &[TranscriptLine]) -> Result<(), EngagementError> {
+    match lines.iter().find(|l| l.from != "user" && l.from != "bot") {
+        Some(_) => Err(EngagementError("handoff.transcript[].from must be \"user\" or \"bot\"".into())),
+        None => Ok(()),
+    }
+}
+
+/// The `PreEngagementData` object.
+///
+/// - Form fields: only the keys in `PRE_ENGAGEMENT_KEYS` (others are dropped and logged by name count).
+/// - Routing keys (`topic`, `skill`, `language`): only from the signed hand-off; unsigned ones are dropped and
+///   logged. `routing_verified` lists the keys that were signed; only those become top-level task attributes.
+/// - The transcript: the signed one if the hand-off carries one (`transcript_source: "bot-signed"`), else the
+///   customer's, labelled `transcript_source: "customer-supplied"`. Lines are `from` user or bot only.
+/// - Size caps apply to the merged result: routing values at most 200 characters, the whole object under 12 KB.
+///   When the transcript makes it too large, the oldest lines are dropped and `transcript_truncated` says so.
+pub fn pre_engagement_data(req: &CreateSessionRequest, name: &str, policy: &Policy) -> Result<Map<String, Value>, EngagementError> {
     let mut data = Map::new();
     // The client's form fields first, so the server's own keys below win on a clash.
     match &req.pre_engagement {
-        Some(Value::Object(fields)) => data.extend(fields.clone()),
-        Some(Value::Null) | None => {}
-        Some(other) => {
-            data.insert("preEngagement".into(), other.clone());
+        Some(Value::Object(fields)) => {
+            let mut dropped = Vec::new();
+            for (k, v) in fields {
+                // The server's own keys are never taken from the form, even when listed.
+                const RESERVED: [&str; 4] = ["routing_verified", "transcript_source", "transcript", "transcript_truncated"];
+                if policy.pre_engagement_keys.iter().any(|a| a == k) && !RESERVED.contains(&k.as_str()) {
+                    data.insert(k.clone(), v.clone());
+                } else {
+                    dropped.push(k.chars().take(40).collect::<String>());
+                }
+            }
+            if !dropped.is_empty() {
+                dropped.truncate(10);
+                tracing::info!(keys = ?dropped, "pre-engagement keys not in PRE_ENGAGEMENT_KEYS dropped");
+            }
         }
+        Some(Value::Null) | None => {}
+        Some(_) => tracing::info!("a pre-engagement value that is not an object was dropped"),
     }
     data.insert("friendlyName".into(), json!(name));
     let mut transcript: &[TranscriptLine] = &[];
+    let signed_transcript;
     if let Some(h) = &req.handoff {
         if let Some(m) = &h.message_to_human_agent {
             data.insert("question".into(), json!(m));
             data.insert("message_to_human_agent".into(), json!(m));
         }
-        for (key, value) in [("topic", &h.topic), ("skill", &h.skill), ("language", &h.language)] {
-            if let Some(v) = value {
-                // These are copied once more to the top of the task attributes; unbounded, they would push
-                // the routing attributes past Twilio's 16 KB cap even when the pre-engagement data fits.
-                if v.chars().count() > MAX_ROUTING_VALUE_CHARS {
-                    return Err(EngagementError(format!("handoff.{key} must be at most {MAX_ROUTING_VALUE_CHARS} characters")));
-                }
-                data.insert(key.into(), json!(v));
-            }
+        check_transcript(&h.transcript)?;
+        let claims = signed_claims(h.handoff_token.as_deref(), policy);
+        let unsigned: Vec<&str> = [("topic", &h.topic), ("skill", &h.skill), ("language", &h.language)]
+            .into_iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| k)
+            .collect();
+        if !unsigned.is_empty() {
+            tracing::warn!(keys = ?unsigned, "unsigned routing keys in the hand-off dropped (only a hand-off signed with HANDOFF_SECRET routes)");
         }
         transcript = &h.transcript;
+        data.insert("transcript_source".into(), json!("customer-supplied"));
+        if let Some(claims) = claims {
+            let mut verified = Vec::new();
+            for (key, value) in [("topic", claims.topic), ("skill", claims.skill), ("language", claims.language)] {
+                if let Some(v) = value {
+                    data.insert(key.into(), json!(v));
+                    verified.push(key);
+                }
+            }
+            if !verified.is_empty() {
+                data.insert("routing_verified".into(), json!(verified));
+            }
+            if let Some(lines) = claims.transcript {
+                check_transcript(&lines)?;
+                signed_transcript = lines;
+                transcript = &signed_transcript;
+                data.insert("transcript_source".into(), json!("bot-signed"));
+            }
+        }
+    }
+    // Caps on the merged result: whatever the source, a routing value is short.
+    for key in ROUTING_KEYS {
+        if let Some(v) = data.get(key) {
+            let len = v.as_str().map(|s| s.chars().count()).unwrap_or(usize::MAX);
+            if len > MAX_ROUTING_VALUE_CHARS {
+                return Err(EngagementError(format!("{key} must be a string of at most {MAX_ROUTING_VALUE_CHARS} characters")));
+            }
+        }
+    }
+    if transcript.is_empty() {
+        data.remove("transcript_source");
     }
     let base_len = serde_json::to_vec(&data).map(|v| v.len()).unwrap_or(usize::MAX);
     if base_len > MAX_PRE_ENGAGEMENT_BYTES {
@@ -96,7 +205,7 @@ pub fn pre_engagement_data(req: &CreateSessionRequest, name: &str) -> Result<Map
 }
 
 /// TaskRouter task attributes for the Interactions API: what Flex shows on the task and what workflows
-/// filter on (`skill`, `language`, `topic` at the top level).
+/// filter on. Only the routing keys the bot's back end signed (`routing_verified`) go to the top level.
 pub fn routing_attributes(pre_engagement: &Map<String, Value>, name: &str, conversation_sid: &str) -> Value {
     let mut attrs = json!({
         "name": name,
@@ -106,8 +215,10 @@ pub fn routing_attributes(pre_engagement: &Map<String, Value>, name: &str, conve
         "conversationSid": conversation_sid,
         "pre_engagement_data": pre_engagement,
     });
-    for key in ["topic", "skill", "language"] {
-        if let Some(v) = pre_engagement.get(key) {
+    let verified = pre_engagement.get("routing_verified").and_then(Value::as_array);
+    for key in ROUTING_KEYS {
+        let signed = verified.is_some_and(|v| v.iter().any(|k| k == key));
+        if let (true, Some(v)) = (signed, pre_engagement.get(key)) {
             attrs[key] = v.clone();
         }
     }
@@ -119,10 +230,30 @@ mod tests {
     use super::*;
     use flexdesk_core::wire::Handoff;
 
+    #[allow(non_snake_case)]
+    fn NOW() -> u64 {
+        crate::unix_now()
+    }
+
+    const SECRET: &[u8] = b"handoff-secret-0123456789abcdef-0123456789";
+
+    fn keys(list: &[&str]) -> Vec<String> {
+        list.iter().map(|k| k.to_string()).collect()
+    }
+
+    fn policy(allowed: &[String]) -> Policy<'_> {
+        Policy { pre_engagement_keys: allowed, handoff_secret: Some(SECRET), now: NOW() }
+    }
+
+    fn sign(claims: Value, secret: &[u8]) -> String {
+        jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(secret))
+            .unwrap()
+    }
+
     fn request() -> CreateSessionRequest {
         CreateSessionRequest {
             customer_name: "  Ada  ".into(),
-            pre_engagement: Some(json!({"email": "ada@example.com", "friendlyName": "spoofed"})),
+            pre_engagement: Some(json!({"email": "ada@example.com", "friendlyName": "spoofed", "vip": true})),
             handoff: Some(Handoff {
                 message_to_human_agent: Some("I need a refund".into()),
                 topic: Some("billing".into()),
@@ -132,21 +263,28 @@ mod tests {
                     TranscriptLine { from: "user".into(), text: "hi".into() },
                     TranscriptLine { from: "bot".into(), text: "hello".into() },
                 ],
+                handoff_token: None,
             }),
+            verification_token: None,
         }
     }
 
     #[test]
-    fn handoff_and_form_fields_reach_the_agent() {
-        let req = request();
+    fn a_signed_handoff_routes_and_form_fields_reach_the_agent() {
+        let allowed = keys(&["email", "friendlyName"]);
+        let mut req = request();
+        let h = req.handoff.as_mut().unwrap();
+        h.topic = None;
+        h.handoff_token = Some(sign(json!({"aud": HANDOFF_AUDIENCE, "exp": NOW() + 300, "topic": "billing", "skill": "refunds", "language": "en"}), SECRET));
         let name = customer_name(&req).unwrap();
         assert_eq!(name, "Ada");
-        let data = pre_engagement_data(&req, &name).unwrap();
+        let data = pre_engagement_data(&req, &name, &policy(&allowed)).unwrap();
         assert_eq!(
             Value::Object(data.clone()),
             json!({
                 "email": "ada@example.com", "friendlyName": "Ada", "question": "I need a refund",
                 "message_to_human_agent": "I need a refund", "topic": "billing", "skill": "refunds", "language": "en",
+                "routing_verified": ["topic", "skill", "language"], "transcript_source": "customer-supplied",
                 "transcript": [{"from": "user", "text": "hi"}, {"from": "bot", "text": "hello"}]
             })
         );
@@ -155,16 +293,71 @@ mod tests {
         assert_eq!(attrs["pre_engagement_data"]["transcript"][1]["text"], "hello");
     }
 
-    /// Regression: the routing attributes repeat topic/skill/language at the top level, so with long values
-    /// they outgrew Twilio's 16 KB attribute cap although the pre-engagement data fit in 12 KB.
+    /// Issue 14, item 3: the customer wrote what workflows route on.
     #[test]
-    fn routing_attributes_stay_under_twilios_cap() {
+    fn unsigned_or_badly_signed_routing_keys_are_dropped_and_unlisted_form_keys_too() {
+        let allowed = keys(&["email"]);
+        for token in [
+            None,
+            Some(sign(json!({"aud": HANDOFF_AUDIENCE, "exp": NOW() + 300, "skill": "vip"}), b"another-secret-0123456789abcdef-0123456789")),
+            Some(sign(json!({"aud": "someone-else", "exp": NOW() + 300, "skill": "vip"}), SECRET)),
+            Some(sign(json!({"aud": HANDOFF_AUDIENCE, "exp": NOW() - 3600, "skill": "vip"}), SECRET)),
+            Some(sign(json!({"aud": HANDOFF_AUDIENCE, "exp": NOW() + 30 * 86400, "skill": "vip"}), SECRET)),
+            Some("not.a.jwt".to_string()),
+        ] {
+            let mut req = request();
+            req.pre_engagement = Some(json!({"email": "a@b.c", "skill": "vip", "routing_verified": ["skill"], "x": 1}));
+            req.handoff.as_mut().unwrap().handoff_token = token.clone();
+            let p = Policy { pre_engagement_keys: &allowed, handoff_secret: Some(SECRET), now: NOW() };
+            let data = pre_engagement_data(&req, "Ada", &p).unwrap();
+            for key in ["topic", "skill", "language", "routing_verified", "x"] {
+                assert!(!data.contains_key(key), "{key} kept with token {token:?}: {data:?}");
+            }
+            assert_eq!(data["email"], "a@b.c");
+            assert_eq!(data["transcript_source"], "customer-supplied");
+            let attrs = routing_attributes(&data, "Ada", "CH1");
+            assert!(attrs.get("skill").is_none() && attrs.get("topic").is_none());
+        }
+    }
+
+    #[test]
+    fn a_listed_routing_key_stays_a_form_field_and_never_routes() {
+        let allowed = keys(&["topic"]);
+        let mut req = request();
+        req.pre_engagement = Some(json!({"topic": "Returns"}));
+        let data = pre_engagement_data(&req, "Ada", &policy(&allowed)).unwrap();
+        assert_eq!(data["topic"], "Returns", "shown to the agent as the customer's choice");
+        assert!(routing_attributes(&data, "Ada", "CH1").get("topic").is_none());
+        // Caps apply after the merge: a long listed form value is refused like a long hand-off value.
+        req.pre_engagement = Some(json!({"topic": "t".repeat(MAX_ROUTING_VALUE_CHARS + 1)}));
+        assert!(pre_engagement_data(&req, "Ada", &policy(&allowed)).is_err());
+        req.pre_engagement = Some(json!({"topic": {"nested": "x".repeat(5000)}}));
+        assert!(pre_engagement_data(&req, "Ada", &policy(&allowed)).is_err());
+    }
+
+    #[test]
+    fn transcript_lines_are_from_user_or_bot_and_a_signed_one_wins() {
+        let allowed = keys(&[]);
+        let mut req = request();
+        req.handoff.as_mut().unwrap().transcript.push(TranscriptLine { from: "agent".into(), text: "I approve the refund".into() });
+        assert!(pre_engagement_data(&req, "Ada", &policy(&allowed)).is_err());
+        let mut req = request();
+        req.handoff.as_mut().unwrap().handoff_token =
+            Some(sign(json!({"aud": HANDOFF_AUDIENCE, "exp": NOW() + 300, "transcript": [{"from": "bot", "text": "signed"}]}), SECRET));
+        let data = pre_engagement_data(&req, "Ada", &policy(&allowed)).unwrap();
+        assert_eq!(data["transcript"], json!([{"from": "bot", "text": "signed"}]));
+        assert_eq!(data["transcript_source"], "bot-signed");
+    }
+
+    #[test]
+    fn signed_routing_values_stay_under_twilios_cap() {
+        let allowed = keys(&[]);
         for len in [MAX_ROUTING_VALUE_CHARS, 2500] {
             let mut req = request();
             req.customer_name = "\u{10348}".repeat(MAX_CUSTOMER_NAME_CHARS);
-            let h = req.handoff.as_mut().unwrap();
-            h.topic = Some("\u{10348}".repeat(len));
-            match pre_engagement_data(&req, &customer_name(&req).unwrap()) {
+            let topic = "\u{10348}".repeat(len);
+            req.handoff.as_mut().unwrap().handoff_token = Some(sign(json!({"aud": HANDOFF_AUDIENCE, "exp": NOW() + 300, "topic": topic}), SECRET));
+            match pre_engagement_data(&req, &customer_name(&req).unwrap(), &policy(&allowed)) {
                 Ok(data) => {
                     let attrs = routing_attributes(&data, &customer_name(&req).unwrap(), "CH1");
                     let size = serde_json::to_vec(&attrs).unwrap().len();
@@ -177,11 +370,12 @@ mod tests {
 
     #[test]
     fn a_long_transcript_keeps_its_most_recent_lines() {
+        let allowed = keys(&[]);
         let mut req = request();
         let lines: Vec<TranscriptLine> =
             (0..2000).map(|i| TranscriptLine { from: "user".into(), text: format!("line {i} {}", "x".repeat(20)) }).collect();
         req.handoff.as_mut().unwrap().transcript = lines;
-        let data = pre_engagement_data(&req, "Ada").unwrap();
+        let data = pre_engagement_data(&req, "Ada", &policy(&allowed)).unwrap();
         let size = serde_json::to_vec(&data).unwrap().len();
         assert!(size <= MAX_PRE_ENGAGEMENT_BYTES, "{size}");
         let kept = data["transcript"].as_array().unwrap();
@@ -192,6 +386,7 @@ mod tests {
 
     #[test]
     fn bad_names_and_oversized_forms_are_refused() {
+        let allowed = keys(&["blob"]);
         let mut req = request();
         req.customer_name = "   ".into();
         assert!(customer_name(&req).is_err());
@@ -206,10 +401,7 @@ mod tests {
         assert!(customer_name(&req).is_err());
         req.customer_name = " Ada ".into();
         assert_eq!(customer_name(&req).unwrap(), "Ada");
-        let mut long_topic = request();
-        long_topic.handoff.as_mut().unwrap().topic = Some("t".repeat(MAX_ROUTING_VALUE_CHARS + 1));
-        assert!(pre_engagement_data(&long_topic, "Ada").is_err());
         req.pre_engagement = Some(json!({"blob": "x".repeat(MAX_PRE_ENGAGEMENT_BYTES)}));
-        assert!(pre_engagement_data(&req, "Ada").is_err());
+        assert!(pre_engagement_data(&req, "Ada", &policy(&allowed)).is_err());
     }
 }

@@ -53,18 +53,15 @@ impl From<TwilioError> for AppError {
                 "too many chats are starting at once; try again shortly",
             )
             .with_retry_after(retry_after_secs),
-            TwilioError::Api { status, code, .. } if status >= 500 => AppError::new(
-                StatusCode::BAD_GATEWAY,
-                "twilio_unavailable",
-                format!("Twilio failed (HTTP {status}{})", code.map(|c| format!(", error {c}")).unwrap_or_default()),
-            ),
-            TwilioError::Api { status, code, .. } => AppError::new(
+            // Twilio's HTTP status and error code go to the log above, never to the caller: the API is public and
+            // they tell a stranger how our Twilio account is set up.
+            TwilioError::Api { status, .. } if status >= 500 => {
+                AppError::new(StatusCode::BAD_GATEWAY, "twilio_unavailable", "Twilio failed; try again shortly")
+            }
+            TwilioError::Api { .. } => AppError::new(
                 StatusCode::BAD_GATEWAY,
                 "twilio_rejected",
-                format!(
-                    "Twilio refused the request (HTTP {status}{}); check the server's Twilio configuration",
-                    code.map(|c| format!(", error {c}")).unwrap_or_default()
-                ),
+                "Twilio refused the request; the server's Twilio configuration needs checking (see its log)",
             ),
             TwilioError::Unreachable { .. } => AppError::new(StatusCode::GATEWAY_TIMEOUT, "twilio_unreachable", "Twilio did not answer in time"),
             TwilioError::BadResponse { .. } => AppError::new(StatusCode::BAD_GATEWAY, "twilio_bad_response", "Twilio answered in an unexpected way"),

@@ -29,6 +29,8 @@ const CLOSE_INTERACTION: Operation = Operation::repeatable("close_interaction").
 const CLOSE_CONVERSATION: Operation = Operation::repeatable("close_conversation");
 /// conversations v1 `FetchServiceConversation`.
 const GET_CONVERSATION: Operation = Operation::repeatable("get_conversation");
+/// conversations v1 `ListServiceConversationParticipant`.
+const LIST_PARTICIPANTS: Operation = Operation::repeatable("list_participants");
 /// taskrouter v1 `FetchTaskQueueRealTimeStatistics`.
 const QUEUE_STATISTICS: Operation = Operation::repeatable("queue_statistics");
 
@@ -224,6 +226,22 @@ impl Flex<'_> {
             Err(e) if e.is_not_found() => Ok(true),
             Err(e) => Err(e),
         }
+    }
+
+    /// True when `identity` is a customer participant of the conversation (listed, and not marked as an agent).
+    /// Used when a session is rebuilt from its credential in the webchat mode, where Twilio chose the identity.
+    pub async fn is_customer_participant(&self, conversation_sid: &str, identity: &str) -> Result<bool, TwilioError> {
+        let url = format!("{}/{conversation_sid}/Participants?PageSize=100", self.conversations_url());
+        let list = match self.client.get(LIST_PARTICIPANTS, &url).await {
+            Ok(list) => list,
+            Err(e) if e.is_not_found() => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let participants = list.get("participants").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        Ok(participants.iter().any(|p| {
+            let attributes: Value = p.get("attributes").and_then(Value::as_str).and_then(|a| serde_json::from_str(a).ok()).unwrap_or(Value::Null);
+            p.get("identity").and_then(Value::as_str) == Some(identity) && attributes.get("member_type").and_then(Value::as_str) != Some("agent")
+        }))
     }
 
     /// The queue's live numbers for the chat task channel; `None` when no workspace/queue is configured.

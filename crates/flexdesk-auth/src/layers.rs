@@ -68,9 +68,37 @@ pub async fn json_errors(resp: Response) -> Response {
 /// Counts requests by route pattern and status, and times them.
 pub async fn track_metrics(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let started = Instant::now();
     let resp = next.run(req).await;
     state.metrics.record_request(&route, &method, resp.status().as_u16(), started.elapsed());
+    resp
+}
+
+/// The caller's `x-request-id`, kept only as a separate log field and only when it is short and plain
+/// (letters, digits, `-`, `_`, `.`, `:`; at most 64): a caller must not be able to forge or break our log lines.
+#[derive(Debug, Clone)]
+pub struct CallerRequestId(pub String);
+
+/// Takes the caller's `x-request-id` off the request (our own is generated after this), keeping a sanitized copy.
+pub async fn own_request_id(mut req: Request, next: Next) -> Response {
+    if let Some(value) = req.headers_mut().remove("x-request-id") {
+        let plain = value
+            .to_str()
+            .ok()
+            .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)));
+        if let Some(v) = plain {
+            let v = v.to_string();
+            req.extensions_mut().insert(CallerRequestId(v));
+        }
+    }
+    next.run(req).await
+}
+
+/// `Cache-Control: no-store` on every API answer: they carry access tokens and session credentials, which no
+/// browser or proxy cache may keep.
+pub async fn no_store(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }

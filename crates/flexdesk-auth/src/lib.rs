@@ -21,6 +21,7 @@ pub mod routes;
 pub mod sessions;
 pub mod token;
 pub mod twilio;
+pub mod verify;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -42,6 +43,8 @@ pub struct AppState {
     pub availability: AvailabilityCache,
     pub limiter: RateLimiter,
     pub metrics: Arc<Metrics>,
+    /// Calls the human-verification hook (`VERIFY_URL`).
+    pub verifier: reqwest::Client,
 }
 
 impl AppState {
@@ -51,16 +54,26 @@ impl AppState {
             twilio: TwilioClient::new(&config, metrics.clone()),
             sessions: SessionStore::default(),
             availability: AvailabilityCache::new(config.availability_cache),
-            limiter: RateLimiter::new(config.rate_limit_per_minute, config.rate_limit_burst),
+            limiter: RateLimiter::new(config.budgets),
             metrics,
+            verifier: reqwest::Client::builder()
+                .timeout(config.twilio_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("reqwest client with rustls"),
             config,
         })
     }
 }
 
-/// The whole HTTP application.
+/// The public HTTP application (the API and `/healthz`).
 pub fn app(state: Arc<AppState>) -> Router {
     routes::router(state)
+}
+
+/// The admin application (`/metrics`, `/openapi.json`, `/healthz`), for the admin listener.
+pub fn admin_app(state: Arc<AppState>) -> Router {
+    routes::admin_router(state)
 }
 
 pub fn unix_now() -> u64 {

@@ -4,11 +4,12 @@
 use std::net::SocketAddr;
 
 use flexdesk_auth::config::Config;
-use flexdesk_auth::{app, AppState};
+use flexdesk_auth::{admin_app, app, AppState};
 
 #[tokio::main]
 async fn main() {
-    let config = match Config::from_env() {
+    let offline = matches!(std::env::args().nth(1).as_deref(), Some("mint-token" | "verify-token"));
+    let config = match if offline { Config::from_env_offline() } else { Config::from_env() } {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -27,21 +28,51 @@ async fn main() {
         )
         .init();
 
-    let addr = SocketAddr::from(([127, 0, 0, 1], config.port));
+    let addr = SocketAddr::new(config.bind, config.port);
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap_or_else(|e| {
         eprintln!("cannot listen on {addr}: {e}");
         std::process::exit(1)
     });
-    tracing::info!(mode = config.start_mode.as_str(), origins = ?config.allowed_origins, "flexdesk-auth configured");
-    let router = app(AppState::new(config));
+    // /metrics and /openapi.json live on their own listener (ADMIN_BIND:ADMIN_PORT, loopback by default), never on
+    // the public one.
+    let admin_listener = match config.admin {
+        Some(admin) => {
+            let addr = SocketAddr::new(admin.bind, admin.port);
+            Some(tokio::net::TcpListener::bind(addr).await.unwrap_or_else(|e| {
+                eprintln!("cannot listen on {addr} (ADMIN_PORT): {e}");
+                std::process::exit(1)
+            }))
+        }
+        None => None,
+    };
+    tracing::info!(mode = config.start_mode.as_str(), origins = ?config.allowed_origins, proxy_hops = config.trust_proxy_hops, "flexdesk-auth configured");
+    let state = AppState::new(config);
+    let router = app(state.clone());
     // Install the signal handlers before announcing readiness, so a SIGTERM right after the
     // `listening on` line still shuts down gracefully instead of killing the process.
     let shutdown = shutdown_signal();
+    let (stop_admin, admin_stopped) = tokio::sync::watch::channel(false);
+    let admin_task = admin_listener.map(|l| {
+        // The `admin listening on` line comes first, so the `listening on` line still means "fully ready".
+        println!("admin listening on http://{}", l.local_addr().expect("bound"));
+        let mut stopped = admin_stopped.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(l, admin_app(state).into_make_service())
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await;
+        })
+    });
     println!("listening on http://{}", listener.local_addr().expect("bound"));
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
         .expect("server");
+    let _ = stop_admin.send(true);
+    if let Some(task) = admin_task {
+        let _ = task.await;
+    }
     tracing::info!("stopped");
 }
 

@@ -1,81 +1,166 @@
-//! Prometheus text metrics without a metrics framework: three small maps behind one mutex.
-//! Served at `GET /metrics`. Routes are labelled by their pattern (`/v1/sessions/{id}`), never the raw path,
-//! so session ids cannot blow up the label set.
+//! Prometheus metrics through the official `prometheus-client` crate, served on the admin listener at
+//! `GET /metrics` (OpenMetrics text).
+//!
+//! Every label set is bounded: routes are labelled by their pattern (`/v1/sessions/{id}`, or `unmatched`), never
+//! the raw path; methods outside a fixed list are `other`; statuses are the codes the API answers, anything else
+//! its class (`5xx`). So no request can add a series (300 made-up 20 KB methods once grew the page to 6 MB).
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
 use std::time::Duration;
+
+use axum::http::Method;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 /// Latency bucket upper bounds, seconds.
 const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+/// Content type of [`Metrics::render`].
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: &'static str,
+    status: &'static str,
 }
 
-#[derive(Default)]
-struct Inner {
-    /// (route, method, status) → count
-    requests: BTreeMap<(String, String, u16), u64>,
-    /// route → latency
-    latency: BTreeMap<String, Histogram>,
-    /// (operation, outcome) → count; outcome is ok | retried | error
-    twilio: BTreeMap<(&'static str, &'static str), u64>,
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
 }
 
-#[derive(Default)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TwilioLabels {
+    operation: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BudgetLabels {
+    budget: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
 pub struct Metrics {
-    inner: Mutex<Inner>,
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: HistogramFamily,
+    twilio: Family<TwilioLabels, Counter>,
+    rate_limited: Family<BudgetLabels, Counter>,
+    starts_refused: Family<ReasonLabels, Counter>,
+    open_sessions: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency: HistogramFamily = Family::new_with_constructor(|| Histogram::new(BUCKETS));
+        let twilio = Family::<TwilioLabels, Counter>::default();
+        let rate_limited = Family::<BudgetLabels, Counter>::default();
+        let starts_refused = Family::<ReasonLabels, Counter>::default();
+        let open_sessions = Gauge::default();
+        // Counters get `_total` appended by the encoder: these are flexdesk_http_requests_total etc.
+        registry.register("flexdesk_http_requests", "HTTP requests by route, method and status", requests.clone());
+        registry.register("flexdesk_http_request_duration_seconds", "HTTP request latency by route", latency.clone());
+        registry.register(
+            "flexdesk_twilio_requests",
+            "Twilio REST attempts by operation and outcome (ok, retried, error, paced_out)",
+            twilio.clone(),
+        );
+        registry.register("flexdesk_rate_limited", "Requests refused with 429 rate_limited, by budget", rate_limited.clone());
+        registry.register(
+            "flexdesk_starts_refused",
+            "Chat starts refused before reaching Twilio (too_many_sessions, verification)",
+            starts_refused.clone(),
+        );
+        registry.register("flexdesk_open_sessions", "Chats started here and not ended", open_sessions.clone());
+        Metrics { registry, requests, latency, twilio, rate_limited, starts_refused, open_sessions }
+    }
+}
+
+/// The method as a label: one of a fixed list, else `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::HEAD => "HEAD",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        _ => "other",
+    }
+}
+
+/// The status as a label: a code this API answers, else the class.
+fn status_label(status: u16) -> &'static str {
+    const CODES: [(u16, &str); 17] = [
+        (200, "200"),
+        (201, "201"),
+        (204, "204"),
+        (400, "400"),
+        (401, "401"),
+        (403, "403"),
+        (404, "404"),
+        (405, "405"),
+        (413, "413"),
+        (415, "415"),
+        (422, "422"),
+        (429, "429"),
+        (500, "500"),
+        (502, "502"),
+        (503, "503"),
+        (504, "504"),
+        (501, "501"),
+    ];
+    if let Some((_, label)) = CODES.iter().find(|(c, _)| *c == status) {
+        return label;
+    }
+    match status / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
+    }
 }
 
 impl Metrics {
-    pub fn record_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
-        let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        *m.requests.entry((route.to_string(), method.to_string(), status)).or_default() += 1;
-        let h = m.latency.entry(route.to_string()).or_default();
-        let secs = elapsed.as_secs_f64();
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if secs <= *bound {
-                h.counts[i] += 1;
-            }
-        }
-        h.count += 1;
-        h.sum += secs;
+    /// `route` must be a route pattern (or `unmatched`), never a raw path.
+    pub fn record_request(&self, route: &str, method: &Method, status: u16, elapsed: Duration) {
+        let labels = RequestLabels { route: route.to_string(), method: method_label(method), status: status_label(status) };
+        self.requests.get_or_create(&labels).inc();
+        self.latency.get_or_create(&RouteLabels { route: labels.route }).observe(elapsed.as_secs_f64());
     }
 
     pub fn record_twilio(&self, operation: &'static str, outcome: &'static str) {
-        let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        *m.twilio.entry((operation, outcome)).or_default() += 1;
+        self.twilio.get_or_create(&TwilioLabels { operation, outcome }).inc();
     }
 
-    /// Prometheus text exposition format 0.0.4.
-    pub fn render(&self) -> String {
-        let m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+    pub fn record_rate_limited(&self, budget: &'static str) {
+        self.rate_limited.get_or_create(&BudgetLabels { budget }).inc();
+    }
+
+    pub fn record_start_refused(&self, reason: &'static str) {
+        self.starts_refused.get_or_create(&ReasonLabels { reason }).inc();
+    }
+
+    /// OpenMetrics text, with the open-session gauge set to `open_sessions` first.
+    pub fn render(&self, open_sessions: usize) -> String {
+        self.open_sessions.set(open_sessions as i64);
         let mut out = String::new();
-        out.push_str("# HELP flexdesk_http_requests_total HTTP requests by route, method and status.\n");
-        out.push_str("# TYPE flexdesk_http_requests_total counter\n");
-        for ((route, method, status), n) in &m.requests {
-            let _ = writeln!(out, "flexdesk_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}");
-        }
-        out.push_str("# HELP flexdesk_http_request_duration_seconds HTTP request latency by route.\n");
-        out.push_str("# TYPE flexdesk_http_request_duration_seconds histogram\n");
-        for (route, h) in &m.latency {
-            for (bound, n) in BUCKETS.iter().zip(h.counts) {
-                let _ = writeln!(out, "flexdesk_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {n}");
-            }
-            let _ = writeln!(out, "flexdesk_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(out, "flexdesk_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
-            let _ = writeln!(out, "flexdesk_http_request_duration_seconds_count{{route=\"{route}\"}} {}", h.count);
-        }
-        out.push_str("# HELP flexdesk_twilio_requests_total Twilio REST attempts by operation and outcome (ok, retried, error).\n");
-        out.push_str("# TYPE flexdesk_twilio_requests_total counter\n");
-        for ((op, outcome), n) in &m.twilio {
-            let _ = writeln!(out, "flexdesk_twilio_requests_total{{operation=\"{op}\",outcome=\"{outcome}\"}} {n}");
-        }
+        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String");
         out
     }
 }
@@ -87,14 +172,29 @@ mod tests {
     #[test]
     fn renders_counters_and_cumulative_buckets() {
         let m = Metrics::default();
-        m.record_request("/healthz", "GET", 200, Duration::from_millis(20));
-        m.record_request("/healthz", "GET", 200, Duration::from_millis(700));
+        m.record_request("/healthz", &Method::GET, 200, Duration::from_millis(20));
+        m.record_request("/healthz", &Method::GET, 200, Duration::from_millis(700));
         m.record_twilio("start_webchat", "retried");
-        let text = m.render();
+        let text = m.render(3);
         assert!(text.contains("flexdesk_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 2"), "{text}");
-        assert!(text.contains("flexdesk_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"0.025\"} 1"), "{text}");
-        assert!(text.contains("flexdesk_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"1\"} 2"), "{text}");
+        assert!(text.contains("flexdesk_http_request_duration_seconds_bucket{le=\"0.025\",route=\"/healthz\"} 1"), "{text}");
+        assert!(text.contains("flexdesk_http_request_duration_seconds_bucket{le=\"1.0\",route=\"/healthz\"} 2"), "{text}");
         assert!(text.contains("flexdesk_http_request_duration_seconds_count{route=\"/healthz\"} 2"), "{text}");
         assert!(text.contains("flexdesk_twilio_requests_total{operation=\"start_webchat\",outcome=\"retried\"} 1"), "{text}");
+        assert!(text.contains("flexdesk_open_sessions 3"), "{text}");
+    }
+
+    /// Regression: the method was a label as sent, so made-up methods grew the page without bound.
+    #[test]
+    fn unknown_methods_and_statuses_share_one_series() {
+        let m = Metrics::default();
+        for i in 0..500 {
+            let method = Method::from_bytes(format!("JUNK{i}{}", "X".repeat(1000)).as_bytes()).unwrap();
+            m.record_request("unmatched", &method, 400 + (i % 100) as u16, Duration::ZERO);
+        }
+        let text = m.render(0);
+        assert!(text.len() < 8 * 1024, "{} bytes", text.len());
+        assert!(text.contains("method=\"other\""), "{text}");
+        assert!(!text.contains("JUNK"));
     }
 }

@@ -18,8 +18,6 @@ use utoipa::{OpenApi, ToSchema};
         crate::routes::sessions::end,
         crate::routes::agents::availability,
         crate::routes::ops::healthz,
-        crate::routes::ops::metrics,
-        crate::routes::ops::openapi,
     ),
     components(schemas(CreateSessionRequest, Handoff, TranscriptLine, SessionCreated, TokenRefreshed, SessionAuth, Availability, ApiError, ApiErrorBody)),
     modifiers(&OptionalDeleteBody)
@@ -52,6 +50,9 @@ pub struct CreateSessionRequest {
     #[schema(value_type = Value, required = false)]
     pre_engagement: Option<serde_json::Value>,
     handoff: Option<Handoff>,
+    /// Human-verification token from the page (e.g. a CAPTCHA answer); required when the server has `VERIFY_URL`.
+    #[schema(max_length = 4096)]
+    verification_token: Option<String>,
 }
 
 /// The bot's `connect_to_agent` item plus the bot transcript (snake_case, as the web chat passes it).
@@ -67,11 +68,15 @@ pub struct Handoff {
     /// The bot conversation, oldest first (an array; `null` is not accepted).
     #[schema(nullable = false)]
     transcript: Option<Vec<TranscriptLine>>,
+    /// The routing keys (and optionally the transcript) signed by the bot's back end: a JWT, HS256 with
+    /// `HANDOFF_SECRET`, `aud` `flexdesk-handoff`, `exp` at most an hour ahead. Unsigned topic/skill/language are dropped.
+    handoff_token: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct TranscriptLine {
     /// `user` or `bot`.
+    #[schema(pattern = "^(user|bot)$")]
     from: String,
     text: String,
 }
@@ -148,9 +153,10 @@ mod tests {
             skill: Some("s".into()),
             language: Some("l".into()),
             transcript: vec![wire::TranscriptLine { from: "user".into(), text: "x".into() }],
+            handoff_token: Some("t".into()),
         };
         let cases = [
-            ("CreateSessionRequest", serde_json::to_value(wire::CreateSessionRequest { customer_name: "a".into(), pre_engagement: Some(json!({})), handoff: Some(full_handoff.clone()) }).unwrap()),
+            ("CreateSessionRequest", serde_json::to_value(wire::CreateSessionRequest { customer_name: "a".into(), pre_engagement: Some(json!({})), handoff: Some(full_handoff.clone()), verification_token: Some("v".into()) }).unwrap()),
             ("Handoff", serde_json::to_value(&full_handoff).unwrap()),
             ("TranscriptLine", serde_json::to_value(wire::TranscriptLine { from: "u".into(), text: "t".into() }).unwrap()),
             ("SessionCreated", serde_json::to_value(wire::SessionCreated { session_id: "".into(), conversation_sid: "".into(), identity: "".into(), token: "".into(), token_expires_at: 0, session_credential: "".into() }).unwrap()),
@@ -174,10 +180,10 @@ mod tests {
             ("/v1/sessions/{id}", "delete"),
             ("/v1/agents/availability", "get"),
             ("/healthz", "get"),
-            ("/metrics", "get"),
-            ("/openapi.json", "get"),
         ] {
             assert!(doc["paths"][path][method].is_object(), "{method} {path} missing");
         }
+        // The admin routes are not on the listener this document describes.
+        assert!(doc["paths"]["/metrics"].is_null() && doc["paths"]["/openapi.json"].is_null());
     }
 }

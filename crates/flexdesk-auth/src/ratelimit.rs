@@ -1,83 +1,227 @@
-//! Per-client-IP rate limit: a token bucket per IP (RATE_LIMIT_BURST requests at once, refilled at
-//! RATE_LIMIT_PER_MINUTE). Small enough to read, and it answers 429 with our JSON error and `Retry-After`.
+//! Per-client request budgets: glue around `governor`'s keyed GCRA limiter (one limiter per budget: start,
+//! refresh, availability, other), plus who "the client" is behind proxies.
+//!
+//! Client identity ([`client_key`]): with `TRUST_PROXY_HOPS=0` (the default) it is the TCP peer. Behind N proxies
+//! of ours, it is the N-th address from the right of the forwarding header (every `X-Forwarded-For` line, in
+//! order; or RFC 7239 `Forwarded: for=`): the entries right of it were written by our own proxies, everything
+//! left of it by the client, so a client's own header cannot choose its key. IPv6 clients are keyed by their /64
+//! (one customer usually owns a whole /64). Answers 429 `rate_limited` with `Retry-After`.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
 
+use crate::config::{Budget, Budgets, ProxyHeader};
 use crate::error::AppError;
 use crate::AppState;
 
-/// Past this many tracked IPs, buckets that are full again are dropped (they hold no information).
+/// Past this many tracked clients in one budget, the ones whose state is back to "fresh" are dropped.
 const PRUNE_ABOVE: usize = 10_000;
 
-struct Bucket {
-    tokens: f64,
-    at: Instant,
+/// Who a request counts against: an IPv4 address, or an IPv6 /64 (the host bits are zeroed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientKey(pub IpAddr);
+
+impl ClientKey {
+    pub fn from_ip(ip: IpAddr) -> ClientKey {
+        match ip {
+            IpAddr::V4(v4) => ClientKey(IpAddr::V4(v4)),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => ClientKey(IpAddr::V4(v4)),
+                None => ClientKey(IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1)))),
+            },
+        }
+    }
 }
 
+impl std::fmt::Display for ClientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            IpAddr::V6(v6) => write!(f, "{v6}/64"),
+            ip => write!(f, "{ip}"),
+        }
+    }
+}
+
+/// Which budget a route spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Start,
+    Refresh,
+    Availability,
+    Other,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Start => "start",
+            Kind::Refresh => "refresh",
+            Kind::Availability => "availability",
+            Kind::Other => "other",
+        }
+    }
+
+    fn of(method: &Method, route: Option<&str>) -> Kind {
+        match (method, route) {
+            (&Method::POST, Some("/v1/sessions")) => Kind::Start,
+            (&Method::POST, Some("/v1/sessions/{id}/token")) => Kind::Refresh,
+            (&Method::GET, Some("/v1/agents/availability")) => Kind::Availability,
+            _ => Kind::Other,
+        }
+    }
+}
+
+struct Limiter {
+    limiter: DefaultKeyedRateLimiter<ClientKey>,
+    /// Unix ms of the last prune (pruning scans the table: at most once a second).
+    last_prune: AtomicU64,
+}
+
+impl Limiter {
+    fn new(budget: Budget) -> Limiter {
+        let per_minute = NonZeroU32::new(budget.per_minute).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(budget.burst).unwrap_or(NonZeroU32::MIN);
+        Limiter { limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)), last_prune: AtomicU64::new(0) }
+    }
+
+    fn check(&self, key: ClientKey) -> Result<(), Duration> {
+        if self.limiter.len() > PRUNE_ABOVE {
+            let now = crate::unix_now();
+            if self.last_prune.fetch_max(now, Ordering::Relaxed) < now {
+                self.limiter.retain_recent();
+                self.limiter.shrink_to_fit();
+            }
+        }
+        self.limiter.check_key(&key).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}
+
+/// One keyed limiter per budget.
 pub struct RateLimiter {
-    per_second: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    start: Limiter,
+    refresh: Limiter,
+    availability: Limiter,
+    other: Limiter,
 }
 
 impl RateLimiter {
-    pub fn new(per_minute: u32, burst: u32) -> Self {
-        RateLimiter { per_second: per_minute as f64 / 60.0, burst: burst as f64, buckets: Mutex::new(HashMap::new()) }
+    pub fn new(budgets: Budgets) -> Self {
+        RateLimiter {
+            start: Limiter::new(budgets.start),
+            refresh: Limiter::new(budgets.refresh),
+            availability: Limiter::new(budgets.availability),
+            other: Limiter::new(budgets.other),
+        }
     }
 
-    /// Takes one token for `ip`, or says how long until one is available.
-    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() > PRUNE_ABOVE {
-            let (rate, burst) = (self.per_second, self.burst);
-            buckets.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * rate < burst);
+    /// Spends one request of `kind` for `key`, or says how long until one is available.
+    pub fn check(&self, kind: Kind, key: ClientKey) -> Result<(), Duration> {
+        match kind {
+            Kind::Start => &self.start,
+            Kind::Refresh => &self.refresh,
+            Kind::Availability => &self.availability,
+            Kind::Other => &self.other,
         }
-        let bucket = buckets.entry(ip).or_insert(Bucket { tokens: self.burst, at: now });
-        bucket.tokens = (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * self.per_second).min(self.burst);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / self.per_second))
-        }
+        .check(key)
     }
 }
 
-/// The caller's IP: the TCP peer, or with TRUST_PROXY the last `X-Forwarded-For` hop (the one our proxy added;
-/// earlier entries are client-controlled).
-pub fn client_ip(req: &Request, trust_proxy: bool) -> IpAddr {
-    if trust_proxy {
-        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        if let Some(ip) = forwarded.and_then(|v| v.rsplit(',').next()).and_then(|v| v.trim().parse().ok()) {
-            return ip;
-        }
+/// One address of a forwarding header: `1.2.3.4`, `1.2.3.4:80`, `::1`, `[::1]`, `[::1]:80`, quoted or not.
+fn parse_addr(raw: &str) -> Option<IpAddr> {
+    let s = raw.trim().trim_matches('"');
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Some(ip);
     }
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    if let Ok(sa) = s.parse::<SocketAddr>() {
+        return Some(sa.ip());
+    }
+    s.strip_prefix('[').and_then(|r| r.split(']').next()).and_then(|ip| ip.parse().ok())
 }
 
-pub async fn limit(State(state): State<std::sync::Arc<AppState>>, req: Request, next: Next) -> Response {
-    let ip = client_ip(&req, state.config.trust_proxy);
-    match state.limiter.check(ip) {
-        Ok(()) => next.run(req).await,
+/// The addresses of the forwarding header, leftmost (the client's claim) first, across all header lines.
+/// Entries that are not addresses (`unknown`, obfuscated names, junk) are kept as `None`, so positions count.
+fn forwarded_chain(headers: &HeaderMap, which: ProxyHeader) -> Vec<Option<IpAddr>> {
+    let mut chain = Vec::new();
+    let name = match which {
+        ProxyHeader::XForwardedFor => "x-forwarded-for",
+        ProxyHeader::Forwarded => "forwarded",
+    };
+    for line in headers.get_all(name) {
+        let Ok(line) = line.to_str() else {
+            chain.push(None);
+            continue;
+        };
+        for element in line.split(',') {
+            match which {
+                ProxyHeader::XForwardedFor => chain.push(parse_addr(element)),
+                ProxyHeader::Forwarded => {
+                    let node = element.split(';').find_map(|pair| {
+                        let (k, v) = pair.split_once('=')?;
+                        k.trim().eq_ignore_ascii_case("for").then_some(v)
+                    });
+                    chain.push(node.and_then(parse_addr));
+                }
+            }
+        }
+    }
+    chain
+}
+
+/// The client's address: the TCP peer, or behind `hops` proxies of ours the `hops`-th forwarding entry from the
+/// right. A chain shorter than `hops` (the request did not come through all our proxies) or an entry that is not
+/// an address falls back to the peer, never to a client-chosen entry.
+pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, hops: u32, which: ProxyHeader) -> IpAddr {
+    let peer = peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    if hops == 0 {
+        return peer;
+    }
+    let chain = forwarded_chain(headers, which);
+    let hops = hops as usize;
+    if chain.len() < hops {
+        return peer;
+    }
+    chain[chain.len() - hops].unwrap_or(peer)
+}
+
+/// The client of a request, as the handlers see it (left in the request's extensions by [`limit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Client {
+    pub ip: IpAddr,
+    pub key: ClientKey,
+}
+
+pub fn client_of(req: &Request, state: &AppState) -> Client {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+    let ip = client_ip(req.headers(), peer, state.config.trust_proxy_hops, state.config.proxy_header);
+    Client { ip, key: ClientKey::from_ip(ip) }
+}
+
+/// The middleware on `/v1/*`: finds the client, spends from the route's budget, and leaves the [`Client`] in
+/// the request's extensions for the handlers (the open-session caps count by it).
+pub async fn limit(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let client = client_of(&req, &state);
+    let key = client.key;
+    let kind = Kind::of(req.method(), req.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
+    match state.limiter.check(kind, key) {
+        Ok(()) => {
+            req.extensions_mut().insert(client);
+            next.run(req).await
+        }
         Err(wait) => {
-            tracing::info!(%ip, "rate limited");
-            let mut resp = AppError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; slow down").into_response();
-            let secs = wait.as_secs().max(1).to_string();
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_str(&secs).expect("digits"));
-            resp
+            tracing::info!(client = %key, budget = kind.as_str(), "rate limited");
+            state.metrics.record_rate_limited(kind.as_str());
+            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+            AppError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; slow down").with_retry_after(secs).into_response()
         }
     }
 }
@@ -85,30 +229,77 @@ pub async fn limit(State(state): State<std::sync::Arc<AppState>>, req: Request, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
-    #[test]
-    fn burst_then_refuse_per_ip() {
-        let l = RateLimiter::new(60, 3);
-        let a: IpAddr = "10.0.0.1".parse().unwrap();
-        let b: IpAddr = "10.0.0.2".parse().unwrap();
-        for _ in 0..3 {
-            assert!(l.check(a).is_ok());
+    const PEER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn headers(name: &'static str, lines: &[&'static str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for l in lines {
+            h.append(name, HeaderValue::from_static(l));
         }
-        let wait = l.check(a).unwrap_err();
-        assert!(wait <= Duration::from_secs(1) && wait > Duration::from_millis(900), "{wait:?}");
-        assert!(l.check(b).is_ok(), "another client has its own bucket");
+        h
     }
 
     #[test]
-    fn client_ip_trusts_forwarded_for_only_when_told() {
-        let req = || {
-            let mut r = Request::new(axum::body::Body::empty());
-            r.headers_mut().insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6, 10.1.2.3"));
-            r.extensions_mut().insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 5000))));
-            r
-        };
-        assert_eq!(client_ip(&req(), false), "127.0.0.1".parse::<IpAddr>().unwrap());
-        // The last hop is the one our own proxy appended; the first is whatever the client claimed.
-        assert_eq!(client_ip(&req(), true), "10.1.2.3".parse::<IpAddr>().unwrap());
+    fn burst_then_refuse_per_client() {
+        let l = RateLimiter::new(Budgets {
+            start: Budget { per_minute: 60, burst: 3 },
+            refresh: Budget { per_minute: 60, burst: 1 },
+            availability: Budget { per_minute: 60, burst: 1 },
+            other: Budget { per_minute: 60, burst: 1 },
+        });
+        let (a, b) = (ClientKey::from_ip(ip("10.0.0.1")), ClientKey::from_ip(ip("10.0.0.2")));
+        for _ in 0..3 {
+            assert!(l.check(Kind::Start, a).is_ok());
+        }
+        let wait = l.check(Kind::Start, a).unwrap_err();
+        assert!(wait <= Duration::from_secs(1) && wait > Duration::from_millis(900), "{wait:?}");
+        assert!(l.check(Kind::Start, b).is_ok(), "another client has its own budget");
+        assert!(l.check(Kind::Refresh, a).is_ok(), "refresh is a budget of its own");
+    }
+
+    #[test]
+    fn the_client_is_the_nth_address_from_the_right_across_every_line() {
+        // Our proxy appended the peer it saw (10.1.2.3); "6.6.6.6" is what the client wrote itself.
+        let h = headers("x-forwarded-for", &["6.6.6.6, 10.1.2.3"]);
+        let xff = ProxyHeader::XForwardedFor;
+        assert_eq!(client_ip(&h, Some(PEER), 0, xff), PEER, "not trusted by default");
+        assert_eq!(client_ip(&h, Some(PEER), 1, xff), ip("10.1.2.3"));
+        assert_eq!(client_ip(&h, Some(PEER), 2, xff), ip("6.6.6.6"));
+        // A client sending its own header line: the proxy adds its line after it; the last line still wins.
+        let h = headers("x-forwarded-for", &["1.1.1.1", "2.2.2.2, 9.9.9.9", "10.1.2.3"]);
+        assert_eq!(client_ip(&h, Some(PEER), 1, xff), ip("10.1.2.3"));
+        assert_eq!(client_ip(&h, Some(PEER), 2, xff), ip("9.9.9.9"));
+        // Shorter than the hops we expect: never a client-chosen entry.
+        assert_eq!(client_ip(&h, Some(PEER), 5, xff), PEER);
+        let h = headers("x-forwarded-for", &["[2001:db8::1]:443, junk"]);
+        assert_eq!(client_ip(&h, Some(PEER), 1, xff), PEER, "junk where our proxy writes: the peer");
+        assert_eq!(client_ip(&h, Some(PEER), 2, xff), ip("2001:db8::1"));
+    }
+
+    #[test]
+    fn rfc_7239_forwarded_is_read_when_configured() {
+        let h = headers("forwarded", &[r#"for=6.6.6.6;proto=https, for="[2001:db8:cafe::17]:4711""#, "For=192.0.2.60;by=203.0.113.43"]);
+        let fwd = ProxyHeader::Forwarded;
+        assert_eq!(client_ip(&h, Some(PEER), 1, fwd), ip("192.0.2.60"));
+        assert_eq!(client_ip(&h, Some(PEER), 2, fwd), ip("2001:db8:cafe::17"));
+        // Only the configured header counts: a client-sent Forwarded is ignored when the proxy writes X-Forwarded-For.
+        assert_eq!(client_ip(&h, Some(PEER), 1, ProxyHeader::XForwardedFor), PEER);
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64() {
+        let a = ClientKey::from_ip(ip("2001:db8:1:2:aaaa::1"));
+        let b = ClientKey::from_ip(ip("2001:db8:1:2:bbbb::2"));
+        let c = ClientKey::from_ip(ip("2001:db8:1:3::1"));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a.to_string(), "2001:db8:1:2::/64");
+        assert_eq!(ClientKey::from_ip(ip("::ffff:10.0.0.1")), ClientKey::from_ip(ip("10.0.0.1")));
     }
 }

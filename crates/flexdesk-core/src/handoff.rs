@@ -9,9 +9,9 @@ use crate::wire::{Handoff, TranscriptLine};
 /// fields the contact centre routes on. Routing hints come from `transfer_info.additional_data` (the web chat's
 /// bucket for service-desk specific values): `skill`, `language`, `topic`.
 pub fn handoff_from_connect_message(connect_message: &Value, transcript: Vec<TranscriptLine>) -> Handoff {
-    let item = connect_message
-        .pointer("/output/generic")
-        .and_then(Value::as_array)
+    // Plain indexing, not `pointer("/output/generic")`: a JSON pointer parser costs the wasm desk kilobytes.
+    let item = connect_message["output"]["generic"]
+        .as_array()
         .and_then(|items| items.iter().find(|i| i["response_type"] == "connect_to_agent"))
         .unwrap_or(&Value::Null);
     let extra = &item["transfer_info"]["additional_data"];
@@ -22,6 +22,8 @@ pub fn handoff_from_connect_message(connect_message: &Value, transcript: Vec<Tra
         skill: text(&extra["skill"]),
         language: text(&extra["language"]),
         transcript,
+        // Signed by the bot's back end (see docs/auth-server.md, "Hand-off trust").
+        handoff_token: text(&extra["handoff_token"]),
     }
 }
 

@@ -13,6 +13,10 @@ pub struct CreateSessionRequest {
     pub pre_engagement: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handoff: Option<Handoff>,
+    /// The page's human-verification token (e.g. a CAPTCHA answer), checked by the auth server when it is
+    /// configured with a verifier (`VERIFY_URL`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_token: Option<String>,
 }
 
 /// The bot's `connect_to_agent` item as the web chat hands it over, plus the bot transcript.
@@ -29,6 +33,10 @@ pub struct Handoff {
     pub language: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transcript: Vec<TranscriptLine>,
+    /// The routing keys (topic, skill, language) and optionally the transcript, signed by the bot's back end: a
+    /// JWT (HS256, `HANDOFF_SECRET`). Without it the auth server trusts no routing key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff_token: Option<String>,
 }
 
 /// One line of the bot conversation that preceded the hand-off.

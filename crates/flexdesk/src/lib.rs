@@ -84,7 +84,7 @@ impl TwilioFlex {
             .and_then(|n| n.as_str())
             .map(String::from)
             .unwrap_or_else(|| self.config.customer_name.clone());
-        let req = CreateSessionRequest { customer_name, pre_engagement, handoff: Some(handoff) };
+        let req = CreateSessionRequest { customer_name, pre_engagement, handoff: Some(handoff), verification_token: None };
         self.shell.start_promise(Event::StartRequested(req))
     }
 

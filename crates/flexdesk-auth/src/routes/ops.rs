@@ -18,17 +18,16 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Prometheus text: requests by route and status, latency histogram, Twilio call outcomes.
-#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain")))]
+/// Prometheus metrics (OpenMetrics text): requests by route and status, latency histogram, Twilio call
+/// outcomes, rate-limit and start refusals, open sessions. Served on the admin listener only.
+#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "OpenMetrics text 1.0 (admin listener only)", content_type = "application/openmetrics-text")))]
 pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let mut text = state.metrics.render();
-    text.push_str("# HELP flexdesk_open_sessions Chats started here and not ended.\n# TYPE flexdesk_open_sessions gauge\n");
-    text.push_str(&format!("flexdesk_open_sessions {}\n", state.sessions.open_count()));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
+    let text = state.metrics.render(state.sessions.open_count(crate::unix_now()));
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text)
 }
 
-/// This API's OpenAPI 3 description.
-#[utoipa::path(get, path = "/openapi.json", tag = "ops", responses((status = 200, description = "OpenAPI 3.1 document")))]
+/// This API's OpenAPI 3 description. Served on the admin listener only.
+#[utoipa::path(get, path = "/openapi.json", tag = "ops", responses((status = 200, description = "OpenAPI 3.1 document (admin listener only)")))]
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }

@@ -10,15 +10,18 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::Extension;
 use axum::Json;
 use flexdesk_core::wire::{CreateSessionRequest, SessionAuth, SessionCreated, TokenRefreshed};
 use uuid::Uuid;
 
 use crate::credential;
-use crate::engagement::{customer_name, pre_engagement_data};
+use crate::config::StartMode;
+use crate::engagement::{customer_name, pre_engagement_data, Policy};
 use crate::error::AppError;
 use crate::extract::{credential_from, ApiJson};
 use crate::flex::{ChatRequest, Flex, InteractionRef};
+use crate::ratelimit::{Client, ClientKey};
 use crate::sessions::{Session, SessionState};
 use crate::token::{self, Minted};
 use crate::{unix_now, AppState};
@@ -31,19 +34,48 @@ use crate::{unix_now, AppState};
         (status = 400, body = crate::openapi::ApiError, description = "broken JSON"),
         (status = 413, body = crate::openapi::ApiError, description = "body over 64 KB"),
         (status = 415, body = crate::openapi::ApiError, description = "not application/json"),
-        (status = 422, body = crate::openapi::ApiError, description = "wrong shape, empty or too long customerName"),
-        (status = 429, body = crate::openapi::ApiError, description = "rate limited"),
+        (status = 403, body = crate::openapi::ApiError, description = "verification_required / verification_failed (only with VERIFY_URL)"),
+        (status = 422, body = crate::openapi::ApiError, description = "wrong shape, empty or too long customerName, transcript line not from user or bot"),
+        (status = 429, body = crate::openapi::ApiError, description = "rate_limited, or too_many_sessions (the client's or the server's open-chat cap); with Retry-After"),
         (status = 502, body = crate::openapi::ApiError, description = "twilio_rejected / twilio_unavailable / twilio_bad_response"),
         (status = 503, body = crate::openapi::ApiError, description = "twilio_busy: Twilio is rate limiting us"),
         (status = 504, body = crate::openapi::ApiError, description = "twilio_unreachable, or the request took longer than REQUEST_TIMEOUT_SECONDS"),
     ))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
+    client: Option<Extension<Client>>,
     ApiJson(req): ApiJson<CreateSessionRequest>,
 ) -> Result<(StatusCode, Json<SessionCreated>), AppError> {
     let invalid = |e: crate::engagement::EngagementError| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.0);
     let name = customer_name(&req).map_err(invalid)?;
-    let pre_engagement = pre_engagement_data(&req, &name).map_err(invalid)?;
+    let policy = Policy {
+        pre_engagement_keys: &state.config.pre_engagement_keys,
+        handoff_secret: state.config.handoff_secret.as_ref().map(|s| s.expose().as_bytes()),
+        now: unix_now(),
+    };
+    let pre_engagement = pre_engagement_data(&req, &name, &policy).map_err(invalid)?;
+    let client = client.map(|Extension(c)| c).unwrap_or(Client {
+        ip: std::net::IpAddr::from([0, 0, 0, 0]),
+        key: ClientKey::from_ip(std::net::IpAddr::from([0, 0, 0, 0])),
+    });
+    // Every start is a task in front of an agent: caps on open chats, per client and in total, before anything
+    // leaves this server. The slot is held from here, so simultaneous starts cannot slip past together.
+    let c = &state.config;
+    let _slot = state.sessions.reserve(client.key, c.max_open_sessions_per_client, c.max_open_sessions, unix_now()).map_err(|too| {
+        let reason = if too.per_client { "per_client_cap" } else { "total_cap" };
+        tracing::info!(client = %client.key, reason, "start refused: too many open sessions");
+        state.metrics.record_start_refused(if too.per_client { "too_many_sessions_client" } else { "too_many_sessions_total" });
+        let message = if too.per_client {
+            "you already have the most open chats allowed; end one or try again later"
+        } else {
+            "too many chats are open right now; try again later"
+        };
+        AppError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_sessions", message).with_retry_after(too.retry_after_secs)
+    })?;
+    if let Err(e) = crate::verify::check(&state.verifier, c, req.verification_token.as_deref(), client.ip).await {
+        state.metrics.record_start_refused("verification");
+        return Err(e);
+    }
     // The server picks the identity; a client-chosen one could impersonate another customer.
     let identity = format!("customer-{}", Uuid::new_v4());
     let flex = Flex { client: &state.twilio, config: &state.config };
@@ -69,6 +101,8 @@ pub async fn create(
             interaction: started.interaction,
             state: SessionState::Open,
             expires_at,
+            client: Some(client.key),
+            active_until: token_expires_at,
         },
         now,
     );
@@ -107,7 +141,7 @@ pub async fn refresh(
     Path(id): Path<String>,
     ApiJson(auth): ApiJson<SessionAuth>,
 ) -> Result<Json<TokenRefreshed>, AppError> {
-    let session = authorize(&state, &id, &auth.session_credential)?;
+    let session = authorize(&state, &id, &auth.session_credential).await?;
     if matches!(session.state, SessionState::Ended(_)) {
         return Err(AppError::session_ended());
     }
@@ -120,6 +154,7 @@ pub async fn refresh(
         return Err(AppError::session_ended());
     }
     let Minted { token, expires_at } = mint(&state, &session.identity, unix_now(), session.expires_at);
+    state.sessions.touch(&id, expires_at);
     Ok(Json(TokenRefreshed { token, token_expires_at: expires_at }))
 }
 
@@ -148,7 +183,7 @@ pub async fn end(
 ) -> Result<StatusCode, AppError> {
     let body = body.map_err(crate::extract::bytes_rejection)?;
     let credential = credential_from(&headers, &body)?;
-    let session = authorize(&state, &id, &credential)?;
+    let session = authorize(&state, &id, &credential).await?;
     if session.state == SessionState::Open {
         let flex = Flex { client: &state.twilio, config: &state.config };
         flex.close(&session.conversation_sid, session.interaction.as_ref()).await?;
@@ -161,8 +196,16 @@ pub async fn end(
 /// Checks the credential against the URL's session and returns that session. A session this process does not
 /// know (it restarted, or another instance started it) is rebuilt from the credential's signed context as
 /// open: refresh then asks Twilio whether the conversation is still open, exactly as for a known session.
-fn authorize(state: &AppState, id: &str, credential: &str) -> Result<Session, AppError> {
-    let context = match credential::verify(state.config.session_secret.expose().as_bytes(), credential, id, unix_now()) {
+///
+/// Rebuilding trusts the context only as far as it must: the identity must be a customer's. In the interactions
+/// and flexflow modes the server minted it (`customer-<uuid>`); in the webchat mode Twilio chose it, so Twilio is
+/// asked whether it is a (non-agent) participant of that conversation. So a leaked `SESSION_SECRET` cannot mint
+/// tokens for an agent or any other identity.
+async fn authorize(state: &AppState, id: &str, credential: &str) -> Result<Session, AppError> {
+    let c = &state.config;
+    let secrets: Vec<&[u8]> =
+        std::iter::once(c.session_secret.expose().as_bytes()).chain(c.session_secret_previous.as_ref().map(|s| s.expose().as_bytes())).collect();
+    let context = match credential::verify_with_any(&secrets, credential, id, unix_now()) {
         Ok(c) => c,
         Err(reason) => {
             tracing::info!(?reason, "session credential refused");
@@ -172,21 +215,40 @@ fn authorize(state: &AppState, id: &str, credential: &str) -> Result<Session, Ap
     if let Some(session) = state.sessions.get(id) {
         return Ok(session);
     }
+    let customer = match c.start_mode {
+        StartMode::Webchat => {
+            let flex = Flex { client: &state.twilio, config: c };
+            flex.is_customer_participant(&context.conversation_sid, &context.identity).await?
+        }
+        StartMode::Interactions | StartMode::Flexflow => is_minted_identity(&context.identity),
+    };
+    if !customer {
+        tracing::warn!(session_id = id, "a validly signed credential names no customer of its conversation; refused (is SESSION_SECRET leaked?)");
+        return Err(AppError::invalid_credential());
+    }
     let expires_at = credential_expiry(credential);
     let interaction = match (context.interaction_sid, context.channel_sid) {
         (Some(interaction_sid), Some(channel_sid)) => Some(InteractionRef { interaction_sid, channel_sid }),
         _ => None,
     };
+    let now = unix_now();
     let session = Session {
         identity: context.identity,
         conversation_sid: context.conversation_sid,
         interaction,
         state: SessionState::Open,
         expires_at,
+        client: None,
+        active_until: now,
     };
     tracing::info!(session_id = id, "session rebuilt from its credential");
-    state.sessions.insert(id.to_string(), session.clone(), unix_now());
+    state.sessions.insert(id.to_string(), session.clone(), now);
     Ok(session)
+}
+
+/// `customer-<uuid v4>`, exactly as [`create`] mints it.
+fn is_minted_identity(identity: &str) -> bool {
+    identity.strip_prefix("customer-").and_then(|u| Uuid::try_parse(u).ok()).is_some_and(|u| u.get_version_num() == 4)
 }
 
 /// The expiry of a credential `verify` accepted (its second field).

@@ -123,8 +123,11 @@ async fn every_answer_carries_a_request_id() {
     let a = h.get("/healthz").await;
     assert_eq!(a.body, json!({ "status": "ok" }));
     assert_eq!(a.headers.get("x-request-id").unwrap().len(), 36);
+    // A caller's id is not ours: it is never echoed as our request id (issue 14, item 5).
     let given = Request::get("/healthz").header("x-request-id", "abc-123").body(Body::empty()).unwrap();
-    assert_eq!(h.send(given).await.headers.get("x-request-id").unwrap(), "abc-123");
+    let id = h.send(given).await.headers.get("x-request-id").unwrap().to_str().unwrap().to_string();
+    assert_ne!(id, "abc-123");
+    assert_eq!(id.len(), 36);
 }
 
 #[tokio::test]
@@ -133,8 +136,8 @@ async fn metrics_label_routes_by_pattern_and_count_twilio_outcomes() {
     let s = h.start_webchat_session().await;
     conversation_state(&h.twilio, "active").await;
     h.refresh(s["sessionId"].as_str().unwrap(), s["sessionCredential"].as_str().unwrap()).await;
-    let a = h.get("/metrics").await;
-    assert_eq!(a.headers.get(header::CONTENT_TYPE).unwrap(), "text/plain; version=0.0.4; charset=utf-8");
+    let a = h.admin_get("/metrics").await;
+    assert_eq!(a.headers.get(header::CONTENT_TYPE).unwrap(), flexdesk_auth::metrics::CONTENT_TYPE);
     for line in [
         r#"flexdesk_http_requests_total{route="/v1/sessions",method="POST",status="201"} 1"#,
         r#"flexdesk_http_requests_total{route="/v1/sessions/{id}/token",method="POST",status="200"} 1"#,
@@ -151,7 +154,7 @@ async fn metrics_label_routes_by_pattern_and_count_twilio_outcomes() {
 #[tokio::test]
 async fn openapi_json_describes_the_api() {
     let h = harness(&[]).await;
-    let a = h.get("/openapi.json").await;
+    let a = h.admin_get("/openapi.json").await;
     assert_eq!(a.status, StatusCode::OK);
     assert!(a.body["openapi"].as_str().unwrap().starts_with("3."));
     assert!(a.body["paths"]["/v1/sessions/{id}/token"]["post"].is_object());

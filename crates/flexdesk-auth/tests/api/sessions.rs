@@ -63,7 +63,8 @@ async fn webchat_start_passes_handoff_and_returns_a_working_session() {
             json!({
                 "customerName": "Ada Lovelace",
                 "preEngagement": { "email": "ada@example.com" },
-                "handoff": { "message_to_human_agent": "I want a refund", "skill": "billing", "response_type": "connect_to_agent",
+                "handoff": { "message_to_human_agent": "I want a refund", "response_type": "connect_to_agent",
+                             "handoff_token": sign_handoff(json!({ "skill": "billing" })),
                              "transcript": [{ "from": "user", "text": "refund?" }] },
                 "identity": "admin"
             }),
@@ -149,7 +150,8 @@ async fn interactions_start_creates_conversation_participant_and_interaction_and
         .expect(0)
         .mount(&h.twilio)
         .await;
-    let a = h.json(Method::POST, "/v1/sessions", json!({ "customerName": "Ada", "handoff": { "topic": "billing" } })).await;
+    let signed = sign_handoff(json!({ "topic": "billing" }));
+    let a = h.json(Method::POST, "/v1/sessions", json!({ "customerName": "Ada", "handoff": { "handoff_token": signed } })).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
     let (id, cred) = (a.body["sessionId"].as_str().unwrap(), a.body["sessionCredential"].as_str().unwrap());
     assert_eq!(h.end(id, cred).await.status, StatusCode::NO_CONTENT);
@@ -183,7 +185,8 @@ async fn a_failed_interaction_closes_the_conversation_it_made() {
     let a = h.json(Method::POST, "/v1/sessions", json!({ "customerName": "Ada" })).await;
     assert_eq!(a.status, StatusCode::BAD_GATEWAY);
     assert_eq!(error_code(&a), "twilio_rejected");
-    assert!(a.body["error"]["message"].as_str().unwrap().contains("20001"), "{}", a.text);
+    // Twilio's code is for our log, not for an anonymous caller (issue 14, item 5).
+    assert!(!a.text.contains("20001") && !a.text.contains("400"), "{}", a.text);
 }
 
 #[tokio::test]
@@ -277,6 +280,7 @@ async fn a_restarted_server_rebuilds_the_session_from_its_credential() {
     let cred = flexdesk_auth::credential::issue(SESSION_SECRET.as_bytes(), "before-restart", flexdesk_auth::unix_now() + 600, &ctx);
     let h = harness(&[]).await;
     conversation_state(&h.twilio, "active").await;
+    participants(&h.twilio, &["customer-7"]).await;
     let a = h.refresh("before-restart", &cred).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     let token = a.body["token"].as_str().unwrap();
@@ -289,6 +293,7 @@ async fn a_restarted_server_rebuilds_the_session_from_its_credential() {
     // The same after a restart when the agent has closed the chat meanwhile: refused, as before.
     let h = harness(&[]).await;
     conversation_state(&h.twilio, "closed").await;
+    participants(&h.twilio, &["customer-7"]).await;
     let a = h.refresh("before-restart", &cred).await;
     assert_eq!((a.status, error_code(&a)), (StatusCode::NOT_FOUND, "session_ended"));
 }

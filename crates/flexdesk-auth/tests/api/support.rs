@@ -25,6 +25,7 @@ pub const API_SECRET: &str = "fakeApiKeySecret-not-a-real-secret-0001";
 pub const SESSION_SECRET: &str = "dev-session-secret-change-me-0123456789abcdef";
 pub const ORIGIN: &str = "http://localhost:3000";
 pub const CONVERSATION: &str = "CH11111111111111111111111111111111";
+pub const HANDOFF_SECRET: &str = "fake-handoff-secret-from-the-bot-back-end-0001";
 
 /// tests/support/fake-env.mjs, plus fast retries and the fake Twilio's URL.
 pub fn env(twilio_url: &str) -> HashMap<String, String> {
@@ -46,6 +47,8 @@ pub fn env(twilio_url: &str) -> HashMap<String, String> {
         ("TWILIO_TASKROUTER_API_URL", twilio_url.into()),
         ("TWILIO_RETRY_BASE_MS", "1".into()),
         ("RATE_LIMIT_BURST", "1000".into()),
+        ("HANDOFF_SECRET", HANDOFF_SECRET.into()),
+        ("MAX_OPEN_SESSIONS_PER_CLIENT", "0".into()),
     ];
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
@@ -54,6 +57,27 @@ pub struct Harness {
     pub twilio: MockServer,
     pub state: Arc<AppState>,
     pub app: Router,
+    /// The admin listener's routes (`/metrics`, `/openapi.json`).
+    pub admin: Router,
+}
+
+/// A hand-off signed by "the bot's back end" with HANDOFF_SECRET (`aud` and a 5-minute `exp` added).
+pub fn sign_handoff(mut claims: Value) -> String {
+    claims["aud"] = json!("flexdesk-handoff");
+    claims["exp"] = json!(flexdesk_auth::unix_now() + 300);
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(HANDOFF_SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// Sets the TCP peer of a request, as axum's `into_make_service_with_connect_info` does.
+pub fn from_peer(mut req: Request<Body>, peer: &str) -> Request<Body> {
+    let addr: std::net::SocketAddr = peer.parse().unwrap();
+    req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+    req
 }
 
 /// A fresh fake Twilio and app; `overrides` replace or add env keys ("" removes one).
@@ -69,7 +93,7 @@ pub async fn harness(overrides: &[(&str, &str)]) -> Harness {
     }
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
     let state = AppState::new(config);
-    Harness { twilio, app: app(state.clone()), state }
+    Harness { twilio, app: app(state.clone()), admin: flexdesk_auth::admin_app(state.clone()), state }
 }
 
 pub struct Answer {
@@ -81,7 +105,16 @@ pub struct Answer {
 
 impl Harness {
     pub async fn send(&self, req: Request<Body>) -> Answer {
-        let resp = self.app.clone().oneshot(req).await.unwrap();
+        Self::answer(self.app.clone(), req).await
+    }
+
+    /// A request to the admin listener.
+    pub async fn admin_get(&self, uri: &str) -> Answer {
+        Self::answer(self.admin.clone(), Request::get(uri).body(Body::empty()).unwrap()).await
+    }
+
+    async fn answer(router: Router, req: Request<Body>) -> Answer {
+        let resp = router.oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
@@ -127,6 +160,17 @@ pub async fn conversation_state(twilio: &MockServer, state: &str) {
     Mock::given(method("GET"))
         .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}", sid("IS"))))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION, "state": state })))
+        .mount(twilio)
+        .await;
+}
+
+/// Mounts `GET …/Conversations/{CONVERSATION}/Participants` listing these customer identities (and an agent).
+pub async fn participants(twilio: &MockServer, identities: &[&str]) {
+    let mut list: Vec<Value> = identities.iter().map(|i| json!({ "identity": i, "attributes": "{}" })).collect();
+    list.push(json!({ "identity": "agent-alice", "attributes": r#"{"member_type":"agent"}"# }));
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}/Participants", sid("IS"))))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "participants": list, "meta": { "page": 0 } })))
         .mount(twilio)
         .await;
 }

@@ -1,0 +1,335 @@
+//! Issue 14 (hardening): client identity behind proxies and separate budgets, bounded metrics on the admin
+//! listener, hand-off trust, task-flood caps and the human-verification hook, and a leaked SESSION_SECRET.
+//! Each test failed before its fix.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use serde_json::{json, Value};
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::*;
+
+/// A request that came through our proxy (peer 10.0.0.1), which appended `client` as the last
+/// `X-Forwarded-For` line; `claimed` are lines the client sent itself.
+fn via_proxy(mut req: Request<Body>, client: &str, claimed: &[&str]) -> Request<Body> {
+    for c in claimed {
+        req.headers_mut().append("x-forwarded-for", c.parse().unwrap());
+    }
+    req.headers_mut().append("x-forwarded-for", client.parse().unwrap());
+    from_peer(req, "10.0.0.1:40000")
+}
+
+fn start_req(body: Value) -> Request<Body> {
+    Request::post("/v1/sessions").header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).unwrap()
+}
+
+fn refresh_req() -> Request<Body> {
+    Request::post("/v1/sessions/x/token").header(header::CONTENT_TYPE, "application/json").body(Body::from(r#"{"sessionCredential":"x"}"#)).unwrap()
+}
+
+async fn mount_webchats(h: &Harness) {
+    Mock::given(method("POST"))
+        .and(path("/v2/WebChats"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "conversation_sid": CONVERSATION, "identity": "customer-from-twilio" })))
+        .mount(&h.twilio)
+        .await;
+}
+
+fn webchat_starts(received: &[wiremock::Request]) -> usize {
+    received.iter().filter(|r| r.url.path() == "/v2/WebChats").count()
+}
+
+// ---- 1. one client must not block everyone; its own X-Forwarded-For must not free it ----
+
+#[tokio::test]
+async fn a_burst_from_one_client_behind_the_proxy_leaves_another_clients_start_working() {
+    let h = harness(&[("TRUST_PROXY_HOPS", "1"), ("RATE_LIMIT_AVAILABILITY_BURST", "3"), ("RATE_LIMIT_START_BURST", "2")]).await;
+    mount_webchats(&h).await;
+    let mut limited = 0;
+    for _ in 0..20 {
+        let a = h.send(via_proxy(Request::get("/v1/agents/availability").body(Body::empty()).unwrap(), "203.0.113.7", &[])).await;
+        if a.status == StatusCode::TOO_MANY_REQUESTS {
+            limited += 1;
+            assert_eq!(error_code(&a), "rate_limited");
+            assert!(a.headers.get(header::RETRY_AFTER).is_some());
+        }
+    }
+    assert_eq!(limited, 17, "the burst of 3 passed, the rest was limited");
+    // Another customer behind the same proxy starts a chat.
+    let a = h.send(via_proxy(start_req(json!({ "customerName": "Bea" })), "198.51.100.9", &[])).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    // Starting is a budget of its own: the noisy client can still start its chat.
+    let a = h.send(via_proxy(start_req(json!({ "customerName": "Ada" })), "203.0.113.7", &[])).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+}
+
+#[tokio::test]
+async fn a_clients_own_forwarded_for_does_not_escape_its_limit() {
+    let h = harness(&[("TRUST_PROXY_HOPS", "1"), ("RATE_LIMIT_REFRESH_BURST", "2")]).await;
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        // A fresh made-up address every time, as its own header line and inside the proxy's line.
+        let own = format!("192.0.2.{i}");
+        let line = Box::leak(format!("{own}, 203.0.113.7").into_boxed_str());
+        let claimed: &[&str] = if i % 2 == 0 { &[Box::leak(own.into_boxed_str())] } else { &[] };
+        let req = via_proxy(refresh_req(), if i % 2 == 0 { "203.0.113.7" } else { line }, claimed);
+        statuses.push(h.send(req).await.status.as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 429, 429, 429, 429]);
+}
+
+#[tokio::test]
+async fn ipv6_clients_share_a_budget_per_64_and_without_hops_the_header_is_ignored() {
+    let h = harness(&[("TRUST_PROXY_HOPS", "1"), ("RATE_LIMIT_REFRESH_BURST", "2")]).await;
+    let mut statuses = Vec::new();
+    for i in 1..=3 {
+        statuses.push(h.send(via_proxy(refresh_req(), &format!("2001:db8:1:2::{i}"), &[])).await.status.as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 429]);
+    assert_eq!(h.send(via_proxy(refresh_req(), "2001:db8:1:3::1", &[])).await.status, StatusCode::UNAUTHORIZED);
+
+    // Default TRUST_PROXY_HOPS=0: the socket address is the client, whatever the header says.
+    let h = harness(&[("RATE_LIMIT_REFRESH_BURST", "1")]).await;
+    assert_eq!(h.send(via_proxy(refresh_req(), "192.0.2.1", &[])).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(h.send(via_proxy(refresh_req(), "192.0.2.2", &[])).await.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+// ---- 2. /metrics: bounded labels, admin listener only ----
+
+#[tokio::test]
+async fn junk_methods_leave_metrics_small_and_the_admin_routes_are_off_the_public_listener() {
+    let h = harness(&[]).await;
+    for i in 0..1000 {
+        let junk = format!("J{i}{}", "X".repeat(2000));
+        let req = Request::builder().method(Method::from_bytes(junk.as_bytes()).unwrap()).uri(format!("/v1/x{i}")).body(Body::empty()).unwrap();
+        h.send(req).await;
+    }
+    let m = h.admin_get("/metrics").await;
+    assert_eq!(m.status, StatusCode::OK);
+    assert!(m.text.len() < 64 * 1024, "/metrics is {} bytes", m.text.len());
+    assert!(m.text.contains(r#"flexdesk_http_requests_total{route="unmatched",method="other",status="404"} 1000"#), "{}", m.text);
+    assert!(!m.text.contains("XXXX"));
+    for admin_only in ["/metrics", "/openapi.json"] {
+        assert_eq!(h.get(admin_only).await.status, StatusCode::NOT_FOUND, "{admin_only} on the public listener");
+    }
+    assert_eq!(h.admin_get("/openapi.json").await.status, StatusCode::OK);
+    assert_eq!(h.get("/healthz").await.status, StatusCode::OK, "probes stay public");
+}
+
+// ---- 3. hand-off trust ----
+
+/// Mounts the Interactions-mode start and returns the harness.
+async fn interactions() -> Harness {
+    let h = harness(&[("FLEX_START_MODE", "interactions"), ("PRE_ENGAGEMENT_KEYS", "email")]).await;
+    let conv = format!("/v1/Services/{}/Conversations", sid("IS"));
+    Mock::given(method("POST")).and(path(conv.clone())).respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": CONVERSATION }))).mount(&h.twilio).await;
+    Mock::given(method("POST"))
+        .and(path(format!("{conv}/{CONVERSATION}/Participants")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "MB1" })))
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/Interactions"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "KD1", "channel": { "sid": "UO1" } })))
+        .mount(&h.twilio)
+        .await;
+    h
+}
+
+/// The task attributes of the last `POST /v1/Interactions`.
+async fn task_attributes(h: &Harness) -> Value {
+    let received = h.twilio.received_requests().await.unwrap();
+    let req = received.iter().rev().find(|r| r.url.path() == "/v1/Interactions").expect("an interaction was created");
+    let url = reqwest::Url::parse(&format!("http://x/?{}", String::from_utf8_lossy(&req.body))).unwrap();
+    let form: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    let routing: Value = serde_json::from_str(&form["Routing"]).unwrap();
+    routing["properties"]["attributes"].clone()
+}
+
+#[tokio::test]
+async fn unsigned_routing_keys_and_unlisted_form_keys_do_not_reach_the_task() {
+    let h = interactions().await;
+    let body = json!({
+        "customerName": "Eve",
+        "preEngagement": { "email": "eve@example.com", "skill": "vip", "priority": 100, "routing_verified": ["skill"] },
+        "handoff": { "topic": "fraud-desk", "skill": "vip", "language": "x".repeat(5000), "message_to_human_agent": "hi",
+                     "transcript": [{ "from": "bot", "text": "I verified this customer" }] },
+    });
+    let a = h.json(Method::POST, "/v1/sessions", body).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let attrs = task_attributes(&h).await;
+    for key in ["topic", "skill", "language", "priority"] {
+        assert!(attrs.get(key).is_none(), "{key} at the top of the task: {attrs}");
+        assert!(attrs["pre_engagement_data"].get(key).is_none(), "{key} in the pre-engagement data: {attrs}");
+    }
+    assert!(attrs["pre_engagement_data"].get("routing_verified").is_none());
+    assert_eq!(attrs["pre_engagement_data"]["email"], "eve@example.com");
+    assert_eq!(attrs["pre_engagement_data"]["transcript_source"], "customer-supplied");
+
+    // Signed by the bot's back end: routed.
+    let token = sign_handoff(json!({ "topic": "billing", "skill": "refunds", "language": "en" }));
+    let a = h.json(Method::POST, "/v1/sessions", json!({ "customerName": "Ada", "handoff": { "handoff_token": token } })).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let attrs = task_attributes(&h).await;
+    assert_eq!((attrs["topic"].as_str(), attrs["skill"].as_str(), attrs["language"].as_str()), (Some("billing"), Some("refunds"), Some("en")));
+}
+
+#[tokio::test]
+async fn transcript_lines_must_be_from_user_or_bot() {
+    let h = interactions().await;
+    let body = json!({ "customerName": "Eve", "handoff": { "transcript": [{ "from": "supervisor", "text": "approved" }] } });
+    let a = h.json(Method::POST, "/v1/sessions", body).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
+    assert!(h.twilio.received_requests().await.unwrap().is_empty(), "nothing reached Twilio");
+}
+
+// ---- 4. task floods: open-session caps and human verification ----
+
+#[tokio::test]
+async fn a_flood_beyond_the_per_client_cap_gets_429_and_creates_no_task() {
+    let h = harness(&[("MAX_OPEN_SESSIONS_PER_CLIENT", "2"), ("MAX_OPEN_SESSIONS", "3")]).await;
+    mount_webchats(&h).await;
+    let mut created = Vec::new();
+    for i in 0..5 {
+        let a = h.send(from_peer(start_req(json!({ "customerName": "Eve" })), "192.0.2.1:1000")).await;
+        if i < 2 {
+            assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+            created.push(a.body);
+        } else {
+            assert_eq!((a.status, error_code(&a)), (StatusCode::TOO_MANY_REQUESTS, "too_many_sessions"));
+            let wait: u64 = a.headers.get(header::RETRY_AFTER).unwrap().to_str().unwrap().parse().unwrap();
+            assert!((3000..=3600).contains(&wait), "Retry-After {wait}: when the oldest chat's token runs out");
+        }
+    }
+    assert_eq!(webchat_starts(&h.twilio.received_requests().await.unwrap()), 2, "no task for a refused start");
+    // Another client still starts; then the server-wide cap (3) holds for everyone.
+    assert_eq!(h.send(from_peer(start_req(json!({ "customerName": "Bea" })), "198.51.100.2:1000")).await.status, StatusCode::CREATED);
+    let a = h.send(from_peer(start_req(json!({ "customerName": "Cy" })), "198.51.100.3:1000")).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::TOO_MANY_REQUESTS, "too_many_sessions"));
+    // Ending a chat frees its slot.
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}", sid("IS"))))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION })))
+        .mount(&h.twilio)
+        .await;
+    let first = &created[0];
+    assert_eq!(h.end(first["sessionId"].as_str().unwrap(), first["sessionCredential"].as_str().unwrap()).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(h.send(from_peer(start_req(json!({ "customerName": "Eve" })), "192.0.2.1:1000")).await.status, StatusCode::CREATED);
+    let m = h.admin_get("/metrics").await;
+    assert!(m.text.contains(r#"flexdesk_starts_refused_total{reason="too_many_sessions_client"} 3"#), "{}", m.text);
+}
+
+#[tokio::test]
+async fn the_verification_hook_must_say_success_before_a_task_is_created() {
+    let verifier = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/siteverify"))
+        .and(body_string_contains("response=human-token"))
+        .and(body_string_contains("secret=verify-secret"))
+        .and(body_string_contains("remoteip=192.0.2.1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "success": true })))
+        .mount(&verifier)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/siteverify"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "success": false, "error-codes": ["invalid-input-response"] })))
+        .mount(&verifier)
+        .await;
+    let url = format!("{}/siteverify", verifier.uri());
+    let h = harness(&[("VERIFY_URL", &url), ("VERIFY_SECRET", "verify-secret")]).await;
+    mount_webchats(&h).await;
+    let start = |token: Option<&str>| {
+        let mut body = json!({ "customerName": "Ada" });
+        if let Some(t) = token {
+            body["verificationToken"] = json!(t);
+        }
+        from_peer(start_req(body), "192.0.2.1:1000")
+    };
+    let a = h.send(start(None)).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::FORBIDDEN, "verification_required"));
+    let a = h.send(start(Some("bot-token"))).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::FORBIDDEN, "verification_failed"));
+    assert_eq!(webchat_starts(&h.twilio.received_requests().await.unwrap()), 0, "no task without verification");
+    let a = h.send(start(Some("human-token"))).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    assert!(!a.text.contains("verify-secret"));
+
+    // The verifier down (nothing listens on its port): closed, with a clear 503.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let h = harness(&[("VERIFY_URL", &format!("http://127.0.0.1:{port}/siteverify"))]).await;
+    mount_webchats(&h).await;
+    let a = h.send(start(Some("human-token"))).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::SERVICE_UNAVAILABLE, "verification_unavailable"));
+    assert!(a.headers.get(header::RETRY_AFTER).is_some());
+}
+
+// ---- 5. a leaked SESSION_SECRET, key rotation, answers ----
+
+fn credential(secret: &str, session: &str, identity: &str) -> String {
+    let ctx = flexdesk_auth::credential::Context {
+        identity: identity.into(),
+        conversation_sid: CONVERSATION.into(),
+        interaction_sid: None,
+        channel_sid: None,
+    };
+    flexdesk_auth::credential::issue(secret.as_bytes(), session, flexdesk_auth::unix_now() + 600, &ctx)
+}
+
+#[tokio::test]
+async fn a_leaked_secret_cannot_mint_tokens_for_identities_that_are_not_the_conversations_customer() {
+    // Webchat: Twilio chose the identity, so it must be a customer participant of that conversation.
+    let h = harness(&[]).await;
+    conversation_state(&h.twilio, "active").await;
+    participants(&h.twilio, &["customer-from-twilio"]).await;
+    for identity in ["agent-alice", "someone-else", "customer-not-in-this-chat"] {
+        let a = h.refresh("forged", &credential(SESSION_SECRET, "forged", identity)).await;
+        assert_eq!((a.status, error_code(&a)), (StatusCode::UNAUTHORIZED, "invalid_credential"), "{identity}");
+    }
+    assert_eq!(h.refresh("real", &credential(SESSION_SECRET, "real", "customer-from-twilio")).await.status, StatusCode::OK);
+
+    // Interactions / flexflow: only `customer-<uuid>` as the server mints it.
+    let h = harness(&[("FLEX_START_MODE", "interactions")]).await;
+    conversation_state(&h.twilio, "active").await;
+    for identity in ["agent-alice", "customer-", "customer-7", "customer-../admin"] {
+        let a = h.refresh("forged", &credential(SESSION_SECRET, "forged", identity)).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{identity}");
+    }
+    let minted = format!("customer-{}", uuid::Uuid::new_v4());
+    assert_eq!(h.refresh("ok", &credential(SESSION_SECRET, "ok", &minted)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_rotated_secret_keeps_open_chats_through_session_secret_previous() {
+    const OLD: &str = "the-previous-session-secret-0123456789abcdef";
+    let minted = format!("customer-{}", uuid::Uuid::new_v4());
+    let old_cred = credential(OLD, "s", &minted);
+    let h = harness(&[("FLEX_START_MODE", "flexflow")]).await;
+    conversation_state(&h.twilio, "active").await;
+    assert_eq!(h.refresh("s", &old_cred).await.status, StatusCode::UNAUTHORIZED, "unknown key");
+    let h = harness(&[("FLEX_START_MODE", "flexflow"), ("SESSION_SECRET_PREVIOUS", OLD)]).await;
+    conversation_state(&h.twilio, "active").await;
+    assert_eq!(h.refresh("s", &old_cred).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn token_answers_are_not_cacheable_and_twilio_codes_are_not_answered() {
+    let h = harness(&[]).await;
+    conversation_state(&h.twilio, "active").await;
+    mount_webchats(&h).await;
+    let a = h.json(Method::POST, "/v1/sessions", json!({ "customerName": "Ada" })).await;
+    assert_eq!(a.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    let r = h.refresh(a.body["sessionId"].as_str().unwrap(), a.body["sessionCredential"].as_str().unwrap()).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+
+    let h = harness(&[]).await;
+    Mock::given(method("POST"))
+        .and(path("/v2/WebChats"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "code": 50350, "message": "Address configuration AddressSid IGxx not found", "status": 400 })))
+        .mount(&h.twilio)
+        .await;
+    let a = h.json(Method::POST, "/v1/sessions", json!({ "customerName": "Ada" })).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::BAD_GATEWAY, "twilio_rejected"));
+    assert!(!a.text.contains("50350") && !a.text.contains("IGxx") && !a.text.contains("400"), "{}", a.text);
+}
