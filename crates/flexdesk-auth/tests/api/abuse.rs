@@ -122,18 +122,7 @@ async fn junk_methods_leave_metrics_small_and_the_admin_routes_are_off_the_publi
 /// Mounts the Interactions-mode start and returns the harness.
 async fn interactions() -> Harness {
     let h = harness(&[("FLEX_START_MODE", "interactions"), ("PRE_ENGAGEMENT_KEYS", "email")]).await;
-    let conv = format!("/v1/Services/{}/Conversations", sid("IS"));
-    Mock::given(method("POST")).and(path(conv.clone())).respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": CONVERSATION }))).mount(&h.twilio).await;
-    Mock::given(method("POST"))
-        .and(path(format!("{conv}/{CONVERSATION}/Participants")))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "MB1" })))
-        .mount(&h.twilio)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/Interactions"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "KD1", "channel": { "sid": "UO1" } })))
-        .mount(&h.twilio)
-        .await;
+    mount_interactions_start(&h.twilio).await;
     h
 }
 

@@ -353,21 +353,7 @@ async fn ending_a_chat_the_agent_already_closed_is_204() {
 #[tokio::test]
 async fn ending_an_interaction_whose_channel_is_refused_falls_back_to_the_conversation() {
     let h = harness(&[("FLEX_START_MODE", "interactions")]).await;
-    Mock::given(method("POST"))
-        .and(path(format!("/v1/Services/{}/Conversations", sid("IS"))))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": CONVERSATION })))
-        .mount(&h.twilio)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}/Participants", sid("IS"))))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "MB1" })))
-        .mount(&h.twilio)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/Interactions"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "KD1", "channel": { "sid": "UO1" } })))
-        .mount(&h.twilio)
-        .await;
+    mount_interactions_start(&h.twilio).await;
     Mock::given(method("POST"))
         .and(path("/v1/Interactions/KD1/Channels/UO1"))
         .respond_with(ResponseTemplate::new(404).set_body_json(json!({ "code": 20404, "message": "not found", "status": 404 })))

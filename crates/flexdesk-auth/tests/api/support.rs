@@ -178,3 +178,19 @@ pub async fn participants(twilio: &MockServer, identities: &[&str]) {
 pub fn error_code(a: &Answer) -> &str {
     a.body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an ApiError: {} {}", a.status, a.text))
 }
+
+/// Mounts a successful Interactions-mode start: conversation CONVERSATION, participant, interaction KD1 / channel UO1.
+pub async fn mount_interactions_start(twilio: &MockServer) {
+    let conv = format!("/v1/Services/{}/Conversations", sid("IS"));
+    Mock::given(method("POST")).and(path(conv.clone())).respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": CONVERSATION }))).mount(twilio).await;
+    Mock::given(method("POST"))
+        .and(path(format!("{conv}/{CONVERSATION}/Participants")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "MB1" })))
+        .mount(twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/Interactions"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "KD1", "channel": { "sid": "UO1" } })))
+        .mount(twilio)
+        .await;
+}
