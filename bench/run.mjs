@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { measure } from '../scripts/wasm-size.mjs';
 import { deskBench } from './lib/browser.mjs';
 import { peakRssKb, run, startServer } from './lib/proc.mjs';
 import { load } from './lib/wrk.mjs';
@@ -203,12 +204,10 @@ async function refreshAndSessions(results) {
 async function bundle(results) {
   say('building the wasm package (scripts/build-wasm)');
   await run('bash', ['scripts/build-wasm'], { cwd: ROOT });
-  const pkg = path.join(ROOT, 'crates/flexdesk/pkg');
-  const files = ['flexdesk_bg.wasm', 'flexdesk.js', 'index.js'].map((name) => {
-    const bytes = readFileSync(path.join(pkg, name));
-    return { name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
-  });
-  results.bundle = { files, raw: files.reduce((a, f) => a + f.raw, 0), gzip: files.reduce((a, f) => a + f.gzip, 0) };
+  // The same figures `npm run build` prints (scripts/wasm-size.mjs): the wrapper a page loads with it, and the
+  // glue + wasm loaded when a chat with an agent starts.
+  const m = measure(path.join(ROOT, 'crates/flexdesk/pkg'));
+  results.bundle = { files: m.files, raw: m.total.raw, gzip: m.total.gzip, beforeEscalation: m.beforeEscalation };
 }
 
 async function main() {

@@ -16,23 +16,43 @@ pub enum MediaRejection {
     WrongType { extension: String },
 }
 
-impl std::fmt::Display for MediaRejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl MediaRejection {
+    /// The text shown to the user. Built without `core::fmt`: in the wasm desk, formatting machinery costs
+    /// kilobytes, and this is its only number-to-text conversion.
+    pub fn message(&self) -> String {
         match self {
-            MediaRejection::Empty => write!(f, "This file is empty."),
+            MediaRejection::Empty => "This file is empty.".into(),
             MediaRejection::TooLarge { size } => {
                 // Integer tenths: float formatting would add kilobytes to the wasm file.
                 let tenths = size.saturating_mul(10) / (1024 * 1024);
-                write!(f, "This file is {}.{} MB; files can be at most 16 MB.", tenths / 10, tenths % 10)
+                String::from("This file is ") + &decimal(tenths / 10) + "." + &decimal(tenths % 10) + " MB; files can be at most 16 MB."
             }
-            MediaRejection::WrongType { extension } => write!(
-                f,
-                "Files of type \"{}\" cannot be sent. Allowed: {}.",
-                if extension.is_empty() { "(none)" } else { extension },
-                ALLOWED_EXTENSIONS.join(", ")
-            ),
+            MediaRejection::WrongType { extension } => {
+                let shown = if extension.is_empty() { "(none)" } else { extension };
+                String::from("Files of type \"") + shown + "\" cannot be sent. Allowed: " + &ALLOWED_EXTENSIONS.join(", ") + "."
+            }
         }
     }
+}
+
+impl std::fmt::Display for MediaRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+/// `n` in decimal digits.
+fn decimal(mut n: u64) -> String {
+    let mut digits = Vec::new();
+    loop {
+        digits.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 /// Checks a file's name and size against the limits.
@@ -68,5 +88,8 @@ mod tests {
         assert_eq!(check_file("noext", 5), Err(MediaRejection::WrongType { extension: String::new() }));
         assert!(check_file("x.exe", 5).unwrap_err().to_string().contains("exe"));
         assert_eq!(check_file("x.png", 20 << 20).unwrap_err().to_string(), "This file is 20.0 MB; files can be at most 16 MB.");
+        assert_eq!(check_file("x.png", (16 << 20) + 1).unwrap_err().message(), "This file is 16.0 MB; files can be at most 16 MB.");
+        assert_eq!(check_file("x.png", 1234 << 20).unwrap_err().message(), "This file is 1234.0 MB; files can be at most 16 MB.");
+        assert_eq!(check_file("x", 1).unwrap_err().message(), "Files of type \"(none)\" cannot be sent. Allowed: jpg, jpeg, png, amr, mp3, mp4, pdf, heic, txt, gif.");
     }
 }

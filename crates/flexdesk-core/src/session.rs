@@ -445,7 +445,7 @@ impl Session {
                     return out;
                 }
                 match check_file(&name, size) {
-                    Err(why) => out.push(Effect::FileStatus { id, error: Some(why.to_string()) }),
+                    Err(why) => out.push(Effect::FileStatus { id, error: Some(why.message()) }),
                     Ok(()) => {
                         self.outbox.push_back(Outgoing::File { id });
                         self.pump(&mut out);

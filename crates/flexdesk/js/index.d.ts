@@ -21,10 +21,14 @@ export interface FlexdeskConfig {
   transcript?: () => Array<{ from: 'user' | 'bot'; text: string }>;
 }
 
-/** A Carbon AI Chat `serviceDeskFactory` backed by Twilio Flex. */
+/**
+ * A Carbon AI Chat `serviceDeskFactory` backed by Twilio Flex. The factory resolves at once with a light desk;
+ * the wasm desk is loaded at the first `startChat` / `reconnect` (or `areAnyAgentsOnline`). If it cannot load,
+ * the bot keeps working: `areAnyAgentsOnline` answers false, `startChat` rejects, and the console says why.
+ */
 export function createTwilioFlexServiceDesk(
   config: FlexdeskConfig,
 ): (parameters: ServiceDeskFactoryParameters) => Promise<ServiceDesk>;
 
-/** Loads the wasm module ahead of the first chat (optional). */
+/** Loads the wasm desk ahead of the first chat (optional); rejects, after a console error, when it cannot. */
 export function initFlexdesk(): Promise<unknown>;

@@ -4,7 +4,7 @@ use flexdesk_core::wire::TranscriptLine;
 use js_sys::Function;
 use wasm_bindgen::{JsCast, JsError, JsValue};
 
-use crate::js::{get, get_str};
+use crate::js::{get, get_str, to_json};
 
 pub struct Config {
     pub auth_server_url: String,
@@ -22,9 +22,8 @@ impl Config {
         }
         let url = get_str(v, "authServerUrl").unwrap_or_default();
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(JsError::new(&format!(
-                "flexdesk: config.authServerUrl must be an http(s) URL of the flexdesk auth server, got {url:?}"
-            )));
+            let got = js_sys::JSON::stringify(&JsValue::from_str(&url)).map(String::from).unwrap_or_default();
+            return Err(JsError::new(&(String::from("flexdesk: config.authServerUrl must be an http(s) URL of the flexdesk auth server, got ") + &got)));
         }
         let create_client = get(v, "createConversationsClient").dyn_into::<Function>().map_err(|_| {
             JsError::new("flexdesk: config.createConversationsClient must be a function (token) => Conversations Client")
@@ -35,7 +34,7 @@ impl Config {
         };
         let pre_engagement = match get(v, "preEngagement") {
             p if p.is_undefined() || p.is_null() => None,
-            p => Some(serde_wasm_bindgen::from_value(p).map_err(|e| JsError::new(&format!("flexdesk: config.preEngagement: {e}")))?),
+            p => Some(to_json(&p)),
         };
         Ok(Config {
             auth_server_url: url,

@@ -3,29 +3,36 @@
 //! [`TwilioFlex`] implements the web chat's `ServiceDesk` methods. The chat rules live in `flexdesk_core`;
 //! this crate only binds them to the browser: the auth server over fetch ([`auth`]), the Conversations SDK
 //! and the web chat's callbacks through wasm-bindgen ([`bindings`]), and the event/effect loop ([`shell`]).
-//! The npm wrapper (`js/index.js`) exposes `createTwilioFlexServiceDesk(config)`.
+//! The npm wrapper (`js/index.js`) exposes `createTwilioFlexServiceDesk(config)`: a light desk that loads this
+//! module only when a chat with an agent starts, and answers `areAnyAgentsOnline` itself.
+//!
+//! The module is size-budgeted (60 KiB gzipped with its glue and the wrapper; `scripts/build-wasm` fails above):
+//! no `core::fmt`, no serde (de)serializers, no web-sys/gloo, one dispatcher for JavaScript calls and one closure
+//! type for listeners and timers. See `js.rs` for the rules. The allocator stays Rust's own (dlmalloc): a hand-written
+//! one saved 3 KiB, not worth owning an allocator.
 
 pub mod auth;
 pub mod bindings;
 mod config;
 mod js;
 pub mod shell;
+mod state;
 
 use std::rc::Rc;
 
 use flexdesk_core::handoff::handoff_from_connect_message;
 use flexdesk_core::media::{check_file, ALLOWED_EXTENSIONS};
 use flexdesk_core::wire::CreateSessionRequest;
-use flexdesk_core::{Event, PersistedState};
+use flexdesk_core::{Event, Phase};
 use js_sys::Promise;
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::auth::AuthClient;
-use crate::bindings::ServiceDeskCallback;
+use crate::bindings::{call, ServiceDeskCallback};
 use crate::config::Config;
-use crate::js::{array, get, get_str, object};
+use crate::js::{array, get, get_str, get_u64, object, to_json};
 use crate::shell::Shell;
 
 /// One desk per web chat instance; it can run several chats one after the other.
@@ -41,18 +48,21 @@ impl TwilioFlex {
     /// `config`: see `Config`; `callback`: the web chat's `ServiceDeskCallback`; `persisted_state`: the
     /// factory's `persistedState` (what an earlier page saved with `updatePersistedState`).
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue, callback: JsValue, persisted_state: JsValue) -> Result<TwilioFlex, JsError> {
+    pub fn new(config: JsValue, callback: ServiceDeskCallback, persisted_state: JsValue) -> Result<TwilioFlex, JsError> {
         let config = Config::from_js(&config)?;
         if !callback.is_object() {
             return Err(JsError::new("flexdesk: the web chat's service desk callback is missing"));
         }
-        let callback: ServiceDeskCallback = callback.unchecked_into();
-        let types: Vec<String> = ALLOWED_EXTENSIONS.iter().map(|e| format!(".{e}")).collect();
-        let _ = callback.update_capabilities(&object(&[
+        let mut types = String::new();
+        for e in ALLOWED_EXTENSIONS {
+            types += if types.is_empty() { "." } else { ",." };
+            types += e;
+        }
+        let _ = call(&callback, "updateCapabilities", &[&object(&[
             ("allowFileUploads", JsValue::TRUE),
             ("allowMultipleFileUploads", JsValue::TRUE),
-            ("allowedFileUploadTypes", JsValue::from_str(&types.join(","))),
-        ]));
+            ("allowedFileUploadTypes", JsValue::from_str(&types)),
+        ])]);
         let shell = Shell::new(callback, AuthClient::new(&config.auth_server_url), config.create_client.clone());
         Ok(TwilioFlex { shell, config, persisted: persisted_state })
     }
@@ -66,17 +76,15 @@ impl TwilioFlex {
     /// Resolves once the chat exists (the agent joins later); rejects with the reason when it cannot start.
     #[wasm_bindgen(js_name = startChat)]
     pub fn start_chat(&self, connect_message: JsValue, start_chat_options: JsValue) -> Promise {
-        let message: serde_json::Value = serde_wasm_bindgen::from_value(connect_message).unwrap_or_default();
-        let handoff = handoff_from_connect_message(&message, self.config.transcript());
+        let handoff = handoff_from_connect_message(&to_json(&connect_message), self.config.transcript());
         let mut pre_engagement = self.config.pre_engagement.clone();
-        let payload = get(&start_chat_options, "preStartChatPayload");
-        if let Ok(serde_json::Value::Object(extra)) = serde_wasm_bindgen::from_value::<serde_json::Value>(payload) {
+        if let Value::Object(extra) = to_json(&get(&start_chat_options, "preStartChatPayload")) {
             let mut merged = match pre_engagement.take() {
-                Some(serde_json::Value::Object(m)) => m,
+                Some(Value::Object(m)) => m,
                 _ => serde_json::Map::new(),
             };
             merged.extend(extra);
-            pre_engagement = Some(serde_json::Value::Object(merged));
+            pre_engagement = Some(Value::Object(merged));
         }
         let customer_name = pre_engagement
             .as_ref()
@@ -100,11 +108,9 @@ impl TwilioFlex {
     #[wasm_bindgen(js_name = sendMessageToAgent)]
     pub fn send_message_to_agent(&self, message: JsValue, message_id: String, additional_data: JsValue) -> Promise {
         for upload in array(&get(&additional_data, "filesToUpload")).iter() {
-            let (Some(id), Ok(file)) = (get_str(&upload, "id"), get(&upload, "file").dyn_into::<web_sys::File>()) else {
-                continue;
-            };
-            let (name, size) = (file.name(), file.size() as u64);
-            self.shell.files.borrow_mut().insert(id.clone(), file);
+            let (Some(id), file) = (get_str(&upload, "id"), get(&upload, "file")) else { continue };
+            let (Some(name), Some(size)) = (get_str(&file, "name"), get_u64(&file, "size")) else { continue };
+            self.shell.files.borrow_mut().push((id.clone(), file));
             self.shell.dispatch(Event::UserFile { id, name, size });
         }
         let text = get_str(&get(&message, "input"), "text").unwrap_or_default();
@@ -129,27 +135,15 @@ impl TwilioFlex {
         Promise::resolve(&JsValue::UNDEFINED)
     }
 
-    /// `true` / `false` from the contact centre's queue statistics; `null` when they cannot be read.
-    #[wasm_bindgen(js_name = areAnyAgentsOnline)]
-    pub fn are_any_agents_online(&self, _connect_message: JsValue) -> Promise {
-        let auth = self.shell.auth.clone();
-        future_to_promise(async move {
-            Ok(match auth.availability().await {
-                Ok(a) => JsValue::from_bool(a.agents_available > 0),
-                Err(_) => JsValue::NULL,
-            })
-        })
-    }
-
     /// Early check of chosen files against Twilio's limits, so the user sees the problem before sending.
     #[wasm_bindgen(js_name = filesSelectedForUpload)]
     pub fn files_selected_for_upload(&self, uploads: JsValue) {
         for upload in array(&uploads).iter() {
-            let (Some(id), Ok(file)) = (get_str(&upload, "id"), get(&upload, "file").dyn_into::<web_sys::File>()) else {
-                continue;
-            };
-            if let Err(why) = check_file(&file.name(), file.size() as u64) {
-                let _ = self.shell.callback.set_file_upload_status(&id, true, Some(why.to_string()));
+            let (Some(id), file) = (get_str(&upload, "id"), get(&upload, "file")) else { continue };
+            let (Some(name), Some(size)) = (get_str(&file, "name"), get_u64(&file, "size")) else { continue };
+            if let Err(why) = check_file(&name, size) {
+                let message = JsValue::from_str(&why.message());
+                let _ = call(&self.shell.callback, "setFileUploadStatus", &[&JsValue::from_str(&id), &JsValue::TRUE, &message]);
             }
         }
     }
@@ -171,15 +165,24 @@ impl TwilioFlex {
                 .and_then(|f| f.call0(&self.shell.callback).ok())
                 .unwrap_or(JsValue::NULL)
         };
-        match serde_wasm_bindgen::from_value::<PersistedState>(saved) {
-            Ok(state) => self.shell.reconnect_promise(Event::Resume(state)),
-            Err(_) => Promise::resolve(&JsValue::FALSE),
+        match state::from_js(&saved) {
+            Some(state) => self.shell.reconnect_promise(Event::Resume(state)),
+            None => Promise::resolve(&JsValue::FALSE),
         }
     }
 
     /// The session's phase (`Idle`, `Starting`, `Waiting`, `Chatting`, `Ended`...), for status displays and tests.
     #[wasm_bindgen(getter)]
     pub fn phase(&self) -> String {
-        format!("{:?}", self.shell.phase())
+        match self.shell.phase() {
+            Phase::Idle => "Idle",
+            Phase::Starting => "Starting",
+            Phase::Resuming => "Resuming",
+            Phase::Joining => "Joining",
+            Phase::Waiting => "Waiting",
+            Phase::Chatting => "Chatting",
+            Phase::Ended => "Ended",
+        }
+        .into()
     }
 }

@@ -3,7 +3,9 @@
 //! SDK may emit synchronously) never interleaves with the effects of another event.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use flexdesk_core::handoff::escape_html;
@@ -14,11 +16,26 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use crate::auth::AuthClient;
-use crate::bindings::{Conversation, ConversationsClient, Paginator, ServiceDeskCallback};
+use crate::bindings::{call, call_promise, ServiceDeskCallback};
 use crate::js::{array, attributes, error_message, error_status, get, get_str, get_u64, object, warn};
 
 /// How often typing is re-signalled while the user keeps typing: the agent's indicator lapses after ~5 s.
-const TYPING_REPEAT_MS: i32 = 3000;
+const TYPING_REPEAT_MS: f64 = 3000.0;
+
+/// What a timer firing means (the argument `setTimeout` / `setInterval` hand to `Shell::timers`).
+const TIMER_RETRY: i32 = 0;
+const TIMER_SAVE: i32 = 1;
+const TIMER_TYPING: i32 = 2;
+
+/// A task on the page's event loop. Boxed, so the executor is instantiated once rather than once per future.
+type Task = Pin<Box<dyn Future<Output = ()>>>;
+
+fn go(task: Task) {
+    spawn_local(task);
+}
+
+/// What an SDK listener does with its argument: an event for the session, or a side effect of its own.
+type Handler = Box<dyn Fn(&Rc<Shell>, JsValue) -> Option<Event>>;
 
 pub struct Shell {
     session: RefCell<Session>,
@@ -27,21 +44,24 @@ pub struct Shell {
     pub callback: ServiceDeskCallback,
     pub auth: AuthClient,
     make_client: Function,
-    client: RefCell<Option<ConversationsClient>>,
-    conversation: RefCell<Option<Conversation>>,
-    /// Files the user chose, by web-chat upload id, until they are sent.
-    pub files: RefCell<HashMap<String, web_sys::File>>,
+    client: RefCell<Option<JsValue>>,
+    conversation: RefCell<Option<JsValue>>,
+    /// Files the user chose (`File`s), by web-chat upload id, until they are sent.
+    pub files: RefCell<Vec<(String, JsValue)>>,
     start_waiter: RefCell<Option<(Function, Function)>>,
     reconnect_waiter: RefCell<Option<Function>>,
-    typing_timer: Cell<Option<i32>>,
+    typing_timer: RefCell<Option<JsValue>>,
     /// Bumped whenever a client is closed: listeners of an older client are ignored.
     generation: Cell<u32>,
     listeners: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
+    /// The one callback of every timer (`setTimeout` / `setInterval`); its argument says what is due.
+    timers: Closure<dyn FnMut(JsValue)>,
     /// Incoming conversation messages, converted in arrival order (media needs an async URL lookup).
     inbox: RefCell<VecDeque<JsValue>>,
     inbox_running: Cell<bool>,
     save_scheduled: Cell<bool>,
-    ui_queue: RefCell<VecDeque<(&'static str, UiCall)>>,
+    /// Web-chat callbacks not yet made: method name and arguments.
+    ui_queue: RefCell<VecDeque<(&'static str, Array)>>,
     ui_running: Cell<bool>,
     /// The SDK's last connection state, whether it was ever connected, and a token waiting for it to settle.
     connection: RefCell<String>,
@@ -49,11 +69,9 @@ pub struct Shell {
     pending_token: RefCell<Option<String>>,
 }
 
-type UiCall = Box<dyn FnOnce(&ServiceDeskCallback) -> Result<JsValue, JsValue>>;
-
 impl Shell {
     pub fn new(callback: ServiceDeskCallback, auth: AuthClient, make_client: Function) -> Rc<Self> {
-        Rc::new(Shell {
+        Rc::new_cyclic(|me: &std::rc::Weak<Shell>| Shell {
             session: RefCell::new(Session::new()),
             queue: RefCell::new(VecDeque::new()),
             busy: Cell::new(false),
@@ -62,10 +80,10 @@ impl Shell {
             make_client,
             client: RefCell::new(None),
             conversation: RefCell::new(None),
-            files: RefCell::new(HashMap::new()),
+            files: RefCell::new(Vec::new()),
             start_waiter: RefCell::new(None),
             reconnect_waiter: RefCell::new(None),
-            typing_timer: Cell::new(None),
+            typing_timer: RefCell::new(None),
             generation: Cell::new(0),
             listeners: RefCell::new(Vec::new()),
             inbox: RefCell::new(VecDeque::new()),
@@ -76,7 +94,28 @@ impl Shell {
             connection: RefCell::new(String::new()),
             was_connected: Cell::new(false),
             pending_token: RefCell::new(None),
+            timers: {
+                let me = me.clone();
+                Closure::new(move |due: JsValue| {
+                    if let Some(this) = me.upgrade() {
+                        this.timer_due(due.as_f64().unwrap_or(-1.0) as i32);
+                    }
+                })
+            },
         })
+    }
+
+    fn timer_due(self: &Rc<Self>, due: i32) {
+        match due {
+            TIMER_RETRY => self.dispatch(Event::RetryDue),
+            TIMER_SAVE => self.save_now(),
+            TIMER_TYPING => {
+                if let Some(conv) = self.conversation.borrow().as_ref() {
+                    let _ = call(conv, "typing", &[]);
+                }
+            }
+            _ => {}
+        }
     }
 
     pub fn phase(&self) -> Phase {
@@ -139,46 +178,57 @@ impl Shell {
         }
     }
 
-    fn spawn<F: std::future::Future<Output = Option<Event>> + 'static>(self: &Rc<Self>, fut: F) {
+    fn spawn(self: &Rc<Self>, fut: Pin<Box<dyn Future<Output = Option<Event>>>>) {
         let this = self.clone();
-        spawn_local(async move {
+        go(Box::pin(async move {
             if let Some(event) = fut.await {
                 this.dispatch(event);
             }
-        });
+        }));
+    }
+
+    /// Takes the file chosen for upload `id`, if it is still there.
+    fn take_file(&self, id: &str) -> Option<JsValue> {
+        let mut files = self.files.borrow_mut();
+        let at = files.iter().position(|(f, _)| f == id)?;
+        Some(files.swap_remove(at).1)
+    }
+
+    /// Runs timer `due` (`TIMER_*`) after `ms` milliseconds.
+    fn after(&self, ms: f64, due: i32) {
+        crate::js::set_timeout(self.timers.as_ref(), ms, due);
     }
 
     fn execute(self: &Rc<Self>, effect: Effect) {
         match effect {
             Effect::CreateSession(req) => {
                 let auth = self.auth.clone();
-                self.spawn(async move {
+                self.spawn(Box::pin(async move {
                     Some(match auth.create_session(&req).await {
                         Ok(created) => Event::SessionCreated(created),
                         Err(e) => Event::SessionRefused { message: e.message },
                     })
-                });
+                }));
             }
             Effect::RefreshToken { session_id, credential } => {
                 let auth = self.auth.clone();
-                self.spawn(async move {
+                self.spawn(Box::pin(async move {
                     Some(match auth.refresh(&session_id, &credential).await {
                         Ok(t) => Event::TokenRefreshed(t),
                         Err(e) => Event::TokenRefused { message: e.message },
                     })
-                });
+                }));
             }
             Effect::EndSession { session_id, credential } => {
                 let auth = self.auth.clone();
-                self.spawn(async move {
+                go(Box::pin(async move {
                     if let Err(e) = auth.end(&session_id, &credential).await {
                         // 404: already ended (the agent closed it first) — nothing to do.
                         if e.status != 404 {
                             warn("ending the session failed", &JsValue::from_str(&e.message));
                         }
                     }
-                    None
-                });
+                }));
             }
             Effect::JoinConversation { token, conversation_sid } => self.join(token, conversation_sid),
             Effect::SyncMessages { after } => self.sync(after),
@@ -193,78 +243,72 @@ impl Shell {
             Effect::SendMessage { id, text } => {
                 let Some(conv) = self.conversation.borrow().clone() else { return };
                 let attrs = object(&[("flexdeskId", JsValue::from_str(&id))]);
-                let p = settle(conv.send_message(&text, &attrs));
-                self.spawn(async move { Some(sent(id, JsFuture::from(p).await)) });
+                let p = call_promise(&conv, "sendMessage", &[&JsValue::from_str(&text), &attrs]);
+                self.spawn(Box::pin(async move { Some(sent(id, JsFuture::from(p).await)) }));
             }
             Effect::SendFile { id } => {
-                let file = self.files.borrow_mut().remove(&id);
+                let file = self.take_file(&id);
                 let (Some(conv), Some(file)) = (self.conversation.borrow().clone(), file) else {
                     self.dispatch_later(Event::MessageFailed { id, retryable: false });
                     return;
                 };
-                let media = object(&[
-                    ("contentType", JsValue::from_str(&file.type_())),
-                    ("filename", JsValue::from_str(&file.name())),
-                    ("media", file.clone().into()),
-                ]);
+                let media = object(&[("contentType", get(&file, "type")), ("filename", get(&file, "name")), ("media", file.clone())]);
                 let attrs = object(&[("flexdeskId", JsValue::from_str(&id))]);
-                let p = settle((|| conv.prepare_message()?.set_attributes(&attrs)?.add_media(&media)?.build()?.send())());
+                let built = (|| {
+                    let b = call(&conv, "prepareMessage", &[])?;
+                    let b = call(&b, "setAttributes", &[&attrs])?;
+                    let b = call(&b, "addMedia", &[&media])?;
+                    call(&b, "build", &[])
+                })();
+                let p = match built {
+                    Ok(unsent) => call_promise(&unsent, "send", &[]),
+                    Err(e) => Promise::reject(&e),
+                };
                 let this = self.clone();
-                self.spawn(async move {
+                self.spawn(Box::pin(async move {
                     let result = JsFuture::from(p).await;
                     if result.is_err() {
                         // Keep the file so a retry can send it again.
-                        this.files.borrow_mut().insert(id.clone(), file);
+                        this.files.borrow_mut().push((id.clone(), file));
                     }
                     Some(sent(id, result))
-                });
+                }));
             }
             Effect::SendTyping => self.start_typing(),
-            Effect::ScheduleRetry { delay_ms } => {
-                let this = self.clone();
-                let f = Closure::once_into_js(move || this.dispatch(Event::RetryDue));
-                if let Some(w) = web_sys::window() {
-                    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(f.unchecked_ref(), delay_ms as i32);
-                }
-            }
+            Effect::ScheduleRetry { delay_ms } => self.after(delay_ms as f64, TIMER_RETRY),
             Effect::SetReadHorizon { index } => {
                 if let Some(conv) = self.conversation.borrow().as_ref() {
-                    let p = settle(conv.advance_last_read_message_index(index as f64));
-                    spawn_local(async move {
+                    let p = call_promise(conv, "advanceLastReadMessageIndex", &[&JsValue::from_f64(index as f64)]);
+                    go(Box::pin(async move {
                         if let Err(e) = JsFuture::from(p).await {
                             warn("advancing the read horizon failed", &e);
                         }
-                    });
+                    }));
                 }
             }
             Effect::CloseClient => self.close_client(),
             Effect::WaitingStatus { message } => {
-                let availability = object(&[("message", JsValue::from_str(&message))]);
-                self.ui("updateAgentAvailability", move |cb| cb.update_agent_availability(&availability));
+                self.ui("updateAgentAvailability", &[object(&[("message", JsValue::from_str(&message))])]);
             }
-            Effect::AgentJoined(agent) => {
-                let p = profile(&agent);
-                self.ui("agentJoined", move |cb| cb.agent_joined(&p));
-            }
-            Effect::AgentLeft => self.ui("agentLeftChat", |cb| cb.agent_left_chat()),
+            Effect::AgentJoined(agent) => self.ui("agentJoined", &[profile(&agent)]),
+            Effect::AgentLeft => self.ui("agentLeftChat", &[]),
             Effect::BeginTransfer(agent) => {
-                let p = agent.as_ref().map(profile).unwrap_or(JsValue::UNDEFINED);
-                self.ui("beginTransferToAnotherAgent", move |cb| cb.begin_transfer_to_another_agent(&p));
+                self.ui("beginTransferToAnotherAgent", &[agent.as_ref().map(profile).unwrap_or(JsValue::UNDEFINED)]);
             }
             Effect::ShowAgentMessage { agent_id, content } => {
-                let m = agent_message(&content);
-                self.ui("sendMessageToUser", move |cb| cb.send_message_to_user(&m, &agent_id));
+                self.ui("sendMessageToUser", &[agent_message(&content), JsValue::from_str(&agent_id)]);
             }
-            Effect::ShowAgentTyping(on) => self.ui("agentTyping", move |cb| cb.agent_typing(on)),
-            Effect::ShowAgentRead => self.ui("agentReadMessages", |cb| cb.agent_read_messages()),
+            Effect::ShowAgentTyping(on) => self.ui("agentTyping", &[JsValue::from_bool(on)]),
+            Effect::ShowAgentRead => self.ui("agentReadMessages", &[]),
             Effect::SetError(status) => self.set_error(status),
             Effect::FileStatus { id, error } => {
                 if error.is_some() {
-                    self.files.borrow_mut().remove(&id);
+                    self.take_file(&id);
                 }
-                self.ui("setFileUploadStatus", move |cb| cb.set_file_upload_status(&id, error.is_some(), error));
+                let failed = JsValue::from_bool(error.is_some());
+                self.ui("setFileUploadStatus", &[JsValue::from_str(&id), failed, crate::js::opt_str(&error)]);
             }
-            Effect::ChatEnded { .. } => self.ui("agentEndedChat", |cb| cb.agent_ended_chat()),
+            Effect::ChatEnded { .. } => self.ui("agentEndedChat", &[]),
             Effect::Persist => self.schedule_save(),
         }
     }
@@ -274,21 +318,17 @@ impl Shell {
         if self.save_scheduled.replace(true) {
             return;
         }
-        let this = self.clone();
-        let save = Closure::once_into_js(move || this.save_now());
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(save.unchecked_ref(), 0);
-        }
+        self.after(0.0, TIMER_SAVE);
     }
 
     fn save_now(&self) {
         self.save_scheduled.set(false);
         // Forgetting is an empty object: the web chat deep-freezes what it is given and throws on null.
         let value = match self.session.borrow().saved_state() {
-            Some(s) => serde_wasm_bindgen::to_value(&s).unwrap_or_else(|_| js_sys::Object::new().into()),
+            Some(s) => crate::state::to_js(&s),
             None => js_sys::Object::new().into(),
         };
-        report("updatePersistedState", self.callback.update_persisted_state(&value, false));
+        report("updatePersistedState", call(&self.callback, "updatePersistedState", &[&value, &JsValue::FALSE]));
     }
 
     /// Feeds an event after the current one is fully handled (from inside `execute`).
@@ -299,12 +339,12 @@ impl Shell {
     fn apply_token(&self) {
         let Some(token) = self.pending_token.borrow_mut().take() else { return };
         if let Some(client) = self.client.borrow().as_ref() {
-            let p = settle(client.update_token(&token));
-            spawn_local(async move {
+            let p = call_promise(client, "updateToken", &[&JsValue::from_str(&token)]);
+            go(Box::pin(async move {
                 if let Err(e) = JsFuture::from(p).await {
                     warn("updateToken failed", &e);
                 }
-            });
+            }));
         }
     }
 
@@ -337,75 +377,75 @@ impl Shell {
                     let _ = reject.call1(&JsValue::NULL, &js_sys::Error::new(&message));
                     return;
                 }
-                object(&[("type", 1.into()), ("messageToUser", JsValue::from_str(&message))])
+                object(&[("type", JsValue::from_f64(1.0)), ("messageToUser", JsValue::from_str(&message))])
             }
-            ErrorStatus::Disconnected(down) => object(&[("type", 2.into()), ("isDisconnected", down.into())]),
-            ErrorStatus::UserMessage { id } => object(&[("type", 3.into()), ("messageID", JsValue::from_str(&id))]),
+            ErrorStatus::Disconnected(down) => object(&[("type", JsValue::from_f64(2.0)), ("isDisconnected", JsValue::from_bool(down))]),
+            ErrorStatus::UserMessage { id } => object(&[("type", JsValue::from_f64(3.0)), ("messageID", JsValue::from_str(&id))]),
         };
-        self.ui("setErrorStatus", move |cb| cb.set_error_status(&info));
+        self.ui("setErrorStatus", &[info]);
     }
 
     /// Calls the web chat one callback at a time, each after the previous one's promise settled: Carbon AI Chat
     /// refuses a second `human_agent:*` event while one is still being handled, and order matters to the user.
-    fn ui(self: &Rc<Self>, what: &'static str, call: impl FnOnce(&ServiceDeskCallback) -> Result<JsValue, JsValue> + 'static) {
-        self.ui_queue.borrow_mut().push_back((what, Box::new(call)));
+    fn ui(self: &Rc<Self>, what: &'static str, args: &[JsValue]) {
+        self.ui_queue.borrow_mut().push_back((what, args.iter().collect()));
         if self.ui_running.replace(true) {
             return;
         }
         let this = self.clone();
-        spawn_local(async move {
+        go(Box::pin(async move {
             loop {
                 let next = this.ui_queue.borrow_mut().pop_front();
-                let Some((what, call)) = next else { break };
-                match call(&this.callback) {
+                let Some((what, args)) = next else { break };
+                let f = get(&this.callback, what);
+                let result = match f.dyn_ref::<Function>() {
+                    Some(f) => js_sys::Reflect::apply(f, &this.callback, &args),
+                    None => Err(js_sys::Error::new(&(String::from(what) + " is not a function")).into()),
+                };
+                match result {
                     Ok(result) => {
                         if let Err(e) = JsFuture::from(Promise::resolve(&result)).await {
-                            warn(&format!("the web chat's {what} failed"), &e);
+                            warn(&(String::from("the web chat's ") + what + " failed"), &e);
                         }
                     }
                     Err(e) => report(what, Err::<(), _>(e)),
                 }
             }
             this.ui_running.set(false);
-        });
+        }));
     }
 
     fn join(self: &Rc<Self>, token: String, conversation_sid: String) {
         let client = match self.make_client.call1(&JsValue::NULL, &JsValue::from_str(&token)) {
-            Ok(c) if c.is_object() => c.unchecked_into::<ConversationsClient>(),
+            Ok(c) if c.is_object() => c,
             Ok(_) => return self.dispatch_later(Event::JoinFailed { message: "createConversationsClient returned no client".into() }),
             Err(e) => return self.dispatch_later(Event::JoinFailed { message: error_message(&e) }),
         };
         let generation = self.generation.get();
         *self.connection.borrow_mut() = String::new();
         self.was_connected.set(false);
-        let this = self.clone();
-        let on_state = Closure::<dyn FnMut(JsValue)>::new(move |state: JsValue| {
-            if this.generation.get() == generation {
-                this.connection_changed(state.as_string().unwrap_or_default());
-            }
-        });
-        report("on(connectionStateChanged)", client.on("connectionStateChanged", on_state.as_ref().unchecked_ref()));
-        self.listeners.borrow_mut().push(on_state);
-        self.listen(client.unchecked_ref(), "tokenAboutToExpire", generation, |_| Some(Event::TokenAboutToExpire));
-        self.listen(client.unchecked_ref(), "tokenExpired", generation, |_| Some(Event::TokenAboutToExpire));
-        self.listen(client.unchecked_ref(), "initFailed", generation, |e| {
+        self.listen(&client, "connectionStateChanged", generation, Box::new(|this, state| {
+            this.connection_changed(state.as_string().unwrap_or_default());
+            None
+        }));
+        self.listen(&client, "tokenAboutToExpire", generation, Box::new(|_, _| Some(Event::TokenAboutToExpire)));
+        self.listen(&client, "tokenExpired", generation, Box::new(|_, _| Some(Event::TokenAboutToExpire)));
+        self.listen(&client, "initFailed", generation, Box::new(|_, e| {
             Some(Event::JoinFailed { message: error_message(&get(&e, "error")) })
-        });
+        }));
         // A terminal connection error: the SDK stops retrying for good (e.g. the socket closed during its init
         // handshake); the session replaces the client.
-        self.listen(client.unchecked_ref(), "connectionError", generation, |e| {
+        self.listen(&client, "connectionError", generation, Box::new(|_, e| {
             (get(&e, "terminal") == JsValue::TRUE).then(|| Event::ClientFailed { message: error_message(&e) })
-        });
-        let found = settle(client.get_conversation_by_sid(&conversation_sid));
+        }));
+        let found = call_promise(&client, "getConversationBySid", &[&JsValue::from_str(&conversation_sid)]);
         *self.client.borrow_mut() = Some(client);
         let this = self.clone();
-        spawn_local(async move {
+        go(Box::pin(async move {
             match JsFuture::from(found).await {
                 Ok(conv) if this.generation.get() == generation => {
-                    let conv: Conversation = conv.unchecked_into();
                     this.attach(&conv, generation);
-                    let closed = get_str(&conv.state(), "current").as_deref() == Some("closed");
+                    let closed = get_str(&get(&conv, "state"), "current").as_deref() == Some("closed");
                     *this.conversation.borrow_mut() = Some(conv);
                     this.dispatch(Event::ConversationJoined);
                     if closed {
@@ -415,67 +455,57 @@ impl Shell {
                 Ok(_) => {}
                 Err(e) => this.dispatch(Event::JoinFailed { message: error_message(&e) }),
             }
-        });
+        }));
     }
 
-    fn attach(self: &Rc<Self>, conv: &Conversation, generation: u32) {
-        let target: &JsValue = conv.unchecked_ref();
+    /// Whether a conversation participant is an agent: anyone but us who is not marked as a customer.
+    fn is_agent(&self, p: &JsValue) -> bool {
         let me = self.session.borrow().identity().unwrap_or_default().to_string();
-        let is_agent = {
-            let me = me.clone();
-            move |p: &JsValue| {
-                get_str(p, "identity").is_some_and(|id| id != me)
-                    && get_str(&attributes(p), "member_type").as_deref() != Some("customer")
-            }
-        };
-        let this = self.clone();
-        let closure = Closure::<dyn FnMut(JsValue)>::new(move |m: JsValue| {
-            if this.generation.get() == generation {
-                this.receive(m);
-            }
-        });
-        report("on(messageAdded)", conv.on("messageAdded", closure.as_ref().unchecked_ref()));
-        self.listeners.borrow_mut().push(closure);
-        let agent_check = is_agent.clone();
-        self.listen(target, "participantJoined", generation, move |p| agent_check(&p).then(|| Event::AgentJoined(agent_of(&p))));
-        let agent_check = is_agent.clone();
-        self.listen(target, "participantLeft", generation, move |p| {
-            agent_check(&p).then(|| Event::AgentLeft { agent_id: get_str(&p, "identity").unwrap_or_default() })
-        });
-        let agent_check = is_agent.clone();
-        self.listen(target, "participantUpdated", generation, move |u| {
+        get_str(p, "identity").is_some_and(|id| id != me) && get_str(&attributes(p), "member_type").as_deref() != Some("customer")
+    }
+
+    fn attach(self: &Rc<Self>, conv: &JsValue, generation: u32) {
+        self.listen(conv, "messageAdded", generation, Box::new(|this, m| {
+            this.receive(m);
+            None
+        }));
+        self.listen(conv, "participantJoined", generation, Box::new(|this, p| this.is_agent(&p).then(|| Event::AgentJoined(agent_of(&p)))));
+        self.listen(conv, "participantLeft", generation, Box::new(|this, p| {
+            this.is_agent(&p).then(|| Event::AgentLeft { agent_id: get_str(&p, "identity").unwrap_or_default() })
+        }));
+        self.listen(conv, "participantUpdated", generation, Box::new(|this, u| {
             let p = get(&u, "participant");
             let reasons = array(&get(&u, "updateReasons"));
             let read = reasons.iter().any(|r| r.as_string().as_deref() == Some("lastReadMessageIndex"));
             let index = get_u64(&p, "lastReadMessageIndex")?;
-            (read && agent_check(&p)).then(|| Event::AgentRead { agent_id: get_str(&p, "identity").unwrap_or_default(), index })
-        });
-        for (name, typing) in [("typingStarted", true), ("typingEnded", false)] {
-            let agent_check = is_agent.clone();
-            self.listen(target, name, generation, move |p| {
-                agent_check(&p).then(|| Event::AgentTyping { agent_id: get_str(&p, "identity").unwrap_or_default(), typing })
-            });
-        }
-        self.listen(target, "updated", generation, |u| {
+            (read && this.is_agent(&p)).then(|| Event::AgentRead { agent_id: get_str(&p, "identity").unwrap_or_default(), index })
+        }));
+        self.listen(conv, "typingStarted", generation, Box::new(|this, p| this.agent_typing(&p, true)));
+        self.listen(conv, "typingEnded", generation, Box::new(|this, p| this.agent_typing(&p, false)));
+        self.listen(conv, "updated", generation, Box::new(|_, u| {
             let conv = get(&u, "conversation");
             let closed = get_str(&get(&conv, "state"), "current").as_deref() == Some("closed");
             closed.then_some(Event::ConversationClosed)
-        });
+        }));
     }
 
-    /// Registers `handler` for `event` on an SDK object; its result, if any, is fed to the session.
-    fn listen(self: &Rc<Self>, target: &JsValue, event: &str, generation: u32, handler: impl Fn(JsValue) -> Option<Event> + 'static) {
+    fn agent_typing(&self, p: &JsValue, typing: bool) -> Option<Event> {
+        self.is_agent(p).then(|| Event::AgentTyping { agent_id: get_str(p, "identity").unwrap_or_default(), typing })
+    }
+
+    /// Registers `handler` for `event` on an SDK object; its result, if any, is fed to the session. Every
+    /// listener is this one closure type, so wasm-bindgen generates one closure shim, not one per event.
+    fn listen(self: &Rc<Self>, target: &JsValue, event: &str, generation: u32, handler: Handler) {
         let this = self.clone();
         let closure = Closure::<dyn FnMut(JsValue)>::new(move |arg: JsValue| {
             if this.generation.get() == generation {
-                if let Some(e) = handler(arg) {
+                if let Some(e) = handler(&this, arg) {
                     this.dispatch(e);
                 }
             }
         });
-        let on = get(target, "on");
-        if let Some(on) = on.dyn_ref::<Function>() {
-            let _ = on.call2(target, &JsValue::from_str(event), closure.as_ref());
+        if let Err(e) = call(target, "on", &[&JsValue::from_str(event), closure.as_ref()]) {
+            warn("listening to the SDK failed", &e);
         }
         self.listeners.borrow_mut().push(closure);
     }
@@ -487,7 +517,7 @@ impl Shell {
             return;
         }
         let this = self.clone();
-        spawn_local(async move {
+        go(Box::pin(async move {
             loop {
                 let next = this.inbox.borrow_mut().pop_front();
                 let Some(m) = next else { break };
@@ -496,7 +526,7 @@ impl Shell {
                 }
             }
             this.inbox_running.set(false);
-        });
+        }));
     }
 
     /// Loads the agents present and the messages after `after`, and feeds them through the normal paths.
@@ -504,53 +534,48 @@ impl Shell {
         let Some(conv) = self.conversation.borrow().clone() else { return };
         let this = self.clone();
         let generation = self.generation.get();
-        spawn_local(async move {
-            let me = this.session.borrow().identity().unwrap_or_default().to_string();
-            if let Ok(list) = JsFuture::from(settle(conv.get_participants())).await {
+        go(Box::pin(async move {
+            if let Ok(list) = JsFuture::from(call_promise(&conv, "getParticipants", &[])).await {
                 for p in array(&list).iter() {
-                    let agent = get_str(&p, "identity").is_some_and(|id| id != me)
-                        && get_str(&attributes(&p), "member_type").as_deref() != Some("customer");
-                    if agent && this.generation.get() == generation {
+                    if this.is_agent(&p) && this.generation.get() == generation {
                         this.dispatch(Event::AgentJoined(agent_of(&p)));
                     }
                 }
             }
-            let mut missed = Vec::new();
-            let mut page = JsFuture::from(settle(conv.get_messages(50))).await.ok().map(|p| p.unchecked_into::<Paginator>());
+            // Pages come newest first, each in index order: older pages go in front.
+            let mut missed: Vec<JsValue> = Vec::new();
+            let mut page = JsFuture::from(call_promise(&conv, "getMessages", &[&JsValue::from_f64(50.0)])).await.ok();
             while let Some(p) = page {
-                let items: Vec<JsValue> = p.items().iter().collect();
+                let items: Vec<JsValue> = array(&get(&p, "items")).iter().collect();
                 let oldest = items.iter().filter_map(|m| get_u64(m, "index")).min();
-                missed.extend(items.into_iter().filter(|m| after.is_none_or(|a| get_u64(m, "index").is_some_and(|i| i > a))));
-                let more = p.has_prev_page() && oldest.is_some_and(|o| after.is_none_or(|a| o > a + 1));
-                page = if more { JsFuture::from(settle(p.prev_page())).await.ok().map(|p| p.unchecked_into()) } else { None };
+                let mut older: Vec<JsValue> =
+                    items.into_iter().filter(|m| after.is_none_or(|a| get_u64(m, "index").is_some_and(|i| i > a))).collect();
+                older.append(&mut missed);
+                missed = older;
+                let more = get(&p, "hasPrevPage") == JsValue::TRUE && oldest.is_some_and(|o| after.is_none_or(|a| o > a + 1));
+                page = if more { JsFuture::from(call_promise(&p, "prevPage", &[])).await.ok() } else { None };
             }
-            missed.sort_by_key(|m| get_u64(m, "index"));
+            sort_by_index(&mut missed);
             if this.generation.get() == generation {
                 for m in missed {
                     this.receive(m);
                 }
             }
-        });
+        }));
     }
 
     fn start_typing(self: &Rc<Self>) {
         let Some(conv) = self.conversation.borrow().clone() else { return };
-        let _ = conv.typing();
-        if self.typing_timer.get().is_none() {
-            let repeat = Closure::<dyn FnMut()>::new(move || {
-                let _ = conv.typing();
-            });
-            if let Some(w) = web_sys::window() {
-                let id = w.set_interval_with_callback_and_timeout_and_arguments_0(repeat.as_ref().unchecked_ref(), TYPING_REPEAT_MS);
-                self.typing_timer.set(id.ok());
-            }
-            repeat.forget(); // the interval holds it until stop_typing clears the interval
+        let _ = call(&conv, "typing", &[]);
+        if self.typing_timer.borrow().is_none() {
+            let id = crate::js::set_interval(self.timers.as_ref(), TYPING_REPEAT_MS, TIMER_TYPING);
+            *self.typing_timer.borrow_mut() = Some(id);
         }
     }
 
     pub fn stop_typing(&self) {
-        if let (Some(id), Some(w)) = (self.typing_timer.take(), web_sys::window()) {
-            w.clear_interval_with_handle(id);
+        if let Some(id) = self.typing_timer.borrow_mut().take() {
+            crate::js::clear_interval(&id);
         }
     }
 
@@ -559,23 +584,30 @@ impl Shell {
         self.generation.set(self.generation.get().wrapping_add(1));
         self.conversation.borrow_mut().take();
         if let Some(client) = self.client.borrow_mut().take() {
-            let p = settle(client.shutdown());
-            spawn_local(async move {
+            let p = call_promise(&client, "shutdown", &[]);
+            go(Box::pin(async move {
                 let _ = JsFuture::from(p).await;
-            });
+            }));
         }
     }
 }
 
-/// A promise-returning call that may also throw synchronously, as one promise.
-fn settle(call: Result<Promise, JsValue>) -> Promise {
-    call.unwrap_or_else(|e| Promise::reject(&e))
+/// Insertion sort by conversation index (stable; linear on the already ordered lists the SDK gives): far less
+/// code than the standard library's sort.
+fn sort_by_index(items: &mut [JsValue]) {
+    for i in 1..items.len() {
+        let mut j = i;
+        while j > 0 && get_u64(&items[j - 1], "index") > get_u64(&items[j], "index") {
+            items.swap(j - 1, j);
+            j -= 1;
+        }
+    }
 }
 
 /// Logs a throwing web-chat callback instead of letting the exception unwind through the desk.
 fn report<T>(what: &str, result: Result<T, JsValue>) {
     if let Err(e) = result {
-        warn(&format!("the web chat's {what} threw"), &e);
+        warn(&(String::from("the web chat's ") + what + " threw"), &e);
     }
 }
 
@@ -657,7 +689,7 @@ fn agent_message(content: &Content) -> JsValue {
         }
         Content::Media { filename, url, .. } => {
             let safe_url = url.replace(' ', "%20").replace(')', "%29");
-            JsValue::from_str(&format!("Attachment: [{}]({})", escape_html(filename), safe_url))
+            JsValue::from_str(&(String::from("Attachment: [") + &escape_html(filename) + "](" + &safe_url + ")"))
         }
     }
 }

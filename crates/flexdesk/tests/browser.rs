@@ -27,8 +27,6 @@ extern "C" {
     fn throw_in(name: &str);
     #[wasm_bindgen(js_name = refuseAuth)]
     fn refuse_auth(path: &str, status: u16);
-    #[wasm_bindgen(js_name = setAvailability)]
-    fn set_availability(n: u32);
     #[wasm_bindgen(js_name = openClient)]
     fn open_client();
     #[wasm_bindgen(js_name = emitClient)]
@@ -396,14 +394,31 @@ async fn failed_send_is_retried_not_lost() {
     assert_eq!(sent_bodies(), vec!["retry me"]);
 }
 
+// areAnyAgentsOnline is answered by the JS wrapper without the wasm (tests/desk/lazy-load.test.mjs).
+
+/// The desk writes and reads its saved state field by field (no serde in the wasm): the object must be exactly
+/// what serde makes of `PersistedState`, so states saved by earlier versions still resume.
 #[wasm_bindgen_test]
-async fn are_any_agents_online_reads_availability() {
-    let desk = new_desk();
-    assert_eq!(JsFuture::from(desk.are_any_agents_online(JsValue::UNDEFINED)).await.unwrap(), JsValue::TRUE);
-    set_availability(0);
-    assert_eq!(JsFuture::from(desk.are_any_agents_online(JsValue::UNDEFINED)).await.unwrap(), JsValue::FALSE);
-    refuse_auth("/v1/agents/availability", 500);
-    assert_eq!(JsFuture::from(desk.are_any_agents_online(JsValue::UNDEFINED)).await.unwrap(), JsValue::NULL);
+async fn saved_state_is_serdes_json_both_ways() {
+    let desk = with_agent().await;
+    set_conv("failNext", JsValue::from_f64(100.0));
+    let _ = desk.send_message_to_agent(user_message("unsent"), "u1".into(), JsValue::UNDEFINED);
+    settle().await;
+    let saved = parse(calls("updatePersistedState")).as_array().unwrap().last().unwrap()[0].clone();
+    assert_eq!(saved["outbox"], json!([{"kind": "text", "id": "u1", "text": "unsent"}]));
+    let state: flexdesk_core::PersistedState = serde_json::from_value(saved.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&state).unwrap(), saved);
+    assert_eq!(state.agent.as_ref().map(|a| a.name.as_str()), Some("Alice"));
+
+    // A state as serde writes it (a file in the outbox, no agent yet) resumes.
+    reset();
+    let old = json!({"sessionId": "sess-1", "credential": "cred-1", "conversationSid": "CH1", "identity": "me",
+        "agent": null, "lastShown": null, "outbox": [{"kind": "file", "id": "f1"}]});
+    let desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(js(&old)), js(&old)).unwrap();
+    let resumed = desk.reconnect();
+    settle().await;
+    open_client();
+    assert_eq!(JsFuture::from(resumed).await.unwrap(), JsValue::TRUE);
 }
 
 fn upload(id: &str, f: JsValue) -> JsValue {
