@@ -2,7 +2,7 @@
 //
 //   node bench/run.mjs            the full run (10 s + 2 s warm-up per server), rewrites bench/results.md
 //   node bench/run.mjs --quick    2 s + 1 s warm-up, for development; prints the table, leaves results.md alone
-//   --only=refresh,session,bundle,desk   a subset (implies not rewriting results.md)
+//   --only=refresh,session,start,latency,bundle,desk   a subset (implies not rewriting results.md)
 //
 // Everything runs on 127.0.0.1, each load run is bounded in time, and every process started here is stopped
 // here. Installs what it needs: wrk (Debian, when root), the Node anchor's own npm dependencies, the release
@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { measure } from '../scripts/wasm-size.mjs';
 import { deskBench } from './lib/browser.mjs';
+import { latencyBench } from './lib/latency.mjs';
 import { peakRssKb, run, startServer } from './lib/proc.mjs';
 import { load } from './lib/wrk.mjs';
 import { FAKE_TWILIO_ENV } from '../tests/support/fake-env.mjs';
@@ -41,8 +42,9 @@ function machine() {
     memGiB: os.totalmem() / 2 ** 30,
     node: process.version,
     date: new Date().toISOString(),
-    // Other work on the shared cores skews every figure: the 1-minute load average before and after says how much.
+    // Other work on the shared cores skews every figure: the load averages before and after say how much.
     loadBefore: os.loadavg()[0],
+    loadavgBefore: os.loadavg(),
   };
 }
 
@@ -85,14 +87,18 @@ const bin = {
 // The limiter is per client IP and wrk is one IP: lift it so the bench measures serving, not refusing.
 const AUTH_ENV = { PORT: '0', RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_BURST: '1000000', MAX_OPEN_SESSIONS_PER_CLIENT: '0', MAX_OPEN_SESSIONS: '0' };
 
-async function startStack() {
-  const emulator = await startServer('flexdesk-emulator', bin.emulator, [], { EMULATOR_PORT: '0' });
+/** Twilio's published rates off on both sides (our pacing and the emulator's 429s): for the server's own capacity. */
+const UNPACED = { auth: { TWILIO_WEBCHATS_RATE: '0', TWILIO_INTERACTIONS_RATE: '0', TWILIO_CONVERSATIONS_CREATE_RATE: '0' }, emulator: { EMULATOR_WEBCHATS_RATE: '0', EMULATOR_INTERACTIONS_RATE: '0' } };
+
+async function startStack(authEnv = {}, emulatorEnv = {}) {
+  const emulator = await startServer('flexdesk-emulator', bin.emulator, [], { EMULATOR_PORT: '0', ...emulatorEnv });
   try {
     const auth = await startServer('flexdesk-auth', bin.auth, [], {
       ...AUTH_ENV,
       TWILIO_FLEX_API_URL: emulator.url,
       TWILIO_CONVERSATIONS_API_URL: emulator.url,
       TWILIO_TASKROUTER_API_URL: emulator.url,
+      ...authEnv,
     });
     return { emulator, auth, stop: async () => { await auth.stop(); await emulator.stop(); } };
   } catch (e) {
@@ -169,37 +175,109 @@ async function refreshRuns(targets) {
   return out;
 }
 
+/**
+ * Makes the stack's webhooks healthy as in production: the emulator's Flex service posts its Conversations webhooks
+ * to the auth server (configured through Twilio's own API, UpdateServiceWebhookConfiguration), and one chat is
+ * closed by the agent so a signed webhook has arrived. Resolves once the auth server answered it (204).
+ */
+async function configureWebhooks(stack) {
+  const { TWILIO_ACCOUNT_SID: ac, TWILIO_AUTH_TOKEN: token, TWILIO_CONVERSATIONS_SERVICE_SID: is } = FAKE_TWILIO_ENV;
+  const form = new URLSearchParams([['PostWebhookUrl', `${stack.auth.url}/v1/twilio/webhooks`], ['Filters', 'onConversationStateUpdated'], ['Filters', 'onConversationRemoved'], ['Method', 'POST']]);
+  const conf = await fetch(`${stack.emulator.url}/v1/Services/${is}/Configuration/Webhooks`, { method: 'POST', headers: { authorization: 'Basic ' + Buffer.from(`${ac}:${token}`).toString('base64') }, body: form });
+  if (!conf.ok) throw new Error(`webhook configuration answered ${conf.status}`);
+  const closed = await post(`${stack.auth.url}/v1/sessions`, { customerName: 'Closed by the agent' });
+  const state = await (await fetch(`${stack.emulator.url}/agent/api/state`)).json();
+  const task = state.tasks.find((t) => t.conversationSid === closed.conversationSid);
+  await post(`${stack.emulator.url}/agent/api/tasks/${task.sid}/end`, {});
+  for (let i = 0; i < 500; i++) {
+    const { deliveries } = await (await fetch(`${stack.emulator.url}/admin/webhooks`)).json();
+    const d = deliveries.find((x) => x.conversationSid === closed.conversationSid);
+    if (d?.status === 204) return;
+    if (d) throw new Error(`the auth server answered the webhook ${d.status ?? d.error}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('no webhook delivered within 5 s');
+}
+
 async function refreshAndSessions(results) {
-  const stack = await startStack();
+  // flexdesk-auth with TWILIO_WEBHOOKS=on and the emulator posting to it: the refresh row the targets are about.
+  const stack = await startStack({ TWILIO_WEBHOOKS: 'on' });
   const others = [];
   try {
-    // A real session (through the emulator): its credential is valid for all three servers, which share
+    await configureWebhooks(stack);
+    // A real session (through the emulator): its credential is valid for all the servers, which share
     // SESSION_SECRET and check the same HMAC.
     const session = await post(`${stack.auth.url}/v1/sessions`, { customerName: 'Bench' });
     const body = { sessionCredential: session.sessionCredential };
     const tokenUrl = (server) => `${server.url}/v1/sessions/${session.sessionId}/token`;
     if (wants('refresh')) {
-      // Idle servers cost nothing measurable, so all three run for the whole refresh benchmark.
+      // Idle servers cost nothing measurable, so all of them run for the whole refresh benchmark.
       others.push(await startServer('node anchor', process.execPath, [path.join(ROOT, 'bench/reference-node/server.mjs')], { PORT: '0' }));
       others.push(await startServer('ceiling', bin.ceiling, [], { PORT: '0' }));
-      const [node, ceiling] = others;
+      // The same binary with webhooks off: every refresh asks the emulator (one session, so single-flight
+      // coalesces the overlapping checks of the 32 connections).
+      others.push(await startServer('flexdesk-auth (webhooks off)', bin.auth, [], {
+        ...AUTH_ENV, TWILIO_FLEX_API_URL: stack.emulator.url, TWILIO_CONVERSATIONS_API_URL: stack.emulator.url, TWILIO_TASKROUTER_API_URL: stack.emulator.url,
+      }));
+      const [node, ceiling, off] = others;
       results.refresh = await refreshRuns([
         { key: 'flexdesk', server: stack.auth, url: tokenUrl(stack.auth), body, extraPids: [stack.emulator.pid] },
+        { key: 'flexdeskOff', server: off, url: tokenUrl(off), body, extraPids: [stack.emulator.pid] },
         { key: 'node', server: node, url: tokenUrl(node), body },
         { key: 'ceiling', server: ceiling, url: tokenUrl(ceiling), body },
       ]);
       results.settings.rounds = ROUNDS;
     }
-    if (wants('session')) {
-      say(`session start: POST /v1/sessions for ${SESSION.warmup} + ${SESSION.seconds} s, ${CONNECTIONS} connections`);
-      const s = await load(`${stack.auth.url}/v1/sessions`, { customerName: 'Bench' }, { ...SESSION, connections: CONNECTIONS });
-      results.session = { ...s, rssKb: peakRssKb(stack.auth.pid), emulatorRssKb: peakRssKb(stack.emulator.pid) };
-    }
+    if (wants('start')) results.paced = await pacedStarts(stack);
   } finally {
     for (const server of others) await server.stop();
     await stack.stop();
   }
+  if (wants('session')) {
+    // The server's own capacity: Twilio's rates off on both sides (with them on, the run would measure 5/s).
+    const unpaced = await startStack(UNPACED.auth, UNPACED.emulator);
+    try {
+      say(`session start (rates off): POST /v1/sessions for ${SESSION.warmup} + ${SESSION.seconds} s, ${CONNECTIONS} connections`);
+      const s = await load(`${unpaced.auth.url}/v1/sessions`, { customerName: 'Bench' }, { ...SESSION, connections: CONNECTIONS });
+      results.session = { ...s, rssKb: peakRssKb(unpaced.auth.pid), emulatorRssKb: peakRssKb(unpaced.emulator.pid) };
+    } finally {
+      await unpaced.stop();
+    }
+  }
 }
+
+/** Twilio's published rate for `POST /v2/WebChats` (Flex Conversations limits): the ceiling of start-chat throughput. */
+const WEBCHATS_PER_SECOND = 5;
+
+/**
+ * Start-chat throughput at Twilio's published rate: `workers` customers start chats back to back for `seconds`
+ * against flexdesk-auth (pacing at the published 5/s) and the emulator (enforcing 5/s with 429/45780 like Twilio).
+ */
+async function pacedStarts(stack, { workers = 10, seconds = quick ? 3 : 10 } = {}) {
+  say(`start-chat throughput at Twilio's rate: ${workers} customers for ${seconds} s`);
+  await fetch(`${stack.emulator.url}/admin/rates`, { method: 'DELETE' });
+  const counts = { created: 0, busy: 0, other: 0 };
+  const latencies = [];
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(Array.from({ length: workers }, async () => {
+    while (performance.now() < end) {
+      const s = performance.now();
+      const r = await fetch(`${stack.auth.url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"customerName":"Paced"}' });
+      await r.arrayBuffer();
+      if (r.status === 201) { counts.created++; latencies.push(performance.now() - s); } else if (r.status === 503) counts.busy++; else counts.other++;
+    }
+  }));
+  const elapsed = (performance.now() - t0) / 1000;
+  const rates = await (await fetch(`${stack.emulator.url}/admin/rates`)).json();
+  const webchats = rates.webchats ?? rates.endpoints?.webchats ?? rates;
+  return { workers, seconds: elapsed, ...counts, perSecond: counts.created / elapsed, ceiling: WEBCHATS_PER_SECOND, twilioRejected: webchats.rejected, twilioMaxPerSecond: webchats.maxPerSecond, p50Ms: median(latencies) };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)] : undefined;
+};
 
 async function bundle(results) {
   say('building the wasm package (scripts/build-wasm)');
@@ -213,17 +291,23 @@ async function bundle(results) {
 async function main() {
   const results = { machine: machine(), quick, settings: { refresh: REFRESH, session: SESSION, connections: CONNECTIONS, messages: MESSAGES } };
   say(`${results.machine.cores} cores, ${results.machine.cpu}${quick ? ' (quick run: figures are indicative only)' : ''}`);
-  if (wants('refresh') || wants('session')) {
+  if (wants('refresh') || wants('session') || wants('start') || wants('latency')) {
     await ensureTools();
     await buildServers();
-    await refreshAndSessions(results);
   }
+  if (wants('refresh') || wants('session') || wants('start')) await refreshAndSessions(results);
   if (wants('bundle') || wants('desk')) await bundle(results);
+  if (wants('latency')) {
+    say('latency: startChat → connecting → agentJoined with the real Conversations SDK, and the floor (5 runs)');
+    // Rates off: the floor's start follows the chat's within a second, and pacing would make it wait.
+    results.latency = await latencyBench({ startStack: (env) => startStack({ ...UNPACED.auth, ...env }, UNPACED.emulator), runs: quick ? 3 : 5 });
+  }
   if (wants('desk')) {
-    say(`desk: cold start x3 and ${MESSAGES} messages each way in headless Chromium`);
+    say(`desk: cold start x3, ${MESSAGES} messages each way and the memory after ${MESSAGES} in headless Chromium`);
     results.desk = await deskBench({ messages: MESSAGES, coldRuns: 3 });
   }
   results.machine.loadAfter = os.loadavg()[0];
+  results.machine.loadavgAfter = os.loadavg();
   console.log(table(results));
   if (writeResults) {
     writeFileSync(path.join(ROOT, 'bench/results.md'), render(results, readNotes()));

@@ -35,3 +35,30 @@ export async function json(url, init = {}) {
   try { body = text ? JSON.parse(text) : null; } catch { body = text; }
   return { status: res.status, body, headers: res.headers, text };
 }
+
+/**
+ * Whether a process's open file descriptors grow with the work done (a leak) rather than move with what is in
+ * flight (noise). `fds`: counts sampled evenly through the soak; `idle`: the count before any work; `inFlight`: the
+ * most descriptors the workload can hold open at once (sockets of the chats in progress and keep-alive pools).
+ *
+ * Every fd of both servers in the soak is a socket, and their number follows what is in flight: the wave a sample
+ * falls on, and connection pools that refill and expire on their own clocks (reqwest keeps idle connections 90 s),
+ * so the count steps between plateaus (auth 32 ↔ 43 for a minute or more). A least-squares slope over a 60 s run's
+ * second half (6 samples) reads one such step as a +40 % trend. A leak instead adds with every chat, without bound:
+ *  - ceiling: no sample above idle + inFlight (a leak of one fd per chat crosses it within the short run's minute,
+ *    any leak at all within the long soak's thousands of chats);
+ *  - floor: the lowest sample of the last third is not more than inFlight / 2 above the lowest of the first third
+ *    (after a 10 % warm-up): a pool refill moves it by at most a pool's worth.
+ * Returns the reason, or '' when bounded.
+ */
+export function fdsGrowth(fds, idle, inFlight) {
+  const peak = Math.max(...fds);
+  if (peak > idle + inFlight) return `peak ${peak} above idle ${idle} + ${inFlight} in flight`;
+  const body = fds.slice(Math.ceil(fds.length / 10));
+  if (body.length < 3) return '';
+  const third = Math.max(1, Math.floor(body.length / 3));
+  const firstMin = Math.min(...body.slice(0, third));
+  const lastMin = Math.min(...body.slice(-third));
+  if (lastMin - firstMin > inFlight / 2) return `floor rose from ${firstMin} to ${lastMin}`;
+  return '';
+}

@@ -4,9 +4,10 @@
 //   load: LOAD_CHATS concurrent chats for LOAD_SECONDS, each side sending every LOAD_INTERVAL_MS; then every
 //         message is counted on the other side (0 lost, 0 duplicated) and every request's errors.
 //   soak: SOAK_SECONDS of chats started and ended continuously (SOAK_CHATS at a time); RSS and open fds of both
-//         servers sampled every SOAK_SAMPLE_SECONDS and printed; the trend must not rise.
+//         servers sampled every SOAK_SAMPLE_SECONDS and printed; auth RSS must not trend up, and fds must stay
+//         bounded (lib.mjs fdsGrowth: under idle + what the chats in flight hold, floor not rising).
 import { readFileSync, readdirSync } from 'node:fs';
-import { startStack, report, json, seconds, sleep } from './lib.mjs';
+import { startStack, report, json, seconds, sleep, fdsGrowth } from './lib.mjs';
 import { ChatClient } from './chat-client.mjs';
 
 const mode = process.argv[2] ?? 'load';
@@ -142,6 +143,11 @@ try {
     const every = seconds('SOAK_SAMPLE_SECONDS', 5);
     const width = Number(process.env.SOAK_CHATS ?? 20);
     const samples = [];
+    // Before any chat: what each server holds open idle (listeners, runtime).
+    const idle = { auth: sample(stack.auth.child).fds, emulator: sample(stack.emulator.child).fds };
+    // Per chat of a wave at most 4 sockets: the customer's WebSocket, the agent's API call, the auth server's
+    // pooled connection to the emulator (kept 90 s idle by reqwest), this client's keep-alive connection to auth.
+    const inFlight = 4 * width;
     const end = Date.now() + secs * 1000;
     let started = 0, messages = 0, lostTotal = 0, dupTotal = 0;
     const sampler = setInterval(() => {
@@ -166,9 +172,15 @@ try {
       authRss: trend(samples.map((s) => s.auth.rssKb)), authFds: trend(samples.map((s) => s.auth.fds)),
       emuFds: trend(samples.map((s) => s.emulator.fds)), emuRss: trend(samples.map((s) => s.emulator.rssKb)),
     };
-    const rising = [t.authRss > 0.10 && 'auth RSS', t.authFds > 0.10 && 'auth fds', t.emuFds > 0.10 && 'emulator fds'].filter(Boolean);
+    // fds: bounded, not a slope (a 60 s slope read one wave's sockets as a +40 % trend; docs/reliability.md).
+    const fdsAuth = fdsGrowth(samples.map((s) => s.auth.fds), idle.auth, inFlight);
+    const fdsEmu = fdsGrowth(samples.map((s) => s.emulator.fds), idle.emulator, inFlight);
+    const rising = [t.authRss > 0.10 && 'auth RSS', fdsAuth && `auth fds (${fdsAuth})`, fdsEmu && `emulator fds (${fdsEmu})`].filter(Boolean);
+    const range = (k) => `${Math.min(...samples.map((s) => s[k].fds))}–${Math.max(...samples.map((s) => s[k].fds))}`;
     console.log(`soak: ${secs} s, ${started} chats, ${messages} messages, ${samples.length} samples; growth over the second half: ` +
-      `auth RSS ${(t.authRss * 100).toFixed(1)} %, auth fds ${(t.authFds * 100).toFixed(1)} %, emulator fds ${(t.emuFds * 100).toFixed(1)} %, emulator RSS ${(t.emuRss * 100).toFixed(1)} % (keeps every conversation)`);
+      `auth RSS ${(t.authRss * 100).toFixed(1)} %, emulator RSS ${(t.emuRss * 100).toFixed(1)} % (keeps every conversation); ` +
+      `fds idle → range (ceiling ${inFlight} above idle): auth ${idle.auth} → ${range('auth')}, emulator ${idle.emulator} → ${range('emulator')} ` +
+      `(second-half slope, not a criterion: auth ${(t.authFds * 100).toFixed(1)} %, emulator ${(t.emuFds * 100).toFixed(1)} %)`);
     result = report({ test: `soak (${secs} s)`, cases: messages, faults: 0, failures: errors + lostTotal + dupTotal + rising.length,
       detail: `${started} chats; rising: ${rising.join(', ') || 'none'}; ${errors} errors ${errorSamples.join(' | ')}` });
   }

@@ -18,10 +18,13 @@ const env = {
   SOAK_SECONDS: process.env.SOAK_SECONDS ?? (long ? '1800' : '60'),
   SOAK_SAMPLE_SECONDS: process.env.SOAK_SAMPLE_SECONDS ?? (long ? '30' : '5'),
   FAULT_DROPS: process.env.FAULT_DROPS ?? '100',
+  REPLICAS_CHATS: process.env.REPLICAS_CHATS ?? (long ? '60' : '12'),
 };
 
 const suites = [
   { name: 'quick', cmd: 'node', args: ['--test', '--test-concurrency=1', 'tests/reliability/'], nodeTest: 'quick tests (tests/reliability, also in npm test)' },
+  { name: 'replicas', cmd: 'node', args: ['--test', 'tests/reliability/replicas.test.mjs'],
+    nodeTest: `three replicas + Redis behind a round-robin front (${env.REPLICAS_CHATS} chats through replica kills)` },
   { name: 'api', cmd: 'node', args: ['reliability/api-fuzz.mjs'] },
   { name: 'fuzz', cmd: 'bash', args: ['reliability/fuzz.sh'] },
   { name: 'faults', cmd: 'node', args: ['reliability/faults-long.mjs'] },

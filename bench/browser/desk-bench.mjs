@@ -7,6 +7,17 @@ import { createTwilioFlexServiceDesk, initFlexdesk } from '/pkg/index.js';
 
 const AUTH = 'http://auth.bench';
 
+// The wasm instance's linear memory, caught as the glue instantiates it (for the memory figure).
+let wasmMemory = null;
+for (const fn of ['instantiateStreaming', 'instantiate']) {
+  const orig = WebAssembly[fn].bind(WebAssembly);
+  WebAssembly[fn] = async (...args) => {
+    const out = await orig(...args);
+    wasmMemory ??= (out.instance ?? out).exports?.memory ?? null;
+    return out;
+  };
+}
+
 const realFetch = globalThis.fetch.bind(globalThis);
 globalThis.fetch = async (input, init) => {
   const req = input instanceof Request ? input : new Request(input, init);
@@ -82,6 +93,23 @@ function until(setHook, n, ms, what) {
 }
 
 window.flexdeskBench = {
+  /** A chatting desk kept on the page for the memory figure (bench/lib/browser.mjs reads the heap around it). */
+  async memoryPrepare() {
+    window.memoryChat = await chatting();
+    return { wasmBytes: wasmMemory?.buffer.byteLength ?? null };
+  },
+
+  /** n agent messages through the prepared desk (all shown), then the wasm memory's size. */
+  async memoryMessages(n) {
+    const { callback, conversation } = window.memoryChat;
+    const done = until((f) => (callback.onShown = f), n, 60000, 'memory: agent → user');
+    for (let i = 0; i < n; i++) {
+      conversation.emit('messageAdded', { index: i + 1, author: 'alice', body: `agent message ${i}`, attributes: {}, attachedMedia: [] });
+    }
+    await done;
+    return { wasmBytes: wasmMemory?.buffer.byteLength ?? null, shown: callback.shown };
+  },
+
   /** Fetch + compile + instantiate the wasm, then startChat until the desk is connecting to Twilio. */
   async coldStart() {
     const t0 = performance.now();

@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const MOUNTS = { '/pkg/': path.join(ROOT, 'crates/flexdesk/pkg'), '/bench/': path.join(ROOT, 'bench/browser') };
+const MOUNTS = {
+  '/pkg/': path.join(ROOT, 'crates/flexdesk/pkg'),
+  '/bench/': path.join(ROOT, 'bench/browser'),
+  // The real @twilio/conversations UMD build, for the start-to-agent latency (bench/browser/latency.mjs).
+  '/sdk/': path.join(ROOT, 'node_modules/@twilio/conversations/builds'),
+};
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
 
 export function serve() {
@@ -41,6 +46,31 @@ async function onPage(browser, url, fn, arg) {
       throw new Error(`bench page did not load: ${errors.join('; ') || 'no error reported'}`);
     });
     return await page.evaluate(fn, arg);
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * Desk memory after `n` agent messages: the page's JS heap in use after a forced GC (CDP `Runtime.getHeapUsage`)
+ * and the wasm linear memory's size, with a chatting desk before the messages and after them.
+ */
+async function memoryRun(browser, url, n) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => window.flexdeskBenchReady === true, null, { timeout: 30000 });
+    const cdp = await context.newCDPSession(page);
+    const heap = async () => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+    };
+    const before = await page.evaluate(() => window.flexdeskBench.memoryPrepare());
+    const heapBefore = await heap();
+    const after = await page.evaluate((m) => window.flexdeskBench.memoryMessages(m), n);
+    const heapAfter = await heap();
+    return { n, heapBefore, heapAfter, wasmBefore: before.wasmBytes, wasmAfter: after.wasmBytes, shown: after.shown };
   } finally {
     await context.close();
   }
@@ -87,7 +117,8 @@ export async function deskBench({ messages = 10000, coldRuns = 3 } = {}) {
         const e = Math.log(second.ms / probe.ms) / Math.log(second.n / probe.n);
         userToAgentBurst = { n: messages, ms: second.ms * (messages / second.n) ** e, estimated: true, exponent: e, measured: [probe, second] };
       }
-      return { cold, agentToUser, userToAgentPaced, userToAgentBurst, chromium: browser.version() };
+      const memory = await memoryRun(browser, url, messages);
+      return { cold, agentToUser, userToAgentPaced, userToAgentBurst, memory, chromium: browser.version() };
     } finally {
       await browser.close();
     }

@@ -144,9 +144,23 @@ pub struct Config {
     pub pre_engagement_keys: Vec<String>,
     /// Verifies hand-off tokens (HS256) from the bot's back end; without it, no routing key is trusted.
     pub handoff_secret: Option<Secret>,
+    /// `TWILIO_WEBHOOKS=on`: Twilio's Conversations webhooks reach `POST /v1/twilio/webhooks` (needs
+    /// `TWILIO_AUTH_TOKEN`, their signing key); while they are healthy, refresh trusts them (see [`crate::webhooks`]).
+    pub twilio_webhooks: bool,
+    /// The public URL of this server's root as Twilio calls it (`PUBLIC_BASE_URL`, e.g. behind a proxy
+    /// `https://chat.example.com/auth`); the webhook signature covers it. `None`: `http://<Host>`.
+    pub public_base_url: Option<String>,
+    /// How recent the last verified webhook must be for webhooks to count as healthy (`TWILIO_WEBHOOKS_FRESH_SECONDS`).
+    pub twilio_webhooks_fresh_seconds: u64,
     /// Human verification: the page's token is POSTed here before a chat starts.
     pub verify_url: Option<String>,
     pub verify_secret: Option<Secret>,
+    /// Shared state for replicas (`REDIS_URL`; see [`crate::shared`]). `None`: everything in this process.
+    pub redis_url: Option<Secret>,
+    /// Prefix of every Redis key (`REDIS_KEY_PREFIX`, default `flexdesk:`), so deployments can share a Redis.
+    pub redis_key_prefix: String,
+    /// Longest wait for one Redis call before this replica decides on its own (`REDIS_TIMEOUT_MS`).
+    pub redis_timeout: Duration,
 }
 
 /// Twilio never issues tokens that live longer than a day (error 20157).
@@ -319,6 +333,25 @@ impl Config {
             }
             other => other.map(Secret::new),
         };
+        let twilio_webhooks = match r.text("TWILIO_WEBHOOKS").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("off") | Some("false") | Some("0") => false,
+            Some("on") | Some("true") | Some("1") => true,
+            Some(other) => {
+                r.problem("TWILIO_WEBHOOKS", &format!("must be on or off, got {other:?}"));
+                false
+            }
+        };
+        if twilio_webhooks && auth_token.is_none() {
+            r.problem("TWILIO_WEBHOOKS", "needs TWILIO_AUTH_TOKEN: Twilio signs its webhooks with the account's Auth Token");
+        }
+        let public_base_url = r.text("PUBLIC_BASE_URL");
+        if let Some(url) = &public_base_url {
+            let ok = reqwest::Url::parse(url).ok().is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.query().is_none());
+            if !ok {
+                r.problem("PUBLIC_BASE_URL", &format!("must be the http(s) URL of this server's root as Twilio calls it, without a query, got {url:?}"));
+            }
+        }
+        let twilio_webhooks_fresh_seconds = r.number("TWILIO_WEBHOOKS_FRESH_SECONDS", 600, 1, 86_400);
         let verify_url = r.text("VERIFY_URL");
         if let Some(url) = &verify_url {
             let ok = reqwest::Url::parse(url).ok().is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
@@ -327,6 +360,16 @@ impl Config {
             }
         }
         let verify_secret = r.text("VERIFY_SECRET").map(Secret::new);
+        let redis_url = r.text("REDIS_URL");
+        if let Some(url) = &redis_url {
+            if redis::Client::open(url.as_str()).is_err() {
+                // The URL may hold a password: not echoed.
+                r.problem("REDIS_URL", "must be a redis:// URL (e.g. redis://redis:6379/0 or redis://:password@host:6379)");
+            }
+        }
+        let redis_url = redis_url.map(Secret::new);
+        let redis_key_prefix = r.text("REDIS_KEY_PREFIX").unwrap_or_else(|| "flexdesk:".to_string());
+        let redis_timeout = Duration::from_millis(r.number("REDIS_TIMEOUT_MS", 250, 10, 10_000));
         // The demo secret is published: with real Twilio behind it, anyone could forge credentials.
         if let Some(secret) = &session_secret {
             let real_twilio = [&flex_api_url, &conversations_api_url, &taskrouter_api_url].iter().any(|u| is_twilio_com(u));
@@ -378,8 +421,14 @@ impl Config {
             max_open_sessions,
             pre_engagement_keys,
             handoff_secret,
+            twilio_webhooks,
+            public_base_url,
+            twilio_webhooks_fresh_seconds,
             verify_url,
             verify_secret,
+            redis_url,
+            redis_key_prefix,
+            redis_timeout,
         })
     }
 }
@@ -600,6 +649,19 @@ mod tests {
         // Rotating to the demo secret through SESSION_SECRET_PREVIOUS is refused too.
         env.insert("SESSION_SECRET_PREVIOUS", "dev-session-secret-change-me-0123456789abcdef".into());
         assert!(load(&env).is_err());
+    }
+
+    #[test]
+    fn redis_url_is_optional_checked_and_never_echoed() {
+        let mut env = fake_env();
+        assert!(load(&env).unwrap().redis_url.is_none(), "in memory by default");
+        env.insert("REDIS_URL", "redis://:hunter2-redis@127.0.0.1:6379/0".into());
+        let c = load(&env).unwrap();
+        assert_eq!((c.redis_key_prefix.as_str(), c.redis_timeout), ("flexdesk:", Duration::from_millis(250)));
+        assert!(!format!("{c:?}").contains("hunter2"), "the URL is a secret");
+        env.insert("REDIS_URL", "http://:hunter2-redis@x".into());
+        let e = load(&env).unwrap_err().to_string();
+        assert!(e.contains("REDIS_URL") && !e.contains("hunter2"), "{e}");
     }
 
     #[test]

@@ -19,9 +19,12 @@ pub mod pacing;
 pub mod ratelimit;
 pub mod routes;
 pub mod sessions;
+pub mod shared;
+pub mod singleflight;
 pub mod token;
 pub mod twilio;
 pub mod verify;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -33,6 +36,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 use crate::sessions::SessionStore;
+use crate::shared::Shared;
 use crate::twilio::TwilioClient;
 
 /// Everything a request handler can reach.
@@ -45,22 +49,36 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Calls the human-verification hook (`VERIFY_URL`).
     pub verifier: reqwest::Client,
+    /// When the last Twilio webhook that verified arrived (`TWILIO_WEBHOOKS`).
+    pub webhooks: webhooks::WebhookHealth,
+    /// Coalesces concurrent "is this conversation closed?" calls to Twilio, per conversation.
+    pub closed_checks: singleflight::SingleFlight<Result<bool, twilio::TwilioError>>,
+    /// State shared with the other replicas through Redis (`REDIS_URL`); `None`: this process only.
+    pub shared: Option<Arc<Shared>>,
 }
 
 impl AppState {
     pub fn new(config: Config) -> Arc<AppState> {
         let metrics = Arc::new(Metrics::default());
+        // The URL was checked when the config was read.
+        let shared = config
+            .redis_url
+            .as_ref()
+            .and_then(|url| Shared::new(url.expose(), &config.redis_key_prefix, config.redis_timeout, metrics.clone()).ok());
         Arc::new(AppState {
-            twilio: TwilioClient::new(&config, metrics.clone()),
+            twilio: TwilioClient::new_shared(&config, metrics.clone(), shared.clone()),
             sessions: SessionStore::default(),
             availability: AvailabilityCache::new(config.availability_cache),
-            limiter: RateLimiter::new(config.budgets),
+            limiter: RateLimiter::new(config.budgets).with_shared(shared.clone()),
+            shared,
             metrics,
             verifier: reqwest::Client::builder()
                 .timeout(config.twilio_timeout)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("reqwest client with rustls"),
+            webhooks: Default::default(),
+            closed_checks: Default::default(),
             config,
         })
     }

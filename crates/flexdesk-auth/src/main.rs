@@ -47,6 +47,13 @@ async fn main() {
     };
     tracing::info!(mode = config.start_mode.as_str(), origins = ?config.allowed_origins, proxy_hops = config.trust_proxy_hops, "flexdesk-auth configured");
     let state = AppState::new(config);
+    // Replicas share limits through Redis: give the first connection a moment, so a replica starts with shared
+    // limits when Redis is up. Without it the replica starts anyway, on its own limits, and keeps trying.
+    if let Some(shared) = &state.shared {
+        if !shared.ready(std::time::Duration::from_secs(3)).await {
+            tracing::warn!("REDIS_URL is set but Redis does not answer yet: starting with per-replica limits");
+        }
+    }
     let router = app(state.clone());
     // Install the signal handlers before announcing readiness, so a SIGTERM right after the
     // `listening on` line still shuts down gracefully instead of killing the process.

@@ -45,6 +45,11 @@ struct BudgetLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OpLabels {
+    op: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabels {
     reason: &'static str,
 }
@@ -59,6 +64,8 @@ pub struct Metrics {
     rate_limited: Family<BudgetLabels, Counter>,
     starts_refused: Family<ReasonLabels, Counter>,
     open_sessions: Gauge,
+    redis_up: Gauge,
+    redis_fallbacks: Family<OpLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -70,6 +77,8 @@ impl Default for Metrics {
         let rate_limited = Family::<BudgetLabels, Counter>::default();
         let starts_refused = Family::<ReasonLabels, Counter>::default();
         let open_sessions = Gauge::default();
+        let redis_up = Gauge::default();
+        let redis_fallbacks = Family::<OpLabels, Counter>::default();
         // Counters get `_total` appended by the encoder: these are flexdesk_http_requests_total etc.
         registry.register("flexdesk_http_requests", "HTTP requests by route, method and status", requests.clone());
         registry.register("flexdesk_http_request_duration_seconds", "HTTP request latency by route", latency.clone());
@@ -85,7 +94,13 @@ impl Default for Metrics {
             starts_refused.clone(),
         );
         registry.register("flexdesk_open_sessions", "Chats started here and not ended", open_sessions.clone());
-        Metrics { registry, requests, latency, twilio, rate_limited, starts_refused, open_sessions }
+        registry.register("flexdesk_redis_up", "1 while the shared state in Redis (REDIS_URL) answers, else 0", redis_up.clone());
+        registry.register(
+            "flexdesk_redis_fallbacks",
+            "Decisions taken from this replica's own state because Redis was unreachable, by kind (ratelimit, caps, pacing, ended, connect)",
+            redis_fallbacks.clone(),
+        );
+        Metrics { registry, requests, latency, twilio, rate_limited, starts_refused, open_sessions, redis_up, redis_fallbacks }
     }
 }
 
@@ -154,6 +169,15 @@ impl Metrics {
 
     pub fn record_start_refused(&self, reason: &'static str) {
         self.starts_refused.get_or_create(&ReasonLabels { reason }).inc();
+    }
+
+    pub fn set_redis_up(&self, up: bool) {
+        self.redis_up.set(i64::from(up));
+    }
+
+    /// `op`: one of a fixed set of names (see [`crate::shared`]).
+    pub fn record_redis_fallback(&self, op: &'static str) {
+        self.redis_fallbacks.get_or_create(&OpLabels { op }).inc();
     }
 
     /// OpenMetrics text, with the open-session gauge set to `open_sessions` first.

@@ -10,12 +10,20 @@
 //!
 //! The wait is bounded: a caller that would wait longer than `max_wait` is refused at once with [`Busy`] (answered
 //! as 503 with `Retry-After`), instead of hanging until its own request times out.
+//!
+//! Twilio's limits are per account, so with several replicas (`REDIS_URL`) each lane's next free slot lives in
+//! Redis ([`crate::shared::Shared::pace`]): the replicas together keep the rate, with the same spacing and the
+//! same bounded wait. When Redis is unreachable each replica paces on its own (Twilio may then answer 429, which
+//! is retried) until it is back.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+use crate::shared::{Paced, Shared};
 
 /// A rate-limited Twilio endpoint we call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +58,7 @@ pub struct Busy {
 }
 
 struct Gate {
+    lane: &'static str,
     limiter: DefaultDirectRateLimiter,
     per_second: u32,
     /// Callers waiting for this lane now (to refuse at once when the queue is already too long).
@@ -62,17 +71,25 @@ pub struct Pacer {
     interaction_channels: Option<Gate>,
     conversations_create: Option<Gate>,
     max_wait: Duration,
+    shared: Option<Arc<Shared>>,
 }
 
 impl Pacer {
     pub fn new(rates: Rates, max_wait: Duration) -> Pacer {
         Pacer {
-            webchats: gate(rates.webchats),
-            interactions: gate(rates.interactions),
-            interaction_channels: gate(rates.interactions),
-            conversations_create: gate(rates.conversations_create),
+            webchats: gate("webchats", rates.webchats),
+            interactions: gate("interactions", rates.interactions),
+            interaction_channels: gate("interaction-channels", rates.interactions),
+            conversations_create: gate("conversations-create", rates.conversations_create),
             max_wait,
+            shared: None,
         }
+    }
+
+    /// Paces across replicas through Redis (falls back to this process's own lanes while Redis is unreachable).
+    pub fn with_shared(mut self, shared: Option<Arc<Shared>>) -> Pacer {
+        self.shared = shared;
+        self
     }
 
     /// Waits for the lane's next free slot, or answers [`Busy`] when that is further away than `max_wait`.
@@ -84,6 +101,16 @@ impl Pacer {
             Lane::ConversationsCreate => &self.conversations_create,
         };
         let Some(gate) = gate else { return Ok(()) };
+        if let Some(shared) = &self.shared {
+            match shared.pace(gate.lane, spacing(gate.per_second), self.max_wait).await {
+                Some(Paced::After(wait)) => {
+                    tokio::time::sleep(wait).await;
+                    return Ok(());
+                }
+                Some(Paced::Busy { retry_after_secs }) => return Err(Busy { retry_after_secs }),
+                None => {}
+            }
+        }
         let ahead = gate.waiting.fetch_add(1, Ordering::SeqCst);
         let _leave = Leave(&gate.waiting);
         let rate = u64::from(gate.per_second);
@@ -96,10 +123,15 @@ impl Pacer {
     }
 }
 
-fn gate(per_second: u32) -> Option<Gate> {
+/// The time between two calls of a lane: 1/rate s plus 5 % headroom.
+fn spacing(per_second: u32) -> Duration {
+    Duration::from_millis(1050) / per_second.max(1)
+}
+
+fn gate(lane: &'static str, per_second: u32) -> Option<Gate> {
     let rate = NonZeroU32::new(per_second)?;
-    let quota = Quota::with_period(Duration::from_millis(1050) / rate.get())?.allow_burst(NonZeroU32::MIN);
-    Some(Gate { limiter: RateLimiter::direct(quota), per_second: rate.get(), waiting: AtomicU64::new(0) })
+    let quota = Quota::with_period(spacing(rate.get()))?.allow_burst(NonZeroU32::MIN);
+    Some(Gate { lane, limiter: RateLimiter::direct(quota), per_second: rate.get(), waiting: AtomicU64::new(0) })
 }
 
 struct Leave<'a>(&'a AtomicU64);
@@ -113,7 +145,6 @@ impl Drop for Leave<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use std::time::Instant;
 
     #[tokio::test]

@@ -6,6 +6,10 @@
 //! order; or RFC 7239 `Forwarded: for=`): the entries right of it were written by our own proxies, everything
 //! left of it by the client, so a client's own header cannot choose its key. IPv6 clients are keyed by their /64
 //! (one customer usually owns a whole /64). Answers 429 `rate_limited` with `Retry-After`.
+//!
+//! With several replicas (`REDIS_URL`) the budgets are spent in Redis, the same GCRA on Redis's clock
+//! ([`crate::shared::Shared::spend`]), so a burst spread over the replicas counts as one; while Redis is
+//! unreachable each replica spends from its own `governor` limiters.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
@@ -22,6 +26,7 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::config::{Budget, Budgets, ProxyHeader};
 use crate::error::AppError;
+use crate::shared::Shared;
 use crate::AppState;
 
 /// Past this many tracked clients in one budget, the ones whose state is back to "fresh" are dropped.
@@ -112,6 +117,8 @@ pub struct RateLimiter {
     refresh: Limiter,
     availability: Limiter,
     other: Limiter,
+    budgets: Budgets,
+    shared: Option<Arc<Shared>>,
 }
 
 impl RateLimiter {
@@ -121,7 +128,32 @@ impl RateLimiter {
             refresh: Limiter::new(budgets.refresh),
             availability: Limiter::new(budgets.availability),
             other: Limiter::new(budgets.other),
+            budgets,
+            shared: None,
         }
+    }
+
+    /// Spends in Redis, shared by every replica (this process's limiters while Redis is unreachable).
+    pub fn with_shared(mut self, shared: Option<Arc<Shared>>) -> Self {
+        self.shared = shared;
+        self
+    }
+
+    /// Spends one request of `kind` for `key` from the shared budget, or from this process's own one when there
+    /// is no Redis or it does not answer.
+    pub async fn spend(&self, kind: Kind, key: ClientKey) -> Result<(), Duration> {
+        if let Some(shared) = &self.shared {
+            let budget = match kind {
+                Kind::Start => self.budgets.start,
+                Kind::Refresh => self.budgets.refresh,
+                Kind::Availability => self.budgets.availability,
+                Kind::Other => self.budgets.other,
+            };
+            if let Some(decided) = shared.spend(kind.as_str(), &key.to_string(), budget.per_minute, budget.burst).await {
+                return decided;
+            }
+        }
+        self.check(kind, key)
     }
 
     /// Spends one request of `kind` for `key`, or says how long until one is available.
@@ -212,7 +244,7 @@ pub async fn limit(State(state): State<Arc<AppState>>, mut req: Request, next: N
     let client = client_of(&req, &state);
     let key = client.key;
     let kind = Kind::of(req.method(), req.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
-    match state.limiter.check(kind, key) {
+    match state.limiter.spend(kind, key).await {
         Ok(()) => {
             req.extensions_mut().insert(client);
             next.run(req).await

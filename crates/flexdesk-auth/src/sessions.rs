@@ -58,6 +58,9 @@ pub struct SessionStore {
     pending: Mutex<HashMap<ClientKey, u32>>,
     /// Pruning scans the table: at most once a second, not on every start.
     last_prune: AtomicU64,
+    /// Conversations a verified Twilio webhook reported closed or removed: conversation SID → Unix time. Kept
+    /// [`ENDED_GRACE_SECONDS`], for a session inserted just after its webhook (the start's answer in flight).
+    ended_conversations: Mutex<HashMap<String, u64>>,
 }
 
 /// A slot taken by [`SessionStore::reserve`] for a start in progress; freed when dropped (the start failed, or
@@ -92,6 +95,29 @@ impl SessionStore {
         sessions.insert(id, session);
     }
 
+
+    /// A verified Twilio webhook said the conversation closed or was removed: every session of it ends, and the
+    /// conversation is remembered as ended for [`ENDED_GRACE_SECONDS`]. Only ever moves towards ended, so a
+    /// replayed webhook changes nothing. Returns how many sessions it ended.
+    pub fn mark_ended_by_conversation(&self, conversation_sid: &str, now: u64) -> usize {
+        {
+            let mut ended = self.ended_conversations.lock().unwrap_or_else(|e| e.into_inner());
+            ended.retain(|_, at| now.saturating_sub(*at) <= ENDED_GRACE_SECONDS);
+            ended.entry(conversation_sid.to_string()).or_insert(now);
+        }
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let mut count = 0;
+        for s in sessions.values_mut().filter(|s| s.conversation_sid == conversation_sid && s.state == SessionState::Open) {
+            s.state = SessionState::Ended(now);
+            count += 1;
+        }
+        count
+    }
+
+    /// True when a verified webhook reported the conversation ended (within [`ENDED_GRACE_SECONDS`]).
+    pub fn is_conversation_ended(&self, conversation_sid: &str) -> bool {
+        self.ended_conversations.lock().unwrap_or_else(|e| e.into_inner()).contains_key(conversation_sid)
+    }
 
     pub fn get(&self, id: &str) -> Option<Session> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
@@ -197,6 +223,26 @@ mod tests {
         store.insert("b".into(), session(300), 200);
         assert!(store.get("a").is_none());
         assert_eq!(store.open_count(200), 1);
+    }
+
+    #[test]
+    fn a_webhook_ends_every_session_of_its_conversation_and_a_replay_changes_nothing() {
+        let store = SessionStore::default();
+        store.insert("a".into(), Session { conversation_sid: "CH1".into(), ..session(100_000) }, 0);
+        store.insert("b".into(), Session { conversation_sid: "CH2".into(), ..session(100_000) }, 0);
+        assert!(!store.is_conversation_ended("CH1"));
+        assert_eq!(store.mark_ended_by_conversation("CH1", 10), 1);
+        assert_eq!(store.get("a").unwrap().state, SessionState::Ended(10));
+        assert!(store.is_conversation_ended("CH1"));
+        // Replayed later: still ended at 10, nothing else touched.
+        assert_eq!(store.mark_ended_by_conversation("CH1", 20), 0);
+        assert_eq!(store.get("a").unwrap().state, SessionState::Ended(10));
+        assert_eq!(store.get("b").unwrap().state, SessionState::Open);
+        // A conversation no session here knows yet (its start still answering) is remembered for a while.
+        assert_eq!(store.mark_ended_by_conversation("CH9", 30), 0);
+        assert!(store.is_conversation_ended("CH9"));
+        store.mark_ended_by_conversation("CH3", 31 + ENDED_GRACE_SECONDS);
+        assert!(!store.is_conversation_ended("CH9"), "forgotten after the grace period");
     }
 
     /// Regression (soak): ended sessions stayed until their credential expired, a day later.

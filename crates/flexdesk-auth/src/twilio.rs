@@ -101,6 +101,11 @@ pub struct TwilioClient {
 
 impl TwilioClient {
     pub fn new(config: &Config, metrics: Arc<Metrics>) -> TwilioClient {
+        TwilioClient::new_shared(config, metrics, None)
+    }
+
+    /// With `shared`, the pacing of rate-limited endpoints holds across every replica (see [`crate::shared`]).
+    pub fn new_shared(config: &Config, metrics: Arc<Metrics>, shared: Option<Arc<crate::shared::Shared>>) -> TwilioClient {
         // Account SID + auth token when configured, else the API key pair (Twilio accepts both for REST).
         let (username, password) = match &config.auth_token {
             Some(token) => (config.account_sid.clone(), token.clone()),
@@ -114,7 +119,7 @@ impl TwilioClient {
             .user_agent(concat!("flexdesk-auth/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("reqwest client with rustls");
-        let pacer = Arc::new(Pacer::new(config.twilio_rates, config.twilio_pacing_max_wait));
+        let pacer = Arc::new(Pacer::new(config.twilio_rates, config.twilio_pacing_max_wait).with_shared(shared));
         TwilioClient { http, username, password, max_retries: config.twilio_max_retries, retry_base: config.twilio_retry_base, metrics, pacer }
     }
 

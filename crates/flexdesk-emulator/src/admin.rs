@@ -17,6 +17,18 @@ pub fn router() -> Router<Shared> {
         .route("/admin/faults", post(set_faults).get(get_faults).delete(clear_faults))
         .route("/admin/state", get(state))
         .route("/admin/rates", get(get_rates).post(set_rates).delete(reset_rates))
+        .route("/admin/webhooks", get(get_webhooks).delete(clear_webhooks))
+}
+
+/// `GET /admin/webhooks`: the Conversations webhooks sent so far (last 500), each with its URL, parameters,
+/// `X-Twilio-Signature`, the answer's status and when it came (`answeredAtMs`), so a test can replay one exactly.
+async fn get_webhooks(State(emu): State<Shared>) -> Json<Value> {
+    Json(json!({ "deliveries": emu.webhooks.deliveries() }))
+}
+
+async fn clear_webhooks(State(emu): State<Shared>) -> axum::http::StatusCode {
+    emu.webhooks.clear_deliveries();
+    axum::http::StatusCode::NO_CONTENT
 }
 
 /// `POST /admin/rates` body: new requests-per-second limits (0 = off) for the rate-limited endpoints.

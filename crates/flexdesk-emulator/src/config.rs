@@ -29,6 +29,8 @@ pub struct Config {
     pub token_warning_seconds: u64,
     /// The agents' display names (`EMULATOR_AGENTS`, comma-separated; default Alice, Bob).
     pub agents: Vec<String>,
+    /// `EMULATOR_WEBHOOK_URL` (convenience): the Flex service's post-event webhook URL at start.
+    pub webhook_url: Option<String>,
 }
 
 // Hand-written so a stray `{:?}` can never print the secrets.
@@ -74,6 +76,7 @@ impl Config {
             queue_sid: get("TWILIO_QUEUE_SID"),
             token_warning_seconds: 60,
             agents: default_agents(),
+            webhook_url: None,
         };
         if !missing.is_empty() {
             return Err(format!("missing environment variables: {}", missing.join(", ")));
@@ -102,7 +105,17 @@ impl Config {
         };
         let webchats_rate = rate("EMULATOR_WEBCHATS_RATE", twilio_model::limits::WEBCHATS_PER_SECOND)?;
         let interactions_rate = rate("EMULATOR_INTERACTIONS_RATE", twilio_model::limits::INTERACTIONS_PER_SECOND)?;
-        Ok(Config { token_warning_seconds, agents, default_service_sid, webchats_rate, interactions_rate, ..config })
+        let webhook_url = match std::env::var("EMULATOR_WEBHOOK_URL") {
+            Ok(v) if !v.trim().is_empty() => {
+                let v = v.trim().to_string();
+                if !(v.starts_with("http://") || v.starts_with("https://")) {
+                    return Err(format!("EMULATOR_WEBHOOK_URL must be an http(s) URL, got {v:?}"));
+                }
+                Some(v)
+            }
+            _ => None,
+        };
+        Ok(Config { token_warning_seconds, agents, default_service_sid, webchats_rate, interactions_rate, webhook_url, ..config })
     }
 
     /// A fixed configuration for tests (same shape as tests/support/fake-env.mjs).
@@ -124,6 +137,7 @@ impl Config {
             queue_sid: sid("WQ"),
             token_warning_seconds: 60,
             agents: default_agents(),
+            webhook_url: None,
         }
     }
 }

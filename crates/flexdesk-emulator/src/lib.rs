@@ -16,6 +16,7 @@ pub mod token;
 pub mod twilio_error;
 pub mod twilsock_backend;
 pub mod util;
+pub mod webhooks;
 
 use axum::http::Uri;
 use axum::middleware;
@@ -30,6 +31,7 @@ pub use state::{Emulator, Shared};
 /// (the twilsock server for the real SDK starts its event task with the first router).
 pub fn app(emu: Shared) -> Router {
     let twilsock = emu.twilsock.get_or_init(|| twilsock_backend::start(&emu)).router();
+    webhooks::start(&emu);
     let twilio = rest::router().layer(middleware::from_fn_with_state(emu.clone(), rest_support::twilio_gate));
     // The browser calls these from the desk's origin: no cookies are involved (the token travels in a
     // header or in the signed URL), so any origin may.

@@ -42,6 +42,7 @@ pub fn router() -> Router<Shared> {
         .route("/v1/Channels", post(create_flex_channel))
         .route("/v1/Workspaces/{ws}/TaskQueues/{wq}/RealTimeStatistics", get(queue_statistics))
         .route("/v1/Workspaces/{ws}/Workers/Statistics", get(worker_statistics))
+        .route("/v1/Services/{is}/Configuration/Webhooks", get(fetch_service_webhooks).post(update_service_webhooks))
         // `/v1/Conversations/…` addresses the account's default service only; `/v1/Services/{IS}/Conversations/…`
         // any service of the account (twilio-oai: the two path families of twilio_conversations_v1.json).
         .nest("/v1", conversations.clone())
@@ -462,6 +463,42 @@ async fn update_conversation(State(emu): State<Shared>, Path(p): Params, headers
     let conv = emu.conversation_in(&svc, &p["ch"])?;
     let c = emu.update_conversation(&conv.sid, form.get("State"), form.get("Attributes"), form.get("FriendlyName"))?;
     ok(conversation_rest(&emu, &c))
+}
+
+/// twilio-oai `FetchServiceWebhookConfiguration`.
+async fn fetch_service_webhooks(State(emu): State<Shared>, Path(p): Params) -> R {
+    let svc = service(&emu, &p)?;
+    ok(crate::webhooks::target_json(&emu.config.account_sid, &svc, emu.base_url(), &emu.webhooks.target(&svc)))
+}
+
+/// twilio-oai `UpdateServiceWebhookConfiguration`: `PreWebhookUrl`, `PostWebhookUrl`, `Filters` (repeated),
+/// `Method` (`GET` or `POST`); parameters not sent keep their value. Only post-event webhooks are sent (the
+/// emulator fires no pre-event hooks).
+async fn update_service_webhooks(State(emu): State<Shared>, Path(p): Params, headers: HeaderMap, body: Bytes) -> R {
+    let svc = service(&emu, &p)?;
+    let form = Form::parse(&headers, &body)?;
+    let mut t = emu.webhooks.target(&svc);
+    for (key, slot) in [("PreWebhookUrl", &mut t.pre_webhook_url), ("PostWebhookUrl", &mut t.post_webhook_url)] {
+        if let Some(url) = form.get(key) {
+            if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(TwilioError::invalid(key, "not an absolute http(s) URL"));
+            }
+            *slot = (!url.is_empty()).then_some(url);
+        }
+    }
+    let filters = form.all("Filters");
+    if !filters.is_empty() {
+        t.filters = filters;
+    }
+    if let Some(m) = form.get("Method") {
+        let m = m.to_ascii_uppercase();
+        if m != "GET" && m != "POST" {
+            return Err(TwilioError::invalid("Method", "must be GET or POST"));
+        }
+        t.method = m;
+    }
+    emu.webhooks.set_target(&svc, t.clone());
+    ok(crate::webhooks::target_json(&emu.config.account_sid, &svc, emu.base_url(), &t))
 }
 
 async fn delete_conversation(State(emu): State<Shared>, Path(p): Params) -> R {

@@ -175,6 +175,8 @@ pub struct Emulator {
     base_url: OnceLock<String>,
     /// The real SDK's server (`/v3/wsconnect`), created with the first router (it needs a runtime).
     pub(crate) twilsock: OnceLock<twilsock::Twilsock>,
+    /// Conversations webhooks: each service's configuration and the sender (see `webhooks.rs`).
+    pub webhooks: crate::webhooks::Webhooks,
 }
 
 pub type Shared = Arc<Emulator>;
@@ -196,6 +198,19 @@ impl Emulator {
             .collect();
         let state = State { agents, ..State::default() };
         let rates = RateLimiter::new(config.webchats_rate, config.interactions_rate);
+        let webhooks = crate::webhooks::Webhooks::default();
+        if let Some(url) = &config.webhook_url {
+            // EMULATOR_WEBHOOK_URL (convenience): the Flex service's post-event URL, for the two events flexdesk uses.
+            webhooks.set_target(
+                &config.service_sid,
+                crate::webhooks::Target {
+                    post_webhook_url: Some(url.clone()),
+                    filters: vec![crate::webhooks::STATE_UPDATED.into(), crate::webhooks::REMOVED.into()],
+                    method: "POST".into(),
+                    pre_webhook_url: None,
+                },
+            );
+        }
         Arc::new(Emulator {
             config,
             state: Mutex::new(state),
@@ -206,6 +221,7 @@ impl Emulator {
             media_key: random_key(),
             base_url: OnceLock::new(),
             twilsock: OnceLock::new(),
+            webhooks,
         })
     }
 
@@ -238,6 +254,11 @@ impl Emulator {
 
     pub fn agent_attributes(&self, agent: &Agent) -> String {
         json!({"member_type": "agent", "friendlyName": agent.name, "avatar": self.avatar_url(&agent.id)}).to_string()
+    }
+
+    /// Sends a Conversations post-event webhook when the service's configuration asks for it (see `webhooks.rs`).
+    fn webhook(&self, service_sid: &str, event: &str, params: Vec<(String, String)>) {
+        self.webhooks.notify(&self.config.auth_token, &self.config.account_sid, service_sid, event, params);
     }
 
     fn publish(&self, conv: &mut Conversation, actor: Option<&str>, event: &str, mut payload: Value) {
@@ -347,6 +368,14 @@ impl Emulator {
             closing = state == Some(ConversationState::Closed) && conv.state != ConversationState::Closed;
             if let Some(s) = state {
                 if s != conv.state {
+                    let params = vec![
+                        ("ConversationSid".to_string(), conv.sid.clone()),
+                        ("StateFrom".to_string(), conv.state.as_str().to_string()),
+                        ("StateTo".to_string(), s.as_str().to_string()),
+                        ("Reason".to_string(), "API".to_string()),
+                        ("StateUpdated".to_string(), iso8601(now_secs())),
+                    ];
+                    self.webhook(&conv.service_sid, crate::webhooks::STATE_UPDATED, params);
                     conv.state = s;
                     reasons.push("state");
                 }
@@ -392,6 +421,16 @@ impl Emulator {
         end_tasks_of(&mut st, &sid);
         let mut conv = st.conversations.remove(idx);
         self.publish(&mut conv, None, "conversationRemoved", json!({}));
+        let params = vec![
+            ("ConversationSid".to_string(), conv.sid.clone()),
+            ("FriendlyName".to_string(), conv.friendly_name.clone().unwrap_or_default()),
+            ("UniqueName".to_string(), conv.unique_name.clone().unwrap_or_default()),
+            ("Attributes".to_string(), conv.attributes.clone()),
+            ("State".to_string(), conv.state.as_str().to_string()),
+            ("DateCreated".to_string(), iso8601(conv.date_created)),
+            ("DateUpdated".to_string(), iso8601(conv.date_updated)),
+        ];
+        self.webhook(&conv.service_sid, crate::webhooks::REMOVED, params);
         Ok(())
     }
 

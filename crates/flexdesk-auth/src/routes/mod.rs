@@ -38,6 +38,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     // `Router::layer` wraps what is above it, so read these bottom-up: the last layer sees requests first.
     Router::new()
         .route("/healthz", get(ops::healthz))
+        // Twilio's webhooks: signed (403 otherwise), not per-client rate limited (Twilio posts from few addresses).
+        .route(crate::webhooks::PATH, post(crate::webhooks::receive))
         .merge(api)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         // Refuses a too-large Content-Length before reading anything.

@@ -61,7 +61,8 @@ pub async fn create(
     // Every start is a task in front of an agent: caps on open chats, per client and in total, before anything
     // leaves this server. The slot is held from here, so simultaneous starts cannot slip past together.
     let c = &state.config;
-    let _slot = state.sessions.reserve(client.key, c.max_open_sessions_per_client, c.max_open_sessions, unix_now()).map_err(|too| {
+    // With REDIS_URL the caps count every replica's chats (crate::shared).
+    let slot = crate::shared::reserve(&state, client.key, unix_now()).await.map_err(|too| {
         let reason = if too.per_client { "per_client_cap" } else { "total_cap" };
         tracing::info!(client = %client.key, reason, "start refused: too many open sessions");
         state.metrics.record_start_refused(if too.per_client { "too_many_sessions_client" } else { "too_many_sessions_total" });
@@ -106,6 +107,7 @@ pub async fn create(
         },
         now,
     );
+    crate::shared::opened(slot, &session_id, token_expires_at, expires_at, now).await;
     Ok((
         StatusCode::CREATED,
         Json(SessionCreated {
@@ -145,16 +147,32 @@ pub async fn refresh(
     if matches!(session.state, SessionState::Ended(_)) {
         return Err(AppError::session_ended());
     }
-    // Asked on every refresh, on purpose: a token is minted only while the chat is open (a cached "open" answer
-    // let refresh succeed after the agent had closed the chat; tests/auth/emulator-stack.test.mjs).
-    let flex = Flex { client: &state.twilio, config: &state.config };
-    if flex.conversation_closed(&session.conversation_sid).await? {
+    // A token is minted only while the chat is open (a cached "open" answer once let refresh succeed after the
+    // agent had closed the chat; tests/auth/emulator-stack.test.mjs). Who says it is open:
+    // - a verified Twilio webhook said it ended: ended, whatever else;
+    // - webhooks healthy (on, and one verified within TWILIO_WEBHOOKS_FRESH_SECONDS) and this process started the
+    //   session: the webhook record (no webhook = still open), no Twilio call;
+    // - otherwise (webhooks off or silent, or a session rebuilt from its credential, whose close may have been
+    //   posted before this process started): Twilio, one call per conversation however many refreshes overlap.
+    let now = unix_now();
+    let c = &state.config;
+    // (Ended here or on any replica: crate::shared, by session id or conversation SID.)
+    let closed = if crate::shared::known_ended(&state, &id, &session.conversation_sid).await {
+        true
+    } else if session.client.is_some() && state.webhooks.healthy(c.twilio_webhooks, c.twilio_webhooks_fresh_seconds, now) {
+        false
+    } else {
+        let flex = Flex { client: &state.twilio, config: c };
+        let sid = session.conversation_sid.as_str();
+        state.closed_checks.run(sid, || flex.conversation_closed(sid)).await?
+    };
+    if closed {
         tracing::info!(session_id = id, "conversation closed by the agent side; refusing refresh");
-        state.sessions.end(&id, unix_now());
+        crate::shared::session_ended(&state, &id, &session.conversation_sid, session.expires_at, unix_now()).await;
         return Err(AppError::session_ended());
     }
     let Minted { token, expires_at } = mint(&state, &session.identity, unix_now(), session.expires_at);
-    state.sessions.touch(&id, expires_at);
+    crate::shared::touched(&state, &id, expires_at, unix_now()).await;
     Ok(Json(TokenRefreshed { token, token_expires_at: expires_at }))
 }
 
@@ -185,10 +203,15 @@ pub async fn end(
     let credential = credential_from(&headers, &body)?;
     let session = authorize(&state, &id, &credential).await?;
     if session.state == SessionState::Open {
-        let flex = Flex { client: &state.twilio, config: &state.config };
-        flex.close(&session.conversation_sid, session.interaction.as_ref()).await?;
-        state.sessions.end(&id, unix_now());
-        tracing::info!(session_id = id, "chat ended by the customer");
+        if crate::shared::known_ended(&state, &id, &session.conversation_sid).await {
+            // Ended on another replica (REDIS_URL): closed there already; 204 without calling Twilio again.
+            state.sessions.end(&id, unix_now());
+        } else {
+            let flex = Flex { client: &state.twilio, config: &state.config };
+            flex.close(&session.conversation_sid, session.interaction.as_ref()).await?;
+            crate::shared::session_ended(&state, &id, &session.conversation_sid, session.expires_at, unix_now()).await;
+            tracing::info!(session_id = id, "chat ended by the customer");
+        }
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,3 +6,4 @@ mod hardening;
 mod sessions;
 mod support;
 mod twilio_calls;
+mod webhooks;
