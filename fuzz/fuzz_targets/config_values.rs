@@ -14,7 +14,7 @@ const KEYS: &[&str] = &[
     "TWILIO_QUEUE_SID", "SESSION_SECRET", "FLEX_START_MODE", "ALLOWED_ORIGINS", "TOKEN_TTL_SECONDS",
     "SESSION_MAX_AGE_SECONDS", "PORT", "TWILIO_FLEX_API_URL", "TWILIO_CONVERSATIONS_API_URL",
     "TWILIO_TASKROUTER_API_URL", "TWILIO_TIMEOUT_SECONDS", "TWILIO_MAX_RETRIES", "TWILIO_RETRY_BASE_MS",
-    "REQUEST_TIMEOUT_SECONDS", "RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_BURST", "AVAILABILITY_CACHE_SECONDS",
+    "REQUEST_TIMEOUT_SECONDS", "RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_BURST", "RATE_LIMIT_START_PER_MINUTE", "RATE_LIMIT_START_BURST", "AVAILABILITY_CACHE_SECONDS",
     "TRUST_PROXY",
 ];
 const SECRET_KEYS: &[&str] = &["TWILIO_AUTH_TOKEN", "AUTH_TOKEN", "TWILIO_API_KEY_SECRET", "API_SECRET", "SESSION_SECRET"];
@@ -50,7 +50,10 @@ fuzz_target!(|input: Input| {
         Ok(c) => {
             assert!((60..=MAX_TOKEN_TTL_SECONDS).contains(&c.token_ttl_seconds));
             assert!(c.session_secret.expose().len() >= 32);
-            assert!(c.rate_limit_burst >= 1 && c.rate_limit_per_minute >= 1);
+            let b = c.budgets;
+            for budget in [b.start, b.refresh, b.availability, b.other] {
+                assert!(budget.burst >= 1 && budget.per_minute >= 1, "{budget:?}");
+            }
             for o in &c.allowed_origins {
                 assert!(!o.contains('*') && !o.ends_with('/') && (o.starts_with("http://") || o.starts_with("https://")), "{o:?}");
             }

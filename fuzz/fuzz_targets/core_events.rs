@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use arbitrary::Arbitrary;
 use flexdesk_core::session::Outgoing;
 use flexdesk_core::wire::{CreateSessionRequest, SessionCreated, TokenRefreshed};
-use flexdesk_core::{Agent, Content, Effect, Event, PersistedState, Session};
+use flexdesk_core::{Agent, AuthFailure, Client, ConnState, Content, Effect, Event, Media, Participant, PersistedState, Session, Timer, Web};
 use libfuzzer_sys::fuzz_target;
 
 const ME: &str = "customer-1";
@@ -37,24 +37,28 @@ enum FuzzEvent {
     Start,
     Created,
     Refused,
+    SavedAtLoad { agent: Option<Who> },
     Resume { last_shown: Option<u8>, outbox: Vec<u8>, agent: Option<Who> },
     Joined,
     JoinFailed,
     AgentJoined(Who),
     AgentLeft(Who),
     Transferred(Option<Who>),
-    Message { index: u8, author: Who, client_id: Option<u8>, media: bool },
+    Message { index: u8, author: Who, client_id: Option<u8>, media: u8, body: bool },
     AgentTyping(Who, bool),
     AgentRead(Who, u8),
     UserMessage { id: u8, text: String },
     UserFile { id: u8, name: String, size: u64 },
     Sent { id: u8, index: u8 },
-    Failed { id: u8, retryable: bool },
+    Failed { id: u8, status: Option<u16> },
     RetryDue,
+    JoinTimeout(u8),
+    RefreshDue,
+    QueueDue,
+    QueueRead(Option<u8>),
+    Connection(u8),
     UserTyping(bool),
     UserRead,
-    Lost,
-    Restored,
     AboutToExpire,
     TokenRefreshed,
     TokenRefused,
@@ -64,6 +68,22 @@ enum FuzzEvent {
 
 fn agent(w: Who) -> Agent {
     Agent { id: w.id().into(), name: format!("Agent {}", w.id()), avatar: None }
+}
+
+fn participant(w: Who) -> Participant {
+    Participant { identity: w.id().into(), member_type: None, friendly_name: Some(format!("Agent {}", w.id())), avatar: None }
+}
+
+fn saved(last_shown: Option<u8>, outbox: Vec<u8>, a: Option<Who>) -> PersistedState {
+    PersistedState {
+        session_id: "s1".into(),
+        credential: "c1".into(),
+        conversation_sid: "CH1".into(),
+        identity: ME.into(),
+        agent: a.map(agent),
+        last_shown: last_shown.map(|i| u64::from(i % 32)),
+        outbox: outbox.into_iter().take(4).map(|n| Outgoing::Text { id: uid(n), text: "queued".into() }).collect(),
+    }
 }
 
 fn uid(n: u8) -> String {
@@ -81,29 +101,23 @@ fn to_event(e: FuzzEvent) -> Event {
             token_expires_at: 100,
             session_credential: "c1".into(),
         }),
-        FuzzEvent::Refused => Event::SessionRefused { message: "no".into() },
-        FuzzEvent::Resume { last_shown, outbox, agent: a } => Event::Resume(PersistedState {
-            session_id: "s1".into(),
-            credential: "c1".into(),
-            conversation_sid: "CH1".into(),
-            identity: ME.into(),
-            agent: a.map(agent),
-            last_shown: last_shown.map(|i| u64::from(i % 32)),
-            outbox: outbox.into_iter().take(4).map(|n| Outgoing::Text { id: uid(n), text: "queued".into() }).collect(),
-        }),
+        FuzzEvent::Refused => Event::SessionRefused(AuthFailure { status: 503, code: Some("twilio_busy".into()), retry_after_secs: Some(5) }),
+        FuzzEvent::SavedAtLoad { agent: a } => Event::SavedAtLoad(saved(None, vec![], a)),
+        FuzzEvent::Resume { last_shown, outbox, agent: a } => Event::Resume(saved(last_shown, outbox, a)),
         FuzzEvent::Joined => Event::ConversationJoined,
         FuzzEvent::JoinFailed => Event::JoinFailed { message: "no".into() },
-        FuzzEvent::AgentJoined(w) => Event::AgentJoined(agent(w)),
-        FuzzEvent::AgentLeft(w) => Event::AgentLeft { agent_id: w.id().into() },
+        FuzzEvent::AgentJoined(w) => Event::ParticipantJoined(participant(w)),
+        FuzzEvent::AgentLeft(w) => Event::ParticipantLeft(participant(w)),
         FuzzEvent::Transferred(w) => Event::AgentTransferred { to: w.map(agent) },
-        FuzzEvent::Message { index, author, client_id, media } => Event::Message {
+        FuzzEvent::Message { index, author, client_id, media, body } => Event::Message {
             index: u64::from(index % 32),
             author: author.id().into(),
             client_id: client_id.map(uid),
-            content: if media {
-                Content::Media { filename: "a.png".into(), content_type: "image/png".into(), url: "http://x".into() }
-            } else {
-                Content::Text { body: "hi".into() }
+            content: Content {
+                body: body.then(|| "hi".into()),
+                media: (0..media % 3)
+                    .map(|_| Media { filename: "a.png".into(), content_type: "image/png".into(), url: "http://x".into() })
+                    .collect(),
             },
         },
         FuzzEvent::AgentTyping(w, t) => Event::AgentTyping { agent_id: w.id().into(), typing: t },
@@ -111,15 +125,25 @@ fn to_event(e: FuzzEvent) -> Event {
         FuzzEvent::UserMessage { id, text } => Event::UserMessage { id: uid(id), text },
         FuzzEvent::UserFile { id, name, size } => Event::UserFile { id: uid(id), name, size },
         FuzzEvent::Sent { id, index } => Event::MessageSent { id: uid(id), index: u64::from(index % 32) },
-        FuzzEvent::Failed { id, retryable } => Event::MessageFailed { id: uid(id), retryable },
-        FuzzEvent::RetryDue => Event::RetryDue,
+        FuzzEvent::Failed { id, status } => Event::MessageFailed { id: uid(id), status },
+        FuzzEvent::RetryDue => Event::TimerDue(Timer::Retry),
+        FuzzEvent::JoinTimeout(n) => Event::TimerDue(Timer::Join(u32::from(n % 4))),
+        FuzzEvent::RefreshDue => Event::TimerDue(Timer::Refresh),
+        FuzzEvent::QueueDue => Event::TimerDue(Timer::Queue),
+        FuzzEvent::QueueRead(n) => Event::QueueRead(n.map(|n| flexdesk_core::wire::Availability {
+            agents_available: 0,
+            tasks_waiting: u32::from(n),
+            longest_wait_seconds: 1,
+        })),
+        FuzzEvent::Connection(n) => Event::Connection(
+            [ConnState::Connecting, ConnState::Connected, ConnState::Disconnecting, ConnState::Disconnected, ConnState::Denied]
+                [usize::from(n % 5)],
+        ),
         FuzzEvent::UserTyping(t) => Event::UserTyping(t),
         FuzzEvent::UserRead => Event::UserRead,
-        FuzzEvent::Lost => Event::ConnectionLost,
-        FuzzEvent::Restored => Event::ConnectionRestored,
         FuzzEvent::AboutToExpire => Event::TokenAboutToExpire,
         FuzzEvent::TokenRefreshed => Event::TokenRefreshed(TokenRefreshed { token: "t2".into(), token_expires_at: 200 }),
-        FuzzEvent::TokenRefused => Event::TokenRefused { message: "no".into() },
+        FuzzEvent::TokenRefused => Event::TokenRefused(AuthFailure { status: 404, code: Some("session_ended".into()), retry_after_secs: None }),
         FuzzEvent::EndRequested => Event::EndRequested,
         FuzzEvent::Closed => Event::ConversationClosed,
     }
@@ -135,7 +159,8 @@ fuzz_target!(|events: Vec<FuzzEvent>| {
         if matches!(fe, FuzzEvent::Message { .. }) && s.identity().is_none() {
             continue;
         }
-        let restart = matches!(fe, FuzzEvent::Start | FuzzEvent::Resume { .. });
+        // A start after a cancelled one is held until that one answers; SavedAtLoad ends a saved chat.
+        let restart = matches!(fe, FuzzEvent::Start | FuzzEvent::Resume { .. } | FuzzEvent::SavedAtLoad { .. } | FuzzEvent::Created | FuzzEvent::Refused);
         let event = to_event(fe);
         let was_ended = s.is_ended();
         // What the event itself resolves, as the shell sees it.
@@ -156,7 +181,7 @@ fuzz_target!(|events: Vec<FuzzEvent>| {
         }
         if restart && !effects.is_empty() {
             in_flight = None;
-            if !matches!(effects.first(), Some(Effect::RefreshToken { .. })) {
+            if !matches!(effects.first(), Some(Effect::Auth(flexdesk_core::AuthCall::RefreshToken { .. }))) {
                 shown.clear();
             }
         }
@@ -165,11 +190,11 @@ fuzz_target!(|events: Vec<FuzzEvent>| {
         }
         for e in &effects {
             match e {
-                Effect::SendMessage { id, .. } | Effect::SendFile { id } => {
+                Effect::Client(Client::SendMessage { id, .. } | Client::SendFile { id }) => {
                     assert!(in_flight.is_none(), "{id} handed out while {in_flight:?} is in flight");
                     in_flight = Some(id.clone());
                 }
-                Effect::ShowAgentMessage { .. } => {
+                Effect::Web(Web::ShowAgentMessage { .. }) => {
                     let index = msg_index.expect("an agent message is shown only for an agent message event");
                     assert!(shown.insert(index), "agent message {index} shown twice");
                 }

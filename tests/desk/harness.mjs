@@ -45,7 +45,8 @@ window.startDesk = async (authServerUrl, emulatorUrl, persistedState = null) => 
   window.desk = await factory({ callback, instance: {}, persistedState });
 };
 window.connectMessage = { output: { generic: [{ response_type: 'connect_to_agent', message_to_human_agent: 'Customer wants a refund',
-  transfer_info: { additional_data: { skill: 'billing' } } }] } };
+  // Carbon's ConnectToHumanAgentItemTransferInfo.summary_message_to_agent (TextItem[]): for the agent too.
+  transfer_info: { additional_data: { skill: 'billing' }, summary_message_to_agent: [{ response_type: 'text', text: 'Order 42 arrived broken' }] } }] } };
 </script>`;
 
 /** Serves the test page, the package, the stand-in and the SDK build from 127.0.0.1 (a real local origin: CORS,
@@ -110,3 +111,6 @@ export async function until(what, fn, timeoutMs = 8000) {
 }
 
 export const calls = (page, name) => page.evaluate((n) => window.calls.filter((c) => c.name === n).map((c) => c.args), name);
+
+/** What `sendMessageToUser` showed: a MessageResponse (one output.generic item per text or file) as its parts, joined. */
+export const shownText = (m) => (typeof m === 'string' ? m : m.output.generic.map((i) => i.text ?? i.source).join(' | '));

@@ -1,6 +1,6 @@
 // The npm wrapper's lazy loading, in headless Chromium: a page pays only the wrapper until a chat with an agent
 // starts, and a desk whose wasm cannot load (404, a CSP without 'wasm-unsafe-eval') never breaks the bot — the
-// factory resolves, areAnyAgentsOnline answers false, startChat fails like a chat that could not start, and the
+// factory resolves, areAnyAgentsOnline answers false, startChat reports a chat that could not start, and the
 // console says why. Also: scripts/wasm-size.mjs (what `npm run build` prints) states the gzipped sizes and fails
 // over the budget.
 import { test } from 'node:test';
@@ -24,7 +24,7 @@ window.errors = [];
 const consoleError = console.error;
 console.error = (...args) => { window.errors.push(args.map(String).join(' ')); consoleError(...args); };
 const callback = new Proxy({}, { get: (_, name) => name === 'persistedState' ? () => null
-  : (...args) => { window.calls.push(name); return Promise.resolve(); } });
+  : (...args) => { window.calls.push([name, ...args]); return Promise.resolve(); } });
 window.makeDesk = async () => {
   const factory = createTwilioFlexServiceDesk({ authServerUrl: location.origin, createConversationsClient: () => ({}) });
   window.desk = await factory({ callback, instance: {}, persistedState: null });
@@ -77,8 +77,14 @@ async function assertBrokenDeskSparesTheBot(page) {
   assert.equal(await page.evaluate(() => window.desk.getName()), 'flexdesk (Twilio Flex)');
   assert.equal(await page.evaluate(() => window.desk.reconnect()), false);
   assert.equal(await page.evaluate(() => window.desk.areAnyAgentsOnline({})), false);
+  // Like a chat the auth server refused: resolved, and the reason told with setErrorStatus (CONNECTING = 1), since
+  // Carbon shows only its default text when startChat rejects.
   const started = await page.evaluate(() => window.desk.startChat({}, {}).then(() => 'started', (e) => e.message));
-  assert.match(started, /not available right now/);
+  assert.equal(started, 'started');
+  const status = await page.evaluate(() => window.calls.filter((c) => c[0] === 'setErrorStatus').map((c) => c[1]));
+  assert.equal(status.length, 1);
+  assert.equal(status[0].type, 1);
+  assert.match(status[0].messageToUser, /not available right now/);
   // Calls the web chat may still make settle quietly.
   await page.evaluate(() => Promise.all([window.desk.sendMessageToAgent({ input: { text: 'hi' } }, 'm1', {}), window.desk.endChat({})]));
   const errors = await page.evaluate(() => window.errors);

@@ -3,7 +3,7 @@
 // desk-emulator.test.mjs (the stand-in) and desk-real-sdk.test.mjs (the real @twilio/conversations SDK).
 import { test as testFn } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, until, calls, missing } from './harness.mjs';
+import { setup, until, calls, missing, shownText } from './harness.mjs';
 
 const skip = missing.length > 0 && `not built yet: ${missing.join(', ')}`;
 
@@ -29,7 +29,9 @@ export function defineScenarios(mode) {
   test('escalation: the task carries the transcript and pre-engagement; accept shows the agent; text both ways', { skip }, async (t) => {
     const { page, task, ch, emu } = await startChat(t, mode);
     const attrs = JSON.stringify(task.attributes);
-    for (const s of ['I need help', 'Let me get an agent', 'Customer wants a refund', 'ada@example.com']) assert.match(attrs, new RegExp(s));
+    for (const s of ['I need help', 'Let me get an agent', 'Customer wants a refund', 'Order 42 arrived broken', 'ada@example.com']) {
+      assert.match(attrs, new RegExp(s));
+    }
     // The connect message's skill is not signed by a bot back end (HANDOFF_SECRET), so it never becomes routing data.
     assert.doesNotMatch(attrs, /billing/);
     await emu('POST', `/agent/api/tasks/${task.sid}/accept`, { agent: 'alice' });
@@ -43,7 +45,8 @@ export function defineScenarios(mode) {
     assert.deepEqual(mine, ['sent while connecting', 'second'], 'once each, in order');
     await emu('POST', `/agent/api/conversations/${ch}/messages`, { agent: 'alice', body: '<img src=x onerror=alert(1)>' });
     const shown = await until('agent text', async () => (await calls(page, 'sendMessageToUser'))[0]);
-    assert.equal(shown[0], '&lt;img src=x onerror=alert(1)&gt;');
+    // As typed: Carbon removes HTML from human-agent text itself (removeHTML; markdown-it html:false).
+    assert.equal(shownText(shown[0]), '<img src=x onerror=alert(1)>');
   });
 
   test('typing and read receipts both ways', { skip }, async (t) => {
@@ -103,7 +106,7 @@ export function defineScenarios(mode) {
     assert.equal(await again.evaluate(() => window.desk.reconnect()), true);
     await until('replayed', async () => (await calls(again, 'sendMessageToUser')).length >= 1);
     await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual((await calls(again, 'sendMessageToUser')).map((a) => a[0]), ['while away']);
+    assert.deepEqual((await calls(again, 'sendMessageToUser')).map((a) => shownText(a[0])), ['while away']);
   });
 
   test('connection dropped: disconnected shown, then recovered; nothing lost either way', { skip }, async (t) => {
@@ -116,7 +119,7 @@ export function defineScenarios(mode) {
     await emu('POST', `/agent/api/conversations/${ch}/messages`, { agent: 'alice', body: 'agent during the drop' });
     await until('recovered', async () => (await calls(page, 'setErrorStatus')).some((a) => a[0].type === 2 && !a[0].isDisconnected), 15000);
     await until('customer message arrived', async () => texts(await emu('GET', '/agent/api/state'), ch).filter((b) => b === 'during the drop').length === 1, 10000);
-    await until('agent message shown', async () => (await calls(page, 'sendMessageToUser')).some((a) => a[0] === 'agent during the drop'), 10000);
+    await until('agent message shown', async () => (await calls(page, 'sendMessageToUser')).some((a) => shownText(a[0]) === 'agent during the drop'), 10000);
   });
 
   test('connection dropped and refused twice: nothing lost either way once the client is back', { skip }, async (t) => {
@@ -128,7 +131,7 @@ export function defineScenarios(mode) {
     await page.evaluate(() => window.desk.sendMessageToAgent({ input: { text: 'while reconnecting' } }, 'm8', {}));
     await emu('POST', `/agent/api/conversations/${ch}/messages`, { agent: 'alice', body: 'agent while reconnecting' });
     await until('customer message arrived once', async () => texts(await emu('GET', '/agent/api/state'), ch).filter((b) => b === 'while reconnecting').length === 1, 15000);
-    await until('agent message shown', async () => (await calls(page, 'sendMessageToUser')).some((a) => a[0] === 'agent while reconnecting'), 15000);
+    await until('agent message shown', async () => (await calls(page, 'sendMessageToUser')).some((a) => shownText(a[0]) === 'agent while reconnecting'), 15000);
     assert.equal((await emu('GET', '/admin/state')).faults.refuseWebsockets, 0, 'the client retried through both refusals');
   });
 

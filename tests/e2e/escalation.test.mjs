@@ -23,8 +23,9 @@ scenario('1. escalate from the bot: the console shows transcript and pre-engagem
   await customer.send('What are your opening hours?');
   await customer.see('We are open Monday to Friday, 9:00 to 17:00.');
   await customer.askForAgent();
-  // While nobody has accepted yet, the web chat says it is waiting (the desk's availability update).
-  await customer.see('Waiting for an agent to join');
+  // While nobody has accepted yet, the web chat says where the customer is in the queue, in its own words
+  // (updateAgentAvailability({ positionInQueue }) → Carbon's agent_connectingQueue).
+  await seen(customer.page.getByText(/You're number\s*1\s*in line/), 'the queue position');
 
   await agent.open('Alice');
   const task = await agent.waitForIncomingTask('Dana Customer');

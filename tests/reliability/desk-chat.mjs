@@ -1,7 +1,7 @@
 // A busy chat between the wasm desk (headless Chromium, tests/desk/harness.mjs) and an agent on the
 // emulator, with faults injected while it runs; then every message is counted on both sides.
 // Used by the quick tests here and, with 100 drops, by reliability/faults-long.mjs.
-import { setup, until, calls } from '../desk/harness.mjs';
+import { setup, until, calls, shownText } from '../desk/harness.mjs';
 
 export { setup, until, calls };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -32,7 +32,7 @@ export async function busyChat({ page, emu, ch }, { messages, fault, gapMs = 20,
   const count = async () => {
     const state = await emu('GET', '/admin/state');
     const atAgent = state.conversations.find((c) => c.sid === ch).messages.map((m) => m.body);
-    const atCustomer = (await calls(page, 'sendMessageToUser')).map((a) => a[0]);
+    const atCustomer = (await calls(page, 'sendMessageToUser')).map((a) => shownText(a[0]));
     const tally = (seen, prefix) => {
       const n = new Map();
       for (const b of seen) if (typeof b === 'string' && b.startsWith(prefix)) n.set(b, (n.get(b) ?? 0) + 1);

@@ -180,6 +180,8 @@ export declare class Participant implements Listener<ParticipantEvents> {
   readonly dateCreated: Date | null;
   readonly dateUpdated: Date | null;
   readonly type: 'chat';
+  /** The participant's Conversations User; `friendlyName` is the agent's display name (as Flex sets it). */
+  getUser(): Promise<{ identity: string | null; friendlyName: string | null }>;
   on<E extends keyof ParticipantEvents & string>(event: E, listener: ParticipantEvents[E]): this;
   once<E extends keyof ParticipantEvents & string>(event: E, listener: ParticipantEvents[E]): this;
   off<E extends keyof ParticipantEvents & string>(event: E, listener: ParticipantEvents[E]): this;

@@ -153,6 +153,14 @@ export class Participant extends Emitter {
     this.type = 'chat';
     return this;
   }
+  /** The participant's Conversations User (`{identity, friendlyName}`), as the SDK's `getUser()`: Flex puts the
+   * agent's display name there. */
+  getUser() {
+    return this.conversation._client._request({ type: 'user', identity: this.identity }).then((r) => ({
+      identity: r.identity,
+      friendlyName: r.friendlyName ?? null,
+    }));
+  }
 }
 
 /** The SDK's Paginator: `items` in ascending index order; `prevPage` goes to older messages. */

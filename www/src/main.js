@@ -56,8 +56,9 @@ chat.serviceDeskFactory = withReadReceipts(withAgentHistory((params) => {
   const factory = createTwilioFlexServiceDesk({
     authServerUrl: config.authServerUrl,
     createConversationsClient,
-    customerName: details.get().name || undefined,
-    preEngagement: livePreEngagement,
+    // Read by the desk at startChat, so edits to the form after the chat window opened are not lost.
+    customerName: () => details.get().name || undefined,
+    preEngagement: () => ({ ...livePreEngagement }),
     transcript: () => transcript.get(),
   });
   return factory(params);

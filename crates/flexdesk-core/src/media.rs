@@ -8,12 +8,54 @@ pub const MAX_MEDIA_BYTES: u64 = 16 * 1024 * 1024;
 pub const ALLOWED_EXTENSIONS: &[&str] =
     &["jpg", "jpeg", "png", "amr", "mp3", "mp4", "pdf", "heic", "txt", "gif"];
 
+/// What the desk accepts: Twilio's limits by default; a page may narrow them (or widen them for a channel that
+/// takes more) with the `maxFileBytes` / `allowedFileTypes` options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaLimits {
+    pub max_bytes: u64,
+    /// Lower-case extensions without the dot.
+    pub extensions: Vec<String>,
+}
+
+impl Default for MediaLimits {
+    fn default() -> Self {
+        MediaLimits { max_bytes: MAX_MEDIA_BYTES, extensions: ALLOWED_EXTENSIONS.iter().map(|e| String::from(*e)).collect() }
+    }
+}
+
+impl MediaLimits {
+    /// The web chat's `allowedFileUploadTypes`: `.jpg,.png,...`.
+    pub fn accept_attribute(&self) -> String {
+        let mut types = String::new();
+        for e in &self.extensions {
+            types += if types.is_empty() { "." } else { ",." };
+            types += e;
+        }
+        types
+    }
+
+    /// Checks a file's name and size against these limits.
+    pub fn check(&self, name: &str, size: u64) -> Result<(), MediaRejection> {
+        let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+        if !self.extensions.contains(&extension) {
+            return Err(MediaRejection::WrongType { extension, allowed: self.extensions.join(", ") });
+        }
+        if size == 0 {
+            return Err(MediaRejection::Empty);
+        }
+        if size > self.max_bytes {
+            return Err(MediaRejection::TooLarge { size, max: self.max_bytes });
+        }
+        Ok(())
+    }
+}
+
 /// Why a file cannot be sent; `Display` is the text shown to the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaRejection {
     Empty,
-    TooLarge { size: u64 },
-    WrongType { extension: String },
+    TooLarge { size: u64, max: u64 },
+    WrongType { extension: String, allowed: String },
 }
 
 impl MediaRejection {
@@ -22,14 +64,16 @@ impl MediaRejection {
     pub fn message(&self) -> String {
         match self {
             MediaRejection::Empty => "This file is empty.".into(),
-            MediaRejection::TooLarge { size } => {
+            MediaRejection::TooLarge { size, max } => {
                 // Integer tenths: float formatting would add kilobytes to the wasm file.
                 let tenths = size.saturating_mul(10) / (1024 * 1024);
-                String::from("This file is ") + &decimal(tenths / 10) + "." + &decimal(tenths % 10) + " MB; files can be at most 16 MB."
+                let max_mb = max / (1024 * 1024);
+                String::from("This file is ") + &decimal(tenths / 10) + "." + &decimal(tenths % 10) + " MB; files can be at most "
+                    + &decimal(max_mb) + " MB."
             }
-            MediaRejection::WrongType { extension } => {
+            MediaRejection::WrongType { extension, allowed } => {
                 let shown = if extension.is_empty() { "(none)" } else { extension };
-                String::from("Files of type \"") + shown + "\" cannot be sent. Allowed: " + &ALLOWED_EXTENSIONS.join(", ") + "."
+                String::from("Files of type \"") + shown + "\" cannot be sent. Allowed: " + allowed + "."
             }
         }
     }
@@ -42,7 +86,7 @@ impl std::fmt::Display for MediaRejection {
 }
 
 /// `n` in decimal digits.
-fn decimal(mut n: u64) -> String {
+pub fn decimal(mut n: u64) -> String {
     let mut digits = Vec::new();
     loop {
         digits.push(b'0' + (n % 10) as u8);
@@ -55,24 +99,23 @@ fn decimal(mut n: u64) -> String {
     String::from_utf8(digits).unwrap_or_default()
 }
 
-/// Checks a file's name and size against the limits.
+/// Checks a file's name and size against Twilio's limits.
 pub fn check_file(name: &str, size: u64) -> Result<(), MediaRejection> {
-    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-    if !ALLOWED_EXTENSIONS.contains(&extension.as_str()) {
-        return Err(MediaRejection::WrongType { extension });
-    }
-    if size == 0 {
-        return Err(MediaRejection::Empty);
-    }
-    if size > MAX_MEDIA_BYTES {
-        return Err(MediaRejection::TooLarge { size });
-    }
-    Ok(())
+    MediaLimits::default().check(name, size)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_can_be_narrowed_and_are_used_in_the_text() {
+        let limits = MediaLimits { max_bytes: 2 << 20, extensions: vec!["pdf".into()] };
+        assert_eq!(limits.check("a.pdf", 3 << 20).unwrap_err().message(), "This file is 3.0 MB; files can be at most 2 MB.");
+        assert_eq!(limits.check("a.png", 1).unwrap_err().message(), "Files of type \"png\" cannot be sent. Allowed: pdf.");
+        assert_eq!(limits.accept_attribute(), ".pdf");
+        assert_eq!(MediaLimits::default().accept_attribute(), ".jpg,.jpeg,.png,.amr,.mp3,.mp4,.pdf,.heic,.txt,.gif");
+    }
 
     #[test]
     fn accepts_allowed_types_case_insensitively() {
@@ -82,10 +125,10 @@ mod tests {
 
     #[test]
     fn refuses_large_empty_and_wrong_type() {
-        assert_eq!(check_file("x.png", MAX_MEDIA_BYTES + 1), Err(MediaRejection::TooLarge { size: MAX_MEDIA_BYTES + 1 }));
+        assert_eq!(check_file("x.png", MAX_MEDIA_BYTES + 1), Err(MediaRejection::TooLarge { size: MAX_MEDIA_BYTES + 1, max: MAX_MEDIA_BYTES }));
         assert_eq!(check_file("x.png", 0), Err(MediaRejection::Empty));
-        assert_eq!(check_file("x.exe", 5), Err(MediaRejection::WrongType { extension: "exe".into() }));
-        assert_eq!(check_file("noext", 5), Err(MediaRejection::WrongType { extension: String::new() }));
+        assert!(matches!(check_file("x.exe", 5), Err(MediaRejection::WrongType { extension, .. }) if extension == "exe"));
+        assert!(matches!(check_file("noext", 5), Err(MediaRejection::WrongType { extension, .. }) if extension.is_empty()));
         assert!(check_file("x.exe", 5).unwrap_err().to_string().contains("exe"));
         assert_eq!(check_file("x.png", 20 << 20).unwrap_err().to_string(), "This file is 20.0 MB; files can be at most 16 MB.");
         assert_eq!(check_file("x.png", (16 << 20) + 1).unwrap_err().message(), "This file is 16.0 MB; files can be at most 16 MB.");

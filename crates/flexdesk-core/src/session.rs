@@ -3,15 +3,26 @@
 //! Rules this module guarantees (and `tests/properties.rs` checks over random event sequences):
 //! - user messages sent before the conversation is joined (or while the connection is down) are queued and
 //!   handed to the shell exactly once, in order, one at a time, once it is joined;
-//! - nothing is emitted after the chat ended, until a new chat is started;
-//! - an agent message (by conversation index) is shown at most once, however often it is replayed.
+//! - nothing is emitted after the chat ended, until a new chat is started (except ending a session whose
+//!   creation was still under way when the user ended: it is ended as soon as it exists);
+//! - an agent message (by conversation index) is shown at most once, however often it is replayed;
+//! - every `startChat` / `reconnect` promise is settled exactly once ([`Web::StartSettled`],
+//!   [`Web::ReconnectSettled`]).
+//!
+//! How Carbon AI Chat 1.9.1 reacts to what the desk reports decides several rules here; each cites the place in
+//! its source (`packages/ai-chat/src/chat/services/haa/HumanAgentServiceImpl.ts`, compiled in
+//! `node_modules/@carbon/ai-chat/dist/es/chat.ChatAppEntry.js`, class `HumanAgentServiceImpl` and
+//! `ServiceDeskCallbackImpl`).
+//!
+//! The session is a sum type over the link to the conversation ([`Link`]): the credentials exist exactly in the
+//! phases that have them, so "chatting without credentials" cannot be written.
 
 use std::collections::{BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::media::check_file;
-use crate::wire::{CreateSessionRequest, SessionCreated, TokenRefreshed};
+use crate::media::{decimal, MediaLimits};
+use crate::wire::{Availability, CreateSessionRequest, SessionCreated, TokenRefreshed};
 
 /// Twilio refuses message bodies over 32 KB; refusing early gives the user a clear error instead.
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
@@ -19,6 +30,14 @@ pub const MAX_BODY_BYTES: usize = 32 * 1024;
 /// How many times in a row a Conversations client that gave up is replaced (fresh token, new client) before
 /// the chat is given up.
 pub const MAX_REJOINS: u32 = 3;
+
+/// How long joining the conversation may take. The SDK's `getConversationBySid` waits until the client is
+/// connected, which never happens while its socket keeps retrying; and Carbon blocks the chat until `reconnect`
+/// settles (`handleHydration` awaits `serviceDesk.reconnect()`).
+pub const JOIN_TIMEOUT_MS: u64 = 20_000;
+
+/// How often the queue figures are read again while waiting for an agent.
+pub const QUEUE_POLL_MS: u64 = 30_000;
 
 /// A human agent as the web chat shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,23 +48,130 @@ pub struct Agent {
     pub avatar: Option<String>,
 }
 
-/// What a conversation message carries: Twilio never mixes text and media in one message.
+/// A conversation participant as the SDK reports it. Who counts as an agent, and the name shown, are decided
+/// here ([`Participant::agent`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Participant {
+    pub identity: String,
+    /// `attributes.member_type` (`"customer"` / `"agent"`), when set.
+    pub member_type: Option<String>,
+    /// The Conversations User's `friendlyName` (`participant.getUser()`): where Flex puts the agent's name.
+    pub friendly_name: Option<String>,
+    /// `attributes.avatar`, when set.
+    pub avatar: Option<String>,
+}
+
+impl Participant {
+    /// Anyone but the customer (`me`) who is not marked as a customer is an agent; the name is the User's
+    /// friendly name, else the identity.
+    pub fn agent(&self, me: &str) -> Option<Agent> {
+        if self.identity == me || self.member_type.as_deref() == Some("customer") {
+            return None;
+        }
+        let name = self.friendly_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or(&self.identity);
+        Some(Agent { id: self.identity.clone(), name: name.into(), avatar: self.avatar.clone() })
+    }
+}
+
+/// One attached file of a conversation message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-pub enum Content {
-    Text { body: String },
-    Media { filename: String, content_type: String, url: String },
+pub struct Media {
+    pub filename: String,
+    pub content_type: String,
+    /// A temporary URL (Twilio's expire after minutes): resolved by the shell when the message is shown.
+    pub url: String,
+}
+
+/// What a conversation message carries: text, files, or both (the SDK's `body` and `attachedMedia`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Content {
+    pub body: Option<String>,
+    pub media: Vec<Media>,
+}
+
+impl Content {
+    pub fn text(body: &str) -> Content {
+        Content { body: Some(body.into()), media: Vec::new() }
+    }
+}
+
+/// One item of an agent message as the web chat shows it (one `output.generic` item each). Text is passed as
+/// typed: Carbon removes HTML from human-agent text itself (`removeHTML`, markdown-it with `html: false`), so
+/// escaping it again would show `&lt;` in code spans and break `&` in links.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentItem {
+    Text(String),
+    Image { url: String, title: String },
+    /// A file that is not an image: a link named after the file.
+    File { url: String, name: String },
 }
 
 /// The web chat's error states (`ErrorType` in Carbon AI Chat).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorStatus {
-    /// The chat could not start (or resume); the web chat treats the chat as ended.
+    /// The chat could not start (or resume), with the text shown to the user; the web chat treats the chat as
+    /// ended. Only before an agent joined: after that Carbon would not end the chat (see [`Session`]'s `fail`).
     Connecting { message: String },
     /// The connection to Twilio is down (`true`) or back (`false`).
     Disconnected(bool),
     /// One user message could not be delivered.
     UserMessage { id: String },
+}
+
+/// Why the auth server did not answer as hoped: its HTTP status (0 when it was not reached), its stable error
+/// `code` (`{"error": {"code"}}`, see docs/auth-server.md and [`crate::wire::ApiError`]) and `Retry-After`.
+/// Never its message: the customer sees text chosen here ([`refusal_text`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuthFailure {
+    pub status: u16,
+    pub code: Option<String>,
+    pub retry_after_secs: Option<u64>,
+}
+
+impl AuthFailure {
+    /// Worth asking again later (not reached, rate limited, Twilio busy or down) rather than a final answer.
+    pub fn is_transient(&self) -> bool {
+        self.status == 0 || self.status == 429 || self.status >= 500
+    }
+}
+
+/// The SDK's connection states (`Client.connectionState`, `connectionStateChanged`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnState {
+    Connecting,
+    Connected,
+    Disconnecting,
+    Disconnected,
+    Denied,
+    Error,
+    Unknown,
+}
+
+impl ConnState {
+    pub fn parse(s: &str) -> ConnState {
+        match s {
+            "connecting" => ConnState::Connecting,
+            "connected" => ConnState::Connected,
+            "disconnecting" => ConnState::Disconnecting,
+            "disconnected" => ConnState::Disconnected,
+            "denied" => ConnState::Denied,
+            "error" => ConnState::Error,
+            _ => ConnState::Unknown,
+        }
+    }
+}
+
+/// Timers the shell runs for the session: [`Effect::Timer`] asks, [`Event::TimerDue`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    /// Retry a user message after a retryable failure.
+    Retry,
+    /// Join attempt `n` took too long.
+    Join(u32),
+    /// Ask for a token again after a transient refusal.
+    Refresh,
+    /// Read the queue figures again while waiting.
+    Queue,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,54 +181,66 @@ pub enum Event {
     /// The auth server created the session.
     SessionCreated(SessionCreated),
     /// The auth server refused to create the session (or could not be reached).
-    SessionRefused { message: String },
-    /// After a page reload: carry on with the chat saved by [`Effect::Persist`].
+    SessionRefused(AuthFailure),
+    /// The web chat handed a saved chat to the desk's factory (`persistedState`) at page load.
+    SavedAtLoad(PersistedState),
+    /// After a page reload, the web chat called `reconnect`: carry on with the chat saved by
+    /// [`Effect::Persist`].
     Resume(PersistedState),
     /// The Conversations client is connected and subscribed to the conversation.
     ConversationJoined,
-    /// The Conversations client could not reach the conversation.
+    /// The Conversations client could not reach the conversation (the text is for the console only).
     JoinFailed { message: String },
     /// The Conversations client gave up for good (a terminal connection error) after the chat was joined.
     ClientFailed { message: String },
-    AgentJoined(Agent),
-    AgentLeft { agent_id: String },
+    /// The SDK's connection state changed.
+    Connection(ConnState),
+    ParticipantJoined(Participant),
+    ParticipantLeft(Participant),
     /// The contact centre says the chat is being moved to another agent.
     AgentTransferred { to: Option<Agent> },
     /// A message in the conversation, live or replayed; `author` tells the customer's own from the agent's.
     Message { index: u64, author: String, client_id: Option<String>, content: Content },
+    /// A participant's typing indicator (the customer's own are ignored).
     AgentTyping { agent_id: String, typing: bool },
-    /// An agent's read horizon (`lastReadMessageIndex`) moved.
+    /// A participant's read horizon (`lastReadMessageIndex`) moved (the customer's own are ignored).
     AgentRead { agent_id: String, index: u64 },
     UserMessage { id: String, text: String },
     UserFile { id: String, name: String, size: u64 },
-    /// The shell delivered [`Effect::SendMessage`] / [`Effect::SendFile`]; Twilio gave it `index`.
+    /// The shell delivered [`Client::SendMessage`] / [`Client::SendFile`]; Twilio gave it `index`.
     MessageSent { id: String, index: u64 },
-    /// Delivery failed. `retryable` failures (network, 5xx) are retried after [`Effect::ScheduleRetry`]'s delay
-    /// or the next reconnect, whichever comes first.
-    MessageFailed { id: String, retryable: bool },
-    /// The delay asked for by [`Effect::ScheduleRetry`] has passed.
-    RetryDue,
+    /// Delivery failed, with the HTTP-ish status of the SDK's error if it had one. Network errors, 429 and 5xx
+    /// are retried (after [`Timer::Retry`] or the next reconnect, whichever comes first); other 4xx are final.
+    MessageFailed { id: String, status: Option<u16> },
+    TimerDue(Timer),
     UserTyping(bool),
     UserRead,
-    ConnectionLost,
-    ConnectionRestored,
     TokenAboutToExpire,
     TokenRefreshed(TokenRefreshed),
-    TokenRefused { message: String },
+    TokenRefused(AuthFailure),
+    /// The auth server's queue figures (`GET /v1/agents/availability`), or `None` when they could not be read.
+    QueueRead(Option<Availability>),
     /// The user ended the chat.
     EndRequested,
     /// The conversation was closed by the agent / contact centre.
     ConversationClosed,
 }
 
+/// Calls to the auth server.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    // Auth server.
+pub enum AuthCall {
     CreateSession(CreateSessionRequest),
     RefreshToken { session_id: String, credential: String },
     EndSession { session_id: String, credential: String },
-    // Conversations client.
-    JoinConversation { token: String, conversation_sid: String },
+    /// Read the queue figures; answer with [`Event::QueueRead`].
+    ReadQueue,
+}
+
+/// Calls to the Conversations client.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Client {
+    /// Replace any client by a new one for `token` (clearing the old one's listeners) and join the conversation.
+    Join { token: String, conversation_sid: String },
     /// Load messages with an index above `after` (all when `None`) and the present participants, and feed
     /// them back as events; duplicates are dropped here.
     SyncMessages { after: Option<u64> },
@@ -110,22 +248,41 @@ pub enum Effect {
     SendMessage { id: String, text: String },
     SendFile { id: String },
     SendTyping,
-    /// Feed [`Event::RetryDue`] after this many milliseconds (exponential backoff, capped).
-    ScheduleRetry { delay_ms: u64 },
     SetReadHorizon { index: u64 },
-    CloseClient,
-    // Web chat.
-    WaitingStatus { message: String },
+    /// Shut the client down and forget its listeners.
+    Close,
+}
+
+/// Calls to the web chat (`ServiceDeskCallback`) and the settling of its pending promises.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Web {
+    /// Resolve the pending `startChat` promise (never rejected: see [`Event::SessionRefused`]).
+    StartSettled,
+    /// Resolve the pending `reconnect` promise with whether the chat is back.
+    ReconnectSettled(bool),
+    /// `updateAgentAvailability({ positionInQueue })` (Carbon 1.9.1's `AgentAvailability` is camelCase and
+    /// its `AvailabilityMessage` formats `agent_connectingQueue` in the user's language).
+    QueuePosition(u32),
     AgentJoined(Agent),
     AgentLeft,
     BeginTransfer(Option<Agent>),
-    ShowAgentMessage { agent_id: String, content: Content },
+    ShowAgentMessage { agent_id: String, items: Vec<AgentItem> },
     ShowAgentTyping(bool),
     ShowAgentRead,
     SetError(ErrorStatus),
     /// `error: None` means the file was delivered.
     FileStatus { id: String, error: Option<String> },
-    ChatEnded { by_agent: bool },
+    /// `agentEndedChat`.
+    ChatEnded,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Auth(AuthCall),
+    Client(Client),
+    Web(Web),
+    /// Feed [`Event::TimerDue`] with `timer` after this many milliseconds.
+    Timer { timer: Timer, delay_ms: u64 },
     /// The saved state changed: store [`Session::saved_state`] (or forget it when that is `None`) so a reload
     /// can [`Event::Resume`]. A marker rather than the state itself: a burst of messages then costs one save
     /// when the shell gets round to it, not one copy of the outbox per message.
@@ -137,7 +294,7 @@ pub enum Phase {
     Idle,
     /// Waiting for the auth server.
     Starting,
-    /// Refreshing the token after a reload.
+    /// Refreshing the token before (re)joining.
     Resuming,
     /// Connecting the Conversations client.
     Joining,
@@ -181,7 +338,7 @@ impl Outgoing {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Creds {
     session_id: String,
     credential: String,
@@ -189,20 +346,59 @@ struct Creds {
     identity: String,
 }
 
+impl Creds {
+    fn end(&self) -> Effect {
+        Effect::Auth(AuthCall::EndSession { session_id: self.session_id.clone(), credential: self.credential.clone() })
+    }
+}
+
+/// Where the session is with the conversation; each phase carries exactly the data it has.
+#[derive(Debug, Clone)]
+enum Link {
+    Idle,
+    /// Waiting for the auth server; `cancelled` when the user ended meanwhile: the session is ended as soon as it
+    /// exists.
+    Starting { cancelled: bool },
+    /// Getting a fresh token before joining: after a reload (`rejoin: false`) or to replace a client that gave
+    /// up (`rejoin: true`).
+    Resuming { creds: Creds, rejoin: bool },
+    /// Connecting the Conversations client; `attempt` names its join timer.
+    Joining { creds: Creds, attempt: u32 },
+    /// In the conversation.
+    Joined { creds: Creds },
+    Ended,
+}
+
+/// What the current Conversations client reported about its connection.
+#[derive(Debug, Clone, Default)]
+struct ClientConn {
+    was_connected: bool,
+    disconnecting: bool,
+    /// A token waiting for the connection to settle: the real SDK drops a token handed over while it is still
+    /// closing an expired connection ("disconnecting", ~3 s).
+    pending_token: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Session {
-    phase: Phase,
-    creds: Option<Creds>,
-    /// Latest token not yet handed to a client (kept between SessionCreated and the join).
+    link: Link,
+    conn: ClientConn,
     online: bool,
     shown_disconnected: bool,
     refreshing: bool,
+    refresh_attempt: u32,
     /// Sending is paused after a retryable failure until the connection comes back.
     send_paused: bool,
     retry_attempt: u32,
-    /// Clients replaced since the last successful join, and whether the current refresh is for such a rejoin.
+    /// Clients replaced since the last successful join.
     rejoins: u32,
-    rejoining: bool,
+    join_attempt: u32,
+    /// The web chat awaits `startChat` / `reconnect`.
+    start_pending: bool,
+    reconnect_pending: bool,
+    /// The web chat counts the chat as connected to an agent (`isConnected`, set by `agentJoined`, and kept
+    /// across a reload): from then on a failure is never reported as CONNECTING.
+    connected: bool,
     outbox: VecDeque<Outgoing>,
     in_flight: Option<Outgoing>,
     agents: Vec<Agent>,
@@ -214,6 +410,11 @@ pub struct Session {
     read_horizon_sent: Option<u64>,
     last_user_index: Option<u64>,
     agent_read_upto: Option<u64>,
+    queue_position: Option<u32>,
+    /// A start asked for while a cancelled one is still being created: sent once that one is ended.
+    next_start: Option<CreateSessionRequest>,
+    /// Kept across chats.
+    limits: MediaLimits,
 }
 
 impl Default for Session {
@@ -222,18 +423,44 @@ impl Default for Session {
     }
 }
 
+/// Shown when the chat cannot go on and no better reason is known.
+pub const CHAT_FAILED: &str = "The chat with an agent could not be continued. Please try again later.";
+
+/// The customer-facing text for an auth server refusal: chosen by its stable error code, never its message
+/// (which names Twilio's internals). Codes: docs/auth-server.md, "HTTP API".
+pub fn refusal_text(f: &AuthFailure) -> String {
+    let later = || match f.retry_after_secs {
+        Some(s) if s > 90 => String::from("Please try again in about ") + &decimal(s.div_ceil(60)) + " minutes.",
+        Some(_) => "Please try again in a minute.".into(),
+        None => "Please try again later.".into(),
+    };
+    match f.code.as_deref() {
+        _ if f.status == 0 => "The chat service cannot be reached. Check your connection and try again.".into(),
+        Some("too_many_sessions") => String::from("Too many chats with an agent are open right now. ") + &later(),
+        Some("rate_limited") => String::from("Too many requests in a short time. ") + &later(),
+        Some("twilio_busy") => String::from("Our agents' system is busy. ") + &later(),
+        Some("verification_required") => "Please confirm you are not a robot before asking for an agent.".into(),
+        Some("verification_failed") => "The check that you are not a robot failed. Please try again.".into(),
+        _ => String::from("Chat with an agent is not available right now. ") + &later(),
+    }
+}
+
 impl Session {
     pub fn new() -> Self {
         Session {
-            phase: Phase::Idle,
-            creds: None,
+            link: Link::Idle,
+            conn: ClientConn::default(),
             online: true,
             shown_disconnected: false,
             refreshing: false,
+            refresh_attempt: 0,
             send_paused: false,
             retry_attempt: 0,
             rejoins: 0,
-            rejoining: false,
+            join_attempt: 0,
+            start_pending: false,
+            reconnect_pending: false,
+            connected: false,
             outbox: VecDeque::new(),
             in_flight: None,
             agents: Vec::new(),
@@ -244,23 +471,56 @@ impl Session {
             read_horizon_sent: None,
             last_user_index: None,
             agent_read_upto: None,
+            queue_position: None,
+            next_start: None,
+            limits: MediaLimits::default(),
         }
     }
 
+    /// A session that checks files against `limits` instead of Twilio's.
+    pub fn with_limits(limits: MediaLimits) -> Self {
+        Session { limits, ..Session::new() }
+    }
+
+    pub fn limits(&self) -> &MediaLimits {
+        &self.limits
+    }
+
+    /// Back to a fresh session, keeping the configuration.
+    fn reset(&mut self) {
+        let limits = std::mem::take(&mut self.limits);
+        *self = Session::with_limits(limits);
+    }
+
     pub fn phase(&self) -> Phase {
-        self.phase
+        match &self.link {
+            Link::Idle => Phase::Idle,
+            Link::Starting { .. } => Phase::Starting,
+            Link::Resuming { .. } => Phase::Resuming,
+            Link::Joining { .. } => Phase::Joining,
+            Link::Joined { .. } if self.current_agent.is_some() => Phase::Chatting,
+            Link::Joined { .. } => Phase::Waiting,
+            Link::Ended => Phase::Ended,
+        }
     }
 
     pub fn is_ended(&self) -> bool {
-        self.phase == Phase::Ended
+        matches!(self.link, Link::Ended)
     }
 
     pub fn current_agent(&self) -> Option<&Agent> {
         self.current_agent.as_ref()
     }
 
+    fn creds(&self) -> Option<&Creds> {
+        match &self.link {
+            Link::Resuming { creds, .. } | Link::Joining { creds, .. } | Link::Joined { creds } => Some(creds),
+            _ => None,
+        }
+    }
+
     pub fn identity(&self) -> Option<&str> {
-        self.creds.as_ref().map(|c| c.identity.as_str())
+        self.creds().map(|c| c.identity.as_str())
     }
 
     /// Messages waiting to be handed to Twilio (queued plus the one in flight).
@@ -270,10 +530,7 @@ impl Session {
 
     /// What a reload needs to resume this chat; `None` when there is no chat to resume.
     pub fn saved_state(&self) -> Option<PersistedState> {
-        if matches!(self.phase, Phase::Idle | Phase::Ended) {
-            return None;
-        }
-        let c = self.creds.as_ref()?;
+        let c = self.creds()?;
         Some(PersistedState {
             session_id: c.session_id.clone(),
             credential: c.credential.clone(),
@@ -286,110 +543,153 @@ impl Session {
     }
 
     fn joined(&self) -> bool {
-        matches!(self.phase, Phase::Waiting | Phase::Chatting)
+        matches!(self.link, Link::Joined { .. })
     }
 
     fn live(&self) -> bool {
-        !matches!(self.phase, Phase::Idle | Phase::Ended)
+        !matches!(self.link, Link::Idle | Link::Ended)
     }
 
     pub fn handle(&mut self, event: Event) -> Vec<Effect> {
         let mut out = Vec::new();
         match event {
-            Event::StartRequested(req) => {
-                if matches!(self.phase, Phase::Idle | Phase::Ended) {
-                    *self = Session::new();
-                    self.phase = Phase::Starting;
-                    out.push(Effect::CreateSession(req));
+            Event::StartRequested(req) => match self.link {
+                Link::Idle | Link::Ended => self.begin(req, &mut out),
+                Link::Starting { cancelled: true } => {
+                    // The cancelled creation has not answered yet: this start goes out once it is ended.
+                    self.next_start = Some(req);
+                    self.start_pending = true;
+                }
+                _ => {}
+            },
+            Event::SavedAtLoad(state) => {
+                // Carbon calls `reconnect` only when an agent had joined (`handleHydration`: `if (isConnected)`);
+                // a chat saved while still waiting is never handed back, so an agent would later accept a chat
+                // with nobody there: end it, and forget it.
+                if matches!(self.link, Link::Idle) && state.agent.is_none() {
+                    out.push(Effect::Auth(AuthCall::EndSession { session_id: state.session_id, credential: state.credential }));
+                    out.push(Effect::Persist);
                 }
             }
             Event::Resume(state) => {
-                if matches!(self.phase, Phase::Idle | Phase::Ended) {
-                    *self = Session::new();
-                    self.phase = Phase::Resuming;
+                if matches!(self.link, Link::Idle | Link::Ended) {
+                    self.reset();
+                    self.reconnect_pending = true;
+                    self.connected = state.agent.is_some();
                     self.current_agent = state.agent.clone();
                     self.agents.extend(state.agent);
                     self.last_shown = state.last_shown;
                     self.shown_floor = state.last_shown;
                     self.read_horizon_sent = state.last_shown;
                     self.outbox = state.outbox.into();
-                    self.creds = Some(Creds {
-                        session_id: state.session_id,
-                        credential: state.credential,
-                        conversation_sid: state.conversation_sid,
-                        identity: state.identity,
-                    });
+                    self.link = Link::Resuming {
+                        creds: Creds {
+                            session_id: state.session_id,
+                            credential: state.credential,
+                            conversation_sid: state.conversation_sid,
+                            identity: state.identity,
+                        },
+                        rejoin: false,
+                    };
                     self.refresh(&mut out);
                 }
             }
             Event::SessionCreated(s) => {
-                if self.phase == Phase::Starting {
-                    self.phase = Phase::Joining;
-                    out.push(Effect::JoinConversation { token: s.token, conversation_sid: s.conversation_sid.clone() });
-                    self.creds = Some(Creds {
+                if let Link::Starting { cancelled } = self.link {
+                    let creds = Creds {
                         session_id: s.session_id,
                         credential: s.session_credential,
                         conversation_sid: s.conversation_sid,
                         identity: s.identity,
-                    });
-                    self.persist(&mut out);
+                    };
+                    if cancelled {
+                        // The user ended while the chat was being created: end it now it exists.
+                        out.push(creds.end());
+                        self.after_cancelled_start(&mut out);
+                    } else {
+                        self.settle_start(&mut out);
+                        self.join(creds, s.token, &mut out);
+                        self.persist(&mut out);
+                    }
                 }
             }
-            Event::SessionRefused { message } => {
-                if self.phase == Phase::Starting {
-                    out.push(Effect::SetError(ErrorStatus::Connecting { message }));
-                    self.phase = Phase::Ended;
+            Event::SessionRefused(why) => {
+                if let Link::Starting { cancelled } = self.link {
+                    // A rejected startChat makes Carbon show its own default text (only `logInfo` is passed on):
+                    // report the reason as CONNECTING with `messageToUser`, then resolve.
+                    if cancelled {
+                        self.after_cancelled_start(&mut out);
+                    } else {
+                        out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting { message: refusal_text(&why) })));
+                        self.settle_start(&mut out);
+                        self.link = Link::Ended;
+                    }
                 }
             }
             Event::ConversationJoined => {
-                if self.phase == Phase::Joining {
+                if let Link::Joining { creds, .. } = &self.link {
+                    self.link = Link::Joined { creds: creds.clone() };
                     self.rejoins = 0;
-                    self.rejoining = false;
-                    self.phase = if self.current_agent.is_some() { Phase::Chatting } else { Phase::Waiting };
-                    if self.phase == Phase::Waiting {
-                        out.push(Effect::WaitingStatus { message: "Waiting for an agent to join…".into() });
+                    self.settle_reconnect(true, &mut out);
+                    out.push(Effect::Client(Client::SyncMessages { after: self.last_shown }));
+                    if self.current_agent.is_none() {
+                        out.push(Effect::Auth(AuthCall::ReadQueue));
                     }
-                    out.push(Effect::SyncMessages { after: self.last_shown });
                     self.pump(&mut out);
                 }
             }
-            Event::JoinFailed { message } => {
-                if self.phase == Phase::Joining {
-                    self.rejoin_or_fail(message, &mut out);
+            Event::JoinFailed { .. } => {
+                if matches!(self.link, Link::Joining { .. }) {
+                    self.rejoin_or_fail(&mut out);
                 }
             }
-            Event::ClientFailed { message } => {
+            Event::TimerDue(Timer::Join(n)) => {
+                if matches!(self.link, Link::Joining { attempt, .. } if attempt == n) {
+                    if self.reconnect_pending && self.connected {
+                        // Do not keep the web chat blocked on `reconnect`: it is back, but disconnected for now.
+                        self.settle_reconnect(true, &mut out);
+                        self.show_disconnected(&mut out);
+                    }
+                    self.rejoin_or_fail(&mut out);
+                }
+            }
+            Event::ClientFailed { .. } => {
                 if self.joined() {
-                    self.rejoin_or_fail(message, &mut out);
+                    self.rejoin_or_fail(&mut out);
                 }
             }
-            Event::AgentJoined(agent) => {
+            Event::Connection(state) => self.connection(state, &mut out),
+            Event::ParticipantJoined(p) => {
+                let Some(me) = self.identity() else { return out };
+                let Some(agent) = p.agent(me) else { return out };
                 if self.live() && !self.agents.iter().any(|a| a.id == agent.id) {
                     self.agents.push(agent.clone());
                     if self.current_agent.as_ref().is_some_and(|c| c.id != agent.id) {
-                        out.push(Effect::BeginTransfer(Some(agent.clone())));
+                        out.push(Effect::Web(Web::BeginTransfer(Some(agent.clone()))));
                     }
-                    let already_shown = self.current_agent.as_ref() == Some(&agent);
+                    let already_shown = self.current_agent.as_ref() == Some(&agent) && self.connected;
                     self.current_agent = Some(agent.clone());
                     if !already_shown {
-                        out.push(Effect::AgentJoined(agent));
-                    }
-                    if self.phase == Phase::Waiting {
-                        self.phase = Phase::Chatting;
+                        self.connected = true;
+                        out.push(Effect::Web(Web::AgentJoined(agent)));
                     }
                     self.persist(&mut out);
                 }
             }
-            Event::AgentLeft { agent_id } => {
-                if self.live() && self.agents.iter().any(|a| a.id == agent_id) {
-                    self.agents.retain(|a| a.id != agent_id);
-                    if self.current_agent.as_ref().is_some_and(|c| c.id == agent_id) {
+            Event::ParticipantLeft(p) => {
+                let Some(me) = self.identity() else { return out };
+                let Some(agent) = p.agent(me) else { return out };
+                if self.live() && self.agents.iter().any(|a| a.id == agent.id) {
+                    self.agents.retain(|a| a.id != agent.id);
+                    if self.current_agent.as_ref().is_some_and(|c| c.id == agent.id) {
                         // Another agent still present (end of a warm transfer): they carry on.
                         self.current_agent = self.agents.last().cloned();
-                        if let Some(next) = &self.current_agent {
-                            out.push(Effect::AgentJoined(next.clone()));
-                        } else {
-                            out.push(Effect::AgentLeft);
+                        match &self.current_agent {
+                            Some(next) => out.push(Effect::Web(Web::AgentJoined(next.clone()))),
+                            // The last agent left but Flex kept the conversation open: in Flex an agent leaves an
+                            // open chat only to transfer it (ending it closes the conversation), so this is a
+                            // cold transfer, and the customer is told so (`beginTransferToAnotherAgent`).
+                            None => out.push(Effect::Web(Web::BeginTransfer(None))),
                         }
                         self.persist(&mut out);
                     }
@@ -397,35 +697,36 @@ impl Session {
             }
             Event::AgentTransferred { to } => {
                 if self.live() {
-                    out.push(Effect::BeginTransfer(to));
+                    out.push(Effect::Web(Web::BeginTransfer(to)));
                 }
             }
             Event::Message { index, author, client_id, content } => {
-                if !self.live() {
-                    return out;
-                }
-                let own = self.creds.as_ref().is_some_and(|c| c.identity == author);
-                if own {
+                let Some(me) = self.identity() else { return out };
+                if author == me {
                     self.own_message_seen(index, client_id, &mut out);
                 } else if self.shown_floor.is_none_or(|f| index > f) && self.shown.insert(index) {
                     self.last_shown = self.last_shown.max(Some(index));
                     let agent_id = self.agents.iter().find(|a| a.id == author).map(|a| a.id.clone()).unwrap_or(author);
-                    out.push(Effect::ShowAgentMessage { agent_id, content });
+                    let items = agent_items(content);
+                    if !items.is_empty() {
+                        out.push(Effect::Web(Web::ShowAgentMessage { agent_id, items }));
+                    }
                     self.persist(&mut out);
                 }
             }
-            Event::AgentTyping { agent_id: _, typing } => {
-                if self.joined() {
-                    out.push(Effect::ShowAgentTyping(typing));
+            Event::AgentTyping { agent_id, typing } => {
+                if self.joined() && self.identity() != Some(agent_id.as_str()) {
+                    out.push(Effect::Web(Web::ShowAgentTyping(typing)));
                 }
             }
-            Event::AgentRead { agent_id: _, index } => {
+            Event::AgentRead { agent_id, index } => {
                 if self.joined()
+                    && self.identity() != Some(agent_id.as_str())
                     && self.last_user_index.is_some_and(|u| index >= u)
                     && self.agent_read_upto.is_none_or(|r| index > r)
                 {
                     self.agent_read_upto = Some(index);
-                    out.push(Effect::ShowAgentRead);
+                    out.push(Effect::Web(Web::ShowAgentRead));
                 }
             }
             Event::UserMessage { id, text } => {
@@ -433,7 +734,7 @@ impl Session {
                     return out;
                 }
                 if text.len() > MAX_BODY_BYTES {
-                    out.push(Effect::SetError(ErrorStatus::UserMessage { id }));
+                    out.push(Effect::Web(Web::SetError(ErrorStatus::UserMessage { id })));
                 } else if !text.trim().is_empty() {
                     self.outbox.push_back(Outgoing::Text { id, text });
                     self.pump(&mut out);
@@ -444,8 +745,8 @@ impl Session {
                 if !self.live() {
                     return out;
                 }
-                match check_file(&name, size) {
-                    Err(why) => out.push(Effect::FileStatus { id, error: Some(why.message()) }),
+                match self.limits.check(&name, size) {
+                    Err(why) => out.push(Effect::Web(Web::FileStatus { id, error: Some(why.message()) })),
                     Ok(()) => {
                         self.outbox.push_back(Outgoing::File { id });
                         self.pump(&mut out);
@@ -458,133 +759,242 @@ impl Session {
                     self.retry_attempt = 0;
                     self.last_user_index = self.last_user_index.max(Some(index));
                     if let Some(Outgoing::File { id }) = sent {
-                        out.push(Effect::FileStatus { id, error: None });
+                        out.push(Effect::Web(Web::FileStatus { id, error: None }));
                     }
                     self.pump(&mut out);
                     self.persist(&mut out);
                 }
             }
-            Event::MessageFailed { id, retryable } => {
+            Event::MessageFailed { id, status } => {
                 if self.live() && self.in_flight.as_ref().is_some_and(|m| m.id() == id) {
+                    // 4xx other than 429 will fail again: report it instead of retrying forever.
+                    let retryable = status.is_none_or(|s| s == 429 || !(400..500).contains(&s));
                     let failed = self.in_flight.take();
                     if let (true, Some(m)) = (retryable, failed.clone()) {
                         self.outbox.push_front(m);
                         self.send_paused = true;
                         let delay_ms = (500u64 << self.retry_attempt.min(5)).min(10_000);
                         self.retry_attempt = self.retry_attempt.saturating_add(1);
-                        out.push(Effect::ScheduleRetry { delay_ms });
+                        out.push(Effect::Timer { timer: Timer::Retry, delay_ms });
                     } else {
                         match failed {
-                            Some(Outgoing::File { id }) => out.push(Effect::FileStatus {
+                            Some(Outgoing::File { id }) => out.push(Effect::Web(Web::FileStatus {
                                 id,
                                 error: Some("The file could not be sent.".into()),
-                            }),
-                            _ => out.push(Effect::SetError(ErrorStatus::UserMessage { id })),
+                            })),
+                            _ => out.push(Effect::Web(Web::SetError(ErrorStatus::UserMessage { id }))),
                         }
                         self.pump(&mut out);
                     }
                     self.persist(&mut out);
                 }
             }
-            Event::RetryDue => {
+            Event::TimerDue(Timer::Retry) => {
                 if self.live() && self.send_paused {
                     self.send_paused = false;
                     self.pump(&mut out);
                 }
             }
+            Event::TimerDue(Timer::Refresh) => {
+                if self.live() {
+                    self.refresh(&mut out);
+                }
+            }
+            Event::TimerDue(Timer::Queue) => {
+                if self.joined() && self.current_agent.is_none() {
+                    out.push(Effect::Auth(AuthCall::ReadQueue));
+                }
+            }
+            Event::QueueRead(figures) => {
+                if self.joined() && self.current_agent.is_none() {
+                    // The auth server knows how many chats wait in the queue, not where this one is among them
+                    // (per-task positions: issue 17); this chat is one of them, most likely the last.
+                    if let Some(a) = figures {
+                        let position = a.tasks_waiting.max(1);
+                        if self.queue_position != Some(position) {
+                            self.queue_position = Some(position);
+                            out.push(Effect::Web(Web::QueuePosition(position)));
+                        }
+                    }
+                    out.push(Effect::Timer { timer: Timer::Queue, delay_ms: QUEUE_POLL_MS });
+                }
+            }
             Event::UserTyping(typing) => {
                 // The Conversations SDK has no "stopped typing" signal: the indicator lapses on its own.
                 if typing && self.joined() && self.online {
-                    out.push(Effect::SendTyping);
+                    out.push(Effect::Client(Client::SendTyping));
                 }
             }
             Event::UserRead => {
                 if self.joined() && self.online && self.last_shown > self.read_horizon_sent {
                     self.read_horizon_sent = self.last_shown;
                     if let Some(index) = self.last_shown {
-                        out.push(Effect::SetReadHorizon { index });
+                        out.push(Effect::Client(Client::SetReadHorizon { index }));
                     }
-                }
-            }
-            Event::ConnectionLost => {
-                if self.live() && self.online {
-                    self.online = false;
-                    if self.phase == Phase::Chatting {
-                        self.shown_disconnected = true;
-                        out.push(Effect::SetError(ErrorStatus::Disconnected(true)));
-                    } else if self.phase == Phase::Waiting {
-                        // A DISCONNECTED error while waiting would end the chat in the web chat: just say so.
-                        out.push(Effect::WaitingStatus { message: "Connection lost, reconnecting…".into() });
-                    }
-                }
-            }
-            Event::ConnectionRestored => {
-                if self.live() && !self.online {
-                    self.online = true;
-                    self.send_paused = false;
-                    if std::mem::take(&mut self.shown_disconnected) {
-                        out.push(Effect::SetError(ErrorStatus::Disconnected(false)));
-                    } else if self.phase == Phase::Waiting {
-                        out.push(Effect::WaitingStatus { message: "Waiting for an agent to join…".into() });
-                    }
-                    if self.joined() {
-                        out.push(Effect::SyncMessages { after: self.last_shown });
-                    }
-                    self.pump(&mut out);
                 }
             }
             Event::TokenAboutToExpire => {
-                if self.live() && self.creds.is_some() {
+                if self.creds().is_some() {
                     self.refresh(&mut out);
                 }
             }
             Event::TokenRefreshed(t) => {
                 if self.live() && self.refreshing {
                     self.refreshing = false;
-                    if self.phase == Phase::Resuming {
-                        self.phase = Phase::Joining;
-                        let conversation_sid = self.creds.as_ref().map(|c| c.conversation_sid.clone()).unwrap_or_default();
-                        out.push(Effect::JoinConversation { token: t.token, conversation_sid });
-                    } else {
-                        out.push(Effect::UpdateToken { token: t.token });
+                    self.refresh_attempt = 0;
+                    match &self.link {
+                        Link::Resuming { creds, .. } => {
+                            let creds = creds.clone();
+                            self.join(creds, t.token, &mut out);
+                        }
+                        _ => {
+                            self.conn.pending_token = Some(t.token);
+                            self.apply_token(&mut out);
+                        }
                     }
                 }
             }
-            Event::TokenRefused { message } => {
+            Event::TokenRefused(why) => {
                 if self.live() && self.refreshing {
                     self.refreshing = false;
-                    if self.phase == Phase::Resuming && self.rejoining {
-                        self.rejoining = false;
-                        if self.current_agent.is_some() {
-                            // Chatting before the client failed: say the connection is down rather than end.
-                            self.shown_disconnected = true;
-                            out.push(Effect::SetError(ErrorStatus::Disconnected(true)));
-                        }
-                        self.fail(message, &mut out);
-                    } else if self.phase == Phase::Resuming {
-                        // The saved chat is over (ended elsewhere, or expired): forget it quietly.
-                        self.phase = Phase::Ended;
+                    if why.is_transient() && self.refresh_attempt < MAX_REJOINS {
+                        // Not a "no": ask again in a while.
+                        let delay_ms = (2_000u64 << self.refresh_attempt.min(4)).min(30_000);
+                        self.refresh_attempt += 1;
+                        out.push(Effect::Timer { timer: Timer::Refresh, delay_ms });
+                    } else if matches!(self.link, Link::Resuming { rejoin: false, .. }) {
+                        // The saved chat is over (ended elsewhere, or expired): forget it; the web chat ends it
+                        // itself when `reconnect` answers false (`handleHydration`).
+                        self.settle_reconnect(false, &mut out);
+                        self.link = Link::Ended;
                         out.push(Effect::Persist);
-                    } else if self.phase == Phase::Chatting {
-                        self.shown_disconnected = true;
-                        out.push(Effect::SetError(ErrorStatus::Disconnected(true)));
                     } else {
-                        self.fail(message, &mut out);
+                        self.fail(&mut out);
                     }
                 }
             }
-            Event::EndRequested => {
-                if self.live() {
-                    self.end(false, &mut out);
+            Event::EndRequested => match self.link {
+                Link::Starting { cancelled: false } => {
+                    // Nothing to end yet: remember it, so the session is ended when it arrives; Carbon still awaits
+                    // startChat, and a promise rejected later would cancel whatever chat runs then.
+                    self.link = Link::Starting { cancelled: true };
+                    self.settle_start(&mut out);
+                    out.push(Effect::Persist);
                 }
-            }
+                Link::Starting { cancelled: true } => {
+                    self.next_start = None;
+                    self.settle_start(&mut out);
+                }
+                Link::Resuming { .. } | Link::Joining { .. } | Link::Joined { .. } => self.end(&mut out),
+                _ => {}
+            },
             Event::ConversationClosed => {
-                if self.live() && self.phase != Phase::Starting {
-                    self.end(true, &mut out);
+                if self.creds().is_some() {
+                    if self.connected {
+                        // Carbon shows "the agent ended the chat" only while connected (`doEndChat`:
+                        // `if (isConnected && showHumanAgentLeftMessage)`).
+                        out.push(Effect::Web(Web::ChatEnded));
+                    } else {
+                        // Closed before any agent joined: a CONNECTING error with a message is what ends a
+                        // chat that is still connecting, and tells the user.
+                        out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting {
+                            message: "The chat was closed before an agent joined. Please try again later.".into(),
+                        })));
+                    }
+                    self.end(&mut out);
                 }
             }
         }
         out
+    }
+
+    fn begin(&mut self, req: CreateSessionRequest, out: &mut Vec<Effect>) {
+        self.reset();
+        self.link = Link::Starting { cancelled: false };
+        self.start_pending = true;
+        out.push(Effect::Auth(AuthCall::CreateSession(req)));
+    }
+
+    /// The cancelled creation answered (and was ended if it had made a session): start the next chat if one was
+    /// asked for meanwhile.
+    fn after_cancelled_start(&mut self, out: &mut Vec<Effect>) {
+        match self.next_start.take() {
+            Some(req) => self.begin(req, out),
+            None => self.link = Link::Ended,
+        }
+    }
+
+    fn settle_start(&mut self, out: &mut Vec<Effect>) {
+        if std::mem::take(&mut self.start_pending) {
+            out.push(Effect::Web(Web::StartSettled));
+        }
+    }
+
+    fn settle_reconnect(&mut self, back: bool, out: &mut Vec<Effect>) {
+        if std::mem::take(&mut self.reconnect_pending) {
+            out.push(Effect::Web(Web::ReconnectSettled(back)));
+        }
+    }
+
+    fn show_disconnected(&mut self, out: &mut Vec<Effect>) {
+        if self.connected && !self.shown_disconnected {
+            self.shown_disconnected = true;
+            out.push(Effect::Web(Web::SetError(ErrorStatus::Disconnected(true))));
+        }
+    }
+
+    /// A new client for `token`, with a timer on how long it may take.
+    fn join(&mut self, creds: Creds, token: String, out: &mut Vec<Effect>) {
+        self.join_attempt = self.join_attempt.wrapping_add(1);
+        self.conn = ClientConn::default();
+        out.push(Effect::Client(Client::Join { token, conversation_sid: creds.conversation_sid.clone() }));
+        out.push(Effect::Timer { timer: Timer::Join(self.join_attempt), delay_ms: JOIN_TIMEOUT_MS });
+        self.link = Link::Joining { creds, attempt: self.join_attempt };
+    }
+
+    /// Maps the SDK's connection states onto the session. Once connected, "connecting" means the SDK is
+    /// retrying a dropped connection (the real SDK never says "disconnected" then), so it counts as lost.
+    fn connection(&mut self, state: ConnState, out: &mut Vec<Effect>) {
+        if self.creds().is_none() {
+            return;
+        }
+        self.conn.disconnecting = state == ConnState::Disconnecting;
+        self.apply_token(out);
+        let lost = match state {
+            ConnState::Connected => {
+                self.conn.was_connected = true;
+                false
+            }
+            ConnState::Disconnected | ConnState::Denied | ConnState::Error => true,
+            ConnState::Connecting if self.conn.was_connected => true,
+            _ => return,
+        };
+        if lost && self.online {
+            self.online = false;
+            if self.joined() {
+                // While waiting, a DISCONNECTED error would end the chat in Carbon (`setErrorStatus` turns it
+                // into CONNECTING while `isConnecting`): say nothing then; the sync catches up.
+                self.show_disconnected(out);
+            }
+        } else if !lost && !self.online {
+            self.online = true;
+            self.send_paused = false;
+            if std::mem::take(&mut self.shown_disconnected) {
+                out.push(Effect::Web(Web::SetError(ErrorStatus::Disconnected(false))));
+            }
+            if self.joined() {
+                out.push(Effect::Client(Client::SyncMessages { after: self.last_shown }));
+            }
+            self.pump(out);
+        }
+    }
+
+    fn apply_token(&mut self, out: &mut Vec<Effect>) {
+        if !self.conn.disconnecting {
+            if let Some(token) = self.conn.pending_token.take() {
+                out.push(Effect::Client(Client::UpdateToken { token }));
+            }
+        }
     }
 
     /// Hands the next queued message to the shell when it can be delivered; one at a time keeps order.
@@ -593,10 +1003,10 @@ impl Session {
             return;
         }
         if let Some(next) = self.outbox.pop_front() {
-            out.push(match &next {
-                Outgoing::Text { id, text } => Effect::SendMessage { id: id.clone(), text: text.clone() },
-                Outgoing::File { id } => Effect::SendFile { id: id.clone() },
-            });
+            out.push(Effect::Client(match &next {
+                Outgoing::Text { id, text } => Client::SendMessage { id: id.clone(), text: text.clone() },
+                Outgoing::File { id } => Client::SendFile { id: id.clone() },
+            }));
             self.in_flight = Some(next);
         }
     }
@@ -604,12 +1014,15 @@ impl Session {
     /// A message authored by the customer came back (live echo, or replay after a reload): when it is one we
     /// still hold as pending, it reached Twilio and must not be sent again.
     fn own_message_seen(&mut self, index: u64, client_id: Option<String>, out: &mut Vec<Effect>) {
+        if !self.live() {
+            return;
+        }
         self.last_user_index = self.last_user_index.max(Some(index));
         let Some(cid) = client_id else { return };
         if self.in_flight.as_ref().is_some_and(|m| m.id() == cid) {
             // Confirmation may still arrive as MessageSent; that is then ignored.
             if let Some(Outgoing::File { id }) = self.in_flight.take() {
-                out.push(Effect::FileStatus { id, error: None });
+                out.push(Effect::Web(Web::FileStatus { id, error: None }));
             }
             self.pump(out);
             self.persist(out);
@@ -623,60 +1036,105 @@ impl Session {
         if self.refreshing {
             return;
         }
-        if let Some(c) = &self.creds {
+        if let Some(c) = self.creds() {
+            let call = AuthCall::RefreshToken { session_id: c.session_id.clone(), credential: c.credential.clone() };
             self.refreshing = true;
-            out.push(Effect::RefreshToken { session_id: c.session_id.clone(), credential: c.credential.clone() });
+            out.push(Effect::Auth(call));
         }
     }
 
     /// The client cannot carry the chat any more: replace it (a fresh token, then a new client), a few times
     /// in a row at most. What was in flight goes back to the head of the queue; its echo, if it did arrive,
     /// takes it out again.
-    fn rejoin_or_fail(&mut self, message: String, out: &mut Vec<Effect>) {
+    fn rejoin_or_fail(&mut self, out: &mut Vec<Effect>) {
         if self.rejoins >= MAX_REJOINS {
-            return self.fail(message, out);
+            return self.fail(out);
         }
+        let Some(creds) = self.creds().cloned() else { return };
         self.rejoins += 1;
-        out.push(Effect::CloseClient);
-        if self.phase == Phase::Chatting && !self.shown_disconnected {
-            self.shown_disconnected = true;
-            out.push(Effect::SetError(ErrorStatus::Disconnected(true)));
-        }
+        out.push(Effect::Client(Client::Close));
+        self.show_disconnected(out);
         self.online = false;
         if let Some(m) = self.in_flight.take() {
             self.outbox.push_front(m);
         }
-        self.phase = Phase::Resuming;
-        self.rejoining = true;
+        self.link = Link::Resuming { creds, rejoin: true };
+        self.refreshing = false;
         self.refresh(out);
     }
 
-    fn fail(&mut self, message: String, out: &mut Vec<Effect>) {
-        out.push(Effect::SetError(ErrorStatus::Connecting { message }));
-        self.end_quietly(out);
+    /// The chat cannot go on. Before an agent joined, a CONNECTING error ends it in the web chat. After, Carbon
+    /// would not end it (`setErrorStatus` CONNECTING clears `chatStarted`, and its `endChat` then returns early:
+    /// the user is stuck), so it is reported as DISCONNECTED: the user reads that the connection was lost and can
+    /// end the chat from the header, back to the bot.
+    fn fail(&mut self, out: &mut Vec<Effect>) {
+        if self.reconnect_pending {
+            self.settle_reconnect(false, out);
+        } else if self.connected {
+            self.show_disconnected(out);
+        } else {
+            out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting { message: CHAT_FAILED.into() })));
+        }
+        self.end(out);
     }
 
-    fn end(&mut self, by_agent: bool, out: &mut Vec<Effect>) {
-        if by_agent {
-            out.push(Effect::ChatEnded { by_agent: true });
+    /// Ends the session on the auth server, closes the client, forgets the saved state.
+    fn end(&mut self, out: &mut Vec<Effect>) {
+        if let Some(c) = self.creds() {
+            out.push(c.end());
         }
-        self.end_quietly(out);
-    }
-
-    fn end_quietly(&mut self, out: &mut Vec<Effect>) {
-        if let Some(c) = &self.creds {
-            out.push(Effect::EndSession { session_id: c.session_id.clone(), credential: c.credential.clone() });
+        if matches!(self.link, Link::Joining { .. } | Link::Joined { .. }) {
+            out.push(Effect::Client(Client::Close));
         }
-        if !matches!(self.phase, Phase::Starting | Phase::Resuming) {
-            out.push(Effect::CloseClient);
-        }
+        self.settle_start(out);
+        self.settle_reconnect(false, out);
         out.push(Effect::Persist);
-        self.phase = Phase::Ended;
+        self.link = Link::Ended;
     }
 
     fn persist(&self, out: &mut Vec<Effect>) {
-        if self.creds.is_some() {
+        if self.creds().is_some() {
             out.push(Effect::Persist);
         }
     }
+}
+
+/// The items the web chat shows for an agent message: its text first, then each file (an image inline, any
+/// other file as a link), none dropped.
+pub fn agent_items(content: Content) -> Vec<AgentItem> {
+    let mut items = Vec::new();
+    if let Some(body) = content.body.filter(|b| !b.trim().is_empty()) {
+        items.push(AgentItem::Text(body));
+    }
+    for m in content.media {
+        items.push(if m.content_type.starts_with("image/") {
+            AgentItem::Image { url: m.url, title: m.filename }
+        } else {
+            AgentItem::File { url: m.url, name: m.filename }
+        });
+    }
+    items
+}
+
+/// A markdown link to a file, shown as the file's name: the characters markdown would read as syntax in the
+/// name are backslash-escaped (so it shows as typed), and the URL is kept inside `<…>`.
+pub fn file_link(name: &str, url: &str) -> String {
+    let mut out = String::from("[");
+    for c in name.chars() {
+        if matches!(c, '[' | ']' | '\\' | '*' | '_' | '`' | '<' | '>' | '&') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push_str("](<");
+    for c in url.chars() {
+        match c {
+            '<' => out.push_str("%3C"),
+            '>' => out.push_str("%3E"),
+            ' ' => out.push_str("%20"),
+            c => out.push(c),
+        }
+    }
+    out.push_str(">)");
+    out
 }

@@ -5,7 +5,7 @@
 
 mod common;
 use common::*;
-use flexdesk_core::{Effect, Event, Phase, Session};
+use flexdesk_core::{Client, ConnState, Effect, Event, Phase, Session, Timer, Web};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
@@ -81,18 +81,18 @@ impl World {
         }
         for f in fx {
             match f {
-                Effect::SendMessage { id, .. } | Effect::SendFile { id } => {
+                Effect::Client(Client::SendMessage { id, .. }) | Effect::Client(Client::SendFile { id }) => {
                     if !self.joined_seen {
                         self.sent_before_join = true;
                     }
                     assert!(self.in_flight.is_none(), "two messages in flight at once");
                     self.in_flight = Some(id);
                 }
-                Effect::ShowAgentMessage { .. } => {}
-                Effect::SetError(flexdesk_core::ErrorStatus::UserMessage { id }) => {
+                Effect::Web(Web::ShowAgentMessage { .. }) => {}
+                Effect::Web(Web::SetError(flexdesk_core::ErrorStatus::UserMessage { id })) => {
                     self.refused.insert(id);
                 }
-                Effect::CloseClient => self.in_flight = None,
+                Effect::Client(Client::Close) => self.in_flight = None,
                 _ => {}
             }
         }
@@ -130,17 +130,17 @@ impl World {
             }
             Step::FailRetryable => {
                 if let Some(id) = self.in_flight.take() {
-                    self.apply(s, Event::MessageFailed { id, retryable: true });
+                    self.apply(s, Event::MessageFailed { id, status: None });
                 }
             }
             Step::FailFinal => {
                 if let Some(id) = self.in_flight.take() {
-                    self.apply(s, Event::MessageFailed { id, retryable: false });
+                    self.apply(s, Event::MessageFailed { id, status: Some(400) });
                 }
             }
-            Step::RetryDue => self.apply(s, Event::RetryDue),
-            Step::Lost => self.apply(s, Event::ConnectionLost),
-            Step::Restored => self.apply(s, Event::ConnectionRestored),
+            Step::RetryDue => self.apply(s, Event::TimerDue(Timer::Retry)),
+            Step::Lost => self.apply(s, Event::Connection(ConnState::Disconnected)),
+            Step::Restored => self.apply(s, Event::Connection(ConnState::Connected)),
             Step::AgentMsg(i) => {
                 let before = s.saved_state().and_then(|p| p.last_shown);
                 let fx_index = u64::from(i);
@@ -149,19 +149,19 @@ impl World {
                 if was_ended {
                     self.effects_after_end += fx.len();
                 }
-                if fx.iter().any(|f| matches!(f, Effect::ShowAgentMessage { .. })) {
+                if fx.iter().any(|f| matches!(f, Effect::Web(Web::ShowAgentMessage { .. }))) {
                     self.shown.push(fx_index);
                 }
                 let _ = before;
             }
-            Step::AgentJoins(a) => self.apply(s, Event::AgentJoined(agent(&format!("a{a}")))),
-            Step::AgentLeaves(a) => self.apply(s, Event::AgentLeft { agent_id: format!("a{a}") }),
+            Step::AgentJoins(a) => self.apply(s, Event::ParticipantJoined(participant(&format!("a{a}")))),
+            Step::AgentLeaves(a) => self.apply(s, Event::ParticipantLeft(participant(&format!("a{a}")))),
             Step::AgentRead(i) => self.apply(s, Event::AgentRead { agent_id: "a0".into(), index: u64::from(i) }),
             Step::Typing(t) => self.apply(s, Event::UserTyping(t)),
             Step::Read => self.apply(s, Event::UserRead),
             Step::Expire => self.apply(s, Event::TokenAboutToExpire),
             Step::Refreshed => self.apply(s, Event::TokenRefreshed(token("t"))),
-            Step::Refused => self.apply(s, Event::TokenRefused { message: "no".into() }),
+            Step::Refused => self.apply(s, Event::TokenRefused(refused())),
             Step::UserEnds => self.apply(s, Event::EndRequested),
             Step::AgentEnds => self.apply(s, Event::ConversationClosed),
         }
@@ -173,9 +173,9 @@ impl World {
             return;
         }
         self.run(s, Step::Join);
-        self.apply(s, Event::ConnectionRestored);
+        self.apply(s, Event::Connection(ConnState::Connected));
         for _ in 0..(self.accepted.len() * 2 + 2) {
-            self.apply(s, Event::RetryDue);
+            self.apply(s, Event::TimerDue(Timer::Retry));
             self.run(s, Step::Deliver);
         }
     }
@@ -244,12 +244,12 @@ fn any_event() -> impl Strategy<Value = Event> {
     prop_oneof![
         Just(Event::StartRequested(Default::default())),
         Just(Event::SessionCreated(created())),
-        Just(Event::SessionRefused { message: "x".into() }),
+        Just(Event::SessionRefused(refused())),
         Just(Event::ConversationJoined),
         Just(Event::JoinFailed { message: "x".into() }),
         Just(Event::ClientFailed { message: "x".into() }),
-        id.clone().prop_map(|a| Event::AgentJoined(agent(&a))),
-        id.clone().prop_map(|agent_id| Event::AgentLeft { agent_id }),
+        id.clone().prop_map(|a| Event::ParticipantJoined(participant(&a))),
+        id.clone().prop_map(|a| Event::ParticipantLeft(participant(&a))),
         Just(Event::AgentTransferred { to: None }),
         (any::<u64>(), id.clone(), proptest::option::of(id.clone())).prop_map(|(index, author, client_id)| Event::Message {
             index, author, client_id, content: text("t")
@@ -259,15 +259,15 @@ fn any_event() -> impl Strategy<Value = Event> {
         (id.clone(), ".{0,40}").prop_map(|(id, text)| Event::UserMessage { id, text }),
         (id.clone(), ".{0,12}", any::<u64>()).prop_map(|(id, name, size)| Event::UserFile { id, name, size }),
         (id.clone(), any::<u64>()).prop_map(|(id, index)| Event::MessageSent { id, index }),
-        (id.clone(), any::<bool>()).prop_map(|(id, retryable)| Event::MessageFailed { id, retryable }),
+        (id.clone(), proptest::option::of(any::<u16>())).prop_map(|(id, status)| Event::MessageFailed { id, status }),
         any::<bool>().prop_map(Event::UserTyping),
         Just(Event::UserRead),
-        Just(Event::ConnectionLost),
-        Just(Event::ConnectionRestored),
-        Just(Event::RetryDue),
+        Just(Event::Connection(ConnState::Disconnected)),
+        Just(Event::Connection(ConnState::Connected)),
+        Just(Event::TimerDue(Timer::Retry)),
         Just(Event::TokenAboutToExpire),
         Just(Event::TokenRefreshed(token("t"))),
-        Just(Event::TokenRefused { message: "x".into() }),
+        Just(Event::TokenRefused(refused())),
         Just(Event::EndRequested),
         Just(Event::ConversationClosed),
         Just(Event::Resume(chatting().saved_state().unwrap())),

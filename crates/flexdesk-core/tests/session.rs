@@ -3,13 +3,14 @@
 mod common;
 use common::*;
 use flexdesk_core::wire::CreateSessionRequest;
-use flexdesk_core::{Content, Effect, ErrorStatus, Event, Phase, Session};
+use flexdesk_core::session::refusal_text;
+use flexdesk_core::{AgentItem, AuthFailure, AuthCall, Client, ConnState, Content, Effect, ErrorStatus, Event, Media, Phase, Session, Timer, Web};
 
 #[test]
 fn start_asks_the_auth_server_once() {
     let mut s = Session::new();
     let req = CreateSessionRequest { customer_name: "Ada".into(), ..Default::default() };
-    assert_eq!(s.handle(Event::StartRequested(req.clone())), vec![Effect::CreateSession(req.clone())]);
+    assert_eq!(s.handle(Event::StartRequested(req.clone())), vec![Effect::Auth(AuthCall::CreateSession(req.clone()))]);
     assert_eq!(s.phase(), Phase::Starting);
     assert!(s.handle(Event::StartRequested(req)).is_empty(), "a second start while starting is ignored");
 }
@@ -18,27 +19,45 @@ fn start_asks_the_auth_server_once() {
 fn session_created_joins_the_conversation_and_persists() {
     let mut s = starting();
     let fx = s.handle(Event::SessionCreated(created()));
-    assert_eq!(fx[0], Effect::JoinConversation { token: "tok-1".into(), conversation_sid: "CH1".into() });
-    assert_eq!(fx[1], Effect::Persist);
+    assert_eq!(fx[0], Effect::Web(Web::StartSettled), "startChat resolves once the chat exists");
+    assert_eq!(fx[1], Effect::Client(Client::Join { token: "tok-1".into(), conversation_sid: "CH1".into() }));
+    assert_eq!(fx[2], Effect::Timer { timer: Timer::Join(1), delay_ms: flexdesk_core::session::JOIN_TIMEOUT_MS });
+    assert_eq!(fx[3], Effect::Persist);
     let saved = s.saved_state().unwrap();
     assert_eq!((saved.session_id.as_str(), saved.credential.as_str()), ("sess-1", "cred-1"));
     assert_eq!(s.phase(), Phase::Joining);
 }
 
 #[test]
-fn session_refused_is_a_connecting_error_and_ends() {
+fn session_refused_is_a_connecting_error_with_customer_text_then_start_resolves() {
+    // Defect 4: a rejected startChat shows Carbon's default text (`startChat`'s catch passes only `logInfo`); the
+    // reason must go through setErrorStatus({type: CONNECTING, messageToUser}) and startChat must resolve.
     let mut s = starting();
-    let fx = s.handle(Event::SessionRefused { message: "no".into() });
-    assert_eq!(fx, vec![Effect::SetError(ErrorStatus::Connecting { message: "no".into() })]);
+    let busy = AuthFailure { status: 503, code: Some("twilio_busy".into()), retry_after_secs: Some(300) };
+    let fx = s.handle(Event::SessionRefused(busy));
+    let message = "Our agents' system is busy. Please try again in about 5 minutes.".to_string();
+    assert_eq!(fx, vec![Effect::Web(Web::SetError(ErrorStatus::Connecting { message })), Effect::Web(Web::StartSettled)]);
     assert!(s.is_ended());
+}
+
+#[test]
+fn refusal_codes_become_customer_text_never_the_server_message() {
+    let text = |status, code: &str, retry| refusal_text(&AuthFailure { status, code: Some(code.into()), retry_after_secs: retry });
+    assert_eq!(text(429, "too_many_sessions", Some(30)), "Too many chats with an agent are open right now. Please try again in a minute.");
+    assert_eq!(text(403, "verification_required", None), "Please confirm you are not a robot before asking for an agent.");
+    assert_eq!(text(502, "twilio_rejected", None), "Chat with an agent is not available right now. Please try again later.");
+    assert_eq!(text(0, "", None), "The chat service cannot be reached. Check your connection and try again.");
+    for code in ["twilio_rejected", "twilio_unavailable", "whatever"] {
+        assert!(!text(502, code, None).to_lowercase().contains("twilio"));
+    }
 }
 
 #[test]
 fn joined_conversation_waits_for_an_agent_and_syncs() {
     let mut s = joining();
     let fx = s.handle(Event::ConversationJoined);
-    assert!(matches!(fx[0], Effect::WaitingStatus { .. }));
-    assert_eq!(fx[1], Effect::SyncMessages { after: None });
+    assert_eq!(fx[0], Effect::Client(Client::SyncMessages { after: None }));
+    assert_eq!(fx[1], Effect::Auth(AuthCall::ReadQueue), "the queue figures are read while waiting");
     assert_eq!(s.phase(), Phase::Waiting);
 }
 
@@ -47,13 +66,14 @@ fn join_failure_is_retried_with_a_new_client_then_ends_with_a_connecting_error()
     let mut s = joining();
     for _ in 0..flexdesk_core::session::MAX_REJOINS {
         let fx = visible(s.handle(Event::JoinFailed { message: "denied".into() }));
-        assert_eq!(fx, vec![Effect::CloseClient, Effect::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() }]);
-        let fx = s.handle(Event::TokenRefreshed(token("t")));
-        assert_eq!(fx, vec![Effect::JoinConversation { token: "t".into(), conversation_sid: "CH1".into() }]);
+        assert_eq!(fx, vec![Effect::Client(Client::Close), Effect::Auth(AuthCall::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() })]);
+        let fx = visible(s.handle(Event::TokenRefreshed(token("t"))));
+        assert_eq!(fx, vec![Effect::Client(Client::Join { token: "t".into(), conversation_sid: "CH1".into() })]);
     }
     let fx = visible(s.handle(Event::JoinFailed { message: "denied".into() }));
-    assert_eq!(fx[0], Effect::SetError(ErrorStatus::Connecting { message: "denied".into() }));
-    assert_eq!(fx[1], Effect::EndSession { session_id: "sess-1".into(), credential: "cred-1".into() });
+    let message = flexdesk_core::session::CHAT_FAILED.into();
+    assert_eq!(fx[0], Effect::Web(Web::SetError(ErrorStatus::Connecting { message })), "the SDK's text is not for the customer");
+    assert_eq!(fx[1], Effect::Auth(AuthCall::EndSession { session_id: "sess-1".into(), credential: "cred-1".into() }));
     assert!(s.is_ended());
 }
 
@@ -65,51 +85,57 @@ fn a_client_that_gives_up_mid_chat_is_replaced_and_nothing_is_lost() {
     assert_eq!(
         fx,
         vec![
-            Effect::CloseClient,
-            Effect::SetError(ErrorStatus::Disconnected(true)),
-            Effect::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() }
+            Effect::Client(Client::Close),
+            Effect::Web(Web::SetError(ErrorStatus::Disconnected(true))),
+            Effect::Auth(AuthCall::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() })
         ]
     );
     assert!(!s.is_ended());
     s.handle(Event::TokenRefreshed(token("t2")));
-    s.handle(Event::ConnectionRestored);
+    s.handle(Event::Connection(ConnState::Connected));
     let fx = s.handle(Event::ConversationJoined);
     assert_eq!(s.phase(), Phase::Chatting, "the agent is still there");
     assert_eq!(sends(&fx), vec!["m1"], "the message in flight is sent again");
 }
 
 #[test]
-fn a_refused_rejoin_ends_the_chat() {
+fn a_refused_rejoin_after_an_agent_joined_ends_the_session_but_never_reports_connecting() {
+    // Defect 3: after agentJoined, a CONNECTING error clears Carbon's chatStarted and its endChat then returns
+    // early (HumanAgentServiceImpl.endChat: `if (!this.chatStarted ...) return`): the user would be stuck.
     let mut s = chatting();
-    s.handle(Event::ClientFailed { message: "terminal".into() });
-    let fx = visible(s.handle(Event::TokenRefused { message: "ended".into() }));
-    assert!(fx.contains(&Effect::SetError(ErrorStatus::Connecting { message: "ended".into() })));
+    let fx = visible(s.handle(Event::ClientFailed { message: "terminal".into() }));
+    assert!(fx.contains(&Effect::Web(Web::SetError(ErrorStatus::Disconnected(true)))));
+    let fx = visible(s.handle(Event::TokenRefused(refused())));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Web(Web::SetError(ErrorStatus::Connecting { .. })))), "{fx:?}");
+    assert!(fx.contains(&Effect::Auth(AuthCall::EndSession { session_id: "sess-1".into(), credential: "cred-1".into() })));
     assert!(s.is_ended());
+    assert!(s.handle(Event::EndRequested).is_empty(), "the user's end (from the header) then just closes Carbon's side");
 }
 
 #[test]
 fn agent_joined_is_shown_once() {
     let mut s = waiting();
-    let fx = visible(s.handle(Event::AgentJoined(agent("alice"))));
-    assert_eq!(fx, vec![Effect::AgentJoined(agent("alice"))]);
+    let fx = visible(s.handle(Event::ParticipantJoined(participant("alice"))));
+    assert_eq!(fx, vec![Effect::Web(Web::AgentJoined(agent("alice")))]);
     assert_eq!(s.phase(), Phase::Chatting);
-    assert!(visible(s.handle(Event::AgentJoined(agent("alice")))).is_empty());
+    assert!(visible(s.handle(Event::ParticipantJoined(participant("alice")))).is_empty());
 }
 
 #[test]
-fn agent_left_alone_is_agent_left() {
+fn the_last_agent_leaving_an_open_conversation_is_a_cold_transfer() {
+    // Defect 9: in Flex an agent leaves a chat that stays open only to transfer it (ending closes the conversation).
     let mut s = chatting();
-    assert_eq!(visible(s.handle(Event::AgentLeft { agent_id: "alice".into() })), vec![Effect::AgentLeft]);
+    assert_eq!(visible(s.handle(Event::ParticipantLeft(participant("alice")))), vec![Effect::Web(Web::BeginTransfer(None))]);
     assert!(!s.is_ended(), "an agent leaving does not end the chat");
-    assert!(visible(s.handle(Event::AgentLeft { agent_id: "alice".into() })).is_empty());
+    assert!(visible(s.handle(Event::ParticipantLeft(participant("alice")))).is_empty());
 }
 
 #[test]
 fn warm_transfer_begins_transfer_then_joins_and_the_old_agent_leaving_is_silent() {
     let mut s = chatting();
-    let fx = visible(s.handle(Event::AgentJoined(agent("bob"))));
-    assert_eq!(fx, vec![Effect::BeginTransfer(Some(agent("bob"))), Effect::AgentJoined(agent("bob"))]);
-    assert!(visible(s.handle(Event::AgentLeft { agent_id: "alice".into() })).is_empty());
+    let fx = visible(s.handle(Event::ParticipantJoined(participant("bob"))));
+    assert_eq!(fx, vec![Effect::Web(Web::BeginTransfer(Some(agent("bob")))), Effect::Web(Web::AgentJoined(agent("bob")))]);
+    assert!(visible(s.handle(Event::ParticipantLeft(participant("alice")))).is_empty());
     assert_eq!(s.current_agent().map(|a| a.id.as_str()), Some("bob"));
     assert!(!s.is_ended());
 }
@@ -117,14 +143,14 @@ fn warm_transfer_begins_transfer_then_joins_and_the_old_agent_leaving_is_silent(
 #[test]
 fn explicit_transfer_event_begins_transfer() {
     let mut s = chatting();
-    assert_eq!(s.handle(Event::AgentTransferred { to: None }), vec![Effect::BeginTransfer(None)]);
+    assert_eq!(s.handle(Event::AgentTransferred { to: None }), vec![Effect::Web(Web::BeginTransfer(None))]);
 }
 
 #[test]
 fn agent_message_is_shown_once_per_index() {
     let mut s = chatting();
     let fx = visible(s.handle(agent_msg(3, "alice", "hi")));
-    assert_eq!(fx, vec![Effect::ShowAgentMessage { agent_id: "alice".into(), content: text("hi") }]);
+    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: "alice".into(), items: vec![AgentItem::Text("hi".into())] })]);
     assert!(visible(s.handle(agent_msg(3, "alice", "hi"))).is_empty());
 }
 
@@ -137,16 +163,18 @@ fn own_messages_are_not_shown_back() {
 #[test]
 fn agent_media_is_shown() {
     let mut s = chatting();
-    let media = Content::Media { filename: "a.png".into(), content_type: "image/png".into(), url: "u".into() };
-    let fx = visible(s.handle(Event::Message { index: 1, author: "alice".into(), client_id: None, content: media.clone() }));
-    assert_eq!(fx, vec![Effect::ShowAgentMessage { agent_id: "alice".into(), content: media }]);
+    let media = Media { filename: "a.png".into(), content_type: "image/png".into(), url: "u".into() };
+    let content = Content { body: None, media: vec![media] };
+    let fx = visible(s.handle(Event::Message { index: 1, author: "alice".into(), client_id: None, content }));
+    let image = AgentItem::Image { url: "u".into(), title: "a.png".into() };
+    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: "alice".into(), items: vec![image] })]);
 }
 
 #[test]
 fn agent_typing_is_shown_on_and_off() {
     let mut s = chatting();
-    assert_eq!(s.handle(Event::AgentTyping { agent_id: "alice".into(), typing: true }), vec![Effect::ShowAgentTyping(true)]);
-    assert_eq!(s.handle(Event::AgentTyping { agent_id: "alice".into(), typing: false }), vec![Effect::ShowAgentTyping(false)]);
+    assert_eq!(s.handle(Event::AgentTyping { agent_id: "alice".into(), typing: true }), vec![Effect::Web(Web::ShowAgentTyping(true))]);
+    assert_eq!(s.handle(Event::AgentTyping { agent_id: "alice".into(), typing: false }), vec![Effect::Web(Web::ShowAgentTyping(false))]);
 }
 
 #[test]
@@ -155,7 +183,7 @@ fn agent_read_marks_user_messages_read_once_they_are_covered() {
     s.handle(user_msg("m1"));
     s.handle(Event::MessageSent { id: "m1".into(), index: 5 });
     assert!(s.handle(Event::AgentRead { agent_id: "alice".into(), index: 4 }).is_empty(), "not yet read");
-    assert_eq!(s.handle(Event::AgentRead { agent_id: "alice".into(), index: 5 }), vec![Effect::ShowAgentRead]);
+    assert_eq!(s.handle(Event::AgentRead { agent_id: "alice".into(), index: 5 }), vec![Effect::Web(Web::ShowAgentRead)]);
     assert!(s.handle(Event::AgentRead { agent_id: "alice".into(), index: 5 }).is_empty(), "no repeat");
 }
 
@@ -186,7 +214,7 @@ fn oversized_or_empty_user_message_is_refused() {
     let big = "x".repeat(flexdesk_core::session::MAX_BODY_BYTES + 1);
     assert_eq!(
         s.handle(Event::UserMessage { id: "big".into(), text: big }),
-        vec![Effect::SetError(ErrorStatus::UserMessage { id: "big".into() })]
+        vec![Effect::Web(Web::SetError(ErrorStatus::UserMessage { id: "big".into() }))]
     );
     assert!(s.handle(Event::UserMessage { id: "e".into(), text: "  ".into() }).is_empty());
 }
@@ -195,10 +223,10 @@ fn oversized_or_empty_user_message_is_refused() {
 fn user_file_is_checked_then_sent_and_confirmed() {
     let mut s = chatting();
     let fx = s.handle(Event::UserFile { id: "f1".into(), name: "x.exe".into(), size: 5 });
-    assert!(matches!(&fx[0], Effect::FileStatus { id, error: Some(e) } if id == "f1" && e.contains("exe")));
+    assert!(matches!(&fx[0], Effect::Web(Web::FileStatus { id, error: Some(e) }) if id == "f1" && e.contains("exe")));
     assert_eq!(sends(&s.handle(Event::UserFile { id: "f2".into(), name: "x.png".into(), size: 5 })), vec!["f2"]);
     let fx = s.handle(Event::MessageSent { id: "f2".into(), index: 2 });
-    assert!(fx.contains(&Effect::FileStatus { id: "f2".into(), error: None }));
+    assert!(fx.contains(&Effect::Web(Web::FileStatus { id: "f2".into(), error: None })));
 }
 
 #[test]
@@ -206,12 +234,12 @@ fn retryable_failure_requeues_and_resends_after_reconnect() {
     let mut s = chatting();
     s.handle(user_msg("m1"));
     s.handle(user_msg("m2"));
-    let fx = s.handle(Event::MessageFailed { id: "m1".into(), retryable: true });
-    assert_eq!(fx.iter().filter(|e| matches!(e, Effect::ScheduleRetry { delay_ms: 500 })).count(), 1);
+    let fx = s.handle(Event::MessageFailed { id: "m1".into(), status: None });
+    assert_eq!(fx.iter().filter(|e| matches!(e, Effect::Timer  { timer: Timer::Retry, delay_ms: 500 })).count(), 1);
     assert!(sends(&fx).is_empty());
     assert_eq!(s.pending(), 2);
-    s.handle(Event::ConnectionLost);
-    assert_eq!(sends(&s.handle(Event::ConnectionRestored)), vec!["m1"], "the failed one goes first");
+    s.handle(Event::Connection(ConnState::Disconnected));
+    assert_eq!(sends(&s.handle(Event::Connection(ConnState::Connected))), vec!["m1"], "the failed one goes first");
 }
 
 #[test]
@@ -220,10 +248,10 @@ fn retryable_failure_is_retried_with_backoff_when_the_connection_stays_up() {
     s.handle(user_msg("m1"));
     let delays: Vec<u64> = (0..3)
         .flat_map(|_| {
-            let fx = s.handle(Event::MessageFailed { id: "m1".into(), retryable: true });
-            let again = s.handle(Event::RetryDue);
+            let fx = s.handle(Event::MessageFailed { id: "m1".into(), status: None });
+            let again = s.handle(Event::TimerDue(Timer::Retry));
             assert_eq!(sends(&again), vec!["m1"]);
-            fx.into_iter().filter_map(|e| match e { Effect::ScheduleRetry { delay_ms } => Some(delay_ms), _ => None })
+            fx.into_iter().filter_map(|e| match e { Effect::Timer  { timer: Timer::Retry, delay_ms } => Some(delay_ms), _ => None })
         })
         .collect();
     assert_eq!(delays, vec![500, 1000, 2000]);
@@ -234,15 +262,15 @@ fn final_failure_is_a_user_message_error_and_the_queue_moves_on() {
     let mut s = chatting();
     s.handle(user_msg("m1"));
     s.handle(user_msg("m2"));
-    let fx = s.handle(Event::MessageFailed { id: "m1".into(), retryable: false });
-    assert!(fx.contains(&Effect::SetError(ErrorStatus::UserMessage { id: "m1".into() })));
+    let fx = s.handle(Event::MessageFailed { id: "m1".into(), status: Some(400) });
+    assert!(fx.contains(&Effect::Web(Web::SetError(ErrorStatus::UserMessage { id: "m1".into() }))));
     assert_eq!(sends(&fx), vec!["m2"]);
 }
 
 #[test]
 fn user_typing_sends_typing_only_when_on() {
     let mut s = chatting();
-    assert_eq!(s.handle(Event::UserTyping(true)), vec![Effect::SendTyping]);
+    assert_eq!(s.handle(Event::UserTyping(true)), vec![Effect::Client(Client::SendTyping)]);
     assert!(s.handle(Event::UserTyping(false)).is_empty());
     assert!(starting().handle(Event::UserTyping(true)).is_empty(), "nothing to type into before joining");
 }
@@ -253,7 +281,7 @@ fn user_read_advances_the_horizon_to_the_newest_shown_message_once() {
     assert!(s.handle(Event::UserRead).is_empty(), "nothing shown yet");
     s.handle(agent_msg(2, "alice", "a"));
     s.handle(agent_msg(7, "alice", "b"));
-    assert_eq!(s.handle(Event::UserRead), vec![Effect::SetReadHorizon { index: 7 }]);
+    assert_eq!(s.handle(Event::UserRead), vec![Effect::Client(Client::SetReadHorizon { index: 7 })]);
     assert!(s.handle(Event::UserRead).is_empty());
 }
 
@@ -261,36 +289,50 @@ fn user_read_advances_the_horizon_to_the_newest_shown_message_once() {
 fn connection_lost_and_restored_toggle_disconnected_and_resync() {
     let mut s = chatting();
     s.handle(agent_msg(1, "alice", "a"));
-    assert_eq!(s.handle(Event::ConnectionLost), vec![Effect::SetError(ErrorStatus::Disconnected(true))]);
+    assert_eq!(s.handle(Event::Connection(ConnState::Disconnected)), vec![Effect::Web(Web::SetError(ErrorStatus::Disconnected(true)))]);
     assert!(sends(&s.handle(user_msg("m1"))).is_empty(), "queued while down");
-    let fx = s.handle(Event::ConnectionRestored);
-    assert_eq!(fx[0], Effect::SetError(ErrorStatus::Disconnected(false)));
-    assert_eq!(fx[1], Effect::SyncMessages { after: Some(1) });
+    let fx = s.handle(Event::Connection(ConnState::Connected));
+    assert_eq!(fx[0], Effect::Web(Web::SetError(ErrorStatus::Disconnected(false))));
+    assert_eq!(fx[1], Effect::Client(Client::SyncMessages { after: Some(1) }));
     assert_eq!(sends(&fx), vec!["m1"]);
 }
 
 #[test]
 fn connection_lost_while_waiting_does_not_end_the_chat() {
     let mut s = waiting();
-    let fx = s.handle(Event::ConnectionLost);
-    assert!(matches!(fx[..], [Effect::WaitingStatus { .. }]));
-    assert!(!fx.iter().any(|e| matches!(e, Effect::SetError(_))));
+    let fx = s.handle(Event::Connection(ConnState::Disconnected));
+    assert!(fx.is_empty(), "a DISCONNECTED error while connecting would end the chat in Carbon: {fx:?}");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Web(Web::SetError(_)))));
 }
 
 #[test]
 fn token_about_to_expire_refreshes_once_and_updates_the_client() {
     let mut s = chatting();
-    let refresh = Effect::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() };
+    let refresh = Effect::Auth(AuthCall::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() });
     assert_eq!(s.handle(Event::TokenAboutToExpire), vec![refresh]);
     assert!(s.handle(Event::TokenAboutToExpire).is_empty(), "one refresh at a time");
-    assert_eq!(s.handle(Event::TokenRefreshed(token("tok-2"))), vec![Effect::UpdateToken { token: "tok-2".into() }]);
+    assert_eq!(s.handle(Event::TokenRefreshed(token("tok-2"))), vec![Effect::Client(Client::UpdateToken { token: "tok-2".into() })]);
 }
 
 #[test]
-fn token_refused_while_chatting_shows_disconnected() {
+fn token_refused_while_chatting_shows_disconnected_and_ends_the_session_so_the_user_can_end() {
+    // Defect 3: was "disconnected" forever with the session still held.
     let mut s = chatting();
     s.handle(Event::TokenAboutToExpire);
-    assert_eq!(s.handle(Event::TokenRefused { message: "ended".into() }), vec![Effect::SetError(ErrorStatus::Disconnected(true))]);
+    let fx = s.handle(Event::TokenRefused(refused()));
+    assert_eq!(fx[0], Effect::Web(Web::SetError(ErrorStatus::Disconnected(true))));
+    assert!(fx.contains(&Effect::Client(Client::Close)));
+    assert!(s.is_ended());
+}
+
+#[test]
+fn a_transient_refresh_failure_is_asked_again_later() {
+    let mut s = chatting();
+    s.handle(Event::TokenAboutToExpire);
+    let down = AuthFailure { status: 0, code: None, retry_after_secs: None };
+    assert_eq!(s.handle(Event::TokenRefused(down)), vec![Effect::Timer { timer: Timer::Refresh, delay_ms: 2000 }]);
+    assert_eq!(s.handle(Event::TimerDue(Timer::Refresh)), vec![Effect::Auth(AuthCall::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() })]);
+    assert!(!s.is_ended());
 }
 
 #[test]
@@ -300,8 +342,8 @@ fn user_end_ends_the_session_quietly() {
     assert_eq!(
         fx,
         vec![
-            Effect::EndSession { session_id: "sess-1".into(), credential: "cred-1".into() },
-            Effect::CloseClient,
+            Effect::Auth(AuthCall::EndSession { session_id: "sess-1".into(), credential: "cred-1".into() }),
+            Effect::Client(Client::Close),
             Effect::Persist
         ]
     );
@@ -313,8 +355,8 @@ fn user_end_ends_the_session_quietly() {
 fn conversation_closed_by_agent_tells_the_web_chat() {
     let mut s = chatting();
     let fx = s.handle(Event::ConversationClosed);
-    assert_eq!(fx[0], Effect::ChatEnded { by_agent: true });
-    assert!(fx.contains(&Effect::CloseClient));
+    assert_eq!(fx[0], Effect::Web(Web::ChatEnded));
+    assert!(fx.contains(&Effect::Client(Client::Close)));
     assert!(s.is_ended());
 }
 
@@ -326,7 +368,7 @@ fn nothing_after_the_end_but_a_new_start_works() {
         assert!(s.handle(e).is_empty());
     }
     let req = CreateSessionRequest { customer_name: "Ada".into(), ..Default::default() };
-    assert_eq!(s.handle(Event::StartRequested(req.clone())), vec![Effect::CreateSession(req)]);
+    assert_eq!(s.handle(Event::StartRequested(req.clone())), vec![Effect::Auth(AuthCall::CreateSession(req))]);
 }
 
 #[test]
@@ -337,11 +379,11 @@ fn resume_refreshes_then_rejoins_and_replays_only_what_was_missed() {
     let saved = before.saved_state().unwrap();
 
     let mut s = Session::new();
-    assert_eq!(s.handle(Event::Resume(saved)), vec![Effect::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() }]);
-    assert_eq!(s.handle(Event::TokenRefreshed(token("t2"))), vec![Effect::JoinConversation { token: "t2".into(), conversation_sid: "CH1".into() }]);
+    assert_eq!(s.handle(Event::Resume(saved)), vec![Effect::Auth(AuthCall::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() })]);
+    assert_eq!(visible(s.handle(Event::TokenRefreshed(token("t2")))), vec![Effect::Client(Client::Join { token: "t2".into(), conversation_sid: "CH1".into() })]);
     let fx = s.handle(Event::ConversationJoined);
     assert_eq!(s.phase(), Phase::Chatting, "the agent is remembered");
-    assert!(fx.contains(&Effect::SyncMessages { after: Some(4) }));
+    assert!(fx.contains(&Effect::Client(Client::SyncMessages { after: Some(4) })));
     assert_eq!(sends(&fx), vec!["m1"], "the unconfirmed message is still delivered");
     assert!(visible(s.handle(agent_msg(4, "alice", "seen"))).is_empty());
     assert_eq!(visible(s.handle(agent_msg(5, "alice", "new"))).len(), 1);
@@ -366,7 +408,7 @@ fn resume_of_an_ended_chat_forgets_it() {
     let saved = chatting().saved_state().unwrap();
     let mut s = Session::new();
     s.handle(Event::Resume(saved));
-    assert_eq!(s.handle(Event::TokenRefused { message: "gone".into() }), vec![Effect::Persist]);
+    assert_eq!(s.handle(Event::TokenRefused(refused())), vec![Effect::Web(Web::ReconnectSettled(false)), Effect::Persist]);
     assert!(s.is_ended());
 }
 
@@ -375,8 +417,8 @@ fn a_late_delivery_confirmation_after_the_end_does_nothing() {
     // Found by fuzz/core_events: the confirmation re-saved the ended chat, so a reload tried to resume it.
     for late in [
         Event::MessageSent { id: "u1".into(), index: 3 },
-        Event::MessageFailed { id: "u1".into(), retryable: true },
-        Event::MessageFailed { id: "u1".into(), retryable: false },
+        Event::MessageFailed { id: "u1".into(), status: None },
+        Event::MessageFailed { id: "u1".into(), status: Some(400) },
     ] {
         let mut s = waiting();
         s.handle(user_msg("u1"));

@@ -4,6 +4,7 @@
 //!    `{"type":"error","code":201xx,"message":"…","terminal":true}` (Twilio's access-token codes, the same checks as
 //!    `/v3/wsconnect`: see `twilio_model::token`) and close code 4001; a good one
 //!    `{"type":"initialized","identity":"…","expiresAt":<unix s>}`.
+//!    (`{"type":"user","identity"}` answers the Conversations User: `{identity, friendlyName}`.)
 //! 2. Requests carry an `id` and get `{"type":"result","id":…,"ok":true,…}` or `{"ok":false,"error":{…}}`:
 //!    `subscribe {conversationSid, afterIndex?}` (snapshot: conversation, participants, messages after
 //!    `afterIndex`), `sendMessage {conversationSid, body?, attributes?, mediaSids?}`, `typing`,
@@ -258,6 +259,13 @@ impl Session {
                 json!({"participants": c.participants.iter().map(participant_json).collect::<Vec<_>>()})
             }),
             "mediaUrl" => self.media_url(req["mediaSid"].as_str().unwrap_or("")),
+            // The Conversations User of an identity (the stand-in's `participant.getUser()`): Flex puts an agent's
+            // display name there.
+            "user" => {
+                let identity = req["identity"].as_str().unwrap_or("").to_string();
+                let name = self.emu.lock().agents.iter().find(|a| a.identity == identity).map(|a| a.name.clone());
+                Ok(json!({"identity": identity, "friendlyName": name}))
+            }
             "updateToken" => match authenticate(&self.emu, req["token"].as_str().unwrap_or("")) {
                 Ok(v) if v.identity == self.identity => {
                     self.token = req["token"].as_str().unwrap_or("").to_string();

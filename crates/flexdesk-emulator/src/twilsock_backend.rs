@@ -284,6 +284,13 @@ impl ConversationBackend for EmulatorBackend {
         })
     }
 
+    /// The agent's display name, as Flex sets it on the agent's Conversations User.
+    fn user_friendly_name(&self, identity: &str) -> Option<String> {
+        let emu = self.emu().ok()?;
+        let st = emu.lock();
+        st.agents.iter().find(|a| a.identity == identity).map(|a| a.name.clone())
+    }
+
     fn media(&self, sid: &str) -> Option<(MediaInfo, Bytes)> {
         let emu = self.emu().ok()?;
         let st = emu.lock();

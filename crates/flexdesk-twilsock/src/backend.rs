@@ -135,4 +135,9 @@ pub trait ConversationBackend: Send + Sync + 'static {
     /// Stores an upload (the SDK's media service, MCS); `send_message` later refers to it by SID.
     fn store_media(&self, author: &str, content_type: &str, filename: Option<&str>, bytes: Bytes) -> Result<MediaInfo, BackendError>;
     fn media(&self, sid: &str) -> Option<(MediaInfo, Bytes)>;
+    /// The Conversations User's friendly name for `identity` (`participant.getUser()` → `friendlyName`): where Flex
+    /// puts an agent's display name. `None`: the user has none.
+    fn user_friendly_name(&self, _identity: &str) -> Option<String> {
+        None
+    }
 }

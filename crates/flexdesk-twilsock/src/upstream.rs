@@ -122,7 +122,7 @@ pub fn handle(hub: &Hub, caller: &Caller, req: &Request) -> Response {
         ("POST", ["v1", "Conversations", ch, "Messages"]) => send_message(hub, caller, ch, req),
         ("POST", ["v1", "Conversations", ch, "Participants"]) => join(hub, caller, ch),
         ("POST", ["v1", "Typing"]) => typing(hub, caller, req),
-        ("GET", ["v1", "Users", identity]) => Ok(user(identity)),
+        ("GET", ["v1", "Users", identity]) => Ok(user(hub, identity)),
         ("GET", ["v3", "Documents", name]) => document(hub, caller, name),
         ("GET", ["v3", "Lists", name]) => collection(hub, caller, name, "list", false),
         ("GET", ["v3", "Maps", name]) => {
@@ -324,10 +324,10 @@ fn typing(hub: &Hub, caller: &Caller, req: &Request) -> Result<Response, Respons
 }
 
 /// A user descriptor (participant.getUser()): the SDK then reads the user-info map it names.
-fn user(identity: &str) -> Response {
+fn user(hub: &Hub, identity: &str) -> Response {
     Response::ok(json!({
         "identity": identity,
-        "friendly_name": null,
+        "friendly_name": hub.backend.user_friendly_name(identity),
         "attributes": "{}",
         "sync_objects": {"user_info_map": Entity::UserInfo(identity.to_string()).name()},
     }))
@@ -411,12 +411,12 @@ fn all_items(hub: &Hub, entity: &Entity) -> Result<Vec<Item>, Response> {
             v.sort_by(|a, b| a.0.cmp(&b.0));
             v
         }
-        Entity::UserInfo(_) => {
+        Entity::UserInfo(identity) => {
             let epoch = crate::ids::format_unix_millis(0);
             vec![
                 ("attributes".into(), None, json!({"value": "{}"}), epoch.clone()),
-                // No user profiles here: agents' names live in their participant attributes.
-                ("friendlyName".into(), None, json!({"value": null}), epoch.clone()),
+                // Flex puts an agent's display name on the Conversations User.
+                ("friendlyName".into(), None, json!({"value": hub.backend.user_friendly_name(identity)}), epoch.clone()),
                 ("reachability".into(), None, json!({"online": false, "notifiable": false}), epoch),
             ]
         }

@@ -13,10 +13,14 @@ export interface FlexdeskConfig {
   authServerUrl: string;
   /** Creates the Conversations client for a token: `(token) => new Client(token)`. */
   createConversationsClient: (token: string) => ConversationsClientLike;
-  /** Shown to the agent; a pre-chat payload's `customerName` / `name` wins. Default "Customer". */
-  customerName?: string;
-  /** Pre-engagement data handed to Flex (routing and the agent's task). */
-  preEngagement?: Record<string, unknown>;
+  /** Shown to the agent; a pre-chat payload's `customerName` / `name` wins. Default "Customer". Read at each `startChat`. */
+  customerName?: string | (() => string | undefined);
+  /** Pre-engagement data handed to Flex (routing and the agent's task). Read at each `startChat`. */
+  preEngagement?: Record<string, unknown> | (() => Record<string, unknown> | undefined);
+  /** Largest file the customer may send, in bytes. Default: Twilio's 16 MiB. */
+  maxFileBytes?: number;
+  /** File extensions the customer may send (`'pdf'` or `'.pdf'`). Default: the Flex web channel's list. */
+  allowedFileTypes?: string[];
   /** The bot conversation before the hand-off, shown to the agent. */
   transcript?: () => Array<{ from: 'user' | 'bot'; text: string }>;
 }
@@ -24,7 +28,8 @@ export interface FlexdeskConfig {
 /**
  * A Carbon AI Chat `serviceDeskFactory` backed by Twilio Flex. The factory resolves at once with a light desk;
  * the wasm desk is loaded at the first `startChat` / `reconnect` (or `areAnyAgentsOnline`). If it cannot load,
- * the bot keeps working: `areAnyAgentsOnline` answers false, `startChat` rejects, and the console says why.
+ * the bot keeps working: `areAnyAgentsOnline` answers false, `startChat` tells the user chat is unavailable, and the
+ * console says why.
  */
 export function createTwilioFlexServiceDesk(
   config: FlexdeskConfig,

@@ -77,15 +77,18 @@ function lightDesk(config, { callback, persistedState }) {
     const s = persistedState && typeof persistedState === 'object' ? persistedState : callback.persistedState?.();
     return !!s && typeof s === 'object' && typeof s.sessionId === 'string';
   };
+  // A chat saved by an earlier page: the desk looks at it at once (Carbon calls reconnect only when an agent had
+  // joined; a chat saved while waiting is ended by the desk, so no agent accepts a chat with nobody there).
+  if (saved()) open().catch(() => {});
   return {
     getName: () => NAME,
     startChat: (connectMessage, options) =>
       open().then(
         (d) => d.startChat(connectMessage, options ?? {}),
-        () => {
-          // Like a chat the auth server refused: the web chat shows a connecting error and goes back to the bot.
-          throw new Error('Chat with an agent is not available right now. Please try again later.');
-        },
+        () =>
+          // Like a chat the auth server refused: a CONNECTING error (ErrorType.CONNECTING = 1) with our text, then
+          // resolve (Carbon shows only its default text when startChat rejects).
+          callback.setErrorStatus({ type: 1, messageToUser: 'Chat with an agent is not available right now. Please try again later.' }),
       ),
     endChat: (info) => during((d) => d.endChat(info ?? {})),
     sendMessageToAgent: (message, messageID, additionalData) =>

@@ -5,27 +5,26 @@
 //! readers and writers destructure every struct exhaustively, so a field added to a wire type does not compile
 //! until it is handled here too.
 
-use flexdesk_core::wire::{CreateSessionRequest, Handoff, SessionCreated, TokenRefreshed, TranscriptLine};
+use flexdesk_core::wire::{Availability, CreateSessionRequest, Handoff, SessionCreated, TokenRefreshed, TranscriptLine};
 use js_sys::Promise;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::js::{fetch, from_json, js_string, get, get_str, get_u64, object, opt_str, set};
+use crate::js::{fetch, from_json, get, get_str, get_u64, object, opt_str, set};
 
 #[derive(Clone)]
 pub struct AuthClient {
     base: String,
 }
 
-/// Why a call failed, worded for the person in the chat; `status` is 0 when the server was not reached.
+/// Why a call failed: the HTTP status (0 when the server was not reached), the server's stable error code and
+/// `Retry-After`. The core chooses what the customer reads (`flexdesk_core::session::refusal_text`).
 #[derive(Debug)]
 pub struct AuthError {
     pub status: u16,
-    pub message: String,
+    pub code: Option<String>,
+    pub retry_after: Option<u64>,
 }
-
-const UNREACHABLE: &str = "The chat service cannot be reached.";
-const UNEXPECTED: &str = "Unexpected answer from the chat service.";
 
 impl AuthClient {
     pub fn new(base: &str) -> Self {
@@ -54,6 +53,16 @@ impl AuthClient {
         refreshed.ok_or_else(|| unexpected(200))
     }
 
+    /// `GET /v1/agents/availability`; `None` when it cannot be read.
+    pub async fn availability(&self) -> Option<Availability> {
+        let v = self.call("GET", "/v1/agents/availability", JsValue::UNDEFINED).await.ok()?;
+        Some(Availability {
+            agents_available: get_u64(&v, "agentsAvailable")? as u32,
+            tasks_waiting: get_u64(&v, "tasksWaiting")? as u32,
+            longest_wait_seconds: get_u64(&v, "longestWaitSeconds").unwrap_or_default(),
+        })
+    }
+
     pub async fn end(&self, session_id: &str, credential: &str) -> Result<(), AuthError> {
         self.call("DELETE", &self.session_path(session_id), credential_body(credential)).await.map(drop)
     }
@@ -64,18 +73,18 @@ impl AuthClient {
 
     /// One JSON call; the parsed answer (`null` when the body is empty or not JSON) or the server's own error.
     async fn call(&self, method: &str, path: &str, body: JsValue) -> Result<JsValue, AuthError> {
-        let body = js_sys::JSON::stringify(&body).map(String::from).unwrap_or_default();
-        let init = object(&[
-            ("method", JsValue::from_str(method)),
-            ("headers", object(&[("content-type", JsValue::from_str("application/json"))])),
-            ("body", JsValue::from_str(&body)),
-        ]);
+        let init = object(&[("method", JsValue::from_str(method))]);
+        if !body.is_undefined() {
+            let body = js_sys::JSON::stringify(&body).map(String::from).unwrap_or_default();
+            set(&init, "headers", &object(&[("content-type", JsValue::from_str("application/json"))]));
+            set(&init, "body", &JsValue::from_str(&body));
+        }
         let url = self.base.clone() + path;
         let res = match fetch(&url, &init) {
             Ok(p) => JsFuture::from(p).await,
             Err(e) => Err(e),
         }
-        .map_err(|_| AuthError { status: 0, message: UNREACHABLE.into() })?;
+        .map_err(|_| AuthError { status: 0, code: None, retry_after: None })?;
         let status = get_u64(&res, "status").unwrap_or_default() as u16;
         let value = match get(&res, "text").dyn_ref::<js_sys::Function>().and_then(|f| f.call0(&res).ok()) {
             Some(p) => JsFuture::from(Promise::resolve(&p)).await.ok().and_then(|t| t.as_string()),
@@ -86,15 +95,18 @@ impl AuthClient {
         if get(&res, "ok") == JsValue::TRUE {
             Ok(value)
         } else {
-            let message = get_str(&get(&value, "error"), "message")
-                .unwrap_or_else(|| String::from("The chat service answered ") + &js_string(&JsValue::from(status)) + ".");
-            Err(AuthError { status, message })
+            let code = get_str(&get(&value, "error"), "code");
+            let retry_after = crate::bindings::call(&get(&res, "headers"), "get", &[&JsValue::from_str("retry-after")])
+                .ok()
+                .and_then(|v| v.as_string())
+                .and_then(|v| v.trim().parse().ok());
+            Err(AuthError { status, code, retry_after })
         }
     }
 }
 
 fn unexpected(status: u16) -> AuthError {
-    AuthError { status, message: UNEXPECTED.into() }
+    AuthError { status, code: Some("unexpected_answer".into()), retry_after: None }
 }
 
 fn credential_body(credential: &str) -> JsValue {

@@ -1,5 +1,6 @@
 //! The options a web team passes to `createTwilioFlexServiceDesk`, checked once with clear errors.
 
+use flexdesk_core::media::MediaLimits;
 use flexdesk_core::wire::TranscriptLine;
 use js_sys::Function;
 use wasm_bindgen::{JsCast, JsError, JsValue};
@@ -10,9 +11,14 @@ pub struct Config {
     pub auth_server_url: String,
     /// `(token) => Client`: the real `@twilio/conversations` Client in production, a stand-in in tests.
     pub create_client: Function,
-    pub customer_name: String,
-    pub pre_engagement: Option<serde_json::Value>,
+    /// A string, or a function returning one: read at each `startChat`.
+    customer_name: JsValue,
+    /// An object, or a function returning one: read at each `startChat` (a page's form may change after the
+    /// chat window opened).
+    pre_engagement: JsValue,
     transcript: Option<Function>,
+    /// `maxFileBytes` / `allowedFileTypes` (extensions, with or without the dot); Twilio's limits by default.
+    pub limits: MediaLimits,
 }
 
 impl Config {
@@ -32,17 +38,40 @@ impl Config {
             t if t.is_undefined() || t.is_null() => None,
             t => Some(t.dyn_into::<Function>().map_err(|_| JsError::new("flexdesk: config.transcript must be a function"))?),
         };
-        let pre_engagement = match get(v, "preEngagement") {
-            p if p.is_undefined() || p.is_null() => None,
-            p => Some(to_json(&p)),
-        };
+        let mut limits = MediaLimits::default();
+        if let Some(max) = crate::js::get_u64(v, "maxFileBytes") {
+            limits.max_bytes = max;
+        }
+        let types = get(v, "allowedFileTypes");
+        if js_sys::Array::is_array(&types) {
+            limits.extensions = crate::js::array(&types)
+                .iter()
+                .filter_map(|t| t.as_string())
+                .map(|t| t.trim().trim_start_matches('.').to_ascii_lowercase())
+                .filter(|t| !t.is_empty())
+                .collect();
+        }
         Ok(Config {
             auth_server_url: url,
             create_client,
-            customer_name: get_str(v, "customerName").filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "Customer".into()),
-            pre_engagement,
+            customer_name: get(v, "customerName"),
+            pre_engagement: get(v, "preEngagement"),
             transcript,
+            limits,
         })
+    }
+
+    /// The configured customer name, as it is now.
+    pub fn customer_name(&self) -> Option<String> {
+        now(&self.customer_name).as_string()
+    }
+
+    /// The configured pre-engagement data, as it is now.
+    pub fn pre_engagement(&self) -> Option<serde_json::Value> {
+        match now(&self.pre_engagement) {
+            p if p.is_object() => Some(to_json(&p)),
+            _ => None,
+        }
     }
 
     /// The bot conversation so far, as the page reports it; bad entries are skipped, not fatal.
@@ -53,5 +82,13 @@ impl Config {
             .iter()
             .filter_map(|l| Some(TranscriptLine { from: get_str(&l, "from")?, text: get_str(&l, "text")? }))
             .collect()
+    }
+}
+
+/// `v`, or what it returns when it is a function.
+fn now(v: &JsValue) -> JsValue {
+    match v.dyn_ref::<Function>() {
+        Some(f) => f.call0(&JsValue::NULL).unwrap_or(JsValue::UNDEFINED),
+        None => v.clone(),
     }
 }

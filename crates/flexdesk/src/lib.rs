@@ -20,12 +20,9 @@ mod state;
 
 use std::rc::Rc;
 
-use flexdesk_core::handoff::handoff_from_connect_message;
-use flexdesk_core::media::{check_file, ALLOWED_EXTENSIONS};
-use flexdesk_core::wire::CreateSessionRequest;
+use flexdesk_core::handoff::{handoff_from_connect_message, session_request};
 use flexdesk_core::{Event, Phase};
 use js_sys::Promise;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -53,17 +50,15 @@ impl TwilioFlex {
         if !callback.is_object() {
             return Err(JsError::new("flexdesk: the web chat's service desk callback is missing"));
         }
-        let mut types = String::new();
-        for e in ALLOWED_EXTENSIONS {
-            types += if types.is_empty() { "." } else { ",." };
-            types += e;
-        }
         let _ = call(&callback, "updateCapabilities", &[&object(&[
             ("allowFileUploads", JsValue::TRUE),
             ("allowMultipleFileUploads", JsValue::TRUE),
-            ("allowedFileUploadTypes", JsValue::from_str(&types)),
+            ("allowedFileUploadTypes", JsValue::from_str(&config.limits.accept_attribute())),
         ])]);
-        let shell = Shell::new(callback, AuthClient::new(&config.auth_server_url), config.create_client.clone());
+        let shell = Shell::new(callback, AuthClient::new(&config.auth_server_url), config.create_client.clone(), config.limits.clone());
+        if let Some(saved) = state::from_js(&persisted_state) {
+            shell.dispatch(Event::SavedAtLoad(saved));
+        }
         Ok(TwilioFlex { shell, config, persisted: persisted_state })
     }
 
@@ -72,27 +67,14 @@ impl TwilioFlex {
         "flexdesk (Twilio Flex)".into()
     }
 
-    /// Starts a chat: the auth server creates the Flex chat, then the desk joins the conversation.
-    /// Resolves once the chat exists (the agent joins later); rejects with the reason when it cannot start.
+    /// Starts a chat: the auth server creates the Flex chat, then the desk joins the conversation. Resolves once
+    /// the chat exists (the agent joins later) or could not start (the reason told with `setErrorStatus`).
+    /// The customer's name and pre-engagement data are read now, not when the chat window opened.
     #[wasm_bindgen(js_name = startChat)]
     pub fn start_chat(&self, connect_message: JsValue, start_chat_options: JsValue) -> Promise {
         let handoff = handoff_from_connect_message(&to_json(&connect_message), self.config.transcript());
-        let mut pre_engagement = self.config.pre_engagement.clone();
-        if let Value::Object(extra) = to_json(&get(&start_chat_options, "preStartChatPayload")) {
-            let mut merged = match pre_engagement.take() {
-                Some(Value::Object(m)) => m,
-                _ => serde_json::Map::new(),
-            };
-            merged.extend(extra);
-            pre_engagement = Some(Value::Object(merged));
-        }
-        let customer_name = pre_engagement
-            .as_ref()
-            .and_then(|p| p.get("customerName").or_else(|| p.get("name")))
-            .and_then(|n| n.as_str())
-            .map(String::from)
-            .unwrap_or_else(|| self.config.customer_name.clone());
-        let req = CreateSessionRequest { customer_name, pre_engagement, handoff: Some(handoff), verification_token: None };
+        let payload = to_json(&get(&start_chat_options, "preStartChatPayload"));
+        let req = session_request(self.config.customer_name(), self.config.pre_engagement(), payload, handoff);
         self.shell.start_promise(Event::StartRequested(req))
     }
 
@@ -103,19 +85,20 @@ impl TwilioFlex {
         Promise::resolve(&JsValue::UNDEFINED)
     }
 
-    /// Text goes in order, queued while connecting; each attached file is its own message (Twilio never mixes
-    /// text and media).
+    /// Text goes in order, queued while connecting; each attached file is its own message (the Flex web channel
+    /// takes one attachment per message). The text first: Carbon shows it before the files
+    /// (`HumanAgentServiceImpl.sendMessageToAgent` adds the text pair, then one pair per upload).
     #[wasm_bindgen(js_name = sendMessageToAgent)]
     pub fn send_message_to_agent(&self, message: JsValue, message_id: String, additional_data: JsValue) -> Promise {
+        let text = get_str(&get(&message, "input"), "text").unwrap_or_default();
+        if !text.trim().is_empty() {
+            self.shell.dispatch(Event::UserMessage { id: message_id, text });
+        }
         for upload in array(&get(&additional_data, "filesToUpload")).iter() {
             let (Some(id), file) = (get_str(&upload, "id"), get(&upload, "file")) else { continue };
             let (Some(name), Some(size)) = (get_str(&file, "name"), get_u64(&file, "size")) else { continue };
             self.shell.files.borrow_mut().push((id.clone(), file));
             self.shell.dispatch(Event::UserFile { id, name, size });
-        }
-        let text = get_str(&get(&message, "input"), "text").unwrap_or_default();
-        if !text.trim().is_empty() {
-            self.shell.dispatch(Event::UserMessage { id: message_id, text });
         }
         Promise::resolve(&JsValue::UNDEFINED)
     }
@@ -141,7 +124,7 @@ impl TwilioFlex {
         for upload in array(&uploads).iter() {
             let (Some(id), file) = (get_str(&upload, "id"), get(&upload, "file")) else { continue };
             let (Some(name), Some(size)) = (get_str(&file, "name"), get_u64(&file, "size")) else { continue };
-            if let Err(why) = check_file(&name, size) {
+            if let Err(why) = self.config.limits.check(&name, size) {
                 let message = JsValue::from_str(&why.message());
                 let _ = call(&self.shell.callback, "setFileUploadStatus", &[&JsValue::from_str(&id), &JsValue::TRUE, &message]);
             }

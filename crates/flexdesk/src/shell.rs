@@ -1,6 +1,8 @@
-//! The thin shell around `flexdesk_core::Session`: it turns SDK and web-chat calls into events, and carries
-//! out the effects. Events are queued and handled one at a time, so a callback that re-enters the desk (the
-//! SDK may emit synchronously) never interleaves with the effects of another event.
+//! The shell around `flexdesk_core::Session`: it turns SDK and web-chat calls into events, and carries out the
+//! effects. It translates and nothing more: which participant is an agent, what a connection state means, which
+//! failure is retried, when `startChat` / `reconnect` settle, what the user is told — all of that is the core's.
+//! Events are queued and handled one at a time, so a callback that re-enters the desk (the SDK may emit
+//! synchronously) never interleaves with the effects of another event.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -8,24 +10,35 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use flexdesk_core::handoff::escape_html;
-use flexdesk_core::{Agent, Content, Effect, ErrorStatus, Event, Phase, Session};
+use flexdesk_core::media::MediaLimits;
+use flexdesk_core::session::file_link;
+use flexdesk_core::{
+    Agent, AgentItem, AuthCall, AuthFailure, Client, ConnState, Content, Effect, ErrorStatus, Event, Media, Participant, Phase,
+    Session, Timer, Web,
+};
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
-use crate::auth::AuthClient;
+use crate::auth::{AuthClient, AuthError};
 use crate::bindings::{call, call_promise, ServiceDeskCallback};
 use crate::js::{array, attributes, error_message, error_status, get, get_str, get_u64, object, warn};
 
 /// How often typing is re-signalled while the user keeps typing: the agent's indicator lapses after ~5 s.
 const TYPING_REPEAT_MS: f64 = 3000.0;
 
-/// What a timer firing means (the argument `setTimeout` / `setInterval` hand to `Shell::timers`).
+/// How long the SDK may take to give a participant's User (its name) before the identity is shown instead.
+const USER_WAIT_MS: f64 = 3000.0;
+
+/// What a timer firing means (the argument `setTimeout` / `setInterval` hand to `Shell::timers`); the core's
+/// join timers are `TIMER_JOIN + attempt`.
 const TIMER_RETRY: i32 = 0;
 const TIMER_SAVE: i32 = 1;
 const TIMER_TYPING: i32 = 2;
+const TIMER_REFRESH: i32 = 3;
+const TIMER_QUEUE: i32 = 4;
+const TIMER_JOIN: i32 = 16;
 
 /// A task on the page's event loop. Boxed, so the executor is instantiated once rather than once per future.
 type Task = Pin<Box<dyn Future<Output = ()>>>;
@@ -36,6 +49,14 @@ fn go(task: Task) {
 
 /// What an SDK listener does with its argument: an event for the session, or a side effect of its own.
 type Handler = Box<dyn Fn(&Rc<Shell>, JsValue) -> Option<Event>>;
+
+/// Conversation items converted in arrival order, some needing an async lookup (media URLs, the agent's User).
+enum Incoming {
+    Message(JsValue),
+    Joined(JsValue),
+    /// Queued too, so a warm transfer's "new agent joined, old one left" keeps its order.
+    Left(JsValue),
+}
 
 pub struct Shell {
     session: RefCell<Session>,
@@ -48,7 +69,7 @@ pub struct Shell {
     conversation: RefCell<Option<JsValue>>,
     /// Files the user chose (`File`s), by web-chat upload id, until they are sent.
     pub files: RefCell<Vec<(String, JsValue)>>,
-    start_waiter: RefCell<Option<(Function, Function)>>,
+    start_waiter: RefCell<Option<Function>>,
     reconnect_waiter: RefCell<Option<Function>>,
     typing_timer: RefCell<Option<JsValue>>,
     /// Bumped whenever a client is closed: listeners of an older client are ignored.
@@ -56,23 +77,18 @@ pub struct Shell {
     listeners: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
     /// The one callback of every timer (`setTimeout` / `setInterval`); its argument says what is due.
     timers: Closure<dyn FnMut(JsValue)>,
-    /// Incoming conversation messages, converted in arrival order (media needs an async URL lookup).
-    inbox: RefCell<VecDeque<JsValue>>,
+    inbox: RefCell<VecDeque<Incoming>>,
     inbox_running: Cell<bool>,
     save_scheduled: Cell<bool>,
     /// Web-chat callbacks not yet made: method name and arguments.
     ui_queue: RefCell<VecDeque<(&'static str, Array)>>,
     ui_running: Cell<bool>,
-    /// The SDK's last connection state, whether it was ever connected, and a token waiting for it to settle.
-    connection: RefCell<String>,
-    was_connected: Cell<bool>,
-    pending_token: RefCell<Option<String>>,
 }
 
 impl Shell {
-    pub fn new(callback: ServiceDeskCallback, auth: AuthClient, make_client: Function) -> Rc<Self> {
+    pub fn new(callback: ServiceDeskCallback, auth: AuthClient, make_client: Function, limits: MediaLimits) -> Rc<Self> {
         Rc::new_cyclic(|me: &std::rc::Weak<Shell>| Shell {
-            session: RefCell::new(Session::new()),
+            session: RefCell::new(Session::with_limits(limits)),
             queue: RefCell::new(VecDeque::new()),
             busy: Cell::new(false),
             callback,
@@ -91,9 +107,6 @@ impl Shell {
             save_scheduled: Cell::new(false),
             ui_queue: RefCell::new(VecDeque::new()),
             ui_running: Cell::new(false),
-            connection: RefCell::new(String::new()),
-            was_connected: Cell::new(false),
-            pending_token: RefCell::new(None),
             timers: {
                 let me = me.clone();
                 Closure::new(move |due: JsValue| {
@@ -107,13 +120,12 @@ impl Shell {
 
     fn timer_due(self: &Rc<Self>, due: i32) {
         match due {
-            TIMER_RETRY => self.dispatch(Event::RetryDue),
+            TIMER_RETRY => self.dispatch(Event::TimerDue(Timer::Retry)),
             TIMER_SAVE => self.save_now(),
-            TIMER_TYPING => {
-                if let Some(conv) = self.conversation.borrow().as_ref() {
-                    let _ = call(conv, "typing", &[]);
-                }
-            }
+            TIMER_TYPING => self.typing(),
+            TIMER_REFRESH => self.dispatch(Event::TimerDue(Timer::Refresh)),
+            TIMER_QUEUE => self.dispatch(Event::TimerDue(Timer::Queue)),
+            n if n >= TIMER_JOIN => self.dispatch(Event::TimerDue(Timer::Join((n - TIMER_JOIN) as u32))),
             _ => {}
         }
     }
@@ -122,11 +134,12 @@ impl Shell {
         self.session.borrow().phase()
     }
 
-    /// A promise settled when the chat has started (resolve) or could not start (reject with the reason).
+    /// A promise resolved when the core settles `startChat` (never rejected: a refusal is told to the user with
+    /// `setErrorStatus`).
     pub fn start_promise(self: &Rc<Self>, event: Event) -> Promise {
         let this = self.clone();
-        let p = Promise::new(&mut |resolve, reject| {
-            *this.start_waiter.borrow_mut() = Some((resolve, reject));
+        let p = Promise::new(&mut |resolve, _| {
+            *this.start_waiter.borrow_mut() = Some(resolve);
         });
         self.dispatch(event);
         p
@@ -156,26 +169,6 @@ impl Shell {
             }
         }
         self.busy.set(false);
-        self.settle_waiters();
-    }
-
-    fn settle_waiters(&self) {
-        let phase = self.phase();
-        if matches!(phase, Phase::Joining | Phase::Waiting | Phase::Chatting) {
-            if let Some((resolve, _)) = self.start_waiter.borrow_mut().take() {
-                let _ = resolve.call0(&JsValue::NULL);
-            }
-        }
-        if matches!(phase, Phase::Waiting | Phase::Chatting) {
-            if let Some(resolve) = self.reconnect_waiter.borrow_mut().take() {
-                let _ = resolve.call1(&JsValue::NULL, &JsValue::TRUE);
-            }
-        }
-        if phase == Phase::Ended {
-            if let Some(resolve) = self.reconnect_waiter.borrow_mut().take() {
-                let _ = resolve.call1(&JsValue::NULL, &JsValue::FALSE);
-            }
-        }
     }
 
     fn spawn(self: &Rc<Self>, fut: Pin<Box<dyn Future<Output = Option<Event>>>>) {
@@ -201,82 +194,69 @@ impl Shell {
 
     fn execute(self: &Rc<Self>, effect: Effect) {
         match effect {
-            Effect::CreateSession(req) => {
-                let auth = self.auth.clone();
-                self.spawn(Box::pin(async move {
-                    Some(match auth.create_session(&req).await {
-                        Ok(created) => Event::SessionCreated(created),
-                        Err(e) => Event::SessionRefused { message: e.message },
-                    })
-                }));
+            Effect::Auth(call) => self.auth_call(call),
+            Effect::Client(call) => self.client_call(call),
+            Effect::Web(call) => self.web_call(call),
+            Effect::Timer { timer, delay_ms } => {
+                let due = match timer {
+                    Timer::Retry => TIMER_RETRY,
+                    Timer::Refresh => TIMER_REFRESH,
+                    Timer::Queue => TIMER_QUEUE,
+                    Timer::Join(n) => TIMER_JOIN + (n % 1_000_000) as i32,
+                };
+                self.after(delay_ms as f64, due);
             }
-            Effect::RefreshToken { session_id, credential } => {
-                let auth = self.auth.clone();
-                self.spawn(Box::pin(async move {
-                    Some(match auth.refresh(&session_id, &credential).await {
-                        Ok(t) => Event::TokenRefreshed(t),
-                        Err(e) => Event::TokenRefused { message: e.message },
-                    })
-                }));
-            }
-            Effect::EndSession { session_id, credential } => {
-                let auth = self.auth.clone();
-                go(Box::pin(async move {
-                    if let Err(e) = auth.end(&session_id, &credential).await {
-                        // 404: already ended (the agent closed it first) — nothing to do.
-                        if e.status != 404 {
-                            warn("ending the session failed", &JsValue::from_str(&e.message));
+            Effect::Persist => self.schedule_save(),
+        }
+    }
+
+    fn auth_call(self: &Rc<Self>, call: AuthCall) {
+        let auth = self.auth.clone();
+        match call {
+            AuthCall::CreateSession(req) => self.spawn(Box::pin(async move {
+                Some(match auth.create_session(&req).await {
+                    Ok(created) => Event::SessionCreated(created),
+                    Err(e) => Event::SessionRefused(failure(e)),
+                })
+            })),
+            AuthCall::RefreshToken { session_id, credential } => self.spawn(Box::pin(async move {
+                Some(match auth.refresh(&session_id, &credential).await {
+                    Ok(t) => Event::TokenRefreshed(t),
+                    Err(e) => Event::TokenRefused(failure(e)),
+                })
+            })),
+            AuthCall::EndSession { session_id, credential } => go(Box::pin(async move {
+                if let Err(e) = auth.end(&session_id, &credential).await {
+                    warn("ending the session failed", &JsValue::from_str(e.code.as_deref().unwrap_or("")));
+                }
+            })),
+            AuthCall::ReadQueue => self.spawn(Box::pin(async move { Some(Event::QueueRead(auth.availability().await)) })),
+        }
+    }
+
+    fn client_call(self: &Rc<Self>, call: Client) {
+        match call {
+            Client::Join { token, conversation_sid } => self.join(token, conversation_sid),
+            Client::SyncMessages { after } => self.sync(after),
+            Client::UpdateToken { token } => {
+                if let Some(client) = self.client.borrow().as_ref() {
+                    let p = call_promise(client, "updateToken", &[&JsValue::from_str(&token)]);
+                    go(Box::pin(async move {
+                        if let Err(e) = JsFuture::from(p).await {
+                            warn("updateToken failed", &e);
                         }
-                    }
-                }));
-            }
-            Effect::JoinConversation { token, conversation_sid } => self.join(token, conversation_sid),
-            Effect::SyncMessages { after } => self.sync(after),
-            Effect::UpdateToken { token } => {
-                // The real SDK drops a token handed over while it is still closing an expired connection
-                // ("disconnecting", ~3 s): keep it until the connection has settled.
-                *self.pending_token.borrow_mut() = Some(token);
-                if self.connection.borrow().as_str() != "disconnecting" {
-                    self.apply_token();
+                    }));
                 }
             }
-            Effect::SendMessage { id, text } => {
+            Client::SendMessage { id, text } => {
                 let Some(conv) = self.conversation.borrow().clone() else { return };
                 let attrs = object(&[("flexdeskId", JsValue::from_str(&id))]);
                 let p = call_promise(&conv, "sendMessage", &[&JsValue::from_str(&text), &attrs]);
                 self.spawn(Box::pin(async move { Some(sent(id, JsFuture::from(p).await)) }));
             }
-            Effect::SendFile { id } => {
-                let file = self.take_file(&id);
-                let (Some(conv), Some(file)) = (self.conversation.borrow().clone(), file) else {
-                    self.dispatch_later(Event::MessageFailed { id, retryable: false });
-                    return;
-                };
-                let media = object(&[("contentType", get(&file, "type")), ("filename", get(&file, "name")), ("media", file.clone())]);
-                let attrs = object(&[("flexdeskId", JsValue::from_str(&id))]);
-                let built = (|| {
-                    let b = call(&conv, "prepareMessage", &[])?;
-                    let b = call(&b, "setAttributes", &[&attrs])?;
-                    let b = call(&b, "addMedia", &[&media])?;
-                    call(&b, "build", &[])
-                })();
-                let p = match built {
-                    Ok(unsent) => call_promise(&unsent, "send", &[]),
-                    Err(e) => Promise::reject(&e),
-                };
-                let this = self.clone();
-                self.spawn(Box::pin(async move {
-                    let result = JsFuture::from(p).await;
-                    if result.is_err() {
-                        // Keep the file so a retry can send it again.
-                        this.files.borrow_mut().push((id.clone(), file));
-                    }
-                    Some(sent(id, result))
-                }));
-            }
-            Effect::SendTyping => self.start_typing(),
-            Effect::ScheduleRetry { delay_ms } => self.after(delay_ms as f64, TIMER_RETRY),
-            Effect::SetReadHorizon { index } => {
+            Client::SendFile { id } => self.send_file(id),
+            Client::SendTyping => self.start_typing(),
+            Client::SetReadHorizon { index } => {
                 if let Some(conv) = self.conversation.borrow().as_ref() {
                     let p = call_promise(conv, "advanceLastReadMessageIndex", &[&JsValue::from_f64(index as f64)]);
                     go(Box::pin(async move {
@@ -286,31 +266,88 @@ impl Shell {
                     }));
                 }
             }
-            Effect::CloseClient => self.close_client(),
-            Effect::WaitingStatus { message } => {
-                self.ui("updateAgentAvailability", &[object(&[("message", JsValue::from_str(&message))])]);
+            Client::Close => self.close_client(),
+        }
+    }
+
+    fn web_call(self: &Rc<Self>, call: Web) {
+        match call {
+            Web::StartSettled => {
+                if let Some(resolve) = self.start_waiter.borrow_mut().take() {
+                    let _ = resolve.call0(&JsValue::NULL);
+                }
             }
-            Effect::AgentJoined(agent) => self.ui("agentJoined", &[profile(&agent)]),
-            Effect::AgentLeft => self.ui("agentLeftChat", &[]),
-            Effect::BeginTransfer(agent) => {
+            Web::ReconnectSettled(back) => {
+                if let Some(resolve) = self.reconnect_waiter.borrow_mut().take() {
+                    let _ = resolve.call1(&JsValue::NULL, &JsValue::from_bool(back));
+                }
+            }
+            Web::QueuePosition(n) => {
+                self.ui("updateAgentAvailability", &[object(&[("positionInQueue", JsValue::from_f64(n.into()))])]);
+            }
+            Web::AgentJoined(agent) => self.ui("agentJoined", &[profile(&agent)]),
+            Web::AgentLeft => self.ui("agentLeftChat", &[]),
+            Web::BeginTransfer(agent) => {
                 self.ui("beginTransferToAnotherAgent", &[agent.as_ref().map(profile).unwrap_or(JsValue::UNDEFINED)]);
             }
-            Effect::ShowAgentMessage { agent_id, content } => {
-                self.ui("sendMessageToUser", &[agent_message(&content), JsValue::from_str(&agent_id)]);
+            Web::ShowAgentMessage { agent_id, items } => {
+                self.ui("sendMessageToUser", &[agent_message(&items), JsValue::from_str(&agent_id)]);
             }
-            Effect::ShowAgentTyping(on) => self.ui("agentTyping", &[JsValue::from_bool(on)]),
-            Effect::ShowAgentRead => self.ui("agentReadMessages", &[]),
-            Effect::SetError(status) => self.set_error(status),
-            Effect::FileStatus { id, error } => {
+            Web::ShowAgentTyping(on) => self.ui("agentTyping", &[JsValue::from_bool(on)]),
+            Web::ShowAgentRead => self.ui("agentReadMessages", &[]),
+            Web::SetError(status) => {
+                // ErrorType: CONNECTING = 1, DISCONNECTED = 2, USER_MESSAGE = 3.
+                let info = match status {
+                    ErrorStatus::Connecting { message } => {
+                        object(&[("type", JsValue::from_f64(1.0)), ("messageToUser", JsValue::from_str(&message))])
+                    }
+                    ErrorStatus::Disconnected(down) => {
+                        object(&[("type", JsValue::from_f64(2.0)), ("isDisconnected", JsValue::from_bool(down))])
+                    }
+                    ErrorStatus::UserMessage { id } => {
+                        object(&[("type", JsValue::from_f64(3.0)), ("messageID", JsValue::from_str(&id))])
+                    }
+                };
+                self.ui("setErrorStatus", &[info]);
+            }
+            Web::FileStatus { id, error } => {
                 if error.is_some() {
                     self.take_file(&id);
                 }
                 let failed = JsValue::from_bool(error.is_some());
                 self.ui("setFileUploadStatus", &[JsValue::from_str(&id), failed, crate::js::opt_str(&error)]);
             }
-            Effect::ChatEnded { .. } => self.ui("agentEndedChat", &[]),
-            Effect::Persist => self.schedule_save(),
+            Web::ChatEnded => self.ui("agentEndedChat", &[]),
         }
+    }
+
+    fn send_file(self: &Rc<Self>, id: String) {
+        let file = self.take_file(&id);
+        let (Some(conv), Some(file)) = (self.conversation.borrow().clone(), file) else {
+            self.queue.borrow_mut().push_back(Event::MessageFailed { id, status: Some(400) });
+            return;
+        };
+        let media = object(&[("contentType", get(&file, "type")), ("filename", get(&file, "name")), ("media", file.clone())]);
+        let attrs = object(&[("flexdeskId", JsValue::from_str(&id))]);
+        let built = (|| {
+            let b = call(&conv, "prepareMessage", &[])?;
+            let b = call(&b, "setAttributes", &[&attrs])?;
+            let b = call(&b, "addMedia", &[&media])?;
+            call(&b, "build", &[])
+        })();
+        let p = match built {
+            Ok(unsent) => call_promise(&unsent, "send", &[]),
+            Err(e) => Promise::reject(&e),
+        };
+        let this = self.clone();
+        self.spawn(Box::pin(async move {
+            let result = JsFuture::from(p).await;
+            if result.is_err() {
+                // Keep the file so a retry can send it again.
+                this.files.borrow_mut().push((id.clone(), file));
+            }
+            Some(sent(id, result))
+        }));
     }
 
     /// Saves once per task however many changes a burst of events made: each save serialises the outbox.
@@ -329,60 +366,6 @@ impl Shell {
             None => js_sys::Object::new().into(),
         };
         report("updatePersistedState", call(&self.callback, "updatePersistedState", &[&value, &JsValue::FALSE]));
-    }
-
-    /// Feeds an event after the current one is fully handled (from inside `execute`).
-    fn dispatch_later(self: &Rc<Self>, event: Event) {
-        self.queue.borrow_mut().push_back(event);
-    }
-
-    fn apply_token(&self) {
-        let Some(token) = self.pending_token.borrow_mut().take() else { return };
-        if let Some(client) = self.client.borrow().as_ref() {
-            let p = call_promise(client, "updateToken", &[&JsValue::from_str(&token)]);
-            go(Box::pin(async move {
-                if let Err(e) = JsFuture::from(p).await {
-                    warn("updateToken failed", &e);
-                }
-            }));
-        }
-    }
-
-    /// Maps the SDK's connection states onto the session. Once connected, "connecting" means the SDK is
-    /// retrying a dropped connection (the real SDK never says "disconnected" then), so it counts as lost.
-    fn connection_changed(self: &Rc<Self>, state: String) {
-        *self.connection.borrow_mut() = state.clone();
-        if state != "disconnecting" {
-            self.apply_token();
-        }
-        let event = match state.as_str() {
-            "connected" => {
-                self.was_connected.set(true);
-                Some(Event::ConnectionRestored)
-            }
-            "disconnected" | "denied" | "error" => Some(Event::ConnectionLost),
-            "connecting" if self.was_connected.get() => Some(Event::ConnectionLost),
-            _ => None,
-        };
-        if let Some(e) = event {
-            self.dispatch(e);
-        }
-    }
-
-    fn set_error(self: &Rc<Self>, status: ErrorStatus) {
-        let info = match status {
-            ErrorStatus::Connecting { message } => {
-                // While startChat is pending, its rejection is how the web chat learns the chat did not start.
-                if let Some((_, reject)) = self.start_waiter.borrow_mut().take() {
-                    let _ = reject.call1(&JsValue::NULL, &js_sys::Error::new(&message));
-                    return;
-                }
-                object(&[("type", JsValue::from_f64(1.0)), ("messageToUser", JsValue::from_str(&message))])
-            }
-            ErrorStatus::Disconnected(down) => object(&[("type", JsValue::from_f64(2.0)), ("isDisconnected", JsValue::from_bool(down))]),
-            ErrorStatus::UserMessage { id } => object(&[("type", JsValue::from_f64(3.0)), ("messageID", JsValue::from_str(&id))]),
-        };
-        self.ui("setErrorStatus", &[info]);
     }
 
     /// Calls the web chat one callback at a time, each after the previous one's promise settled: Carbon AI Chat
@@ -416,17 +399,19 @@ impl Shell {
     }
 
     fn join(self: &Rc<Self>, token: String, conversation_sid: String) {
+        // A client being replaced: its listeners go with it.
+        self.close_client();
         let client = match self.make_client.call1(&JsValue::NULL, &JsValue::from_str(&token)) {
             Ok(c) if c.is_object() => c,
-            Ok(_) => return self.dispatch_later(Event::JoinFailed { message: "createConversationsClient returned no client".into() }),
-            Err(e) => return self.dispatch_later(Event::JoinFailed { message: error_message(&e) }),
+            Ok(_) => {
+                let message = "createConversationsClient returned no client".into();
+                return self.queue.borrow_mut().push_back(Event::JoinFailed { message });
+            }
+            Err(e) => return self.queue.borrow_mut().push_back(Event::JoinFailed { message: error_message(&e) }),
         };
         let generation = self.generation.get();
-        *self.connection.borrow_mut() = String::new();
-        self.was_connected.set(false);
-        self.listen(&client, "connectionStateChanged", generation, Box::new(|this, state| {
-            this.connection_changed(state.as_string().unwrap_or_default());
-            None
+        self.listen(&client, "connectionStateChanged", generation, Box::new(|_, state| {
+            Some(Event::Connection(ConnState::parse(&state.as_string().unwrap_or_default())))
         }));
         self.listen(&client, "tokenAboutToExpire", generation, Box::new(|_, _| Some(Event::TokenAboutToExpire)));
         self.listen(&client, "tokenExpired", generation, Box::new(|_, _| Some(Event::TokenAboutToExpire)));
@@ -434,7 +419,7 @@ impl Shell {
             Some(Event::JoinFailed { message: error_message(&get(&e, "error")) })
         }));
         // A terminal connection error: the SDK stops retrying for good (e.g. the socket closed during its init
-        // handshake); the session replaces the client.
+        // handshake).
         self.listen(&client, "connectionError", generation, Box::new(|_, e| {
             (get(&e, "terminal") == JsValue::TRUE).then(|| Event::ClientFailed { message: error_message(&e) })
         }));
@@ -453,44 +438,42 @@ impl Shell {
                     }
                 }
                 Ok(_) => {}
-                Err(e) => this.dispatch(Event::JoinFailed { message: error_message(&e) }),
+                Err(e) if this.generation.get() == generation => {
+                    warn("joining the conversation failed", &e);
+                    this.dispatch(Event::JoinFailed { message: error_message(&e) });
+                }
+                Err(_) => {}
             }
         }));
     }
 
-    /// Whether a conversation participant is an agent: anyone but us who is not marked as a customer.
-    fn is_agent(&self, p: &JsValue) -> bool {
-        let me = self.session.borrow().identity().unwrap_or_default().to_string();
-        get_str(p, "identity").is_some_and(|id| id != me) && get_str(&attributes(p), "member_type").as_deref() != Some("customer")
-    }
-
     fn attach(self: &Rc<Self>, conv: &JsValue, generation: u32) {
         self.listen(conv, "messageAdded", generation, Box::new(|this, m| {
-            this.receive(m);
+            this.receive(Incoming::Message(m));
             None
         }));
-        self.listen(conv, "participantJoined", generation, Box::new(|this, p| this.is_agent(&p).then(|| Event::AgentJoined(agent_of(&p)))));
-        self.listen(conv, "participantLeft", generation, Box::new(|this, p| {
-            this.is_agent(&p).then(|| Event::AgentLeft { agent_id: get_str(&p, "identity").unwrap_or_default() })
+        self.listen(conv, "participantJoined", generation, Box::new(|this, p| {
+            this.receive(Incoming::Joined(p));
+            None
         }));
-        self.listen(conv, "participantUpdated", generation, Box::new(|this, u| {
+        self.listen(conv, "participantLeft", generation, Box::new(|this, p| {
+            this.receive(Incoming::Left(p));
+            None
+        }));
+        self.listen(conv, "participantUpdated", generation, Box::new(|_, u| {
             let p = get(&u, "participant");
             let reasons = array(&get(&u, "updateReasons"));
             let read = reasons.iter().any(|r| r.as_string().as_deref() == Some("lastReadMessageIndex"));
             let index = get_u64(&p, "lastReadMessageIndex")?;
-            (read && this.is_agent(&p)).then(|| Event::AgentRead { agent_id: get_str(&p, "identity").unwrap_or_default(), index })
+            read.then(|| Event::AgentRead { agent_id: get_str(&p, "identity").unwrap_or_default(), index })
         }));
-        self.listen(conv, "typingStarted", generation, Box::new(|this, p| this.agent_typing(&p, true)));
-        self.listen(conv, "typingEnded", generation, Box::new(|this, p| this.agent_typing(&p, false)));
+        self.listen(conv, "typingStarted", generation, Box::new(|_, p| typing_event(&p, true)));
+        self.listen(conv, "typingEnded", generation, Box::new(|_, p| typing_event(&p, false)));
         self.listen(conv, "updated", generation, Box::new(|_, u| {
             let conv = get(&u, "conversation");
             let closed = get_str(&get(&conv, "state"), "current").as_deref() == Some("closed");
             closed.then_some(Event::ConversationClosed)
         }));
-    }
-
-    fn agent_typing(&self, p: &JsValue, typing: bool) -> Option<Event> {
-        self.is_agent(p).then(|| Event::AgentTyping { agent_id: get_str(p, "identity").unwrap_or_default(), typing })
     }
 
     /// Registers `handler` for `event` on an SDK object; its result, if any, is fed to the session. Every
@@ -510,9 +493,9 @@ impl Shell {
         self.listeners.borrow_mut().push(closure);
     }
 
-    /// Queues an SDK message; one worker converts them in order.
-    fn receive(self: &Rc<Self>, message: JsValue) {
-        self.inbox.borrow_mut().push_back(message);
+    /// Queues an SDK item; one worker converts them in order.
+    fn receive(self: &Rc<Self>, item: Incoming) {
+        self.inbox.borrow_mut().push_back(item);
         if self.inbox_running.replace(true) {
             return;
         }
@@ -520,8 +503,17 @@ impl Shell {
         go(Box::pin(async move {
             loop {
                 let next = this.inbox.borrow_mut().pop_front();
-                let Some(m) = next else { break };
-                if let Some(event) = message_event(&m).await {
+                let Some(item) = next else { break };
+                let generation = this.generation.get();
+                let event = match item {
+                    Incoming::Message(m) => message_event(&m).await,
+                    Incoming::Joined(p) => {
+                        let name = user_name(&p).await;
+                        Some(Event::ParticipantJoined(participant(&p, name)))
+                    }
+                    Incoming::Left(p) => Some(Event::ParticipantLeft(participant(&p, None))),
+                };
+                if let (Some(event), true) = (event, this.generation.get() == generation) {
                     this.dispatch(event);
                 }
             }
@@ -529,16 +521,16 @@ impl Shell {
         }));
     }
 
-    /// Loads the agents present and the messages after `after`, and feeds them through the normal paths.
+    /// Loads the participants present and the messages after `after`, and feeds them through the normal paths.
     fn sync(self: &Rc<Self>, after: Option<u64>) {
         let Some(conv) = self.conversation.borrow().clone() else { return };
         let this = self.clone();
         let generation = self.generation.get();
         go(Box::pin(async move {
             if let Ok(list) = JsFuture::from(call_promise(&conv, "getParticipants", &[])).await {
-                for p in array(&list).iter() {
-                    if this.is_agent(&p) && this.generation.get() == generation {
-                        this.dispatch(Event::AgentJoined(agent_of(&p)));
+                if this.generation.get() == generation {
+                    for p in array(&list).iter() {
+                        this.receive(Incoming::Joined(p));
                     }
                 }
             }
@@ -558,15 +550,26 @@ impl Shell {
             sort_by_index(&mut missed);
             if this.generation.get() == generation {
                 for m in missed {
-                    this.receive(m);
+                    this.receive(Incoming::Message(m));
                 }
             }
         }));
     }
 
+    /// `conversation.typing()`; its promise's failure is logged, never left unhandled.
+    fn typing(&self) {
+        if let Some(conv) = self.conversation.borrow().as_ref() {
+            let p = call_promise(conv, "typing", &[]);
+            go(Box::pin(async move {
+                if let Err(e) = JsFuture::from(p).await {
+                    warn("sending typing failed", &e);
+                }
+            }));
+        }
+    }
+
     fn start_typing(self: &Rc<Self>) {
-        let Some(conv) = self.conversation.borrow().clone() else { return };
-        let _ = call(&conv, "typing", &[]);
+        self.typing();
         if self.typing_timer.borrow().is_none() {
             let id = crate::js::set_interval(self.timers.as_ref(), TYPING_REPEAT_MS, TIMER_TYPING);
             *self.typing_timer.borrow_mut() = Some(id);
@@ -579,17 +582,31 @@ impl Shell {
         }
     }
 
+    /// Shuts the client down, removes the listeners this desk put on it and its conversation, and forgets them.
     fn close_client(&self) {
         self.stop_typing();
         self.generation.set(self.generation.get().wrapping_add(1));
-        self.conversation.borrow_mut().take();
+        let mut removed = true;
+        if let Some(conv) = self.conversation.borrow_mut().take() {
+            removed &= call(&conv, "removeAllListeners", &[]).is_ok();
+        }
         if let Some(client) = self.client.borrow_mut().take() {
+            removed &= call(&client, "removeAllListeners", &[]).is_ok();
             let p = call_promise(&client, "shutdown", &[]);
             go(Box::pin(async move {
                 let _ = JsFuture::from(p).await;
             }));
         }
+        // Listeners still registered (an SDK object without removeAllListeners) would call a dropped closure: keep
+        // them then, muted by the generation check.
+        if removed {
+            self.listeners.borrow_mut().clear();
+        }
     }
+}
+
+fn failure(e: AuthError) -> AuthFailure {
+    AuthFailure { status: e.status, code: e.code, retry_after_secs: e.retry_after }
 }
 
 /// Insertion sort by conversation index (stable; linear on the already ordered lists the SDK gives): far less
@@ -620,21 +637,54 @@ fn sent(id: String, result: Result<JsValue, JsValue>) -> Event {
         },
         Err(e) => {
             warn("sending a message failed", &e);
-            // 4xx (other than 429) will fail again: report it instead of retrying forever.
-            let retryable = error_status(&e).is_none_or(|s| s == 429 || !(400..500).contains(&s));
-            Event::MessageFailed { id, retryable }
+            Event::MessageFailed { id, status: error_status(&e).map(|s| s as u16) }
         }
     }
 }
 
-fn agent_of(p: &JsValue) -> Agent {
-    let id = get_str(p, "identity").unwrap_or_default();
+fn typing_event(p: &JsValue, typing: bool) -> Option<Event> {
+    Some(Event::AgentTyping { agent_id: get_str(p, "identity")?, typing })
+}
+
+fn participant(p: &JsValue, friendly_name: Option<String>) -> Participant {
     let attrs = attributes(p);
-    let name = get_str(&attrs, "friendlyName")
-        .or_else(|| get_str(&attrs, "friendly_name"))
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| id.clone());
-    Agent { id, name, avatar: get_str(&attrs, "avatar") }
+    Participant {
+        identity: get_str(p, "identity").unwrap_or_default(),
+        member_type: get_str(&attrs, "member_type"),
+        friendly_name,
+        avatar: get_str(&attrs, "avatar"),
+    }
+}
+
+/// The participant's Conversations User's `friendlyName` (`participant.getUser()`), where Flex puts the agent's
+/// name; `None` when the SDK has no user for it or takes too long.
+async fn user_name(p: &JsValue) -> Option<String> {
+    let user = call(p, "getUser", &[]).ok()?;
+    let timeout = Promise::new(&mut |resolve, _| {
+        crate::js::set_timeout(&resolve, USER_WAIT_MS, 0);
+    });
+    let user = JsFuture::from(Promise::race(&Array::of2(&Promise::resolve(&user), &timeout))).await.ok()?;
+    get_str(&user, "friendlyName")
+}
+
+/// Converts an SDK message (resolving its media URLs, fresh each time it is shown) into a session event.
+async fn message_event(m: &JsValue) -> Option<Event> {
+    let index = get_u64(m, "index")?;
+    let author = get_str(m, "author").unwrap_or_default();
+    let client_id = get_str(&attributes(m), "flexdeskId");
+    let mut media = Vec::new();
+    for item in array(&get(m, "attachedMedia")).iter() {
+        let url = match call(&item, "getContentTemporaryUrl", &[]) {
+            Ok(p) => JsFuture::from(Promise::resolve(&p)).await.ok().and_then(|u| u.as_string()).unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        media.push(Media {
+            filename: get_str(&item, "filename").unwrap_or_else(|| "file".into()),
+            content_type: get_str(&item, "contentType").unwrap_or_default(),
+            url,
+        });
+    }
+    Some(Event::Message { index, author, client_id, content: Content { body: get_str(m, "body"), media } })
 }
 
 fn profile(agent: &Agent) -> JsValue {
@@ -649,47 +699,22 @@ fn profile(agent: &Agent) -> JsValue {
     object(&fields)
 }
 
-/// Converts an SDK message (resolving a media URL if needed) into a session event.
-async fn message_event(m: &JsValue) -> Option<Event> {
-    let index = get_u64(m, "index")?;
-    let author = get_str(m, "author").unwrap_or_default();
-    let client_id = get_str(&attributes(m), "flexdeskId");
-    let media = array(&get(m, "attachedMedia")).get(0);
-    let content = if media.is_object() {
-        let url = match get(&media, "getContentTemporaryUrl").dyn_ref::<Function>() {
-            Some(f) => match f.call0(&media).ok().map(|p| JsFuture::from(Promise::from(p))) {
-                Some(fut) => fut.await.ok().and_then(|u| u.as_string()).unwrap_or_default(),
-                None => String::new(),
-            },
-            None => String::new(),
-        };
-        Content::Media {
-            filename: get_str(&media, "filename").unwrap_or_else(|| "file".into()),
-            content_type: get_str(&media, "contentType").unwrap_or_default(),
-            url,
-        }
-    } else {
-        Content::Text { body: get_str(m, "body").unwrap_or_default() }
-    };
-    Some(Event::Message { index, author, client_id, content })
-}
-
-/// What the web chat shows for an agent message. Text is escaped: agent text is untrusted.
-fn agent_message(content: &Content) -> JsValue {
-    match content {
-        Content::Text { body } => JsValue::from_str(&escape_html(body)),
-        Content::Media { filename, content_type, url } if content_type.starts_with("image/") => {
-            let item = object(&[
+/// The `MessageResponse` the web chat shows for an agent message: one `output.generic` item per core item.
+fn agent_message(items: &[AgentItem]) -> JsValue {
+    let generic: Array = items
+        .iter()
+        .map(|item| match item {
+            AgentItem::Text(text) => object(&[("response_type", JsValue::from_str("text")), ("text", JsValue::from_str(text))]),
+            AgentItem::Image { url, title } => object(&[
                 ("response_type", JsValue::from_str("image")),
                 ("source", JsValue::from_str(url)),
-                ("title", JsValue::from_str(&escape_html(filename))),
-                ("alt_text", JsValue::from_str(&escape_html(filename))),
-            ]);
-            object(&[("output", object(&[("generic", Array::of1(&item).into())]))])
-        }
-        Content::Media { filename, url, .. } => {
-            let safe_url = url.replace(' ', "%20").replace(')', "%29");
-            JsValue::from_str(&(String::from("Attachment: [") + &escape_html(filename) + "](" + &safe_url + ")"))
-        }
-    }
+                ("title", JsValue::from_str(title)),
+                ("alt_text", JsValue::from_str(title)),
+            ]),
+            AgentItem::File { url, name } => {
+                object(&[("response_type", JsValue::from_str("text")), ("text", JsValue::from_str(&file_link(name, url)))])
+            }
+        })
+        .collect();
+    object(&[("output", object(&[("generic", generic.into())]))])
 }

@@ -28,6 +28,9 @@ class Emitter {
   constructor() { this.listeners = {}; }
   on(e, f) { (this.listeners[e] ??= []).push(f); return this; }
   emit(e, ...a) { for (const f of this.listeners[e] ?? []) f(...a); }
+  // As the SDK's EventEmitter: the desk clears its listeners when it replaces a client.
+  removeAllListeners() { this.listeners = {}; return this; }
+  listenerCount() { return Object.values(this.listeners).reduce((n, l) => n + l.length, 0); }
 }
 
 class FakeConversation extends Emitter {
@@ -103,8 +106,15 @@ export function callback(persisted = null) {
 
 export const client = (i) => world.clients[i ?? world.clients.length - 1];
 export const conv = () => client().conversation;
-export const agent = (identity, name) => ({ identity, attributes: { member_type: 'agent', friendlyName: name, avatar: `https://x/${identity}.png` } });
+// Real Flex puts the agent's name on the Conversations User (`participant.getUser()` → `friendlyName`, SDK 2.x/3.x
+// `Participant.getUser(): Promise<User>`), not in participant attributes.
+export const agent = (identity, name) => ({ identity, attributes: { member_type: 'agent', avatar: `https://x/${identity}.png` },
+  getUser: () => Promise.resolve({ identity, friendlyName: name }) });
 export const message = (index, author, body, attributes = {}) => ({ index, author, body, attributes, attachedMedia: [] });
+// A message with text and files (`attachedMedia`, each with a temporary URL fetched on use, as SDK `Media`).
+export const mediaMessage = (index, author, body, files) => ({ index, author, body, attributes: {},
+  attachedMedia: files.map((f) => ({ filename: f, contentType: f.endsWith('.png') ? 'image/png' : 'application/pdf',
+    getContentTemporaryUrl: () => Promise.resolve(`https://media/${f}?fresh=1`) })) });
 export const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 export const json = (v) => JSON.stringify(v);
 export const file = (name, size, type) => new File([new Uint8Array(size)], name, { type });
@@ -119,7 +129,8 @@ export const openClient = () => client().open();
 export const emitClient = (name, arg) => client().emit(name, arg);
 export const emitConv = (name, arg) => conv().emit(name, arg);
 export const convJson = () => JSON.stringify({ sent: conv().sent, typingCount: conv().typingCount, readIndex: conv().readIndex });
-export const clientJson = () => JSON.stringify({ count: world.clients.length, tokens: client()?.tokens, shut: client()?.shut });
+export const clientJson = () => JSON.stringify({ count: world.clients.length, tokens: client()?.tokens, shut: client()?.shut,
+  oldListeners: world.clients.slice(0, -1).reduce((n, c) => n + c.listenerCount() + c.conversation.listenerCount(), 0) });
 export const setConv = (key, value) => { conv()[key] = value; };
 export const connectMessage = () => ({ output: { generic: [{ response_type: 'connect_to_agent', message_to_human_agent: 'wants help',
   transfer_info: { additional_data: { skill: 'billing' } } }] } });

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use flexdesk_core::wire::{CreateSessionRequest, SessionCreated, TokenRefreshed};
-use flexdesk_core::{Agent, Content, Effect, Event, Session};
+use flexdesk_core::{Agent, AuthFailure, Content, Effect, Event, Participant, Session, Client};
 
 pub const ME: &str = "customer-1";
 
@@ -22,7 +22,17 @@ pub fn agent(id: &str) -> Agent {
 }
 
 pub fn text(body: &str) -> Content {
-    Content::Text { body: body.into() }
+    Content::text(body)
+}
+
+/// An agent participant as the shell reports it: the name from the Conversations User.
+pub fn participant(id: &str) -> Participant {
+    Participant { identity: id.into(), member_type: Some("agent".into()), friendly_name: Some(format!("Agent {id}")), avatar: None }
+}
+
+/// The auth server's final "no" (the session is over).
+pub fn refused() -> AuthFailure {
+    AuthFailure { status: 404, code: Some("session_ended".into()), retry_after_secs: None }
 }
 
 pub fn agent_msg(index: u64, author: &str, body: &str) -> Event {
@@ -57,20 +67,20 @@ pub fn waiting() -> Session {
 
 pub fn chatting() -> Session {
     let mut s = waiting();
-    s.handle(Event::AgentJoined(agent("alice")));
+    s.handle(Event::ParticipantJoined(participant("alice")));
     s
 }
 
-/// The effects without the Persist ones, which most tests do not care about.
+/// The effects without the Persist ones and timers, which most tests do not care about.
 pub fn visible(effects: Vec<Effect>) -> Vec<Effect> {
-    effects.into_iter().filter(|e| !matches!(e, Effect::Persist)).collect()
+    effects.into_iter().filter(|e| !matches!(e, Effect::Persist | Effect::Timer { .. })).collect()
 }
 
 pub fn sends(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::SendMessage { id, .. } | Effect::SendFile { id } => Some(id.clone()),
+            Effect::Client(Client::SendMessage { id, .. }) | Effect::Client(Client::SendFile { id }) => Some(id.clone()),
             _ => None,
         })
         .collect()

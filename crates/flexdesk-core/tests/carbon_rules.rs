@@ -1,0 +1,260 @@
+//! The rules that follow from how Carbon AI Chat 1.9.1 drives a service desk (issue 13), each citing where in
+//! Carbon's source the behaviour comes from (`HumanAgentServiceImpl` / `ServiceDeskCallbackImpl` in
+//! `packages/ai-chat/src/chat/services/haa/HumanAgentServiceImpl.ts`, compiled in
+//! `node_modules/@carbon/ai-chat/dist/es/chat.ChatAppEntry.js`).
+
+mod common;
+use common::*;
+use flexdesk_core::session::{file_link, JOIN_TIMEOUT_MS};
+use flexdesk_core::wire::{Availability, CreateSessionRequest};
+use flexdesk_core::{
+    AgentItem, AuthCall, Client, ConnState, Content, Effect, ErrorStatus, Event, Media, Participant, Phase, Session, Timer, Web,
+};
+
+fn end_session() -> Effect {
+    Effect::Auth(AuthCall::EndSession { session_id: "sess-1".into(), credential: "cred-1".into() })
+}
+
+// ---- Defect 1: orphaned Flex chats ----
+
+#[test]
+fn a_chat_saved_while_waiting_is_ended_at_page_load() {
+    // `handleHydration` calls `serviceDesk.reconnect()` only `if (isConnected)`, which `agentJoined` sets: a chat
+    // still waiting at reload is never handed back, so the desk ends it (the task leaves the agents' queue).
+    let saved = waiting().saved_state().unwrap();
+    assert_eq!(saved.agent, None);
+    let mut s = Session::new();
+    assert_eq!(s.handle(Event::SavedAtLoad(saved)), vec![end_session(), Effect::Persist]);
+    assert_eq!(s.saved_state(), None, "and forgotten");
+}
+
+#[test]
+fn a_chat_saved_with_an_agent_waits_for_reconnect() {
+    let saved = chatting().saved_state().unwrap();
+    assert!(Session::new().handle(Event::SavedAtLoad(saved)).is_empty());
+}
+
+#[test]
+fn ending_during_the_start_request_settles_start_and_ends_the_session_when_it_arrives() {
+    let mut s = starting();
+    let fx = s.handle(Event::EndRequested);
+    assert!(fx.contains(&Effect::Web(Web::StartSettled)), "Carbon still awaits startChat: {fx:?}");
+    let fx = s.handle(Event::SessionCreated(created()));
+    assert_eq!(fx, vec![end_session()], "the late session is ended, not joined");
+    assert!(s.is_ended());
+}
+
+#[test]
+fn a_new_start_after_a_cancelled_one_goes_out_once_the_cancelled_one_answered() {
+    let mut s = starting();
+    s.handle(Event::EndRequested);
+    let req = CreateSessionRequest { customer_name: "Bo".into(), ..Default::default() };
+    assert!(s.handle(Event::StartRequested(req.clone())).is_empty());
+    let fx = s.handle(Event::SessionCreated(created()));
+    assert_eq!(fx, vec![end_session(), Effect::Auth(AuthCall::CreateSession(req))]);
+    let fx = s.handle(Event::SessionCreated(created()));
+    assert_eq!(fx[0], Effect::Web(Web::StartSettled), "the second startChat resolves");
+    assert_eq!(s.phase(), Phase::Joining);
+}
+
+// ---- Defect 3: failures after an agent joined ----
+
+#[test]
+fn failing_to_rejoin_after_an_agent_joined_is_disconnected_never_connecting() {
+    let mut s = chatting();
+    for _ in 0..=flexdesk_core::session::MAX_REJOINS {
+        s.handle(Event::ClientFailed { message: "x".into() });
+        s.handle(Event::TokenRefreshed(token("t")));
+        s.handle(Event::JoinFailed { message: "x".into() });
+    }
+    assert!(s.is_ended());
+}
+
+#[test]
+fn a_failure_before_any_agent_is_a_connecting_error() {
+    let mut s = joining();
+    for _ in 0..flexdesk_core::session::MAX_REJOINS {
+        s.handle(Event::JoinFailed { message: "x".into() });
+        s.handle(Event::TokenRefreshed(token("t")));
+    }
+    let fx = s.handle(Event::JoinFailed { message: "Twilio said 20003".into() });
+    assert!(matches!(&fx[0], Effect::Web(Web::SetError(ErrorStatus::Connecting { message })) if !message.contains("20003")));
+}
+
+// ---- Defect 6: timeouts on join and reconnect ----
+
+#[test]
+fn a_join_that_takes_too_long_replaces_the_client() {
+    let mut s = joining();
+    let fx = visible(s.handle(Event::TimerDue(Timer::Join(1))));
+    assert_eq!(fx[0], Effect::Client(Client::Close));
+    assert!(fx.contains(&Effect::Auth(AuthCall::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() })));
+    assert!(s.handle(Event::TimerDue(Timer::Join(1))).is_empty(), "a stale timer does nothing");
+}
+
+#[test]
+fn a_timer_of_an_earlier_join_does_nothing() {
+    let mut s = waiting();
+    assert!(s.handle(Event::TimerDue(Timer::Join(1))).is_empty());
+}
+
+#[test]
+fn a_reconnect_that_takes_too_long_settles_reconnect_and_shows_disconnected() {
+    // Carbon blocks the chat until `reconnect` resolves (`handleHydration` awaits it).
+    let saved = chatting().saved_state().unwrap();
+    let mut s = Session::new();
+    s.handle(Event::Resume(saved));
+    let fx = s.handle(Event::TokenRefreshed(token("t")));
+    assert!(fx.contains(&Effect::Timer { timer: Timer::Join(1), delay_ms: JOIN_TIMEOUT_MS }));
+    let fx = visible(s.handle(Event::TimerDue(Timer::Join(1))));
+    assert_eq!(fx[0], Effect::Web(Web::ReconnectSettled(true)));
+    assert_eq!(fx[1], Effect::Web(Web::SetError(ErrorStatus::Disconnected(true))));
+    // The replacement client joins: the chat is back.
+    s.handle(Event::TokenRefreshed(token("t2")));
+    s.handle(Event::ConversationJoined);
+    let fx = s.handle(Event::Connection(ConnState::Connected));
+    assert_eq!(fx[0], Effect::Web(Web::SetError(ErrorStatus::Disconnected(false))));
+}
+
+#[test]
+fn reconnect_resolves_true_once_joined() {
+    let saved = chatting().saved_state().unwrap();
+    let mut s = Session::new();
+    s.handle(Event::Resume(saved));
+    s.handle(Event::TokenRefreshed(token("t")));
+    assert_eq!(s.handle(Event::ConversationJoined)[0], Effect::Web(Web::ReconnectSettled(true)));
+}
+
+// ---- Defect 7: agent text and several files in one message ----
+
+#[test]
+fn agent_text_and_every_file_of_one_message_are_shown_text_first() {
+    let mut s = chatting();
+    let media = |f: &str, t: &str| Media { filename: f.into(), content_type: t.into(), url: format!("https://m/{f}") };
+    let content = Content { body: Some("Here you go".into()), media: vec![media("a.png", "image/png"), media("b.pdf", "application/pdf")] };
+    let fx = visible(s.handle(Event::Message { index: 3, author: "alice".into(), client_id: None, content }));
+    let items = vec![
+        AgentItem::Text("Here you go".into()),
+        AgentItem::Image { url: "https://m/a.png".into(), title: "a.png".into() },
+        AgentItem::File { url: "https://m/b.pdf".into(), name: "b.pdf".into() },
+    ];
+    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: "alice".into(), items })]);
+}
+
+// ---- Defect 2: agent text as typed ----
+
+#[test]
+fn agent_text_is_passed_as_typed() {
+    // Carbon removes HTML from human-agent text itself (`removeHTML`; markdown-it `html: false`).
+    let mut s = chatting();
+    let typed = "`a < b && c` [x](https://e.com/?a=1&b=2) <b>bold</b> it's";
+    let fx = visible(s.handle(agent_msg(1, "alice", typed)));
+    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: "alice".into(), items: vec![AgentItem::Text(typed.into())] })]);
+}
+
+#[test]
+fn file_links_show_the_name_as_typed() {
+    assert_eq!(file_link("a_[1].pdf", "https://m/x?a=1&b=2"), "[a\\_\\[1\\].pdf](<https://m/x?a=1&b=2>)");
+}
+
+// ---- Defect 8: agent names from the Conversations User ----
+
+#[test]
+fn the_agent_name_is_the_users_friendly_name_else_the_identity() {
+    let mut s = waiting();
+    let p = Participant { identity: "WKalice".into(), member_type: None, friendly_name: Some("Alice".into()), avatar: None };
+    let fx = visible(s.handle(Event::ParticipantJoined(p)));
+    assert!(matches!(&fx[0], Effect::Web(Web::AgentJoined(a)) if a.name == "Alice" && a.id == "WKalice"));
+    let bob = Participant { identity: "WKbob".into(), friendly_name: Some("  ".into()), ..Default::default() };
+    let fx = visible(s.handle(Event::ParticipantJoined(bob)));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Web(Web::AgentJoined(a)) if a.name == "WKbob")));
+}
+
+#[test]
+fn the_customer_and_participants_marked_customer_are_not_agents() {
+    let mut s = waiting();
+    let me = Participant { identity: ME.into(), ..Default::default() };
+    assert!(s.handle(Event::ParticipantJoined(me)).is_empty());
+    let other = Participant { identity: "c2".into(), member_type: Some("customer".into()), ..Default::default() };
+    assert!(s.handle(Event::ParticipantJoined(other)).is_empty());
+    assert!(s.handle(Event::AgentTyping { agent_id: ME.into(), typing: true }).is_empty(), "own typing is not the agent's");
+}
+
+// ---- Defect 9: waiting, queue position, closed before any agent ----
+
+#[test]
+fn waiting_shows_the_queue_position_the_data_allows_and_polls() {
+    let mut s = joining();
+    let fx = s.handle(Event::ConversationJoined);
+    assert!(fx.contains(&Effect::Auth(AuthCall::ReadQueue)));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Web(_))), "Carbon's own localised waiting text stays: {fx:?}");
+    let figures = Availability { agents_available: 0, tasks_waiting: 3, longest_wait_seconds: 40 };
+    let fx = s.handle(Event::QueueRead(Some(figures.clone())));
+    assert_eq!(fx[0], Effect::Web(Web::QueuePosition(3)));
+    assert_eq!(fx[1], Effect::Timer { timer: Timer::Queue, delay_ms: flexdesk_core::session::QUEUE_POLL_MS });
+    assert_eq!(visible(s.handle(Event::QueueRead(Some(figures)))), vec![], "unchanged: not repeated");
+    s.handle(Event::ParticipantJoined(participant("alice")));
+    assert!(s.handle(Event::TimerDue(Timer::Queue)).is_empty(), "no more polling once an agent joined");
+}
+
+#[test]
+fn closed_before_any_agent_joined_tells_the_user() {
+    // Carbon shows "agent ended the chat" only while connected (`doEndChat`: `if (isConnected && ...)`).
+    let mut s = waiting();
+    let fx = s.handle(Event::ConversationClosed);
+    assert!(matches!(&fx[0], Effect::Web(Web::SetError(ErrorStatus::Connecting { message })) if message.contains("closed")));
+    assert!(fx.contains(&end_session()));
+    assert!(s.is_ended());
+}
+
+#[test]
+fn closed_after_an_agent_joined_is_agent_ended_chat() {
+    let mut s = chatting();
+    assert_eq!(s.handle(Event::ConversationClosed)[0], Effect::Web(Web::ChatEnded));
+}
+
+// ---- SDK connection states and send failures (rules moved from the shell) ----
+
+#[test]
+fn a_token_is_held_while_the_sdk_is_disconnecting() {
+    let mut s = chatting();
+    s.handle(Event::Connection(ConnState::Connected));
+    s.handle(Event::TokenAboutToExpire);
+    s.handle(Event::Connection(ConnState::Disconnecting));
+    assert!(visible(s.handle(Event::TokenRefreshed(token("t2")))).is_empty());
+    let fx = s.handle(Event::Connection(ConnState::Disconnected));
+    assert_eq!(fx[0], Effect::Client(Client::UpdateToken { token: "t2".into() }));
+}
+
+#[test]
+fn connecting_after_having_been_connected_counts_as_lost() {
+    let mut s = chatting();
+    assert!(s.handle(Event::Connection(ConnState::Connecting)).is_empty(), "the first connect is not a loss");
+    s.handle(Event::Connection(ConnState::Connected));
+    assert_eq!(s.handle(Event::Connection(ConnState::Connecting)), vec![Effect::Web(Web::SetError(ErrorStatus::Disconnected(true)))]);
+}
+
+#[test]
+fn send_failures_are_retried_unless_a_final_4xx() {
+    for (status, retried) in [(None, true), (Some(429), true), (Some(503), true), (Some(400), false), (Some(413), false)] {
+        let mut s = chatting();
+        s.handle(user_msg("m1"));
+        let fx = s.handle(Event::MessageFailed { id: "m1".into(), status });
+        assert_eq!(fx.iter().any(|e| matches!(e, Effect::Timer { timer: Timer::Retry, .. })), retried, "{status:?}");
+    }
+}
+
+// ---- Defect 10: upload limits configurable, Twilio's by default ----
+
+#[test]
+fn configured_upload_limits_are_checked_and_kept_across_chats() {
+    use flexdesk_core::media::MediaLimits;
+    let mut s = Session::with_limits(MediaLimits { max_bytes: 1 << 20, extensions: vec!["pdf".into()] });
+    s.handle(Event::StartRequested(CreateSessionRequest::default()));
+    s.handle(Event::SessionCreated(created()));
+    let fx = s.handle(Event::UserFile { id: "f".into(), name: "a.png".into(), size: 5 });
+    assert!(matches!(&fx[0], Effect::Web(Web::FileStatus { error: Some(e), .. }) if e.contains("Allowed: pdf")));
+    s.handle(Event::EndRequested);
+    s.handle(Event::StartRequested(CreateSessionRequest::default()));
+    assert_eq!(s.limits().max_bytes, 1 << 20);
+}
