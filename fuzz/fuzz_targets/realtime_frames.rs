@@ -62,10 +62,11 @@ fuzz_target!(|input: Input<'_>| {
             })
             .collect(),
         sid: "CH1".into(),
+        service_sid: config.service_sid.clone(),
         unique_name: None,
         friendly_name: None,
         attributes: "{}".into(),
-        state: "active".into(),
+        state: flexdesk_emulator::state::ConversationState::Active,
         date_created: 0,
         date_updated: 0,
         participants: Vec::new(),
