@@ -6,6 +6,9 @@ use std::net::SocketAddr;
 use flexdesk_auth::config::Config;
 use flexdesk_auth::{admin_app, app, AppState};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     let offline = matches!(std::env::args().nth(1).as_deref(), Some("mint-token" | "verify-token"));

@@ -17,10 +17,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use base64::Engine;
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use sha1::Sha1;
 use tokio::sync::mpsc;
 
 /// The events the emulator can send.
@@ -71,20 +68,6 @@ pub struct Webhooks {
 
 const KEPT_DELIVERIES: usize = 500;
 
-/// Twilio's signature of a request to `url` with `params` (see the module comment).
-pub fn sign(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
-    let mut mac = Hmac::<Sha1>::new_from_slice(auth_token.as_bytes()).expect("HMAC takes any key length");
-    mac.update(url.as_bytes());
-    let mut sorted: Vec<&(String, String)> = params.iter().collect();
-    sorted.sort();
-    sorted.dedup();
-    for (k, v) in sorted {
-        mac.update(k.as_bytes());
-        mac.update(v.as_bytes());
-    }
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
 impl Webhooks {
     pub fn target(&self, service_sid: &str) -> Target {
         self.targets.lock().unwrap_or_else(|e| e.into_inner()).get(service_sid).cloned().unwrap_or_else(|| Target { method: "POST".into(), ..Target::default() })
@@ -121,7 +104,7 @@ impl Webhooks {
         } else {
             (url, params.clone())
         };
-        let signature = sign(auth_token, &url, &signed_params);
+        let signature = twilio_model::webhook::signature(auth_token.as_bytes(), &url, &signed_params);
         let _ = queue.send(Outgoing { url, method: target.method.to_ascii_uppercase(), params: signed_params, signature });
     }
 
@@ -186,20 +169,4 @@ pub fn target_json(account_sid: &str, service_sid: &str, base_url: &str, t: &Tar
         "method": t.method,
         "url": format!("{base_url}/v1/Services/{service_sid}/Configuration/Webhooks"),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The vector of the official helper (`twilio.getExpectedTwilioSignature`, twilio 6.2.0); tests/auth/webhooks.test.mjs
-    /// also checks real deliveries with `twilio.validateRequest`.
-    #[test]
-    fn signs_as_twilio_does() {
-        let params: Vec<(String, String)> = [("To", "+18005551212"), ("CallSid", "CA1234567890ABCDE"), ("Caller", "+12349013030"), ("Digits", "1234"), ("From", "+12349013030")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        assert_eq!(sign("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", &params), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
-    }
 }

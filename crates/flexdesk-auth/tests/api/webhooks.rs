@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use flexdesk_auth::webhooks::expected_signature;
+use twilio_model::webhook::signature as expected_signature;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
