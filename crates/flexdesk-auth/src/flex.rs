@@ -266,6 +266,9 @@ fn availability_from(stats: &Value) -> Availability {
     let by_status = stats.get("tasks_by_status");
     let status = |name: &str| count(by_status.and_then(|b| b.get(name)));
     Availability {
+        // twilio-oai `task_queue_real_time_statistics.total_available_workers`: "Workers in the TaskQueue with an
+        // `available` status [...] may already have active interactions or may have none" — agents online and
+        // taking chats, busy or not; workers on a break or offline activity are not counted, as they take no chat.
         agents_available: count(stats.get("total_available_workers")) as u32,
         // Waiting = not yet accepted by an agent.
         tasks_waiting: (status("pending") + status("reserved")) as u32,

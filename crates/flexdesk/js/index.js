@@ -115,7 +115,12 @@ function lightDesk(config, { callback, persistedState }) {
   };
 }
 
-/** `GET /v1/agents/availability`: `true` / `false` from the contact centre's queue statistics, `null` when unknown. */
+/**
+ * `GET /v1/agents/availability`: `true` / `false` from the contact centre's queue statistics, `null` when unknown.
+ * `agentsAvailable` is TaskRouter's `total_available_workers` for the configured queue: agents in an available
+ * activity, whether or not they are busy with other chats (twilio-oai's description of that field). The queue is the
+ * one the auth server is configured with (`TWILIO_QUEUE_SID`); the connect message's routing hints do not pick another.
+ */
 async function agentsOnline(authServerUrl) {
   try {
     const res = await fetch(`${authServerUrl.replace(/\/+$/, '')}/v1/agents/availability`);
