@@ -35,19 +35,31 @@ export function serve() {
 export const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
   '--disable-component-update', '--no-first-run'];
 
-async function onPage(browser, url, fn, arg) {
+/** Opens `url` in a fresh browser context and waits for the page to set `window[readyFlag]`; resolves to
+ * `{ page, close }`. A fresh context per use: nothing cached from the previous one (the wasm is fetched again). */
+export async function openPage(browser, url, readyFlag) {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
-    await page.waitForFunction(() => window.flexdeskBenchReady === true, null, { timeout: 30000 }).catch(() => {
-      throw new Error(`bench page did not load: ${errors.join('; ') || 'no error reported'}`);
+    await page.waitForFunction((flag) => window[flag] === true, readyFlag, { timeout: 30000 }).catch(() => {
+      throw new Error(`${url} did not load: ${errors.join('; ') || 'no error reported'}`);
     });
+    return { page, close: () => context.close() };
+  } catch (e) {
+    await context.close();
+    throw e;
+  }
+}
+
+async function onPage(browser, url, fn, arg) {
+  const { page, close } = await openPage(browser, url, 'flexdeskBenchReady');
+  try {
     return await page.evaluate(fn, arg);
   } finally {
-    await context.close();
+    await close();
   }
 }
 

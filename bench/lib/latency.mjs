@@ -3,7 +3,7 @@
 // it accepts a chat's task as soon as the emulator lists it (polled every 5 ms), and the time of its accept's answer
 // is recorded so the part of agentJoined spent waiting for the (bench) agent is visible.
 import { chromium } from 'playwright-core';
-import { FLAGS, serve } from './browser.mjs';
+import { FLAGS, openPage, serve } from './browser.mjs';
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -40,15 +40,8 @@ export async function latencyBench({ startStack, runs = 5 }) {
     const floors = [];
     for (let i = 0; i < runs; i++) {
       // A fresh context per run: nothing cached from the previous one (the wasm is fetched and compiled again).
-      const context = await browser.newContext();
+      const { page, close } = await openPage(browser, url, 'latencyReady');
       try {
-        const page = await context.newPage();
-        const errors = [];
-        page.on('pageerror', (e) => errors.push(e.message));
-        await page.goto(url);
-        await page.waitForFunction(() => window.latencyReady === true, null, { timeout: 30000 }).catch(() => {
-          throw new Error(`latency page did not load: ${errors.join('; ') || 'no error reported'}`);
-        });
         const before = new Set(accepted.keys());
         const chat = await page.evaluate(([a, e]) => window.latency.startToJoined(a, e), [authUrl, emulatorUrl]);
         const sid = [...accepted.keys()].find((k) => !before.has(k));
@@ -56,7 +49,7 @@ export async function latencyBench({ startStack, runs = 5 }) {
         chats.push(chat.ms);
         floors.push(await page.evaluate(([a, e]) => window.latency.floor(a, e), [authUrl, emulatorUrl]));
       } finally {
-        await context.close();
+        await close();
       }
     }
     const m = (k) => median(chats.map((c) => c[k]).filter((x) => x !== undefined));
