@@ -153,8 +153,9 @@ export class Participant extends Emitter {
     this.type = 'chat';
     return this;
   }
-  /** The participant's Conversations User (`{identity, friendlyName}`), as the SDK's `getUser()`: Flex puts the
-   * agent's display name there. */
+  /** The participant's Conversations User (`{identity, friendlyName}`), as the SDK's `getUser()` (`@twilio/conversations`
+   * 3.0 `builds/lib.d.ts`: `Participant.getUser(): Promise<User>`, `User.friendlyName`); the agent's display name there
+   * is our reading of Flex (no Twilio page states it). */
   getUser() {
     return this.conversation._client._request({ type: 'user', identity: this.identity }).then((r) => ({
       identity: r.identity,
