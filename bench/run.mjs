@@ -19,6 +19,7 @@ import { latencyBench } from './lib/latency.mjs';
 import { peakRssKb, run, startServer } from './lib/proc.mjs';
 import { load } from './lib/wrk.mjs';
 import { FAKE_TWILIO_ENV } from '../tests/support/fake-env.mjs';
+import { AUTH_ENV, bin, configureWebhooks, post, startStack } from './lib/stack.mjs';
 import { render, table } from './lib/report.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -78,41 +79,8 @@ async function buildServers() {
   });
 }
 
-const bin = {
-  auth: path.join(ROOT, 'target/release/flexdesk-auth'),
-  emulator: path.join(ROOT, 'target/release/flexdesk-emulator'),
-  ceiling: path.join(ROOT, 'target/bench-ceiling/release/flexdesk-bench-ceiling'),
-};
-
-// The limiter is per client IP and wrk is one IP: lift it so the bench measures serving, not refusing.
-const AUTH_ENV = { PORT: '0', RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_BURST: '1000000', MAX_OPEN_SESSIONS_PER_CLIENT: '0', MAX_OPEN_SESSIONS: '0' };
-
 /** Twilio's published rates off on both sides (our pacing and the emulator's 429s): for the server's own capacity. */
 const UNPACED = { auth: { TWILIO_WEBCHATS_RATE: '0', TWILIO_INTERACTIONS_RATE: '0', TWILIO_CONVERSATIONS_CREATE_RATE: '0' }, emulator: { EMULATOR_WEBCHATS_RATE: '0', EMULATOR_INTERACTIONS_RATE: '0' } };
-
-async function startStack(authEnv = {}, emulatorEnv = {}) {
-  const emulator = await startServer('flexdesk-emulator', bin.emulator, [], { EMULATOR_PORT: '0', ...emulatorEnv });
-  try {
-    const auth = await startServer('flexdesk-auth', bin.auth, [], {
-      ...AUTH_ENV,
-      TWILIO_FLEX_API_URL: emulator.url,
-      TWILIO_CONVERSATIONS_API_URL: emulator.url,
-      TWILIO_TASKROUTER_API_URL: emulator.url,
-      ...authEnv,
-    });
-    return { emulator, auth, stop: async () => { await auth.stop(); await emulator.stop(); } };
-  } catch (e) {
-    await emulator.stop();
-    throw e;
-  }
-}
-
-async function post(url, body) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`POST ${url} answered ${res.status}: ${text.slice(0, 300)}`);
-  return JSON.parse(text);
-}
 
 /**
  * The three servers must mint the same kind of token for the comparison to mean anything: Twilio's header,
@@ -173,30 +141,6 @@ async function refreshRuns(targets) {
     };
   }
   return out;
-}
-
-/**
- * Makes the stack's webhooks healthy as in production: the emulator's Flex service posts its Conversations webhooks
- * to the auth server (configured through Twilio's own API, UpdateServiceWebhookConfiguration), and one chat is
- * closed by the agent so a signed webhook has arrived. Resolves once the auth server answered it (204).
- */
-async function configureWebhooks(stack) {
-  const { TWILIO_ACCOUNT_SID: ac, TWILIO_AUTH_TOKEN: token, TWILIO_CONVERSATIONS_SERVICE_SID: is } = FAKE_TWILIO_ENV;
-  const form = new URLSearchParams([['PostWebhookUrl', `${stack.auth.url}/v1/twilio/webhooks`], ['Filters', 'onConversationStateUpdated'], ['Filters', 'onConversationRemoved'], ['Method', 'POST']]);
-  const conf = await fetch(`${stack.emulator.url}/v1/Services/${is}/Configuration/Webhooks`, { method: 'POST', headers: { authorization: 'Basic ' + Buffer.from(`${ac}:${token}`).toString('base64') }, body: form });
-  if (!conf.ok) throw new Error(`webhook configuration answered ${conf.status}`);
-  const closed = await post(`${stack.auth.url}/v1/sessions`, { customerName: 'Closed by the agent' });
-  const state = await (await fetch(`${stack.emulator.url}/agent/api/state`)).json();
-  const task = state.tasks.find((t) => t.conversationSid === closed.conversationSid);
-  await post(`${stack.emulator.url}/agent/api/tasks/${task.sid}/end`, {});
-  for (let i = 0; i < 500; i++) {
-    const { deliveries } = await (await fetch(`${stack.emulator.url}/admin/webhooks`)).json();
-    const d = deliveries.find((x) => x.conversationSid === closed.conversationSid);
-    if (d?.status === 204) return;
-    if (d) throw new Error(`the auth server answered the webhook ${d.status ?? d.error}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error('no webhook delivered within 5 s');
 }
 
 async function refreshAndSessions(results) {

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { ensureWwwBuilt, ROOT } from './build-www.mjs';
 import { CLIENT_KINDS, DEFAULT_CLIENT } from '../www/src/page-config.js';
 import { startStack } from '../tests/support/servers.mjs';
-import { startWwwServer } from '../www/serve.mjs';
+import { DEMO_IDENTITY, DEMO_IDENTITY_AUTH_ENV, startWwwServer } from '../www/serve.mjs';
 
 const HOST = '127.0.0.1';
 
@@ -70,13 +70,14 @@ try {
   // The page's origin must be known before the auth server starts (its CORS allowlist), so the page server's
   // port is reserved first; with WWW_PORT=0 it is whatever the OS picked.
   const pageConfig = {};
-  const www = await startWwwServer({ pageConfig, port: ports.www, host: HOST });
+  // demoIdentity: the page's `?signed-in` mode gets a demo customer's identity token (issue 17).
+  const www = await startWwwServer({ pageConfig, port: ports.www, host: HOST, demoIdentity: DEMO_IDENTITY });
   stoppers.push(www.stop);
   const pagePort = new URL(www.url).port;
   const origins = [`http://${HOST}:${pagePort}`, `http://localhost:${pagePort}`].join(',');
 
   const stack = await startStack(
-    { PORT: String(ports.auth), ALLOWED_ORIGINS: origins },
+    { PORT: String(ports.auth), ALLOWED_ORIGINS: origins, ...DEMO_IDENTITY_AUTH_ENV },
     { EMULATOR_PORT: String(ports.emulator), ALLOWED_ORIGINS: origins },
   );
   stoppers.push(stack.stop);
@@ -94,6 +95,7 @@ try {
 flexdesk demo is running:
 
   Customer page:  ${www.url}/
+  Signed in:      ${www.url}/?signed-in   (a signed-in customer: no form, the agent sees a verified name)
   Agent console:  ${stack.emulator.url}/console
   Auth server:    ${stack.auth.url}   (API: ${stack.auth.adminUrl}/openapi.json)
 

@@ -2,6 +2,7 @@
 // It serves www/index.html, www/page.css and the prebuilt bundle in www/dist/, plus /config.js, which tells the
 // page where the auth server and the emulator are: the page itself never hard-codes a port.
 import http from 'node:http';
+import crypto from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,10 +31,38 @@ function resolveFile(urlPath) {
 }
 
 /**
- * Starts the server. `pageConfig` = { authServerUrl, emulatorUrl }. Resolves to { url, server, stop() }.
- * Port 0 picks a free port.
+ * The demo's "signed-in customer" (issue 17): the page at `/?signed-in` gets an identity token for this customer from
+ * `GET /demo/identity-token`, as a shop's back end would mint one for its logged-in user. The secret is published, so
+ * the auth server accepts it only against the emulator (it refuses IDENTITY_JWT_SECRET = this with real Twilio URLs),
+ * and it never reaches the browser: only the signed token does.
  */
-export function startWwwServer({ pageConfig, port = 0, host = '127.0.0.1' }) {
+export const DEMO_IDENTITY = {
+  secret: 'dev-identity-secret-change-me-0123456789abcdef',
+  issuer: 'https://acme-outdoor.example',
+  audience: 'flexdesk-demo',
+  customer: { sub: 'acme-customer-1001', name: 'Grace Hopper', email: 'grace@acme-outdoor.example', customer_id: 'CUST-1001' },
+};
+/** The auth server's settings that verify the demo's tokens. */
+export const DEMO_IDENTITY_AUTH_ENV = {
+  IDENTITY_JWT_SECRET: DEMO_IDENTITY.secret,
+  IDENTITY_ISSUER: DEMO_IDENTITY.issuer,
+  IDENTITY_AUDIENCE: DEMO_IDENTITY.audience,
+};
+
+/** An HS256 JWT for the demo customer, valid 5 minutes. */
+export function mintDemoIdentityToken(demo = DEMO_IDENTITY, now = Math.floor(Date.now() / 1000)) {
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const claims = { iss: demo.issuer, aud: demo.audience, iat: now, exp: now + 300, ...demo.customer };
+  const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+  return `${head}.${crypto.createHmac('sha256', demo.secret).update(head).digest('base64url')}`;
+}
+
+/**
+ * Starts the server. `pageConfig` = { authServerUrl, emulatorUrl }. Resolves to { url, server, stop() }.
+ * Port 0 picks a free port. `demoIdentity` (e.g. DEMO_IDENTITY): serve `GET /demo/identity-token` and tell the page
+ * (`identityTokenUrl`), for its `?signed-in` mode.
+ */
+export function startWwwServer({ pageConfig, port = 0, host = '127.0.0.1', demoIdentity }) {
   const server = http.createServer(async (req, res) => {
     let urlPath;
     try {
@@ -48,8 +77,16 @@ export function startWwwServer({ pageConfig, port = 0, host = '127.0.0.1' }) {
     }
     if (urlPath === '/config.js') {
       // Read per request: the launcher fills `pageConfig` in once the servers it points at are up.
-      const configJs = `window.FLEXDESK_CONFIG = ${JSON.stringify(pageConfig)};\n`;
+      const config = demoIdentity ? { ...pageConfig, identityTokenUrl: '/demo/identity-token' } : pageConfig;
+      const configJs = `window.FLEXDESK_CONFIG = ${JSON.stringify(config)};\n`;
       res.writeHead(200, { 'content-type': TYPES['.js'], 'cache-control': 'no-store' }).end(configJs);
+      return;
+    }
+    if (demoIdentity && urlPath === '/demo/identity-token') {
+      // What the shop's back end answers its logged-in page: a fresh token, and who it is for (to show on the page).
+      const { name, email } = demoIdentity.customer;
+      const body = JSON.stringify({ token: mintDemoIdentityToken(demoIdentity), name, email });
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
       return;
     }
     const file = resolveFile(urlPath);

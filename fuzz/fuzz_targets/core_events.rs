@@ -56,6 +56,7 @@ enum FuzzEvent {
     RefreshDue,
     QueueDue,
     QueueRead(Option<u8>),
+    PositionRead(Option<(bool, Option<u8>)>),
     Connection(u8),
     UserTyping(bool),
     UserRead,
@@ -134,6 +135,11 @@ fn to_event(e: FuzzEvent) -> Event {
             agents_available: 0,
             tasks_waiting: u32::from(n),
             longest_wait_seconds: 1,
+        })),
+        FuzzEvent::PositionRead(p) => Event::QueuePositionRead(p.map(|(waiting, position)| flexdesk_core::wire::QueuePosition {
+            waiting,
+            position: position.map(u32::from),
+            estimated_wait_seconds: None,
         })),
         FuzzEvent::Connection(n) => Event::Connection(
             [ConnState::Connecting, ConnState::Connected, ConnState::Disconnecting, ConnState::Disconnected, ConnState::Denied]

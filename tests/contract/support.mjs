@@ -642,6 +642,16 @@ export async function driveAuth(stack, mode) {
     await fault(stack.emulator.url, 503);
     const s2 = (await start('POST /v1/sessions (after a 503, retried)')).json;
 
+    // The second chat's own place in the queue (TaskRouter Tasks list + the queue's cumulative statistics).
+    const queue = (name) =>
+      run(name, 200, async () => {
+        const r = await fetch(`${auth.url}/v1/sessions/${s2?.sessionId}/queue`, { headers: { authorization: `Bearer ${s2?.sessionCredential}` } });
+        return { status: r.status, text: await r.text() };
+      });
+    await queue('GET /v1/sessions/{id}/queue');
+    await fault(stack.emulator.url, 503);
+    await queue('GET /v1/sessions/{id}/queue (after a 503, retried)');
+
     await refresh('POST /v1/sessions/{id}/token', s1);
     await fault(stack.emulator.url, 503);
     await refresh('POST /v1/sessions/{id}/token (after a 503, retried)', s1);

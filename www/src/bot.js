@@ -78,12 +78,45 @@ export function reply(userText, transcript) {
   return [text("Sorry, I didn't get that. Try \"opening hours\", \"shipping\" or \"agent\"."), menu()];
 }
 
-/** `messaging.customSendMessage` for the web chat. */
-export function makeCustomSendMessage(transcript) {
+/**
+ * When agents are back, in the customer's own locale and time zone (the browser's): "Monday at 09:00" within the
+ * week, with the date further out ("Monday 4 January at 09:00"). `locales` / `timeZone` are for tests.
+ */
+export function backAt(opensAt, { now = new Date(), locales, timeZone } = {}) {
+  const withinWeek = opensAt.getTime() - now.getTime() < 6 * 24 * 3600 * 1000;
+  const day = opensAt.toLocaleDateString(locales, { weekday: 'long', timeZone, ...(!withinWeek && { day: 'numeric', month: 'long' }) });
+  const time = opensAt.toLocaleTimeString(locales, { hour: '2-digit', minute: '2-digit', timeZone });
+  return `${day} at ${time}`;
+}
+
+/** The bot's "no agents" text outside business hours (issue 17). */
+export function closedText(opensAt, options) {
+  return opensAt
+    ? `Our agents are away right now. They are back ${backAt(opensAt, options)}.`
+    : 'Our agents are away right now. Please try again during opening hours.';
+}
+
+/** How long the bot waits for the availability answer before it offers the agent card anyway. */
+const AVAILABILITY_WAIT_MS = 3000;
+
+/**
+ * `messaging.customSendMessage` for the web chat. `agentAvailability` (optional): `() => Promise<{ closed, opensAt }>`,
+ * e.g. flexdesk's `getAgentAvailability(authServerUrl)`; asked before the bot offers an agent, so that outside business
+ * hours the "no agents" text says when agents are back.
+ */
+export function makeCustomSendMessage(transcript, { agentAvailability } = {}) {
   return async (request, _options, instance) => {
     const userText = (request.input?.text ?? '').trim();
     if (userText) transcript.add('user', userText);
     const generic = reply(userText, transcript);
+    const offer = generic.find((item) => item.response_type === 'connect_to_agent');
+    if (offer && agentAvailability) {
+      const answer = await Promise.race([
+        Promise.resolve().then(agentAvailability).catch(() => null),
+        new Promise((r) => setTimeout(r, AVAILABILITY_WAIT_MS, null)),
+      ]);
+      if (answer?.closed) offer.agent_unavailable = { message: closedText(answer.opensAt ?? null) };
+    }
     for (const item of generic) if (item.response_type === 'text') transcript.add('bot', item.text);
     // A short pause so the bot's "typing" indicator shows like a real assistant's.
     await new Promise((r) => setTimeout(r, 150));

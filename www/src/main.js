@@ -1,11 +1,11 @@
 // The demo page: Carbon AI Chat's web component, a scripted bot, and flexdesk as the service desk that hands the
 // conversation to a Twilio Flex agent (here: the local emulator's agent console).
 import '@carbon/ai-chat/dist/es/web-components/cds-aichat-container/index.js';
-import { createTwilioFlexServiceDesk } from 'flexdesk';
+import { createTwilioFlexServiceDesk, getAgentAvailability } from 'flexdesk';
 import { conversationsClientFactory } from './conversations-client.js';
 import { Transcript, makeCustomSendMessage } from './bot.js';
 import { readPageConfig } from './page-config.js';
-import { preEngagementForm } from './pre-engagement.js';
+import { demoIdentityToken, preEngagementForm, showSignedIn } from './pre-engagement.js';
 import { withReadReceipts } from './read-receipt.js';
 import { ChatHistory, recordBotConversation, withAgentHistory } from './history.js';
 
@@ -41,7 +41,8 @@ chat.injectCarbonTheme = 'white';
 chat.shouldSanitizeHTML = true;
 chat.header = { title: 'Flexdesk demo' };
 chat.messaging = {
-  customSendMessage: makeCustomSendMessage(transcript),
+  // Outside business hours the bot says when agents are back (the auth server's opensAt, in the customer's time zone).
+  customSendMessage: makeCustomSendMessage(transcript, { agentAvailability: () => getAgentAvailability(config.authServerUrl) }),
   // A reload shows the conversation so far (the desk then reconnects to the agent and adds what came meanwhile).
   customLoadHistory: async () => history.items(),
 };
@@ -52,14 +53,30 @@ const livePreEngagement = Object.defineProperties(
   {},
   Object.fromEntries(details.names.map((k) => [k, { enumerable: true, get: () => details.get()[k] }])),
 );
+// `?signed-in` (issue 17): a logged-in customer. No form: the demo server mints the identity token its back end would,
+// and the agent sees the verified name.
+const signedIn = config.signedIn
+  ? { identityToken: demoIdentityToken(config.identityTokenUrl) }
+  : {
+      // Read by the desk at startChat, so edits to the form after the chat window opened are not lost.
+      customerName: () => details.get().name || undefined,
+      preEngagement: () => ({ ...livePreEngagement }),
+    };
+if (config.signedIn) {
+  fetch(config.identityTokenUrl, { cache: 'no-store' })
+    .then((r) => r.json())
+    .then((who) => showSignedIn(document.getElementById('details'), who))
+    .catch(() => showSignedIn(document.getElementById('details'), { name: 'a demo customer' }));
+}
 chat.serviceDeskFactory = withReadReceipts(withAgentHistory((params) => {
   const factory = createTwilioFlexServiceDesk({
     authServerUrl: config.authServerUrl,
     createConversationsClient,
-    // Read by the desk at startChat, so edits to the form after the chat window opened are not lost.
-    customerName: () => details.get().name || undefined,
-    preEngagement: () => ({ ...livePreEngagement }),
+    ...signedIn,
     transcript: () => transcript.get(),
+    ...(config.joinTimeoutMs !== undefined && { joinTimeoutMs: config.joinTimeoutMs }),
+    ...(config.queuePollMs !== undefined && { queuePollMs: config.queuePollMs }),
+    ...(config.strings !== undefined && { strings: config.strings }),
   });
   return factory(params);
 }, history));

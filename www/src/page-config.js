@@ -29,5 +29,18 @@ export function readPageConfig(raw, search = '') {
     throw new Error(`${where} must be one of ${CLIENT_KINDS.join(', ')}, got ${JSON.stringify(client)}`);
   }
   out.client = client;
+  // The demo's signed-in mode (issue 17): `?signed-in` makes the page a logged-in customer's, whose identity token the
+  // demo server mints; the page then shows no details form.
+  if (raw.identityTokenUrl !== undefined) out.identityTokenUrl = String(raw.identityTokenUrl);
+  if (new URLSearchParams(search).has('signed-in')) {
+    if (!out.identityTokenUrl) throw new Error('?signed-in needs a page server that mints the demo identity token (npm start does)');
+    out.signedIn = true;
+  }
+  // A test can make the desk give up joining sooner than its 20 s default (the desk checks the value).
+  if (raw.joinTimeoutMs !== undefined) out.joinTimeoutMs = raw.joinTimeoutMs;
+  // A test can make the desk read the queue position more often than every 30 s (the desk checks the value).
+  if (raw.queuePollMs !== undefined) out.queuePollMs = raw.queuePollMs;
+  // A test can reword the desk's customer texts (the `strings` option; the desk checks the keys).
+  if (raw.strings !== undefined) out.strings = raw.strings;
   return out;
 }

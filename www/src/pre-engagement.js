@@ -20,3 +20,30 @@ export function preEngagementForm(form) {
   }
   return { get: read, names: fields.map((f) => f.name) };
 }
+
+/**
+ * The signed-in page (issue 17): no form to fill in. The form is replaced by who the visitor is signed in as; the
+ * agent learns it from the verified identity token, not from anything typed here.
+ */
+export function showSignedIn(form, { name, email }) {
+  const note = document.createElement('section');
+  note.className = 'details signed-in';
+  note.setAttribute('aria-label', 'Signed in');
+  const h = document.createElement('h2');
+  h.textContent = 'Signed in';
+  const p = document.createElement('p');
+  p.textContent = `You are signed in as ${name}${email ? ` (${email})` : ''}. An agent will know who you are: no form to fill in.`;
+  note.append(h, p);
+  form.replaceWith(note);
+}
+
+/** `config.identityToken` for the signed-in page: a fresh token from the page's server at each chat start. */
+export function demoIdentityToken(url, onCustomer = () => {}) {
+  return async () => {
+    const res = await fetch(url, { cache: 'no-store' });
+    if (!res.ok) throw new Error(`the identity token could not be fetched (${res.status})`);
+    const { token, ...who } = await res.json();
+    onCustomer(who);
+    return token;
+  };
+}

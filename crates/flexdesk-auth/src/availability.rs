@@ -8,14 +8,19 @@ use std::time::{Duration, Instant};
 use flexdesk_core::wire::Availability;
 use tokio::sync::Mutex;
 
+/// The last `GET /v1/agents/availability` figures, kept for `AVAILABILITY_CACHE_SECONDS` (default 5; 0 = always
+/// ask Twilio), plus the per-queue reads of the queue-position route.
 pub struct AvailabilityCache {
     ttl: Duration,
     last: Mutex<Option<(Instant, Availability)>>,
+    /// The per-queue reads behind a session's own position (`GET /v1/sessions/{id}/queue`), same lifetime.
+    pub queues: crate::queue::QueueCache,
 }
 
 impl AvailabilityCache {
+    /// An empty cache whose entries live `ttl`.
     pub fn new(ttl: Duration) -> Self {
-        AvailabilityCache { ttl, last: Mutex::new(None) }
+        AvailabilityCache { ttl, last: Mutex::new(None), queues: crate::queue::QueueCache::new(ttl) }
     }
 
     /// The cached value while fresh, else whatever `fetch` gives (errors are not cached).

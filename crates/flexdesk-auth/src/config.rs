@@ -14,9 +14,11 @@ use crate::pacing::Rates;
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret value.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
+    /// The secret value itself: only where it is really used (signing, authenticating), never for logs.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -40,6 +42,7 @@ pub enum StartMode {
 }
 
 impl StartMode {
+    /// The `FLEX_START_MODE` value: `webchat`, `interactions` or `flexflow`.
     pub fn as_str(self) -> &'static str {
         match self {
             StartMode::Webchat => "webchat",
@@ -52,7 +55,9 @@ impl StartMode {
 /// One request budget of a client (GCRA: `burst` at once, refilled at `per_minute`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
+    /// Sustained rate: requests per minute.
     pub per_minute: u32,
+    /// Requests allowed at once, from a full budget.
     pub burst: u32,
 }
 
@@ -81,7 +86,9 @@ pub enum ProxyHeader {
 /// Where the admin routes (`/metrics`, `/openapi.json`, `/healthz`) are served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AdminListener {
+    /// Address (`ADMIN_BIND`, default 127.0.0.1).
     pub bind: IpAddr,
+    /// Port (`ADMIN_PORT`, default `PORT` + 1; `off` = no admin listener).
     pub port: u16,
 }
 
@@ -91,50 +98,81 @@ pub const DEMO_SESSION_SECRETS: &[&str] = &["dev-session-secret-change-me-012345
 /// Pre-engagement keys passed on when `PRE_ENGAGEMENT_KEYS` is not set: Flex's default pre-engagement form.
 pub const DEFAULT_PRE_ENGAGEMENT_KEYS: &[&str] = &["friendlyName", "name", "email", "phone", "question"];
 
+/// The server's settings, read from the environment ([`Config::from_env`]) or any lookup
+/// ([`Config::from_lookup`]). .env.example and docs/auth-server.md describe each variable; the field docs name them.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Port of the public listener (`PORT`, default 4000; 0 = any free port).
     pub port: u16,
     /// Address of the public listener (`BIND`, default 127.0.0.1).
     pub bind: IpAddr,
     /// `None` = no admin listener (`ADMIN_PORT=off`).
     pub admin: Option<AdminListener>,
+    /// The Twilio account (`TWILIO_ACCOUNT_SID`, `AC…`; required).
     pub account_sid: String,
     /// When absent, REST calls authenticate with the API key and secret instead.
     pub auth_token: Option<Secret>,
+    /// API key for access tokens and REST (`TWILIO_API_KEY_SID`, `SK…`; required;
+    /// <https://www.twilio.com/docs/iam/api-keys>).
     pub api_key_sid: String,
+    /// The API key's secret (`TWILIO_API_KEY_SECRET`; required): signs the access tokens.
     pub api_key_secret: Secret,
+    /// Flex's Conversations service (`TWILIO_CONVERSATIONS_SERVICE_SID`, `IS…`; required): the access tokens'
+    /// chat grant and the conversations created in the `interactions` mode.
     pub conversations_service_sid: String,
+    /// The Flex Conversations address configuration (`TWILIO_ADDRESS_SID`, `IG…`): needed in the `webchat` mode
+    /// (<https://www.twilio.com/docs/conversations/api/address-configuration-resource>).
     pub address_sid: Option<String>,
+    /// The legacy Flex Flow (`TWILIO_FLEX_FLOW_SID`, `FO…`): needed in the `flexflow` mode.
     pub flex_flow_sid: Option<String>,
+    /// The Flex TaskRouter workspace (`TWILIO_WORKSPACE_SID`, `WS…`): needed in the `interactions` mode, for the
+    /// availability figures and the queue position.
     pub workspace_sid: Option<String>,
+    /// The TaskRouter workflow (`TWILIO_WORKFLOW_SID`, `WW…`) that routes the chat task in the `interactions` mode.
     pub workflow_sid: Option<String>,
+    /// The TaskRouter queue (`TWILIO_QUEUE_SID`, `WQ…`) whose figures `GET /v1/agents/availability` reports.
     pub queue_sid: Option<String>,
+    /// How chats are started (`FLEX_START_MODE`; default `webchat` when `TWILIO_ADDRESS_SID` is set, else
+    /// `flexflow`).
     pub start_mode: StartMode,
+    /// Signs the session credentials (`SESSION_SECRET`; required, at least 32 characters; the demo secret is
+    /// refused with real Twilio URLs).
     pub session_secret: Secret,
     /// The secret before the last rotation: credentials signed with it still verify (new ones use the current one).
     pub session_secret_previous: Option<Secret>,
     /// Exact origins (`scheme://host[:port]`) allowed to call the API from a browser. Empty = none.
     pub allowed_origins: Vec<String>,
+    /// Lifetime of the access tokens, seconds (`TOKEN_TTL_SECONDS`, default 3600, 60 to 86 400).
     pub token_ttl_seconds: u64,
     /// A session (and its credential) dies after this long even if nobody ended it.
     pub session_max_age_seconds: u64,
+    /// Base URL of the Flex API (`TWILIO_FLEX_API_URL`, default `https://flex-api.twilio.com`; the emulator's in tests).
     pub flex_api_url: String,
+    /// Base URL of the Conversations API (`TWILIO_CONVERSATIONS_API_URL`, default `https://conversations.twilio.com`).
     pub conversations_api_url: String,
+    /// Base URL of the TaskRouter API (`TWILIO_TASKROUTER_API_URL`, default `https://taskrouter.twilio.com`).
     pub taskrouter_api_url: String,
+    /// Timeout of one Twilio call (`TWILIO_TIMEOUT_SECONDS`, default 5, 1 to 60); also the verifier's.
     pub twilio_timeout: Duration,
+    /// Retries after a 429, 5xx or failed connection (`TWILIO_MAX_RETRIES`, default 2, 0 to 10).
     pub twilio_max_retries: u32,
+    /// First retry delay, doubled at each retry (`TWILIO_RETRY_BASE_MS`, default 250 ms).
     pub twilio_retry_base: Duration,
     /// Our pace for Twilio's rate-limited endpoints (see [`crate::pacing`]).
     pub twilio_rates: Rates,
     /// How long a start may wait for a paced slot before it is answered 503 with `Retry-After`.
     pub twilio_pacing_max_wait: Duration,
+    /// Longest time one request may take before 504 (`REQUEST_TIMEOUT_SECONDS`, default 30, 1 to 300).
     pub request_timeout: Duration,
     /// Per-client request budgets.
     pub budgets: Budgets,
+    /// How long availability figures are reused (`AVAILABILITY_CACHE_SECONDS`, default 5; 0 = not cached).
     pub availability_cache: Duration,
     /// How many proxies of ours stand in front of the server: the client is the N-th address from the right of
     /// the forwarding header. 0 = the TCP peer.
     pub trust_proxy_hops: u32,
+    /// The forwarding header read with `trust_proxy_hops` (`TRUST_PROXY_HEADER`: `x-forwarded-for`, the default,
+    /// or `forwarded`).
     pub proxy_header: ProxyHeader,
     /// Open chats one client may have at once (0 = no cap).
     pub max_open_sessions_per_client: u32,
@@ -154,6 +192,7 @@ pub struct Config {
     pub twilio_webhooks_fresh_seconds: u64,
     /// Human verification: the page's token is POSTed here before a chat starts.
     pub verify_url: Option<String>,
+    /// Sent to the verifier as `secret` (`VERIFY_SECRET`), as the `siteverify` endpoints expect.
     pub verify_secret: Option<Secret>,
     /// Shared state for replicas (`REDIS_URL`; see [`crate::shared`]). `None`: everything in this process.
     pub redis_url: Option<Secret>,
@@ -161,6 +200,26 @@ pub struct Config {
     pub redis_key_prefix: String,
     /// Longest wait for one Redis call before this replica decides on its own (`REDIS_TIMEOUT_MS`).
     pub redis_timeout: Duration,
+    /// `/readyz`: Twilio counts as reachable while its last good answer is at most this old (`READY_TWILIO_FRESH_SECONDS`).
+    pub ready_twilio_fresh: Duration,
+    /// `/readyz`: a failed readiness probe is reused this long before Twilio is probed again (`READY_PROBE_RETRY_SECONDS`).
+    pub ready_probe_retry: Duration,
+    /// `LOG_FORMAT`: human-readable text (default) or one JSON object per line.
+    pub log_format: LogFormat,
+    /// `BUSINESS_HOURS`, `BUSINESS_TZ`, `BUSINESS_HOLIDAYS` (see [`crate::hours`]); `None`: always open.
+    pub business_hours: Option<crate::hours::BusinessHours>,
+    /// `IDENTITY_*` (see [`crate::identity`]): verifies the identity tokens of signed-in customers; `None`: a start
+    /// that carries one is refused (400 `identity_not_configured`), guests start as before.
+    pub identity: Option<crate::identity::IdentityConfig>,
+}
+
+/// How log lines are written (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// tracing-subscriber's default text lines.
+    Text,
+    /// One JSON object per line (tracing-subscriber's `json` formatter), for log collectors.
+    Json,
 }
 
 /// Twilio never issues tokens that live longer than a day (error 20157).
@@ -370,6 +429,51 @@ impl Config {
         let redis_url = redis_url.map(Secret::new);
         let redis_key_prefix = r.text("REDIS_KEY_PREFIX").unwrap_or_else(|| "flexdesk:".to_string());
         let redis_timeout = Duration::from_millis(r.number("REDIS_TIMEOUT_MS", 250, 10, 10_000));
+        let ready_twilio_fresh = Duration::from_secs(r.number("READY_TWILIO_FRESH_SECONDS", 60, 1, 86_400));
+        let ready_probe_retry = Duration::from_secs(r.number("READY_PROBE_RETRY_SECONDS", 5, 1, 3600));
+        let log_format = match r.text("LOG_FORMAT").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                r.problem("LOG_FORMAT", &format!("must be text or json, got {other:?}"));
+                LogFormat::Text
+            }
+        };
+        let business_hours = match (r.text("BUSINESS_HOURS"), r.text("BUSINESS_TZ")) {
+            (None, None) => None,
+            (Some(_), None) => {
+                r.problem("BUSINESS_TZ", "is required with BUSINESS_HOURS: the IANA time zone of those hours, e.g. Europe/Paris");
+                None
+            }
+            (None, Some(_)) => {
+                r.problem("BUSINESS_HOURS", "is required with BUSINESS_TZ, e.g. \"Mon-Fri 09:00-17:00\"");
+                None
+            }
+            (Some(hours), Some(tz)) => match crate::hours::BusinessHours::parse(&hours, &tz, r.text("BUSINESS_HOLIDAYS").as_deref()) {
+                Ok(h) => Some(h),
+                Err((key, what)) => {
+                    r.problem(key, &what);
+                    None
+                }
+            },
+        };
+        if business_hours.is_none() && r.text("BUSINESS_HOLIDAYS").is_some() && r.text("BUSINESS_HOURS").is_none() {
+            r.problem("BUSINESS_HOLIDAYS", "needs BUSINESS_HOURS and BUSINESS_TZ");
+        }
+        let identity = match crate::identity::from_settings(&|k| r.text(k), session_secret.as_ref()) {
+            Ok(identity) => identity,
+            Err(problems) => {
+                for (key, what) in problems {
+                    r.problem(key, &what);
+                }
+                None
+            }
+        };
+        // The demo identity secret is published too: with real Twilio behind it, anyone could sign in as anyone.
+        let demo_identity = r.text("IDENTITY_JWT_SECRET").is_some_and(|s| crate::identity::DEMO_IDENTITY_SECRETS.contains(&s.as_str()));
+        if serving && demo_identity && [&flex_api_url, &conversations_api_url, &taskrouter_api_url].iter().any(|u| is_twilio_com(u)) {
+            r.problem("IDENTITY_JWT_SECRET", "is the published demo secret; with real Twilio URLs set a random one (`openssl rand -hex 32`)");
+        }
         // The demo secret is published: with real Twilio behind it, anyone could forge credentials.
         if let Some(secret) = &session_secret {
             let real_twilio = [&flex_api_url, &conversations_api_url, &taskrouter_api_url].iter().any(|u| is_twilio_com(u));
@@ -429,6 +533,11 @@ impl Config {
             redis_url,
             redis_key_prefix,
             redis_timeout,
+            ready_twilio_fresh,
+            ready_probe_retry,
+            log_format,
+            business_hours,
+            identity,
         })
     }
 }
@@ -651,6 +760,24 @@ mod tests {
         assert!(load(&env).is_err());
     }
 
+    /// Issue 17: the demo identity secret signs the demo's "signed-in" customer; with real Twilio it would let anyone
+    /// sign in as anyone.
+    #[test]
+    fn the_demo_identity_secret_is_refused_with_real_twilio_urls() {
+        let mut env = fake_env();
+        env.insert("IDENTITY_JWT_SECRET", crate::identity::DEMO_IDENTITY_SECRETS[0].into());
+        assert!(load(&env).unwrap().identity.is_some(), "accepted against an emulator");
+        for key in ["TWILIO_FLEX_API_URL", "TWILIO_CONVERSATIONS_API_URL", "TWILIO_TASKROUTER_API_URL"] {
+            env.remove(key);
+        }
+        env.insert("SESSION_SECRET", "a-real-random-secret-0123456789abcdef0123".into());
+        let err = load(&env).unwrap_err().to_string();
+        assert!(err.contains("IDENTITY_JWT_SECRET: is the published demo secret"), "{err}");
+        assert!(!err.contains("dev-identity-secret"), "{err}");
+        env.insert("IDENTITY_JWT_SECRET", "a-real-identity-secret-0123456789abcdef".into());
+        assert!(load(&env).unwrap().identity.is_some());
+    }
+
     #[test]
     fn redis_url_is_optional_checked_and_never_echoed() {
         let mut env = fake_env();
@@ -693,6 +820,21 @@ mod tests {
         assert_eq!((b.start.burst, b.refresh.burst, b.availability.burst), (2, 1000, 1000));
         env.insert("BIND", "localhost".into());
         assert!(load(&env).is_err());
+    }
+
+    #[test]
+    fn readiness_and_log_format_keys() {
+        let mut env = fake_env();
+        let c = load(&env).unwrap();
+        assert_eq!((c.ready_twilio_fresh, c.ready_probe_retry, c.log_format), (Duration::from_secs(60), Duration::from_secs(5), LogFormat::Text));
+        env.insert("LOG_FORMAT", "JSON".into());
+        env.insert("READY_TWILIO_FRESH_SECONDS", "30".into());
+        let c = load(&env).unwrap();
+        assert_eq!((c.ready_twilio_fresh, c.log_format), (Duration::from_secs(30), LogFormat::Json));
+        env.insert("LOG_FORMAT", "xml".into());
+        env.insert("READY_TWILIO_FRESH_SECONDS", "0".into());
+        let e = load(&env).unwrap_err().to_string();
+        assert!(e.contains("LOG_FORMAT: must be text or json") && e.contains("READY_TWILIO_FRESH_SECONDS"), "{e}");
     }
 
     #[test]

@@ -8,9 +8,12 @@
 use flexdesk_core::wire::{CreateSessionRequest, TranscriptLine};
 use serde_json::{json, Map, Value};
 
+use crate::identity::{VerifiedCustomer, VERIFIED_MARK};
+
 /// Budget for the pre-engagement JSON. Twilio caps conversation attributes at 16 KB and the
 /// routing attributes wrap this object, so leave headroom.
 pub const MAX_PRE_ENGAGEMENT_BYTES: usize = 12 * 1024;
+/// Longest `customerName`, in characters (as sent, before trimming); longer is refused with 422.
 pub const MAX_CUSTOMER_NAME_CHARS: usize = 100;
 /// `topic`, `skill` and `language` are routing keys, short by nature.
 pub const MAX_ROUTING_VALUE_CHARS: usize = 200;
@@ -37,6 +40,66 @@ pub fn customer_name(req: &CreateSessionRequest) -> Result<String, EngagementErr
     Ok(name.to_string())
 }
 
+/// What a start request becomes before Twilio is called: the name the agent sees, the pre-engagement data and the
+/// customer's Twilio identity (issue 17: a verified identity token decides the name and the identity).
+pub struct Prepared {
+    /// The name the agent sees (from the verified token, else the typed name).
+    pub name: String,
+    /// The `PreEngagementData` object ([`pre_engagement_data`]).
+    pub pre_engagement: Map<String, Value>,
+    /// The customer's Conversations identity.
+    pub identity: String,
+}
+
+/// Verifies the identity token (if any: a refusal is 401/400 before anything else happens), then builds the name,
+/// pre-engagement data and identity. A guest's identity is a fresh `customer-<uuid>`.
+pub async fn prepare(config: &crate::config::Config, req: &CreateSessionRequest) -> Result<Prepared, crate::error::AppError> {
+    let invalid = |e: EngagementError| crate::error::AppError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.0);
+    let verified = crate::identity::check(config.identity.as_ref(), req.identity_token.as_deref()).await?;
+    let typed = customer_name(req).map_err(invalid)?;
+    let name = match &verified {
+        Some(v) => verified_name(v),
+        None => guest_name(&typed).map_err(invalid)?,
+    };
+    let policy = Policy {
+        pre_engagement_keys: &config.pre_engagement_keys,
+        handoff_secret: config.handoff_secret.as_ref().map(|s| s.expose().as_bytes()),
+        now: crate::unix_now(),
+        verified: verified.as_ref(),
+    };
+    let pre_engagement = pre_engagement_data(req, &name, &policy).map_err(invalid)?;
+    let identity = match verified {
+        Some(v) => v.identity,
+        None => format!("customer-{}", uuid::Uuid::new_v4()),
+    };
+    Ok(Prepared { name, pre_engagement, identity })
+}
+
+/// The name the agent sees for a verified customer: the token's `name`, else its `email`, else "Verified
+/// customer", marked `(verified)`.
+pub fn verified_name(v: &VerifiedCustomer) -> String {
+    let base = v.name.as_deref().or(v.email.as_deref()).unwrap_or("Verified customer");
+    let base: String = base.chars().take(MAX_CUSTOMER_NAME_CHARS - VERIFIED_MARK.len() - 1).collect();
+    format!("{base} {VERIFIED_MARK}")
+}
+
+/// A guest's name cannot claim to be verified: a trailing `(verified)` (any case) is removed.
+pub fn guest_name(name: &str) -> Result<String, EngagementError> {
+    let mut name = name.trim().to_string();
+    loop {
+        let cut = name.len().saturating_sub(VERIFIED_MARK.len());
+        if name.len() < VERIFIED_MARK.len() || !name.is_char_boundary(cut) || !name[cut..].eq_ignore_ascii_case(VERIFIED_MARK) {
+            break;
+        }
+        name.truncate(cut);
+        name = name.trim_end().to_string();
+    }
+    if name.is_empty() {
+        return Err(EngagementError("customerName must not be empty".into()));
+    }
+    Ok(name)
+}
+
 /// Keys that workflows and Studio flows route on. Taken only from a hand-off signed by the bot's back end.
 pub const ROUTING_KEYS: [&str; 3] = ["topic", "skill", "language"];
 /// The audience a signed hand-off must name, so no other HS256 token made with the same secret passes as one.
@@ -50,7 +113,11 @@ pub struct Policy<'a> {
     pub pre_engagement_keys: &'a [String],
     /// Verifies `handoff.handoff_token`; `None` = nothing is signed, so no routing key is trusted.
     pub handoff_secret: Option<&'a [u8]>,
+    /// Now, Unix seconds (checks the hand-off token's `exp`).
     pub now: u64,
+    /// The customer an identity token named (issue 17): their name and email win over the form's, and the
+    /// `customers` object (Flex Insights) and `customer_verified` are added. `None`: a guest.
+    pub verified: Option<&'a VerifiedCustomer>,
 }
 
 /// The claims of a signed hand-off (JWT HS256, `aud` = [`HANDOFF_AUDIENCE`], `exp` required).
@@ -111,7 +178,8 @@ pub fn pre_engagement_data(req: &CreateSessionRequest, name: &str, policy: &Poli
             let mut dropped = Vec::new();
             for (k, v) in fields {
                 // The server's own keys are never taken from the form, even when listed.
-                const RESERVED: [&str; 4] = ["routing_verified", "transcript_source", "transcript", "transcript_truncated"];
+                const RESERVED: [&str; 6] =
+                    ["routing_verified", "transcript_source", "transcript", "transcript_truncated", "customers", "customer_verified"];
                 if policy.pre_engagement_keys.iter().any(|a| a == k) && !RESERVED.contains(&k.as_str()) {
                     data.insert(k.clone(), v.clone());
                 } else {
@@ -127,6 +195,21 @@ pub fn pre_engagement_data(req: &CreateSessionRequest, name: &str, policy: &Poli
         Some(_) => tracing::info!("a pre-engagement value that is not an object was dropped"),
     }
     data.insert("friendlyName".into(), json!(name));
+    if let Some(v) = policy.verified {
+        // Verified claims override what the (unsigned) page says.
+        let mut customers = Map::new();
+        customers.insert("external_id".into(), json!(v.external_id));
+        if let Some(n) = &v.name {
+            data.insert("name".into(), json!(n));
+            customers.insert("name".into(), json!(n));
+        }
+        if let Some(e) = &v.email {
+            data.insert("email".into(), json!(e));
+            customers.insert("email".into(), json!(e));
+        }
+        data.insert("customers".into(), Value::Object(customers));
+        data.insert("customer_verified".into(), json!(true));
+    }
     let mut transcript: &[TranscriptLine] = &[];
     let signed_transcript;
     if let Some(h) = &req.handoff {
@@ -215,6 +298,11 @@ pub fn routing_attributes(pre_engagement: &Map<String, Value>, name: &str, conve
         "conversationSid": conversation_sid,
         "pre_engagement_data": pre_engagement,
     });
+    // Flex Insights reads the customer from the task's `customers` object; only a verified customer has one.
+    if let (Some(c), Some(true)) = (pre_engagement.get("customers"), pre_engagement.get("customer_verified").and_then(Value::as_bool)) {
+        attrs["customers"] = c.clone();
+        attrs["customer_verified"] = json!(true);
+    }
     let verified = pre_engagement.get("routing_verified").and_then(Value::as_array);
     for key in ROUTING_KEYS {
         let signed = verified.is_some_and(|v| v.iter().any(|k| k == key));
@@ -242,7 +330,7 @@ mod tests {
     }
 
     fn policy(allowed: &[String]) -> Policy<'_> {
-        Policy { pre_engagement_keys: allowed, handoff_secret: Some(SECRET), now: NOW() }
+        Policy { pre_engagement_keys: allowed, handoff_secret: Some(SECRET), now: NOW(), verified: None }
     }
 
     fn sign(claims: Value, secret: &[u8]) -> String {
@@ -266,6 +354,7 @@ mod tests {
                 handoff_token: None,
             }),
             verification_token: None,
+            identity_token: None,
         }
     }
 
@@ -308,7 +397,7 @@ mod tests {
             let mut req = request();
             req.pre_engagement = Some(json!({"email": "a@b.c", "skill": "vip", "routing_verified": ["skill"], "x": 1}));
             req.handoff.as_mut().unwrap().handoff_token = token.clone();
-            let p = Policy { pre_engagement_keys: &allowed, handoff_secret: Some(SECRET), now: NOW() };
+            let p = Policy { pre_engagement_keys: &allowed, handoff_secret: Some(SECRET), now: NOW(), verified: None };
             let data = pre_engagement_data(&req, "Ada", &p).unwrap();
             for key in ["topic", "skill", "language", "routing_verified", "x"] {
                 assert!(!data.contains_key(key), "{key} kept with token {token:?}: {data:?}");
@@ -382,6 +471,42 @@ mod tests {
         assert!(kept.len() > 100 && kept.len() < 2000);
         assert!(kept.last().unwrap()["text"].as_str().unwrap().starts_with("line 1999 "));
         assert_eq!(data["transcript_truncated"], true);
+    }
+
+    /// Issue 17, item 1: verified claims win over the form, and only a verified customer has `customers`.
+    #[test]
+    fn a_verified_customer_overrides_the_form_and_fills_flex_insights_customers() {
+        let allowed = keys(&["name", "email", "customers", "customer_verified"]);
+        let v = VerifiedCustomer {
+            identity: "customer-v-0123456789abcdef0123456789abcdef".into(),
+            name: Some("Ada Lovelace".into()),
+            email: Some("ada@example.com".into()),
+            external_id: "user-42".into(),
+        };
+        let mut req = request();
+        req.pre_engagement = Some(json!({"name": "Mallory", "email": "mallory@example.com"}));
+        let name = verified_name(&v);
+        assert_eq!(name, "Ada Lovelace (verified)");
+        let p = Policy { verified: Some(&v), ..policy(&allowed) };
+        let data = pre_engagement_data(&req, &name, &p).unwrap();
+        assert_eq!((data["name"].as_str(), data["email"].as_str()), (Some("Ada Lovelace"), Some("ada@example.com")));
+        assert_eq!(data["customers"], json!({"external_id": "user-42", "name": "Ada Lovelace", "email": "ada@example.com"}));
+        let attrs = routing_attributes(&data, &name, "CH1");
+        assert_eq!(attrs["customers"]["email"], "ada@example.com");
+        assert_eq!((attrs["name"].as_str(), attrs["customer_verified"].as_bool()), (Some("Ada Lovelace (verified)"), Some(true)));
+        // Without a name claim: the email, still marked; without either, a neutral name (never the page's).
+        assert_eq!(verified_name(&VerifiedCustomer { name: None, ..v.clone() }), "ada@example.com (verified)");
+        assert_eq!(verified_name(&VerifiedCustomer { name: None, email: None, ..v.clone() }), "Verified customer (verified)");
+
+        // A guest cannot write `customers` or `customer_verified`, even when listed, nor claim the mark.
+        req.pre_engagement = Some(json!({"customers": {"email": "ceo@example.com"}, "customer_verified": true, "name": "Mallory"}));
+        let data = pre_engagement_data(&req, "Mallory", &policy(&allowed)).unwrap();
+        assert!(data.get("customers").is_none() && data.get("customer_verified").is_none(), "{data:?}");
+        let attrs = routing_attributes(&data, "Mallory", "CH1");
+        assert!(attrs.get("customers").is_none() && attrs.get("customer_verified").is_none());
+        assert_eq!(guest_name("Mallory (Verified) (verified)").unwrap(), "Mallory");
+        assert_eq!(guest_name("Ada").unwrap(), "Ada");
+        assert!(guest_name(" (VERIFIED) ").is_err());
     }
 
     #[test]

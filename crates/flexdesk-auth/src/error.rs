@@ -8,20 +8,27 @@ use flexdesk_core::wire::ApiError;
 
 use crate::twilio::TwilioError;
 
+/// An error answer of the API: the HTTP status plus the `{"error": {"code", "message"}}` body
+/// ([`flexdesk_core::wire::ApiError`]), optionally with `Retry-After`. Every handler and layer answers errors this way.
 #[derive(Debug, Clone)]
 pub struct AppError {
+    /// The HTTP status.
     pub status: StatusCode,
+    /// The machine-readable code, snake_case (e.g. `session_not_found`).
     pub code: &'static str,
+    /// The human-readable explanation.
     pub message: String,
     /// Seconds for a `Retry-After` header (busy answers).
     pub retry_after: Option<u64>,
 }
 
 impl AppError {
+    /// An error without `Retry-After`.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         AppError { status, code, message: message.into(), retry_after: None }
     }
 
+    /// Adds a `Retry-After: secs` header to the answer.
     pub fn with_retry_after(self, secs: u64) -> Self {
         AppError { retry_after: Some(secs), ..self }
     }
@@ -31,10 +38,12 @@ impl AppError {
         AppError::new(StatusCode::UNAUTHORIZED, "invalid_credential", "the session credential is missing, invalid or expired")
     }
 
+    /// 404 `session_not_found`: unknown session id (expired, or unknown to this server).
     pub fn session_not_found() -> Self {
         AppError::new(StatusCode::NOT_FOUND, "session_not_found", "no such session (it may have expired or the server restarted)")
     }
 
+    /// 404 `session_ended`: the chat has ended; the customer must start a new session.
     pub fn session_ended() -> Self {
         AppError::new(StatusCode::NOT_FOUND, "session_ended", "this chat has ended; start a new session")
     }

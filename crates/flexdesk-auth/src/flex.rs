@@ -44,30 +44,47 @@ const TASK_CHANNEL: &str = "chat";
 /// The Interactions API's handles, needed to close the agent side of the chat.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InteractionRef {
+    /// The interaction (`KD…`).
     pub interaction_sid: String,
+    /// Its customer channel (`UO…`).
     pub channel_sid: String,
 }
 
+/// A chat Twilio started, routed to Flex.
 #[derive(Debug, Clone)]
 pub struct StartedChat {
+    /// The customer's Conversations identity (chosen by Twilio in the `webchat` mode, else the requested one).
     pub identity: String,
+    /// The conversation (`CH…`).
     pub conversation_sid: String,
+    /// In the `interactions` mode, the handles that close the agent side; else `None`.
     pub interaction: Option<InteractionRef>,
 }
 
 /// What the customer typed and the bot handed over, ready for Twilio.
 pub struct ChatRequest<'a> {
+    /// The customer's identity (ignored in the `webchat` mode, where Twilio chooses it).
     pub identity: &'a str,
+    /// The name the agent sees.
     pub customer_name: &'a str,
+    /// The `PreEngagementData` object ([`crate::engagement::pre_engagement_data`]).
     pub pre_engagement: &'a Map<String, Value>,
 }
 
+/// The Flex calls, made with `client` against the services and SIDs of `config`.
 pub struct Flex<'a> {
+    /// The REST client the calls go through.
     pub client: &'a TwilioClient,
+    /// The settings: start mode, SIDs, API base URLs.
     pub config: &'a Config,
 }
 
 impl Flex<'_> {
+    /// Starts a chat the way `FLEX_START_MODE` says: `webchat` (`POST /v2/WebChats` with the Address
+    /// Configuration, <https://www.twilio.com/docs/flex/developer/conversations/webchat>), `interactions`
+    /// (a conversation, its participant, then `POST /v1/Interactions`,
+    /// <https://www.twilio.com/docs/flex/developer/conversations/interactions-api>) or `flexflow` (legacy
+    /// `POST /v1/Channels` with a Flex Flow). A half-made conversation is closed again when a later step fails.
     pub async fn start(&self, chat: &ChatRequest<'_>) -> Result<StartedChat, TwilioError> {
         match self.config.start_mode {
             StartMode::Webchat => self.start_webchat(chat).await,
@@ -184,7 +201,7 @@ impl Flex<'_> {
 
     /// Ends the chat for everyone, with one call to Twilio:
     /// - Interactions: the interaction channel is closed (`Status=closed`, no `Routing`), which closes its media
-    ///   conversation too (https://www.twilio.com/docs/api/errors/80906) and moves the agent's task to
+    ///   conversation too (<https://www.twilio.com/docs/api/errors/80906>) and moves the agent's task to
     ///   `wrapping`, so the agent wraps up as after any customer-ended Flex chat. Only when that channel is
     ///   gone (404) is the conversation closed directly.
     /// - otherwise the conversation is closed (`State=closed`).

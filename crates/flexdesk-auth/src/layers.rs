@@ -1,27 +1,38 @@
 //! Cross-cutting HTTP behaviour: the CORS allowlist, refusing unlisted origins outright, turning every
 //! non-JSON error (404, 405, 413, timeouts, panics) into our JSON error, and request metrics.
 
-use std::sync::Arc;
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::{ready, Context, Poll};
 use std::time::Instant;
 
-use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::MatchedPath;
+use axum::http::{header, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::BoxError;
+use futures_util::future::Either;
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestId, RequestId};
+use uuid::Uuid;
 
 use flexdesk_core::wire::ApiError;
 
 use crate::error::AppError;
+use crate::metrics::{Metrics, RouteMetrics};
 use crate::AppState;
 
 /// CORS for exactly the configured origins. No credentials mode: the session credential travels in the
 /// body or an `Authorization` header the page sets itself, never in cookies.
 pub fn cors(origins: &[String]) -> CorsLayer {
-    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let origins: Arc<[HeaderValue]> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        // The same test as `AllowOrigin::list`, behind an `Arc`: the layer is cloned for every request, a list with it.
+        .allow_origin(AllowOrigin::predicate(move |origin, _| origins.contains(origin)))
         .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         .expose_headers([header::HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
@@ -30,25 +41,60 @@ pub fn cors(origins: &[String]) -> CorsLayer {
 
 /// A browser request from an origin not on the list gets a clear 403 instead of a silently header-less
 /// answer (preflights included). Requests without `Origin` (curl, server-to-server) are not affected.
-pub async fn origin_guard(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    if let Some(origin) = req.headers().get(header::ORIGIN) {
-        let allowed = origin.to_str().map(|o| state.config.allowed_origins.iter().any(|a| a == o)).unwrap_or(false);
-        if !allowed {
-            tracing::info!(origin = ?origin, "origin not allowed");
-            return AppError::new(StatusCode::FORBIDDEN, "origin_not_allowed", "this origin is not allowed to use the API (see ALLOWED_ORIGINS)")
-                .into_response();
-        }
+#[derive(Clone)]
+pub struct OriginGuardLayer(pub Arc<AppState>);
+
+impl<S> Layer<S> for OriginGuardLayer {
+    type Service = OriginGuard<S>;
+    fn layer(&self, inner: S) -> OriginGuard<S> {
+        OriginGuard { inner, state: self.0.clone() }
     }
-    next.run(req).await
+}
+
+/// The service [`OriginGuardLayer`] wraps around the routes.
+#[derive(Clone)]
+pub struct OriginGuard<S> {
+    inner: S,
+    state: Arc<AppState>,
+}
+
+impl<S, B> Service<Request<B>> for OriginGuard<S>
+where
+    S: Service<Request<B>, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Either<S::Future, Ready<Result<Response, S::Error>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        if let Some(origin) = req.headers().get(header::ORIGIN) {
+            let allowed = origin.to_str().map(|o| self.state.config.allowed_origins.iter().any(|a| a == o)).unwrap_or(false);
+            if !allowed {
+                tracing::info!(origin = ?origin, "origin not allowed");
+                let refused = AppError::new(StatusCode::FORBIDDEN, "origin_not_allowed", "this origin is not allowed to use the API (see ALLOWED_ORIGINS)")
+                    .into_response();
+                return Either::Right(ready(Ok(refused)));
+            }
+        }
+        Either::Left(self.inner.call(req))
+    }
 }
 
 /// Rewrites any error response that is not already JSON into `{"error":{"code","message"}}`,
 /// keeping status and headers (`Allow`, `Retry-After`...).
-pub async fn json_errors(resp: Response) -> Response {
+pub fn json_errors<B>(resp: Response<B>) -> Response
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
     let status = resp.status();
     let is_json = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
     if !(status.is_client_error() || status.is_server_error()) || is_json {
-        return resp;
+        return resp.map(Body::new);
     }
     let (code, message) = match status {
         StatusCode::NOT_FOUND => ("not_found", "no such endpoint"),
@@ -65,14 +111,69 @@ pub async fn json_errors(resp: Response) -> Response {
     Response::from_parts(parts, Body::from(body))
 }
 
-/// Counts requests by route pattern and status, and times them.
-pub async fn track_metrics(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
-    let method = req.method().clone();
-    let started = Instant::now();
-    let resp = next.run(req).await;
-    state.metrics.record_request(&route, &method, resp.status().as_u16(), started.elapsed());
-    resp
+/// Counts requests by route pattern and status, and times them. Outside everything that can answer on its own
+/// (origin guard, CORS preflights, body limit, timeout, panics), so those answers are counted too.
+#[derive(Clone)]
+pub struct TrackMetricsLayer(pub Arc<Metrics>);
+
+impl<S> Layer<S> for TrackMetricsLayer {
+    type Service = TrackMetrics<S>;
+    fn layer(&self, inner: S) -> TrackMetrics<S> {
+        TrackMetrics { inner, metrics: self.0.clone() }
+    }
+}
+
+/// The service [`TrackMetricsLayer`] wraps around the routes.
+#[derive(Clone)]
+pub struct TrackMetrics<S> {
+    inner: S,
+    metrics: Arc<Metrics>,
+}
+
+impl<S, B, ResB> Service<Request<B>> for TrackMetrics<S>
+where
+    S: Service<Request<B>, Response = Response<ResB>>,
+{
+    type Response = Response<ResB>;
+    type Error = S::Error;
+    type Future = Tracked<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let route = self.metrics.route(req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str));
+        let method = req.method().clone();
+        Tracked { inner: self.inner.call(req), route, method, started: Instant::now() }
+    }
+}
+
+pin_project! {
+    /// The future of a [`TrackMetrics`] call: records the answer's status and latency when it completes.
+    pub struct Tracked<F> {
+        #[pin]
+        inner: F,
+        route: Arc<RouteMetrics>,
+        method: Method,
+        started: Instant,
+    }
+}
+
+impl<F, ResB, E> Future for Tracked<F>
+where
+    F: Future<Output = Result<Response<ResB>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let out = ready!(this.inner.poll(cx));
+        if let Ok(resp) = &out {
+            this.route.record(this.method, resp.status().as_u16(), this.started.elapsed());
+        }
+        Poll::Ready(out)
+    }
 }
 
 /// The caller's `x-request-id`, kept only as a separate log field and only when it is short and plain
@@ -81,7 +182,7 @@ pub async fn track_metrics(State(state): State<Arc<AppState>>, req: Request, nex
 pub struct CallerRequestId(pub String);
 
 /// Takes the caller's `x-request-id` off the request (our own is generated after this), keeping a sanitized copy.
-pub async fn own_request_id(mut req: Request, next: Next) -> Response {
+pub fn own_request_id<B>(mut req: Request<B>) -> Request<B> {
     if let Some(value) = req.headers_mut().remove("x-request-id") {
         let plain = value
             .to_str()
@@ -92,13 +193,49 @@ pub async fn own_request_id(mut req: Request, next: Next) -> Response {
             req.extensions_mut().insert(CallerRequestId(v));
         }
     }
-    next.run(req).await
+    req
+}
+
+/// Our request ids, UUID-shaped (version 8, "custom"): 8 random bytes drawn once per process, then a counter.
+/// Unique within the process, and across processes and restarts by the random half; a v4 id per request asked
+/// the kernel for randomness on every request (a `getrandom` system call).
+#[derive(Clone, Copy, Default)]
+pub struct RequestIds;
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        static PROCESS: OnceLock<[u8; 8]> = OnceLock::new();
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(PROCESS.get_or_init(|| Uuid::new_v4().as_u64_pair().0.to_be_bytes()));
+        bytes[8..].copy_from_slice(&NEXT.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let id = uuid::Builder::from_custom_bytes(bytes).into_uuid().hyphenated().encode_lower(&mut text);
+        Some(RequestId::new(HeaderValue::from_str(id).expect("hex digits and dashes")))
+    }
 }
 
 /// `Cache-Control: no-store` on every API answer: they carry access tokens and session credentials, which no
 /// browser or proxy cache may keep.
-pub async fn no_store(req: Request, next: Next) -> Response {
-    let mut resp = next.run(req).await;
+pub fn no_store<B>(mut resp: Response<B>) -> Response<B> {
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_uuid_shaped_distinct_and_share_the_process_half() {
+        let req = Request::new(());
+        let ids: Vec<String> =
+            (0..3).map(|_| RequestIds.make_request_id(&req).unwrap().header_value().to_str().unwrap().to_string()).collect();
+        for id in &ids {
+            let uuid = Uuid::parse_str(id).unwrap();
+            assert_eq!((id.len(), uuid.get_version_num()), (36, 8), "{id}");
+        }
+        assert!(ids[0] != ids[1] && ids[1] != ids[2], "{ids:?}");
+        assert_eq!(ids[0][..18], ids[2][..18], "{ids:?}");
+    }
 }

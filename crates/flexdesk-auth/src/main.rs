@@ -1,5 +1,5 @@
 //! Starts the auth server: config (exits 2 naming every bad key), logs, listen, serve until SIGTERM/Ctrl-C.
-//! `mint-token` / `verify-token` subcommands: see `cli.rs`.
+//! `mint-token` / `verify-token` / `healthcheck` / `doctor` subcommands: see `cli.rs`.
 
 use std::net::SocketAddr;
 
@@ -11,7 +11,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() {
-    let offline = matches!(std::env::args().nth(1).as_deref(), Some("mint-token" | "verify-token"));
+    // Subcommands sign no session and serve nothing: the demo SESSION_SECRET is not refused for them.
+    let offline = matches!(std::env::args().nth(1).as_deref(), Some("mint-token" | "verify-token" | "healthcheck" | "doctor"));
     let config = match if offline { Config::from_env_offline() } else { Config::from_env() } {
         Ok(c) => c,
         Err(e) => {
@@ -20,16 +21,19 @@ async fn main() {
         }
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(code) = flexdesk_auth::cli::run(&config, &args) {
+    if let Some(code) = flexdesk_auth::cli::run(&config, &args).await {
         std::process::exit(code);
     }
-    // Logs go to stderr; stdout carries only the `listening on` line that scripts wait for.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    // Logs go to stderr; stdout carries only the `listening on` line that scripts wait for. `LOG_FORMAT=json`: one
+    // JSON object per line (timestamp, level, target, message, fields, the request span). Either way a line holds only
+    // what the code logs, and the code never logs a secret (a `Secret` prints `[redacted]`; tests/secrets.rs).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    match config.log_format {
+        flexdesk_auth::config::LogFormat::Text => tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init(),
+        flexdesk_auth::config::LogFormat::Json => {
+            tracing_subscriber::fmt().json().with_current_span(true).with_span_list(false).with_writer(std::io::stderr).with_env_filter(filter).init()
+        }
+    }
 
     let addr = SocketAddr::new(config.bind, config.port);
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap_or_else(|e| {

@@ -5,6 +5,7 @@
 //! the raw path; methods outside a fixed list are `other`; statuses are the codes the API answers, anything else
 //! its class (`5xx`). So no request can add a series (300 made-up 20 KB methods once grew the page to 6 MB).
 
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use axum::http::Method;
@@ -56,6 +57,8 @@ struct ReasonLabels {
 
 type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
+/// The Prometheus metrics of this process (`flexdesk_*`), served by the admin app's `/metrics`; one per
+/// [`crate::AppState`].
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
@@ -66,6 +69,30 @@ pub struct Metrics {
     open_sessions: Gauge,
     redis_up: Gauge,
     redis_fallbacks: Family<OpLabels, Counter>,
+    /// Each route's series, resolved once (a family lookup hashes the labels under a lock; requests reuse these).
+    routes: RwLock<Vec<Arc<RouteMetrics>>>,
+}
+
+/// The series of one route (a pattern or `unmatched`): its latency histogram and, created at first use as the
+/// families would, its counter per method label and status label.
+pub struct RouteMetrics {
+    route: String,
+    requests: Family<RequestLabels, Counter>,
+    counters: Box<[OnceLock<Counter>]>,
+    latency: Histogram,
+}
+
+impl RouteMetrics {
+    /// Counts one answered request (`flexdesk_http_requests_total`) and its latency
+    /// (`flexdesk_http_request_duration_seconds`).
+    pub fn record(&self, method: &Method, status: u16, elapsed: Duration) {
+        let (method, m) = method_label(method);
+        let (status, s) = status_label(status);
+        self.counters[m * STATUS_LABELS + s]
+            .get_or_init(|| self.requests.get_or_create(&RequestLabels { route: self.route.clone(), method, status }).clone())
+            .inc();
+        self.latency.observe(elapsed.as_secs_f64());
+    }
 }
 
 impl Default for Metrics {
@@ -100,77 +127,104 @@ impl Default for Metrics {
             "Decisions taken from this replica's own state because Redis was unreachable, by kind (ratelimit, caps, pacing, ended, connect)",
             redis_fallbacks.clone(),
         );
-        Metrics { registry, requests, latency, twilio, rate_limited, starts_refused, open_sessions, redis_up, redis_fallbacks }
+        Metrics { registry, requests, latency, twilio, rate_limited, starts_refused, open_sessions, redis_up, redis_fallbacks, routes: Default::default() }
     }
 }
 
-/// The method as a label: one of a fixed list, else `other`.
-fn method_label(method: &Method) -> &'static str {
+const METHOD_LABELS: usize = 8;
+const STATUS_LABELS: usize = CODES.len() + 5;
+
+/// The method as a label: one of a fixed list, else `other`; and its index.
+fn method_label(method: &Method) -> (&'static str, usize) {
     match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::DELETE => "DELETE",
-        Method::OPTIONS => "OPTIONS",
-        Method::HEAD => "HEAD",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        _ => "other",
+        Method::GET => ("GET", 0),
+        Method::POST => ("POST", 1),
+        Method::DELETE => ("DELETE", 2),
+        Method::OPTIONS => ("OPTIONS", 3),
+        Method::HEAD => ("HEAD", 4),
+        Method::PUT => ("PUT", 5),
+        Method::PATCH => ("PATCH", 6),
+        _ => ("other", 7),
     }
 }
 
-/// The status as a label: a code this API answers, else the class.
-fn status_label(status: u16) -> &'static str {
-    const CODES: [(u16, &str); 17] = [
-        (200, "200"),
-        (201, "201"),
-        (204, "204"),
-        (400, "400"),
-        (401, "401"),
-        (403, "403"),
-        (404, "404"),
-        (405, "405"),
-        (413, "413"),
-        (415, "415"),
-        (422, "422"),
-        (429, "429"),
-        (500, "500"),
-        (502, "502"),
-        (503, "503"),
-        (504, "504"),
-        (501, "501"),
-    ];
-    if let Some((_, label)) = CODES.iter().find(|(c, _)| *c == status) {
-        return label;
+const CODES: [(u16, &str); 17] = [
+    (200, "200"),
+    (201, "201"),
+    (204, "204"),
+    (400, "400"),
+    (401, "401"),
+    (403, "403"),
+    (404, "404"),
+    (405, "405"),
+    (413, "413"),
+    (415, "415"),
+    (422, "422"),
+    (429, "429"),
+    (500, "500"),
+    (502, "502"),
+    (503, "503"),
+    (504, "504"),
+    (501, "501"),
+];
+
+/// The status as a label: a code this API answers, else the class; and its index.
+fn status_label(status: u16) -> (&'static str, usize) {
+    if let Some(i) = CODES.iter().position(|(c, _)| *c == status) {
+        return (CODES[i].1, i);
     }
     match status / 100 {
-        1 => "1xx",
-        2 => "2xx",
-        3 => "3xx",
-        4 => "4xx",
-        _ => "5xx",
+        1 => ("1xx", CODES.len()),
+        2 => ("2xx", CODES.len() + 1),
+        3 => ("3xx", CODES.len() + 2),
+        4 => ("4xx", CODES.len() + 3),
+        _ => ("5xx", CODES.len() + 4),
     }
 }
 
 impl Metrics {
     /// `route` must be a route pattern (or `unmatched`), never a raw path.
     pub fn record_request(&self, route: &str, method: &Method, status: u16, elapsed: Duration) {
-        let labels = RequestLabels { route: route.to_string(), method: method_label(method), status: status_label(status) };
-        self.requests.get_or_create(&labels).inc();
-        self.latency.get_or_create(&RouteLabels { route: labels.route }).observe(elapsed.as_secs_f64());
+        self.route(route).record(method, status, elapsed);
     }
 
+    /// The series of `route`, which must be a route pattern (or `unmatched`), never a raw path: one entry per
+    /// pattern, so the list stays as short as the router's.
+    pub fn route(&self, route: &str) -> Arc<RouteMetrics> {
+        let found = |routes: &[Arc<RouteMetrics>]| routes.iter().find(|r| r.route == route).cloned();
+        if let Some(r) = found(&self.routes.read().unwrap_or_else(|e| e.into_inner())) {
+            return r;
+        }
+        let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = found(&routes) {
+            return r;
+        }
+        let r = Arc::new(RouteMetrics {
+            route: route.to_string(),
+            requests: self.requests.clone(),
+            counters: (0..METHOD_LABELS * STATUS_LABELS).map(|_| OnceLock::new()).collect(),
+            latency: self.latency.get_or_create(&RouteLabels { route: route.to_string() }).clone(),
+        });
+        routes.push(r.clone());
+        r
+    }
+
+    /// Counts one call to Twilio (`flexdesk_twilio_requests_total{operation, outcome}`).
     pub fn record_twilio(&self, operation: &'static str, outcome: &'static str) {
         self.twilio.get_or_create(&TwilioLabels { operation, outcome }).inc();
     }
 
+    /// Counts one request refused with 429 `rate_limited` (`flexdesk_rate_limited_total{budget}`).
     pub fn record_rate_limited(&self, budget: &'static str) {
         self.rate_limited.get_or_create(&BudgetLabels { budget }).inc();
     }
 
+    /// Counts one chat start refused before Twilio was called (`flexdesk_starts_refused_total{reason}`).
     pub fn record_start_refused(&self, reason: &'static str) {
         self.starts_refused.get_or_create(&ReasonLabels { reason }).inc();
     }
 
+    /// Sets `flexdesk_redis_up`: whether the shared state in Redis (`REDIS_URL`) answers.
     pub fn set_redis_up(&self, up: bool) {
         self.redis_up.set(i64::from(up));
     }
@@ -206,6 +260,18 @@ mod tests {
         assert!(text.contains("flexdesk_http_request_duration_seconds_count{route=\"/healthz\"} 2"), "{text}");
         assert!(text.contains("flexdesk_twilio_requests_total{operation=\"start_webchat\",outcome=\"retried\"} 1"), "{text}");
         assert!(text.contains("flexdesk_open_sessions 3"), "{text}");
+    }
+
+    #[test]
+    fn a_route_resolves_its_series_once() {
+        let m = Metrics::default();
+        assert!(Arc::ptr_eq(&m.route("/v1/sessions"), &m.route("/v1/sessions")));
+        assert!(!Arc::ptr_eq(&m.route("/v1/sessions"), &m.route("unmatched")));
+        m.route("/v1/sessions").record(&Method::POST, 201, Duration::ZERO);
+        m.record_request("/v1/sessions", &Method::POST, 201, Duration::ZERO);
+        let text = m.render(0);
+        assert!(text.contains("flexdesk_http_requests_total{route=\"/v1/sessions\",method=\"POST\",status=\"201\"} 2"), "{text}");
+        assert!(text.contains("flexdesk_http_request_duration_seconds_count{route=\"/v1/sessions\"} 2"), "{text}");
     }
 
     /// Regression: the method was a label as sent, so made-up methods grew the page without bound.

@@ -17,11 +17,14 @@ use utoipa::{OpenApi, ToSchema};
         crate::routes::sessions::refresh,
         crate::routes::sessions::end,
         crate::routes::agents::availability,
+        crate::routes::queue::position,
         crate::routes::ops::healthz,
+        crate::routes::ready::readyz,
     ),
-    components(schemas(CreateSessionRequest, Handoff, TranscriptLine, SessionCreated, TokenRefreshed, SessionAuth, Availability, ApiError, ApiErrorBody)),
+    components(schemas(CreateSessionRequest, Handoff, TranscriptLine, SessionCreated, TokenRefreshed, SessionAuth, Availability, QueuePosition, ApiError, ApiErrorBody)),
     modifiers(&OptionalDeleteBody)
 )]
+/// The OpenAPI document of the public API (`ApiDoc::openapi()`, from [`utoipa::OpenApi`]).
 pub struct ApiDoc;
 
 /// The DELETE body is optional (the credential may come in an `Authorization` header instead) but, when
@@ -53,6 +56,11 @@ pub struct CreateSessionRequest {
     /// Human-verification token from the page (e.g. a CAPTCHA answer); required when the server has `VERIFY_URL`.
     #[schema(max_length = 4096)]
     verification_token: Option<String>,
+    /// A JWT the host page's back end signed for a signed-in customer; verified when the server has
+    /// `IDENTITY_JWT_SECRET`, `IDENTITY_JWKS_FILE` or `IDENTITY_JWKS_URL` (else 400 `identity_not_configured`).
+    /// A token that does not verify: 401 `identity_invalid`, and no chat is started.
+    #[schema(max_length = 8192)]
+    identity_token: Option<String>,
 }
 
 /// The bot's `connect_to_agent` item plus the bot transcript (snake_case, as the web chat passes it).
@@ -73,6 +81,7 @@ pub struct Handoff {
     handoff_token: Option<String>,
 }
 
+/// One line of the bot conversation.
 #[derive(Serialize, ToSchema)]
 pub struct TranscriptLine {
     /// `user` or `bot`.
@@ -81,6 +90,7 @@ pub struct TranscriptLine {
     text: String,
 }
 
+/// The chat started: what the desk needs to join the conversation.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionCreated {
@@ -95,6 +105,7 @@ pub struct SessionCreated {
     session_credential: String,
 }
 
+/// A fresh access token for the same identity.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenRefreshed {
@@ -103,25 +114,47 @@ pub struct TokenRefreshed {
     token_expires_at: u64,
 }
 
+/// The session's credential, proving the caller started the session.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionAuth {
     session_credential: String,
 }
 
+/// Live figures of the chat queue.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Availability {
     agents_available: u32,
     tasks_waiting: u32,
     longest_wait_seconds: u64,
+    /// Only outside the business hours (`BUSINESS_HOURS`): `true`, and the figures are zeros (Twilio is not asked).
+    closed: Option<bool>,
+    /// Only outside the business hours: when they begin again, RFC 3339 with the business time zone's offset.
+    opens_at: Option<String>,
 }
 
+/// A waiting session's own place in the TaskRouter queue.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueuePosition {
+    /// True while the chat's task waits for an agent (pending or reserved).
+    waiting: bool,
+    /// 1 = the next task an agent gets; `null` when not waiting or more than 1000 tasks are ahead.
+    #[schema(minimum = 1)]
+    position: Option<u32>,
+    /// Expected seconds until an agent takes the chat, at the queue's pace over the last 30 minutes; `null` when
+    /// no chat was accepted in that time, or not waiting.
+    estimated_wait_seconds: Option<u64>,
+}
+
+/// Every error answer.
 #[derive(Serialize, ToSchema)]
 pub struct ApiError {
     error: ApiErrorBody,
 }
 
+/// The `error` object of an error answer.
 #[derive(Serialize, ToSchema)]
 pub struct ApiErrorBody {
     /// Stable machine-readable code, e.g. `invalid_credential`, `session_ended`, `rate_limited`.
@@ -156,13 +189,14 @@ mod tests {
             handoff_token: Some("t".into()),
         };
         let cases = [
-            ("CreateSessionRequest", serde_json::to_value(wire::CreateSessionRequest { customer_name: "a".into(), pre_engagement: Some(json!({})), handoff: Some(full_handoff.clone()), verification_token: Some("v".into()) }).unwrap()),
+            ("CreateSessionRequest", serde_json::to_value(wire::CreateSessionRequest { customer_name: "a".into(), pre_engagement: Some(json!({})), handoff: Some(full_handoff.clone()), verification_token: Some("v".into()), identity_token: Some("i".into()) }).unwrap()),
             ("Handoff", serde_json::to_value(&full_handoff).unwrap()),
             ("TranscriptLine", serde_json::to_value(wire::TranscriptLine { from: "u".into(), text: "t".into() }).unwrap()),
             ("SessionCreated", serde_json::to_value(wire::SessionCreated { session_id: "".into(), conversation_sid: "".into(), identity: "".into(), token: "".into(), token_expires_at: 0, session_credential: "".into() }).unwrap()),
             ("TokenRefreshed", serde_json::to_value(wire::TokenRefreshed { token: "".into(), token_expires_at: 0 }).unwrap()),
             ("SessionAuth", serde_json::to_value(wire::SessionAuth { session_credential: "".into() }).unwrap()),
-            ("Availability", serde_json::to_value(wire::Availability { agents_available: 0, tasks_waiting: 0, longest_wait_seconds: 0 }).unwrap()),
+            ("Availability", serde_json::to_value(wire::AvailabilityAnswer { figures: wire::Availability { agents_available: 0, tasks_waiting: 0, longest_wait_seconds: 0 }, closed: true, opens_at: Some("t".into()) }).unwrap()),
+            ("QueuePosition", serde_json::to_value(wire::QueuePosition { waiting: true, position: Some(1), estimated_wait_seconds: Some(1) }).unwrap()),
             ("ApiError", serde_json::to_value(wire::ApiError::new("c", "m")).unwrap()),
             ("ApiErrorBody", serde_json::to_value(wire::ApiError::new("c", "m").error).unwrap()),
         ];
@@ -179,7 +213,9 @@ mod tests {
             ("/v1/sessions/{id}/token", "post"),
             ("/v1/sessions/{id}", "delete"),
             ("/v1/agents/availability", "get"),
+            ("/v1/sessions/{id}/queue", "get"),
             ("/healthz", "get"),
+            ("/readyz", "get"),
         ] {
             assert!(doc["paths"][path][method].is_object(), "{method} {path} missing");
         }

@@ -1,7 +1,7 @@
 //! Pacing of our calls to Twilio endpoints that have a published per-account rate limit, so a flash crowd of
 //! customers queues here instead of failing at Twilio with 429 / error 45780.
 //!
-//! Published limits (Flex docs, "Conversations limits", https://www.twilio.com/docs/flex/developer/conversations/limits
+//! Published limits (Flex docs, "Conversations limits", <https://www.twilio.com/docs/flex/developer/conversations/limits>
 //! — the figures in docs/auth-server.md): the Webchat orchestrator `POST /v2/WebChats` 5 requests/s per account; the
 //! Interactions API 20 requests/s per endpoint per account; creating conversations 30/s per service. Each lane is a
 //! GCRA limiter (the `governor` crate) with a burst of one, so calls leave evenly spaced and never bunch up. The
@@ -41,8 +41,11 @@ pub enum Lane {
 /// Per-second rates, one per lane (0 = not paced).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rates {
+    /// `POST /v2/WebChats` calls per second (`TWILIO_WEBCHATS_RATE`, default 5).
     pub webchats: u32,
+    /// Calls per second to each Interactions endpoint (`TWILIO_INTERACTIONS_RATE`, default 20).
     pub interactions: u32,
+    /// Conversation creations per second (`TWILIO_CONVERSATIONS_CREATE_RATE`, default 30).
     pub conversations_create: u32,
 }
 
@@ -54,6 +57,7 @@ impl Rates {
 /// Twilio's rate would be exceeded for longer than we are willing to wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Busy {
+    /// Seconds after which a slot is expected to be free (for `Retry-After`).
     pub retry_after_secs: u64,
 }
 
@@ -65,7 +69,8 @@ struct Gate {
     waiting: AtomicU64,
 }
 
-pub struct Pacer {
+/// The lanes of this process (one GCRA limiter per [`Lane`]), optionally shared with the other replicas.
+pub(crate) struct Pacer {
     webchats: Option<Gate>,
     interactions: Option<Gate>,
     interaction_channels: Option<Gate>,
@@ -75,6 +80,7 @@ pub struct Pacer {
 }
 
 impl Pacer {
+    /// Lanes at `rates`; a caller is refused with [`Busy`] rather than wait longer than `max_wait`.
     pub fn new(rates: Rates, max_wait: Duration) -> Pacer {
         Pacer {
             webchats: gate("webchats", rates.webchats),

@@ -1,7 +1,7 @@
 //! Per-client request budgets: glue around `governor`'s keyed GCRA limiter (one limiter per budget: start,
 //! refresh, availability, other), plus who "the client" is behind proxies.
 //!
-//! Client identity ([`client_key`]): with `TRUST_PROXY_HOPS=0` (the default) it is the TCP peer. Behind N proxies
+//! Client identity ([`client_ip`], [`ClientKey`]): with `TRUST_PROXY_HOPS=0` (the default) it is the TCP peer. Behind N proxies
 //! of ours, it is the N-th address from the right of the forwarding header (every `X-Forwarded-For` line, in
 //! order; or RFC 7239 `Forwarded: for=`): the entries right of it were written by our own proxies, everything
 //! left of it by the client, so a client's own header cannot choose its key. IPv6 clients are keyed by their /64
@@ -11,18 +11,22 @@
 //! ([`crate::shared::Shared::spend`]), so a burst spread over the replicas counts as one; while Redis is
 //! unreachable each replica spends from its own `governor` limiters.
 
+use std::convert::Infallible;
+use std::future::{ready, Ready};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::{HeaderMap, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::future::{BoxFuture, Either};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
+use tower::{Layer, Service};
 
 use crate::config::{Budget, Budgets, ProxyHeader};
 use crate::error::AppError;
@@ -37,6 +41,7 @@ const PRUNE_ABOVE: usize = 10_000;
 pub struct ClientKey(pub IpAddr);
 
 impl ClientKey {
+    /// The key of a client address: IPv4 as is (also an IPv4-mapped IPv6 address), IPv6 cut to its /64.
     pub fn from_ip(ip: IpAddr) -> ClientKey {
         match ip {
             IpAddr::V4(v4) => ClientKey(IpAddr::V4(v4)),
@@ -60,13 +65,18 @@ impl std::fmt::Display for ClientKey {
 /// Which budget a route spends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// `POST /v1/sessions` (budget `RATE_LIMIT_START_*`).
     Start,
+    /// `POST /v1/sessions/{id}/token` (budget `RATE_LIMIT_REFRESH_*`).
     Refresh,
+    /// `GET /v1/agents/availability` (budget `RATE_LIMIT_AVAILABILITY_*`).
     Availability,
+    /// Every other `/v1/*` route (budget `RATE_LIMIT_OTHER_*`).
     Other,
 }
 
 impl Kind {
+    /// The budget's name in logs and in the `budget` label of `flexdesk_rate_limited_total`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Start => "start",
@@ -122,6 +132,7 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// Limiters with these budgets, for this process only (see [`RateLimiter::with_shared`] for replicas).
     pub fn new(budgets: Budgets) -> Self {
         RateLimiter {
             start: Limiter::new(budgets.start),
@@ -225,37 +236,90 @@ pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, hops: u32, which: Pr
     chain[chain.len() - hops].unwrap_or(peer)
 }
 
-/// The client of a request, as the handlers see it (left in the request's extensions by [`limit`]).
+/// The client of a request, as the handlers see it (left in the request's extensions by [`LimitLayer`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Client {
+    /// The client's address (after `TRUST_PROXY_HOPS`).
     pub ip: IpAddr,
+    /// What its budgets and open-session caps count by.
     pub key: ClientKey,
 }
 
-pub fn client_of(req: &Request, state: &AppState) -> Client {
+/// The [`Client`] of a request: its address per `TRUST_PROXY_HOPS` / `TRUST_PROXY_HEADER`, and its key.
+pub(crate) fn client_of(req: &Request, state: &AppState) -> Client {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
     let ip = client_ip(req.headers(), peer, state.config.trust_proxy_hops, state.config.proxy_header);
     Client { ip, key: ClientKey::from_ip(ip) }
 }
 
-/// The middleware on `/v1/*`: finds the client, spends from the route's budget, and leaves the [`Client`] in
-/// the request's extensions for the handlers (the open-session caps count by it).
-pub async fn limit(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
-    let client = client_of(&req, &state);
-    let key = client.key;
-    let kind = Kind::of(req.method(), req.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
-    match state.limiter.spend(kind, key).await {
-        Ok(()) => {
-            req.extensions_mut().insert(client);
-            next.run(req).await
-        }
-        Err(wait) => {
-            tracing::info!(client = %key, budget = kind.as_str(), "rate limited");
-            state.metrics.record_rate_limited(kind.as_str());
-            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-            AppError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; slow down").with_retry_after(secs).into_response()
-        }
+/// The layer on `/v1/*`: finds the client, spends from the route's budget, and leaves the [`Client`] in the
+/// request's extensions for the handlers (the open-session caps count by it).
+#[derive(Clone)]
+pub struct LimitLayer(pub Arc<AppState>);
+
+impl<S> Layer<S> for LimitLayer {
+    type Service = Limit<S>;
+    fn layer(&self, inner: S) -> Limit<S> {
+        Limit { inner, state: self.0.clone() }
     }
+}
+
+/// The service [`LimitLayer`] wraps around the routes.
+#[derive(Clone)]
+pub struct Limit<S> {
+    inner: S,
+    state: Arc<AppState>,
+}
+
+type Answer = Result<Response, Infallible>;
+
+impl<S> Service<Request> for Limit<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<Either<S::Future, Ready<Answer>>, BoxFuture<'static, Answer>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let client = client_of(&req, &self.state);
+        let kind = Kind::of(req.method(), req.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
+        if self.state.limiter.shared.is_none() {
+            // This process's own budget: decided here and now, so the request goes on without a boxed future.
+            return Either::Left(match self.state.limiter.check(kind, client.key) {
+                Ok(()) => {
+                    req.extensions_mut().insert(client);
+                    Either::Left(self.inner.call(req))
+                }
+                Err(wait) => Either::Right(ready(Ok(refused(&self.state, kind, client.key, wait)))),
+            });
+        }
+        // The budget is in Redis: the decision is a round trip, and the inner service must wait for it.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let state = self.state.clone();
+        Either::Right(Box::pin(async move {
+            match state.limiter.spend(kind, client.key).await {
+                Ok(()) => {
+                    req.extensions_mut().insert(client);
+                    inner.call(req).await
+                }
+                Err(wait) => Ok(refused(&state, kind, client.key, wait)),
+            }
+        }))
+    }
+}
+
+fn refused(state: &AppState, kind: Kind, key: ClientKey, wait: Duration) -> Response {
+    tracing::info!(client = %key, budget = kind.as_str(), "rate limited");
+    state.metrics.record_rate_limited(kind.as_str());
+    let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+    AppError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; slow down").with_retry_after(secs).into_response()
 }
 
 #[cfg(test)]

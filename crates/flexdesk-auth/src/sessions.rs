@@ -8,13 +8,15 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::flex::InteractionRef;
 use crate::ratelimit::ClientKey;
 
+/// Whether a chat is still open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionState {
+    /// Not known to have ended.
     Open,
     /// Ended at this Unix time.
     Ended(u64),
@@ -23,11 +25,16 @@ pub enum SessionState {
 /// How long an ended session is remembered.
 pub const ENDED_GRACE_SECONDS: u64 = 300;
 
+/// A session as plain data: what [`SessionStore::insert`] takes and [`SessionStore::get`] gives back.
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// The customer's Conversations identity, what its tokens are minted for.
     pub identity: String,
+    /// The chat's conversation (`CH…`).
     pub conversation_sid: String,
+    /// The Flex interaction and channel, in the Interactions mode (closed with the conversation).
     pub interaction: Option<InteractionRef>,
+    /// Open, or when it ended.
     pub state: SessionState,
     /// Unix seconds; the credential expires at the same moment.
     pub expires_at: u64,
@@ -38,22 +45,133 @@ pub struct Session {
     pub active_until: u64,
 }
 
-impl Session {
+/// A session as the table holds it, shared with the requests that use it: what never changes, plus its state and
+/// slot expiry as atomics. A refresh looks its session up once, reads it in place (no copy of its strings) and
+/// extends its slot through the same handle, without holding the table's lock.
+#[derive(Clone)]
+pub struct LiveSession(Arc<Entry>);
+
+struct Entry {
+    identity: String,
+    conversation_sid: String,
+    interaction: Option<InteractionRef>,
+    expires_at: u64,
+    client: Option<ClientKey>,
+    /// [`OPEN`], or the Unix time it ended.
+    ended_at: AtomicU64,
+    active_until: AtomicU64,
+}
+
+/// `ended_at` of an open session (no session ends in the year 584 billion).
+const OPEN: u64 = u64::MAX;
+
+impl LiveSession {
+    fn new(s: Session) -> LiveSession {
+        let ended_at = match s.state {
+            SessionState::Open => OPEN,
+            SessionState::Ended(at) => at,
+        };
+        LiveSession(Arc::new(Entry {
+            identity: s.identity,
+            conversation_sid: s.conversation_sid,
+            interaction: s.interaction,
+            expires_at: s.expires_at,
+            client: s.client,
+            ended_at: AtomicU64::new(ended_at),
+            active_until: AtomicU64::new(s.active_until),
+        }))
+    }
+
+    /// See [`Session::identity`].
+    pub fn identity(&self) -> &str {
+        &self.0.identity
+    }
+
+    /// See [`Session::conversation_sid`].
+    pub fn conversation_sid(&self) -> &str {
+        &self.0.conversation_sid
+    }
+
+    /// See [`Session::interaction`].
+    pub fn interaction(&self) -> Option<&InteractionRef> {
+        self.0.interaction.as_ref()
+    }
+
+    /// See [`Session::expires_at`].
+    pub fn expires_at(&self) -> u64 {
+        self.0.expires_at
+    }
+
+    /// Who started it; `None` for a session rebuilt from its credential.
+    pub fn client(&self) -> Option<ClientKey> {
+        self.0.client
+    }
+
+    /// Open, or when it ended (here: by the customer, by Twilio's answer or a webhook).
+    pub fn state(&self) -> SessionState {
+        match self.0.ended_at.load(Ordering::Acquire) {
+            OPEN => SessionState::Open,
+            at => SessionState::Ended(at),
+        }
+    }
+
+    /// `state() != Open`.
+    pub fn is_ended(&self) -> bool {
+        self.state() != SessionState::Open
+    }
+
+    /// A new token was minted for it: it holds its slot until that token expires.
+    pub fn touch(&self, active_until: u64) {
+        self.0.active_until.fetch_max(active_until, Ordering::Relaxed);
+    }
+
+    fn end(&self, now: u64) {
+        self.0.ended_at.store(now, Ordering::Release);
+    }
+
+    /// Ends it unless it already had; true if this call ended it.
+    fn end_if_open(&self, now: u64) -> bool {
+        self.0.ended_at.compare_exchange(OPEN, now, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    fn active_until(&self) -> u64 {
+        self.0.active_until.load(Ordering::Relaxed)
+    }
+
     fn holds_slot(&self, now: u64) -> bool {
-        self.state == SessionState::Open && self.active_until > now
+        self.state() == SessionState::Open && self.active_until() > now
+    }
+
+    /// A copy as plain data.
+    pub fn snapshot(&self) -> Session {
+        Session {
+            identity: self.0.identity.clone(),
+            conversation_sid: self.0.conversation_sid.clone(),
+            interaction: self.0.interaction.clone(),
+            state: self.state(),
+            expires_at: self.0.expires_at,
+            client: self.0.client,
+            active_until: self.active_until(),
+        }
     }
 }
 
 /// A start over the open-session caps: when the first slot frees up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TooMany {
+    /// The client's own cap (else the server's total).
     pub per_client: bool,
+    /// The Retry-After to answer with.
     pub retry_after_secs: u64,
 }
 
+/// This process's sessions (see the module's documentation).
 #[derive(Default)]
 pub struct SessionStore {
-    sessions: Mutex<HashMap<String, Session>>,
+    /// One lock for the table, held only to find, add or scan entries: a refresh holds it for one lookup.
+    /// (A sharded map would not help here: the critical section is one hash and an `Arc` count, and the lock is
+    /// uncontended on the refresh path of `bench/cost.mjs`.)
+    sessions: Mutex<HashMap<String, LiveSession>>,
     /// Starts admitted by [`SessionStore::reserve`] and not yet inserted or abandoned, by client.
     pending: Mutex<HashMap<ClientKey, u32>>,
     /// Pruning scans the table: at most once a second, not on every start.
@@ -84,15 +202,22 @@ impl Drop for Reservation<'_> {
 
 impl SessionStore {
     /// Adds a session and forgets the expired ones (their credentials no longer verify anyway) and those
-    /// ended more than [`ENDED_GRACE_SECONDS`] ago.
-    pub fn insert(&self, id: String, session: Session, now: u64) {
+    /// ended more than [`ENDED_GRACE_SECONDS`] ago. A session of a conversation a webhook already reported ended
+    /// (its start was still answering) starts ended: so the session itself says whether it is over, and a refresh
+    /// needs no second lookup. (The webhook takes both locks in the same order: none slips between.)
+    pub fn insert(&self, id: String, session: Session, now: u64) -> LiveSession {
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         if self.last_prune.fetch_max(now, Ordering::Relaxed) < now {
             sessions.retain(|_, s| {
-                s.expires_at > now && !matches!(s.state, SessionState::Ended(at) if now.saturating_sub(at) > ENDED_GRACE_SECONDS)
+                s.expires_at() > now && !matches!(s.state(), SessionState::Ended(at) if now.saturating_sub(at) > ENDED_GRACE_SECONDS)
             });
         }
-        sessions.insert(id, session);
+        let live = LiveSession::new(session);
+        if self.is_conversation_ended(live.conversation_sid()) {
+            live.end_if_open(now);
+        }
+        sessions.insert(id, live.clone());
+        live
     }
 
 
@@ -100,18 +225,13 @@ impl SessionStore {
     /// conversation is remembered as ended for [`ENDED_GRACE_SECONDS`]. Only ever moves towards ended, so a
     /// replayed webhook changes nothing. Returns how many sessions it ended.
     pub fn mark_ended_by_conversation(&self, conversation_sid: &str, now: u64) -> usize {
+        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         {
             let mut ended = self.ended_conversations.lock().unwrap_or_else(|e| e.into_inner());
             ended.retain(|_, at| now.saturating_sub(*at) <= ENDED_GRACE_SECONDS);
             ended.entry(conversation_sid.to_string()).or_insert(now);
         }
-        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        let mut count = 0;
-        for s in sessions.values_mut().filter(|s| s.conversation_sid == conversation_sid && s.state == SessionState::Open) {
-            s.state = SessionState::Ended(now);
-            count += 1;
-        }
-        count
+        sessions.values().filter(|s| s.conversation_sid() == conversation_sid && s.end_if_open(now)).count()
     }
 
     /// True when a verified webhook reported the conversation ended (within [`ENDED_GRACE_SECONDS`]).
@@ -119,31 +239,24 @@ impl SessionStore {
         self.ended_conversations.lock().unwrap_or_else(|e| e.into_inner()).contains_key(conversation_sid)
     }
 
-    pub fn get(&self, id: &str) -> Option<Session> {
+    /// The session itself, shared: one lookup, nothing copied.
+    pub fn find(&self, id: &str) -> Option<LiveSession> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
+    }
+
+    /// A copy of the session as plain data.
+    pub fn get(&self, id: &str) -> Option<Session> {
+        self.find(id).map(|s| s.snapshot())
     }
 
     /// Marks the session ended at `now`; returns false if it was unknown.
     pub fn end(&self, id: &str, now: u64) -> bool {
-        match self.sessions.lock().unwrap_or_else(|e| e.into_inner()).get_mut(id) {
-            Some(s) => {
-                s.state = SessionState::Ended(now);
-                true
-            }
-            None => false,
-        }
+        self.find(id).map(|s| s.end(now)).is_some()
     }
 
     /// Open sessions still holding a slot (see [`Session::active_until`]).
     pub fn open_count(&self, now: u64) -> usize {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner()).values().filter(|s| s.holds_slot(now)).count()
-    }
-
-    /// A new token was minted for the session: it holds its slot until that token expires.
-    pub fn touch(&self, id: &str, active_until: u64) {
-        if let Some(s) = self.sessions.lock().unwrap_or_else(|e| e.into_inner()).get_mut(id) {
-            s.active_until = s.active_until.max(active_until);
-        }
     }
 
     /// Takes a slot for a start by `client`, unless it already has `per_client` open sessions or the server has
@@ -155,7 +268,7 @@ impl SessionStore {
         // Retry-After: when the earliest slot frees by itself (a start in progress: a few seconds).
         let wait = |slots: Vec<u64>| slots.into_iter().min().map(|t| t.saturating_sub(now)).unwrap_or(5).clamp(1, 3600);
         if per_client > 0 {
-            let mine: Vec<u64> = open().filter(|s| s.client == Some(client)).map(|s| s.active_until).collect();
+            let mine: Vec<u64> = open().filter(|s| s.client() == Some(client)).map(|s| s.active_until()).collect();
             let in_progress = pending.get(&client).copied().unwrap_or(0);
             if mine.len() as u64 + u64::from(in_progress) >= u64::from(per_client) {
                 let retry = if mine.is_empty() { 5 } else { wait(mine) };
@@ -163,7 +276,7 @@ impl SessionStore {
             }
         }
         if total > 0 {
-            let all: Vec<u64> = open().map(|s| s.active_until).collect();
+            let all: Vec<u64> = open().map(|s| s.active_until()).collect();
             let in_progress: u32 = pending.values().sum();
             if all.len() as u64 + u64::from(in_progress) >= u64::from(total) {
                 let retry = if all.is_empty() { 5 } else { wait(all) };
@@ -243,6 +356,30 @@ mod tests {
         assert!(store.is_conversation_ended("CH9"));
         store.mark_ended_by_conversation("CH3", 31 + ENDED_GRACE_SECONDS);
         assert!(!store.is_conversation_ended("CH9"), "forgotten after the grace period");
+    }
+
+    #[test]
+    fn a_session_inserted_after_its_conversations_webhook_starts_ended() {
+        let store = SessionStore::default();
+        store.mark_ended_by_conversation("CH1", 10);
+        let live = store.insert("late".into(), Session { conversation_sid: "CH1".into(), ..session(100_000) }, 12);
+        assert_eq!(live.state(), SessionState::Ended(12));
+        assert_eq!(store.get("late").unwrap().state, SessionState::Ended(12));
+        assert_eq!(store.open_count(12), 0);
+        let other = store.insert("other".into(), Session { conversation_sid: "CH2".into(), ..session(100_000) }, 12);
+        assert_eq!(other.state(), SessionState::Open);
+    }
+
+    #[test]
+    fn the_shared_handle_is_the_table_entry() {
+        let store = SessionStore::default();
+        let live = store.insert("a".into(), Session { active_until: 50, ..session(1_000) }, 0);
+        live.touch(600);
+        live.touch(300);
+        assert_eq!(store.get("a").unwrap().active_until, 600, "only ever extended");
+        store.end("a", 20);
+        assert!(live.is_ended() && store.find("a").unwrap().is_ended());
+        assert_eq!(store.open_count(20), 0);
     }
 
     /// Regression (soak): ended sessions stayed until their credential expired, a day later.

@@ -124,12 +124,16 @@ pub enum Paced {
     /// The slot is ours after this wait.
     After(Duration),
     /// The next slot is further away than allowed; nothing was taken.
-    Busy { retry_after_secs: u64 },
+    Busy {
+        /// When to come back, in seconds.
+        retry_after_secs: u64,
+    },
 }
 
 /// A cap refusal from the shared count: (per client?, retry after seconds).
 pub type Refused = (bool, u64);
 
+/// The connection to the Redis the replicas share (`REDIS_URL`), and what goes through it.
 pub struct Shared {
     conn: RwLock<Option<ConnectionManager>>,
     prefix: String,
@@ -371,6 +375,7 @@ pub struct SharedSlot {
 }
 
 impl SharedSlot {
+    /// The start went through: the slot becomes session `id`'s, held until `active_until`.
     pub async fn opened(mut self, id: &str, active_until: u64, owner_ttl: u64, now: u64) {
         let Some(member) = self.member.take() else { return };
         let s = self.shared.clone();
@@ -397,12 +402,14 @@ impl Drop for SharedSlot {
 // ---- Glue for the routes: Redis when configured and answering, this process's session table always. ----
 
 use crate::ratelimit::ClientKey;
-use crate::sessions::{Reservation, TooMany};
+use crate::sessions::{LiveSession, Reservation, TooMany};
 use crate::AppState;
 
 /// An open-session slot held by a start in progress.
 pub enum Slot<'a> {
+    /// Counted in this process (no Redis, or it did not answer).
     Local(Reservation<'a>),
+    /// Counted across the replicas, in Redis.
     Shared(SharedSlot),
 }
 
@@ -428,9 +435,9 @@ pub async fn opened(slot: Slot<'_>, id: &str, active_until: u64, expires_at: u64
     }
 }
 
-/// A token was minted for `id`: it holds its slot until `active_until`, on every replica.
-pub async fn touched(state: &AppState, id: &str, active_until: u64, now: u64) {
-    state.sessions.touch(id, active_until);
+/// A token was minted for session `id`: it holds its slot until `active_until`, on every replica.
+pub async fn touched(state: &AppState, session: &LiveSession, id: &str, active_until: u64, now: u64) {
+    session.touch(active_until);
     if let Some(shared) = &state.shared {
         shared.touch(id, active_until, now).await;
     }
@@ -457,11 +464,19 @@ pub async fn conversation_ended(state: &AppState, conversation_sid: &str, now: u
 /// Whether the chat is known ended: here, or by any replica (Redis). `false` means "not known ended", never
 /// "open": refresh still asks Twilio (or trusts fresh webhooks) before minting.
 pub async fn known_ended(state: &AppState, id: &str, conversation_sid: &str) -> bool {
-    let here = state.sessions.get(id).is_some_and(|s| matches!(s.state, crate::sessions::SessionState::Ended(_)))
-        || state.sessions.is_conversation_ended(conversation_sid);
-    if here {
-        return true;
-    }
+    let here = state.sessions.find(id).is_some_and(|s| s.is_ended()) || state.sessions.is_conversation_ended(conversation_sid);
+    here || ended_on_a_replica(state, id, conversation_sid).await
+}
+
+/// [`known_ended`] for a session already in hand (refresh): its own state says whether it ended here (a webhook
+/// marks every session of its conversation, and one inserted after the webhook starts ended), so only the other
+/// replicas are left to ask.
+pub async fn known_ended_session(state: &AppState, id: &str, session: &LiveSession) -> bool {
+    session.is_ended() || ended_on_a_replica(state, id, session.conversation_sid()).await
+}
+
+/// Whether a replica marked the chat ended in Redis; `false` without Redis or while it does not answer.
+async fn ended_on_a_replica(state: &AppState, id: &str, conversation_sid: &str) -> bool {
     match &state.shared {
         Some(shared) => shared.is_ended(id, conversation_sid).await.unwrap_or(false),
         None => false,

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
+/// Coalesces concurrent computations of the same key into one; `T` is the shared answer (cloned to each caller).
 pub struct SingleFlight<T> {
     inflight: Mutex<HashMap<String, Arc<OnceCell<T>>>>,
 }

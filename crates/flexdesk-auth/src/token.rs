@@ -7,12 +7,17 @@ use serde::{Deserialize, Serialize};
 /// Header content type Twilio requires on access tokens ("Twilio Federated Platform Access").
 pub const TWILIO_CTY: &str = "twilio-fpa;v=1";
 
+/// The JWT claims of a Twilio access token
+/// (<https://www.twilio.com/docs/iam/access-tokens#jwt-format>).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Claims {
     /// `<API key SID>-<iat>`, as the helpers build it.
     pub jti: String,
+    /// What the token allows.
     pub grants: Grants,
+    /// Issued at, Unix seconds.
     pub iat: u64,
+    /// Expires at, Unix seconds.
     pub exp: u64,
     /// The API key SID that signed the token.
     pub iss: String,
@@ -20,29 +25,40 @@ pub struct Claims {
     pub sub: String,
 }
 
+/// The `grants` claim.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Grants {
+    /// The Conversations identity the token acts as.
     pub identity: String,
+    /// The Conversations grant (Conversations uses the `chat` grant).
     pub chat: ChatGrant,
 }
 
+/// The `chat` grant: which Conversations service the token may use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatGrant {
+    /// The Conversations service SID (`IS…`).
     pub service_sid: String,
 }
 
 /// What a token is signed with and for.
 pub struct TokenKeys<'a> {
+    /// The account SID (`AC…`), the token's `sub`.
     pub account_sid: &'a str,
+    /// The API key SID (`SK…`), the token's `iss`.
     pub api_key_sid: &'a str,
+    /// The API key's secret: the HS256 signing key.
     pub api_key_secret: &'a str,
+    /// The Conversations service SID (`IS…`) the chat grant names.
     pub service_sid: &'a str,
 }
 
 /// A minted token and its expiry (Unix seconds).
 #[derive(Debug, Clone)]
 pub struct Minted {
+    /// The signed JWT.
     pub token: String,
+    /// Its `exp`, Unix seconds.
     pub expires_at: u64,
 }
 

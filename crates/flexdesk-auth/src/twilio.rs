@@ -19,6 +19,7 @@ use crate::pacing::{Lane, Pacer};
 /// One kind of Twilio call.
 #[derive(Debug, Clone, Copy)]
 pub struct Operation {
+    /// Its name in logs and in the `operation` label of `flexdesk_twilio_requests_total`.
     pub name: &'static str,
     /// Whether the call may be sent again after an answer that does not prove Twilio did nothing.
     pub repeatable: bool,
@@ -35,6 +36,7 @@ impl Operation {
     pub const fn create(name: &'static str) -> Operation {
         Operation { name, repeatable: false, lane: None }
     }
+    /// The same operation, counted against the paced `lane` ([`crate::pacing`]).
     pub const fn paced(self, lane: Lane) -> Operation {
         Operation { lane: Some(lane), ..self }
     }
@@ -43,16 +45,41 @@ impl Operation {
 /// The longest we honour a `Retry-After` header: a chat start should fail fast rather than hang.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
 
+/// Why a Twilio call failed. Every variant names the [`Operation::name`] of the call; `Display` is the log line.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TwilioError {
     /// Twilio answered with an error status (for 429/5xx: after the last retry).
-    Api { operation: &'static str, status: u16, code: Option<u64>, message: String },
+    Api {
+        /// The call's [`Operation::name`].
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// Twilio's error code from the body, when there is one (<https://www.twilio.com/docs/api/errors>).
+        code: Option<u64>,
+        /// Twilio's message from the body (or the status's reason).
+        message: String,
+    },
     /// No answer at all (timeout, connection refused, DNS...), after the last retry.
-    Unreachable { operation: &'static str, detail: String },
+    Unreachable {
+        /// The call's [`Operation::name`].
+        operation: &'static str,
+        /// What went wrong, for the log.
+        detail: String,
+    },
     /// A success status whose body was not the JSON we expected.
-    BadResponse { operation: &'static str, detail: String },
+    BadResponse {
+        /// The call's [`Operation::name`].
+        operation: &'static str,
+        /// What was missing or wrong, for the log.
+        detail: String,
+    },
     /// Not sent: Twilio's published rate for this endpoint is taken for longer than we wait (see [`crate::pacing`]).
-    Busy { operation: &'static str, retry_after_secs: u64 },
+    Busy {
+        /// The call's [`Operation::name`].
+        operation: &'static str,
+        /// Seconds until a slot is expected to be free.
+        retry_after_secs: u64,
+    },
 }
 
 impl fmt::Display for TwilioError {
@@ -88,6 +115,62 @@ impl TwilioError {
     }
 }
 
+/// What the calls so far say about reaching Twilio, for `/readyz` (see `routes::ready`): when Twilio last answered in a
+/// way that proves it is reachable and takes our credentials, and when a call last failed for want of that.
+#[derive(Default)]
+pub struct Reachability {
+    last_ok_ms: std::sync::atomic::AtomicU64,
+    last_failure_ms: std::sync::atomic::AtomicU64,
+    /// The last readiness probe's outcome (`routes::ready`); held while a probe runs, so concurrent `/readyz` share it.
+    pub probe: tokio::sync::Mutex<Option<ProbeOutcome>>,
+}
+
+/// One readiness probe: when it ended (unix ms) and, when it failed, a reason code.
+#[derive(Debug, Clone)]
+pub struct ProbeOutcome {
+    /// When the probe ended, Unix milliseconds.
+    pub at_ms: u64,
+    /// `None` when it succeeded, else a short reason code.
+    pub failure: Option<&'static str>,
+}
+
+impl Reachability {
+    /// Records the outcome of one Twilio call.
+    pub fn record(&self, result: &Result<Value, TwilioError>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        match result {
+            // Twilio answered and accepted the credentials: a 404 or 400 is about the resource, not about reaching it.
+            Ok(_) => self.last_ok_ms.store(now_ms(), Relaxed),
+            Err(TwilioError::Api { status: 401 | 403, .. } | TwilioError::Api { status: 500.., .. } | TwilioError::Unreachable { .. }) => {
+                self.last_failure_ms.store(now_ms(), Relaxed)
+            }
+            Err(TwilioError::Api { .. }) => self.last_ok_ms.store(now_ms(), Relaxed),
+            // Not sent (paced out), or an answer of an unexpected shape: says nothing about reaching Twilio.
+            Err(TwilioError::Busy { .. } | TwilioError::BadResponse { .. }) => {}
+        }
+    }
+    /// Records a probe's verdict directly (`routes::ready`: a 404 for the probed service is not "reachable").
+    pub fn mark(&self, ok: bool) {
+        let slot = if ok { &self.last_ok_ms } else { &self.last_failure_ms };
+        slot.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+    }
+    /// Unix ms of the last good answer (0: none yet).
+    pub fn last_ok_ms(&self) -> u64 {
+        self.last_ok_ms.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    /// Unix ms of the last failed call (0: none yet).
+    pub fn last_failure_ms(&self) -> u64 {
+        self.last_failure_ms.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Wall-clock milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// The Twilio REST client shared by every request (cheap to clone). Authenticates with the account SID and auth
+/// token when `TWILIO_AUTH_TOKEN` is set, else with the API key pair.
 #[derive(Clone)]
 pub struct TwilioClient {
     http: reqwest::Client,
@@ -97,9 +180,11 @@ pub struct TwilioClient {
     retry_base: Duration,
     metrics: Arc<Metrics>,
     pacer: Arc<Pacer>,
+    reachability: Arc<Reachability>,
 }
 
 impl TwilioClient {
+    /// A client for this process alone (pacing not shared with other replicas).
     pub fn new(config: &Config, metrics: Arc<Metrics>) -> TwilioClient {
         TwilioClient::new_shared(config, metrics, None)
     }
@@ -120,15 +205,48 @@ impl TwilioClient {
             .build()
             .expect("reqwest client with rustls");
         let pacer = Arc::new(Pacer::new(config.twilio_rates, config.twilio_pacing_max_wait).with_shared(shared));
-        TwilioClient { http, username, password, max_retries: config.twilio_max_retries, retry_base: config.twilio_retry_base, metrics, pacer }
+        TwilioClient {
+            http,
+            username,
+            password,
+            max_retries: config.twilio_max_retries,
+            retry_base: config.twilio_retry_base,
+            metrics,
+            pacer,
+            reachability: Default::default(),
+        }
     }
 
+    /// What the calls so far say about reaching Twilio (for `/readyz`).
+    pub fn reachability(&self) -> &Reachability {
+        &self.reachability
+    }
+
+    /// This client with other Basic credentials and retry count (e.g. `doctor` checks the API key on its own, and a
+    /// readiness probe must answer quickly); it shares nothing with `self` but the HTTP connection pool.
+    pub fn with_credentials(&self, username: &str, password: &Secret, max_retries: u32) -> TwilioClient {
+        TwilioClient {
+            username: username.to_string(),
+            password: password.clone(),
+            max_retries,
+            reachability: Default::default(),
+            ..self.clone()
+        }
+    }
+
+    /// POSTs `form` (form-encoded) to `url` and returns the JSON answer; retried per [`Operation::repeatable`].
     pub async fn post_form(&self, operation: Operation, url: &str, form: &[(&str, String)]) -> Result<Value, TwilioError> {
         self.call(operation, Method::POST, url, form).await
     }
 
+    /// GETs `url` and returns the JSON answer, retried on 429, 5xx and connection failures.
     pub async fn get(&self, operation: Operation, url: &str) -> Result<Value, TwilioError> {
         self.call(operation, Method::GET, url, &[]).await
+    }
+
+    /// One GET, never retried, not counted in [`TwilioClient::reachability`] (probes decide what their answer means).
+    pub async fn get_once(&self, operation: Operation, url: &str) -> Result<Value, TwilioError> {
+        self.with_credentials(&self.username.clone(), &self.password.clone(), 0).get(operation, url).await
     }
 
     /// One logical call: up to `1 + max_retries` attempts, each paced when the operation has a lane.
@@ -178,6 +296,7 @@ impl TwilioClient {
                 Err(e) => Err(TwilioError::Unreachable { operation, detail: without_url(&e) }),
             };
             self.metrics.record_twilio(operation, if result.is_ok() { "ok" } else { "error" });
+            self.reachability.record(&result);
             return result;
         }
     }

@@ -15,6 +15,12 @@ use crate::error::AppError;
 /// Longest token passed on (Turnstile's are ~2 KB).
 const MAX_TOKEN_BYTES: usize = 4096;
 
+/// Checks the page's verification token with the verifier at `VERIFY_URL`; `Ok` at once when none is configured.
+///
+/// # Errors
+/// 403 `verification_required` when the token is missing or blank, 403 `verification_failed` when it is longer
+/// than 4096 bytes or the verifier says no, 503 `verification_unavailable` (with `Retry-After`) when the verifier
+/// does not answer usably.
 pub async fn check(http: &reqwest::Client, config: &Config, token: Option<&str>, ip: IpAddr) -> Result<(), AppError> {
     let Some(url) = &config.verify_url else { return Ok(()) };
     let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or_else(|| {

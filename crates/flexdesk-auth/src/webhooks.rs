@@ -2,11 +2,11 @@
 //!
 //! Twilio posts `onConversationStateUpdated` (`StateFrom`, `StateTo`, `Reason`, ...) and `onConversationRemoved`,
 //! form-encoded, to the post-event URL of the Conversations service's webhook configuration
-//! (https://www.twilio.com/docs/conversations/conversations-webhooks,
-//! https://www.twilio.com/docs/conversations/api/per-service-webhook-resource). Each request carries
+//! (<https://www.twilio.com/docs/conversations/conversations-webhooks>,
+//! <https://www.twilio.com/docs/conversations/api/per-service-webhook-resource>). Each request carries
 //! `X-Twilio-Signature`: base64 HMAC-SHA1, keyed with the account's Auth Token, of the exact URL Twilio called
 //! followed by every POST parameter's name and value in sorted name order
-//! (https://www.twilio.com/docs/usage/webhooks/webhooks-security). [`verify`] follows the official helper
+//! (<https://www.twilio.com/docs/usage/webhooks/webhooks-security>). [`verify`] follows the official helper
 //! (`twilio` npm 6.x `validateRequest`), and tests/auth/webhooks.test.mjs checks that both accept the same requests.
 //!
 //! What a webhook can do here: move a conversation to ended, nothing else. So a replayed webhook changes nothing,
@@ -38,6 +38,7 @@ pub struct WebhookHealth {
 }
 
 impl WebhookHealth {
+    /// Notes a webhook that verified at `now` (Unix seconds); an older time never replaces a newer one.
     pub fn record(&self, now: u64) {
         self.last_verified.fetch_max(now, Ordering::Relaxed);
     }
@@ -48,6 +49,7 @@ impl WebhookHealth {
         enabled && last != 0 && now.saturating_sub(last) <= fresh_seconds
     }
 
+    /// When the last webhook that verified arrived, in Unix seconds; 0 = never since this process started.
     pub fn last_verified(&self) -> u64 {
         self.last_verified.load(Ordering::Relaxed)
     }

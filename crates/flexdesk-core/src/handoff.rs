@@ -56,7 +56,7 @@ pub fn session_request(
         .or_else(|| named("name"))
         .or(customer_name.filter(|n| !n.trim().is_empty()))
         .unwrap_or_else(|| "Customer".into());
-    CreateSessionRequest { customer_name, pre_engagement, handoff: Some(handoff), verification_token: None }
+    CreateSessionRequest { customer_name, pre_engagement, handoff: Some(handoff), verification_token: None, identity_token: None }
 }
 
 #[cfg(test)]

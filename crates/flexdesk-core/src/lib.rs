@@ -8,9 +8,12 @@
 //! [`wire`] holds the JSON bodies exchanged between the desk and the auth server, so both sides share one
 //! definition; [`handoff`] reads what the web chat hands over at `startChat`.
 
+#![deny(missing_docs)]
+
 pub mod handoff;
 pub mod media;
 pub mod session;
+pub mod texts;
 pub mod wire;
 
 pub use session::{

@@ -1,6 +1,8 @@
 //! Twilio's limits for media in the Flex web channel, checked before a byte is uploaded so the user gets a
 //! clear message instead of a failed upload.
 
+use crate::texts::Text;
+
 /// One attachment per message, at most 16 MiB.
 pub const MAX_MEDIA_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -12,6 +14,7 @@ pub const ALLOWED_EXTENSIONS: &[&str] =
 /// takes more) with the `maxFileBytes` / `allowedFileTypes` options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaLimits {
+    /// Largest file accepted, in bytes (default [`MAX_MEDIA_BYTES`]).
     pub max_bytes: u64,
     /// Lower-case extensions without the dot.
     pub extensions: Vec<String>,
@@ -53,29 +56,37 @@ impl MediaLimits {
 /// Why a file cannot be sent; `Display` is the text shown to the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaRejection {
+    /// The file has no bytes.
     Empty,
-    TooLarge { size: u64, max: u64 },
-    WrongType { extension: String, allowed: String },
+    /// The file is larger than [`MediaLimits::max_bytes`].
+    TooLarge {
+        /// The file's size, in bytes.
+        size: u64,
+        /// The limit, in bytes.
+        max: u64,
+    },
+    /// The file's extension is not in [`MediaLimits::extensions`].
+    WrongType {
+        /// The file's extension, lower-case, without the dot (empty when the name has none).
+        extension: String,
+        /// The accepted extensions, comma-separated, for the message.
+        allowed: String,
+    },
 }
 
 impl MediaRejection {
-    /// The text shown to the user. Built without `core::fmt`: in the wasm desk, formatting machinery costs
-    /// kilobytes, and this is its only number-to-text conversion.
-    pub fn message(&self) -> String {
+    /// The message shown to the user (the page may reword it: [`crate::texts`]).
+    pub fn text(&self) -> Text {
         match self {
-            MediaRejection::Empty => "This file is empty.".into(),
-            MediaRejection::TooLarge { size, max } => {
-                // Integer tenths: float formatting would add kilobytes to the wasm file.
-                let tenths = size.saturating_mul(10) / (1024 * 1024);
-                let max_mb = max / (1024 * 1024);
-                String::from("This file is ") + &decimal(tenths / 10) + "." + &decimal(tenths % 10) + " MB; files can be at most "
-                    + &decimal(max_mb) + " MB."
-            }
-            MediaRejection::WrongType { extension, allowed } => {
-                let shown = if extension.is_empty() { "(none)" } else { extension };
-                String::from("Files of type \"") + shown + "\" cannot be sent. Allowed: " + allowed + "."
-            }
+            MediaRejection::Empty => Text::FileEmpty,
+            MediaRejection::TooLarge { size, max } => Text::FileTooLarge { size: *size, max: *max },
+            MediaRejection::WrongType { extension, allowed } => Text::FileType { extension: extension.clone(), allowed: allowed.clone() },
         }
+    }
+
+    /// The text shown to the user, in English.
+    pub fn message(&self) -> String {
+        self.text().english()
     }
 }
 
@@ -87,16 +98,16 @@ impl std::fmt::Display for MediaRejection {
 
 /// `n` in decimal digits.
 pub fn decimal(mut n: u64) -> String {
-    let mut digits = Vec::new();
+    // Digits pushed as chars, then reversed in place (all ASCII): no UTF-8 check, nothing that can panic.
+    let mut digits = String::new();
     loop {
-        digits.push(b'0' + (n % 10) as u8);
+        digits.push(char::from(b'0' + (n % 10) as u8));
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    digits.reverse();
-    String::from_utf8(digits).unwrap_or_default()
+    digits.chars().rev().collect()
 }
 
 /// Checks a file's name and size against Twilio's limits.

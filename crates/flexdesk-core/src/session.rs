@@ -14,15 +14,16 @@
 //! `node_modules/@carbon/ai-chat/dist/es/chat.ChatAppEntry.js`, class `HumanAgentServiceImpl` and
 //! `ServiceDeskCallbackImpl`).
 //!
-//! The session is a sum type over the link to the conversation ([`Link`]): the credentials exist exactly in the
+//! The session is a sum type over the link to the conversation (`Link`): the credentials exist exactly in the
 //! phases that have them, so "chatting without credentials" cannot be written.
 
 use std::collections::{BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::media::{decimal, MediaLimits};
-use crate::wire::{Availability, CreateSessionRequest, SessionCreated, TokenRefreshed};
+use crate::media::MediaLimits;
+use crate::texts::{Retry, Text};
+use crate::wire::{Availability, CreateSessionRequest, QueuePosition, SessionCreated, TokenRefreshed};
 
 /// Twilio refuses message bodies over 32 KB; refusing early gives the user a clear error instead.
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
@@ -31,19 +32,24 @@ pub const MAX_BODY_BYTES: usize = 32 * 1024;
 /// the chat is given up.
 pub const MAX_REJOINS: u32 = 3;
 
-/// How long joining the conversation may take. The SDK's `getConversationBySid` waits until the client is
-/// connected, which never happens while its socket keeps retrying; and Carbon blocks the chat until `reconnect`
-/// settles (`handleHydration` awaits `serviceDesk.reconnect()`).
+/// How long joining the conversation may take, unless the desk is configured otherwise
+/// ([`Session::with_join_timeout`]). The SDK's `getConversationBySid` waits until the client is connected, which
+/// never happens while its socket keeps retrying; and Carbon blocks the chat until `reconnect` settles
+/// (`handleHydration` awaits `serviceDesk.reconnect()`).
 pub const JOIN_TIMEOUT_MS: u64 = 20_000;
 
-/// How often the queue figures are read again while waiting for an agent.
+/// How often the queue figures are read again while waiting for an agent, unless the desk is configured otherwise
+/// ([`Session::with_queue_poll`]).
 pub const QUEUE_POLL_MS: u64 = 30_000;
 
 /// A human agent as the web chat shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agent {
+    /// The agent's Conversations identity.
     pub id: String,
+    /// The name shown to the customer (see [`Participant::agent`]).
     pub name: String,
+    /// URL of the agent's picture, when the participant's attributes carry one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
 }
@@ -52,6 +58,7 @@ pub struct Agent {
 /// here ([`Participant::agent`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Participant {
+    /// The participant's Conversations identity.
     pub identity: String,
     /// `attributes.member_type` (`"customer"` / `"agent"`), when set.
     pub member_type: Option<String>,
@@ -76,7 +83,9 @@ impl Participant {
 /// One attached file of a conversation message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Media {
+    /// The file's name as sent.
     pub filename: String,
+    /// Its MIME type, e.g. `image/png`.
     pub content_type: String,
     /// A temporary URL (Twilio's expire after minutes): resolved by the shell when the message is shown.
     pub url: String,
@@ -85,11 +94,14 @@ pub struct Media {
 /// What a conversation message carries: text, files, or both (the SDK's `body` and `attachedMedia`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Content {
+    /// The text, if any.
     pub body: Option<String>,
+    /// The attached files, in order.
     pub media: Vec<Media>,
 }
 
 impl Content {
+    /// Text only.
     pub fn text(body: &str) -> Content {
         Content { body: Some(body.into()), media: Vec::new() }
     }
@@ -100,10 +112,22 @@ impl Content {
 /// escaping it again would show `&lt;` in code spans and break `&` in links.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AgentItem {
+    /// Text (markdown), as the agent typed it.
     Text(String),
-    Image { url: String, title: String },
+    /// An image, shown inline.
+    Image {
+        /// Where the image can be loaded (temporary).
+        url: String,
+        /// Its file name.
+        title: String,
+    },
     /// A file that is not an image: a link named after the file.
-    File { url: String, name: String },
+    File {
+        /// Where the file can be downloaded (temporary).
+        url: String,
+        /// Its file name.
+        name: String,
+    },
 }
 
 /// The web chat's error states (`ErrorType` in Carbon AI Chat).
@@ -111,20 +135,29 @@ pub enum AgentItem {
 pub enum ErrorStatus {
     /// The chat could not start (or resume), with the text shown to the user; the web chat treats the chat as
     /// ended. Only before an agent joined: after that Carbon would not end the chat (see [`Session`]'s `fail`).
-    Connecting { message: String },
+    Connecting {
+        /// The text shown to the user.
+        message: Text,
+    },
     /// The connection to Twilio is down (`true`) or back (`false`).
     Disconnected(bool),
     /// One user message could not be delivered.
-    UserMessage { id: String },
+    UserMessage {
+        /// The web chat's id of the message.
+        id: String,
+    },
 }
 
 /// Why the auth server did not answer as hoped: its HTTP status (0 when it was not reached), its stable error
 /// `code` (`{"error": {"code"}}`, see docs/auth-server.md and [`crate::wire::ApiError`]) and `Retry-After`.
-/// Never its message: the customer sees text chosen here ([`refusal_text`]).
+/// Never its message: the customer sees a message chosen here ([`refusal`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AuthFailure {
+    /// The HTTP status; 0 when the auth server was not reached.
     pub status: u16,
+    /// The error's `code`, when the answer had one.
     pub code: Option<String>,
+    /// The `Retry-After` header, in seconds, when present.
     pub retry_after_secs: Option<u64>,
 }
 
@@ -138,16 +171,24 @@ impl AuthFailure {
 /// The SDK's connection states (`Client.connectionState`, `connectionStateChanged`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnState {
+    /// `connecting`: (re)connecting to Twilio.
     Connecting,
+    /// `connected`.
     Connected,
+    /// `disconnecting`: closing the connection (e.g. an expired token's).
     Disconnecting,
+    /// `disconnected`: no connection; the SDK retries on its own.
     Disconnected,
+    /// `denied`: Twilio refused the token.
     Denied,
+    /// `error`: the SDK gave up.
     Error,
+    /// Any state this code does not know.
     Unknown,
 }
 
 impl ConnState {
+    /// The state named by the SDK's string (`"connected"`, ...); [`ConnState::Unknown`] for any other.
     pub fn parse(s: &str) -> ConnState {
         match s {
             "connecting" => ConnState::Connecting,
@@ -174,6 +215,8 @@ pub enum Timer {
     Queue,
 }
 
+/// Everything the session reacts to, fed to [`Session::handle`] by the shell: what the web chat asks, what the auth
+/// server and the Conversations client answer, and timers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// The web chat asked for an agent (`startChat`).
@@ -190,36 +233,105 @@ pub enum Event {
     /// The Conversations client is connected and subscribed to the conversation.
     ConversationJoined,
     /// The Conversations client could not reach the conversation (the text is for the console only).
-    JoinFailed { message: String },
+    JoinFailed {
+        /// The SDK's error, for the console.
+        message: String,
+    },
     /// The Conversations client gave up for good (a terminal connection error) after the chat was joined.
-    ClientFailed { message: String },
+    ClientFailed {
+        /// The SDK's error, for the console.
+        message: String,
+    },
     /// The SDK's connection state changed.
     Connection(ConnState),
+    /// A participant joined the conversation (also reported for those present at [`Client::SyncMessages`]).
     ParticipantJoined(Participant),
+    /// A participant left the conversation.
     ParticipantLeft(Participant),
     /// The contact centre says the chat is being moved to another agent.
-    AgentTransferred { to: Option<Agent> },
+    AgentTransferred {
+        /// The agent the chat goes to, when known.
+        to: Option<Agent>,
+    },
     /// A message in the conversation, live or replayed; `author` tells the customer's own from the agent's.
-    Message { index: u64, author: String, client_id: Option<String>, content: Content },
+    Message {
+        /// The message's index in the conversation (Twilio's, increasing).
+        index: u64,
+        /// The author's identity.
+        author: String,
+        /// The web chat's id of a message the customer sent (the `flexdeskId` message attribute), if any.
+        client_id: Option<String>,
+        /// Text and files.
+        content: Content,
+    },
     /// A participant's typing indicator (the customer's own are ignored).
-    AgentTyping { agent_id: String, typing: bool },
+    AgentTyping {
+        /// The participant's identity.
+        agent_id: String,
+        /// Started (`true`) or stopped typing.
+        typing: bool,
+    },
     /// A participant's read horizon (`lastReadMessageIndex`) moved (the customer's own are ignored).
-    AgentRead { agent_id: String, index: u64 },
-    UserMessage { id: String, text: String },
-    UserFile { id: String, name: String, size: u64 },
+    AgentRead {
+        /// The participant's identity.
+        agent_id: String,
+        /// The highest message index they have read.
+        index: u64,
+    },
+    /// The user sent a text (`sendMessageToAgent`); queued until the conversation is joined.
+    UserMessage {
+        /// The web chat's id of the message.
+        id: String,
+        /// The text; at most [`MAX_BODY_BYTES`] bytes are accepted.
+        text: String,
+    },
+    /// The user chose a file to send (`filesToUpload`); checked against the [`MediaLimits`] first.
+    UserFile {
+        /// The web chat's id of the upload; the shell keeps the file under it.
+        id: String,
+        /// The file's name.
+        name: String,
+        /// Its size, in bytes.
+        size: u64,
+    },
     /// The shell delivered [`Client::SendMessage`] / [`Client::SendFile`]; Twilio gave it `index`.
-    MessageSent { id: String, index: u64 },
+    MessageSent {
+        /// The message's id.
+        id: String,
+        /// Its index in the conversation.
+        index: u64,
+    },
     /// Delivery failed, with the HTTP-ish status of the SDK's error if it had one. Network errors, 429 and 5xx
     /// are retried (after [`Timer::Retry`] or the next reconnect, whichever comes first); other 4xx are final.
-    MessageFailed { id: String, status: Option<u16> },
+    MessageFailed {
+        /// The message's id.
+        id: String,
+        /// The error's status, if it had one.
+        status: Option<u16>,
+    },
+    /// [`Client::SendFile`] could not even be tried: the shell no longer holds the chosen file, or there is no
+    /// conversation to send it to. Final: trying again cannot succeed.
+    FileUnavailable {
+        /// The upload's id.
+        id: String,
+    },
+    /// A timer asked for with [`Effect::Timer`] is due.
     TimerDue(Timer),
+    /// The user started (`true`) or stopped typing (`userTyping`).
     UserTyping(bool),
+    /// The user has seen the messages shown so far (`userReadMessages`).
     UserRead,
+    /// The SDK's `tokenAboutToExpire` (or `tokenExpired`): time to ask the auth server for a new token.
     TokenAboutToExpire,
+    /// The auth server issued a new token ([`AuthCall::RefreshToken`]).
     TokenRefreshed(TokenRefreshed),
+    /// The auth server refused a new token (or could not be reached).
     TokenRefused(AuthFailure),
     /// The auth server's queue figures (`GET /v1/agents/availability`), or `None` when they could not be read.
     QueueRead(Option<Availability>),
+    /// This session's own place in the queue (`GET /v1/sessions/{id}/queue`), or `None` when it could not be read
+    /// (an auth server without the route, a failure): the queue-wide figures are read instead, as before.
+    QueuePositionRead(Option<QueuePosition>),
     /// The user ended the chat.
     EndRequested,
     /// The conversation was closed by the agent / contact centre.
@@ -229,26 +341,74 @@ pub enum Event {
 /// Calls to the auth server.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthCall {
+    /// `POST /v1/sessions`; answer with [`Event::SessionCreated`] or [`Event::SessionRefused`].
     CreateSession(CreateSessionRequest),
-    RefreshToken { session_id: String, credential: String },
-    EndSession { session_id: String, credential: String },
+    /// `POST /v1/sessions/{id}/token`; answer with [`Event::TokenRefreshed`] or [`Event::TokenRefused`].
+    RefreshToken {
+        /// The session's id.
+        session_id: String,
+        /// Its session credential.
+        credential: String,
+    },
+    /// `DELETE /v1/sessions/{id}`: end the chat for the agent too.
+    EndSession {
+        /// The session's id.
+        session_id: String,
+        /// Its session credential.
+        credential: String,
+    },
     /// Read the queue figures; answer with [`Event::QueueRead`].
     ReadQueue,
+    /// Read this session's own place in the queue; answer with [`Event::QueuePositionRead`].
+    ReadPosition {
+        /// The session's id.
+        session_id: String,
+        /// Its session credential.
+        credential: String,
+    },
 }
 
 /// Calls to the Conversations client.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Client {
     /// Replace any client by a new one for `token` (clearing the old one's listeners) and join the conversation.
-    Join { token: String, conversation_sid: String },
+    Join {
+        /// The access token for the new client.
+        token: String,
+        /// The conversation to join (`CH…`).
+        conversation_sid: String,
+    },
     /// Load messages with an index above `after` (all when `None`) and the present participants, and feed
     /// them back as events; duplicates are dropped here.
-    SyncMessages { after: Option<u64> },
-    UpdateToken { token: String },
-    SendMessage { id: String, text: String },
-    SendFile { id: String },
+    SyncMessages {
+        /// The highest index already shown, if any.
+        after: Option<u64>,
+    },
+    /// Hand the current client a fresh token (`updateToken`).
+    UpdateToken {
+        /// The new access token.
+        token: String,
+    },
+    /// Send a text; answer with [`Event::MessageSent`] or [`Event::MessageFailed`].
+    SendMessage {
+        /// The web chat's id of the message (sent along as the `flexdeskId` message attribute).
+        id: String,
+        /// The text.
+        text: String,
+    },
+    /// Send the file the shell keeps under `id`; answer with [`Event::MessageSent`], [`Event::MessageFailed`] or
+    /// [`Event::FileUnavailable`].
+    SendFile {
+        /// The upload's id.
+        id: String,
+    },
+    /// Tell the agent the customer is typing (`conversation.typing()`).
     SendTyping,
-    SetReadHorizon { index: u64 },
+    /// Move the customer's read horizon to `index` (`advanceLastReadMessageIndex`).
+    SetReadHorizon {
+        /// The highest index the customer has seen.
+        index: u64,
+    },
     /// Shut the client down and forget its listeners.
     Close,
 }
@@ -263,34 +423,62 @@ pub enum Web {
     /// `updateAgentAvailability({ positionInQueue })` (Carbon 1.9.1's `AgentAvailability` is camelCase and
     /// its `AvailabilityMessage` formats `agent_connectingQueue` in the user's language).
     QueuePosition(u32),
+    /// `agentJoined`.
     AgentJoined(Agent),
+    /// `agentLeftChat`.
     AgentLeft,
+    /// `beginTransferToAnotherAgent`, with the next agent when known.
     BeginTransfer(Option<Agent>),
-    ShowAgentMessage { agent_id: String, items: Vec<AgentItem> },
+    /// `sendMessageToUser`: one agent message, as web chat items.
+    ShowAgentMessage {
+        /// The agent's identity.
+        agent_id: String,
+        /// The message's items.
+        items: Vec<AgentItem>,
+    },
+    /// `agentTyping`.
     ShowAgentTyping(bool),
+    /// `agentReadMessages`: the agent has read the customer's messages.
     ShowAgentRead,
+    /// `setErrorStatus`.
     SetError(ErrorStatus),
-    /// `error: None` means the file was delivered.
-    FileStatus { id: String, error: Option<String> },
+    /// `setFileUploadStatus`: `error: None` means the file was delivered.
+    FileStatus {
+        /// The upload's id.
+        id: String,
+        /// Why it failed, as shown to the user.
+        error: Option<Text>,
+    },
     /// `agentEndedChat`.
     ChatEnded,
 }
 
+/// What the shell must do, as returned by [`Session::handle`], in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Call the auth server.
     Auth(AuthCall),
+    /// Call the Conversations client.
     Client(Client),
+    /// Call the web chat.
     Web(Web),
     /// Feed [`Event::TimerDue`] with `timer` after this many milliseconds.
-    Timer { timer: Timer, delay_ms: u64 },
+    Timer {
+        /// Which timer.
+        timer: Timer,
+        /// Milliseconds from now.
+        delay_ms: u64,
+    },
     /// The saved state changed: store [`Session::saved_state`] (or forget it when that is `None`) so a reload
     /// can [`Event::Resume`]. A marker rather than the state itself: a burst of messages then costs one save
     /// when the shell gets round to it, not one copy of the outbox per message.
     Persist,
 }
 
+/// Where the chat is, as [`Session::phase`] reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Phase {
+    /// No chat yet.
     Idle,
     /// Waiting for the auth server.
     Starting,
@@ -302,6 +490,7 @@ pub enum Phase {
     Waiting,
     /// An agent is (or was) in the conversation.
     Chatting,
+    /// The chat is over (ended by either side, or given up).
     Ended,
 }
 
@@ -309,10 +498,15 @@ pub enum Phase {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PersistedState {
+    /// The auth server's session id.
     pub session_id: String,
+    /// The session credential (refreshes the token and ends the chat).
     pub credential: String,
+    /// The conversation (`CH…`).
     pub conversation_sid: String,
+    /// The customer's Conversations identity.
     pub identity: String,
+    /// The agent in the chat, if one joined.
     #[serde(default)]
     pub agent: Option<Agent>,
     /// Highest conversation index shown to the user.
@@ -323,11 +517,22 @@ pub struct PersistedState {
     pub outbox: Vec<Outgoing>,
 }
 
+/// A user message not yet confirmed by Twilio (`{"kind": "text" | "file", ...}` in the saved state).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Outgoing {
-    Text { id: String, text: String },
-    File { id: String },
+    /// A text message.
+    Text {
+        /// The web chat's id of the message.
+        id: String,
+        /// The text.
+        text: String,
+    },
+    /// A file, which the shell keeps under `id`.
+    File {
+        /// The upload's id.
+        id: String,
+    },
 }
 
 impl Outgoing {
@@ -379,6 +584,7 @@ struct ClientConn {
     pending_token: Option<String>,
 }
 
+/// One customer's chat: feed it [`Event`]s with [`Session::handle`] and carry out the [`Effect`]s it returns.
 #[derive(Debug, Clone)]
 pub struct Session {
     link: Link,
@@ -415,6 +621,10 @@ pub struct Session {
     next_start: Option<CreateSessionRequest>,
     /// Kept across chats.
     limits: MediaLimits,
+    /// Kept across chats.
+    join_timeout_ms: u64,
+    /// Kept across chats: how often the queue position is read while waiting.
+    queue_poll_ms: u64,
 }
 
 impl Default for Session {
@@ -423,29 +633,31 @@ impl Default for Session {
     }
 }
 
-/// Shown when the chat cannot go on and no better reason is known.
-pub const CHAT_FAILED: &str = "The chat with an agent could not be continued. Please try again later.";
-
-/// The customer-facing text for an auth server refusal: chosen by its stable error code, never its message
+/// The customer-facing message for an auth server refusal: chosen by its stable error code, never its message
 /// (which names Twilio's internals). Codes: docs/auth-server.md, "HTTP API".
-pub fn refusal_text(f: &AuthFailure) -> String {
-    let later = || match f.retry_after_secs {
-        Some(s) if s > 90 => String::from("Please try again in about ") + &decimal(s.div_ceil(60)) + " minutes.",
-        Some(_) => "Please try again in a minute.".into(),
-        None => "Please try again later.".into(),
-    };
+pub fn refusal(f: &AuthFailure) -> Text {
+    let later = Retry::after(f.retry_after_secs);
     match f.code.as_deref() {
-        _ if f.status == 0 => "The chat service cannot be reached. Check your connection and try again.".into(),
-        Some("too_many_sessions") => String::from("Too many chats with an agent are open right now. ") + &later(),
-        Some("rate_limited") => String::from("Too many requests in a short time. ") + &later(),
-        Some("twilio_busy") => String::from("Our agents' system is busy. ") + &later(),
-        Some("verification_required") => "Please confirm you are not a robot before asking for an agent.".into(),
-        Some("verification_failed") => "The check that you are not a robot failed. Please try again.".into(),
-        _ => String::from("Chat with an agent is not available right now. ") + &later(),
+        _ if f.status == 0 => Text::Unreachable,
+        Some("too_many_sessions") => Text::TooManySessions(later),
+        Some("rate_limited") => Text::RateLimited(later),
+        Some("twilio_busy") => Text::TwilioBusy(later),
+        Some("verification_required") => Text::VerificationRequired,
+        Some("verification_failed") => Text::VerificationFailed,
+        Some("identity_invalid") => Text::IdentityInvalid,
+        // Its Retry-After runs to the next opening, often hours: "in about 900 minutes" would read oddly.
+        Some("outside_business_hours") => Text::Unavailable(Retry::Later),
+        _ => Text::Unavailable(later),
     }
 }
 
+/// [`refusal`] in English.
+pub fn refusal_text(f: &AuthFailure) -> String {
+    refusal(f).english()
+}
+
 impl Session {
+    /// A session with no chat, Twilio's media limits, [`JOIN_TIMEOUT_MS`] and [`QUEUE_POLL_MS`].
     pub fn new() -> Self {
         Session {
             link: Link::Idle,
@@ -474,6 +686,8 @@ impl Session {
             queue_position: None,
             next_start: None,
             limits: MediaLimits::default(),
+            join_timeout_ms: JOIN_TIMEOUT_MS,
+            queue_poll_ms: QUEUE_POLL_MS,
         }
     }
 
@@ -482,6 +696,18 @@ impl Session {
         Session { limits, ..Session::new() }
     }
 
+    /// This session, giving each join `ms` milliseconds (at least 1) instead of [`JOIN_TIMEOUT_MS`].
+    pub fn with_join_timeout(self, ms: u64) -> Self {
+        Session { join_timeout_ms: ms.max(1), ..self }
+    }
+
+    /// This session, reading the queue position every `ms` milliseconds (at least 1 s) while waiting, instead of
+    /// every [`QUEUE_POLL_MS`].
+    pub fn with_queue_poll(self, ms: u64) -> Self {
+        Session { queue_poll_ms: ms.max(1_000), ..self }
+    }
+
+    /// The limits files are checked against.
     pub fn limits(&self) -> &MediaLimits {
         &self.limits
     }
@@ -489,9 +715,12 @@ impl Session {
     /// Back to a fresh session, keeping the configuration.
     fn reset(&mut self) {
         let limits = std::mem::take(&mut self.limits);
-        *self = Session::with_limits(limits);
+        let join_timeout_ms = self.join_timeout_ms;
+        let queue_poll_ms = self.queue_poll_ms;
+        *self = Session::with_limits(limits).with_join_timeout(join_timeout_ms).with_queue_poll(queue_poll_ms);
     }
 
+    /// Where the chat is.
     pub fn phase(&self) -> Phase {
         match &self.link {
             Link::Idle => Phase::Idle,
@@ -504,10 +733,12 @@ impl Session {
         }
     }
 
+    /// True once the chat is over (until a new one is started).
     pub fn is_ended(&self) -> bool {
         matches!(self.link, Link::Ended)
     }
 
+    /// The agent the customer is chatting with, if one joined.
     pub fn current_agent(&self) -> Option<&Agent> {
         self.current_agent.as_ref()
     }
@@ -519,6 +750,7 @@ impl Session {
         }
     }
 
+    /// The customer's Conversations identity, once the auth server created the session.
     pub fn identity(&self) -> Option<&str> {
         self.creds().map(|c| c.identity.as_str())
     }
@@ -542,6 +774,22 @@ impl Session {
         })
     }
 
+    /// Asks for this session's own place in the queue (the queue-wide figures when there are no credentials).
+    fn read_position(&self, out: &mut Vec<Effect>) {
+        out.push(Effect::Auth(match self.creds() {
+            Some(c) => AuthCall::ReadPosition { session_id: c.session_id.clone(), credential: c.credential.clone() },
+            None => AuthCall::ReadQueue,
+        }));
+    }
+
+    /// `updateAgentAvailability({ positionInQueue })`, only when the position changed.
+    fn show_position(&mut self, position: u32, out: &mut Vec<Effect>) {
+        if self.queue_position != Some(position) {
+            self.queue_position = Some(position);
+            out.push(Effect::Web(Web::QueuePosition(position)));
+        }
+    }
+
     fn joined(&self) -> bool {
         matches!(self.link, Link::Joined { .. })
     }
@@ -550,6 +798,7 @@ impl Session {
         !matches!(self.link, Link::Idle | Link::Ended)
     }
 
+    /// Applies one event and returns what the shell must do, in order.
     pub fn handle(&mut self, event: Event) -> Vec<Effect> {
         let mut out = Vec::new();
         match event {
@@ -620,7 +869,7 @@ impl Session {
                     if cancelled {
                         self.after_cancelled_start(&mut out);
                     } else {
-                        out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting { message: refusal_text(&why) })));
+                        out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting { message: refusal(&why) })));
                         self.settle_start(&mut out);
                         self.link = Link::Ended;
                     }
@@ -633,7 +882,7 @@ impl Session {
                     self.settle_reconnect(true, &mut out);
                     out.push(Effect::Client(Client::SyncMessages { after: self.last_shown }));
                     if self.current_agent.is_none() {
-                        out.push(Effect::Auth(AuthCall::ReadQueue));
+                        self.read_position(&mut out);
                     }
                     self.pump(&mut out);
                 }
@@ -746,7 +995,7 @@ impl Session {
                     return out;
                 }
                 match self.limits.check(&name, size) {
-                    Err(why) => out.push(Effect::Web(Web::FileStatus { id, error: Some(why.message()) })),
+                    Err(why) => out.push(Effect::Web(Web::FileStatus { id, error: Some(why.text()) })),
                     Ok(()) => {
                         self.outbox.push_back(Outgoing::File { id });
                         self.pump(&mut out);
@@ -765,10 +1014,14 @@ impl Session {
                     self.persist(&mut out);
                 }
             }
-            Event::MessageFailed { id, status } => {
-                if self.live() && self.in_flight.as_ref().is_some_and(|m| m.id() == id) {
+            Event::MessageFailed { .. } | Event::FileUnavailable { .. } => {
+                let (id, retryable) = match event {
                     // 4xx other than 429 will fail again: report it instead of retrying forever.
-                    let retryable = status.is_none_or(|s| s == 429 || !(400..500).contains(&s));
+                    Event::MessageFailed { id, status } => (id, status.is_none_or(|s| s == 429 || !(400..500).contains(&s))),
+                    Event::FileUnavailable { id } => (id, false),
+                    _ => return out,
+                };
+                if self.live() && self.in_flight.as_ref().is_some_and(|m| m.id() == id) {
                     let failed = self.in_flight.take();
                     if let (true, Some(m)) = (retryable, failed.clone()) {
                         self.outbox.push_front(m);
@@ -780,7 +1033,7 @@ impl Session {
                         match failed {
                             Some(Outgoing::File { id }) => out.push(Effect::Web(Web::FileStatus {
                                 id,
-                                error: Some("The file could not be sent.".into()),
+                                error: Some(Text::FileNotSent),
                             })),
                             _ => out.push(Effect::Web(Web::SetError(ErrorStatus::UserMessage { id }))),
                         }
@@ -802,21 +1055,33 @@ impl Session {
             }
             Event::TimerDue(Timer::Queue) => {
                 if self.joined() && self.current_agent.is_none() {
-                    out.push(Effect::Auth(AuthCall::ReadQueue));
+                    self.read_position(&mut out);
+                }
+            }
+            Event::QueuePositionRead(answer) => {
+                if self.joined() && self.current_agent.is_none() {
+                    match answer {
+                        // The chat's own place (issue 17). Not waiting (an agent accepted and is joining): nothing
+                        // to show, read again until the agent is there.
+                        Some(p) => {
+                            if let (true, Some(position)) = (p.waiting, p.position) {
+                                self.show_position(position.max(1), &mut out);
+                            }
+                            out.push(Effect::Timer { timer: Timer::Queue, delay_ms: self.queue_poll_ms });
+                        }
+                        // Fall back to the queue-wide figures (their answer re-arms the timer).
+                        None => out.push(Effect::Auth(AuthCall::ReadQueue)),
+                    }
                 }
             }
             Event::QueueRead(figures) => {
                 if self.joined() && self.current_agent.is_none() {
-                    // The auth server knows how many chats wait in the queue, not where this one is among them
-                    // (per-task positions: issue 17); this chat is one of them, most likely the last.
+                    // The fallback when the session's own place could not be read: how many chats wait in the
+                    // queue; this chat is one of them, most likely the last (an upper bound).
                     if let Some(a) = figures {
-                        let position = a.tasks_waiting.max(1);
-                        if self.queue_position != Some(position) {
-                            self.queue_position = Some(position);
-                            out.push(Effect::Web(Web::QueuePosition(position)));
-                        }
+                        self.show_position(a.tasks_waiting.max(1), &mut out);
                     }
-                    out.push(Effect::Timer { timer: Timer::Queue, delay_ms: QUEUE_POLL_MS });
+                    out.push(Effect::Timer { timer: Timer::Queue, delay_ms: self.queue_poll_ms });
                 }
             }
             Event::UserTyping(typing) => {
@@ -897,9 +1162,7 @@ impl Session {
                     } else {
                         // Closed before any agent joined: a CONNECTING error with a message is what ends a
                         // chat that is still connecting, and tells the user.
-                        out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting {
-                            message: "The chat was closed before an agent joined. Please try again later.".into(),
-                        })));
+                        out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting { message: Text::ClosedBeforeAgent })));
                     }
                     self.end(&mut out);
                 }
@@ -948,7 +1211,7 @@ impl Session {
         self.join_attempt = self.join_attempt.wrapping_add(1);
         self.conn = ClientConn::default();
         out.push(Effect::Client(Client::Join { token, conversation_sid: creds.conversation_sid.clone() }));
-        out.push(Effect::Timer { timer: Timer::Join(self.join_attempt), delay_ms: JOIN_TIMEOUT_MS });
+        out.push(Effect::Timer { timer: Timer::Join(self.join_attempt), delay_ms: self.join_timeout_ms });
         self.link = Link::Joining { creds, attempt: self.join_attempt };
     }
 
@@ -1073,7 +1336,7 @@ impl Session {
         } else if self.connected {
             self.show_disconnected(out);
         } else {
-            out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting { message: CHAT_FAILED.into() })));
+            out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting { message: Text::ChatFailed })));
         }
         self.end(out);
     }

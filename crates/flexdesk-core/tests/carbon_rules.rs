@@ -6,7 +6,8 @@
 mod common;
 use common::*;
 use flexdesk_core::session::{file_link, JOIN_TIMEOUT_MS};
-use flexdesk_core::wire::{Availability, CreateSessionRequest};
+use flexdesk_core::texts::Text;
+use flexdesk_core::wire::{Availability, CreateSessionRequest, QueuePosition};
 use flexdesk_core::{
     AgentItem, AuthCall, Client, ConnState, Content, Effect, ErrorStatus, Event, Media, Participant, Phase, Session, Timer, Web,
 };
@@ -78,7 +79,7 @@ fn a_failure_before_any_agent_is_a_connecting_error() {
         s.handle(Event::TokenRefreshed(token("t")));
     }
     let fx = s.handle(Event::JoinFailed { message: "Twilio said 20003".into() });
-    assert!(matches!(&fx[0], Effect::Web(Web::SetError(ErrorStatus::Connecting { message })) if !message.contains("20003")));
+    assert!(matches!(&fx[0], Effect::Web(Web::SetError(ErrorStatus::Connecting { message })) if !message.english().contains("20003")));
 }
 
 // ---- Defect 6: timeouts on join and reconnect ----
@@ -114,6 +115,40 @@ fn a_reconnect_that_takes_too_long_settles_reconnect_and_shows_disconnected() {
     s.handle(Event::ConversationJoined);
     let fx = s.handle(Event::Connection(ConnState::Connected));
     assert_eq!(fx[0], Effect::Web(Web::SetError(ErrorStatus::Disconnected(false))));
+}
+
+#[test]
+fn a_configured_join_timeout_is_used_for_every_join_and_kept_across_chats() {
+    // The desk option `joinTimeoutMs`: a page (or a test) may wait less, or more, than the default.
+    let mut s = Session::new().with_join_timeout(1_500);
+    s.handle(Event::StartRequested(CreateSessionRequest::default()));
+    let fx = s.handle(Event::SessionCreated(created()));
+    assert!(fx.contains(&Effect::Timer { timer: Timer::Join(1), delay_ms: 1_500 }), "{fx:?}");
+    s.handle(Event::TimerDue(Timer::Join(1)));
+    let fx = s.handle(Event::TokenRefreshed(token("t")));
+    assert!(fx.contains(&Effect::Timer { timer: Timer::Join(2), delay_ms: 1_500 }), "the replacement client too: {fx:?}");
+    s.handle(Event::EndRequested);
+    s.handle(Event::StartRequested(CreateSessionRequest::default()));
+    let fx = s.handle(Event::SessionCreated(created()));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Timer { timer: Timer::Join(_), delay_ms: 1_500 })), "the next chat: {fx:?}");
+}
+
+#[test]
+fn a_join_that_never_completes_ends_in_a_connecting_error_the_user_can_leave() {
+    // The socket never becomes ready: no JoinFailed, no ConversationJoined, only the timers. After the last
+    // replacement client the chat is given up with a CONNECTING error (before any agent joined, that is what ends a
+    // chat that is still connecting in Carbon) and the session is ended on the auth server.
+    let mut s = joining();
+    let mut attempt = 1;
+    for _ in 0..flexdesk_core::session::MAX_REJOINS {
+        s.handle(Event::TimerDue(Timer::Join(attempt)));
+        s.handle(Event::TokenRefreshed(token("t")));
+        attempt += 1;
+    }
+    let fx = s.handle(Event::TimerDue(Timer::Join(attempt)));
+    assert!(matches!(&fx[0], Effect::Web(Web::SetError(ErrorStatus::Connecting { .. }))), "{fx:?}");
+    assert!(fx.contains(&end_session()), "{fx:?}");
+    assert!(s.is_ended());
 }
 
 #[test]
@@ -183,11 +218,34 @@ fn the_customer_and_participants_marked_customer_are_not_agents() {
 // ---- Defect 9: waiting, queue position, closed before any agent ----
 
 #[test]
+fn waiting_shows_the_sessions_own_queue_position_and_polls() {
+    // Issue 17: the auth server's per-session position (GET /v1/sessions/{id}/queue).
+    let mut s = joining();
+    let read = Effect::Auth(AuthCall::ReadPosition { session_id: "sess-1".into(), credential: "cred-1".into() });
+    let fx = s.handle(Event::ConversationJoined);
+    assert!(fx.contains(&read), "{fx:?}");
+    let at = |position: Option<u32>, waiting: bool| Event::QueuePositionRead(Some(QueuePosition { waiting, position, estimated_wait_seconds: Some(60) }));
+    let poll = Effect::Timer { timer: Timer::Queue, delay_ms: flexdesk_core::session::QUEUE_POLL_MS };
+    assert_eq!(s.handle(at(Some(2), true)), vec![Effect::Web(Web::QueuePosition(2)), poll.clone()]);
+    assert_eq!(s.handle(at(Some(2), true)), vec![poll.clone()], "unchanged: not repeated");
+    assert_eq!(s.handle(Event::TimerDue(Timer::Queue)), vec![read.clone()]);
+    assert_eq!(s.handle(at(Some(1), true)), vec![Effect::Web(Web::QueuePosition(1)), poll.clone()], "the one ahead was accepted");
+    // Accepted, the agent not joined yet: nothing to show, keep reading.
+    assert_eq!(s.handle(at(None, false)), vec![poll.clone()]);
+    // Not readable (an older auth server, a failure): the queue-wide figures, as below.
+    assert_eq!(s.handle(Event::QueuePositionRead(None)), vec![Effect::Auth(AuthCall::ReadQueue)]);
+    s.handle(Event::ParticipantJoined(participant("alice")));
+    assert!(s.handle(Event::TimerDue(Timer::Queue)).is_empty(), "no more polling once an agent joined");
+    assert!(s.handle(at(Some(1), true)).is_empty(), "a late answer changes nothing once an agent joined");
+}
+
+#[test]
 fn waiting_shows_the_queue_position_the_data_allows_and_polls() {
     let mut s = joining();
     let fx = s.handle(Event::ConversationJoined);
-    assert!(fx.contains(&Effect::Auth(AuthCall::ReadQueue)));
     assert!(!fx.iter().any(|e| matches!(e, Effect::Web(_))), "Carbon's own localised waiting text stays: {fx:?}");
+    // Without a per-session position (an auth server without GET /v1/sessions/{id}/queue): the queue length.
+    assert_eq!(s.handle(Event::QueuePositionRead(None)), vec![Effect::Auth(AuthCall::ReadQueue)]);
     let figures = Availability { agents_available: 0, tasks_waiting: 3, longest_wait_seconds: 40 };
     let fx = s.handle(Event::QueueRead(Some(figures.clone())));
     assert_eq!(fx[0], Effect::Web(Web::QueuePosition(3)));
@@ -202,7 +260,7 @@ fn closed_before_any_agent_joined_tells_the_user() {
     // Carbon shows "agent ended the chat" only while connected (`doEndChat`: `if (isConnected && ...)`).
     let mut s = waiting();
     let fx = s.handle(Event::ConversationClosed);
-    assert!(matches!(&fx[0], Effect::Web(Web::SetError(ErrorStatus::Connecting { message })) if message.contains("closed")));
+    assert!(matches!(&fx[0], Effect::Web(Web::SetError(ErrorStatus::Connecting { message: Text::ClosedBeforeAgent }))), "{fx:?}");
     assert!(fx.contains(&end_session()));
     assert!(s.is_ended());
 }
@@ -253,8 +311,32 @@ fn configured_upload_limits_are_checked_and_kept_across_chats() {
     s.handle(Event::StartRequested(CreateSessionRequest::default()));
     s.handle(Event::SessionCreated(created()));
     let fx = s.handle(Event::UserFile { id: "f".into(), name: "a.png".into(), size: 5 });
-    assert!(matches!(&fx[0], Effect::Web(Web::FileStatus { error: Some(e), .. }) if e.contains("Allowed: pdf")));
+    assert!(matches!(&fx[0], Effect::Web(Web::FileStatus { error: Some(e), .. }) if e.english().contains("Allowed: pdf")));
     s.handle(Event::EndRequested);
     s.handle(Event::StartRequested(CreateSessionRequest::default()));
     assert_eq!(s.limits().max_bytes, 1 << 20);
+}
+
+// ---- Rules out of the shell ----
+
+#[test]
+fn blank_user_text_is_not_sent_and_not_an_error() {
+    // Carbon calls sendMessageToAgent with files and an empty text; the shell passes every text on.
+    let mut s = chatting();
+    assert!(s.handle(Event::UserMessage { id: "m1".into(), text: " \n\t".into() }).is_empty());
+    assert_eq!(s.pending(), 0);
+    let fx = s.handle(Event::UserMessage { id: "m2".into(), text: "hi".into() });
+    assert!(fx.contains(&Effect::Client(Client::SendMessage { id: "m2".into(), text: "hi".into() })), "{fx:?}");
+}
+
+#[test]
+fn a_file_the_shell_cannot_send_is_reported_and_the_queue_moves_on() {
+    // Was a made-up HTTP 400 from the shell, to steer the retry rule: now its own event, final by definition.
+    let mut s = chatting();
+    s.handle(Event::UserFile { id: "f1".into(), name: "a.pdf".into(), size: 10 });
+    s.handle(user_msg("m2"));
+    let fx = s.handle(Event::FileUnavailable { id: "f1".into() });
+    assert!(matches!(&fx[0], Effect::Web(Web::FileStatus { id, error: Some(_) }) if id == "f1"), "{fx:?}");
+    assert!(fx.iter().any(|e| matches!(e, Effect::Client(Client::SendMessage { id, .. }) if id == "m2")), "{fx:?}");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Timer { timer: Timer::Retry, .. })), "never retried: {fx:?}");
 }

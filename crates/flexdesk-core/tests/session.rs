@@ -3,7 +3,8 @@
 mod common;
 use common::*;
 use flexdesk_core::wire::CreateSessionRequest;
-use flexdesk_core::session::refusal_text;
+use flexdesk_core::session::{refusal, refusal_text};
+use flexdesk_core::texts::{Retry, Text};
 use flexdesk_core::{AgentItem, AuthFailure, AuthCall, Client, ConnState, Content, Effect, ErrorStatus, Event, Media, Phase, Session, Timer, Web};
 
 #[test]
@@ -35,7 +36,8 @@ fn session_refused_is_a_connecting_error_with_customer_text_then_start_resolves(
     let mut s = starting();
     let busy = AuthFailure { status: 503, code: Some("twilio_busy".into()), retry_after_secs: Some(300) };
     let fx = s.handle(Event::SessionRefused(busy));
-    let message = "Our agents' system is busy. Please try again in about 5 minutes.".to_string();
+    let message = Text::TwilioBusy(Retry::InMinutes(5));
+    assert_eq!(message.english(), "Our agents' system is busy. Please try again in about 5 minutes.");
     assert_eq!(fx, vec![Effect::Web(Web::SetError(ErrorStatus::Connecting { message })), Effect::Web(Web::StartSettled)]);
     assert!(s.is_ended());
 }
@@ -53,11 +55,50 @@ fn refusal_codes_become_customer_text_never_the_server_message() {
 }
 
 #[test]
+fn each_refusal_code_has_its_message_key_and_retry() {
+    let key = |status, code: Option<&str>, retry| {
+        let t = refusal(&AuthFailure { status, code: code.map(Into::into), retry_after_secs: retry });
+        (t.key(), t.retry().map(|r| r.key()), t.retry().map(|r| r.params()).unwrap_or_default())
+    };
+    assert_eq!(key(0, None, None), ("unreachable", None, vec![]));
+    assert_eq!(key(0, Some("too_many_sessions"), None), ("unreachable", None, vec![]), "not reached wins");
+    assert_eq!(key(429, Some("too_many_sessions"), Some(30)), ("tooManySessions", Some("retryInAMinute"), vec![]));
+    assert_eq!(key(429, Some("rate_limited"), Some(91)), ("rateLimited", Some("retryInMinutes"), vec![("minutes", "2".to_string())]));
+    assert_eq!(key(503, Some("twilio_busy"), None), ("twilioBusy", Some("retryLater"), vec![]));
+    assert_eq!(key(403, Some("verification_required"), None), ("verificationRequired", None, vec![]));
+    assert_eq!(key(403, Some("verification_failed"), None), ("verificationFailed", None, vec![]));
+    assert_eq!(key(401, Some("identity_invalid"), None), ("identityInvalid", None, vec![]));
+    assert_eq!(key(502, Some("twilio_rejected"), Some(600)), ("unavailable", Some("retryInMinutes"), vec![("minutes", "10".to_string())]));
+    assert_eq!(key(500, None, None), ("unavailable", Some("retryLater"), vec![]));
+    // Outside business hours Retry-After runs to the next opening: the customer is told "later", not "in 900 minutes".
+    assert_eq!(key(503, Some("outside_business_hours"), Some(54_000)), ("unavailable", Some("retryLater"), vec![]));
+}
+
+#[test]
+fn file_messages_have_their_keys_and_parameters() {
+    let mut s = chatting();
+    let fx = s.handle(Event::UserFile { id: "f1".into(), name: "big.png".into(), size: 17 << 20 });
+    let Effect::Web(Web::FileStatus { error: Some(t), .. }) = &fx[0] else { panic!("{fx:?}") };
+    assert_eq!((t.key(), t.params()), ("fileTooLarge", vec![("size", "17.0".to_string()), ("max", "16".to_string())]));
+    let fx = s.handle(Event::UserFile { id: "f2".into(), name: "empty.pdf".into(), size: 0 });
+    assert!(matches!(&fx[0], Effect::Web(Web::FileStatus { error: Some(Text::FileEmpty), .. })), "{fx:?}");
+    let fx = s.handle(Event::UserFile { id: "f3".into(), name: "noext".into(), size: 1 });
+    let Effect::Web(Web::FileStatus { error: Some(t), .. }) = &fx[0] else { panic!("{fx:?}") };
+    assert_eq!(t.key(), "fileType");
+    assert_eq!(t.params()[0], ("type", "(none)".to_string()));
+    // A file Twilio refused for good: fileNotSent.
+    let _ = s.handle(Event::UserFile { id: "f4".into(), name: "x.png".into(), size: 5 });
+    let fx = s.handle(Event::MessageFailed { id: "f4".into(), status: Some(400) });
+    assert!(fx.contains(&Effect::Web(Web::FileStatus { id: "f4".into(), error: Some(Text::FileNotSent) })), "{fx:?}");
+}
+
+#[test]
 fn joined_conversation_waits_for_an_agent_and_syncs() {
     let mut s = joining();
     let fx = s.handle(Event::ConversationJoined);
     assert_eq!(fx[0], Effect::Client(Client::SyncMessages { after: None }));
-    assert_eq!(fx[1], Effect::Auth(AuthCall::ReadQueue), "the queue figures are read while waiting");
+    let read = AuthCall::ReadPosition { session_id: "sess-1".into(), credential: "cred-1".into() };
+    assert_eq!(fx[1], Effect::Auth(read), "the session's own place in the queue is read while waiting");
     assert_eq!(s.phase(), Phase::Waiting);
 }
 
@@ -71,7 +112,7 @@ fn join_failure_is_retried_with_a_new_client_then_ends_with_a_connecting_error()
         assert_eq!(fx, vec![Effect::Client(Client::Join { token: "t".into(), conversation_sid: "CH1".into() })]);
     }
     let fx = visible(s.handle(Event::JoinFailed { message: "denied".into() }));
-    let message = flexdesk_core::session::CHAT_FAILED.into();
+    let message = Text::ChatFailed;
     assert_eq!(fx[0], Effect::Web(Web::SetError(ErrorStatus::Connecting { message })), "the SDK's text is not for the customer");
     assert_eq!(fx[1], Effect::Auth(AuthCall::EndSession { session_id: "sess-1".into(), credential: "cred-1".into() }));
     assert!(s.is_ended());
@@ -223,7 +264,7 @@ fn oversized_or_empty_user_message_is_refused() {
 fn user_file_is_checked_then_sent_and_confirmed() {
     let mut s = chatting();
     let fx = s.handle(Event::UserFile { id: "f1".into(), name: "x.exe".into(), size: 5 });
-    assert!(matches!(&fx[0], Effect::Web(Web::FileStatus { id, error: Some(e) }) if id == "f1" && e.contains("exe")));
+    assert!(matches!(&fx[0], Effect::Web(Web::FileStatus { id, error: Some(e) }) if id == "f1" && e.key() == "fileType" && e.english().contains("exe")));
     assert_eq!(sends(&s.handle(Event::UserFile { id: "f2".into(), name: "x.png".into(), size: 5 })), vec!["f2"]);
     let fx = s.handle(Event::MessageSent { id: "f2".into(), index: 2 });
     assert!(fx.contains(&Effect::Web(Web::FileStatus { id: "f2".into(), error: None })));

@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::state::{media_info_json, message_json, participant_json, Shared, TYPING_MILLIS};
+use crate::state::{media_info_json, message_json, participant_json, MessageRules, Shared, TYPING_MILLIS};
 use crate::twilio_error::TwilioError;
 use crate::util::{iso8601, now_millis, now_secs};
 
@@ -127,12 +127,17 @@ struct SendBody {
     agent: String,
     body: Option<String>,
     media_sid: Option<String>,
+    /// Several media in one message, with or without a body (`MessageRules::AgentSdk`).
+    #[serde(default)]
+    media_sids: Vec<String>,
     attributes: Option<Value>,
 }
 
 async fn send(State(emu): State<Shared>, Path(ch): Path<String>, Json(b): Json<SendBody>) -> R {
     let identity = agent_identity(&emu, &b.agent, &ch)?;
-    let m = emu.add_message(&ch, Some(identity), b.body, b.attributes.map(|a| a.to_string()), b.media_sid.into_iter().collect())?;
+    let media: Vec<String> = b.media_sid.into_iter().chain(b.media_sids).collect();
+    let attributes = b.attributes.map(|a| a.to_string());
+    let m = emu.add_message_as(MessageRules::AgentSdk, &ch, Some(identity), b.body, attributes, media)?;
     Ok((StatusCode::CREATED, Json(message_json(&m))).into_response())
 }
 

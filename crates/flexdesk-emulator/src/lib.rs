@@ -10,7 +10,9 @@ pub mod media;
 pub mod ratelimit;
 pub mod realtime;
 pub mod rest;
+pub mod rest_config;
 pub mod rest_support;
+pub mod rest_tasks;
 pub mod state;
 pub mod token;
 pub mod twilio_error;
@@ -32,7 +34,7 @@ pub use state::{Emulator, Shared};
 pub fn app(emu: Shared) -> Router {
     let twilsock = emu.twilsock.get_or_init(|| twilsock_backend::start(&emu)).router();
     webhooks::start(&emu);
-    let twilio = rest::router().layer(middleware::from_fn_with_state(emu.clone(), rest_support::twilio_gate));
+    let twilio = rest::router().merge(rest_config::router()).merge(rest_tasks::router()).layer(middleware::from_fn_with_state(emu.clone(), rest_support::twilio_gate));
     // The browser calls these from the desk's origin: no cookies are involved (the token travels in a
     // header or in the signed URL), so any origin may.
     let browser = Router::new()

@@ -110,19 +110,24 @@ impl Form {
     }
 }
 
+/// A list operation's `PageSize`: `default` when absent, else 1..=`max` (each operation's bounds are in twilio-oai).
+pub fn page_size(value: Option<&str>, default: usize, max: usize) -> Result<usize, TwilioError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| TwilioError::invalid("PageSize", &format!("must be 1 to {max}"))),
+    }
+}
+
 /// Twilio's list envelope: `{"meta":{page, page_size, first_page_url, previous_page_url, url,
 /// next_page_url, key}, "<key>": [...]}` with `PageSize` and `Page`. `PageSize` is 1..100 for the Conversations list
 /// operations (twilio-oai `twilio_conversations_v1.json`: `minimum` 1, `maximum` 100); Twilio's default is 50. Out of
 /// range: 400 / 20001 (the emulator's code; Twilio documents the bounds, not the error).
 pub fn page(base: &str, path: &str, key: &str, items: Vec<Value>, query: &HashMap<String, String>) -> Result<Value, TwilioError> {
-    let page_size: usize = match query.get("PageSize") {
-        None => DEFAULT_PAGE_SIZE,
-        Some(v) => v
-            .parse()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-            .ok_or_else(|| TwilioError::invalid("PageSize", &format!("must be 1 to {MAX_PAGE_SIZE}")))?,
-    };
+    let page_size = page_size(query.get("PageSize").map(String::as_str), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
     let page_no: usize = match query.get("Page") {
         None => 0,
         Some(v) => v.parse().map_err(|_| TwilioError::invalid("Page", "must be a number"))?,

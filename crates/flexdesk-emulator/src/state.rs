@@ -101,6 +101,8 @@ pub struct Task {
     pub attributes: Value,
     pub agent: Option<String>,
     pub date_created: u64,
+    /// Unix seconds at which an agent accepted it (TaskRouter's cumulative statistics, rest_tasks.rs).
+    pub date_accepted: Option<u64>,
     pub interaction_sid: Option<String>,
     pub channel_sid: Option<String>,
 }
@@ -569,10 +571,8 @@ impl Emulator {
 
     // ---- messages --------------------------------------------------------------------------------
 
-    /// Adds a message with Twilio's rules: body ≤ 32 KB (50504) and attributes ≤ 4 KB (50303)
-    /// (https://www.twilio.com/docs/conversations/conversations-limits); on the web channel one media at most and
-    /// never text and media together (https://www.twilio.com/docs/flex/developer/conversations/limits); nothing
-    /// is added to a closed conversation (50377). The media must exist and not be attached already.
+    /// Adds a message under the web channel's content rules ([`MessageRules::WebChannel`]); see
+    /// [`Emulator::add_message_as`].
     pub fn add_message(
         &self,
         conv_key: &str,
@@ -581,16 +581,41 @@ impl Emulator {
         attributes: Option<String>,
         media_sids: Vec<String>,
     ) -> Result<Message, TwilioError> {
+        self.add_message_as(MessageRules::WebChannel, conv_key, author, body, attributes, media_sids)
+    }
+
+    /// Adds a message with Twilio's rules: body ≤ 32 KB (50504) and attributes ≤ 4 KB (50303)
+    /// (https://www.twilio.com/docs/conversations/conversations-limits); what text and media may share a message
+    /// depends on `rules`; nothing is added to a closed conversation (50377). The media must exist and not be
+    /// attached already.
+    pub fn add_message_as(
+        &self,
+        rules: MessageRules,
+        conv_key: &str,
+        author: Option<String>,
+        body: Option<String>,
+        attributes: Option<String>,
+        media_sids: Vec<String>,
+    ) -> Result<Message, TwilioError> {
         let attributes = validate_json_attributes("Attributes", attributes, limits::MAX_MESSAGE_ATTRIBUTES_BYTES)?;
         let body = body.filter(|b| !b.is_empty());
-        if body.is_some() && !media_sids.is_empty() {
-            return Err(TwilioError::invalid("MediaSid", "a message cannot carry both text and media: send them as two messages"));
-        }
         if body.is_none() && media_sids.is_empty() {
             return Err(TwilioError::missing("Body or MediaSid"));
         }
-        if media_sids.len() > limits::MAX_MEDIA_PER_MESSAGE {
-            return Err(TwilioError::invalid("MediaSid", "at most one media per message on the web channel"));
+        match rules {
+            MessageRules::WebChannel => {
+                if body.is_some() && !media_sids.is_empty() {
+                    return Err(TwilioError::invalid("MediaSid", "a message cannot carry both text and media: send them as two messages"));
+                }
+                if media_sids.len() > limits::MAX_MEDIA_PER_MESSAGE {
+                    return Err(TwilioError::invalid("MediaSid", "at most one media per message on the web channel"));
+                }
+            }
+            MessageRules::AgentSdk => {
+                if media_sids.len() > MAX_AGENT_MEDIA_PER_MESSAGE {
+                    return Err(TwilioError::invalid("MediaSid", &format!("at most {MAX_AGENT_MEDIA_PER_MESSAGE} media per message")));
+                }
+            }
         }
         if let Some(b) = &body {
             if b.len() > limits::MAX_BODY_BYTES {
@@ -756,6 +781,7 @@ impl Emulator {
         let t = &mut st.tasks[ti];
         t.status = TaskStatus::Assigned;
         t.agent = Some(agent.id.clone());
+        t.date_accepted = Some(now_secs());
         Ok(t.clone())
     }
 
@@ -844,6 +870,7 @@ fn new_task(conversation_sid: &str, attributes: Value, task_channel: &str) -> Ta
         attributes,
         agent: None,
         date_created: now_secs(),
+        date_accepted: None,
         interaction_sid: None,
         channel_sid: None,
     }
@@ -918,6 +945,28 @@ pub fn participant_json(p: &Participant) -> Value {
         "dateUpdated": iso8601(p.date_updated),
     })
 }
+
+/// Which of Twilio's rules on a message's content apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageRules {
+    /// The Flex web channel's (the customer's web chat, REST, `/v1/realtime`, `/v3/wsconnect`): one attachment per
+    /// message and never text and media together (https://www.twilio.com/docs/flex/developer/conversations/limits:
+    /// web "Number of attachments" 1; "You cannot send both text and an image in the same message").
+    WebChannel,
+    /// An agent's (the console, standing in for Flex UI, which runs the Conversations SDK): the SDK's
+    /// `MessageBuilder` builds one message from a body and several media
+    /// (https://www.twilio.com/docs/conversations/sending-messages-and-media: `.setBody('Hello!')
+    /// .addMedia(media1).addMedia(media2)`; `@twilio/conversations` lib.d.ts, `MessageBuilder`, and
+    /// `Message.attachedMedia`, an array). The Flex limits page above says Flex's channels do not let text and an
+    /// image share a message; whether Twilio refuses such a message built with the SDK in a Flex conversation is not
+    /// published: the emulator accepts it, so the desk's display of every message Conversations can deliver is tested.
+    AgentSdk,
+}
+
+/// The most media in one agent message. The SDK's limit is a per-service setting it reads from its configuration
+/// (`media_attachments_count_limit`, lib.d.ts `ConversationLimits.mediaAttachmentsCountLimit`), not published for
+/// Flex agents; 10 is the largest per-message count in Flex's attachment table (email) — the emulator's reading.
+pub const MAX_AGENT_MEDIA_PER_MESSAGE: usize = 10;
 
 pub fn media_info_json(m: &MediaInfo) -> Value {
     json!({"sid": m.sid, "filename": m.filename, "contentType": m.content_type, "size": m.size, "category": "media"})

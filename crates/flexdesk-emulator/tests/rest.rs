@@ -291,3 +291,39 @@ async fn agent_api_accept_transfer_end() {
     assert_eq!(s, StatusCode::OK);
     assert!(page.as_str().unwrap().contains("aria-label=\"Waiting chats\""));
 }
+
+/// An agent's message (Flex UI runs the Conversations SDK, whose `MessageBuilder` takes a body and several media:
+/// https://www.twilio.com/docs/conversations/sending-messages-and-media) may carry text and several files; the web
+/// channel's rule (one attachment, never with text) still holds for the customer and REST.
+#[tokio::test]
+async fn an_agent_message_may_carry_text_and_several_media() {
+    use flexdesk_emulator::state::MAX_AGENT_MEDIA_PER_MESSAGE;
+    let emu = emulator();
+    let (ch, identity) = webchat(&emu).await;
+    let wt = emu.lock().tasks[0].sid.clone();
+    let post = |path: String, body: serde_json::Value| {
+        axum::http::Request::builder()
+            .method("POST")
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap()
+    };
+    assert_eq!(send(&emu, post(format!("/agent/api/tasks/{wt}/accept"), json!({"agent":"alice"}))).await.0, StatusCode::OK);
+    let a = emu.store_media("label.pdf", bytes::Bytes::from_static(b"%PDF"), "agent.alice").unwrap();
+    let b = emu.store_media("photo.png", bytes::Bytes::from_static(b"\x89PNG"), "agent.alice").unwrap();
+    let messages = format!("/agent/api/conversations/{ch}/messages");
+    let (s, m) = send(&emu, post(messages.clone(), json!({"agent":"alice","body":"Here you go","mediaSids":[a.sid, b.sid]}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    assert_eq!(m["body"], "Here you go");
+    let names: Vec<_> = m["media"].as_array().unwrap().iter().map(|x| x["filename"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["label.pdf", "photo.png"], "in the order given");
+    let too_many: Vec<String> = (0..=MAX_AGENT_MEDIA_PER_MESSAGE)
+        .map(|i| emu.store_media(&format!("f{i}.txt"), bytes::Bytes::from_static(b"x"), "agent.alice").unwrap().sid)
+        .collect();
+    assert_eq!(send(&emu, post(messages, json!({"agent":"alice","mediaSids":too_many}))).await.0, StatusCode::BAD_REQUEST);
+    // The customer's side keeps the web channel's rule.
+    let c = emu.store_media("mine.png", bytes::Bytes::from_static(b"\x89PNG"), &identity).unwrap();
+    let err = emu.add_message(&ch, Some(identity.clone()), Some("look".into()), None, vec![c.sid.clone()]).unwrap_err();
+    assert!(format!("{err:?}").contains("both text and media"), "{err:?}");
+}

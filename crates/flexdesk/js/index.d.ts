@@ -21,9 +21,60 @@ export interface FlexdeskConfig {
   maxFileBytes?: number;
   /** File extensions the customer may send (`'pdf'` or `'.pdf'`). Default: the Flex web channel's list. */
   allowedFileTypes?: string[];
+  /**
+   * How long one attempt to join the chat's conversation may take, in milliseconds (default 20000). The
+   * Conversations SDK waits for its connection before it finds the conversation, which never happens while its
+   * socket keeps failing: after this long the desk replaces the client (a few times), then tells the customer the
+   * chat could not go on, so the web chat is never left waiting (after a reload it shows the chat as disconnected).
+   */
+  joinTimeoutMs?: number;
+  /**
+   * How often the customer's place in the queue is read again while they wait for an agent, in milliseconds (default
+   * 30000, at least 1000). Each read is one `GET /v1/sessions/{id}/queue` to the auth server.
+   */
+  queuePollMs?: number;
+  /**
+   * A signed-in customer's identity token: a JWT your back end signed (HS256 with the auth server's
+   * `IDENTITY_JWT_SECRET`, or RS256/ES256 with a key of its `IDENTITY_JWKS_FILE` / `IDENTITY_JWKS_URL`), or a function
+   * returning one or a promise of one, called at each `startChat` (so it can fetch a fresh one). The auth server
+   * verifies it and shows the agent the token's name and email instead of the page's. Leave it out, or return
+   * `undefined` / `''`, for a guest. A function that throws or rejects stops the start with a message to the customer.
+   */
+  identityToken?: string | (() => string | undefined | null | Promise<string | undefined | null>);
   /** The bot conversation before the hand-off, shown to the agent. */
   transcript?: () => Array<{ from: 'user' | 'bot'; text: string }>;
+  /**
+   * Where `flexdesk_bg.wasm` is served when not next to the package's `index.js` (a CDN, another path): an absolute
+   * URL, or one relative to the page. It must be the same flexdesk version's file. Default: next to `index.js`.
+   */
+  wasmUrl?: string | URL;
+  /**
+   * Your wording of the texts the desk shows the customer (e.g. translated), by key; the keys left out keep the
+   * English defaults (the package README lists each key, its default and its `{parameters}`). A string is a
+   * template whose `{name}`s are filled in; a function gets the parameters and returns the text.
+   */
+  strings?: Partial<Record<FlexdeskStringKey, string | ((params: Record<string, string>) => string)>>;
 }
+
+/** Every text the desk may show the customer (see `strings`). */
+export type FlexdeskStringKey =
+  | 'unreachable'
+  | 'tooManySessions'
+  | 'rateLimited'
+  | 'twilioBusy'
+  | 'unavailable'
+  | 'retryLater'
+  | 'retryInAMinute'
+  | 'retryInMinutes'
+  | 'verificationRequired'
+  | 'verificationFailed'
+  | 'identityInvalid'
+  | 'closedBeforeAgent'
+  | 'chatFailed'
+  | 'fileEmpty'
+  | 'fileTooLarge'
+  | 'fileType'
+  | 'fileNotSent';
 
 /**
  * A Carbon AI Chat `serviceDeskFactory` backed by Twilio Flex. The factory resolves at once with a light desk;
@@ -35,5 +86,25 @@ export function createTwilioFlexServiceDesk(
   config: FlexdeskConfig,
 ): (parameters: ServiceDeskFactoryParameters) => Promise<ServiceDesk>;
 
-/** Loads the wasm desk ahead of the first chat (optional); rejects, after a console error, when it cannot. */
-export function initFlexdesk(): Promise<unknown>;
+/** What the auth server says about agents now (`GET /v1/agents/availability`). */
+export interface AgentAvailability {
+  /** Agents available in the queue: `true` / `false`; `null` when the auth server could not be read. */
+  available: boolean | null;
+  /** Outside the business hours (the auth server's `BUSINESS_HOURS`, `BUSINESS_TZ`, `BUSINESS_HOLIDAYS`). */
+  closed: boolean;
+  /** When agents are back (when `closed`); `null` otherwise, or when nothing opens within 400 days. */
+  opensAt: Date | null;
+}
+
+/**
+ * Asks the auth server whether agents can take a chat now and, outside business hours, when they are back: for the
+ * bot's "no agents" text. Never rejects; needs no wasm.
+ */
+export function getAgentAvailability(authServerUrl: string): Promise<AgentAvailability>;
+
+/**
+ * Loads the wasm desk ahead of the first chat (optional); rejects, after a console error, when it cannot.
+ * `wasmUrl`: where `flexdesk_bg.wasm` is served when not next to `index.js` (as the `wasmUrl` option). The first
+ * load decides; later calls return the same desk.
+ */
+export function initFlexdesk(options?: { wasmUrl?: string | URL }): Promise<unknown>;

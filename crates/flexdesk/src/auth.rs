@@ -5,7 +5,7 @@
 //! readers and writers destructure every struct exhaustively, so a field added to a wire type does not compile
 //! until it is handled here too.
 
-use flexdesk_core::wire::{Availability, CreateSessionRequest, Handoff, SessionCreated, TokenRefreshed, TranscriptLine};
+use flexdesk_core::wire::{Availability, CreateSessionRequest, Handoff, QueuePosition, SessionCreated, TokenRefreshed, TranscriptLine};
 use js_sys::Promise;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -63,6 +63,18 @@ impl AuthClient {
         })
     }
 
+    /// `GET /v1/sessions/{id}/queue` (the credential as a Bearer header); `None` when it cannot be read.
+    pub async fn position(&self, session_id: &str, credential: &str) -> Option<QueuePosition> {
+        let path = self.session_path(session_id) + "/queue";
+        let bearer = String::from("Bearer ") + credential;
+        let v = self.call_with("GET", &path, JsValue::UNDEFINED, Some(&bearer)).await.ok()?;
+        Some(QueuePosition {
+            waiting: get(&v, "waiting").as_bool()?,
+            position: get_u64(&v, "position").map(|p| p as u32),
+            estimated_wait_seconds: get_u64(&v, "estimatedWaitSeconds"),
+        })
+    }
+
     pub async fn end(&self, session_id: &str, credential: &str) -> Result<(), AuthError> {
         self.call("DELETE", &self.session_path(session_id), credential_body(credential)).await.map(drop)
     }
@@ -73,12 +85,22 @@ impl AuthClient {
 
     /// One JSON call; the parsed answer (`null` when the body is empty or not JSON) or the server's own error.
     async fn call(&self, method: &str, path: &str, body: JsValue) -> Result<JsValue, AuthError> {
+        self.call_with(method, path, body, None).await
+    }
+
+    /// [`AuthClient::call`], with an `Authorization` header when given.
+    async fn call_with(&self, method: &str, path: &str, body: JsValue, authorization: Option<&str>) -> Result<JsValue, AuthError> {
         let init = object(&[("method", JsValue::from_str(method))]);
+        let headers = object(&[]);
+        if let Some(a) = authorization {
+            set(&headers, "authorization", &JsValue::from_str(a));
+        }
         if !body.is_undefined() {
             let body = js_sys::JSON::stringify(&body).map(String::from).unwrap_or_default();
-            set(&init, "headers", &object(&[("content-type", JsValue::from_str("application/json"))]));
+            set(&headers, "content-type", &JsValue::from_str("application/json"));
             set(&init, "body", &JsValue::from_str(&body));
         }
+        set(&init, "headers", &headers);
         let url = self.base.clone() + path;
         let res = match fetch(&url, &init) {
             Ok(p) => JsFuture::from(p).await,
@@ -115,8 +137,12 @@ fn credential_body(credential: &str) -> JsValue {
 
 /// `POST /v1/sessions` body, as serde would write it (camelCase, absent options left out).
 fn session_request(req: &CreateSessionRequest) -> JsValue {
-    let CreateSessionRequest { customer_name, pre_engagement, handoff, verification_token } = req;
-    let o = object(&[("customerName", JsValue::from_str(customer_name)), ("verificationToken", opt_str(verification_token))]);
+    let CreateSessionRequest { customer_name, pre_engagement, handoff, verification_token, identity_token } = req;
+    let o = object(&[
+        ("customerName", JsValue::from_str(customer_name)),
+        ("verificationToken", opt_str(verification_token)),
+        ("identityToken", opt_str(identity_token)),
+    ]);
     if let Some(p) = pre_engagement {
         set(&o, "preEngagement", &from_json(p));
     }

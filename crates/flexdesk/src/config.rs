@@ -19,6 +19,13 @@ pub struct Config {
     transcript: Option<Function>,
     /// `maxFileBytes` / `allowedFileTypes` (extensions, with or without the dot); Twilio's limits by default.
     pub limits: MediaLimits,
+    /// `joinTimeoutMs`: how long one attempt to join the conversation may take; the core's default otherwise.
+    pub join_timeout_ms: u64,
+    /// `queuePollMs`: how often the queue position is read while waiting; the core's default otherwise.
+    pub queue_poll_ms: u64,
+    /// The page's wording of customer texts: `js/index.js` turns the `strings` option into a function
+    /// `(key, params) => string | undefined` (see `flexdesk_core::texts`); anything else is ignored.
+    pub strings: Option<Function>,
 }
 
 impl Config {
@@ -51,7 +58,12 @@ impl Config {
                 .filter(|t| !t.is_empty())
                 .collect();
         }
+        let join_timeout_ms = crate::js::get_u64(v, "joinTimeoutMs").unwrap_or(flexdesk_core::session::JOIN_TIMEOUT_MS);
+        let queue_poll_ms = crate::js::get_u64(v, "queuePollMs").unwrap_or(flexdesk_core::session::QUEUE_POLL_MS);
         Ok(Config {
+            strings: get(v, "strings").dyn_into::<Function>().ok(),
+            join_timeout_ms,
+            queue_poll_ms,
             auth_server_url: url,
             create_client,
             customer_name: get(v, "customerName"),

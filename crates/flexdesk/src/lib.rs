@@ -55,7 +55,9 @@ impl TwilioFlex {
             ("allowMultipleFileUploads", JsValue::TRUE),
             ("allowedFileUploadTypes", JsValue::from_str(&config.limits.accept_attribute())),
         ])]);
-        let shell = Shell::new(callback, AuthClient::new(&config.auth_server_url), config.create_client.clone(), config.limits.clone());
+        let shell = Shell::new(callback, AuthClient::new(&config.auth_server_url), config.create_client.clone(), config.limits.clone(), config.join_timeout_ms);
+        *shell.strings.borrow_mut() = config.strings.clone();
+        shell.set_queue_poll(config.queue_poll_ms);
         if let Some(saved) = state::from_js(&persisted_state) {
             shell.dispatch(Event::SavedAtLoad(saved));
         }
@@ -70,11 +72,14 @@ impl TwilioFlex {
     /// Starts a chat: the auth server creates the Flex chat, then the desk joins the conversation. Resolves once
     /// the chat exists (the agent joins later) or could not start (the reason told with `setErrorStatus`).
     /// The customer's name and pre-engagement data are read now, not when the chat window opened.
+    /// The signed-in customer's token (`config.identityToken`, resolved by `js/index.js` and added to the options
+    /// as `identityToken`) is carried to the auth server as is.
     #[wasm_bindgen(js_name = startChat)]
     pub fn start_chat(&self, connect_message: JsValue, start_chat_options: JsValue) -> Promise {
         let handoff = handoff_from_connect_message(&to_json(&connect_message), self.config.transcript());
         let payload = to_json(&get(&start_chat_options, "preStartChatPayload"));
-        let req = session_request(self.config.customer_name(), self.config.pre_engagement(), payload, handoff);
+        let mut req = session_request(self.config.customer_name(), self.config.pre_engagement(), payload, handoff);
+        req.identity_token = get_str(&start_chat_options, "identityToken");
         self.shell.start_promise(Event::StartRequested(req))
     }
 
@@ -90,10 +95,9 @@ impl TwilioFlex {
     /// (`HumanAgentServiceImpl.sendMessageToAgent` adds the text pair, then one pair per upload).
     #[wasm_bindgen(js_name = sendMessageToAgent)]
     pub fn send_message_to_agent(&self, message: JsValue, message_id: String, additional_data: JsValue) -> Promise {
+        // Whether the text is sent at all (blank, too long) is the core's rule.
         let text = get_str(&get(&message, "input"), "text").unwrap_or_default();
-        if !text.trim().is_empty() {
-            self.shell.dispatch(Event::UserMessage { id: message_id, text });
-        }
+        self.shell.dispatch(Event::UserMessage { id: message_id, text });
         for upload in array(&get(&additional_data, "filesToUpload")).iter() {
             let (Some(id), file) = (get_str(&upload, "id"), get(&upload, "file")) else { continue };
             let (Some(name), Some(size)) = (get_str(&file, "name"), get_u64(&file, "size")) else { continue };
@@ -125,7 +129,7 @@ impl TwilioFlex {
             let (Some(id), file) = (get_str(&upload, "id"), get(&upload, "file")) else { continue };
             let (Some(name), Some(size)) = (get_str(&file, "name"), get_u64(&file, "size")) else { continue };
             if let Err(why) = self.config.limits.check(&name, size) {
-                let message = JsValue::from_str(&why.message());
+                let message = self.shell.text(&why.text());
                 let _ = call(&self.shell.callback, "setFileUploadStatus", &[&JsValue::from_str(&id), &JsValue::TRUE, &message]);
             }
         }

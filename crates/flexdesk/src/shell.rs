@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use flexdesk_core::media::MediaLimits;
 use flexdesk_core::session::file_link;
+use flexdesk_core::texts::Text;
 use flexdesk_core::{
     Agent, AgentItem, AuthCall, AuthFailure, Client, ConnState, Content, Effect, ErrorStatus, Event, Media, Participant, Phase,
     Session, Timer, Web,
@@ -78,6 +79,9 @@ pub struct Shell {
     /// The one callback of every timer (`setTimeout` / `setInterval`); its argument says what is due.
     timers: Closure<dyn FnMut(JsValue)>,
     inbox: RefCell<VecDeque<Incoming>>,
+    /// The page's wording (`config.strings`, made a function `(key, params) => string | undefined` by
+    /// `js/index.js`): asked for each customer text before the core's English.
+    pub strings: RefCell<Option<Function>>,
     inbox_running: Cell<bool>,
     save_scheduled: Cell<bool>,
     /// Web-chat callbacks not yet made: method name and arguments.
@@ -86,9 +90,9 @@ pub struct Shell {
 }
 
 impl Shell {
-    pub fn new(callback: ServiceDeskCallback, auth: AuthClient, make_client: Function, limits: MediaLimits) -> Rc<Self> {
+    pub fn new(callback: ServiceDeskCallback, auth: AuthClient, make_client: Function, limits: MediaLimits, join_timeout_ms: u64) -> Rc<Self> {
         Rc::new_cyclic(|me: &std::rc::Weak<Shell>| Shell {
-            session: RefCell::new(Session::with_limits(limits)),
+            session: RefCell::new(Session::with_limits(limits).with_join_timeout(join_timeout_ms)),
             queue: RefCell::new(VecDeque::new()),
             busy: Cell::new(false),
             callback,
@@ -103,6 +107,7 @@ impl Shell {
             generation: Cell::new(0),
             listeners: RefCell::new(Vec::new()),
             inbox: RefCell::new(VecDeque::new()),
+            strings: RefCell::new(None),
             inbox_running: Cell::new(false),
             save_scheduled: Cell::new(false),
             ui_queue: RefCell::new(VecDeque::new()),
@@ -116,6 +121,21 @@ impl Shell {
                 })
             },
         })
+    }
+
+    /// A customer text: its key and parameters (`Text::data`) go to the page's `strings` function, which
+    /// `js/index.js` always passes and which holds the English defaults (so the wasm carries no texts); without
+    /// one (the desk made by hand), the key itself.
+    pub fn text(&self, t: &Text) -> JsValue {
+        let (key, params) = t.data();
+        let key = JsValue::from_str(key);
+        let values = JsValue::from(js_sys::Object::new());
+        for (name, value) in &params {
+            crate::js::set(&values, name, &JsValue::from_str(value));
+        }
+        let strings = self.strings.borrow();
+        let said = strings.as_ref().and_then(|f| f.call2(&JsValue::NULL, &key, &values).ok());
+        said.filter(JsValue::is_string).unwrap_or(key)
     }
 
     fn timer_due(self: &Rc<Self>, due: i32) {
@@ -153,6 +173,12 @@ impl Shell {
         });
         self.dispatch(event);
         p
+    }
+
+    /// `queuePollMs`: how often the queue position is read while waiting (set once, before the first chat).
+    pub fn set_queue_poll(&self, ms: u64) {
+        let session = self.session.take();
+        *self.session.borrow_mut() = session.with_queue_poll(ms);
     }
 
     pub fn dispatch(self: &Rc<Self>, event: Event) {
@@ -231,6 +257,9 @@ impl Shell {
                 }
             })),
             AuthCall::ReadQueue => self.spawn(Box::pin(async move { Some(Event::QueueRead(auth.availability().await)) })),
+            AuthCall::ReadPosition { session_id, credential } => {
+                self.spawn(Box::pin(async move { Some(Event::QueuePositionRead(auth.position(&session_id, &credential).await)) }))
+            }
         }
     }
 
@@ -299,7 +328,7 @@ impl Shell {
                 // ErrorType: CONNECTING = 1, DISCONNECTED = 2, USER_MESSAGE = 3.
                 let info = match status {
                     ErrorStatus::Connecting { message } => {
-                        object(&[("type", JsValue::from_f64(1.0)), ("messageToUser", JsValue::from_str(&message))])
+                        object(&[("type", JsValue::from_f64(1.0)), ("messageToUser", self.text(&message))])
                     }
                     ErrorStatus::Disconnected(down) => {
                         object(&[("type", JsValue::from_f64(2.0)), ("isDisconnected", JsValue::from_bool(down))])
@@ -315,7 +344,8 @@ impl Shell {
                     self.take_file(&id);
                 }
                 let failed = JsValue::from_bool(error.is_some());
-                self.ui("setFileUploadStatus", &[JsValue::from_str(&id), failed, crate::js::opt_str(&error)]);
+                let error = error.as_ref().map_or(JsValue::UNDEFINED, |t| self.text(t));
+                self.ui("setFileUploadStatus", &[JsValue::from_str(&id), failed, error]);
             }
             Web::ChatEnded => self.ui("agentEndedChat", &[]),
         }
@@ -324,7 +354,7 @@ impl Shell {
     fn send_file(self: &Rc<Self>, id: String) {
         let file = self.take_file(&id);
         let (Some(conv), Some(file)) = (self.conversation.borrow().clone(), file) else {
-            self.queue.borrow_mut().push_back(Event::MessageFailed { id, status: Some(400) });
+            self.queue.borrow_mut().push_back(Event::FileUnavailable { id });
             return;
         };
         let media = object(&[("contentType", get(&file, "type")), ("filename", get(&file, "name")), ("media", file.clone())]);

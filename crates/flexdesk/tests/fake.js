@@ -75,7 +75,10 @@ export class FakeClient extends Emitter {
 }
 
 export function config(extra = {}) {
-  return { authServerUrl: 'http://auth.test', createConversationsClient: (t) => new FakeClient(t), customerName: 'Ada', ...extra };
+  // `strings` as js/index.js passes it (key and parameters in, the customer's text out): here the key and its
+  // parameters as JSON, so the tests see which message the desk chose.
+  const strings = (key, params) => `${key} ${JSON.stringify(params)}`;
+  return { authServerUrl: 'http://auth.test', createConversationsClient: (t) => new FakeClient(t), customerName: 'Ada', strings, ...extra };
 }
 
 export function callback(persisted = null) {

@@ -206,9 +206,13 @@ export class AgentConsole {
     await seen(this.messages().getByText(filename), `the attachment ${filename} in the console`);
   }
 
-  /** Sends a file from the console: { name, mimeType, buffer }. */
-  async attach(file) {
-    await this.page.getByLabel('Attach file').setInputFiles(file);
+  /**
+   * Sends files from the console, { name, mimeType, buffer } each (one or an array), in one message; with `text`,
+   * that message carries the text too.
+   */
+  async attach(files, { text } = {}) {
+    if (text !== undefined) await this.textbox().fill(text);
+    await this.page.getByLabel('Attach file').setInputFiles(files);
     await this.page.getByRole('button', { name: 'Send file' }).click();
     await this.done('Send file');
   }

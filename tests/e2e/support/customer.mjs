@@ -42,8 +42,11 @@ export class CustomerPage {
   async returnToPage() {
     await this.page.goto(this.baseUrl + '/');
     const launcher = this.page.getByRole('button', { name: STRINGS.launcher });
+    // Open: the input, or (a chat with an agent shown as disconnected has no input) the header's Disconnect button.
+    const disconnect = this.page.getByRole('button', { name: 'Disconnect' });
     const state = await waitUntil(
-      async () => ((await this.inputBox().count()) > 0 ? 'open' : (await firstShown(launcher)) ? 'closed' : null),
+      async () =>
+        (await this.inputBox().count()) > 0 || (await firstShown(disconnect)) ? 'open' : (await firstShown(launcher)) ? 'closed' : null,
       { message: 'the web chat to render again' },
     );
     if (state === 'closed') await (await firstShown(launcher)).click();

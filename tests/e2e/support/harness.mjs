@@ -64,8 +64,10 @@ const slug = (s) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g
 /**
  * Registers the file-level hooks and returns `scenario(name, fn, options)`. `fileName` names the results folder.
  * `fn({ customer, agent, stack, page, t, client })` runs with a fresh stack; options: { timeout, authEnv,
- * emulatorEnv, skip, clients } (skip: a reason string, for a scenario whose own prerequisite is missing; clients:
- * the Conversations clients to run it with, one test each, default [SUITE_CLIENT]).
+ * emulatorEnv, pageConfig, skip, clients } (pageConfig: extra keys for the page's window.FLEXDESK_CONFIG, e.g.
+ * { joinTimeoutMs }; skip: a reason string, for a scenario whose own prerequisite is missing; clients: the
+ * Conversations clients to run it with, one test each, default [SUITE_CLIENT]; contextOptions: Playwright browser
+ * context options for every page, e.g. { locale, timezoneId }).
  */
 export function e2eSuite(fileName) {
   const missing = missingPrerequisite();
@@ -112,9 +114,9 @@ export function e2eSuite(fileName) {
 }
 
 /** A fresh emulator + auth server + page server, and the two browser pages of one scenario. */
-export async function startScenario(browser, { authEnv = {}, emulatorEnv = {}, client = SUITE_CLIENT } = {}) {
-  const pageConfig = {};
-  const www = await startWwwServer({ pageConfig });
+export async function startScenario(browser, { authEnv = {}, emulatorEnv = {}, pageConfig: extraPageConfig = {}, client = SUITE_CLIENT, demoIdentity, contextOptions = {} } = {}) {
+  const pageConfig = { ...extraPageConfig };
+  const www = await startWwwServer({ pageConfig, demoIdentity });
   let stack;
   try {
     stack = await startStack({ ALLOWED_ORIGINS: www.url, ...authEnv }, { ALLOWED_ORIGINS: www.url, ...emulatorEnv });
@@ -129,7 +131,7 @@ export async function startScenario(browser, { authEnv = {}, emulatorEnv = {}, c
   const contexts = [];
   const pages = []; // [name, page]: every page a scenario opened, for the failure screenshots
   async function newPage(role) {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, ...contextOptions });
     contexts.push(context);
     const page = await context.newPage();
     pages.push([pages.some(([n]) => n === role) ? `${role}-${pages.length + 1}` : role, page]);

@@ -3,18 +3,22 @@
 
 pub mod agents;
 pub mod ops;
+pub mod queue;
+pub mod ready;
 pub mod sessions;
 
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, StatusCode};
-use axum::middleware::{from_fn, from_fn_with_state, map_response};
+use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::Router;
+use tower::util::MapResponseLayer;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -31,40 +35,54 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/sessions/{id}/token", post(sessions::refresh))
         .route("/v1/sessions/{id}", delete(sessions::end))
         .route("/v1/agents/availability", get(agents::availability))
-        .route_layer(from_fn_with_state(state.clone(), ratelimit::limit))
-        .route_layer(from_fn(layers::no_store));
+        .route("/v1/sessions/{id}/queue", get(queue::position))
+        // One `route_layer` call: each call boxes the routes once more (see below).
+        .route_layer(ServiceBuilder::new().map_response(layers::no_store).layer(ratelimit::LimitLayer(state.clone())));
 
     let request_id = HeaderName::from_static("x-request-id");
-    // `Router::layer` wraps what is above it, so read these bottom-up: the last layer sees requests first.
     Router::new()
         .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ready::readyz))
         // Twilio's webhooks: signed (403 otherwise), not per-client rate limited (Twilio posts from few addresses).
         .route(crate::webhooks::PATH, post(crate::webhooks::receive))
         .merge(api)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        // Refuses a too-large Content-Length before reading anything.
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, state.config.request_timeout))
-        .layer(layers::cors(&state.config.allowed_origins))
-        .layer(from_fn_with_state(state.clone(), layers::origin_guard))
-        .layer(CatchPanicLayer::new())
-        .layer(from_fn_with_state(state.clone(), layers::track_metrics))
-        .layer(map_response(layers::json_errors))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        // Every route (and the 404/405 answers) gets these, outermost first, in one `Router::layer` call: axum boxes
+        // the routes once per call and clones each box for every request, so one layer per call cost a clone of
+        // everything below it and a boxed future per layer and request. Metrics, the rate limiter and the span need
+        // the matched route pattern, which exists only below the router, so the stack stays on the routes.
         .layer(
-            TraceLayer::new_for_http()
-                // Method, path and our request id only: no headers, no bodies, so no secrets. The caller's own
-                // request id (sanitized) is a separate field, never our `id`.
-                .make_span_with(|req: &axum::http::Request<_>| {
-                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    let caller = req.extensions().get::<CallerRequestId>().map(|c| c.0.as_str()).unwrap_or("-");
-                    tracing::info_span!("request", id = %id, caller_id = %caller, method = %req.method(), path = %req.uri().path())
-                })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+            ServiceBuilder::new()
+                // Always our own id: the caller's header is taken off first (and kept aside, sanitized).
+                .map_request(layers::own_request_id)
+                .layer(SetRequestIdLayer::new(request_id.clone(), layers::RequestIds))
+                .layer(
+                    TraceLayer::new_for_http()
+                        // Method, path and our request id only: no headers, no bodies, so no secrets. The caller's own
+                        // request id (sanitized) is a separate field, never our `id`. (Span fields are only evaluated
+                        // when the span is enabled.)
+                        .make_span_with(|req: &axum::http::Request<_>| {
+                            tracing::info_span!(
+                                "request",
+                                id = %req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-"),
+                                caller_id = %req.extensions().get::<CallerRequestId>().map(|c| c.0.as_str()).unwrap_or("-"),
+                                method = %req.method(),
+                                path = %req.uri().path()
+                            )
+                        })
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .map_response(layers::json_errors)
+                .layer(layers::TrackMetricsLayer(state.metrics.clone()))
+                .layer(CatchPanicLayer::new())
+                .layer(layers::OriginGuardLayer(state.clone()))
+                .layer(layers::cors(&state.config.allowed_origins))
+                .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, state.config.request_timeout))
+                .map_response(IntoResponse::into_response)
+                // Refuses a too-large Content-Length before reading anything.
+                .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)),
         )
-        // Always our own id: the caller's header was taken off just before.
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .layer(from_fn(layers::own_request_id))
         .with_state(state)
 }
 
@@ -74,6 +92,7 @@ pub fn admin_router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
         .route("/healthz", get(ops::healthz))
-        .layer(map_response(layers::json_errors))
+        .route("/readyz", get(ready::readyz))
+        .layer(MapResponseLayer::new(layers::json_errors))
         .with_state(state)
 }

@@ -9,20 +9,21 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use axum::Json;
-use flexdesk_core::wire::{CreateSessionRequest, SessionAuth, SessionCreated, TokenRefreshed};
+use flexdesk_core::wire::{CreateSessionRequest, SessionAuth, SessionCreated};
 use uuid::Uuid;
 
 use crate::credential;
 use crate::config::StartMode;
-use crate::engagement::{customer_name, pre_engagement_data, Policy};
+use crate::engagement::Prepared;
 use crate::error::AppError;
 use crate::extract::{credential_from, ApiJson};
 use crate::flex::{ChatRequest, Flex, InteractionRef};
 use crate::ratelimit::{Client, ClientKey};
-use crate::sessions::{Session, SessionState};
+use crate::sessions::{LiveSession, Session, SessionState};
 use crate::token::{self, Minted};
 use crate::{unix_now, AppState};
 
@@ -31,14 +32,15 @@ use crate::{unix_now, AppState};
     request_body = crate::openapi::CreateSessionRequest,
     responses(
         (status = 201, body = crate::openapi::SessionCreated),
-        (status = 400, body = crate::openapi::ApiError, description = "broken JSON"),
+        (status = 400, body = crate::openapi::ApiError, description = "broken JSON, or identity_not_configured (an identityToken sent to a server without IDENTITY_*)"),
+        (status = 401, body = crate::openapi::ApiError, description = "identity_invalid: the identityToken does not verify (forged, expired, wrong issuer or audience); no chat is started"),
         (status = 413, body = crate::openapi::ApiError, description = "body over 64 KB"),
         (status = 415, body = crate::openapi::ApiError, description = "not application/json"),
         (status = 403, body = crate::openapi::ApiError, description = "verification_required / verification_failed (only with VERIFY_URL)"),
         (status = 422, body = crate::openapi::ApiError, description = "wrong shape, empty or too long customerName, transcript line not from user or bot"),
         (status = 429, body = crate::openapi::ApiError, description = "rate_limited, or too_many_sessions (the client's or the server's open-chat cap); with Retry-After"),
         (status = 502, body = crate::openapi::ApiError, description = "twilio_rejected / twilio_unavailable / twilio_bad_response"),
-        (status = 503, body = crate::openapi::ApiError, description = "twilio_busy: Twilio is rate limiting us"),
+        (status = 503, body = crate::openapi::ApiError, description = "twilio_busy: Twilio is rate limiting us; outside_business_hours (BUSINESS_HOURS), with Retry-After to the next opening"),
         (status = 504, body = crate::openapi::ApiError, description = "twilio_unreachable, or the request took longer than REQUEST_TIMEOUT_SECONDS"),
     ))]
 pub async fn create(
@@ -46,14 +48,8 @@ pub async fn create(
     client: Option<Extension<Client>>,
     ApiJson(req): ApiJson<CreateSessionRequest>,
 ) -> Result<(StatusCode, Json<SessionCreated>), AppError> {
-    let invalid = |e: crate::engagement::EngagementError| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.0);
-    let name = customer_name(&req).map_err(invalid)?;
-    let policy = Policy {
-        pre_engagement_keys: &state.config.pre_engagement_keys,
-        handoff_secret: state.config.handoff_secret.as_ref().map(|s| s.expose().as_bytes()),
-        now: unix_now(),
-    };
-    let pre_engagement = pre_engagement_data(&req, &name, &policy).map_err(invalid)?;
+    // The identity token (issue 17) is checked first: a refused one starts nothing (crate::identity).
+    let Prepared { name, pre_engagement, identity } = crate::engagement::prepare(&state.config, &req).await?;
     let client = client.map(|Extension(c)| c).unwrap_or(Client {
         ip: std::net::IpAddr::from([0, 0, 0, 0]),
         key: ClientKey::from_ip(std::net::IpAddr::from([0, 0, 0, 0])),
@@ -61,6 +57,11 @@ pub async fn create(
     // Every start is a task in front of an agent: caps on open chats, per client and in total, before anything
     // leaves this server. The slot is held from here, so simultaneous starts cannot slip past together.
     let c = &state.config;
+    // Outside business hours nobody would take the task: a page that skipped areAnyAgentsOnline must not queue one.
+    if let Some(crate::hours::Status::Closed { opens_at }) = c.business_hours.as_ref().map(|h| h.status(jiff::Timestamp::now())) {
+        state.metrics.record_start_refused("outside_business_hours");
+        return Err(closed_error(opens_at.as_deref(), jiff::Timestamp::now()));
+    }
     // With REDIS_URL the caps count every replica's chats (crate::shared).
     let slot = crate::shared::reserve(&state, client.key, unix_now()).await.map_err(|too| {
         let reason = if too.per_client { "per_client_cap" } else { "total_cap" };
@@ -77,8 +78,7 @@ pub async fn create(
         state.metrics.record_start_refused("verification");
         return Err(e);
     }
-    // The server picks the identity; a client-chosen one could impersonate another customer.
-    let identity = format!("customer-{}", Uuid::new_v4());
+    // The server picks the identity (`prepare`); a client-chosen one could impersonate another customer.
     let flex = Flex { client: &state.twilio, config: &state.config };
     let started = flex.start(&ChatRequest { identity: &identity, customer_name: &name, pre_engagement: &pre_engagement }).await?;
 
@@ -92,7 +92,7 @@ pub async fn create(
         interaction_sid: started.interaction.as_ref().map(|i| i.interaction_sid.clone()),
         channel_sid: started.interaction.as_ref().map(|i| i.channel_sid.clone()),
     };
-    let session_credential = credential::issue(state.config.session_secret.expose().as_bytes(), &session_id, expires_at, &context);
+    let session_credential = state.session_keys.issue(&session_id, expires_at, &context);
     tracing::info!(session_id, conversation_sid = %started.conversation_sid, mode = state.config.start_mode.as_str(), "chat started");
     state.sessions.insert(
         session_id.clone(),
@@ -142,9 +142,9 @@ pub async fn refresh(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     ApiJson(auth): ApiJson<SessionAuth>,
-) -> Result<Json<TokenRefreshed>, AppError> {
+) -> Result<Response, AppError> {
     let session = authorize(&state, &id, &auth.session_credential).await?;
-    if matches!(session.state, SessionState::Ended(_)) {
+    if session.is_ended() {
         return Err(AppError::session_ended());
     }
     // A token is minted only while the chat is open (a cached "open" answer once let refresh succeed after the
@@ -157,23 +157,38 @@ pub async fn refresh(
     let now = unix_now();
     let c = &state.config;
     // (Ended here or on any replica: crate::shared, by session id or conversation SID.)
-    let closed = if crate::shared::known_ended(&state, &id, &session.conversation_sid).await {
+    let closed = if crate::shared::known_ended_session(&state, &id, &session).await {
         true
-    } else if session.client.is_some() && state.webhooks.healthy(c.twilio_webhooks, c.twilio_webhooks_fresh_seconds, now) {
+    } else if session.client().is_some() && state.webhooks.healthy(c.twilio_webhooks, c.twilio_webhooks_fresh_seconds, now) {
         false
     } else {
         let flex = Flex { client: &state.twilio, config: c };
-        let sid = session.conversation_sid.as_str();
+        let sid = session.conversation_sid();
         state.closed_checks.run(sid, || flex.conversation_closed(sid)).await?
     };
     if closed {
         tracing::info!(session_id = id, "conversation closed by the agent side; refusing refresh");
-        crate::shared::session_ended(&state, &id, &session.conversation_sid, session.expires_at, unix_now()).await;
+        crate::shared::session_ended(&state, &id, session.conversation_sid(), session.expires_at(), unix_now()).await;
         return Err(AppError::session_ended());
     }
-    let Minted { token, expires_at } = mint(&state, &session.identity, unix_now(), session.expires_at);
-    crate::shared::touched(&state, &id, expires_at, unix_now()).await;
-    Ok(Json(TokenRefreshed { token, token_expires_at: expires_at }))
+    // (A fresh clock: the check above may have waited for Twilio.)
+    let now = unix_now();
+    let Minted { token, expires_at } = mint(&state, session.identity(), now, session.expires_at());
+    crate::shared::touched(&state, &session, &id, expires_at, now).await;
+    Ok(token_refreshed(token, expires_at))
+}
+
+/// The refresh answer, byte for byte what `Json(TokenRefreshed { .. })` writes, without serde's string escaper:
+/// it looked at each of the token's ~500 bytes (some 6 000 instructions a refresh, bench/README.md), and a JWT
+/// (base64url parts and dots) never needs escaping.
+fn token_refreshed(token: String, token_expires_at: u64) -> Response {
+    use std::fmt::Write;
+    debug_assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')), "not a JWT");
+    let mut body = String::with_capacity(token.len() + 48);
+    body.push_str(r#"{"token":""#);
+    body.push_str(&token);
+    let _ = write!(body, r#"","tokenExpiresAt":{token_expires_at}}}"#);
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
 /// Ends the chat: closes the conversation (and the interaction channel) so no task is left orphaned.
@@ -202,14 +217,14 @@ pub async fn end(
     let body = body.map_err(crate::extract::bytes_rejection)?;
     let credential = credential_from(&headers, &body)?;
     let session = authorize(&state, &id, &credential).await?;
-    if session.state == SessionState::Open {
-        if crate::shared::known_ended(&state, &id, &session.conversation_sid).await {
+    if !session.is_ended() {
+        if crate::shared::known_ended(&state, &id, session.conversation_sid()).await {
             // Ended on another replica (REDIS_URL): closed there already; 204 without calling Twilio again.
             state.sessions.end(&id, unix_now());
         } else {
             let flex = Flex { client: &state.twilio, config: &state.config };
-            flex.close(&session.conversation_sid, session.interaction.as_ref()).await?;
-            crate::shared::session_ended(&state, &id, &session.conversation_sid, session.expires_at, unix_now()).await;
+            flex.close(session.conversation_sid(), session.interaction()).await?;
+            crate::shared::session_ended(&state, &id, session.conversation_sid(), session.expires_at(), unix_now()).await;
             tracing::info!(session_id = id, "chat ended by the customer");
         }
     }
@@ -224,18 +239,16 @@ pub async fn end(
 /// and flexflow modes the server minted it (`customer-<uuid>`); in the webchat mode Twilio chose it, so Twilio is
 /// asked whether it is a (non-agent) participant of that conversation. So a leaked `SESSION_SECRET` cannot mint
 /// tokens for an agent or any other identity.
-async fn authorize(state: &AppState, id: &str, credential: &str) -> Result<Session, AppError> {
+async fn authorize(state: &AppState, id: &str, credential: &str) -> Result<LiveSession, AppError> {
     let c = &state.config;
-    let secrets: Vec<&[u8]> =
-        std::iter::once(c.session_secret.expose().as_bytes()).chain(c.session_secret_previous.as_ref().map(|s| s.expose().as_bytes())).collect();
-    let context = match credential::verify_with_any(&secrets, credential, id, unix_now()) {
-        Ok(c) => c,
+    let credential::Verified { context, expires_at } = match state.session_keys.verify(credential, id, unix_now()) {
+        Ok(v) => v,
         Err(reason) => {
             tracing::info!(?reason, "session credential refused");
             return Err(AppError::invalid_credential());
         }
     };
-    if let Some(session) = state.sessions.get(id) {
+    if let Some(session) = state.sessions.find(id) {
         return Ok(session);
     }
     let customer = match c.start_mode {
@@ -249,7 +262,6 @@ async fn authorize(state: &AppState, id: &str, credential: &str) -> Result<Sessi
         tracing::warn!(session_id = id, "a validly signed credential names no customer of its conversation; refused (is SESSION_SECRET leaked?)");
         return Err(AppError::invalid_credential());
     }
-    let expires_at = credential_expiry(credential);
     let interaction = match (context.interaction_sid, context.channel_sid) {
         (Some(interaction_sid), Some(channel_sid)) => Some(InteractionRef { interaction_sid, channel_sid }),
         _ => None,
@@ -265,19 +277,15 @@ async fn authorize(state: &AppState, id: &str, credential: &str) -> Result<Sessi
         active_until: now,
     };
     tracing::info!(session_id = id, "session rebuilt from its credential");
-    state.sessions.insert(id.to_string(), session.clone(), now);
-    Ok(session)
+    Ok(state.sessions.insert(id.to_string(), session, now))
 }
 
 /// `customer-<uuid v4>`, exactly as [`create`] mints it.
 fn is_minted_identity(identity: &str) -> bool {
     identity.strip_prefix("customer-").and_then(|u| Uuid::try_parse(u).ok()).is_some_and(|u| u.get_version_num() == 4)
+        || crate::identity::is_verified_identity(identity)
 }
 
-/// The expiry of a credential `verify` accepted (its second field).
-fn credential_expiry(credential: &str) -> u64 {
-    credential.split('.').nth(1).and_then(|e| e.parse().ok()).unwrap_or(0)
-}
 
 /// A token for `identity`, never outliving the session.
 fn mint(state: &AppState, identity: &str, now: u64, session_expires_at: u64) -> Minted {
@@ -290,4 +298,34 @@ fn mint(state: &AppState, identity: &str, now: u64, session_expires_at: u64) -> 
     };
     let ttl = c.token_ttl_seconds.min(session_expires_at.saturating_sub(now)).max(1);
     token::mint(&keys, identity, now, ttl)
+}
+
+/// 503 `outside_business_hours`, with Retry-After up to the next opening when it is known.
+fn closed_error(opens_at: Option<&str>, now: jiff::Timestamp) -> AppError {
+    let message = match opens_at {
+        Some(t) => format!("outside business hours; agents are back at {t}"),
+        None => "outside business hours".to_string(),
+    };
+    let err = AppError::new(StatusCode::SERVICE_UNAVAILABLE, "outside_business_hours", message);
+    match opens_at.and_then(|t| t.parse::<jiff::Timestamp>().ok()) {
+        Some(at) if at > now => err.with_retry_after(at.as_second().saturating_sub(now.as_second()) as u64),
+        _ => err,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+    use flexdesk_core::wire::TokenRefreshed;
+
+    #[tokio::test]
+    async fn the_refresh_answer_is_what_serde_writes() {
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJqdGkiOiJTSy0xIn0.abc-_DEF123".to_string();
+        let direct = token_refreshed(token.clone(), 1_700_003_600);
+        let serde = Json(TokenRefreshed { token, token_expires_at: 1_700_003_600 }).into_response();
+        assert_eq!((direct.status(), direct.headers()), (serde.status(), serde.headers()));
+        let (a, b) = (to_bytes(direct.into_body(), 4096).await.unwrap(), to_bytes(serde.into_body(), 4096).await.unwrap());
+        assert_eq!(a, b);
+    }
 }

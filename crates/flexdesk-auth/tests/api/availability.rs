@@ -55,3 +55,20 @@ async fn availability_without_a_queue_is_503() {
     let a = h.get("/v1/agents/availability").await;
     assert_eq!((a.status, error_code(&a)), (StatusCode::SERVICE_UNAVAILABLE, "availability_not_configured"));
 }
+
+/// A page that skips areAnyAgentsOnline outside business hours gets 503 and a Retry-After, and no task is queued.
+#[tokio::test]
+async fn a_start_outside_business_hours_is_refused_without_calling_twilio() {
+    let today = jiff::Timestamp::now().in_tz("Europe/Paris").unwrap().date();
+    let holidays = [today.yesterday().unwrap(), today, today.tomorrow().unwrap()].map(|d| d.to_string()).join(",");
+    let h = harness(&[("BUSINESS_HOURS", "Mon-Sun 09:00-17:00"), ("BUSINESS_TZ", "Europe/Paris"), ("BUSINESS_HOLIDAYS", &holidays)]).await;
+    Mock::given(wiremock::matchers::any()).respond_with(ResponseTemplate::new(500)).expect(0).mount(&h.twilio).await;
+    let a = h.json(axum::http::Method::POST, "/v1/sessions", json!({ "customerName": "Ada" })).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::SERVICE_UNAVAILABLE, "outside_business_hours"), "{}", a.text);
+    let retry: i64 = a.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    // The day after tomorrow at 09:00 in Paris: between one and three days away.
+    assert!((86_400..3 * 86_400 + 3600).contains(&retry), "{retry}");
+    // Within hours the same start reaches Twilio (the refusal is the hours', not something else).
+    let open = harness(&[]).await;
+    open.start_webchat_session().await;
+}
