@@ -39,6 +39,7 @@ extern "C" {
     fn client_json() -> String;
     #[wasm_bindgen(js_name = setConv)]
     fn set_conv(key: &str, value: JsValue);
+    fn unhandled() -> String;
     #[wasm_bindgen(js_name = connectMessage)]
     fn connect_message() -> JsValue;
     fn file(name: &str, size: u32, content_type: &str) -> JsValue;
@@ -245,6 +246,21 @@ async fn own_echo_is_not_shown() {
     emit_conv("messageAdded", message(2, "me", "mine", JsValue::UNDEFINED));
     settle().await;
     assert_eq!(calls("sendMessageToUser"), "[]");
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_typing_signal_is_caught_and_chat_goes_on() {
+    let desk = with_agent().await;
+    set_conv("failTyping", JsValue::TRUE);
+    JsFuture::from(desk.user_typing(true)).await.unwrap();
+    JsFuture::from(desk.user_typing(false)).await.unwrap();
+    settle().await;
+    JsFuture::from(tick(50)).await.unwrap();
+    assert_eq!(parse(conv_json())["typingCount"], 1, "typing was signalled");
+    assert_eq!(unhandled(), "[]", "the rejected typing() promise must be handled");
+    JsFuture::from(desk.send_message_to_agent(user_message("still here"), "m9".into(), JsValue::UNDEFINED)).await.unwrap();
+    settle().await;
+    assert_eq!(sent_bodies(), vec!["still here"]);
 }
 
 #[wasm_bindgen_test]

@@ -2,9 +2,12 @@
 // (window.fetch answers for it), each recording what the desk did so the tests can assert on it.
 
 export const world = { requests: [], calls: [], clients: [], authStatus: {}, availability: 2 };
+// Rejections nobody handled (the desk must catch every SDK promise it starts, e.g. a failed `typing()`).
+world.unhandled = [];
+globalThis.addEventListener?.('unhandledrejection', (e) => { world.unhandled.push(String(e.reason?.message ?? e.reason)); });
 
 export function reset() {
-  world.requests = []; world.calls = []; world.clients = []; world.authStatus = {}; world.availability = 2; world.throwIn = null; world.slowMs = 0; world.overlaps = 0;
+  world.requests = []; world.calls = []; world.clients = []; world.authStatus = {}; world.availability = 2; world.throwIn = null; world.slowMs = 0; world.overlaps = 0; world.unhandled = [];
   globalThis.fetch = async (input, init) => {
     const req = input instanceof Request ? input : new Request(input, init);
     const u = new URL(req.url);
@@ -55,7 +58,8 @@ class FakeConversation extends Emitter {
     };
     return b;
   }
-  typing() { this.typingCount++; return Promise.resolve(); }
+  // lib.d.ts: `typing(): Promise<void>`; `failTyping` makes it reject, as it does when the connection is down.
+  typing() { this.typingCount++; return this.failTyping ? Promise.reject(new Error('typing failed: offline')) : Promise.resolve(); }
   advanceLastReadMessageIndex(i) { this.readIndex = i; return Promise.resolve(0); }
   getParticipants() { return Promise.resolve(this.participants); }
   getMessages() { return Promise.resolve({ items: this.history, hasPrevPage: false }); }
@@ -135,5 +139,6 @@ export const convJson = () => JSON.stringify({ sent: conv().sent, typingCount: c
 export const clientJson = () => JSON.stringify({ count: world.clients.length, tokens: client()?.tokens, shut: client()?.shut,
   oldListeners: world.clients.slice(0, -1).reduce((n, c) => n + c.listenerCount() + c.conversation.listenerCount(), 0) });
 export const setConv = (key, value) => { conv()[key] = value; };
+export const unhandled = () => JSON.stringify(world.unhandled);
 export const connectMessage = () => ({ output: { generic: [{ response_type: 'connect_to_agent', message_to_human_agent: 'wants help',
   transfer_info: { additional_data: { skill: 'billing' } } }] } });
