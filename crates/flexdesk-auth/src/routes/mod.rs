@@ -10,7 +10,7 @@ pub mod sessions;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, StatusCode};
+use axum::http::HeaderName;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::Router;
@@ -19,7 +19,6 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -77,7 +76,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .layer(CatchPanicLayer::new())
                 .layer(layers::OriginGuardLayer(state.clone()))
                 .layer(layers::cors(&state.config.allowed_origins))
-                .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, state.config.request_timeout))
+                .layer(layers::LazyTimeoutLayer(state.config.request_timeout))
                 .map_response(IntoResponse::into_response)
                 // Refuses a too-large Content-Length before reading anything.
                 .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
