@@ -17,7 +17,8 @@ import { measure } from '../scripts/wasm-size.mjs';
 import { deskBench } from './lib/browser.mjs';
 import { latencyBench } from './lib/latency.mjs';
 import { peakRssKb, run, startServer } from './lib/proc.mjs';
-import { load } from './lib/wrk.mjs';
+import { load, WRK_THREADS } from './lib/wrk.mjs';
+import { describeSplit } from './lib/cpus.mjs';
 import { FAKE_TWILIO_ENV } from '../tests/support/fake-env.mjs';
 import { AUTH_ENV, bin, configureWebhooks, post, startStack } from './lib/stack.mjs';
 import { render, table } from './lib/report.mjs';
@@ -233,7 +234,7 @@ async function bundle(results) {
 }
 
 async function main() {
-  const results = { machine: machine(), quick, settings: { refresh: REFRESH, session: SESSION, connections: CONNECTIONS, messages: MESSAGES } };
+  const results = { machine: machine(), quick, settings: { refresh: REFRESH, session: SESSION, connections: CONNECTIONS, messages: MESSAGES, wrkThreads: WRK_THREADS, cpus: describeSplit() } };
   say(`${results.machine.cores} cores, ${results.machine.cpu}${quick ? ' (quick run: figures are indicative only)' : ''}`);
   if (wants('refresh') || wants('session') || wants('start') || wants('latency')) {
     await ensureTools();

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { FAKE_TWILIO_ENV } from '../../tests/support/fake-env.mjs';
+import { pinned } from './cpus.mjs';
 
 /** Peak resident set (VmHWM) of a live process, in KiB; null once it is gone. */
 export function peakRssKb(pid) {
@@ -19,7 +20,8 @@ export function peakRssKb(pid) {
  * Only the last 16 KB of output is kept: a server that logs per request must not grow this process.
  */
 export function startServer(name, command, args = [], env = {}, { timeoutMs = 30000, cwd } = {}) {
-  const child = spawn(command, args, {
+  // taskset execs the server, so the pid (and its memory read from /proc) stays the server's.
+  const child = spawn(...pinned('server', command, args), {
     cwd,
     env: { ...process.env, ...FAKE_TWILIO_ENV, RUST_LOG: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,13 +1,13 @@
 // Load from a second process on loopback: wrk with a fixed duration, after a warm-up run that is discarded.
 import { fileURLToPath } from 'node:url';
+import { split, pinned } from './cpus.mjs';
 import { run } from './proc.mjs';
 
 const LUA = fileURLToPath(new URL('../wrk/post.lua', import.meta.url));
 
 async function wrkOnce(url, body, { seconds, connections, threads }) {
   const out = await run(
-    'wrk',
-    ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', LUA, url],
+    ...pinned('load', 'wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', LUA, url]),
     { quiet: true, env: { WRK_BODY: JSON.stringify(body) }, timeoutMs: (seconds + 30) * 1000 },
   );
   const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
@@ -20,7 +20,9 @@ async function wrkOnce(url, body, { seconds, connections, threads }) {
  * Returns { rps, p50Ms, p90Ms, p99Ms, maxMs, requests, failed } where failed counts socket errors,
  * timeouts and non-2xx answers (a benchmark of error pages would be worthless, so callers check it).
  */
-export async function load(url, body, { seconds = 10, warmup = 2, connections = 32, threads = 2 } = {}) {
+export const WRK_THREADS = split?.loadThreads ?? 2;
+
+export async function load(url, body, { seconds = 10, warmup = 2, connections = 32, threads = WRK_THREADS } = {}) {
   if (warmup > 0) await wrkOnce(url, body, { seconds: warmup, connections, threads });
   const r = await wrkOnce(url, body, { seconds, connections, threads });
   const ms = (us) => us / 1000;
