@@ -53,6 +53,7 @@ export async function buildWww({ minify = false, quiet = false } = {}) {
     define: { 'process.env.NODE_ENV': '"production"' },
     alias: {
       flexdesk: path.join(PKG, 'index.js'),
+      'flexdesk/transcript': path.join(PKG, 'transcript.js'),
     },
   });
   copyFileSync(path.join(PKG, 'flexdesk_bg.wasm'), path.join(DIST, 'flexdesk_bg.wasm'));

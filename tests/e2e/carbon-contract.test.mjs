@@ -7,7 +7,7 @@ import { BOTH_CLIENTS, e2eSuite } from './support/harness.mjs';
 import { STRINGS } from './support/customer.mjs';
 import { CustomerPage } from './support/customer.mjs';
 import { seen, notSeen, waitUntil, firstShown, inVisualOrder } from './support/wait.mjs';
-import { connectCustomerToAgent, injectFaults } from './support/flows.mjs';
+import { connectCustomerToAgent, injectFaults, secondCustomerRefused } from './support/flows.mjs';
 import { FAKE_TWILIO_ENV } from '../support/fake-env.mjs';
 
 const scenario = e2eSuite('carbon-contract');
@@ -41,16 +41,7 @@ async function twilio(stack, method, path, form) {
   throw new Error(`${method} ${path}: 404 in both services`);
 }
 
-scenario('reload while waiting for an agent: the waiting chat is ended, no agent gets a chat with nobody there', async ({ customer, agent }) => {
-  await customer.open({ name: 'Wendy Waiting' });
-  await customer.askForAgent();
-  await agent.open('Alice');
-  const task = await agent.waitForIncomingTask('Wendy Waiting');
-  // Carbon calls reconnect() only when an agent had joined (handleHydration: `if (isConnected)`): the desk must
-  // deal with the saved waiting chat itself.
-  await customer.returnToPage();
-  await waitUntil(async () => !(await firstShown(task.item)), { message: 'the waiting chat to leave the console', timeout: 20_000 });
-});
+// A reload while waiting keeps the same task (issue 17): tests/e2e/tabs.test.mjs.
 
 scenario('cancel during the start request: the chat is ended once it exists, and the customer is back with the bot', async ({ customer, stack }) => {
   await customer.open({ name: 'Cora Cancel' });
@@ -90,16 +81,9 @@ scenario('waiting: the queue position in Carbon\'s own words, not a hard-coded t
 }, { authEnv: { AVAILABILITY_CACHE_SECONDS: '0' } }); // the second read must not be the first one's, cached
 
 scenario('the auth server refuses: its reason is shown to the customer in customer words', async (ctx) => {
-  const { customer, agent, newPage, www } = ctx;
   // One open chat per client: the first customer waits, a second one (same address) is refused with 429
   // too_many_sessions.
-  await customer.open({ name: 'First Customer' });
-  await customer.askForAgent();
-  await agent.open('Alice');
-  await agent.waitForIncomingTask('First Customer');
-  const second = new CustomerPage(await newPage('customer'), www.url);
-  await second.open({ name: 'Second Customer' });
-  await second.askForAgent();
+  const second = await secondCustomerRefused(ctx);
   await second.see('Too many chats with an agent are open right now.');
   await notSeen(second.page.getByText(/too_many_sessions|HTTP 429/), 'raw server text', 300);
   // Back with the bot.

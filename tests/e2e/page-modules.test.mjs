@@ -1,7 +1,7 @@
 // Unit tests of the demo page's own logic (no browser): the scripted bot, the read-receipt state, the config check.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reply, Transcript, makeCustomSendMessage, AGENT_UNAVAILABLE_TEXT } from '../../www/src/bot.js';
+import { reply, Rating, Transcript, makeCustomSendMessage, AGENT_UNAVAILABLE_TEXT } from '../../www/src/bot.js';
 import { ReceiptState } from '../../www/src/read-receipt.js';
 import { readPageConfig } from '../../www/src/page-config.js';
 
@@ -119,4 +119,22 @@ test('chat history: kept across page loads, capped, and tolerant of corrupt stor
   const original = { output: { generic: [{ response_type: 'text', text: 'x' }] } };
   agentMessageResponse(original, alice);
   assert.equal(original.message_options, undefined, 'the desk\'s message object is not changed');
+});
+
+test('back with the bot (issue 17): after a chat with an agent it asks for a rating and answers the reply', async () => {
+  const m = new Map();
+  const storage = { getItem: (k) => m.get(k) ?? null, setItem: (k, v) => m.set(k, String(v)), removeItem: (k) => m.delete(k) };
+  const rating = new Rating(storage);
+  assert.equal(rating.ask({ endedBy: 'closedBeforeAgent', agent: null, agentJoined: false }), null, 'no agent, no question');
+  assert.equal(rating.ask({ endedBy: 'agent', agent: { name: 'Alice' }, agentJoined: true }), 'How was your chat with Alice? Reply 1 to 5.');
+  const added = [];
+  const send = makeCustomSendMessage(new Transcript(memoryStorage()), { rating });
+  const instance = { messaging: { addMessage: async (m) => added.push(m.output.generic) } };
+  await send({ input: { text: '4' } }, {}, instance);
+  assert.deepEqual(added.pop(), [{ response_type: 'text', text: 'Thanks for rating 4.' }]);
+  await send({ input: { text: '5' } }, {}, instance);
+  assert.notEqual(added.pop()[0].text, 'Thanks for rating 5.', 'asked once, answered once');
+  rating.ask({ endedBy: 'customer', agent: { name: 'Bob' }, agentJoined: true });
+  await send({ input: { text: 'What are your opening hours?' } }, {}, instance);
+  assert.match(added.pop()[0].text, /We are open/, 'not a rating: the bot answers as usual');
 });

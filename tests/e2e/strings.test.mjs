@@ -2,8 +2,8 @@
 // refuses a second chat (too_many_sessions), and the customer reads the page's wording of that refusal, with its
 // {retry} part in the page's words too, never the English default or the server's text.
 import { e2eSuite } from './support/harness.mjs';
-import { CustomerPage } from './support/customer.mjs';
 import { notSeen } from './support/wait.mjs';
+import { secondCustomerRefused } from './support/flows.mjs';
 
 const scenario = e2eSuite('strings');
 
@@ -17,14 +17,7 @@ const strings = {
 };
 
 scenario('a configured string is what the customer reads when the auth server refuses', async (ctx) => {
-  const { customer, agent, newPage, www } = ctx;
-  await customer.open({ name: 'First Customer' });
-  await customer.askForAgent();
-  await agent.open('Alice');
-  await agent.waitForIncomingTask('First Customer');
-  const second = new CustomerPage(await newPage('customer'), www.url);
-  await second.open({ name: 'Second Customer' });
-  await second.askForAgent();
+  const second = await secondCustomerRefused(ctx);
   await second.see(`Trop de discussions avec un conseiller sont ouvertes. ${LATER}`);
   await notSeen(second.page.getByText('Too many chats with an agent are open right now.'), 'the English default', 300);
   await notSeen(second.page.getByText(/too_many_sessions|HTTP 429/), 'raw server text', 300);

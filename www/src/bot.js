@@ -96,19 +96,48 @@ export function closedText(opensAt, options) {
     : 'Our agents are away right now. Please try again during opening hours.';
 }
 
+const RATING_KEY = 'flexdesk-demo-rating';
+
+/**
+ * Back with the bot after a chat with an agent (flexdesk's `onChatEnd`): the bot asks for a rating and answers the
+ * reply. The pending question is kept in sessionStorage, so a reload in between does not lose it.
+ */
+export class Rating {
+  constructor(storage = globalThis.sessionStorage) {
+    this.storage = storage;
+  }
+
+  /** The question to ask after `outcome` (`{ endedBy, agent, agentJoined }`), or null when no agent joined. */
+  ask(outcome) {
+    if (!outcome?.agentJoined) return null;
+    this.storage?.setItem(RATING_KEY, 'asked');
+    return `How was your chat with ${outcome.agent?.name ?? 'our agent'}? Reply 1 to 5.`;
+  }
+
+  /** The bot's answer when `userText` replies to the question (null otherwise: the bot answers as usual). */
+  answer(userText) {
+    if (this.storage?.getItem(RATING_KEY) !== 'asked') return null;
+    this.storage.removeItem(RATING_KEY);
+    const score = /^\s*([1-5])\s*$/.exec(userText)?.[1];
+    return score ? `Thanks for rating ${score}.` : null;
+  }
+}
+
 /** How long the bot waits for the availability answer before it offers the agent card anyway. */
 const AVAILABILITY_WAIT_MS = 3000;
 
 /**
  * `messaging.customSendMessage` for the web chat. `agentAvailability` (optional): `() => Promise<{ closed, opensAt }>`,
  * e.g. flexdesk's `getAgentAvailability(authServerUrl)`; asked before the bot offers an agent, so that outside business
- * hours the "no agents" text says when agents are back.
+ * hours the "no agents" text says when agents are back. `rating` (optional): a `Rating`, whose question the bot's
+ * next answer may be.
  */
-export function makeCustomSendMessage(transcript, { agentAvailability } = {}) {
+export function makeCustomSendMessage(transcript, { agentAvailability, rating } = {}) {
   return async (request, _options, instance) => {
     const userText = (request.input?.text ?? '').trim();
     if (userText) transcript.add('user', userText);
-    const generic = reply(userText, transcript);
+    const thanks = userText && rating?.answer(userText);
+    const generic = thanks ? [text(thanks)] : reply(userText, transcript);
     const offer = generic.find((item) => item.response_type === 'connect_to_agent');
     if (offer && agentAvailability) {
       const answer = await Promise.race([

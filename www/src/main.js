@@ -3,7 +3,8 @@
 import '@carbon/ai-chat/dist/es/web-components/cds-aichat-container/index.js';
 import { createTwilioFlexServiceDesk, getAgentAvailability } from 'flexdesk';
 import { conversationsClientFactory } from './conversations-client.js';
-import { Transcript, makeCustomSendMessage } from './bot.js';
+import { recordTranscript } from 'flexdesk/transcript';
+import { Rating, Transcript, makeCustomSendMessage } from './bot.js';
 import { readPageConfig } from './page-config.js';
 import { demoIdentityToken, preEngagementForm, showSignedIn } from './pre-engagement.js';
 import { withReadReceipts } from './read-receipt.js';
@@ -31,6 +32,9 @@ try {
 // Tests and curious developers can tell which client this page runs.
 document.documentElement.dataset.conversationsClient = config.client;
 const transcript = new Transcript();
+const rating = new Rating();
+// The whole conversation (bot and agent parts) as text, for the header menu's "Download transcript" (issue 17).
+let fullTranscript;
 const history = new ChatHistory();
 const details = preEngagementForm(document.getElementById('details'));
 
@@ -39,14 +43,30 @@ chat.assistantName = 'Flexdesk demo bot';
 chat.injectCarbonTheme = 'white';
 // Defence in depth: agent and customer text is shown as text by the desk; any HTML that slips through is sanitised.
 chat.shouldSanitizeHTML = true;
-chat.header = { title: 'Flexdesk demo' };
+chat.header = {
+  title: 'Flexdesk demo',
+  menuOptions: [{ text: 'Download transcript', handler: () => fullTranscript?.download('flexdesk-transcript.txt') }],
+};
 chat.messaging = {
   // Outside business hours the bot says when agents are back (the auth server's opensAt, in the customer's time zone).
-  customSendMessage: makeCustomSendMessage(transcript, { agentAvailability: () => getAgentAvailability(config.authServerUrl) }),
+  customSendMessage: makeCustomSendMessage(transcript, { agentAvailability: () => getAgentAvailability(config.authServerUrl), rating }),
   // A reload shows the conversation so far (the desk then reconnects to the agent and adds what came meanwhile).
   customLoadHistory: async () => history.items(),
 };
 chat.serviceDesk = { availabilityTimeoutSeconds: 10 };
+// Back with the bot (issue 17): after a chat with an agent, the bot asks for a rating. It waits for the web chat's own
+// "back with the assistant" line (Carbon adds it 1.5 s after the end) so the question comes last.
+const BACK_WITH_BOT_MS = 1600;
+function onChatEnd(outcome) {
+  // Tests and curious developers can read how the last chat with an agent ended.
+  window.flexdeskLastOutcome = outcome;
+  const question = rating.ask(outcome);
+  if (!question) return;
+  setTimeout(() => {
+    transcript.add('bot', question);
+    window.flexdeskChat?.messaging.addMessage({ output: { generic: [{ response_type: 'text', text: question }] } });
+  }, BACK_WITH_BOT_MS);
+}
 // The web chat creates the desk when it first opens, maybe before the visitor fills in their details: the
 // pre-engagement object reads the form whenever the desk reads it.
 const livePreEngagement = Object.defineProperties(
@@ -74,6 +94,7 @@ chat.serviceDeskFactory = withReadReceipts(withAgentHistory((params) => {
     createConversationsClient,
     ...signedIn,
     transcript: () => transcript.get(),
+    onChatEnd,
     ...(config.joinTimeoutMs !== undefined && { joinTimeoutMs: config.joinTimeoutMs }),
     ...(config.queuePollMs !== undefined && { queuePollMs: config.queuePollMs }),
     ...(config.strings !== undefined && { strings: config.strings }),
@@ -84,5 +105,6 @@ chat.serviceDeskFactory = withReadReceipts(withAgentHistory((params) => {
 chat.onBeforeRender = (instance) => {
   window.flexdeskChat = instance;
   recordBotConversation(instance, history);
+  fullTranscript = recordTranscript(instance, { labels: { bot: chat.assistantName } });
 };
 document.body.appendChild(chat);

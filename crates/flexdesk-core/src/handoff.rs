@@ -23,7 +23,7 @@ pub fn handoff_from_connect_message(connect_message: &Value, transcript: Vec<Tra
         to_agent.extend(summary.iter().filter_map(|i| text(&i["text"])));
     }
     Handoff {
-        message_to_human_agent: if to_agent.is_empty() { None } else { Some(to_agent.join("\n")) },
+        message_to_human_agent: if to_agent.is_empty() { None } else { Some(crate::media::join(&to_agent, "\n")) },
         topic: text(&extra["topic"]).or_else(|| text(&item["topic"])),
         skill: text(&extra["skill"]),
         language: text(&extra["language"]),

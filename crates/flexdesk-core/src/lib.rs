@@ -17,6 +17,6 @@ pub mod texts;
 pub mod wire;
 
 pub use session::{
-    Agent, AgentItem, AuthCall, AuthFailure, Client, ConnState, Content, Effect, ErrorStatus, Event, Media, Participant,
-    PersistedState, Phase, Session, Timer, Web,
+    Agent, AgentItem, AuthCall, AuthFailure, Client, ConnState, Content, EndedBy, Effect, ErrorStatus, Event, Media, Outcome,
+    Participant, PersistedState, Phase, Session, Timer, Web,
 };

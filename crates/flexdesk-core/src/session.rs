@@ -225,8 +225,14 @@ pub enum Event {
     SessionCreated(SessionCreated),
     /// The auth server refused to create the session (or could not be reached).
     SessionRefused(AuthFailure),
-    /// The web chat handed a saved chat to the desk's factory (`persistedState`) at page load.
-    SavedAtLoad(PersistedState),
+    /// The web chat asked for an agent (`startChat`) while this customer's chat is still open elsewhere: in another
+    /// tab, or in this one before a reload while waiting (Carbon hands a waiting chat back only through a new
+    /// `startChat`: `handleHydration` calls `reconnect` only `if (isConnected)`). Carry on with that chat, the
+    /// same Flex task, instead of creating one; the web chat does not know its agent yet, so the agent is
+    /// announced again and the agent's messages after `last_shown` are shown.
+    Adopt(PersistedState),
+    /// Another tab took this chat over: close the connection but keep the session (the other tab carries on).
+    Released,
     /// After a page reload, the web chat called `reconnect`: carry on with the chat saved by
     /// [`Effect::Persist`].
     Resume(PersistedState),
@@ -451,6 +457,45 @@ pub enum Web {
     },
     /// `agentEndedChat`.
     ChatEnded,
+    /// The chat with an agent is over: the page's `onChatEnd` hook hears how (once per chat, after the web chat
+    /// was told).
+    Outcome(Outcome),
+}
+
+/// Who or what ended a chat with an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndedBy {
+    /// The agent (or the contact centre) closed the conversation after an agent joined.
+    Agent,
+    /// The customer ended it (also while it was still being created or waiting).
+    Customer,
+    /// It could not start, or could not go on (refused, join timeouts, the connection given up).
+    Failure,
+    /// The conversation was closed before any agent joined.
+    ClosedBeforeAgent,
+}
+
+impl EndedBy {
+    /// The name the page sees (`endedBy`): `agent`, `customer`, `failure`, `closedBeforeAgent`.
+    pub fn key(self) -> &'static str {
+        match self {
+            EndedBy::Agent => "agent",
+            EndedBy::Customer => "customer",
+            EndedBy::Failure => "failure",
+            EndedBy::ClosedBeforeAgent => "closedBeforeAgent",
+        }
+    }
+}
+
+/// How a chat with an agent ended ([`Web::Outcome`]): told exactly once per chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Who or what ended it.
+    pub ended_by: EndedBy,
+    /// The last agent in the chat, if one joined.
+    pub agent: Option<Agent>,
+    /// Whether an agent ever joined.
+    pub agent_joined: bool,
 }
 
 /// What the shell must do, as returned by [`Session::handle`], in order.
@@ -609,6 +654,10 @@ pub struct Session {
     in_flight: Option<Outgoing>,
     agents: Vec<Agent>,
     current_agent: Option<Agent>,
+    /// The agent who last joined (kept when they leave): the [`Outcome`]'s agent when none is current.
+    last_agent: Option<Agent>,
+    /// This chat's [`Outcome`] was told: once per chat.
+    outcome_told: bool,
     shown: BTreeSet<u64>,
     /// After a reload, every index up to here was shown before: the web chat keeps its own history.
     shown_floor: Option<u64>,
@@ -677,6 +726,8 @@ impl Session {
             in_flight: None,
             agents: Vec::new(),
             current_agent: None,
+            last_agent: None,
+            outcome_told: false,
             shown: BTreeSet::new(),
             shown_floor: None,
             last_shown: None,
@@ -808,39 +859,42 @@ impl Session {
                     // The cancelled creation has not answered yet: this start goes out once it is ended.
                     self.next_start = Some(req);
                     self.start_pending = true;
+                    // A new chat: it gets its own outcome.
+                    self.outcome_told = false;
                 }
                 _ => {}
             },
-            Event::SavedAtLoad(state) => {
-                // Carbon calls `reconnect` only when an agent had joined (`handleHydration`: `if (isConnected)`);
-                // a chat saved while still waiting is never handed back, so an agent would later accept a chat
-                // with nobody there: end it, and forget it.
-                if matches!(self.link, Link::Idle) && state.agent.is_none() {
-                    out.push(Effect::Auth(AuthCall::EndSession { session_id: state.session_id, credential: state.credential }));
-                    out.push(Effect::Persist);
+            Event::Resume(mut state) => {
+                if matches!(self.link, Link::Idle | Link::Ended) {
+                    let agent = state.agent.take();
+                    self.resume(state);
+                    self.reconnect_pending = true;
+                    // The web chat kept its own record of the agent across the reload.
+                    self.connected = agent.is_some();
+                    self.current_agent = agent.clone();
+                    self.agents.extend(agent);
+                    self.refresh(&mut out);
                 }
             }
-            Event::Resume(state) => {
+            Event::Adopt(mut state) => {
                 if matches!(self.link, Link::Idle | Link::Ended) {
-                    self.reset();
-                    self.reconnect_pending = true;
-                    self.connected = state.agent.is_some();
-                    self.current_agent = state.agent.clone();
-                    self.agents.extend(state.agent);
-                    self.last_shown = state.last_shown;
-                    self.shown_floor = state.last_shown;
-                    self.read_horizon_sent = state.last_shown;
-                    self.outbox = state.outbox.into();
-                    self.link = Link::Resuming {
-                        creds: Creds {
-                            session_id: state.session_id,
-                            credential: state.credential,
-                            conversation_sid: state.conversation_sid,
-                            identity: state.identity,
-                        },
-                        rejoin: false,
-                    };
+                    // The agent, if any, is announced again when the participants are synced after the join.
+                    state.agent = None;
+                    self.resume(state);
+                    self.start_pending = true;
                     self.refresh(&mut out);
+                }
+            }
+            Event::Released => {
+                if self.creds().is_some() {
+                    if matches!(self.link, Link::Joining { .. } | Link::Joined { .. }) {
+                        out.push(Effect::Client(Client::Close));
+                    }
+                    self.settle_start(&mut out);
+                    self.settle_reconnect(false, &mut out);
+                    // No EndSession: the chat goes on in the other tab.
+                    self.link = Link::Ended;
+                    out.push(Effect::Persist);
                 }
             }
             Event::SessionCreated(s) => {
@@ -872,6 +926,7 @@ impl Session {
                         out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting { message: refusal(&why) })));
                         self.settle_start(&mut out);
                         self.link = Link::Ended;
+                        self.tell_outcome(EndedBy::Failure, &mut out);
                     }
                 }
             }
@@ -879,6 +934,7 @@ impl Session {
                 if let Link::Joining { creds, .. } = &self.link {
                     self.link = Link::Joined { creds: creds.clone() };
                     self.rejoins = 0;
+                    self.settle_start(&mut out);
                     self.settle_reconnect(true, &mut out);
                     out.push(Effect::Client(Client::SyncMessages { after: self.last_shown }));
                     if self.current_agent.is_none() {
@@ -918,6 +974,7 @@ impl Session {
                     }
                     let already_shown = self.current_agent.as_ref() == Some(&agent) && self.connected;
                     self.current_agent = Some(agent.clone());
+                    self.last_agent = Some(agent.clone());
                     if !already_shown {
                         self.connected = true;
                         out.push(Effect::Web(Web::AgentJoined(agent)));
@@ -1129,7 +1186,12 @@ impl Session {
                         out.push(Effect::Timer { timer: Timer::Refresh, delay_ms });
                     } else if matches!(self.link, Link::Resuming { rejoin: false, .. }) {
                         // The saved chat is over (ended elsewhere, or expired): forget it; the web chat ends it
-                        // itself when `reconnect` answers false (`handleHydration`).
+                        // itself when `reconnect` answers false (`handleHydration`). An adopted chat was asked for
+                        // with `startChat`: a CONNECTING error with a message tells the customer and ends it.
+                        if self.start_pending {
+                            out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting { message: Text::ChatFailed })));
+                            self.settle_start(&mut out);
+                        }
                         self.settle_reconnect(false, &mut out);
                         self.link = Link::Ended;
                         out.push(Effect::Persist);
@@ -1145,30 +1207,56 @@ impl Session {
                     self.link = Link::Starting { cancelled: true };
                     self.settle_start(&mut out);
                     out.push(Effect::Persist);
+                    self.tell_outcome(EndedBy::Customer, &mut out);
                 }
                 Link::Starting { cancelled: true } => {
                     self.next_start = None;
                     self.settle_start(&mut out);
+                    self.tell_outcome(EndedBy::Customer, &mut out);
                 }
-                Link::Resuming { .. } | Link::Joining { .. } | Link::Joined { .. } => self.end(&mut out),
+                Link::Resuming { .. } | Link::Joining { .. } | Link::Joined { .. } => {
+                    self.end(&mut out);
+                    self.tell_outcome(EndedBy::Customer, &mut out);
+                }
                 _ => {}
             },
             Event::ConversationClosed => {
                 if self.creds().is_some() {
-                    if self.connected {
+                    let by = if self.connected {
                         // Carbon shows "the agent ended the chat" only while connected (`doEndChat`:
                         // `if (isConnected && showHumanAgentLeftMessage)`).
                         out.push(Effect::Web(Web::ChatEnded));
+                        EndedBy::Agent
                     } else {
                         // Closed before any agent joined: a CONNECTING error with a message is what ends a
                         // chat that is still connecting, and tells the user.
                         out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting { message: Text::ClosedBeforeAgent })));
-                    }
+                        EndedBy::ClosedBeforeAgent
+                    };
                     self.end(&mut out);
+                    self.tell_outcome(by, &mut out);
                 }
             }
         }
         out
+    }
+
+    /// Back to a saved chat: a fresh token first, then the join.
+    fn resume(&mut self, state: PersistedState) {
+        self.reset();
+        self.last_shown = state.last_shown;
+        self.shown_floor = state.last_shown;
+        self.read_horizon_sent = state.last_shown;
+        self.outbox = state.outbox.into();
+        self.link = Link::Resuming {
+            creds: Creds {
+                session_id: state.session_id,
+                credential: state.credential,
+                conversation_sid: state.conversation_sid,
+                identity: state.identity,
+            },
+            rejoin: false,
+        };
     }
 
     fn begin(&mut self, req: CreateSessionRequest, out: &mut Vec<Effect>) {
@@ -1339,6 +1427,17 @@ impl Session {
             out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting { message: Text::ChatFailed })));
         }
         self.end(out);
+        self.tell_outcome(EndedBy::Failure, out);
+    }
+
+    /// How this chat ended, for the page's `onChatEnd`: once per chat, whichever way it ends. Not when the chat
+    /// goes on elsewhere (another tab took it over) or was found over when resumed (ended in another tab, or
+    /// while the page was away): that page told it, or nobody saw it end.
+    fn tell_outcome(&mut self, ended_by: EndedBy, out: &mut Vec<Effect>) {
+        if !std::mem::replace(&mut self.outcome_told, true) {
+            let agent = self.current_agent.clone().or_else(|| self.last_agent.clone());
+            out.push(Effect::Web(Web::Outcome(Outcome { ended_by, agent, agent_joined: self.connected })));
+        }
     }
 
     /// Ends the session on the auth server, closes the client, forgets the saved state.

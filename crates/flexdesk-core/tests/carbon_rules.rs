@@ -18,21 +18,66 @@ fn end_session() -> Effect {
 
 // ---- Defect 1: orphaned Flex chats ----
 
-#[test]
-fn a_chat_saved_while_waiting_is_ended_at_page_load() {
-    // `handleHydration` calls `serviceDesk.reconnect()` only `if (isConnected)`, which `agentJoined` sets: a chat
-    // still waiting at reload is never handed back, so the desk ends it (the task leaves the agents' queue).
-    let saved = waiting().saved_state().unwrap();
-    assert_eq!(saved.agent, None);
-    let mut s = Session::new();
-    assert_eq!(s.handle(Event::SavedAtLoad(saved)), vec![end_session(), Effect::Persist]);
-    assert_eq!(s.saved_state(), None, "and forgotten");
+fn refresh_call() -> Effect {
+    Effect::Auth(AuthCall::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() })
 }
 
 #[test]
-fn a_chat_saved_with_an_agent_waits_for_reconnect() {
-    let saved = chatting().saved_state().unwrap();
-    assert!(Session::new().handle(Event::SavedAtLoad(saved)).is_empty());
+fn start_chat_adopts_a_chat_still_open_elsewhere_instead_of_creating_a_second_task() {
+    // `handleHydration` calls `serviceDesk.reconnect()` only `if (isConnected)`, which `agentJoined` sets: a chat
+    // still waiting at reload (or open in another tab) comes back only through a new `startChat` (issue 17).
+    let saved = waiting().saved_state().unwrap();
+    let mut s = Session::new();
+    assert_eq!(s.handle(Event::Adopt(saved)), vec![refresh_call()], "the saved session's token, no CreateSession");
+    let fx = s.handle(Event::TokenRefreshed(token("tok-2")));
+    assert!(fx.contains(&Effect::Client(Client::Join { token: "tok-2".into(), conversation_sid: "CH1".into() })), "{fx:?}");
+    let fx = s.handle(Event::ConversationJoined);
+    assert!(fx.contains(&Effect::Web(Web::StartSettled)), "startChat resolves once the chat is joined again: {fx:?}");
+    assert_eq!(s.phase(), Phase::Waiting);
+}
+
+#[test]
+fn an_adopted_chat_announces_its_agent_and_replays_what_this_tab_has_not_shown() {
+    // The web chat of another tab never saw this agent: `agentJoined` again, then the agent's messages after the
+    // saved `last_shown`.
+    let mut chat = chatting();
+    chat.handle(agent_msg(1, "alice", "hello"));
+    let saved = chat.saved_state().unwrap();
+    assert_eq!(saved.last_shown, Some(1));
+    let mut s = Session::new();
+    s.handle(Event::Adopt(saved));
+    s.handle(Event::TokenRefreshed(token("tok-2")));
+    s.handle(Event::ConversationJoined);
+    assert_eq!(visible(s.handle(Event::ParticipantJoined(participant("alice")))), vec![Effect::Web(Web::AgentJoined(agent("alice")))]);
+    assert!(visible(s.handle(agent_msg(1, "alice", "hello"))).is_empty(), "shown here before");
+    assert_eq!(visible(s.handle(agent_msg(2, "alice", "still there?"))).len(), 1);
+    assert_eq!(s.phase(), Phase::Chatting);
+}
+
+#[test]
+fn adopting_a_chat_that_is_over_tells_the_customer_and_settles_start() {
+    let saved = waiting().saved_state().unwrap();
+    let mut s = Session::new();
+    s.handle(Event::Adopt(saved));
+    let fx = s.handle(Event::TokenRefused(refused()));
+    assert_eq!(
+        visible(fx),
+        vec![Effect::Web(Web::SetError(ErrorStatus::Connecting { message: Text::ChatFailed })), Effect::Web(Web::StartSettled)]
+    );
+    assert!(s.is_ended());
+    assert_eq!(s.saved_state(), None);
+}
+
+#[test]
+fn a_released_chat_closes_its_client_but_not_the_session() {
+    // Another tab took the chat over: it carries on there, so the Flex chat must stay open.
+    let mut s = chatting();
+    let fx = s.handle(Event::Released);
+    assert_eq!(fx, vec![Effect::Client(Client::Close), Effect::Persist]);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Auth(AuthCall::EndSession { .. }))));
+    assert!(s.is_ended());
+    assert!(s.handle(Event::EndRequested).is_empty(), "Carbon's endChat afterwards ends nothing");
+    assert!(Session::new().handle(Event::Released).is_empty(), "nothing to release");
 }
 
 #[test]

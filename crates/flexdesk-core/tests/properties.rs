@@ -271,5 +271,7 @@ fn any_event() -> impl Strategy<Value = Event> {
         Just(Event::EndRequested),
         Just(Event::ConversationClosed),
         Just(Event::Resume(chatting().saved_state().unwrap())),
+        Just(Event::Adopt(chatting().saved_state().unwrap())),
+        Just(Event::Released),
     ]
 }

@@ -5,7 +5,9 @@ use common::*;
 use flexdesk_core::wire::CreateSessionRequest;
 use flexdesk_core::session::{refusal, refusal_text};
 use flexdesk_core::texts::{Retry, Text};
-use flexdesk_core::{AgentItem, AuthFailure, AuthCall, Client, ConnState, Content, Effect, ErrorStatus, Event, Media, Phase, Session, Timer, Web};
+use flexdesk_core::{
+    AgentItem, AuthCall, AuthFailure, Client, ConnState, Content, Effect, EndedBy, ErrorStatus, Event, Media, Outcome, Phase, Session, Timer, Web,
+};
 
 #[test]
 fn start_asks_the_auth_server_once() {
@@ -38,7 +40,11 @@ fn session_refused_is_a_connecting_error_with_customer_text_then_start_resolves(
     let fx = s.handle(Event::SessionRefused(busy));
     let message = Text::TwilioBusy(Retry::InMinutes(5));
     assert_eq!(message.english(), "Our agents' system is busy. Please try again in about 5 minutes.");
-    assert_eq!(fx, vec![Effect::Web(Web::SetError(ErrorStatus::Connecting { message })), Effect::Web(Web::StartSettled)]);
+    let outcome = Outcome { ended_by: EndedBy::Failure, agent: None, agent_joined: false };
+    assert_eq!(
+        fx,
+        vec![Effect::Web(Web::SetError(ErrorStatus::Connecting { message })), Effect::Web(Web::StartSettled), Effect::Web(Web::Outcome(outcome))]
+    );
     assert!(s.is_ended());
 }
 
@@ -385,7 +391,8 @@ fn user_end_ends_the_session_quietly() {
         vec![
             Effect::Auth(AuthCall::EndSession { session_id: "sess-1".into(), credential: "cred-1".into() }),
             Effect::Client(Client::Close),
-            Effect::Persist
+            Effect::Persist,
+            Effect::Web(Web::Outcome(Outcome { ended_by: EndedBy::Customer, agent: Some(agent("alice")), agent_joined: true })),
         ]
     );
     assert!(s.is_ended());

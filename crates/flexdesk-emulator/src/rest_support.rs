@@ -128,16 +128,25 @@ pub fn page_size(value: Option<&str>, default: usize, max: usize) -> Result<usiz
 /// range: 400 / 20001 (the emulator's code; Twilio documents the bounds, not the error).
 pub fn page(base: &str, path: &str, key: &str, items: Vec<Value>, query: &HashMap<String, String>) -> Result<Value, TwilioError> {
     let page_size = page_size(query.get("PageSize").map(String::as_str), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
-    let page_no: usize = match query.get("Page") {
-        None => 0,
-        Some(v) => v.parse().map_err(|_| TwilioError::invalid("Page", "must be a number"))?,
-    };
-    let url = |p: usize| format!("{base}{path}?PageSize={page_size}&Page={p}");
+    let page_no = page_number(query.get("Page").map(String::as_str))?;
+    Ok(envelope(key, &items, page_size, page_no, |p| format!("{base}{path}?PageSize={page_size}&Page={p}")))
+}
+
+/// A list operation's page number (`Page`, or what an operation reads in its place): 0 when absent.
+pub fn page_number(value: Option<&str>) -> Result<usize, TwilioError> {
+    match value {
+        None => Ok(0),
+        Some(v) => v.parse().map_err(|_| TwilioError::invalid("Page", "must be a number")),
+    }
+}
+
+/// The envelope itself, for page `page_no` of `items` (`page_size` each); `url(n)` is page `n`'s URL. Operations whose
+/// page URLs or `PageSize` bounds differ from [`page`]'s (TaskRouter's Tasks) call this directly.
+pub fn envelope(key: &str, items: &[Value], page_size: usize, page_no: usize, url: impl Fn(usize) -> String) -> Value {
     let start = page_no.saturating_mul(page_size).min(items.len());
     let end = (start + page_size).min(items.len());
     let has_next = end < items.len();
-    let slice: Vec<Value> = items[start..end].to_vec();
-    Ok(json!({
+    json!({
         "meta": {
             "page": page_no,
             "page_size": page_size,
@@ -147,6 +156,6 @@ pub fn page(base: &str, path: &str, key: &str, items: Vec<Value>, query: &HashMa
             "next_page_url": if has_next { Value::from(url(page_no + 1)) } else { Value::Null },
             "key": key,
         },
-        key: slice,
-    }))
+        key: &items[start..end],
+    })
 }

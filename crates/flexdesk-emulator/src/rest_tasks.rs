@@ -229,10 +229,7 @@ async fn list_tasks(State(emu): State<Shared>, Path(p): Params, RawQuery(raw): R
     let priority = one(&q, "Priority").map(|v| v.parse::<i64>().map_err(|_| TwilioError::invalid("Priority", "must be an integer"))).transpose()?;
     let page_size = crate::rest_support::page_size(one(&q, "PageSize"), DEFAULT_TASK_PAGE_SIZE, MAX_TASK_PAGE_SIZE)?;
     // `PageToken` is opaque ("provided by the API"): the emulator's own tokens are the page number.
-    let page_no: usize = match one(&q, "PageToken").or(one(&q, "Page")) {
-        None => 0,
-        Some(v) => v.trim_start_matches("PT").parse().map_err(|_| TwilioError::invalid("Page", "must be a number"))?,
-    };
+    let page_no = crate::rest_support::page_number(one(&q, "PageToken").or(one(&q, "Page")).map(|v| v.trim_start_matches("PT")))?;
     let name_matches = |key: &str, ours: &str| one(&q, key).map_or(true, |v| v == ours);
     let queue_ok = name_matches("TaskQueueSid", &c.queue_sid) && name_matches("TaskQueueName", "Everyone (emulator)");
     let workflow_ok = name_matches("WorkflowSid", &c.workflow_sid) && name_matches("WorkflowName", "Assign to Anyone (emulator)");
@@ -279,21 +276,7 @@ async fn list_tasks(State(emu): State<Shared>, Path(p): Params, RawQuery(raw): R
         }
         format!("{base}?{}", s.finish())
     };
-    let start = page_no.saturating_mul(page_size).min(items.len());
-    let end = (start + page_size).min(items.len());
-    Ok(Json(json!({
-        "meta": {
-            "page": page_no,
-            "page_size": page_size,
-            "first_page_url": url(0),
-            "previous_page_url": if page_no > 0 { Value::from(url(page_no - 1)) } else { Value::Null },
-            "url": url(page_no),
-            "next_page_url": if end < items.len() { Value::from(url(page_no + 1)) } else { Value::Null },
-            "key": "tasks",
-        },
-        "tasks": items[start..end],
-    }))
-    .into_response())
+    Ok(Json(crate::rest_support::envelope("tasks", &items, page_size, page_no, url)).into_response())
 }
 
 /// `GET /v1/Workspaces/{WS}/Tasks/{WT}` (twilio-oai `FetchTask`): one task, with its `attributes`.

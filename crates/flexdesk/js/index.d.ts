@@ -54,6 +54,25 @@ export interface FlexdeskConfig {
    * template whose `{name}`s are filled in; a function gets the parameters and returns the text.
    */
   strings?: Partial<Record<FlexdeskStringKey, string | ((params: Record<string, string>) => string)>>;
+  /**
+   * Called once per chat with an agent when it is over, however it ended (e.g. to have the bot ask for a rating).
+   * Called after the web chat was told; not awaited. A hook that throws or rejects is logged, and the chat goes on.
+   */
+  onChatEnd?: (outcome: FlexdeskChatOutcome) => void | Promise<void>;
+}
+
+/** How a chat with an agent ended (`onChatEnd`). */
+export interface FlexdeskChatOutcome {
+  /**
+   * `'agent'`: the agent (or Flex) closed it after an agent joined; `'customer'`: the customer ended it (also while
+   * waiting); `'failure'`: it could not start or go on (refused, joining kept failing, the connection given up);
+   * `'closedBeforeAgent'`: Flex closed it before any agent joined.
+   */
+  endedBy: 'agent' | 'customer' | 'failure' | 'closedBeforeAgent';
+  /** The last agent in the chat, or `null` when none joined. */
+  agent: { name: string } | null;
+  /** Whether an agent ever joined the chat. */
+  agentJoined: boolean;
 }
 
 /** Every text the desk may show the customer (see `strings`). */
@@ -71,6 +90,8 @@ export type FlexdeskStringKey =
   | 'identityInvalid'
   | 'closedBeforeAgent'
   | 'chatFailed'
+  | 'resumeChat'
+  | 'continuedElsewhere'
   | 'fileEmpty'
   | 'fileTooLarge'
   | 'fileType'

@@ -61,6 +61,8 @@ const STRINGS = {
   identityInvalid: 'We could not confirm that you are signed in. Please sign in again, then ask for an agent.',
   closedBeforeAgent: 'The chat was closed before an agent joined. Please try again later.',
   chatFailed: 'The chat with an agent could not be continued. Please try again later.',
+  resumeChat: 'You have a chat with an agent open. Connect to carry on with it here.',
+  continuedElsewhere: 'Your chat with an agent goes on in another tab. Connect to carry on with it here instead.',
   fileEmpty: 'This file is empty.',
   fileTooLarge: 'This file is {size} MB; files can be at most {max} MB.',
   fileType: 'Files of type "{type}" cannot be sent. Allowed: {allowed}.',
@@ -114,6 +116,9 @@ export function createTwilioFlexServiceDesk(config) {
   if (!(config.wasmUrl === undefined || typeof config.wasmUrl === 'string' || config.wasmUrl instanceof URL)) {
     throw new TypeError('flexdesk: config.wasmUrl must be the URL of flexdesk_bg.wasm (a string or a URL)');
   }
+  if (!(config.onChatEnd === undefined || typeof config.onChatEnd === 'function')) {
+    throw new TypeError('flexdesk: config.onChatEnd must be a function (outcome) => void');
+  }
   const strings = config.strings === undefined ? {} : config.strings;
   if (!strings || typeof strings !== 'object') throw new TypeError('flexdesk: config.strings must be an object of texts by key');
   for (const key in strings) {
@@ -124,17 +129,85 @@ export function createTwilioFlexServiceDesk(config) {
   return async (params) => lightDesk(config, params);
 }
 
+/**
+ * One chat wherever the customer is (issue 17): the desk's saved chat is kept in localStorage too, for every tab of
+ * the origin, and the tab that takes the chat over says so on a BroadcastChannel. Carbon keeps its own state per tab
+ * (sessionStorage) and hands a chat back only through `reconnect` after an agent joined, so a chat open elsewhere (or
+ * still waiting before a reload) is offered again with a connect card: `startChat` then adopts it, same Flex task.
+ */
+function sharedChat(url) {
+  const key = `flexdesk:${url}`;
+  let bc, ok;
+  try {
+    bc = new BroadcastChannel(key);
+  } catch {}
+  try {
+    ok = !!localStorage;
+  } catch {}
+  return {
+    bc,
+    ok,
+    get() {
+      try {
+        const s = JSON.parse(localStorage.getItem(key));
+        return typeof s?.sessionId === 'string' ? s : null;
+      } catch {
+        return null;
+      }
+    },
+    set(s) {
+      try {
+        s?.sessionId ? localStorage.setItem(key, JSON.stringify(s)) : localStorage.removeItem(key);
+      } catch {}
+    },
+  };
+}
+
 /** The `ServiceDesk` the web chat gets at once; it loads the real desk when a chat with an agent starts. */
-function lightDesk(config, { callback, persistedState }) {
+function lightDesk(config, { callback, instance, persistedState }) {
+  const shared = sharedChat(config.authServerUrl);
+  const tab = Math.random();
+  let owner = false; // this tab shows the shared chat and holds its connection
+  // What the desk saves goes to this tab's web chat and to every tab, while this tab shows the chat. A tab that let
+  // go keeps its own copy: it tells what its web chat shows of that chat.
+  const cb = Object.create(callback, {
+    updatePersistedState: {
+      value(state, merge) {
+        if (!owner) return;
+        shared.set(state);
+        owner = !!state?.sessionId; // the chat is over: nothing left to hand over
+        return callback.updatePersistedState(state, merge);
+      },
+    },
+  });
+  const mine = () => {
+    const s = callback.persistedState?.() ?? persistedState;
+    return s && typeof s === 'object' && typeof s.sessionId === 'string' ? s : null;
+  };
+  // The chat this customer has open; without localStorage, this tab's own copy (a reload while waiting still finds it).
+  const openChat = () => (shared.ok ? shared.get() : mine());
+  const take = () => {
+    owner = true;
+    shared.bc?.postMessage({ taken: tab });
+  };
+  // A connect card for the shared chat (`key`: its text); the web chat asks `areAnyAgentsOnline`, then `startChat`.
+  const offer = (key) =>
+    openChat() &&
+    instance?.messaging?.addMessage({
+      output: { generic: [{ response_type: 'connect_to_agent', message_to_human_agent: '', agent_available: { message: say(config.strings, key) } }] },
+    });
   let desk; // the wasm desk, once loaded and created
   let pending; // the promise of it
   const open = () =>
     (pending ??= initFlexdesk({ wasmUrl: config.wasmUrl })
       .then((glue) => {
         try {
-          // The config as given, plus `strings` as the function the desk asks for each customer text.
+          // The config as given, plus `strings` as the function the desk asks for each customer text, and
+          // `onChatEnd` guarded: a hook that throws or rejects is logged, and the chat goes on.
           const strings = (key, params) => say(config.strings, key, params);
-          return (desk = new glue.TwilioFlex(Object.create(config, { strings: { value: strings } }), callback, persistedState ?? null));
+          const hook = config.onChatEnd;
+          const onChatEnd = hook && ((o) => (async () => hook(o))().catch((e) => console.warn('flexdesk: config.onChatEnd failed:', e)));
+          return (desk = new glue.TwilioFlex(Object.create(config, { strings: { value: strings }, onChatEnd: { value: onChatEnd } }), cb, persistedState ?? null));
         } catch (error) {
           console.error('flexdesk: the desk could not start:', error);
           throw error;
@@ -148,13 +221,21 @@ function lightDesk(config, { callback, persistedState }) {
   let starting;
   // Calls that only mean something during a chat: passed on, in order, once the desk exists; otherwise nothing.
   const during = (f) => (pending ? Promise.all([pending, starting]).then(([d]) => f(d), () => {}) : Promise.resolve());
-  const saved = () => {
-    const s = persistedState && typeof persistedState === 'object' ? persistedState : callback.persistedState?.();
-    return !!s && typeof s === 'object' && typeof s.sessionId === 'string';
-  };
-  // A chat saved by an earlier page: the desk looks at it at once (Carbon calls reconnect only when an agent had
-  // joined; a chat saved while waiting is ended by the desk, so no agent accepts a chat with nobody there).
-  if (saved()) open().catch(() => {});
+  // A chat saved by an earlier page: load the desk at once, Carbon may call reconnect.
+  if (mine()) open().catch(() => {});
+  // Another tab took the chat: let go of the connection (the chat goes on there), end it in this web chat, and offer it.
+  if (shared.bc)
+    shared.bc.onmessage = ({ data }) => {
+      if (owner && data?.taken !== tab) {
+        owner = false;
+        during((d) => d.release());
+        // The card after the web chat ended the chat here and added its "back to the assistant" message (1.5 s
+        // later: BOT_RETURN_DELAY in Carbon's addAssistantReturnMessage): only the newest response's card is live.
+        Promise.resolve(instance?.serviceDesk?.endConversation()).finally(() => setTimeout(offer, 1600, 'continuedElsewhere'));
+      }
+    };
+  // A chat open elsewhere, or waiting before this reload, that this web chat will not reconnect: offer it.
+  instance?.once?.({ type: 'chat:ready', handler: () => void (!instance.getState?.().humanAgent?.isConnected && offer('resumeChat')) });
   return {
     getName: () => NAME,
     startChat: (connectMessage, options) => {
@@ -163,6 +244,10 @@ function lightDesk(config, { callback, persistedState }) {
       return open()
         .then(
           async (d) => {
+            // This customer's chat still open elsewhere: carry on with it (same task), with what this tab has shown.
+            const chat = openChat();
+            take();
+            if (chat) return d.adoptChat({ ...chat, lastShown: mine()?.sessionId === chat.sessionId ? mine().lastShown : null });
             // A signed-in customer's token, read now (a function can fetch a fresh one). Without one: a guest.
             let token;
             try {
@@ -193,7 +278,8 @@ function lightDesk(config, { callback, persistedState }) {
     // Answered by the auth server without the wasm; `false` when the desk cannot load (no chat could start),
     // `null` when the availability cannot be read. Loading starts here: the bot has just offered an agent.
     areAnyAgentsOnline: async () => {
-      const [loads, online] = await Promise.all([initFlexdesk({ wasmUrl: config.wasmUrl }).then(() => true, () => false), agentsOnline(config.authServerUrl)]);
+      // A chat already open needs no free agent to carry on.
+      const [loads, online] = await Promise.all([initFlexdesk({ wasmUrl: config.wasmUrl }).then(() => true, () => false), openChat() ? true : agentsOnline(config.authServerUrl)]);
       return loads && online;
     },
     filesSelectedForUpload: (uploads) => {
@@ -202,7 +288,7 @@ function lightDesk(config, { callback, persistedState }) {
     },
     screenShareStop: () => Promise.resolve(),
     // Nothing saved: nothing to resume, and nothing to load.
-    reconnect: () => (saved() ? open().then((d) => d.reconnect(), () => false) : Promise.resolve(false)),
+    reconnect: () => (mine() ? open().then((d) => (take(), d.reconnect()), () => false) : Promise.resolve(false)),
     /** Not part of the ServiceDesk contract: the chat's phase, for status displays and tests. */
     get phase() {
       return desk ? desk.phase : 'Idle';

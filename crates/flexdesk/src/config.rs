@@ -26,6 +26,8 @@ pub struct Config {
     /// The page's wording of customer texts: `js/index.js` turns the `strings` option into a function
     /// `(key, params) => string | undefined` (see `flexdesk_core::texts`); anything else is ignored.
     pub strings: Option<Function>,
+    /// `onChatEnd(outcome)`: told how each chat with an agent ended (`js/index.js` passes a guarded one).
+    pub on_chat_end: JsValue,
 }
 
 impl Config {
@@ -62,6 +64,7 @@ impl Config {
         let queue_poll_ms = crate::js::get_u64(v, "queuePollMs").unwrap_or(flexdesk_core::session::QUEUE_POLL_MS);
         Ok(Config {
             strings: get(v, "strings").dyn_into::<Function>().ok(),
+            on_chat_end: get(v, "onChatEnd"),
             join_timeout_ms,
             queue_poll_ms,
             auth_server_url: url,

@@ -57,10 +57,8 @@ impl TwilioFlex {
         ])]);
         let shell = Shell::new(callback, AuthClient::new(&config.auth_server_url), config.create_client.clone(), config.limits.clone(), config.join_timeout_ms);
         *shell.strings.borrow_mut() = config.strings.clone();
+        *shell.on_chat_end.borrow_mut() = config.on_chat_end.clone();
         shell.set_queue_poll(config.queue_poll_ms);
-        if let Some(saved) = state::from_js(&persisted_state) {
-            shell.dispatch(Event::SavedAtLoad(saved));
-        }
         Ok(TwilioFlex { shell, config, persisted: persisted_state })
     }
 
@@ -139,6 +137,22 @@ impl TwilioFlex {
     #[wasm_bindgen(js_name = screenShareStop)]
     pub fn screen_share_stop(&self) -> Promise {
         Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    /// `startChat` for a chat this customer already has open (another tab's, or this tab's before a reload while
+    /// waiting; `saved` as `updatePersistedState` wrote it): the same Flex task, no new one. Settles like
+    /// `startChat`.
+    #[wasm_bindgen(js_name = adoptChat)]
+    pub fn adopt_chat(&self, saved: JsValue) -> Promise {
+        match state::from_js(&saved) {
+            Some(state) => self.shell.start_promise(Event::Adopt(state)),
+            None => Promise::resolve(&JsValue::FALSE),
+        }
+    }
+
+    /// Another tab shows the chat now: let go of the connection, keep the chat.
+    pub fn release(&self) {
+        self.shell.dispatch(Event::Released);
     }
 
     /// After a page reload: reattach to the saved chat, refresh its token through the session credential and

@@ -41,6 +41,9 @@ const TIMER_REFRESH: i32 = 3;
 const TIMER_QUEUE: i32 = 4;
 const TIMER_JOIN: i32 = 16;
 
+/// The page's `config.onChatEnd`, called through the web-chat queue ([`Shell::ui`]).
+const ON_CHAT_END: &str = "onChatEnd";
+
 /// A task on the page's event loop. Boxed, so the executor is instantiated once rather than once per future.
 type Task = Pin<Box<dyn Future<Output = ()>>>;
 
@@ -82,6 +85,8 @@ pub struct Shell {
     /// The page's wording (`config.strings`, made a function `(key, params) => string | undefined` by
     /// `js/index.js`): asked for each customer text before the core's English.
     pub strings: RefCell<Option<Function>>,
+    /// `config.onChatEnd(outcome)`, when the page gave a function (`undefined` otherwise).
+    pub on_chat_end: RefCell<JsValue>,
     inbox_running: Cell<bool>,
     save_scheduled: Cell<bool>,
     /// Web-chat callbacks not yet made: method name and arguments.
@@ -108,6 +113,7 @@ impl Shell {
             listeners: RefCell::new(Vec::new()),
             inbox: RefCell::new(VecDeque::new()),
             strings: RefCell::new(None),
+            on_chat_end: RefCell::new(JsValue::UNDEFINED),
             inbox_running: Cell::new(false),
             save_scheduled: Cell::new(false),
             ui_queue: RefCell::new(VecDeque::new()),
@@ -348,6 +354,14 @@ impl Shell {
                 self.ui("setFileUploadStatus", &[JsValue::from_str(&id), failed, error]);
             }
             Web::ChatEnded => self.ui("agentEndedChat", &[]),
+            Web::Outcome(o) => {
+                // `config.onChatEnd(outcome)`, queued behind the web chat's own calls (so after `agentEndedChat`).
+                if self.on_chat_end.borrow().is_function() {
+                    let agent = o.agent.map_or(JsValue::NULL, |a| object(&[("name", JsValue::from_str(&a.name))]));
+                    let ended_by = JsValue::from_str(o.ended_by.key());
+                    self.ui(ON_CHAT_END, &[object(&[("endedBy", ended_by), ("agent", agent), ("agentJoined", o.agent_joined.into())])]);
+                }
+            }
         }
     }
 
@@ -410,12 +424,15 @@ impl Shell {
             loop {
                 let next = this.ui_queue.borrow_mut().pop_front();
                 let Some((what, args)) = next else { break };
-                let f = get(&this.callback, what);
+                let hook = what == ON_CHAT_END;
+                let f = if hook { this.on_chat_end.borrow().clone() } else { get(&this.callback, what) };
                 let result = match f.dyn_ref::<Function>() {
                     Some(f) => js_sys::Reflect::apply(f, &this.callback, &args),
                     None => Err(js_sys::Error::new(&(String::from(what) + " is not a function")).into()),
                 };
                 match result {
+                    // The page's hook is not waited for: a slow survey must not hold up the next chat.
+                    Ok(_) if hook => {}
                     Ok(result) => {
                         if let Err(e) = JsFuture::from(Promise::resolve(&result)).await {
                             warn(&(String::from("the web chat's ") + what + " failed"), &e);

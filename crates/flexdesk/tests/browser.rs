@@ -194,15 +194,28 @@ async fn end_during_the_start_request_resolves_start_and_ends_the_late_session()
 }
 
 #[wasm_bindgen_test]
-async fn a_chat_saved_while_waiting_is_ended_when_the_page_loads() {
+async fn a_chat_saved_while_waiting_is_kept_and_adopted_by_start_chat_then_released_without_ending() {
+    // Issue 17: a reload while waiting (or another tab) carries on with the same Flex chat; nothing is ended at load.
     reset();
     let saved = json!({"sessionId": "sess-1", "credential": "cred-1", "conversationSid": "CH1", "identity": "me",
         "agent": null, "lastShown": null, "outbox": []});
-    let _desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(js(&saved)), js(&saved)).unwrap();
+    let desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(js(&saved)), js(&saved)).unwrap();
     settle().await;
+    assert_eq!(parse(requests()), json!([]), "nothing ended at page load");
+    let started = desk.adopt_chat(js(&saved));
+    settle().await;
+    open_client();
+    JsFuture::from(started).await.expect("adoptChat settles like startChat");
+    settle().await;
+    assert_eq!(desk.phase(), "Waiting");
     let reqs = parse(requests());
-    assert!(reqs.as_array().unwrap().iter().any(|r| r["method"] == "DELETE" && r["body"]["sessionCredential"] == "cred-1"), "{reqs}");
-    assert_eq!(parse(calls("updatePersistedState")).as_array().unwrap().last().unwrap()[0], json!({}));
+    let reqs = reqs.as_array().unwrap();
+    assert!(!reqs.iter().any(|r| r["path"] == "/v1/sessions"), "no second chat: {reqs:?}");
+    assert!(reqs.iter().any(|r| r["path"] == "/v1/sessions/sess-1/token"), "the saved session's token: {reqs:?}");
+    desk.release();
+    settle().await;
+    assert_eq!(desk.phase(), "Ended");
+    assert!(!parse(requests()).as_array().unwrap().iter().any(|r| r["method"] == "DELETE"), "released, not ended");
 }
 
 #[wasm_bindgen_test]
