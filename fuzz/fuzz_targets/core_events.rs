@@ -37,7 +37,8 @@ enum FuzzEvent {
     Start,
     Created,
     Refused,
-    SavedAtLoad { agent: Option<Who> },
+    Adopt { last_shown: Option<u8>, outbox: Vec<u8>, agent: Option<Who> },
+    Released,
     Resume { last_shown: Option<u8>, outbox: Vec<u8>, agent: Option<Who> },
     Joined,
     JoinFailed,
@@ -103,7 +104,8 @@ fn to_event(e: FuzzEvent) -> Event {
             session_credential: "c1".into(),
         }),
         FuzzEvent::Refused => Event::SessionRefused(AuthFailure { status: 503, code: Some("twilio_busy".into()), retry_after_secs: Some(5) }),
-        FuzzEvent::SavedAtLoad { agent: a } => Event::SavedAtLoad(saved(None, vec![], a)),
+        FuzzEvent::Adopt { last_shown, outbox, agent: a } => Event::Adopt(saved(last_shown, outbox, a)),
+        FuzzEvent::Released => Event::Released,
         FuzzEvent::Resume { last_shown, outbox, agent: a } => Event::Resume(saved(last_shown, outbox, a)),
         FuzzEvent::Joined => Event::ConversationJoined,
         FuzzEvent::JoinFailed => Event::JoinFailed { message: "no".into() },
@@ -165,8 +167,8 @@ fuzz_target!(|events: Vec<FuzzEvent>| {
         if matches!(fe, FuzzEvent::Message { .. }) && s.identity().is_none() {
             continue;
         }
-        // A start after a cancelled one is held until that one answers; SavedAtLoad ends a saved chat.
-        let restart = matches!(fe, FuzzEvent::Start | FuzzEvent::Resume { .. } | FuzzEvent::SavedAtLoad { .. } | FuzzEvent::Created | FuzzEvent::Refused);
+        // A start after a cancelled one is held until that one answers; Adopt and Resume start from a saved chat.
+        let restart = matches!(fe, FuzzEvent::Start | FuzzEvent::Resume { .. } | FuzzEvent::Adopt { .. } | FuzzEvent::Created | FuzzEvent::Refused);
         let event = to_event(fe);
         let was_ended = s.is_ended();
         // What the event itself resolves, as the shell sees it.
@@ -176,7 +178,7 @@ fuzz_target!(|events: Vec<FuzzEvent>| {
             Event::MessageSent { id, .. } | Event::MessageFailed { id, .. } => (None, Some(id.clone())),
             _ => (None, None),
         };
-        if let Event::Resume(p) = &event {
+        if let Event::Resume(p) | Event::Adopt(p) = &event {
             if was_ended || s.phase() == flexdesk_core::Phase::Idle {
                 shown = p.last_shown.map(|l| (0..=l).collect()).unwrap_or_default();
             }
