@@ -13,7 +13,8 @@ for (const fn of ['instantiateStreaming', 'instantiate']) {
   const orig = WebAssembly[fn].bind(WebAssembly);
   WebAssembly[fn] = async (...args) => {
     const out = await orig(...args);
-    wasmMemory ??= (out.instance ?? out).exports?.memory ?? null;
+    // Found by type: scripts/build-wasm shortens the export names, `memory` included.
+    wasmMemory ??= Object.values((out.instance ?? out).exports ?? {}).find((v) => v instanceof WebAssembly.Memory) ?? null;
     return out;
   };
 }

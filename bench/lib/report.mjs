@@ -23,7 +23,7 @@ export function targets(r) {
     out.push(['token refresh req/s vs the ceiling (webhooks healthy)', '≥ 60 %', `${f(100 * x, 1)} %${short(x >= 0.6, `${f(100 * (0.6 - x), 1)} points`)}`, x >= 0.6]);
   }
   if (fd) {
-    out.push(['token refresh p99 (flexdesk-auth, webhooks healthy)', '< 2 ms (idle machine)', `${f(fd.p99Ms, 2)} ms (${f(fd.p99Ms / 2, 1)}× the target; load ${f(r.machine.loadBefore, 1)} on ${r.machine.cores} cores)`, fd.p99Ms < 2]);
+    out.push(['token refresh p99 (flexdesk-auth, webhooks healthy)', '< 2 ms (idle machine)', `${f(fd.p99Ms, 2)} ms (${f(fd.p99Ms / 2, 1)}× the target; load ${f(r.machine.loadBefore, 1)} on ${r.machine.cores} cores${fd.roundsStealMs ? `; host steal ${fd.roundsStealMs.map((v) => f(v)).join(' / ')} ms in its rounds` : ''})`, fd.p99Ms < 2]);
     out.push(['flexdesk-auth peak RSS', '< 20 MB', `${mib(fd.rssKb)} (${f(fd.rssKb / 1024 / 20, 2)}× the target)`, fd.rssKb / 1024 < 20]);
   }
   if (r.paced) {
@@ -57,7 +57,8 @@ function refreshRows(r) {
     if (!x) continue;
     const rss = key.startsWith('flexdesk') && x.extraRssKb?.[0] ? `${mib(x.rssKb)} (+ emulator ${mib(x.extraRssKb[0])})` : mib(x.rssKb);
     const perRound = x.roundsRps?.length > 1 ? ` (${x.roundsRps.map((v) => f(v)).join(' / ')})` : '';
-    rows.push(`| ${names[key]} | ${f(x.rps)}${perRound} | ${f(x.p50Ms, 2)} | ${f(x.p99Ms, 2)} | ${f(x.maxMs, 1)} | ${rss} | ${f(x.requests)} | ${x.failed} |`);
+    const steal = x.roundsStealMs ? x.roundsStealMs.map((v) => f(v)).join(' / ') : 'n/a';
+    rows.push(`| ${names[key]} | ${f(x.rps)}${perRound} | ${f(x.p50Ms, 2)} | ${f(x.p99Ms, 2)} | ${f(x.maxMs, 1)} | ${steal} | ${rss} | ${f(x.requests)} | ${x.failed} |`);
   }
   return rows;
 }
@@ -74,10 +75,10 @@ export function table(r) {
   lines.push('');
   if (r.refresh) {
     const rounds = r.settings.rounds ?? 1;
-    lines.push(`Token refresh, POST /v1/sessions/{id}/token — wrk, ${r.settings.connections} connections, ${r.settings.wrkThreads ?? 2} thread${(r.settings.wrkThreads ?? 2) > 1 ? 's' : ''}; ${r.settings.cpus ?? 'nothing pinned'}; ${r.settings.refresh.warmup} s warm-up + ${r.settings.refresh.seconds} s per server${rounds > 1 ? ` in ${rounds} interleaved rounds (p50/p99/max: the worst round's; req/s of each round in brackets)` : ''}`);
+    lines.push(`Token refresh, POST /v1/sessions/{id}/token — wrk, ${r.settings.connections} connections, ${r.settings.wrkThreads ?? 2} thread${(r.settings.wrkThreads ?? 2) > 1 ? 's' : ''}; ${r.settings.cpus ?? 'nothing pinned'}; ${r.settings.refresh.warmup} s warm-up + ${r.settings.refresh.seconds} s per server${rounds > 1 ? ` in ${rounds} interleaved rounds (p50/p99/max: the worst round's; req/s of each round in brackets)` : ''}; the other servers stopped during each round; host steal: CPU time the virtual machine's host took from it during the round (/proc/stat), which stalls any server alike and shows in p99 first`);
     lines.push('');
-    lines.push('| server | req/s | p50 ms | p99 ms | max ms | peak RSS | requests | failed |');
-    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push('| server | req/s | p50 ms | p99 ms | max ms | host steal ms per round | peak RSS | requests | failed |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     lines.push(...refreshRows(r));
     const failed = Object.values(r.refresh).filter((x) => x.failed > 0);
     if (failed.length) lines.push('', `**WARNING: some requests failed (socket errors, timeouts or non-2xx); those rows are not valid figures.**`);
