@@ -110,3 +110,19 @@ scenario('a token that expired while the laptop slept: on waking the same chat g
   await agent.see('I am back.', { timeout: 30_000 });
   assert.deepEqual(await tasksAndOpenChats(stack), { tasks: 1, open: 1 }, 'the same chat, no second task');
 });
+
+scenario('a chat that ended while no tab had it is not offered again: a new tab gets the bot, and a new chat when it asks', async ({ customer, agent, stack, www }) => {
+  const task = await connectCustomerToAgent({ customer, agent }, { customerName: 'Olga Offline' });
+  const context = customer.page.context();
+  await customer.page.close(); // every tab closed, the chat still open in Flex
+  await agent.end(task);
+  await waitUntil(async () => (await tasksAndOpenChats(stack)).open === 0, { message: 'the chat to be closed' });
+
+  const later = new CustomerPage(await context.newPage(), www.url);
+  await later.open({ name: 'Olga Offline' });
+  await later.send('What are your opening hours?');
+  await later.see('We are open Monday to Friday, 9:00 to 17:00.');
+  assert.equal(await later.page.getByText(RESUME).count(), 0, 'no card for a chat that is over');
+  await later.askForAgent();
+  await waitUntil(async () => (await tasksAndOpenChats(stack)).tasks === 2, { message: 'a new task for the new request' });
+});

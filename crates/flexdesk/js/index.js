@@ -234,8 +234,23 @@ function lightDesk(config, { callback, instance, persistedState }) {
         Promise.resolve(instance?.serviceDesk?.endConversation()).finally(() => setTimeout(offer, 1600, 'continuedElsewhere'));
       }
     };
-  // A chat open elsewhere, or waiting before this reload, that this web chat will not reconnect: offer it.
-  instance?.once?.({ type: 'chat:ready', handler: () => void (!instance.getState?.().humanAgent?.isConnected && offer('resumeChat')) });
+  // A chat open elsewhere, or waiting before this reload, that this web chat will not reconnect: offer it, unless it
+  // is over (ended while no tab had it): the auth server refuses its refresh then (401/404, docs/auth-server.md).
+  const live = (chat) =>
+    fetch(`${config.authServerUrl.replace(/\/+$/, '')}/v1/sessions/${encodeURIComponent(chat.sessionId)}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sessionCredential: chat.credential }),
+    }).then((r) => r.status !== 401 && r.status !== 404, () => true);
+  instance?.once?.({
+    type: 'chat:ready',
+    handler: async () => {
+      const chat = openChat();
+      if (!chat || instance.getState?.().humanAgent?.isConnected) return;
+      if (await live(chat)) offer('resumeChat');
+      else shared.set(null);
+    },
+  });
   return {
     getName: () => NAME,
     startChat: (connectMessage, options) => {
