@@ -197,6 +197,15 @@ pub fn pre_engagement_data(req: &CreateSessionRequest, name: &str, policy: &Poli
     data.insert("friendlyName".into(), json!(name));
     if let Some(v) = policy.verified {
         // Verified claims override what the (unsigned) page says.
+        // `customers.{external_id,name,email}` are Flex Insights' own task-attribute names: Twilio's "Add additional
+        // TaskRouter data" page (https://www.twilio.com/docs/flex/developer/insights/enhance-integration), section
+        // "Enhance customer data", shows `"customers" : { "name" : …, "email" : …, "external_id": …, "phone" : … }`,
+        // and "Link common communications to a single customer" links conversations by "Customer attribute
+        // `customers.external_id`" first (then `customers.phone`, `customers.email`, `from`/`to`); it must be set
+        // "before the first segment is completed" (we set it when the task is created). The page also says "Attribute
+        // values can have a maximum of 128 characters" (longer ones are cut), and its HIPAA page removes customer phone,
+        // email and external ID for HIPAA accounts. `customer_verified` is ours, not Twilio's: Insights ignores it
+        // ("Unknown task attributes are silently ignored").
         let mut customers = Map::new();
         customers.insert("external_id".into(), json!(v.external_id));
         if let Some(n) = &v.name {
