@@ -1,6 +1,7 @@
 // The auth server's access tokens must be exactly what Twilio's official helper (npm `twilio`) mints:
 // same header, same claims, and each side's token verifies with the other side's secret handling.
-// Needs `cargo build -p flexdesk-auth` (scripts/test builds every binary first).
+// Sessions are started against the project's Twilio emulator. Needs `cargo build --workspace --bins`
+// (scripts/test builds every binary first).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -8,23 +9,21 @@ import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import twilio from 'twilio';
-import { startBinary, ROOT } from '../support/servers.mjs';
+import { startStack, ROOT } from '../support/servers.mjs';
 import { FAKE_TWILIO_ENV as ENV } from '../support/fake-env.mjs';
-import { startFakeTwilio } from '../../crates/flexdesk-auth/tests/node/fake-twilio.mjs';
 
 // The `jsonwebtoken` the helper itself uses.
 const jwt = createRequire(createRequire(import.meta.url).resolve('twilio'))('jsonwebtoken');
 const { AccessToken } = twilio.jwt;
 const TTL = 1800;
 
-let fake, auth;
+let stack, auth;
 before(async () => {
-  fake = await startFakeTwilio();
-  auth = await startBinary('flexdesk-auth', { PORT: '0', TOKEN_TTL_SECONDS: String(TTL), ...fake.env });
+  stack = await startStack({ TOKEN_TTL_SECONDS: String(TTL) });
+  auth = stack.auth;
 });
 after(async () => {
-  await auth?.stop();
-  await fake?.stop();
+  await stack?.stop();
 });
 
 function helperToken(identity, secret = ENV.TWILIO_API_KEY_SECRET) {
