@@ -154,7 +154,7 @@ pub struct VerifiedCustomer {
     /// The `email` claim, cleaned the same way (at most 254 characters); `None` when absent.
     pub email: Option<String>,
     /// The `customer_id` claim, else `sub`: Flex Insights' `customers.external_id`, the attribute it links a customer's
-    /// conversations by first (https://www.twilio.com/docs/flex/developer/insights/enhance-integration, "Link common
+    /// conversations by first (<https://www.twilio.com/docs/flex/developer/insights/enhance-integration>, "Link common
     /// communications to a single customer"). Insights loads the first 128 characters of a value.
     pub external_id: String,
 }
