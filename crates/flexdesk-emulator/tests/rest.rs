@@ -258,19 +258,21 @@ async fn injected_rest_faults_refuse_the_next_calls_then_recover() {
     assert_eq!(call(&emu, "GET", "/admin/state", None, None).await.0, StatusCode::OK);
 }
 
+/// A JSON POST to the agent API, as the console sends it.
+fn post(path: String, body: serde_json::Value) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap()
+}
+
 #[tokio::test]
 async fn agent_api_accept_transfer_end() {
     let emu = emulator();
     let (ch, _) = webchat(&emu).await;
     let wt = emu.lock().tasks[0].sid.clone();
-    let post = |path: String, body: serde_json::Value| {
-        axum::http::Request::builder()
-            .method("POST")
-            .uri(path)
-            .header("content-type", "application/json")
-            .body(axum::body::Body::from(body.to_string()))
-            .unwrap()
-    };
     let (s, _) = send(&emu, post(format!("/agent/api/conversations/{ch}/messages"), json!({"agent":"alice","body":"hi"}))).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "an agent must accept before writing");
     assert_eq!(send(&emu, post(format!("/agent/api/tasks/{wt}/accept"), json!({"agent":"carol"}))).await.0, StatusCode::NOT_FOUND);
@@ -301,14 +303,6 @@ async fn an_agent_message_may_carry_text_and_several_media() {
     let emu = emulator();
     let (ch, identity) = webchat(&emu).await;
     let wt = emu.lock().tasks[0].sid.clone();
-    let post = |path: String, body: serde_json::Value| {
-        axum::http::Request::builder()
-            .method("POST")
-            .uri(path)
-            .header("content-type", "application/json")
-            .body(axum::body::Body::from(body.to_string()))
-            .unwrap()
-    };
     assert_eq!(send(&emu, post(format!("/agent/api/tasks/{wt}/accept"), json!({"agent":"alice"}))).await.0, StatusCode::OK);
     let a = emu.store_media("label.pdf", bytes::Bytes::from_static(b"%PDF"), "agent.alice").unwrap();
     let b = emu.store_media("photo.png", bytes::Bytes::from_static(b"\x89PNG"), "agent.alice").unwrap();

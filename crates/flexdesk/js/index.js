@@ -237,7 +237,7 @@ function lightDesk(config, { callback, instance, persistedState }) {
   // A chat open elsewhere, or waiting before this reload, that this web chat will not reconnect: offer it, unless it
   // is over (ended while no tab had it): the auth server refuses its refresh then (401/404, docs/auth-server.md).
   const live = (chat) =>
-    fetch(`${config.authServerUrl.replace(/\/+$/, '')}/v1/sessions/${encodeURIComponent(chat.sessionId)}/token`, {
+    fetch(authApi(config.authServerUrl, `/v1/sessions/${encodeURIComponent(chat.sessionId)}/token`), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ sessionCredential: chat.credential }),
@@ -311,6 +311,9 @@ function lightDesk(config, { callback, instance, persistedState }) {
   };
 }
 
+/** An auth server URL: `path` under `authServerUrl` (with or without a trailing slash). */
+const authApi = (authServerUrl, path) => String(authServerUrl).replace(/\/+$/, '') + path;
+
 /**
  * Whether agents can take a chat now, as the auth server says (`GET /v1/agents/availability`), for a page that wants
  * to say more than Carbon's card: `{ available, closed, opensAt }`. `available`: `true` / `false`, `null` when the
@@ -321,7 +324,7 @@ function lightDesk(config, { callback, instance, persistedState }) {
  */
 export async function getAgentAvailability(authServerUrl) {
   try {
-    const res = await fetch(`${String(authServerUrl).replace(/\/+$/, '')}/v1/agents/availability`);
+    const res = await fetch(authApi(authServerUrl, '/v1/agents/availability'));
     const a = res.ok ? await res.json() : null;
     const available = typeof a?.agentsAvailable === 'number' ? a.agentsAvailable > 0 : null;
     const opensAt = a?.closed === true && typeof a.opensAt === 'string' ? new Date(a.opensAt) : null;
