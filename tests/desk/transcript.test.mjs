@@ -5,7 +5,12 @@ import assert from 'node:assert/strict';
 import { recordTranscript } from '../../crates/flexdesk/js/transcript.js';
 import { createTwilioFlexServiceDesk } from '../../crates/flexdesk/js/index.js';
 
-/** A ChatInstance's event bus, enough for the module: `on`, `off`, and `fire` for the test. */
+/**
+ * A ChatInstance's event bus, enough for the module: `on`, `off`, and `fire` for the test. The shapes follow Carbon AI
+ * Chat 1.9's types (node_modules/@carbon/ai-chat/dist/types: `EventHandlers.on/off` take `TypeAndHandler` lists;
+ * `BusEventType` names `send`, `receive`, `human_agent:send`, `human_agent:receive`, `human_agent:endChat`); the real
+ * web chat drives the module in tests/e2e/back-to-bot.test.mjs.
+ */
 function fakeInstance() {
   let handlers = [];
   return {
