@@ -182,6 +182,11 @@ pub struct Config {
     pub pre_engagement_keys: Vec<String>,
     /// Verifies hand-off tokens (HS256) from the bot's back end; without it, no routing key is trusted.
     pub handoff_secret: Option<Secret>,
+    /// How much of the bot conversation is posted into the Flex conversation for the agent (`HANDOFF_TRANSCRIPT`:
+    /// `off`, `summary` (default), `full`; [`crate::handoff_messages`]).
+    pub handoff_transcript: crate::handoff_messages::TranscriptMode,
+    /// The author of the bot's hand-off messages (`HANDOFF_BOT_NAME`, default `Bot`), as the agent sees it.
+    pub handoff_bot_name: String,
     /// `TWILIO_WEBHOOKS=on`: Twilio's Conversations webhooks reach `POST /v1/twilio/webhooks` (needs
     /// `TWILIO_AUTH_TOKEN`, their signing key); while they are healthy, refresh trusts them (see [`crate::webhooks`]).
     pub twilio_webhooks: bool,
@@ -303,8 +308,17 @@ impl Config {
         };
 
         let start_mode = match r.text("FLEX_START_MODE").as_deref() {
+            // Without FLEX_START_MODE: the modes of a current account. The Flex Flow mode (Programmable Chat for
+            // Flex, end of life on June 1, 2026) only when named.
             None if address_sid.is_some() => Some(StartMode::Webchat),
-            None => Some(StartMode::Flexflow),
+            None if workspace_sid.is_some() && workflow_sid.is_some() => Some(StartMode::Interactions),
+            None => {
+                r.problem(
+                    "FLEX_START_MODE",
+                    "cannot be chosen: set TWILIO_ADDRESS_SID (webchat) or TWILIO_WORKSPACE_SID + TWILIO_WORKFLOW_SID (interactions); the legacy Flex Flow mode (past end of life) only with FLEX_START_MODE=flexflow",
+                );
+                None
+            }
             Some("webchat") => Some(StartMode::Webchat),
             Some("interactions") => Some(StartMode::Interactions),
             Some("flexflow") => Some(StartMode::Flexflow),
@@ -391,6 +405,21 @@ impl Config {
                 None
             }
             other => other.map(Secret::new),
+        };
+        let handoff_transcript = match r.text("HANDOFF_TRANSCRIPT") {
+            None => crate::handoff_messages::TranscriptMode::default(),
+            Some(v) => crate::handoff_messages::TranscriptMode::parse(&v.to_ascii_lowercase()).unwrap_or_else(|| {
+                r.problem("HANDOFF_TRANSCRIPT", &format!("must be off, summary or full, got {v:?}"));
+                Default::default()
+            }),
+        };
+        let handoff_bot_name = match r.text("HANDOFF_BOT_NAME") {
+            None => "Bot".to_string(),
+            Some(n) if n.chars().count() > 64 || n.chars().any(char::is_control) => {
+                r.problem("HANDOFF_BOT_NAME", "must be at most 64 characters, no control characters");
+                String::new()
+            }
+            Some(n) => n,
         };
         let twilio_webhooks = match r.text("TWILIO_WEBHOOKS").map(|v| v.to_ascii_lowercase()).as_deref() {
             None | Some("off") | Some("false") | Some("0") => false,
@@ -525,6 +554,8 @@ impl Config {
             max_open_sessions,
             pre_engagement_keys,
             handoff_secret,
+            handoff_transcript,
+            handoff_bot_name,
             twilio_webhooks,
             public_base_url,
             twilio_webhooks_fresh_seconds,
@@ -838,10 +869,28 @@ mod tests {
     }
 
     #[test]
-    fn without_an_address_sid_the_mode_defaults_to_flexflow() {
+    fn without_an_address_sid_the_mode_is_interactions_and_flexflow_only_when_named() {
         let mut env = fake_env();
         env.remove("TWILIO_ADDRESS_SID");
+        assert_eq!(load(&env).unwrap().start_mode, StartMode::Interactions);
+        env.remove("TWILIO_WORKFLOW_SID");
+        let e = load(&env).unwrap_err().to_string();
+        assert!(e.contains("FLEX_START_MODE: cannot be chosen") && e.contains("FLEX_START_MODE=flexflow"), "{e}");
+        env.insert("FLEX_START_MODE", "flexflow".into());
         assert_eq!(load(&env).unwrap().start_mode, StartMode::Flexflow);
+    }
+
+    #[test]
+    fn handoff_transcript_and_bot_name_are_read_and_checked() {
+        let mut env = fake_env();
+        let c = load(&env).unwrap();
+        assert_eq!((c.handoff_transcript, c.handoff_bot_name.as_str()), (crate::handoff_messages::TranscriptMode::Summary, "Bot"));
+        env.insert("HANDOFF_TRANSCRIPT", "full".into());
+        env.insert("HANDOFF_BOT_NAME", "Watson".into());
+        let c = load(&env).unwrap();
+        assert_eq!((c.handoff_transcript, c.handoff_bot_name.as_str()), (crate::handoff_messages::TranscriptMode::Full, "Watson"));
+        env.insert("HANDOFF_TRANSCRIPT", "everything".into());
+        assert!(load(&env).unwrap_err().to_string().contains("HANDOFF_TRANSCRIPT: must be off, summary or full"));
     }
 
     #[test]

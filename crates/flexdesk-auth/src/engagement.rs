@@ -298,10 +298,15 @@ pub fn pre_engagement_data(req: &CreateSessionRequest, name: &str, policy: &Poli
 
 /// TaskRouter task attributes for the Interactions API: what Flex shows on the task and what workflows
 /// filter on. Only the routing keys the bot's back end signed (`routing_verified`) go to the top level.
-pub fn routing_attributes(pre_engagement: &Map<String, Value>, name: &str, conversation_sid: &str) -> Value {
+///
+/// `from` is the customer's identity, not the display name: Flex Insights links a conversation to a customer by
+/// `customers.external_id`, then phone, email, then `from` ("Link common communications to a single customer",
+/// <https://www.twilio.com/docs/flex/developer/insights/enhance-integration>), so a display name there would make
+/// every guest called "Ada" one customer. A guest's identity is unique per chat; a verified one is stable.
+pub fn routing_attributes(pre_engagement: &Map<String, Value>, name: &str, identity: &str, conversation_sid: &str) -> Value {
     let mut attrs = json!({
         "name": name,
-        "from": name,
+        "from": identity,
         "customerName": name,
         "channelType": "web",
         "conversationSid": conversation_sid,
@@ -386,7 +391,7 @@ mod tests {
                 "transcript": [{"from": "user", "text": "hi"}, {"from": "bot", "text": "hello"}]
             })
         );
-        let attrs = routing_attributes(&data, &name, "CH1");
+        let attrs = routing_attributes(&data, &name, "customer-1", "CH1");
         assert_eq!(attrs["skill"], "refunds");
         assert_eq!(attrs["pre_engagement_data"]["transcript"][1]["text"], "hello");
     }
@@ -413,7 +418,7 @@ mod tests {
             }
             assert_eq!(data["email"], "a@b.c");
             assert_eq!(data["transcript_source"], "customer-supplied");
-            let attrs = routing_attributes(&data, "Ada", "CH1");
+            let attrs = routing_attributes(&data, "Ada", "customer-1", "CH1");
             assert!(attrs.get("skill").is_none() && attrs.get("topic").is_none());
         }
     }
@@ -425,7 +430,7 @@ mod tests {
         req.pre_engagement = Some(json!({"topic": "Returns"}));
         let data = pre_engagement_data(&req, "Ada", &policy(&allowed)).unwrap();
         assert_eq!(data["topic"], "Returns", "shown to the agent as the customer's choice");
-        assert!(routing_attributes(&data, "Ada", "CH1").get("topic").is_none());
+        assert!(routing_attributes(&data, "Ada", "customer-1", "CH1").get("topic").is_none());
         // Caps apply after the merge: a long listed form value is refused like a long hand-off value.
         req.pre_engagement = Some(json!({"topic": "t".repeat(MAX_ROUTING_VALUE_CHARS + 1)}));
         assert!(pre_engagement_data(&req, "Ada", &policy(&allowed)).is_err());
@@ -457,7 +462,7 @@ mod tests {
             req.handoff.as_mut().unwrap().handoff_token = Some(sign(json!({"aud": HANDOFF_AUDIENCE, "exp": NOW() + 300, "topic": topic}), SECRET));
             match pre_engagement_data(&req, &customer_name(&req).unwrap(), &policy(&allowed)) {
                 Ok(data) => {
-                    let attrs = routing_attributes(&data, &customer_name(&req).unwrap(), "CH1");
+                    let attrs = routing_attributes(&data, &customer_name(&req).unwrap(), "customer-1", "CH1");
                     let size = serde_json::to_vec(&attrs).unwrap().len();
                     assert!(size < 16 * 1024, "topic of {len} chars: routing attributes {size} bytes");
                 }
@@ -500,7 +505,7 @@ mod tests {
         let data = pre_engagement_data(&req, &name, &p).unwrap();
         assert_eq!((data["name"].as_str(), data["email"].as_str()), (Some("Ada Lovelace"), Some("ada@example.com")));
         assert_eq!(data["customers"], json!({"external_id": "user-42", "name": "Ada Lovelace", "email": "ada@example.com"}));
-        let attrs = routing_attributes(&data, &name, "CH1");
+        let attrs = routing_attributes(&data, &name, "customer-1", "CH1");
         assert_eq!(attrs["customers"]["email"], "ada@example.com");
         assert_eq!((attrs["name"].as_str(), attrs["customer_verified"].as_bool()), (Some("Ada Lovelace (verified)"), Some(true)));
         // Without a name claim: the email, still marked; without either, a neutral name (never the page's).
@@ -511,7 +516,7 @@ mod tests {
         req.pre_engagement = Some(json!({"customers": {"email": "ceo@example.com"}, "customer_verified": true, "name": "Mallory"}));
         let data = pre_engagement_data(&req, "Mallory", &policy(&allowed)).unwrap();
         assert!(data.get("customers").is_none() && data.get("customer_verified").is_none(), "{data:?}");
-        let attrs = routing_attributes(&data, "Mallory", "CH1");
+        let attrs = routing_attributes(&data, "Mallory", "customer-1", "CH1");
         assert!(attrs.get("customers").is_none() && attrs.get("customer_verified").is_none());
         assert_eq!(guest_name("Mallory (Verified) (verified)").unwrap(), "Mallory");
         assert_eq!(guest_name("Ada").unwrap(), "Ada");

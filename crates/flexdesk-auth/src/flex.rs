@@ -31,6 +31,14 @@ const CLOSE_CONVERSATION: Operation = Operation::repeatable("close_conversation"
 const GET_CONVERSATION: Operation = Operation::repeatable("get_conversation");
 /// conversations v1 `ListServiceConversationParticipant`.
 const LIST_PARTICIPANTS: Operation = Operation::repeatable("list_participants");
+/// conversations v1 `CreateServiceConversationMessage` (the hand-off messages).
+const POST_HANDOFF: Operation = Operation::create("post_handoff_message");
+/// flex v1 `FetchInteractionChannel` (did routing fail?).
+const GET_INTERACTION_CHANNEL: Operation = Operation::repeatable("get_interaction_channel");
+/// taskrouter v1 `ListTask` (the chat's task, to end it through its interaction).
+const FIND_CHAT_TASK: Operation = Operation::repeatable("find_chat_task");
+/// taskrouter v1 `FetchTask` (its attributes: lists carry none).
+const FETCH_TASK: Operation = Operation::repeatable("fetch_task");
 /// taskrouter v1 `FetchTaskQueueRealTimeStatistics`.
 const QUEUE_STATISTICS: Operation = Operation::repeatable("queue_statistics");
 
@@ -85,12 +93,44 @@ impl Flex<'_> {
     /// (a conversation, its participant, then `POST /v1/Interactions`,
     /// <https://www.twilio.com/docs/flex/developer/conversations/interactions-api>) or `flexflow` (legacy
     /// `POST /v1/Channels` with a Flex Flow). A half-made conversation is closed again when a later step fails.
+    ///
+    /// The bot's hand-off is posted as messages ([`crate::handoff_messages`]) before the answer, so the agent reads it
+    /// before anything the customer types next. In the webchat and Flex Flow modes the last one carries
+    /// `X-Twilio-Webhook-Enabled: true`: it is what runs the address's Studio flow and so routes the chat (Twilio's
+    /// pipeline: no message, no task). In the interactions mode they are posted before the interaction is created.
     pub async fn start(&self, chat: &ChatRequest<'_>) -> Result<StartedChat, TwilioError> {
-        match self.config.start_mode {
-            StartMode::Webchat => self.start_webchat(chat).await,
-            StartMode::Interactions => self.start_interaction(chat).await,
-            StartMode::Flexflow => self.start_flexflow(chat).await,
+        let started = match self.config.start_mode {
+            StartMode::Webchat => self.start_webchat(chat).await?,
+            StartMode::Interactions => return self.start_interaction(chat).await,
+            StartMode::Flexflow => self.start_flexflow(chat).await?,
+        };
+        match self.post_handoff(&started.conversation_sid, &started.identity, chat.pre_engagement, true).await {
+            Ok(()) => Ok(started),
+            Err(e) => {
+                // Unrouted and half told: end it rather than leave a conversation no agent will ever get.
+                if let Err(close) = self.close_conversation(&started.conversation_sid).await {
+                    tracing::warn!(error = %close, "could not close the conversation of a failed start");
+                }
+                Err(e)
+            }
         }
+    }
+
+    /// Posts the hand-off messages; with `route`, the last one fires `onMessageAdded` (see [`Flex::start`]).
+    async fn post_handoff(&self, conversation_sid: &str, identity: &str, pre_engagement: &Map<String, Value>, route: bool) -> Result<(), TwilioError> {
+        let c = self.config;
+        let messages = crate::handoff_messages::handoff_messages(pre_engagement, identity, &c.handoff_bot_name, c.handoff_transcript);
+        let url = format!("{}/{conversation_sid}/Messages", self.conversations_url());
+        let last = messages.len().saturating_sub(1);
+        for (i, m) in messages.iter().enumerate() {
+            let form = [("Author", m.author.clone()), ("Body", m.body.clone()), ("Attributes", m.attributes())];
+            if route && i == last {
+                self.client.post_form_firing_webhooks(POST_HANDOFF, &url, &form).await?;
+            } else {
+                self.client.post_form(POST_HANDOFF, &url, &form).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The configured Flex Conversations service's conversations. Never the default-service path
@@ -141,12 +181,14 @@ impl Flex<'_> {
                     &[("Identity", chat.identity.to_string()), ("Attributes", json!({ "member_type": "customer" }).to_string())],
                 )
                 .await?;
+            // Before the interaction: the agent's task opens on the hand-off already in the conversation.
+            self.post_handoff(&conversation_sid, chat.identity, chat.pre_engagement, false).await?;
             let config = self.config;
             let routing = json!({ "properties": {
                 "workspace_sid": config.workspace_sid,
                 "workflow_sid": config.workflow_sid,
                 "task_channel_unique_name": TASK_CHANNEL,
-                "attributes": routing_attributes(chat.pre_engagement, chat.customer_name, &conversation_sid),
+                "attributes": routing_attributes(chat.pre_engagement, chat.customer_name, chat.identity, &conversation_sid),
             }});
             let channel = json!({ "type": "chat", "initiated_by": "customer",
                 "properties": { "media_channel_sid": conversation_sid } });
@@ -199,18 +241,30 @@ impl Flex<'_> {
         })
     }
 
-    /// Ends the chat for everyone, with one call to Twilio:
-    /// - Interactions: the interaction channel is closed (`Status=closed`, no `Routing`), which closes its media
-    ///   conversation too (<https://www.twilio.com/docs/api/errors/80906>) and moves the agent's task to
-    ///   `wrapping`, so the agent wraps up as after any customer-ended Flex chat. Only when that channel is
-    ///   gone (404) is the conversation closed directly.
-    /// - otherwise the conversation is closed (`State=closed`).
+    /// Ends the chat for everyone, the way Flex ends its own web chats: through the Interactions Channels
+    /// subresource ("Do not use Task API directly to cancel or delete a task",
+    /// <https://www.twilio.com/docs/flex/developer/conversations/interactions-api/channels-subresource>), so the
+    /// agent's task goes to `wrapping` (a waiting one is withdrawn) and the conversation closes with it
+    /// (<https://www.twilio.com/docs/api/errors/80906>).
+    /// - the interaction is the one remembered at start (interactions mode), else found from the conversation: the
+    ///   chat's open task in TaskRouter carries `flexInteractionSid` / `flexInteractionChannelSid` (twilio-oai
+    ///   `CreateInteraction` example; Studio's Send to Flex creates an interaction too);
+    /// - with no interaction (not routed yet, no workspace configured, or its channel gone) the conversation is
+    ///   closed directly (`State=closed`).
     ///
     /// A conversation already closed (error 50377: closed is final) or gone (404) counts as ended.
     pub async fn close(&self, conversation_sid: &str, interaction: Option<&InteractionRef>) -> Result<(), TwilioError> {
-        if let Some(i) = interaction {
+        let found = match interaction {
+            Some(i) => Some(i.clone()),
+            None => self.find_interaction(conversation_sid).await.unwrap_or_else(|e| {
+                tracing::info!(error = %e, "could not find the chat's interaction; closing the conversation");
+                None
+            }),
+        };
+        if let Some(i) = found {
             let url = format!("{}/v1/Interactions/{}/Channels/{}", self.config.flex_api_url, i.interaction_sid, i.channel_sid);
             match self.client.post_form(CLOSE_INTERACTION, &url, &[("Status", "closed".into())]).await {
+                // Closing the channel closes its conversation too (error page 80906): no second call.
                 Ok(_) => return Ok(()),
                 // Gone (404), or refused for a reason Twilio does not document for this case (e.g. the agent
                 // side closed it first): the conversation then decides, and 50377 there means already ended.
@@ -221,6 +275,45 @@ impl Flex<'_> {
             }
         }
         self.close_conversation(conversation_sid).await
+    }
+
+    /// The interaction of the chat's open task, from TaskRouter (`None` without a workspace or an open task).
+    pub async fn find_interaction(&self, conversation_sid: &str) -> Result<Option<InteractionRef>, TwilioError> {
+        let Some(ws) = self.config.workspace_sid.as_ref() else { return Ok(None) };
+        // The SID goes into an expression: only a SID's characters pass.
+        if conversation_sid.is_empty() || !conversation_sid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Ok(None);
+        }
+        let tasks_url = format!("{}/v1/Workspaces/{ws}/Tasks", self.config.taskrouter_api_url);
+        // (Built before any await: the serializer is not Send.)
+        let query = {
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            q.append_pair("EvaluateTaskAttributes", &format!("conversationSid == \"{conversation_sid}\""));
+            for status in ["pending", "reserved", "assigned"] {
+                q.append_pair("AssignmentStatus", status);
+            }
+            q.append_pair("PageSize", "20");
+            q.finish()
+        };
+        let list = self.client.get(FIND_CHAT_TASK, &format!("{tasks_url}?{query}")).await?;
+        let Some(sid) = list.pointer("/tasks/0/sid").and_then(Value::as_str) else { return Ok(None) };
+        // Lists carry no attributes (twilio-oai task schema: "only displayed in FETCH action"): fetch the task.
+        let task = self.client.get(FETCH_TASK, &format!("{tasks_url}/{sid}")).await?;
+        let attributes: Value = task.get("attributes").and_then(Value::as_str).and_then(|a| serde_json::from_str(a).ok()).unwrap_or(Value::Null);
+        let text = |k: &str| attributes.get(k).and_then(Value::as_str).filter(|v| v.bytes().all(|b| b.is_ascii_alphanumeric())).map(str::to_string);
+        Ok(match (text("flexInteractionSid"), text("flexInteractionChannelSid")) {
+            (Some(interaction_sid), Some(channel_sid)) => Some(InteractionRef { interaction_sid, channel_sid }),
+            _ => None,
+        })
+    }
+
+    /// True when routing the chat failed: its interaction channel is `failed` (twilio-oai
+    /// `interaction_channel_enum_channel_status`; `POST /v1/Interactions` is asynchronous, "a 200 response only
+    /// indicates that the server has accepted the request").
+    pub async fn routing_failed(&self, interaction: &InteractionRef) -> Result<bool, TwilioError> {
+        let url = format!("{}/v1/Interactions/{}/Channels/{}", self.config.flex_api_url, interaction.interaction_sid, interaction.channel_sid);
+        let channel = self.client.get(GET_INTERACTION_CHANNEL, &url).await?;
+        Ok(channel.get("status").and_then(Value::as_str) == Some("failed"))
     }
 
     async fn close_conversation(&self, conversation_sid: &str) -> Result<(), TwilioError> {

@@ -87,6 +87,7 @@ pub mod engagement;
 pub mod error;
 pub mod extract;
 pub mod flex;
+pub mod handoff_messages;
 pub mod hours;
 pub mod identity;
 pub mod layers;

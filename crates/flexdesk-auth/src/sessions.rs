@@ -60,6 +60,8 @@ struct Entry {
     /// [`OPEN`], or the Unix time it ended.
     ended_at: AtomicU64,
     active_until: AtomicU64,
+    /// Unix seconds when the chat was last known open from Twilio itself (its start, or a Twilio check); 0 = never.
+    checked_open_at: AtomicU64,
 }
 
 /// `ended_at` of an open session (no session ends in the year 584 billion).
@@ -79,6 +81,7 @@ impl LiveSession {
             client: s.client,
             ended_at: AtomicU64::new(ended_at),
             active_until: AtomicU64::new(s.active_until),
+            checked_open_at: AtomicU64::new(0),
         }))
     }
 
@@ -123,6 +126,17 @@ impl LiveSession {
     /// A new token was minted for it: it holds its slot until that token expires.
     pub fn touch(&self, active_until: u64) {
         self.0.active_until.fetch_max(active_until, Ordering::Relaxed);
+    }
+
+    /// When Twilio itself last said the chat was open (see [`LiveSession::mark_checked_open`]); 0 = never.
+    pub fn checked_open_at(&self) -> u64 {
+        self.0.checked_open_at.load(Ordering::Relaxed)
+    }
+
+    /// Twilio said (or, at the start, made) the chat open at `at`: webhooks may be trusted for a token lifetime
+    /// from then (routes/sessions.rs `refresh`).
+    pub fn mark_checked_open(&self, at: u64) {
+        self.0.checked_open_at.fetch_max(at, Ordering::Relaxed);
     }
 
     fn end(&self, now: u64) {

@@ -239,6 +239,13 @@ impl TwilioClient {
         self.call(operation, Method::POST, url, form).await
     }
 
+    /// As [`TwilioClient::post_form`], with `X-Twilio-Webhook-Enabled: true`: a REST change fires the Conversations
+    /// webhooks and an address's integration only with it (twilio-oai: the header parameter of the Conversations
+    /// create operations; <https://help.twilio.com/articles/360046342593>).
+    pub async fn post_form_firing_webhooks(&self, operation: Operation, url: &str, form: &[(&str, String)]) -> Result<Value, TwilioError> {
+        self.call_with(operation, Method::POST, url, form, true).await
+    }
+
     /// GETs `url` and returns the JSON answer, retried on 429, 5xx and connection failures.
     pub async fn get(&self, operation: Operation, url: &str) -> Result<Value, TwilioError> {
         self.call(operation, Method::GET, url, &[]).await
@@ -256,6 +263,10 @@ impl TwilioClient {
     /// another 5xx may hide a conversation or task Twilio did create; repeating it would hand the agents a
     /// duplicate, so the caller gets the error instead.
     async fn call(&self, op: Operation, method: Method, url: &str, form: &[(&str, String)]) -> Result<Value, TwilioError> {
+        self.call_with(op, method, url, form, false).await
+    }
+
+    async fn call_with(&self, op: Operation, method: Method, url: &str, form: &[(&str, String)], fire_webhooks: bool) -> Result<Value, TwilioError> {
         let operation = op.name;
         let mut attempt = 0;
         loop {
@@ -272,6 +283,9 @@ impl TwilioClient {
                 .header("Accept", "application/json");
             if method != Method::GET {
                 request = request.form(form);
+            }
+            if fire_webhooks {
+                request = request.header("X-Twilio-Webhook-Enabled", "true");
             }
             let outcome = request.send().await;
             let retry_after = match &outcome {

@@ -18,6 +18,7 @@ pub fn router() -> Router<Shared> {
         .route("/admin/state", get(state))
         .route("/admin/rates", get(get_rates).post(set_rates).delete(reset_rates))
         .route("/admin/webhooks", get(get_webhooks).delete(clear_webhooks))
+        .route("/admin/pipeline", get(get_pipeline).post(set_pipeline))
 }
 
 /// `GET /admin/webhooks`: the Conversations webhooks sent so far (last 500), each with its URL, parameters,
@@ -29,6 +30,32 @@ async fn get_webhooks(State(emu): State<Shared>) -> Json<Value> {
 async fn clear_webhooks(State(emu): State<Shared>) -> axum::http::StatusCode {
     emu.webhooks.clear_deliveries();
     axum::http::StatusCode::NO_CONTENT
+}
+
+/// `GET /admin/pipeline`: Flex's pipeline switches (pipeline.rs).
+async fn get_pipeline(State(emu): State<Shared>) -> Json<Value> {
+    Json(json!(*emu.switches()))
+}
+
+/// `POST /admin/pipeline`: any of the switches (`routingDelayMs`, `failRouting`, `flexCloseFiresWebhook`,
+/// `directCloseEndsTask`); the others keep their values.
+async fn set_pipeline(State(emu): State<Shared>, body: Result<Json<Value>, axum::extract::rejection::JsonRejection>) -> Response {
+    let Json(patch) = match body {
+        Ok(b) => b,
+        Err(e) => return TwilioError::new(400, 20001, format!("Bad pipeline request: {}", e.body_text())).into_response(),
+    };
+    let mut merged = json!(*emu.switches());
+    match (&mut merged, patch) {
+        (Value::Object(m), Value::Object(p)) => m.extend(p),
+        _ => return TwilioError::new(400, 20001, "Bad pipeline request: a JSON object is required").into_response(),
+    }
+    match serde_json::from_value::<crate::pipeline::Switches>(merged) {
+        Ok(s) => {
+            *emu.switches() = s;
+            get_pipeline(State(emu)).await.into_response()
+        }
+        Err(e) => TwilioError::new(400, 20001, format!("Bad pipeline request: {e}")).into_response(),
+    }
 }
 
 /// `POST /admin/rates` body: new requests-per-second limits (0 = off) for the rate-limited endpoints.

@@ -138,6 +138,8 @@ async fn send(State(emu): State<Shared>, Path(ch): Path<String>, Json(b): Json<S
     let media: Vec<String> = b.media_sid.into_iter().chain(b.media_sids).collect();
     let attributes = b.attributes.map(|a| a.to_string());
     let m = emu.add_message_as(MessageRules::AgentSdk, &ch, Some(identity), b.body, attributes, media)?;
+    // Flex UI runs the Conversations SDK: its messages fire onMessageAdded too (pipeline.rs).
+    crate::pipeline::message_added(&emu, &ch);
     Ok((StatusCode::CREATED, Json(message_json(&m))).into_response())
 }
 

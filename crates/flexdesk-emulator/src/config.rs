@@ -31,6 +31,9 @@ pub struct Config {
     pub agents: Vec<String>,
     /// `EMULATOR_WEBHOOK_URL` (convenience): the Flex service's post-event webhook URL at start.
     pub webhook_url: Option<String>,
+    /// Flex's pipeline at start (`EMULATOR_ROUTING_DELAY_MS`, `EMULATOR_FLEX_CLOSE_WEBHOOK`,
+    /// `EMULATOR_DIRECT_CLOSE_ENDS_TASK`); `POST /admin/pipeline` changes them later.
+    pub switches: crate::pipeline::Switches,
 }
 
 // Hand-written so a stray `{:?}` can never print the secrets.
@@ -77,6 +80,7 @@ impl Config {
             token_warning_seconds: 60,
             agents: default_agents(),
             webhook_url: None,
+            switches: crate::pipeline::Switches::default(),
         };
         if !missing.is_empty() {
             return Err(format!("missing environment variables: {}", missing.join(", ")));
@@ -97,7 +101,10 @@ impl Config {
                 }
                 v
             }
-            _ => other_default_service(&config.service_sid),
+            // Flex requires its service to be the account's default ("'Flex Chat Service' must be configured as
+            // the default Conversations service", Flex Conversations best practices,
+            // https://www.twilio.com/docs/flex/developer/conversations/best-practices).
+            _ => config.service_sid.clone(),
         };
         let rate = |name: &str, default: u32| match std::env::var(name) {
             Ok(v) if !v.trim().is_empty() => v.trim().parse::<u32>().map_err(|_| format!("{name} must be a whole number of requests per second (0 = off), got {v:?}")),
@@ -115,7 +122,19 @@ impl Config {
             }
             _ => None,
         };
-        Ok(Config { token_warning_seconds, agents, default_service_sid, webchats_rate, interactions_rate, webhook_url, ..config })
+        let mut switches = crate::pipeline::Switches::default();
+        if let Ok(v) = std::env::var("EMULATOR_ROUTING_DELAY_MS") {
+            switches.routing_delay_ms = v.trim().parse().map_err(|_| format!("EMULATOR_ROUTING_DELAY_MS must be a whole number of milliseconds, got {v:?}"))?;
+        }
+        let on_off = |name: &str, default: bool| match std::env::var(name).as_deref().map(str::trim) {
+            Err(_) | Ok("") => Ok(default),
+            Ok("on" | "true" | "1") => Ok(true),
+            Ok("off" | "false" | "0") => Ok(false),
+            Ok(v) => Err(format!("{name} must be on or off, got {v:?}")),
+        };
+        switches.flex_close_fires_webhook = on_off("EMULATOR_FLEX_CLOSE_WEBHOOK", switches.flex_close_fires_webhook)?;
+        switches.direct_close_ends_task = on_off("EMULATOR_DIRECT_CLOSE_ENDS_TASK", switches.direct_close_ends_task)?;
+        Ok(Config { token_warning_seconds, agents, default_service_sid, webchats_rate, interactions_rate, webhook_url, switches, ..config })
     }
 
     /// A fixed configuration for tests (same shape as tests/support/fake-env.mjs).
@@ -127,7 +146,7 @@ impl Config {
             api_key_sid: sid("SK"),
             api_key_secret: "fakeApiKeySecret-not-a-real-secret-0001".into(),
             service_sid: sid("IS"),
-            default_service_sid: other_default_service(&sid("IS")),
+            default_service_sid: sid("IS"),
             webchats_rate: twilio_model::limits::WEBCHATS_PER_SECOND,
             interactions_rate: twilio_model::limits::INTERACTIONS_PER_SECOND,
             address_sid: sid("IG"),
@@ -138,17 +157,8 @@ impl Config {
             token_warning_seconds: 60,
             agents: default_agents(),
             webhook_url: None,
+            switches: crate::pipeline::Switches::default(),
         }
-    }
-}
-
-/// The default service when none is configured: a fixed SID that is not the Flex service.
-fn other_default_service(flex_service: &str) -> String {
-    let candidate = format!("IS{:032x}", 0xdefa_u128);
-    if candidate == flex_service {
-        format!("IS{:032x}", 0xdefb_u128)
-    } else {
-        candidate
     }
 }
 

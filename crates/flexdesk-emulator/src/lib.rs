@@ -7,6 +7,7 @@ pub mod agent_api;
 pub mod config;
 pub mod console;
 pub mod media;
+pub mod pipeline;
 pub mod ratelimit;
 pub mod realtime;
 pub mod rest;

@@ -239,8 +239,10 @@ impl Session {
                         return Err(TwilioError::invalid("mediaSids", &format!("{m} was uploaded by someone else")));
                     }
                 }
-                self.emu.add_message(&conv_sid, Some(self.identity.clone()), body, attributes, media)
-                    .map(|m| json!({"index": m.index, "message": message_json(&m)}))
+                let m = self.emu.add_message(&conv_sid, Some(self.identity.clone()), body, attributes, media)?;
+                // An SDK client's message fires onMessageAdded (pipeline.rs).
+                crate::pipeline::message_added(&self.emu, &conv_sid);
+                Ok(json!({"index": m.index, "message": message_json(&m)}))
             }),
             "typing" => self.emu.typing(&conv_sid, &self.identity).map(|_| json!({})),
             "setLastRead" => {

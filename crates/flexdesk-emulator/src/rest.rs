@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use twilio_model::limits;
 
+use crate::pipeline::Integration;
 use crate::ratelimit::Endpoint;
 use crate::rest_support::{page, Form};
 use crate::state::{ChannelStatus, Conversation, ConversationState, Interaction, Message, Participant, Shared, Task};
@@ -24,8 +25,6 @@ type Params = Path<HashMap<String, String>>;
 type Q = Query<HashMap<String, String>>;
 type R = Result<Response, TwilioError>;
 
-/// Flex web chats are routed on TaskRouter's `chat` task channel.
-const CHAT_TASK_CHANNEL: &str = "chat";
 
 pub fn router() -> Router<Shared> {
     let conversations = Router::new()
@@ -38,7 +37,7 @@ pub fn router() -> Router<Shared> {
     Router::new()
         .route("/v2/WebChats", post(create_webchat))
         .route("/v1/Interactions", post(create_interaction))
-        .route("/v1/Interactions/{kd}/Channels/{uo}", post(update_interaction_channel))
+        .route("/v1/Interactions/{kd}/Channels/{uo}", post(update_interaction_channel).get(fetch_interaction_channel))
         .route("/v1/Channels", post(create_flex_channel))
         .route("/v1/Workspaces/{ws}/TaskQueues/{wq}/RealTimeStatistics", get(queue_statistics))
         .route("/v1/Workspaces/{ws}/Workers/Statistics", get(worker_statistics))
@@ -47,6 +46,13 @@ pub fn router() -> Router<Shared> {
         // any service of the account (twilio-oai: the two path families of twilio_conversations_v1.json).
         .nest("/v1", conversations.clone())
         .nest("/v1/Services/{is}", conversations)
+}
+
+/// A REST change fires the Conversations webhooks (and an address's integration) only with
+/// `X-Twilio-Webhook-Enabled: true` (twilio-oai: the header parameter of the Conversations create/update/delete
+/// operations; https://help.twilio.com/articles/360046342593).
+fn webhook_enabled(headers: &HeaderMap) -> bool {
+    headers.get("x-twilio-webhook-enabled").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 /// The service a Conversations path addresses: the default service for `/v1/Conversations/…`, the named one for
@@ -182,27 +188,6 @@ fn interaction_channel_rest(emu: &Shared, i: &Interaction) -> Value {
 
 // ---- flex-api ------------------------------------------------------------------------------------
 
-/// The attributes a task carries: the pre-engagement data (whatever JSON the caller sent), plus the
-/// names Flex uses for the customer. Emulator convenience: the real attributes come from the Studio flow
-/// ("Send to Flex" widget), which the emulator does not run; flattening the pre-engagement object puts routing
-/// keys (topic, skill, language…) at the top level as such a widget usually does.
-fn task_attributes(customer_name: Option<String>, pre_engagement: Option<Value>, channel: &str, conversation_sid: &str) -> Value {
-    let mut attrs = json!({"channelType": channel, "conversationSid": conversation_sid});
-    if let Some(name) = customer_name {
-        attrs["customerName"] = json!(name);
-        attrs["name"] = json!(name);
-    }
-    if let Some(pre) = pre_engagement {
-        attrs["pre_engagement_data"] = pre.clone();
-        if let Value::Object(map) = pre {
-            for (k, v) in map {
-                attrs[k] = v;
-            }
-        }
-    }
-    attrs
-}
-
 /// `PreEngagementData` is a JSON string on the real API (kept as text when it is not JSON); at most 16 KB, else
 /// 45731 "Pre-engagement data too large" (https://www.twilio.com/docs/api/errors/45731).
 fn pre_engagement(form: &Form) -> Result<Option<Value>, TwilioError> {
@@ -238,7 +223,14 @@ async fn create_webchat(State(emu): State<Shared>, headers: HeaderMap, body: Byt
     // Emulator convenience: the customer's attributes carry member_type and friendlyName for the console.
     let attrs = json!({"member_type": "customer", "friendlyName": customer}).to_string();
     emu.add_participant(&conv.sid, Some(identity.clone()), Some(attrs))?;
-    emu.create_task(&conv.sid, task_attributes(customer, pre, "web", &conv.sid), CHAT_TASK_CHANNEL);
+    // No task yet: the address's Studio flow runs on the first onMessageAdded (pipeline.rs).
+    emu.attach_integration(&conv.sid, Integration {
+        flow_sid: crate::pipeline::STUDIO_FLOW.into(),
+        customer_identity: identity.clone(),
+        customer_name: customer,
+        pre_engagement: pre,
+        ran: false,
+    });
     created(json!({"conversation_sid": conv.sid, "identity": identity}))
 }
 
@@ -281,20 +273,13 @@ async fn create_interaction(State(emu): State<Shared>, headers: HeaderMap, body:
             Some((attrs, task_channel))
         }
     };
-    let (mut interaction, task) = emu.create_interaction(&conv.sid, &channel_type, routing);
-    // The task attributes Flex adds (the spec's CreateInteraction example): conversation, channel, interaction.
-    let task = task.map(|mut t| {
-        t.attributes["conversationSid"] = json!(conv.sid);
-        t.attributes["channelType"] = json!(channel_type);
-        t.attributes["flexInteractionSid"] = json!(interaction.sid);
-        t.attributes["flexInteractionChannelSid"] = json!(interaction.channel_sid);
-        t.attributes["initiatedBy"] = channel["initiated_by"].clone();
-        t.attributes["direction"] = json!("inbound");
-        if let Some(stored) = emu.lock().tasks.iter_mut().find(|x| x.sid == t.sid) {
-            stored.attributes = t.attributes.clone();
-        }
-        t
-    });
+    // Accepted now, routed a moment later (pipeline.rs): the answer promises the task's SID, as the spec's
+    // example shows it, but TaskRouter has it only once routing is done (or never, if the channel fails).
+    let task = routing.map(|(attrs, task_channel)| crate::pipeline::promised_task(&conv.sid, attrs, &task_channel));
+    let mut interaction = match &task {
+        Some(t) => crate::pipeline::route(&emu, conv.sid.clone(), &channel_type, t.attributes.clone(), t.task_channel.clone(), Some(t.sid.clone())),
+        None => emu.create_interaction(&conv.sid, &channel_type),
+    };
     interaction.channel_type = channel_type;
     let url = format!("{}/v1/Interactions/{}", emu.base_url(), interaction.sid);
     created(json!({
@@ -357,6 +342,19 @@ async fn update_interaction_channel(State(emu): State<Shared>, Path(p): Params, 
     ok(interaction_channel_rest(&emu, &interaction))
 }
 
+/// `GET /v1/Interactions/{KD}/Channels/{UO}` (twilio-oai `FetchInteractionChannel`): the channel's `status`, e.g.
+/// `failed` when routing failed (pipeline.rs).
+async fn fetch_interaction_channel(State(emu): State<Shared>, Path(p): Params) -> R {
+    let i = emu
+        .lock()
+        .interactions
+        .iter()
+        .find(|i| i.sid == p["kd"] && i.channel_sid == p["uo"])
+        .cloned()
+        .ok_or_else(|| TwilioError::not_found(&format!("/v1/Interactions/{}/Channels/{}", p["kd"], p["uo"])))?;
+    ok(interaction_channel_rest(&emu, &i))
+}
+
 /// Legacy Flex Flow (twilio-oai `CreateChannel`, flex v1): one call creates the channel (a conversation of the
 /// Flex service), the chat user and the task.
 async fn create_flex_channel(State(emu): State<Shared>, headers: HeaderMap, body: Bytes) -> R {
@@ -371,15 +369,24 @@ async fn create_flex_channel(State(emu): State<Shared>, headers: HeaderMap, body
     let pre = pre_engagement(&form)?;
     let conv = emu.create_conversation(&emu.config.service_sid, Some(chat_name), form.get("ChatUniqueName"), None, None)?;
     let attrs = json!({"member_type": "customer", "friendlyName": user_name}).to_string();
-    emu.add_participant(&conv.sid, Some(identity), Some(attrs))?;
-    let task = emu.create_task(&conv.sid, task_attributes(Some(user_name), pre, "web", &conv.sid), CHAT_TASK_CHANNEL);
+    emu.add_participant(&conv.sid, Some(identity.clone()), Some(attrs))?;
+    // The Flex Flow's Studio integration, like an address's, runs on the first onMessageAdded (pipeline.rs).
+    emu.attach_integration(&conv.sid, Integration {
+        flow_sid: crate::pipeline::STUDIO_FLOW.into(),
+        customer_identity: identity,
+        customer_name: Some(user_name),
+        pre_engagement: pre,
+        ran: false,
+    });
     let now = iso8601(now_secs());
     created(json!({
         "account_sid": emu.config.account_sid,
         "flex_flow_sid": flow,
         "sid": conv.sid,
         "user_sid": sid("US"),
-        "task_sid": task.sid,
+        // twilio-oai `flex.v1.channel.task_sid`: "The SID of the TaskRouter Task"; none exists until the flow
+        // routes the chat (pipeline.rs), so null.
+        "task_sid": null,
         "url": format!("{}/v1/Channels/{}", emu.base_url(), conv.sid),
         "date_created": now,
         "date_updated": now,
@@ -461,7 +468,7 @@ async fn update_conversation(State(emu): State<Shared>, Path(p): Params, headers
     let svc = service(&emu, &p)?;
     let form = Form::parse(&headers, &body)?;
     let conv = emu.conversation_in(&svc, &p["ch"])?;
-    let c = emu.update_conversation(&conv.sid, form.get("State"), form.get("Attributes"), form.get("FriendlyName"))?;
+    let c = emu.update_conversation(&conv.sid, form.get("State"), form.get("Attributes"), form.get("FriendlyName"), webhook_enabled(&headers))?;
     ok(conversation_rest(&emu, &c))
 }
 
@@ -501,10 +508,10 @@ async fn update_service_webhooks(State(emu): State<Shared>, Path(p): Params, hea
     ok(crate::webhooks::target_json(&emu.config.account_sid, &svc, emu.base_url(), &t))
 }
 
-async fn delete_conversation(State(emu): State<Shared>, Path(p): Params) -> R {
+async fn delete_conversation(State(emu): State<Shared>, Path(p): Params, headers: HeaderMap) -> R {
     let svc = service(&emu, &p)?;
     let conv = emu.conversation_in(&svc, &p["ch"])?;
-    emu.delete_conversation(&conv.sid)?;
+    emu.delete_conversation(&conv.sid, webhook_enabled(&headers))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -551,6 +558,9 @@ async fn create_message(State(emu): State<Shared>, Path(p): Params, headers: Hea
     let form = Form::parse(&headers, &body)?;
     let conv = emu.conversation_in(&svc, &p["ch"])?;
     let m = emu.add_message(&conv.sid, form.get("Author"), form.get("Body"), form.get("Attributes"), form.all("MediaSid"))?;
+    if webhook_enabled(&headers) {
+        crate::pipeline::message_added(&emu, &conv.sid);
+    }
     created(message_rest(&emu, &conv, &m))
 }
 

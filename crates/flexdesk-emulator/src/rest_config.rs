@@ -37,7 +37,7 @@ pub const OTHER_SERVICE_ADDRESS: &str = "IG0000000000000000000000000000defa";
 /// A web Flex Flow of the account's default service, not Flex's.
 pub const OTHER_SERVICE_FLEX_FLOW: &str = "FO0000000000000000000000000000defa";
 /// The Studio flow the emulated address and Flex Flow name ("Send to Flex"; the emulator runs no Studio flow).
-const STUDIO_FLOW: &str = "FW0000000000000000000000000000f1e8";
+pub const STUDIO_FLOW: &str = "FW0000000000000000000000000000f1e8";
 /// Flex's task channels (unique names) in a Flex workspace.
 const TASK_CHANNELS: &[(&str, &str)] = &[("default", "Default"), ("voice", "Voice"), ("chat", "Programmable Chat"), ("sms", "SMS"), ("video", "Video"), ("email", "Email")];
 /// Creation date of every fixture (they exist before the emulator starts).

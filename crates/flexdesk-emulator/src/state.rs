@@ -80,6 +80,8 @@ pub struct Conversation {
     pub seq: u64,
     /// identity → millis of its last typing signal (for the console).
     pub typing: HashMap<String, u64>,
+    /// The address's (or Flex Flow's) Studio integration, run on the first `onMessageAdded` (`pipeline.rs`).
+    pub integration: Option<crate::pipeline::Integration>,
 }
 
 #[derive(Debug, Clone)]
@@ -179,6 +181,8 @@ pub struct Emulator {
     pub(crate) twilsock: OnceLock<twilsock::Twilsock>,
     /// Conversations webhooks: each service's configuration and the sender (see `webhooks.rs`).
     pub webhooks: crate::webhooks::Webhooks,
+    /// Flex's pipeline: timing and the answers to what Twilio leaves open (`pipeline.rs`, `POST /admin/pipeline`).
+    pub switches: Mutex<crate::pipeline::Switches>,
 }
 
 pub type Shared = Arc<Emulator>;
@@ -199,6 +203,7 @@ impl Emulator {
             })
             .collect();
         let state = State { agents, ..State::default() };
+        let config_switches = config.switches.clone();
         let rates = RateLimiter::new(config.webchats_rate, config.interactions_rate);
         let webhooks = crate::webhooks::Webhooks::default();
         if let Some(url) = &config.webhook_url {
@@ -224,6 +229,7 @@ impl Emulator {
             base_url: OnceLock::new(),
             twilsock: OnceLock::new(),
             webhooks,
+            switches: Mutex::new(config_switches),
         })
     }
 
@@ -233,6 +239,10 @@ impl Emulator {
 
     pub fn base_url(&self) -> &str {
         self.base_url.get().map(String::as_str).unwrap_or("http://127.0.0.1")
+    }
+
+    pub fn switches(&self) -> MutexGuard<'_, crate::pipeline::Switches> {
+        self.switches.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn lock(&self) -> MutexGuard<'_, State> {
@@ -320,6 +330,7 @@ impl Emulator {
             messages: Vec::new(),
             seq: 0,
             typing: HashMap::new(),
+            integration: None,
         };
         st.conversations.push(conv.clone());
         Ok(conv)
@@ -333,6 +344,7 @@ impl Emulator {
         state: Option<String>,
         attributes: Option<String>,
         friendly_name: Option<String>,
+        webhook_enabled: bool,
     ) -> Result<Conversation, TwilioError> {
         let state = match state.as_deref() {
             None => None,
@@ -350,7 +362,9 @@ impl Emulator {
         if st.conversations[idx].state == ConversationState::Closed {
             return Err(closed_final());
         }
-        self.apply_update(&mut st, idx, state, attributes, friendly_name, TaskEffect::End);
+        // What a direct close does to a Flex task is not documented: a switch (pipeline.rs).
+        let effect = if self.switches().direct_close_ends_task { TaskEffect::End } else { TaskEffect::Keep };
+        self.apply_update(&mut st, idx, state, attributes, friendly_name, effect, webhook_enabled);
         Ok(st.conversations[idx].clone())
     }
 
@@ -362,6 +376,7 @@ impl Emulator {
         attributes: Option<String>,
         friendly_name: Option<String>,
         effect: TaskEffect,
+        webhook: bool,
     ) {
         let mut reasons = Vec::new();
         let closing;
@@ -377,7 +392,9 @@ impl Emulator {
                         ("Reason".to_string(), "API".to_string()),
                         ("StateUpdated".to_string(), iso8601(now_secs())),
                     ];
-                    self.webhook(&conv.service_sid, crate::webhooks::STATE_UPDATED, params);
+                    if webhook {
+                        self.webhook(&conv.service_sid, crate::webhooks::STATE_UPDATED, params);
+                    }
                     conv.state = s;
                     reasons.push("state");
                 }
@@ -407,16 +424,18 @@ impl Emulator {
         }
     }
 
-    /// Closes a conversation from inside the emulator (agent console, interaction channel): a no-op when it is
-    /// closed already.
+    /// Closes a conversation from inside Flex (the agent's end): a no-op when it is closed already. Whether such a
+    /// close fires webhooks is a switch (pipeline.rs).
     pub fn close_conversation(&self, key: &str, effect: TaskEffect) -> Result<Conversation, TwilioError> {
+        let webhook = self.switches().flex_close_fires_webhook;
         let mut st = self.lock();
         let idx = find_conversation(&st, key)?;
-        self.apply_update(&mut st, idx, Some(ConversationState::Closed), None, None, effect);
+        self.apply_update(&mut st, idx, Some(ConversationState::Closed), None, None, effect, webhook);
         Ok(st.conversations[idx].clone())
     }
 
-    pub fn delete_conversation(&self, key: &str) -> Result<(), TwilioError> {
+    /// Deletes a conversation (REST): `onConversationRemoved` only with `X-Twilio-Webhook-Enabled: true`.
+    pub fn delete_conversation(&self, key: &str, webhook_enabled: bool) -> Result<(), TwilioError> {
         let mut st = self.lock();
         let idx = find_conversation(&st, key)?;
         let sid = st.conversations[idx].sid.clone();
@@ -432,7 +451,9 @@ impl Emulator {
             ("DateCreated".to_string(), iso8601(conv.date_created)),
             ("DateUpdated".to_string(), iso8601(conv.date_updated)),
         ];
-        self.webhook(&conv.service_sid, crate::webhooks::REMOVED, params);
+        if webhook_enabled {
+            self.webhook(&conv.service_sid, crate::webhooks::REMOVED, params);
+        }
         Ok(())
     }
 
@@ -689,15 +710,8 @@ impl Emulator {
 
     // ---- tasks, interactions and agents ----------------------------------------------------------
 
-    pub fn create_task(&self, conversation_sid: &str, attributes: Value, task_channel: &str) -> Task {
-        let task = new_task(conversation_sid, attributes, task_channel);
-        self.lock().tasks.push(task.clone());
-        task
-    }
-
-    /// An interaction over an existing conversation, with a task when `routing` is given (`task_channel`,
-    /// `attributes`).
-    pub fn create_interaction(&self, conversation_sid: &str, channel_type: &str, routing: Option<(Value, String)>) -> (Interaction, Option<Task>) {
+    /// An interaction over an existing conversation; its task comes later (`pipeline::route`).
+    pub fn create_interaction(&self, conversation_sid: &str, channel_type: &str) -> Interaction {
         let interaction = Interaction {
             sid: sid("KD"),
             channel_sid: sid("UO"),
@@ -705,18 +719,39 @@ impl Emulator {
             channel_status: ChannelStatus::Active,
             conversation_sid: conversation_sid.to_string(),
         };
-        let task = routing.map(|(attributes, channel)| {
-            let mut t = new_task(conversation_sid, attributes, &channel);
-            t.interaction_sid = Some(interaction.sid.clone());
-            t.channel_sid = Some(interaction.channel_sid.clone());
-            t
-        });
-        let mut st = self.lock();
-        st.interactions.push(interaction.clone());
-        if let Some(t) = &task {
-            st.tasks.push(t.clone());
+        self.lock().interactions.push(interaction.clone());
+        interaction
+    }
+
+    pub fn set_channel_status(&self, kd: &str, status: ChannelStatus) {
+        if let Some(i) = self.lock().interactions.iter_mut().find(|i| i.sid == kd) {
+            i.channel_status = status;
         }
-        (interaction, task)
+    }
+
+    /// The routed task appears, unless the chat ended meanwhile: a channel no longer active or a closed
+    /// conversation gets no task (Twilio is silent on this race: emulator's reading).
+    pub fn route_task(&self, i: &Interaction, attributes: Value, task_channel: &str, task_sid: Option<String>) {
+        let mut st = self.lock();
+        let active = st.interactions.iter().any(|x| x.sid == i.sid && x.channel_status == ChannelStatus::Active);
+        let open = st.conversations.iter().any(|c| c.sid == i.conversation_sid && c.state != ConversationState::Closed);
+        if !(active && open) {
+            return;
+        }
+        let mut t = new_task(&i.conversation_sid, attributes, task_channel);
+        if let Some(sid) = task_sid {
+            t.sid = sid;
+        }
+        t.interaction_sid = Some(i.sid.clone());
+        t.channel_sid = Some(i.channel_sid.clone());
+        st.tasks.push(t);
+    }
+
+    /// Attaches an address's or Flex Flow's Studio integration to a new conversation (`pipeline.rs`).
+    pub fn attach_integration(&self, conversation_sid: &str, integration: crate::pipeline::Integration) {
+        if let Some(c) = self.lock().conversations.iter_mut().find(|c| c.sid == conversation_sid) {
+            c.integration = Some(integration);
+        }
     }
 
     /// `POST /v1/Interactions/{KD}/Channels/{UO}`, all under one lock. From the Channels subresource page
@@ -747,7 +782,8 @@ impl Emulator {
         }
         if status == ChannelStatus::Closed {
             if let Ok(idx) = find_conversation(&st, &conversation_sid) {
-                self.apply_update(&mut st, idx, Some(ConversationState::Closed), None, None, TaskEffect::Keep);
+                let webhook = self.switches().flex_close_fires_webhook;
+                self.apply_update(&mut st, idx, Some(ConversationState::Closed), None, None, TaskEffect::Keep, webhook);
             }
         }
         Ok(st.interactions[pos].clone())
@@ -861,7 +897,7 @@ impl Emulator {
     }
 }
 
-fn new_task(conversation_sid: &str, attributes: Value, task_channel: &str) -> Task {
+pub(crate) fn new_task(conversation_sid: &str, attributes: Value, task_channel: &str) -> Task {
     Task {
         sid: sid("WT"),
         conversation_sid: conversation_sid.to_string(),

@@ -249,6 +249,8 @@ impl ConversationBackend for EmulatorBackend {
         let m = emu
             .add_message(conversation_sid, Some(author.to_string()), message.body, attributes, message.media_sids)
             .map_err(backend_error)?;
+        // The SDK's message fires onMessageAdded (pipeline.rs).
+        crate::pipeline::message_added(&emu, conversation_sid);
         Ok(message_info(conversation_sid, &message_json(&m)))
     }
 

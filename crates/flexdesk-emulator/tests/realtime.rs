@@ -116,7 +116,7 @@ async fn join_send_and_receive_in_index_order() {
     assert_eq!((echo["event"].clone(), echo["message"]["index"].clone()), (json!("messageAdded"), json!(0)));
     assert_eq!(echo["message"]["attributes"]["flexdeskId"], "1");
 
-    let wt = emu.lock().tasks[0].sid.clone();
+    let wt = task_of(&emu, &ch).await;
     emu.accept_task(&wt, "alice").unwrap();
     let joined = recv_type(&mut ws, "event").await;
     assert_eq!(joined["event"], "participantJoined");
@@ -189,7 +189,7 @@ async fn replay_after_a_drop_sends_only_what_was_missed() {
 async fn typing_and_read_horizon_reach_the_others() {
     let (emu, url) = serve(Config::for_tests()).await;
     let (ch, ann) = webchat(&emu).await;
-    let wt = emu.lock().tasks[0].sid.clone();
+    let wt = route_by_message(&emu, &ch).await;
     emu.accept_task(&wt, "alice").unwrap();
     let mut customer = init(&url, &token(&emu.config, &ann, 600)).await;
     let mut agent = init(&url, &token(&emu.config, "agent.alice", 600)).await;
@@ -206,20 +206,21 @@ async fn typing_and_read_horizon_reach_the_others() {
     assert_eq!(m["event"], "messageAdded", "{m}");
 
     let r = request(&mut customer, json!({"type": "setLastRead", "conversationSid": ch, "all": true}), 2).await;
-    assert_eq!((r["lastReadMessageIndex"].clone(), r["unreadCount"].clone()), (json!(0), json!(0)));
+    // (Index 0 is the message that routed the chat, index 1 the agent's.)
+    assert_eq!((r["lastReadMessageIndex"].clone(), r["unreadCount"].clone()), (json!(1), json!(0)));
     let upd = loop {
         let v = recv_type(&mut agent, "event").await;
         if v["event"] == "participantUpdated" {
             break v;
         }
     };
-    assert_eq!(upd["participant"]["lastReadMessageIndex"], 0);
+    assert_eq!(upd["participant"]["lastReadMessageIndex"], 1);
     assert!(upd["updateReasons"].as_array().unwrap().contains(&json!("lastReadMessageIndex")));
     // advance never moves the horizon back.
     let r = request(&mut customer, json!({"type": "setLastRead", "conversationSid": ch, "index": null, "advance": true}), 3).await;
-    assert_eq!(r["lastReadMessageIndex"], 0);
+    assert_eq!(r["lastReadMessageIndex"], 1);
 
-    emu.update_conversation(&ch, Some("closed".into()), None, None).unwrap();
+    emu.update_conversation(&ch, Some("closed".into()), None, None, false).unwrap();
     let closed = loop {
         let v = recv_type(&mut customer, "event").await;
         if v["event"] == "conversationUpdated" {

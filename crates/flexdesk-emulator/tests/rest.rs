@@ -23,7 +23,7 @@ async fn basic_auth_accepts_account_or_api_key_and_refuses_the_rest() {
 }
 
 #[tokio::test]
-async fn webchats_creates_conversation_customer_and_task_with_pre_engagement() {
+async fn webchats_creates_conversation_and_customer_and_the_first_firing_message_routes_it() {
     let emu = emulator();
     let address = emu.config.address_sid.clone();
     let (s, v) = twilio(&emu, "POST", "/v2/WebChats", &[]).await;
@@ -46,13 +46,35 @@ async fn webchats_creates_conversation_customer_and_task_with_pre_engagement() {
     let attrs: serde_json::Value = serde_json::from_str(parts["participants"][0]["attributes"].as_str().unwrap()).unwrap();
     assert_eq!(attrs["member_type"], "customer");
 
+    // Flex's pipeline (pipeline.rs): WebChats only attaches the address's Studio flow; nothing is routed until a
+    // message fires onMessageAdded, and a REST message fires it only with X-Twilio-Webhook-Enabled: true.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(emu.lock().tasks.is_empty(), "WebChats alone makes no task");
+    assert_eq!(rest_message(&emu, ch, "hello?", false).await.0, StatusCode::CREATED);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(emu.lock().tasks.is_empty(), "a REST message without the header fires nothing");
+    let wt = route_by_message(&emu, ch).await;
     let st = emu.lock();
-    let task = st.tasks.iter().find(|t| t.conversation_sid == ch).unwrap();
-    assert_eq!(task.status, "pending");
-    for (k, want) in [("customerName", json!("Ann")), ("topic", json!("billing")), ("skill", json!("payments")), ("language", json!("fr")), ("message_to_human_agent", json!("refund"))] {
+    let task = st.tasks.iter().find(|t| t.sid == wt).unwrap();
+    assert_eq!((task.status.as_str(), task.task_channel.as_str()), ("pending", "chat"));
+    // The default Chat flow's Send to Flex attributes, plus what Flex adds to a conversation task; the
+    // pre-engagement data stays in the conversation, not the task (the flow names what it copies).
+    for (k, want) in [("channelType", json!("web")), ("customerAddress", json!(identity)), ("name", json!("Ann")), ("customerName", json!("Ann")), ("from", json!("Ann")), ("conversationSid", json!(ch))] {
         assert_eq!(task.attributes[k], want, "{k}");
     }
-    assert_eq!(task.attributes["transcript"][0]["text"], "hi");
+    let interaction = st.interactions.iter().find(|i| i.conversation_sid == ch).unwrap();
+    assert_eq!(task.attributes["flexInteractionSid"], json!(interaction.sid));
+    assert_eq!(task.attributes["flexInteractionChannelSid"], json!(interaction.channel_sid));
+    assert!(task.attributes.get("topic").is_none());
+    drop(st);
+    // The flow runs once per conversation: more messages make no second task.
+    route_by_message_again(&emu, ch).await;
+    assert_eq!(emu.lock().tasks.len(), 1);
+}
+
+async fn route_by_message_again(emu: &flexdesk_emulator::Shared, ch: &str) {
+    assert_eq!(rest_message(emu, ch, "still there?", true).await.0, StatusCode::CREATED);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
 }
 
 #[tokio::test]
@@ -177,6 +199,9 @@ async fn interactions_route_a_task_and_closing_the_channel_closes_the_conversati
     let uo = v["channel"]["sid"].as_str().unwrap();
     let wt = v["routing"]["properties"]["sid"].as_str().unwrap();
     assert!(kd.starts_with("KD") && uo.starts_with("UO") && wt.starts_with("WT"));
+    // Asynchronous (pipeline.rs): the answer promises the task; TaskRouter has it a moment later.
+    assert!(emu.task(wt).is_err(), "not routed yet at the answer");
+    assert_eq!(task_of(&emu, &ch).await, wt);
     assert_eq!(emu.task(wt).unwrap().attributes["topic"], "returns");
 
     emu.accept_task(wt, "alice").unwrap();
@@ -206,7 +231,10 @@ async fn legacy_flex_flow_channel() {
     let ch = v["sid"].as_str().unwrap();
     assert!(ch.starts_with("CH"));
     assert_eq!(emu.conversation(ch).unwrap().participants[0].identity.as_deref(), Some("ann"));
-    assert_eq!(emu.task(v["task_sid"].as_str().unwrap()).unwrap().attributes["topic"], "x");
+    // The Flex Flow's Studio flow, like an address's, routes on the first firing message (pipeline.rs).
+    assert_eq!(v["task_sid"], serde_json::Value::Null);
+    let wt = route_by_message(&emu, ch).await;
+    assert_eq!(emu.task(&wt).unwrap().attributes["name"], "Ann");
 }
 
 #[tokio::test]
@@ -216,8 +244,10 @@ async fn taskrouter_statistics_follow_tasks_and_availability() {
     let path = format!("/v1/Workspaces/{}/TaskQueues/{}/RealTimeStatistics", c.workspace_sid, c.queue_sid);
     let (_, v) = twilio(&emu, "GET", &path, &[]).await;
     assert_eq!((v["total_available_workers"].clone(), v["tasks_by_status"]["pending"].clone()), (json!(2), json!(0)));
-    webchat(&emu).await;
+    let (first, _) = webchat(&emu).await;
+    route_by_message(&emu, &first).await;
     let (ch, _) = webchat(&emu).await;
+    route_by_message(&emu, &ch).await;
     emu.set_available("bob", false).unwrap();
     let (_, v) = twilio(&emu, "GET", &path, &[]).await;
     assert_eq!(v["total_available_workers"], 1);
@@ -272,7 +302,7 @@ fn post(path: String, body: serde_json::Value) -> axum::http::Request<axum::body
 async fn agent_api_accept_transfer_end() {
     let emu = emulator();
     let (ch, _) = webchat(&emu).await;
-    let wt = emu.lock().tasks[0].sid.clone();
+    let wt = route_by_message(&emu, &ch).await;
     let (s, _) = send(&emu, post(format!("/agent/api/conversations/{ch}/messages"), json!({"agent":"alice","body":"hi"}))).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "an agent must accept before writing");
     assert_eq!(send(&emu, post(format!("/agent/api/tasks/{wt}/accept"), json!({"agent":"carol"}))).await.0, StatusCode::NOT_FOUND);
@@ -302,7 +332,7 @@ async fn an_agent_message_may_carry_text_and_several_media() {
     use flexdesk_emulator::state::MAX_AGENT_MEDIA_PER_MESSAGE;
     let emu = emulator();
     let (ch, identity) = webchat(&emu).await;
-    let wt = emu.lock().tasks[0].sid.clone();
+    let wt = route_by_message(&emu, &ch).await;
     assert_eq!(send(&emu, post(format!("/agent/api/tasks/{wt}/accept"), json!({"agent":"alice"}))).await.0, StatusCode::OK);
     let a = emu.store_media("label.pdf", bytes::Bytes::from_static(b"%PDF"), "agent.alice").unwrap();
     let b = emu.store_media("photo.png", bytes::Bytes::from_static(b"\x89PNG"), "agent.alice").unwrap();

@@ -29,6 +29,7 @@ async fn interaction(emu: &flexdesk_emulator::Shared, task_channel: &str) -> (St
     let (s, v) = twilio(emu, "POST", "/v1/Interactions", &[("Channel", &channel), ("Routing", &routing)]).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let wt = v["routing"]["properties"]["sid"].as_str().unwrap().to_string();
+    assert_eq!(task_of(emu, &ch).await, wt, "routed a moment after the answer");
     (v["sid"].as_str().unwrap().into(), v["channel"]["sid"].as_str().unwrap().into(), wt, ch)
 }
 
@@ -54,7 +55,8 @@ async fn a_closed_conversation_is_final_50377_and_cannot_be_created_closed_50384
 
 #[tokio::test]
 async fn default_paths_reach_the_default_service_only() {
-    let emu = emulator();
+    // An account whose default service is not Flex's (Flex requires it to be; the emulator's default is so).
+    let emu = Emulator::new(Config { default_service_sid: format!("IS{:032x}", 0xdefa), ..Config::for_tests() });
     let (ch, _) = webchat(&emu).await;
     // A Flex chat lives in the Flex service: the default service's paths do not find it.
     for (method, path) in [("GET", format!("/v1/Conversations/{ch}")), ("POST", format!("/v1/Conversations/{ch}")), ("GET", format!("/v1/Conversations/{ch}/Participants"))] {
@@ -180,6 +182,8 @@ async fn webchats_are_limited_to_5_per_second_with_429_45780_and_retry_after() {
 async fn interactions_are_limited_to_20_per_second_per_endpoint_and_rates_are_configurable() {
     let mut config = Config::for_tests();
     config.interactions_rate = 2;
+    // Routed at once, so waiting for the tasks does not refill the bucket.
+    config.switches.routing_delay_ms = 0;
     let emu = Emulator::new(config);
     let (kd, uo, _, _) = interaction(&emu, "chat").await;
     interaction(&emu, "chat").await;
@@ -238,7 +242,8 @@ async fn page_size_is_1_to_100() {
 async fn real_time_statistics_narrow_to_the_task_channel() {
     let emu = emulator();
     let c = emu.config.clone();
-    webchat(&emu).await;
+    let (ch, _) = webchat(&emu).await;
+    route_by_message(&emu, &ch).await;
     interaction(&emu, "voice").await;
     let path = format!("/v1/Workspaces/{}/TaskQueues/{}/RealTimeStatistics", c.workspace_sid, c.queue_sid);
     let pending = |v: &Value| v["tasks_by_status"]["pending"].clone();
@@ -259,7 +264,9 @@ fn accepting_a_task_is_checked_and_done_under_one_lock() {
     for _ in 0..50 {
         let emu = emulator();
         let ch = emu.create_conversation(&emu.config.service_sid.clone(), None, None, None, None).unwrap().sid;
-        let wt = emu.create_task(&ch, json!({}), "chat").sid;
+        let i = emu.create_interaction(&ch, "web");
+        emu.route_task(&i, json!({}), "chat", Some("WT00000000000000000000000000000001".into()));
+        let wt = "WT00000000000000000000000000000001".to_string();
         let results: Vec<bool> = std::thread::scope(|s| {
             let a = s.spawn(|| emu.accept_task(&wt, "alice").is_ok());
             let b = s.spawn(|| emu.accept_task(&wt, "bob").is_ok());

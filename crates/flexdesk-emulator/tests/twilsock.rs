@@ -118,7 +118,7 @@ async fn a_rest_started_chat_is_shared_between_the_agent_api_and_a_twilsock_clie
     let body = json!({"action": "establish", "correlation_id": 2,
         "requests": [{"object_sid": doc, "object_type": "document", "last_event_id": 0}]});
     assert_eq!(request(&mut ws, "TM6", "POST", "/v4/Subscriptions", Some(body)).await.0, 202);
-    emu.update_conversation(&ch, Some("closed".into()), None, None).unwrap();
+    emu.update_conversation(&ch, Some("closed".into()), None, None, false).unwrap();
     // (Earlier updates are replayed first: subscribed from event 0.)
     loop {
         let updated = next_sync_event(&mut ws, "document_updated").await;

@@ -64,6 +64,7 @@ mod tests {
             ("TWILIO_API_KEY_SECRET", "secret".into()),
             ("TWILIO_CONVERSATIONS_SERVICE_SID", sid("IS")),
             ("TWILIO_FLEX_FLOW_SID", sid("FO")),
+            ("FLEX_START_MODE", "flexflow".into()),
             ("TWILIO_WORKSPACE_SID", sid("WS")),
             ("TWILIO_QUEUE_SID", sid("WQ")),
             ("SESSION_SECRET", "s".repeat(40)),

@@ -14,6 +14,7 @@ use flexdesk_core::wire::QueuePosition;
 
 use crate::error::AppError;
 use crate::extract::credential_from;
+use crate::flex::{Flex, InteractionRef};
 use crate::{unix_now, AppState};
 
 /// The session's place in the TaskRouter queue (1 = next) and the expected wait in seconds.
@@ -41,8 +42,24 @@ pub async fn position(State(state): State<Arc<AppState>>, Path(id): Path<String>
     if crate::shared::known_ended(&state, &id, &context.conversation_sid).await {
         return Err(AppError::session_ended());
     }
-    match crate::queue::read(&state.twilio, c, &state.availability.queues, &context.conversation_sid).await {
-        Some(answer) => Ok(Json(answer?)),
-        None => Err(AppError::new(StatusCode::SERVICE_UNAVAILABLE, "queue_not_configured", "set TWILIO_WORKSPACE_SID to report queue positions")),
+    let answer = match crate::queue::read(&state.twilio, c, &state.availability.queues, &context.conversation_sid).await {
+        Some(answer) => answer?,
+        None => return Err(AppError::new(StatusCode::SERVICE_UNAVAILABLE, "queue_not_configured", "set TWILIO_WORKSPACE_SID to report queue positions")),
+    };
+    // No task: routed to an agent already, not routed yet, or never will be. The Interactions API routes after its
+    // answer and can fail (the channel ends `failed`): then the chat is ended here, so the customer is told (the
+    // conversation closes) instead of waiting forever. Asked only when no task waits, so a waiting chat's poll
+    // costs no extra call.
+    if let (false, Some(interaction_sid), Some(channel_sid)) = (answer.waiting, &context.interaction_sid, &context.channel_sid) {
+        let interaction = InteractionRef { interaction_sid: interaction_sid.clone(), channel_sid: channel_sid.clone() };
+        let flex = Flex { client: &state.twilio, config: c };
+        if flex.routing_failed(&interaction).await? {
+            tracing::warn!(session_id = id, "routing the chat failed (interaction channel failed); ending it");
+            flex.close(&context.conversation_sid, Some(&interaction)).await?;
+            let expires_at = state.sessions.find(&id).map(|s| s.expires_at()).unwrap_or_else(unix_now);
+            crate::shared::session_ended(&state, &id, &context.conversation_sid, expires_at, unix_now()).await;
+            return Err(AppError::session_ended());
+        }
     }
+    Ok(Json(answer))
 }

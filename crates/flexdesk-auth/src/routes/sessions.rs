@@ -94,7 +94,7 @@ pub async fn create(
     };
     let session_credential = state.session_keys.issue(&session_id, expires_at, &context);
     tracing::info!(session_id, conversation_sid = %started.conversation_sid, mode = state.config.start_mode.as_str(), "chat started");
-    state.sessions.insert(
+    let live = state.sessions.insert(
         session_id.clone(),
         Session {
             identity: started.identity.clone(),
@@ -107,6 +107,8 @@ pub async fn create(
         },
         now,
     );
+    // Twilio made it open just now.
+    live.mark_checked_open(now);
     crate::shared::opened(slot, &session_id, token_expires_at, expires_at, now).await;
     Ok((
         StatusCode::CREATED,
@@ -150,21 +152,32 @@ pub async fn refresh(
     // A token is minted only while the chat is open (a cached "open" answer once let refresh succeed after the
     // agent had closed the chat; tests/auth/emulator-stack.test.mjs). Who says it is open:
     // - a verified Twilio webhook said it ended: ended, whatever else;
-    // - webhooks healthy (on, and one verified within TWILIO_WEBHOOKS_FRESH_SECONDS) and this process started the
-    //   session: the webhook record (no webhook = still open), no Twilio call;
-    // - otherwise (webhooks off or silent, or a session rebuilt from its credential, whose close may have been
-    //   posted before this process started): Twilio, one call per conversation however many refreshes overlap.
+    // - webhooks healthy (on, and one verified within TWILIO_WEBHOOKS_FRESH_SECONDS), this process started the
+    //   session, and Twilio itself said it was open less than one token lifetime ago: the webhook record (no
+    //   webhook = still open), no Twilio call. The lifetime bound is what keeps webhooks from ever making refresh
+    //   less safe than asking Twilio: a close that fires no webhook (a REST close without
+    //   `X-Twilio-Webhook-Enabled`, https://help.twilio.com/articles/360046342593, or Flex's own end, which Twilio
+    //   does not document) still gets no token later than one token lifetime after it (issue 22);
+    // - otherwise (webhooks off or silent, the record too old, or a session rebuilt from its credential): Twilio,
+    //   one call per conversation however many refreshes overlap.
     let now = unix_now();
     let c = &state.config;
     // (Ended here or on any replica: crate::shared, by session id or conversation SID.)
     let closed = if crate::shared::known_ended_session(&state, &id, &session).await {
         true
-    } else if session.client().is_some() && state.webhooks.healthy(c.twilio_webhooks, c.twilio_webhooks_fresh_seconds, now) {
+    } else if session.client().is_some()
+        && now < session.checked_open_at().saturating_add(c.token_ttl_seconds)
+        && state.webhooks.healthy(c.twilio_webhooks, c.twilio_webhooks_fresh_seconds, now)
+    {
         false
     } else {
         let flex = Flex { client: &state.twilio, config: c };
         let sid = session.conversation_sid();
-        state.closed_checks.run(sid, || flex.conversation_closed(sid)).await?
+        let closed = state.closed_checks.run(sid, || flex.conversation_closed(sid)).await?;
+        if !closed {
+            session.mark_checked_open(now);
+        }
+        closed
     };
     if closed {
         tracing::info!(session_id = id, "conversation closed by the agent side; refusing refresh");

@@ -371,3 +371,45 @@ async fn ending_an_interaction_whose_channel_is_refused_falls_back_to_the_conver
     let (id, cred) = (a.body["sessionId"].as_str().unwrap(), a.body["sessionCredential"].as_str().unwrap());
     assert_eq!(h.end(id, cred).await.status, StatusCode::NO_CONTENT);
 }
+
+/// Issue 22: in the webchat mode nothing routes the chat until a message fires the address's Studio flow, and a REST
+/// message fires it only with `X-Twilio-Webhook-Enabled: true`. So the start posts the hand-off (the customer's words
+/// as the customer, then the bot's labelled note as the bot), the last one with the header, before answering.
+#[tokio::test]
+async fn webchat_start_posts_the_handoff_as_messages_and_the_last_routes() {
+    let h = harness(&[]).await;
+    let messages = format!("/v1/Services/{}/Conversations/{CONVERSATION}/Messages", sid("IS"));
+    Mock::given(method("POST"))
+        .and(path(messages.clone()))
+        .and(body_string_contains("Author=customer-from-twilio"))
+        .and(body_string_contains("my+order+is+late"))
+        .and(body_string_contains(url_encode(r#"{"flexdesk":{"handoff":"request"}}"#)))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "IM1", "index": 0 })))
+        .expect(1)
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(messages))
+        .and(body_string_contains("Author=Bot"))
+        .and(body_string_contains("Order+42"))
+        .and(has_header("X-Twilio-Webhook-Enabled", "true"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "IM2", "index": 1 })))
+        .expect(1)
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/WebChats"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "conversation_sid": CONVERSATION, "identity": "customer-from-twilio" })))
+        .mount(&h.twilio)
+        .await;
+    let a = h
+        .json(Method::POST, "/v1/sessions", json!({ "customerName": "Ada", "handoff": {
+            "message_to_human_agent": "Order 42",
+            "transcript": [{ "from": "user", "text": "my order is late" }, { "from": "bot", "text": "Connecting you" }] } }))
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    // The customer's words did not carry the header: only the last message routes.
+    let posted: Vec<_> = h.twilio.received_requests().await.unwrap().into_iter().filter(|r| r.url.path().ends_with("/Messages")).collect();
+    assert_eq!(posted.len(), 2);
+    assert!(posted[0].headers.get("x-twilio-webhook-enabled").is_none());
+}

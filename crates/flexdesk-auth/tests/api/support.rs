@@ -93,6 +93,21 @@ pub async fn harness(overrides: &[(&str, &str)]) -> Harness {
     }
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
     let state = AppState::new(config);
+    // What every start and end now also does (a test may mount its own answers over these, at a higher priority):
+    // the hand-off posted as messages (twilio-oai `CreateServiceConversationMessage`), and the chat's task looked up
+    // to end it through its interaction (`ListTask`): none here, so the conversation is closed directly.
+    Mock::given(method("POST"))
+        .and(wiremock::matchers::path_regex(r"^/v1/Services/IS[0-9a-f]{32}/Conversations/CH[0-9a-f]{32}/Messages$"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "IM00000000000000000000000000000001", "index": 0 })))
+        .with_priority(200)
+        .mount(&twilio)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/Workspaces/{}/Tasks", sid("WS"))))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "tasks": [], "meta": { "page": 0, "key": "tasks" } })))
+        .with_priority(200)
+        .mount(&twilio)
+        .await;
     Harness { twilio, app: app(state.clone()), admin: flexdesk_auth::admin_app(state.clone()), state }
 }
 

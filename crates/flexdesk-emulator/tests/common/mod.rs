@@ -121,3 +121,36 @@ pub fn bad_tokens(c: &Config) -> Vec<(String, u32, &'static str)> {
         (token(c, "ann", 25 * 3600), 20157, "24 hours"),
     ]
 }
+
+/// The chat's task, once Flex's pipeline made it (it routes a moment after the triggering message; pipeline.rs).
+pub async fn task_of(emu: &Shared, ch: &str) -> String {
+    for _ in 0..300 {
+        if let Some(t) = emu.lock().tasks.iter().find(|t| t.conversation_sid == ch) {
+            return t.sid.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no task was routed for {ch}");
+}
+
+/// A REST message with `X-Twilio-Webhook-Enabled: true` (what the auth server posts to route a chat), then its task.
+pub async fn route_by_message(emu: &Shared, ch: &str) -> String {
+    let (s, v) = rest_message(emu, ch, "I need help", true).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    task_of(emu, ch).await
+}
+
+/// `POST …/Messages` in the Flex service, with or without `X-Twilio-Webhook-Enabled: true`.
+pub async fn rest_message(emu: &Shared, ch: &str, body: &str, webhook_enabled: bool) -> (StatusCode, Value) {
+    let path = flex(emu, &format!("/Conversations/{ch}/Messages"));
+    let mut req = Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("authorization", account_auth(&emu.config))
+        .header("content-type", "application/x-www-form-urlencoded");
+    if webhook_enabled {
+        req = req.header("x-twilio-webhook-enabled", "true");
+    }
+    let form = form_urlencoded::Serializer::new(String::new()).append_pair("Author", "customer").append_pair("Body", body).finish();
+    send(emu, req.body(Body::from(form)).unwrap()).await
+}
