@@ -76,7 +76,7 @@ describe('against the emulator, correctly configured', () => {
       const r = await doctor({ FLEX_START_MODE: mode });
       assert.equal(r.code, 0, r.out);
       assert.deepEqual(fails(r), [], r.out);
-      for (const name of ['API key', 'auth token', 'Conversations service', 'address', 'workspace', 'workflow', 'queue', 'task channel', 'customer token']) {
+      for (const name of ['API key', 'auth token', 'Conversations service', 'default service', 'webhooks', 'address', 'workspace', 'workflow', 'queue', 'task channel', 'customer token']) {
         assert.ok(line(r, 'ok  ', name), `no ok line for ${name}:\n${r.out}`);
       }
       // The legacy Flex Flow works but is reported: Programmable Chat's end of life.
@@ -107,7 +107,14 @@ describe('each wrong setting fails, naming the setting, and exits 1', () => {
       env: { TWILIO_CONVERSATIONS_SERVICE_SID: DEFAULT_SERVICE },
       check: 'address',
       names: ['TWILIO_ADDRESS_SID', 'TWILIO_CONVERSATIONS_SERVICE_SID', ENV.TWILIO_CONVERSATIONS_SERVICE_SID],
-      alsoFails: ['customer token'],
+      // Flex's service must also be the default: this one is not.
+      alsoFails: ['customer token', 'default service'],
+    },
+    {
+      name: 'webhooks on, but the Flex service posts none to the server (issue 22)',
+      env: { TWILIO_WEBHOOKS: 'on' },
+      check: 'webhooks',
+      names: ['TWILIO_WEBHOOKS=on', 'PostWebhookUrl'],
     },
     {
       name: 'an unknown address configuration',
@@ -192,6 +199,30 @@ describe('each wrong setting fails, naming the setting, and exits 1', () => {
       assertNoSecrets(r, c.secret ? [c.secret] : []);
     });
   }
+
+  test("an account whose default Conversations service is not Flex's fails the default-service check (issue 22)", async () => {
+    const other = await startBinary('flexdesk-emulator', { EMULATOR_PORT: '0', EMULATOR_DEFAULT_SERVICE_SID: DEFAULT_SERVICE });
+    try {
+      const r = await doctor({}, { flex: other.url, conversations: other.url, taskrouter: other.url });
+      assert.equal(r.code, 1, r.out);
+      const l = line(r, 'FAIL', 'default service');
+      assert.ok(l && l.includes(DEFAULT_SERVICE) && l.includes(ENV.TWILIO_CONVERSATIONS_SERVICE_SID), r.out);
+      assert.deepEqual(fails(r), [l], 'only that check fails');
+    } finally {
+      await other.stop();
+    }
+  });
+
+  test('the webhook line names the target when webhooks are on and set', async () => {
+    const hooked = await startBinary('flexdesk-emulator', { EMULATOR_PORT: '0', EMULATOR_WEBHOOK_URL: 'https://chat.example.com/v1/twilio/webhooks' });
+    try {
+      const r = await doctor({ TWILIO_WEBHOOKS: 'on' }, { flex: hooked.url, conversations: hooked.url, taskrouter: hooked.url });
+      assert.equal(r.code, 0, r.out);
+      assert.match(line(r, 'ok  ', 'webhooks') ?? '', /https:\/\/chat\.example\.com\/v1\/twilio\/webhooks/, r.out);
+    } finally {
+      await hooked.stop();
+    }
+  });
 
   test('a Twilio it cannot reach: each failure says to check the network and the base URL', async () => {
     const dead = 'http://127.0.0.1:9'; // discard port: nothing listens

@@ -3,7 +3,7 @@
 // the customer's DELETE closes the conversation. Needs `cargo build --workspace --bins`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack } from '../support/servers.mjs';
+import { routedTask, startStack } from '../support/servers.mjs';
 
 const json = (url, method = 'GET', body, headers = {}) =>
   fetch(url, {
@@ -29,17 +29,32 @@ for (const mode of ['webchat', 'interactions', 'flexflow']) {
       const start = async () => {
         const r = await json(`${auth.url}/v1/sessions`, 'POST', { customerName: 'Ada', handoff });
         assert.equal(r.status, 201, await r.clone().text());
-        return r.json();
+        const s = await r.json();
+        // Routed a moment later (Flex's pipeline): the customer then waits in the queue.
+        await routedTask(emulator.url, s.conversationSid);
+        return s;
       };
       const refresh = (s) => json(`${auth.url}/v1/sessions/${s.sessionId}/token`, 'POST', { sessionCredential: s.sessionCredential });
       const stateOf = async () => (await json(`${emulator.url}/agent/api/state`)).json();
 
       const s = await start();
-      const task = (await stateOf()).tasks.find((t) => t.conversationSid === s.conversationSid);
+      // Flex routes a moment after the message that fires the flow or the interaction (docs/emulator.md).
+      let task;
+      for (let i = 0; i < 100 && !task; i++) {
+        task = (await stateOf()).tasks.find((t) => t.conversationSid === s.conversationSid);
+        if (!task) await new Promise((r) => setTimeout(r, 50));
+      }
       assert.ok(task, 'a Flex task was created for the conversation');
       const attrs = typeof task.attributes === 'string' ? JSON.parse(task.attributes) : task.attributes;
-      assert.equal(attrs.pre_engagement_data.question, handoff.message_to_human_agent);
-      assert.deepEqual(attrs.pre_engagement_data.transcript, handoff.transcript);
+      if (mode === 'interactions') {
+        // Our own routing attributes (a plugin could show them; the messages are what a stock agent reads).
+        assert.equal(attrs.pre_engagement_data.question, handoff.message_to_human_agent);
+        assert.deepEqual(attrs.pre_engagement_data.transcript, handoff.transcript);
+        assert.equal(attrs.from, s.identity, 'Insights links a guest by identity, not by name');
+      } else {
+        // The address's (or Flex Flow's) Studio flow decides the attributes: its Send to Flex widget's defaults.
+        assert.equal(attrs.name, 'Ada');
+      }
       assert.equal((await refresh(s)).status, 200);
 
       // The agent ends the chat: the conversation closes, so the session can no longer refresh.

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startBinary, startStack, ROOT } from '../support/servers.mjs';
+import { startBinary, startStack, ROOT, routedTask } from '../support/servers.mjs';
 
 const SECRET = 'identity-secret-for-the-node-tests-0123456789';
 const ISSUER = 'https://shop.example.com';
@@ -46,7 +46,10 @@ async function start(stack, body) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ customerName: 'Typed Name', ...body }),
   });
-  return { status: r.status, body: await r.json() };
+  const answer = { status: r.status, body: await r.json() };
+  // A started chat is routed a moment later (Flex's pipeline, docs/emulator.md): wait for its task.
+  if (r.status === 201) await routedTask(stack.emulator.url, answer.body.conversationSid);
+  return answer;
 }
 
 const emulatorState = async (stack) => (await fetch(`${stack.emulator.url}/admin/state`)).json();
@@ -159,10 +162,13 @@ test('webchat: Twilio picks the identity; the verified customer still reaches th
     const r = await start(stack, { identityToken: jwt(claims()) });
     assert.equal(r.status, 201);
     assert.doesNotMatch(r.body.identity, /^customer-v-/, 'the orchestrator takes no Identity');
-    const task = taskOf(await emulatorState(stack), r.body.conversationSid);
-    // PreEngagementData carries it; the emulator's Send to Flex stand-in copies it to the task as a Studio widget would.
-    assert.deepEqual(task.attributes.pre_engagement_data.customers, { external_id: 'user-42', name: 'Ada Lovelace', email: 'ada@example.com' });
-    assert.equal(task.attributes.customerName, 'Ada Lovelace (verified)');
+    const state = await emulatorState(stack);
+    const task = taskOf(state, r.body.conversationSid);
+    // PreEngagementData carries it into the conversation's `pre_engagement_data` attribute, where the address's Studio
+    // flow can copy it to the task (docs/auth-server.md); the default flow modelled names the customer only.
+    const conv = state.conversations.find((c) => c.sid === r.body.conversationSid);
+    assert.deepEqual(JSON.parse(conv.attributes).pre_engagement_data.customers, { external_id: 'user-42', name: 'Ada Lovelace', email: 'ada@example.com' });
+    assert.equal(task.attributes.name, 'Ada Lovelace (verified)', 'what Flex shows as the customer (the task `name`)');
   } finally {
     await stack.stop();
   }

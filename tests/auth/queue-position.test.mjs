@@ -3,7 +3,7 @@
 // `GET /v1/agents/availability`. Needs `cargo build --workspace --bins`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack } from '../support/servers.mjs';
+import { startStack, routedTask } from '../support/servers.mjs';
 import { FAKE_TWILIO_ENV as ENV } from '../support/fake-env.mjs';
 
 const BASIC = 'Basic ' + Buffer.from(`${ENV.TWILIO_ACCOUNT_SID}:${ENV.TWILIO_AUTH_TOKEN}`).toString('base64');
@@ -20,7 +20,10 @@ function client({ auth, emulator }) {
     async start(name) {
       const r = await call(`${auth.url}/v1/sessions`, 'POST', { customerName: name });
       assert.equal(r.status, 201, await r.clone().text());
-      return r.json();
+      const s = await r.json();
+      // Routed a moment later (Flex's pipeline, docs/emulator.md): then it waits in the queue.
+      await routedTask(emulator.url, s.conversationSid);
+      return s;
     },
     queue: (s, credential = s.sessionCredential) =>
       call(`${auth.url}/v1/sessions/${s.sessionId}/queue`, 'GET', undefined, credential ? { authorization: `Bearer ${credential}` } : {}),

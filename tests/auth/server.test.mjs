@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
-import { startBinary, startStack, ROOT } from '../support/servers.mjs';
+import { routedTask, startBinary, startStack, ROOT } from '../support/servers.mjs';
 import { FAKE_TWILIO_ENV as ENV } from '../support/fake-env.mjs';
 
 const ORIGIN = 'http://localhost:5173';
@@ -39,12 +39,13 @@ test('a chat starts, refreshes, ends, and then refuses to refresh', async () => 
   assert.equal(conv.serviceSid, ENV.TWILIO_CONVERSATIONS_SERVICE_SID, 'a Flex chat, in the Flex service');
   assert.deepEqual(conv.participants.map((p) => p.identity), [s.identity], 'Twilio chooses the identity in the webchat mode');
 
-  // The emulator's task carries the PreEngagementData the server sent.
-  const task = (await emulatorState()).tasks.find((t) => t.conversationSid === s.conversationSid);
-  assert.ok(task, 'a Flex task was created for the conversation');
-  const attrs = typeof task.attributes === 'string' ? JSON.parse(task.attributes) : task.attributes;
+  // The conversation carries the PreEngagementData the server sent (where the address's Studio flow reads it), and
+  // the flow routed it a moment after the hand-off message (Flex's pipeline).
+  const attrs = JSON.parse(conv.attributes);
   assert.equal(attrs.pre_engagement_data.question, 'help');
   assert.deepEqual(attrs.pre_engagement_data.transcript, [{ from: 'user', text: 'hi' }]);
+  const task = await routedTask(emulator.url, s.conversationSid);
+  assert.equal(task.status, 'pending', 'a Flex task was created for the conversation');
 
   const refreshed = await post(`/v1/sessions/${s.sessionId}/token`, { sessionCredential: s.sessionCredential });
   assert.equal(refreshed.status, 200);
@@ -78,8 +79,10 @@ test('the chat start request carries the account SID + auth token and no Identit
     req.on('end', () => {
       seen.push({ method: req.method, path: req.url, form: Object.fromEntries(new URLSearchParams(body)), authorization: req.headers.authorization });
       const ok = req.method === 'POST' && req.url === '/v2/WebChats';
-      res.writeHead(ok ? 201 : 404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(ok ? { conversation_sid: 'CH' + '2'.repeat(32), identity: 'seinfeld' } : { code: 20404, message: 'The requested resource was not found', status: 404 }));
+      // The hand-off message that routes the chat (twilio-oai CreateServiceConversationMessage answers 201).
+      const message = req.method === 'POST' && req.url.endsWith('/Messages');
+      res.writeHead(ok || message ? 201 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(ok ? { conversation_sid: 'CH' + '2'.repeat(32), identity: 'seinfeld' } : message ? { sid: 'IM' + '1'.repeat(32), index: 0 } : { code: 20404, message: 'The requested resource was not found', status: 404 }));
     });
   });
   await new Promise((resolve) => stub.listen(0, '127.0.0.1', resolve));
@@ -121,6 +124,7 @@ test('availability, health, metrics and the OpenAPI document (the last two on th
   // (EMULATOR_AGENTS default Alice,Bob) unavailable. The figures come from its RealTimeStatistics; the waiting count
   // is read from its task list, so a chat another test left open does not make this test fail too.
   const waiting = await (await post('/v1/sessions', { customerName: 'Linus' })).json();
+  await routedTask(emulator.url, waiting.conversationSid);
   const startedAt = Date.now();
   const bob = await fetch(`${emulator.url}/agent/api/agents/bob/availability`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ available: false }),

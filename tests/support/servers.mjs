@@ -76,3 +76,38 @@ export async function startStack(authEnv = {}, emulatorEnv = {}) {
   });
   return { emulator, auth, stop: async () => { await auth.stop(); await emulator.stop(); } };
 }
+
+/**
+ * The chat's task once Flex's pipeline made it (docs/emulator.md, "Flex's pipeline"): a task appears a moment after
+ * the message that runs the address's Studio flow, or after `POST /v1/Interactions`. Resolves to the task as
+ * `GET /agent/api/state` lists it; rejects after `timeoutMs`.
+ */
+export async function routedTask(emulatorUrl, conversationSid, { timeoutMs = 5000 } = {}) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await (await fetch(`${emulatorUrl}/agent/api/state`)).json();
+    const task = state.tasks.find((t) => t.conversationSid === conversationSid);
+    if (task) return task;
+    if (Date.now() > until) throw new Error(`no task was routed for ${conversationSid} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * For a chat made straight through the emulator's `/v2/WebChats` (no auth server): posts the message that routes it,
+ * as the auth server does (a REST message with `X-Twilio-Webhook-Enabled: true`), and resolves to its task.
+ */
+export async function routeChat(emulatorUrl, conversationSid, author = 'customer') {
+  const { TWILIO_ACCOUNT_SID: ac, TWILIO_AUTH_TOKEN: token, TWILIO_CONVERSATIONS_SERVICE_SID: is } = FAKE_TWILIO_ENV;
+  const r = await fetch(`${emulatorUrl}/v1/Services/${is}/Conversations/${conversationSid}/Messages`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${ac}:${token}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-webhook-enabled': 'true',
+    },
+    body: new URLSearchParams({ Author: author, Body: 'I would like to talk to someone', Attributes: JSON.stringify({ flexdesk: { handoff: 'request' } }) }),
+  });
+  if (r.status !== 201) throw new Error(`routing message refused: ${r.status} ${await r.text()}`);
+  return routedTask(emulatorUrl, conversationSid);
+}

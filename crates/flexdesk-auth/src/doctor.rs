@@ -9,6 +9,8 @@
 //! |---|---|---|
 //! | API key, auth token | `ListService` (twilio_conversations_v1.json) | `GET /v1/Services` |
 //! | Conversations service | `FetchService` (twilio_conversations_v1.json) | `GET /v1/Services/{IS}` |
+//! | Flex service is the default | `FetchConfiguration` (twilio_conversations_v1.json) | `GET /v1/Configuration` |
+//! | webhook target | `FetchServiceWebhookConfiguration`, `FetchConfigurationWebhook` (twilio_conversations_v1.json) | `GET /v1/Services/{IS}/Configuration/Webhooks`, `GET /v1/Configuration/Webhooks` |
 //! | address | `FetchConfigurationAddress` (twilio_conversations_v1.json) | `GET /v1/Configuration/Addresses/{IG}` |
 //! | Flex Flow | `FetchFlexFlow` (twilio_flex_v1.json) | `GET /v1/FlexFlows/{FO}` |
 //! | workspace | `FetchWorkspace` (twilio_taskrouter_v1.json) | `GET /v1/Workspaces/{WS}` |
@@ -32,6 +34,9 @@ use crate::twilio::{Operation, TwilioClient, TwilioError};
 
 const LIST_SERVICES: Operation = Operation::repeatable("doctor_list_services");
 const FETCH_SERVICE: Operation = Operation::repeatable("doctor_fetch_service");
+const FETCH_CONFIGURATION: Operation = Operation::repeatable("doctor_fetch_configuration");
+const FETCH_SERVICE_WEBHOOKS: Operation = Operation::repeatable("doctor_fetch_service_webhooks");
+const FETCH_ACCOUNT_WEBHOOKS: Operation = Operation::repeatable("doctor_fetch_account_webhooks");
 const FETCH_ADDRESS: Operation = Operation::repeatable("doctor_fetch_address");
 const FETCH_FLEX_FLOW: Operation = Operation::repeatable("doctor_fetch_flex_flow");
 const FETCH_WORKSPACE: Operation = Operation::repeatable("doctor_fetch_workspace");
@@ -222,6 +227,20 @@ pub async fn run(config: &Config) -> Vec<Check> {
         }
     };
 
+    // 3b. Flex requires its service to be the account's default, and the webhooks target decides what refresh hears.
+    if service_ok {
+        out.push(match rest.get(FETCH_CONFIGURATION, &format!("{conv}/v1/Configuration")).await {
+            Ok(c) => default_service_check(config, &c),
+            Err(e) => fail("default service", format!("could not read the account's Conversations configuration: {}.", said(&e)), transport_fix(config, conv)),
+        });
+        let service_hooks = rest.get(FETCH_SERVICE_WEBHOOKS, &format!("{conv}/v1/Services/{service_sid}/Configuration/Webhooks")).await;
+        let account_hooks = rest.get(FETCH_ACCOUNT_WEBHOOKS, &format!("{conv}/v1/Configuration/Webhooks")).await;
+        out.push(match (service_hooks, account_hooks) {
+            (Ok(svc), Ok(acct)) => webhooks_check(config, &svc, &acct),
+            (Err(e), _) | (_, Err(e)) => fail("webhooks", format!("could not read the webhook configuration: {}.", said(&e)), transport_fix(config, conv)),
+        });
+    }
+
     // 4. Where this start mode creates the conversation the customer joins.
     let mut chats_in: Option<String> = (config.start_mode == StartMode::Interactions).then(|| service_sid.clone());
     if let Some(ig) = &config.address_sid {
@@ -281,6 +300,46 @@ pub async fn run(config: &Config) -> Vec<Check> {
     // 6. The customer token: minted as for a chat, verified with the secret Twilio accepted, for the right service.
     out.push(token_check(config, key_ok, service_ok, chats_in.as_deref()));
     out
+}
+
+/// Flex requires its service to be the default ("'Flex Chat Service' must be configured as the default Conversations
+/// service", https://www.twilio.com/docs/flex/developer/conversations/best-practices).
+fn default_service_check(config: &Config, c: &Value) -> Check {
+    let service = &config.conversations_service_sid;
+    match str_of(c, "default_chat_service_sid") {
+        Some(d) if d == service => check("default service", Status::Ok, format!("TWILIO_CONVERSATIONS_SERVICE_SID {service} is the account's default Conversations service, as Flex requires.")),
+        other => fail(
+            "default service",
+            format!("the account's default Conversations service is {}, not TWILIO_CONVERSATIONS_SERVICE_SID {service}.", other.unwrap_or("unset")),
+            "Flex requires the Flex Chat Service to be the default (Flex Conversations best practices): Console > Conversations > Defaults, or `twilio api:conversations:v1:configuration:update --default-chat-service-sid IS…`; or correct TWILIO_CONVERSATIONS_SERVICE_SID.",
+        ),
+    }
+}
+
+/// Which webhook target the Flex service has, against `TWILIO_WEBHOOKS`. A service's own webhooks replace the
+/// account-level ones for that service ("only the service-scoped hooks will fire",
+/// https://www.twilio.com/docs/conversations/api/per-service-webhook-resource).
+fn webhooks_check(config: &Config, service: &Value, account: &Value) -> Check {
+    let service_url = str_of(service, "post_webhook_url").filter(|u| !u.is_empty());
+    let account_url = str_of(account, "post_webhook_url").filter(|u| !u.is_empty());
+    let filters: Vec<&str> = service.get("filters").and_then(Value::as_array).map(|f| f.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let ours = service_url.is_some_and(|u| u.trim_end_matches('/').ends_with("/v1/twilio/webhooks"));
+    let target = match (service_url, account_url) {
+        (Some(s), Some(a)) => format!("the service posts to {s} (this replaces the account-level target {a} for the service)"),
+        (Some(s), None) => format!("the service posts to {s}"),
+        (None, Some(a)) => format!("no service webhook; the account-level target ({}) posts to {a}", str_of(account, "target").unwrap_or("?")),
+        (None, None) => "no post-event webhook on the service or the account".into(),
+    };
+    match (config.twilio_webhooks, ours, filters.contains(&"onConversationStateUpdated")) {
+        (true, true, true) => check("webhooks", Status::Ok, format!("TWILIO_WEBHOOKS=on and {target}, with onConversationStateUpdated.")),
+        (true, _, _) => fail(
+            "webhooks",
+            format!("TWILIO_WEBHOOKS=on but {target} (filters: {filters:?})."),
+            "set the Flex service's PostWebhookUrl to <PUBLIC_BASE_URL>/v1/twilio/webhooks with the filters onConversationStateUpdated and onConversationRemoved (docs/auth-server.md, Twilio webhooks), or set TWILIO_WEBHOOKS=off (refresh then asks Twilio).",
+        ),
+        (false, true, _) => warn("webhooks", format!("TWILIO_WEBHOOKS is off but {target}: they are refused (404)."), "set TWILIO_WEBHOOKS=on (with TWILIO_AUTH_TOKEN), or remove the service's webhook."),
+        (false, false, _) => check("webhooks", Status::Ok, format!("TWILIO_WEBHOOKS is off: refresh asks Twilio; {target}.")),
+    }
 }
 
 fn fail_or_warn(used: bool, name: &'static str, detail: String, fix: &str) -> Check {

@@ -198,6 +198,13 @@ fn pre_engagement(form: &Form) -> Result<Option<Value>, TwilioError> {
     Ok(Some(serde_json::from_str(&s).unwrap_or(Value::String(s))))
 }
 
+/// The pre-engagement data "is then saved to conversation attributes `conversations.attributes.pre_engagement_data`",
+/// where Studio reads it as `trigger.conversation.ChannelAttributes.pre_engagement_data`
+/// (https://www.twilio.com/docs/flex/developer/conversations/integrate-twilio-webchat-react-app).
+fn pre_engagement_attributes(pre: &Option<Value>) -> Option<String> {
+    pre.as_ref().map(|p| json!({ "pre_engagement_data": p }).to_string())
+}
+
 /// A UUID-shaped identity. Twilio chooses the identity (twilio-oai `CreateWebChannel` has no `Identity`
 /// parameter); its format is not documented (the spec's example is "seinfeld"), so this shape is the emulator's.
 fn chosen_identity() -> String {
@@ -217,7 +224,7 @@ async fn create_webchat(State(emu): State<Shared>, headers: HeaderMap, body: Byt
     }
     let pre = pre_engagement(&form)?;
     let customer = form.get("CustomerFriendlyName");
-    let conv = emu.create_conversation(&emu.config.service_sid, form.get("ChatFriendlyName"), None, None, None)?;
+    let conv = emu.create_conversation(&emu.config.service_sid, form.get("ChatFriendlyName"), None, pre_engagement_attributes(&pre), None)?;
     // Any `Identity` sent is ignored: the spec has no such parameter, Twilio chooses the identity.
     let identity = chosen_identity();
     // Emulator convenience: the customer's attributes carry member_type and friendlyName for the console.
@@ -367,7 +374,7 @@ async fn create_flex_channel(State(emu): State<Shared>, headers: HeaderMap, body
     let user_name = form.require("ChatUserFriendlyName")?;
     let chat_name = form.require("ChatFriendlyName")?;
     let pre = pre_engagement(&form)?;
-    let conv = emu.create_conversation(&emu.config.service_sid, Some(chat_name), form.get("ChatUniqueName"), None, None)?;
+    let conv = emu.create_conversation(&emu.config.service_sid, Some(chat_name), form.get("ChatUniqueName"), pre_engagement_attributes(&pre), None)?;
     let attrs = json!({"member_type": "customer", "friendlyName": user_name}).to_string();
     emu.add_participant(&conv.sid, Some(identity.clone()), Some(attrs))?;
     // The Flex Flow's Studio integration, like an address's, runs on the first onMessageAdded (pipeline.rs).

@@ -4,13 +4,13 @@
 //! table with the sources.
 //!
 //! What exists (fixtures built from the emulator's configuration, the same `TWILIO_*` variables the auth server reads):
-//! - two Conversations services: the Flex service (`TWILIO_CONVERSATIONS_SERVICE_SID`) and the account's default
-//!   service (`EMULATOR_DEFAULT_SERVICE_SID`);
+//! - Conversations services: the Flex service (`TWILIO_CONVERSATIONS_SERVICE_SID`, also the account's default unless
+//!   `EMULATOR_DEFAULT_SERVICE_SID` says otherwise, as Flex requires) and [`OTHER_SERVICE`];
 //! - the chat Address Configuration `TWILIO_ADDRESS_SID` (auto-creation into the Flex service, through a Studio flow)
-//!   and [`OTHER_SERVICE_ADDRESS`], a chat address whose conversations go to the default service (a misconfiguration
+//!   and [`OTHER_SERVICE_ADDRESS`], a chat address whose conversations go to [`OTHER_SERVICE`] (a misconfiguration
 //!   to test against);
-//! - the Flex Flow `TWILIO_FLEX_FLOW_SID` (web, Studio, the Flex service) and [`OTHER_SERVICE_FLEX_FLOW`] (the
-//!   default service);
+//! - the Flex Flow `TWILIO_FLEX_FLOW_SID` (web, Studio, the Flex service) and [`OTHER_SERVICE_FLEX_FLOW`] (into
+//!   [`OTHER_SERVICE`]);
 //! - the workspace `TWILIO_WORKSPACE_SID` with the workflow `TWILIO_WORKFLOW_SID` (routing every task to the queue
 //!   `TWILIO_QUEUE_SID`), that queue, and Flex's task channels (`default`, `voice`, `chat`, `sms`, `video`, `email`).
 //!
@@ -32,9 +32,12 @@ type Params = Path<HashMap<String, String>>;
 type Q = Query<HashMap<String, String>>;
 type R = Result<Response, TwilioError>;
 
-/// A chat Address Configuration whose conversations are created in the account's default service, not Flex's.
+/// Another Conversations service of the account (not Flex's), for the misconfigured fixtures below; with
+/// `EMULATOR_DEFAULT_SERVICE_SID` set to it, the account's default service is not Flex's.
+pub const OTHER_SERVICE: &str = "IS0000000000000000000000000000defa";
+/// A chat Address Configuration whose conversations are created in another service, not Flex's.
 pub const OTHER_SERVICE_ADDRESS: &str = "IG0000000000000000000000000000defa";
-/// A web Flex Flow of the account's default service, not Flex's.
+/// A web Flex Flow of another service, not Flex's.
 pub const OTHER_SERVICE_FLEX_FLOW: &str = "FO0000000000000000000000000000defa";
 /// The Studio flow the emulated address and Flex Flow name ("Send to Flex"; the emulator runs no Studio flow).
 pub const STUDIO_FLOW: &str = "FW0000000000000000000000000000f1e8";
@@ -47,6 +50,8 @@ pub fn router() -> Router<Shared> {
     Router::new()
         .route("/v1/Services", get(list_services))
         .route("/v1/Services/{is}", get(fetch_service))
+        .route("/v1/Configuration", get(fetch_configuration))
+        .route("/v1/Configuration/Webhooks", get(fetch_account_webhooks))
         .route("/v1/Configuration/Addresses/{ig}", get(fetch_address))
         .route("/v1/FlexFlows/{fo}", get(fetch_flex_flow))
         .route("/v1/Workspaces/{ws}", get(fetch_workspace))
@@ -90,11 +95,47 @@ fn service_rest(emu: &Shared, is: &str) -> Value {
 
 /// twilio-oai conversations v1 `ListService` (`GET /v1/Services`, paged, key `services`).
 async fn list_services(State(emu): State<Shared>, Query(q): Q) -> R {
-    let items = [&emu.config.default_service_sid, &emu.config.service_sid].iter().map(|is| service_rest(&emu, is)).collect();
+    let mut sids = vec![emu.config.service_sid.as_str(), OTHER_SERVICE];
+    if !sids.contains(&emu.config.default_service_sid.as_str()) {
+        sids.push(&emu.config.default_service_sid);
+    }
+    let items = sids.iter().map(|is| service_rest(&emu, is)).collect();
     ok(page(emu.base_url(), "/v1/Services", "services", items, &q)?)
 }
 
 /// twilio-oai conversations v1 `FetchService` (`GET /v1/Services/{Sid}`).
+/// twilio-oai `FetchConfiguration` (`GET /v1/Configuration`, `conversations.v1.configuration`): the account's default
+/// Conversations service (`EMULATOR_DEFAULT_SERVICE_SID`, the Flex service unless set otherwise). The timers are
+/// null: the emulator sets none.
+async fn fetch_configuration(State(emu): State<Shared>) -> R {
+    let base = emu.base_url();
+    Ok(Json(json!({
+        "account_sid": emu.config.account_sid,
+        "default_chat_service_sid": emu.config.default_service_sid,
+        "default_messaging_service_sid": null,
+        "default_inactive_timer": null,
+        "default_closed_timer": null,
+        "url": format!("{base}/v1/Configuration"),
+        "links": {"service": format!("{base}/v1/Services/{}", emu.config.default_service_sid), "webhooks": format!("{base}/v1/Configuration/Webhooks")},
+    }))
+    .into_response())
+}
+
+/// twilio-oai `FetchConfigurationWebhook` (`GET /v1/Configuration/Webhooks`): the account-level webhook target. The
+/// emulator has none (no account-level webhooks, docs/emulator.md): `target` `webhook`, no URLs, no filters.
+async fn fetch_account_webhooks(State(emu): State<Shared>) -> R {
+    Ok(Json(json!({
+        "account_sid": emu.config.account_sid,
+        "method": "POST",
+        "filters": [],
+        "pre_webhook_url": null,
+        "post_webhook_url": null,
+        "target": "webhook",
+        "url": format!("{}/v1/Configuration/Webhooks", emu.base_url()),
+    }))
+    .into_response())
+}
+
 async fn fetch_service(State(emu): State<Shared>, Path(p): Params) -> R {
     let is = &p["is"];
     if !emu.known_service(is) {
@@ -111,7 +152,7 @@ async fn fetch_address(State(emu): State<Shared>, Path(p): Params) -> R {
     let (sid, service, name) = if key == &emu.config.address_sid || key == "flexdesk-web" {
         (emu.config.address_sid.clone(), emu.config.service_sid.clone(), "Web chat (emulator)")
     } else if key == OTHER_SERVICE_ADDRESS || key == "flexdesk-web-default-service" {
-        (OTHER_SERVICE_ADDRESS.to_string(), emu.config.default_service_sid.clone(), "Web chat into the default service (emulator)")
+        (OTHER_SERVICE_ADDRESS.to_string(), OTHER_SERVICE.to_string(), "Web chat into another service (emulator)")
     } else {
         return Err(TwilioError::not_found(&format!("/v1/Configuration/Addresses/{key}")));
     };
@@ -145,7 +186,7 @@ async fn fetch_flex_flow(State(emu): State<Shared>, Path(p): Params) -> R {
     let service = if fo == &emu.config.flex_flow_sid {
         emu.config.service_sid.clone()
     } else if fo == OTHER_SERVICE_FLEX_FLOW {
-        emu.config.default_service_sid.clone()
+        OTHER_SERVICE.to_string()
     } else {
         return Err(TwilioError::not_found(&format!("/v1/FlexFlows/{fo}")));
     };

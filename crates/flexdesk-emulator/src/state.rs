@@ -257,7 +257,7 @@ impl Emulator {
 
     /// The services this account has: the Flex one and the default one (the same when configured so).
     pub fn known_service(&self, service_sid: &str) -> bool {
-        service_sid == self.config.service_sid || service_sid == self.config.default_service_sid
+        service_sid == self.config.service_sid || service_sid == self.config.default_service_sid || service_sid == crate::rest_config::OTHER_SERVICE
     }
 
     pub fn avatar_url(&self, agent_id: &str) -> String {
