@@ -14,10 +14,10 @@
 //! - a canceled task, or a pending one with no available agent, has none.
 //!
 //! A reservation's SID is `WR` + the task SID's last 30 hex digits + the agent's index (2 hex digits), so it is the
-//! same on every read while the offer stands. Workers are the configured agents: `WK` + 32 hex digits of their index
-//! + 1; their attributes carry Flex's `contact_uri` (`client:<identity>`: the identity the agent has in the
+//! same on every read while the offer stands. Workers are the configured agents, `WK` + their position (from 1) in
+//! 32 hex digits; their attributes carry Flex's `contact_uri` (`client:<identity>`: the identity the agent has in the
 //! conversation, "How Twilio Flex Uses the TaskRouter Worker contact_uri",
-//! https://support.twilio.com/hc/en-us/articles/42799965656987) and `full_name`.
+//! <https://support.twilio.com/hc/en-us/articles/42799965656987>) and `full_name`.
 
 use std::collections::HashMap;
 
@@ -62,8 +62,16 @@ fn worker_sid(index: usize) -> String {
     format!("WK{:032x}", index + 1)
 }
 
-/// The one reservation a task has in the emulator's model (module comment): `(agent index, agent, status)`.
-fn reservation_of(agents: &[Agent], t: &Task) -> Option<(usize, Agent, &'static str)> {
+/// `WR` + the task SID's last 30 hex digits + the agent's index (module comment).
+fn reservation_sid(task_sid: &str, index: usize) -> String {
+    format!("WR{}{:02x}", task_sid.get(4..).unwrap_or_default(), index)
+}
+
+/// A task's reservation: `(agent index, agent, reservation status)`.
+type Offer = (usize, Agent, &'static str);
+
+/// The one reservation a task has in the emulator's model (module comment).
+fn reservation_of(agents: &[Agent], t: &Task) -> Option<Offer> {
     let (index, agent) = match (&t.agent, t.status) {
         (_, TaskStatus::Canceled) => return None,
         (Some(id), _) => agents.iter().enumerate().find(|(_, a)| &a.id == id)?,
@@ -83,7 +91,7 @@ fn reservation_of(agents: &[Agent], t: &Task) -> Option<(usize, Agent, &'static 
 /// taskrouter.v1.workspace.task.task_reservation, exactly its fields.
 fn reservation_rest(emu: &Shared, t: &Task, index: usize, agent: &Agent, status: &str) -> Value {
     let c = &emu.config;
-    let sid = format!("WR{}{:02x}", t.sid.get(4..).unwrap_or_default(), index);
+    let sid = reservation_sid(&t.sid, index);
     let task_url = format!("{}/v1/Workspaces/{}/Tasks/{}", emu.base_url(), c.workspace_sid, t.sid);
     let created = iso8601(t.date_created);
     // The emulator keeps no reservation times: offered when the task was created, updated when it was accepted.
@@ -108,7 +116,7 @@ fn reservation_rest(emu: &Shared, t: &Task, index: usize, agent: &Agent, status:
 }
 
 /// The task and its reservation (if any), read under one lock.
-fn task_and_reservation(emu: &Shared, ws: &str, wt: &str) -> Result<(Task, Option<(usize, Agent, &'static str)>), TwilioError> {
+fn task_and_reservation(emu: &Shared, ws: &str, wt: &str) -> Result<(Task, Option<Offer>), TwilioError> {
     check_workspace(emu, ws)?;
     let st = emu.lock();
     let t = st.tasks.iter().find(|t| t.sid == wt).cloned().ok_or_else(|| TwilioError::not_found(&format!("/v1/Workspaces/{ws}/Tasks/{wt}")))?;
@@ -224,4 +232,67 @@ async fn fetch_worker(State(emu): State<Shared>, Path(p): Params) -> R {
         },
     }))
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent(id: &str, available: bool) -> Agent {
+        Agent { id: id.into(), name: id.to_uppercase(), identity: format!("agent.{id}"), available }
+    }
+
+    fn task(status: TaskStatus, agent: Option<&str>) -> Task {
+        Task {
+            sid: format!("WT{:032x}", 7),
+            conversation_sid: format!("CH{:032x}", 3),
+            status,
+            task_channel: "chat".into(),
+            attributes: json!({}),
+            agent: agent.map(String::from),
+            date_created: 0,
+            date_accepted: None,
+            interaction_sid: None,
+            channel_sid: None,
+        }
+    }
+
+    fn offer(agents: &[Agent], t: &Task) -> Option<(usize, String, &'static str)> {
+        reservation_of(agents, t).map(|(i, a, s)| (i, a.id, s))
+    }
+
+    #[test]
+    fn a_waiting_task_is_offered_to_the_first_available_agent_only() {
+        let agents = [agent("alice", false), agent("bob", true), agent("carol", true)];
+        assert_eq!(offer(&agents, &task(TaskStatus::Pending, None)), Some((1, "bob".into(), "pending")));
+        let away = [agent("alice", false), agent("bob", false)];
+        assert_eq!(offer(&away, &task(TaskStatus::Pending, None)), None);
+    }
+
+    #[test]
+    fn a_task_with_an_agent_has_that_agents_reservation_in_the_matching_status() {
+        // Bob holds it even while unavailable (availability only decides new offers).
+        let agents = [agent("alice", true), agent("bob", false)];
+        for (status, expected) in [(TaskStatus::Assigned, "accepted"), (TaskStatus::Wrapping, "wrapping"), (TaskStatus::Completed, "completed")] {
+            assert_eq!(offer(&agents, &task(status, Some("bob"))), Some((1, "bob".into(), expected)));
+        }
+        assert_eq!(offer(&agents, &task(TaskStatus::Canceled, Some("bob"))), None);
+        assert_eq!(offer(&agents, &task(TaskStatus::Canceled, None)), None);
+        assert_eq!(offer(&agents, &task(TaskStatus::Completed, None)), None);
+    }
+
+    #[test]
+    fn sids_have_twilios_shape_and_differ_per_task_and_agent() {
+        let sid = |t: &Task, i: usize| reservation_sid(&t.sid, i);
+        let a = task(TaskStatus::Pending, None);
+        let mut b = a.clone();
+        b.sid = format!("WT{:032x}", 8);
+        for s in [sid(&a, 0), sid(&a, 1), sid(&b, 0), worker_sid(0), worker_sid(1)] {
+            assert_eq!(s.len(), 34, "{s}");
+            assert!(s[2..].chars().all(|c| c.is_ascii_hexdigit()), "{s}");
+        }
+        assert_ne!(sid(&a, 0), sid(&a, 1));
+        assert_ne!(sid(&a, 0), sid(&b, 0));
+        assert_ne!(worker_sid(0), worker_sid(1));
+    }
 }
