@@ -9,8 +9,9 @@
 //   4. answer as that worker: its identity is its `contact_uri` without `client:` (FetchWorker); it is added to the
 //      conversation if Flex has not added it (ListServiceConversationParticipant, CreateServiceConversationParticipant)
 //      and posts a reply (CreateServiceConversationMessage, Author = the worker's identity);
-//   5. see that the customer gets it: the reply is in the conversation (ListServiceConversationMessage) and the
-//      customer is a participant of it, so their SDK receives it;
+//   5. see that the customer gets it: the reply is in the conversation (ListServiceConversationMessage), the
+//      customer is a participant of it, and their access token's chat grant names that service and identity, so
+//      their SDK receives it;
 //   6. end as the customer (DELETE /v1/sessions/{id}) and wait for the task to reach `wrapping` or `completed`
 //      (FetchTask); a task left in `wrapping` is completed through its reservation (UpdateTaskReservation,
 //      ReservationStatus=completed), as an agent finishing wrap-up.
@@ -182,7 +183,13 @@ try {
   if (!(await participants()).some((p) => p.identity === session.identity)) {
     throw new StepError(`the customer ${session.identity} is not a participant of ${session.conversationSid}: their SDK would not receive the reply`);
   }
-  ok(step, `message ${got.index} by ${got.author} in ${session.conversationSid}, which ${session.identity} is a participant of`);
+  // The customer's access token (read, not verified: the API key secret is the auth server's) must let their SDK into
+  // that service as that identity (chat grant, https://www.twilio.com/docs/iam/access-tokens).
+  const grants = JSON.parse(Buffer.from(String(session.token).split('.')[1] ?? '', 'base64url').toString('utf8') || '{}').grants ?? {};
+  if (grants.identity !== session.identity || grants.chat?.service_sid !== IS) {
+    throw new StepError(`the customer's token is for ${grants.identity} in ${grants.chat?.service_sid}, not ${session.identity} in ${IS}: their SDK could not read the conversation`);
+  }
+  ok(step, `message ${got.index} by ${got.author} in ${session.conversationSid}; ${session.identity} is a participant, and their token's chat grant names ${IS}`);
 
   // 6. The customer ends; the task goes to wrap-up (or is completed).
   step = 'the customer ends the chat and the task leaves the agent';
