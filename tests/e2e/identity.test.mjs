@@ -31,7 +31,9 @@ scenario('a signed-in customer reaches the agent by their verified name, with no
   await agent.open('Alice');
   const task = await agent.waitForIncomingTask(VERIFIED_NAME);
   await agent.accept(task);
-  await agent.seeInDetails(DEMO_IDENTITY.customer.email);
+  // The verified email travels as a task attribute: a stock Flex agent would not see it (plugin-only panel, read on
+  // purpose); the display name above (the task's `name`) is what every agent sees.
+  await agent.seeInPluginOnlyAttributes(DEMO_IDENTITY.customer.email);
   await customer.seeAgentInHeader('Alice');
   await agent.send(`Hello ${DEMO_IDENTITY.customer.name}, I can see your account.`);
   await customer.see(`Hello ${DEMO_IDENTITY.customer.name}, I can see your account.`);

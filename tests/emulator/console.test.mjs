@@ -55,46 +55,75 @@ after(async () => {
   await emu?.stop();
 });
 
-test('an agent accepts, reads, replies, transfers and ends a chat in the console', { skip, timeout: 60000 }, async () => {
-  const res = await fetch(`${emu.url}/v2/WebChats`, {
+const form = (path, params) =>
+  fetch(`${emu.url}${path}`, {
     method: 'POST',
     headers: { Authorization: basic, 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      AddressSid: ENV.TWILIO_ADDRESS_SID,
-      CustomerFriendlyName: 'Ann Example',
-      PreEngagementData: JSON.stringify({
-        email: 'ann@example.com',
-        topic: 'billing',
-        skill: 'payments',
-        transcript: [{ from: 'user', text: 'Where is my refund?' }, { from: 'bot', text: 'Let me get a human.' }],
-      }),
+    body: new URLSearchParams(params),
+  });
+
+test('an agent accepts, reads, replies, transfers and ends a chat in the console', { skip, timeout: 60000 }, async () => {
+  const res = await form('/v2/WebChats', {
+    AddressSid: ENV.TWILIO_ADDRESS_SID,
+    CustomerFriendlyName: 'Ann Example',
+    PreEngagementData: JSON.stringify({
+      email: 'ann@example.com',
+      topic: 'billing',
+      skill: 'payments',
+      transcript: [{ from: 'user', text: 'Where is my refund?' }, { from: 'bot', text: 'Let me get a human.' }],
     }),
   });
   const { identity, conversation_sid: sid } = await res.json();
   const client = new Client(mintToken(identity), { emulatorUrl: emu.url, WebSocket: WebSocketImpl });
   await next(client, 'initialized');
   const conversation = await client.getConversationBySid(sid);
+  // The customer's first message (from the SDK, so it fires onMessageAdded: what routes a web chat in Flex).
+  await conversation.sendMessage('Hello, I need a person');
+  // A hand-off message as the auth server posts it (REST, attributes flexdesk.handoff): an ordinary message.
+  const handoff = await form(`/v1/Services/${ENV.TWILIO_CONVERSATIONS_SERVICE_SID}/Conversations/${sid}/Messages`, {
+    Author: 'bot',
+    Body: 'Customer asked about a refund for order 42.',
+    Attributes: JSON.stringify({ flexdesk: { handoff: 'note' } }),
+  });
+  assert.equal(handoff.status, 201, await handoff.clone().text());
   const page = await browser.newPage();
   try {
     await page.goto(`${emu.url}/console?agent=alice`);
+    // Listed by the task's display name (its `name` attribute); no task attribute beside it.
     const waiting = page.getByRole('list', { name: 'Waiting chats' }).getByRole('listitem').filter({ hasText: 'Ann Example' });
-    await waiting.getByText('billing').waitFor();
+    await waiting.waitFor();
+    assert.equal(await waiting.getByText('billing').count(), 0, 'the topic attribute is not shown in the waiting list');
     const joined = next(conversation, 'participantJoined');
     await page.getByRole('button', { name: 'Accept chat from Ann Example' }).click();
     assert.equal((await joined).attributes.friendlyName, 'Alice');
     const chat = page.getByRole('region', { name: 'Chat' });
     await chat.getByText('Chat with Ann Example').waitFor();
-    const details = page.getByRole('region', { name: 'Task details' });
-    await details.getByText('payments').waitFor();
-    await details.getByText('ann@example.com').waitFor();
-    await page.getByRole('list', { name: 'Bot transcript' }).getByText('Where is my refund?').waitFor();
+
+    // What a stock Flex agent sees: the messages, each with its author, the hand-off note among them.
+    const log = page.getByRole('log', { name: 'Messages' });
+    const note = log.locator('article[data-author="bot"]');
+    await note.getByText('Customer asked about a refund for order 42.').waitFor();
+    assert.equal(await note.locator('.muted').first().textContent(), 'bot');
+    await log.locator(`article[data-author="${identity}"]`).getByText('Hello, I need a person').waitFor();
+
+    // Task attributes are in the plugin-only panel, collapsed: nothing of them is shown until it is opened.
+    const panel = page.getByRole('region', { name: /visible in Flex only with a plugin/ });
+    assert.equal(await panel.isVisible(), false, 'the plugin-only panel starts collapsed');
+    for (const text of ['payments', 'ann@example.com', 'Where is my refund?']) {
+      assert.equal(await chat.getByText(text).first().isVisible().catch(() => false), false, `${text} is not shown before the panel is opened`);
+    }
+    await chat.getByText('Task attributes — visible in Flex only with a plugin', { exact: true }).click();
+    // Read on purpose: a stock Flex agent would not see these attributes.
+    await panel.getByText('payments').first().waitFor();
+    await panel.getByText('ann@example.com').first().waitFor();
+    await panel.getByRole('list', { name: 'Transcript attribute' }).getByText('Where is my refund?').waitFor();
 
     // Untrusted text is shown as text.
     const hostile = '<img src=x onerror="window.pwned=1">hello';
     // The console reads what it shows: the customer sees the agent's read horizon.
-    const read = next(conversation, 'participantUpdated', (d) => d.participant.identity === 'agent.alice' && d.participant.lastReadMessageIndex === 0);
-    await conversation.sendMessage(hostile);
-    const log = page.getByRole('log', { name: 'Messages' });
+    let hostileIndex = -1;
+    const read = next(conversation, 'participantUpdated', (d) => d.participant.identity === 'agent.alice' && d.participant.lastReadMessageIndex === hostileIndex);
+    hostileIndex = await conversation.sendMessage(hostile);
     await log.getByText(hostile).waitFor();
     assert.equal(await log.locator('img').count(), 0);
     assert.equal(await page.evaluate(() => window.pwned), undefined);
@@ -138,5 +167,31 @@ test('an agent accepts, reads, replies, transfers and ends a chat in the console
   } finally {
     await page.close();
     await client.shutdown();
+  }
+});
+
+test('the display name is the task\'s `name`, else `from`, never another attribute', { skip, timeout: 60000 }, async () => {
+  // An Interactions API task whose attributes have no `name`: Flex shows `from`, not `customerName`.
+  const conv = await (await form(`/v1/Services/${ENV.TWILIO_CONVERSATIONS_SERVICE_SID}/Conversations`, { FriendlyName: 'no name' })).json();
+  const created = await form('/v1/Interactions', {
+    Channel: JSON.stringify({ type: 'chat', initiated_by: 'customer', properties: { media_channel_sid: conv.sid } }),
+    Routing: JSON.stringify({
+      properties: {
+        workspace_sid: ENV.TWILIO_WORKSPACE_SID,
+        workflow_sid: ENV.TWILIO_WORKFLOW_SID,
+        task_channel_unique_name: 'chat',
+        attributes: { from: 'zed@example.com', customerName: 'Not The Display Name' },
+      },
+    }),
+  });
+  assert.equal(created.status, 201, await created.clone().text());
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${emu.url}/console?agent=bob`);
+    // The interaction routes a moment after the 201 (Interactions is asynchronous): the task appears when it does.
+    await page.getByRole('button', { name: 'Accept chat from zed@example.com' }).waitFor({ timeout: 15000 });
+    assert.equal(await page.getByRole('list', { name: 'Waiting chats' }).getByText('Not The Display Name').count(), 0);
+  } finally {
+    await page.close();
   }
 });

@@ -69,13 +69,29 @@ export class AgentConsole {
     return this.page.getByRole('log', { name: 'Messages' });
   }
 
-  /** Text shown in the open chat's task details (customer data, pre-engagement data, bot transcript). */
-  async seeInDetails(text) {
-    await seen(this.page.getByRole('region', { name: 'Task details' }).getByText(text), `"${text}" in the console's task details`);
+  /**
+   * The console's "Task attributes — visible in Flex only with a plugin" panel, opened. A stock Flex agent does not
+   * see task attributes (only the task's display name and the messages): a test that reads them here checks what
+   * the task carries for a Flex plugin or for routing, not what an agent reads.
+   */
+  async pluginOnlyAttributes() {
+    const panel = this.page.getByRole('region', { name: /visible in Flex only with a plugin/ });
+    if (!(await firstShown(panel))) {
+      await (await seen(this.chat().getByText('Task attributes — visible in Flex only with a plugin', { exact: true }), 'the plugin-only attributes summary')).click();
+    }
+    return seen(panel, 'the opened "Task attributes — visible in Flex only with a plugin" panel');
   }
 
-  async seeInTranscript(text) {
-    await seen(this.page.getByRole('list', { name: 'Bot transcript' }).getByText(text), `"${text}" in the console's bot transcript`);
+  /** Text among the task attributes (plugin-only: see `pluginOnlyAttributes`). */
+  async seeInPluginOnlyAttributes(text) {
+    const panel = await this.pluginOnlyAttributes();
+    await seen(panel.getByText(text), `"${text}" in the console's plugin-only task attributes`);
+  }
+
+  /** A line of the task's `transcript` attribute (plugin-only: see `pluginOnlyAttributes`). */
+  async seeInTranscriptAttribute(text) {
+    const panel = await this.pluginOnlyAttributes();
+    await seen(panel.getByRole('list', { name: 'Transcript attribute' }).getByText(text), `"${text}" in the console's transcript attribute (plugin-only)`);
   }
 
   /**
