@@ -265,6 +265,10 @@ function serviceScopeProblems(spec, rec, { template, params }, label, serviceSid
       ? []
       : [`${label}: ChatServiceSid ${params.ChatServiceSid} is not the configured TWILIO_CONVERSATIONS_SERVICE_SID ${serviceSid}`];
   }
+  // The account's own configuration is read on purpose (`flexdesk-auth doctor`: is the Flex service the default?
+  // which account-level webhook target is set?): FetchConfiguration and FetchConfigurationWebhook describe the account,
+  // and their scoped namesakes are another resource (one service's settings), not the same call for a named service.
+  if (rec.method === 'GET' && (template === '/v1/Configuration' || template === '/v1/Configuration/Webhooks')) return [];
   const twinTemplate = scoped + template.replace(/^\/v1/, '');
   const twin = spec.doc.paths[twinTemplate]?.[rec.method.toLowerCase()];
   if (!twin) return [];

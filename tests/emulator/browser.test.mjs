@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startBinary, ROOT } from '../support/servers.mjs';
+import { routeChat, startBinary, ROOT } from '../support/servers.mjs';
 import { FAKE_TWILIO_ENV as ENV } from '../support/fake-env.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -48,7 +48,9 @@ test('the stand-in works in Chromium, cross-origin, text and media both ways', {
       body: new URLSearchParams({ AddressSid: ENV.TWILIO_ADDRESS_SID, CustomerFriendlyName: 'Ann' }),
     })
   ).json();
-  const task = (await (await fetch(`${emu.url}/agent/api/state`)).json()).tasks.find((t) => t.conversationSid === started.conversation_sid);
+  // Routed as the auth server routes it: a REST message that fires the address's Studio flow (Flex's pipeline). It is
+  // the conversation's message 0.
+  const task = await routeChat(emu.url, started.conversation_sid);
   await fetch(`${emu.url}/agent/api/tasks/${task.sid}/accept`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"agent":"alice"}' });
 
   const page = await browser.newPage();
@@ -85,7 +87,7 @@ test('the stand-in works in Chromium, cross-origin, text and media both ways', {
       },
       { token: mintToken(started.identity), emulatorUrl: emu.url, sid: started.conversation_sid },
     );
-    assert.deepEqual(result, { textIndex: 0, mediaIndex: 1, type: 'media', bytes: [0x89, 0x50, 0x4e, 0x47] });
+    assert.deepEqual(result, { textIndex: 1, mediaIndex: 2, type: 'media', bytes: [0x89, 0x50, 0x4e, 0x47] });
     // The agent answers (from here: the agent API is the console's, same-origin only).
     await fetch(`${emu.url}/agent/api/conversations/${started.conversation_sid}/messages`, {
       method: 'POST',

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { startBinary } from '../support/servers.mjs';
+import { routeChat, routedTask, startBinary } from '../support/servers.mjs';
 import { FAKE_TWILIO_ENV as ENV } from '../support/fake-env.mjs';
 import { Client } from '../../www/emulator-client/index.js';
 
@@ -84,8 +84,9 @@ async function startChat(pre = {}, backoff = { minMs: 50, maxMs: 200 }) {
   client.on('connectionStateChanged', (s) => states.push(s));
   await next(client, 'initialized');
   const conversation = await client.getConversationBySid(sid);
-  const task = (await json('/agent/api/state')).tasks.find((t) => t.conversationSid === sid);
-  return { client, conversation, identity, sid, task, states };
+  // Not routed yet: the address's Studio flow runs on the first message that fires onMessageAdded (the customer's,
+  // from the SDK, or the auth server's REST message with X-Twilio-Webhook-Enabled; docs/emulator.md).
+  return { client, conversation, identity, sid, states };
 }
 
 before(async () => {
@@ -96,13 +97,20 @@ after(async () => {
 });
 
 test('a customer message reaches the agent and the agent reply comes back', async () => {
-  const { client, conversation, identity, sid, task } = await startChat();
+  const { client, conversation, identity, sid } = await startChat();
   try {
     assert.equal(conversation.state.current, 'active');
+    // The customer's message (from the SDK) fires onMessageAdded: that routes the chat (Flex's pipeline).
+    const index = await conversation.sendMessage('Hello, I need help', { flexdeskId: 'wc-1' });
+    assert.equal(index, 0);
+    const task = await routedTask(emu.url, sid);
+    const seen = (await json('/agent/api/state')).conversations[sid].messages;
+    assert.deepEqual(seen.map((m) => [m.index, m.author, m.body, m.attributes.flexdeskId]), [[0, identity, 'Hello, I need help', 'wc-1']]);
     assert.equal(task.status, 'pending');
+    // The default Chat flow's Send to Flex attributes name the customer; the pre-engagement data stays in the
+    // conversation's attributes.
+    assert.equal(task.attributes.name, 'Ann');
     assert.equal(task.attributes.customerName, 'Ann');
-    assert.equal(task.attributes.topic, 'billing');
-    assert.equal(task.attributes.message_to_human_agent, 'refund please');
 
     const joined = next(conversation, 'participantJoined');
     await json(`/agent/api/tasks/${task.sid}/accept`, { agent: 'alice' });
@@ -113,11 +121,6 @@ test('a customer message reaches the agent and the agent reply comes back', asyn
     );
     const avatar = await fetch(agent.attributes.avatar);
     assert.equal(avatar.headers.get('content-type'), 'image/svg+xml');
-
-    const index = await conversation.sendMessage('Hello, I need help', { flexdeskId: 'wc-1' });
-    assert.equal(index, 0);
-    const seen = (await json('/agent/api/state')).conversations[sid].messages;
-    assert.deepEqual(seen.map((m) => [m.index, m.author, m.body, m.attributes.flexdeskId]), [[0, identity, 'Hello, I need help', 'wc-1']]);
 
     const typing = next(conversation, 'typingStarted');
     await json(`/agent/api/conversations/${sid}/typing`, { agent: 'alice' });
@@ -192,8 +195,9 @@ test('media: upload with the token, limits enforced, temporary URL serves the fi
 });
 
 test('transfer: the new agent joins before the old one leaves; end closes the conversation', async () => {
-  const { client, conversation, task } = await startChat();
+  const { client, conversation, sid } = await startChat();
   try {
+    const task = await routeChat(emu.url, sid);
     await json(`/agent/api/tasks/${task.sid}/accept`, { agent: 'alice' });
     await next(conversation, 'participantJoined', (p) => p.identity === 'agent.alice').catch(() => {});
     const order = [];
@@ -219,10 +223,12 @@ test('transfer: the new agent joins before the old one leaves; end closes the co
 });
 
 test('reconnects after a dropped socket and replays what it missed, once', async () => {
-  const { client, conversation, sid, task, states } = await startChat();
+  const { client, conversation, sid, states } = await startChat();
   try {
-    await json(`/agent/api/tasks/${task.sid}/accept`, { agent: 'alice' });
+    // The customer's first message routes the chat; then the agent accepts.
     await conversation.sendMessage('before the drop');
+    const task = await routedTask(emu.url, sid);
+    await json(`/agent/api/tasks/${task.sid}/accept`, { agent: 'alice' });
     const received = [];
     conversation.on('messageAdded', (m) => received.push(m.index));
     // Make the next connection attempt fail too, so the backoff path runs.

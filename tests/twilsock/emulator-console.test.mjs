@@ -48,14 +48,15 @@ test('real SDK customer and the agent console share one chat: text, typing, read
     }), [mintToken(identity), wsUri, sid]);
     const waitFor = (pred) => customer.evaluate((p) => window.waitForEvent(p), pred.toString());
 
+    // Customer -> agent: the SDK's message fires onMessageAdded, which is what routes a web chat to Flex (the
+    // address's Studio flow; docs/emulator.md, "Flex's pipeline"); before it there is nothing to accept.
+    const sent = await customer.evaluate(() => window.conversation.sendMessage('hello from the real SDK'));
+    assert.equal(sent, 0, 'sendMessage resolves to the new index');
     const agent = await (await browser.newContext()).newPage();
     await agent.goto(`${emu.url}/console?agent=alice`);
     await agent.getByRole('button', { name: 'Accept chat from Ann Example' }).click();
     assert.equal((await waitFor((ev) => ev.e === 'participantJoined')).identity, 'agent.alice');
-
-    // Customer -> agent; the console reads what it shows, and the SDK gets the agent's read horizon.
-    const sent = await customer.evaluate(() => window.conversation.sendMessage('hello from the real SDK'));
-    assert.equal(sent, 0, 'sendMessage resolves to the new index');
+    // The console reads what it shows, and the SDK gets the agent's read horizon.
     await agent.getByRole('log', { name: 'Messages' }).getByText('hello from the real SDK').waitFor();
     await waitFor((ev) => ev.e === 'participantUpdated' && ev.identity === 'agent.alice' && ev.lastReadMessageIndex === 0);
 
