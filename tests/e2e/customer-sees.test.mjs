@@ -1,0 +1,58 @@
+// Issue 23: what the customer sees is what happened, read from Carbon AI Chat 1.9.1's own DOM (the TypeScript sources
+// embedded in node_modules/@carbon/ai-chat/dist/es/chat.ChatAppEntry.js.map: HumanAgentServiceImpl.ts, reducers.ts,
+// ChatActionsImpl.ts, MessageComponent.tsx), through the real web chat page and the agent console.
+import assert from 'node:assert/strict';
+import { BOTH_CLIENTS, e2eSuite } from './support/harness.mjs';
+import { seen } from './support/wait.mjs';
+import { connectCustomerToAgent } from './support/flows.mjs';
+import { FAKE_TWILIO_ENV } from '../support/fake-env.mjs';
+
+const scenario = e2eSuite('customer-sees');
+
+// Carbon's language pack (chat.languageUtils.js): errors_singleMessage, shown under a failed message.
+const SINGLE_MESSAGE_ERROR = 'There is an error with the message you just sent';
+// MessageComponent.tsx: a message whose `history.error_state` is FAILED gets this class and the error below it.
+const FAILED_MARK = '.cds-aichat--message-error-failed';
+
+/** The emulator's agent-side state (tasks, conversations, agents). */
+async function emuState(stack) {
+  return (await fetch(`${stack.emulator.url}/agent/api/state`)).json();
+}
+
+/** A Twilio REST call to the emulator as the contact centre makes it (Basic auth, form-encoded), in the Flex service. */
+async function twilio(stack, method, path) {
+  const auth = Buffer.from(`${FAKE_TWILIO_ENV.TWILIO_ACCOUNT_SID}:${FAKE_TWILIO_ENV.TWILIO_AUTH_TOKEN}`).toString('base64');
+  const url = `${stack.emulator.url}/v1/Services/${FAKE_TWILIO_ENV.TWILIO_CONVERSATIONS_SERVICE_SID}${path}`;
+  const res = await fetch(url, { method, headers: { authorization: `Basic ${auth}` } });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+}
+
+// Defect 1. Carbon keys a message's error state by the request's `message.id` (`allMessagesByID`: reducers.ts
+// SET_MESSAGE_RESPONSE_HISTORY_PROPERTY, reached from `setErrorStatus` USER_MESSAGE → `setMessageErrorState`); the
+// desk reported Carbon's second `sendMessageToAgent` argument (`ui_state.id`), which is not a key there, so nothing
+// was marked and the customer believed the agent had the message.
+scenario('a message Twilio refuses for good is marked failed, with Carbon\'s error under it', async (ctx) => {
+  const { customer, agent, stack } = ctx;
+  await connectCustomerToAgent(ctx);
+  await customer.send('This one reaches Alice.');
+  await agent.see('This one reaches Alice.');
+  // The customer's participant is removed from the conversation (REST), which stays open: what they send next is
+  // refused for good, 403 / 50400 "not a participant" (the emulator's twilsock and /v1/realtime answers; the desk
+  // retries only network errors, 429 and 5xx).
+  const st = await emuState(stack);
+  const ch = st.tasks[0].conversationSid;
+  const agents = new Set(st.agents.map((a) => a.identity));
+  const me = st.conversations[ch].participants.find((p) => !agents.has(p.identity));
+  await twilio(stack, 'DELETE', `/Conversations/${ch}/Participants/${me.sid}`);
+  await customer.send('This one is refused.');
+
+  const page = customer.page;
+  await seen(page.locator(FAILED_MARK), "Carbon's failure mark on a message", 20_000);
+  // The mark and Carbon's error text sit in the refused message's element, and only there (Carbon's UI is in open
+  // shadow roots: chained locators pierce them, textContent does not).
+  const failed = page.locator('.cds-aichat--message').filter({ has: page.locator(FAILED_MARK) });
+  await seen(failed.getByText('This one is refused.', { exact: true }), 'the refused message, marked failed');
+  await seen(failed.getByText(SINGLE_MESSAGE_ERROR), "Carbon's errors_singleMessage under it");
+  assert.equal(await failed.count(), 1, 'one message marked failed');
+  assert.equal(await failed.getByText('This one reaches Alice.').count(), 0, 'the delivered message is not marked');
+}, { clients: BOTH_CLIENTS });
