@@ -3,7 +3,8 @@
 // ChatActionsImpl.ts, MessageComponent.tsx), through the real web chat page and the agent console.
 import assert from 'node:assert/strict';
 import { BOTH_CLIENTS, e2eSuite } from './support/harness.mjs';
-import { seen } from './support/wait.mjs';
+import { STRINGS } from './support/customer.mjs';
+import { seen, waitUntil, firstShown } from './support/wait.mjs';
 import { connectCustomerToAgent } from './support/flows.mjs';
 import { FAKE_TWILIO_ENV } from '../support/fake-env.mjs';
 
@@ -56,3 +57,30 @@ scenario('a message Twilio refuses for good is marked failed, with Carbon\'s err
   assert.equal(await failed.count(), 1, 'one message marked failed');
   assert.equal(await failed.getByText('This one reaches Alice.').count(), 0, 'the delivered message is not marked');
 }, { clients: BOTH_CLIENTS });
+
+// Defect 3. Carbon sends the welcome only when `shouldSkipWelcomeForAgentSession` (ChatActionsImpl.ts) is false: any
+// truthy `serviceDeskState` skips it, and ending a chat never clears that state (humanAgentReducers.ts HA_END_CHAT).
+// The desk "forgot" a chat by saving `{}`, so the welcome never came back in that tab.
+scenario('after an agent chat ended, a restart and a reload both show the bot\'s welcome', async (ctx) => {
+  const { customer, agent } = ctx;
+  const task = await connectCustomerToAgent(ctx);
+  await agent.end(task);
+  await customer.see(STRINGS.agentEndedChat('Alice'));
+
+  // "Restart conversation" (the header's restart button calls `instance.messaging.restartConversation()`): the old
+  // messages go (reducers.ts RESTART_CONVERSATION), then the welcome is asked for again unless skipped.
+  await customer.page.evaluate(() => window.flexdeskChat.messaging.restartConversation());
+  await waitUntil(async () => !(await firstShown(customer.page.getByText(STRINGS.agentEndedChat('Alice')))), {
+    message: 'the restart to clear the old messages',
+  });
+  await customer.see(STRINGS.greeting);
+
+  // A reload of a page that keeps no history of its own (Carbon 1.9.1 persists no messages; the demo's own
+  // `customLoadHistory` list is cleared here, so what shows is the web chat's own choice): the welcome again.
+  await customer.page.evaluate(() => sessionStorage.removeItem('flexdesk-demo-history'));
+  await customer.returnToPage();
+  await customer.see(STRINGS.greeting);
+  // And the bot answers: the chat is the bot's again.
+  await customer.send('What are your opening hours?');
+  await customer.see('We are open Monday to Friday, 9:00 to 17:00.');
+});

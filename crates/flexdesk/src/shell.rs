@@ -404,10 +404,16 @@ impl Shell {
 
     fn save_now(&self) {
         self.save_scheduled.set(false);
-        // Forgetting is an empty object: the web chat deep-freezes what it is given and throws on null.
+        // Forgetting is `false`, the one kind of value Carbon 1.9.1 both takes and reads as "no agent session":
+        // `updatePersistedState(state, false)` stores `deepFreeze(cloneDeep(state))`, and deepFreeze
+        // (utils/lang/objectUtils.ts) calls `Object.getOwnPropertyNames`, which throws on null and undefined; while
+        // the welcome is skipped for any truthy `serviceDeskState` (ChatActionsImpl.ts
+        // `shouldSkipWelcomeForAgentSession`), so an empty object kept the bot's welcome away for good in this tab
+        // (after "Restart conversation" and after a reload), and ending a chat never clears it (humanAgentReducers.ts
+        // `HA_END_CHAT`). Replaced, not merged (`false`): merging a saved chat with nothing would keep it.
         let value = match self.session.borrow().saved_state() {
             Some(s) => crate::state::to_js(&s),
-            None => js_sys::Object::new().into(),
+            None => JsValue::FALSE,
         };
         report("updatePersistedState", call(&self.callback, "updatePersistedState", &[&value, &JsValue::FALSE]));
     }

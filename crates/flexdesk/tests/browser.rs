@@ -374,12 +374,17 @@ async fn a_throwing_web_chat_callback_does_not_wedge_the_desk() {
 }
 
 #[wasm_bindgen_test]
-async fn ending_forgets_the_saved_state_with_an_object_not_null() {
+async fn ending_forgets_the_saved_state_with_false_not_null_nor_an_object() {
+    // Carbon 1.9.1 skips the bot's welcome for any truthy `serviceDeskState` (ChatActionsImpl.ts
+    // `shouldSkipWelcomeForAgentSession`), and its deepFreeze throws on null (issue 23, defect 3).
     let desk = with_agent().await;
     JsFuture::from(desk.end_chat(JsValue::UNDEFINED)).await.unwrap();
     settle().await;
     let saved = parse(calls("updatePersistedState"));
-    assert_eq!(saved.as_array().unwrap().last().unwrap()[0], json!({}));
+    assert_eq!(saved.as_array().unwrap().last().unwrap()[0], json!(false));
+    // And a desk made later from that state has nothing to reconnect to.
+    let later = TwilioFlex::new(config(JsValue::UNDEFINED), callback(JsValue::FALSE), JsValue::FALSE).map_err(JsValue::from).unwrap();
+    assert_eq!(JsFuture::from(later.reconnect()).await.unwrap(), JsValue::FALSE);
 }
 
 #[wasm_bindgen_test]

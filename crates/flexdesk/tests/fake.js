@@ -102,8 +102,10 @@ export function callback(persisted = null) {
     'setFileUploadStatus', 'screenShareEnded']) cb[n] = record(n);
   cb.persisted = persisted;
   cb.updatePersistedState = (s) => {
-    // Like Carbon AI Chat, which deep-freezes the state: null or a primitive throws.
-    if (s === null || typeof s !== 'object') throw new TypeError('Cannot convert undefined or null to object');
+    // Like Carbon AI Chat 1.9.1, which stores `deepFreeze(cloneDeep(state))` (HumanAgentServiceImpl.ts
+    // `updatePersistedState`; utils/lang/objectUtils.ts `deepFreeze` calls Object.getOwnPropertyNames): null and
+    // undefined throw, other primitives are kept as they are.
+    if (s === null || s === undefined) throw new TypeError('Cannot convert undefined or null to object');
     cb.persisted = s; world.calls.push({ name: 'updatePersistedState', args: [s] });
   };
   if (world.throwIn) cb[world.throwIn] = () => { throw new Error(`${world.throwIn} exploded`); };
