@@ -994,8 +994,17 @@ impl Session {
                             Some(next) => out.push(Effect::Web(Web::AgentJoined(next.clone()))),
                             // The last agent left but Flex kept the conversation open: in Flex an agent leaves an
                             // open chat only to transfer it (ending it closes the conversation), so this is a
-                            // cold transfer, and the customer is told so (`beginTransferToAnotherAgent`).
-                            None => out.push(Effect::Web(Web::BeginTransfer(None))),
+                            // cold transfer. The web chat is told the agent left first: only `agentLeftChat`
+                            // clears the current agent's profile (HumanAgentServiceImpl.ts `agentLeftChat` →
+                            // `setHumanAgentLeftChat`; humanAgentReducers.ts `HA_SET_HUMAN_AGENT_LEFT_CHAT` sets
+                            // `responseUserProfile: null`, leaving `isConnected`), while
+                            // `beginTransferToAnotherAgent` without a profile keeps the old one in the header, and
+                            // a later `agentEndedChat` would name them ("Alice ended the chat"). Then the
+                            // transfer (`beginTransferToAnotherAgent`), shown without a name.
+                            None => {
+                                out.push(Effect::Web(Web::AgentLeft));
+                                out.push(Effect::Web(Web::BeginTransfer(None)));
+                            }
                         }
                         self.persist(&mut out);
                     }

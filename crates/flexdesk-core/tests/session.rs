@@ -171,10 +171,29 @@ fn agent_joined_is_shown_once() {
 #[test]
 fn the_last_agent_leaving_an_open_conversation_is_a_cold_transfer() {
     // Defect 9: in Flex an agent leaves a chat that stays open only to transfer it (ending closes the conversation).
+    // Issue 23, defect 8: the web chat hears that the agent left (`agentLeftChat`, the only call that clears the
+    // agent's profile in Carbon) before the transfer.
     let mut s = chatting();
-    assert_eq!(visible(s.handle(Event::ParticipantLeft(participant("alice")))), vec![Effect::Web(Web::BeginTransfer(None))]);
+    assert_eq!(
+        visible(s.handle(Event::ParticipantLeft(participant("alice")))),
+        vec![Effect::Web(Web::AgentLeft), Effect::Web(Web::BeginTransfer(None))]
+    );
     assert!(!s.is_ended(), "an agent leaving does not end the chat");
     assert!(visible(s.handle(Event::ParticipantLeft(participant("alice")))).is_empty());
+}
+
+#[test]
+fn a_cold_transfer_then_a_close_by_flex_ends_the_chat_with_no_agent_left_in_the_web_chat() {
+    // Issue 23, defect 8: after the cold transfer the web chat holds no agent (agentLeftChat was called), and Flex
+    // closing the conversation ends the chat there as a connected chat (`agentEndedChat`, Carbon's isConnected is
+    // still true) without announcing anyone new.
+    let mut s = chatting();
+    let left = visible(s.handle(Event::ParticipantLeft(participant("alice"))));
+    assert!(left.contains(&Effect::Web(Web::AgentLeft)), "agentLeftChat on a cold transfer: {left:?}");
+    let closed = visible(s.handle(Event::ConversationClosed));
+    assert_eq!(closed.first(), Some(&Effect::Web(Web::ChatEnded)), "{closed:?}");
+    assert!(!closed.iter().any(|e| matches!(e, Effect::Web(Web::AgentJoined(_)))), "{closed:?}");
+    assert!(s.is_ended());
 }
 
 #[test]

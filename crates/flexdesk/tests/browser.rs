@@ -19,6 +19,8 @@ extern "C" {
     fn message(index: u32, author: &str, body: &str, attributes: JsValue) -> JsValue;
     fn tick(ms: u32) -> js_sys::Promise;
     fn calls(name: &str) -> String;
+    #[wasm_bindgen(js_name = callNames)]
+    fn call_names() -> String;
     fn requests() -> String;
     #[wasm_bindgen(js_name = slowCallbacks)]
     fn slow_callbacks(ms: u32);
@@ -324,8 +326,14 @@ async fn the_last_agent_leaving_an_open_chat_is_a_cold_transfer() {
     let desk = with_agent().await;
     emit_conv("participantLeft", agent("alice", "Alice"));
     settle().await;
+    // agentLeftChat first (the only call that clears the agent's profile in Carbon: issue 23, defect 8), then the
+    // transfer without a profile.
+    assert_eq!(parse(calls("agentLeftChat")), json!([[]]));
     assert_eq!(parse(calls("beginTransferToAnotherAgent")), json!([[null]]));
-    assert_eq!(calls("agentLeftChat"), "[]");
+    let order: Vec<String> = parse(call_names()).as_array().unwrap().iter().filter_map(|n| n.as_str().map(String::from)).collect();
+    let left = order.iter().position(|n| n == "agentLeftChat");
+    let transfer = order.iter().position(|n| n == "beginTransferToAnotherAgent");
+    assert!(left < transfer, "{order:?}");
     assert_eq!(desk.phase(), "Waiting");
 }
 

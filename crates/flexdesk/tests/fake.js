@@ -128,6 +128,8 @@ export const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 export const json = (v) => JSON.stringify(v);
 export const file = (name, size, type) => new File([new Uint8Array(size)], name, { type });
 export const calls = (name) => JSON.stringify(world.calls.filter((c) => c.name === name).map((c) => c.args));
+// The names of every web chat call, in the order made.
+export const callNames = () => JSON.stringify(world.calls.map((c) => c.name));
 export const slowCallbacks = (ms) => { world.slowMs = ms; };
 export const overlaps = () => world.overlaps;
 export const throwIn = (name) => { world.throwIn = name; };
