@@ -1,6 +1,7 @@
 // Issue 23: what the customer sees is what happened, read from Carbon AI Chat 1.9.1's own DOM (the TypeScript sources
 // embedded in node_modules/@carbon/ai-chat/dist/es/chat.ChatAppEntry.js.map: HumanAgentServiceImpl.ts, reducers.ts,
 // ChatActionsImpl.ts, MessageComponent.tsx), through the real web chat page and the agent console.
+// The cold transfer (defect 8) is in carbon-contract.test.mjs, the tab hand-over (defect 10) in tabs.test.mjs.
 import assert from 'node:assert/strict';
 import { BOTH_CLIENTS, e2eSuite } from './support/harness.mjs';
 import { STRINGS } from './support/customer.mjs';
