@@ -267,6 +267,10 @@ pub enum Event {
         author: String,
         /// The web chat's id of a message the customer sent (the `flexdeskId` message attribute), if any.
         client_id: Option<String>,
+        /// The bot hand-off kind (`note`, `transcript`, `request`) when the message carries the attributes
+        /// `{"flexdesk": {"handoff": kind}}`: the auth server posts the bot's hand-off into the conversation so the
+        /// agent reads it in Flex's own UI (issue 22). Never shown in the web chat, whoever the author is.
+        handoff: Option<String>,
         /// Text and files.
         content: Content,
     },
@@ -1015,9 +1019,17 @@ impl Session {
                     out.push(Effect::Web(Web::BeginTransfer(to)));
                 }
             }
-            Event::Message { index, author, client_id, content } => {
+            Event::Message { index, author, client_id, handoff, content } => {
                 let Some(me) = self.identity() else { return out };
-                if author == me {
+                if handoff.is_some() {
+                    // The bot's hand-off, posted for the agent (issue 22): the customer saw it with the bot
+                    // already. Counted as passed, so a later sync does not offer it again; not the customer's
+                    // own message either (it was not sent from this web chat).
+                    if self.live() && self.shown_floor.is_none_or(|f| index > f) && self.shown.insert(index) {
+                        self.last_shown = self.last_shown.max(Some(index));
+                        self.persist(&mut out);
+                    }
+                } else if author == me {
                     self.own_message_seen(index, client_id, &mut out);
                 } else if self.shown_floor.is_none_or(|f| index > f) && self.shown.insert(index) {
                     self.last_shown = self.last_shown.max(Some(index));

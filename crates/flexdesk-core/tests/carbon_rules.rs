@@ -212,7 +212,7 @@ fn agent_text_and_every_file_of_one_message_are_shown_text_first() {
     let mut s = chatting();
     let media = |f: &str, t: &str| Media { filename: f.into(), content_type: t.into(), url: format!("https://m/{f}") };
     let content = Content { body: Some("Here you go".into()), media: vec![media("a.png", "image/png"), media("b.pdf", "application/pdf")] };
-    let fx = visible(s.handle(Event::Message { index: 3, author: "alice".into(), client_id: None, content }));
+    let fx = visible(s.handle(Event::Message { index: 3, author: "alice".into(), client_id: None, handoff: None, content }));
     let items = vec![
         AgentItem::Text("Here you go".into()),
         AgentItem::Image { url: "https://m/a.png".into(), title: "a.png".into() },

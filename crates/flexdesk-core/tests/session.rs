@@ -227,11 +227,35 @@ fn own_messages_are_not_shown_back() {
 }
 
 #[test]
+fn hand_off_messages_are_never_shown_whoever_wrote_them() {
+    // Issue 22: the auth server posts the bot's hand-off into the conversation for the agent, each message with the
+    // attributes {"flexdesk": {"handoff": kind}}; the customer saw all of it with the bot already.
+    let handoff = |index, author: &str, kind: &str| Event::Message {
+        index,
+        author: author.into(),
+        client_id: None,
+        handoff: Some(kind.into()),
+        content: text("from the bot"),
+    };
+    for mut s in [waiting(), chatting()] {
+        for (index, author, kind) in [(0, "bot", "note"), (1, "bot", "transcript"), (2, ME, "request"), (3, "alice", "note")] {
+            let fx = s.handle(handoff(index, author, kind));
+            assert!(visible(fx).is_empty(), "hand-off {kind} by {author} shown");
+        }
+        // Replayed by a sync: still not shown; the agent's own message after them is.
+        assert!(visible(s.handle(handoff(1, "bot", "transcript"))).is_empty());
+        let fx = visible(s.handle(agent_msg(4, "alice", "Hello, I read your chat with the bot")));
+        assert_eq!(fx.len(), 1, "{fx:?}");
+        assert_eq!(s.saved_state().unwrap().last_shown, Some(4));
+    }
+}
+
+#[test]
 fn agent_media_is_shown() {
     let mut s = chatting();
     let media = Media { filename: "a.png".into(), content_type: "image/png".into(), url: "u".into() };
     let content = Content { body: None, media: vec![media] };
-    let fx = visible(s.handle(Event::Message { index: 1, author: "alice".into(), client_id: None, content }));
+    let fx = visible(s.handle(Event::Message { index: 1, author: "alice".into(), client_id: None, handoff: None, content }));
     let image = AgentItem::Image { url: "u".into(), title: "a.png".into() };
     assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: "alice".into(), items: vec![image] })]);
 }
@@ -466,7 +490,7 @@ fn resume_drops_pending_messages_that_already_reached_twilio() {
     s.handle(Event::TokenRefreshed(token("t2")));
     s.handle(Event::ConversationJoined); // m1 handed out again...
     // ...but the replay shows it had arrived before the reload: the next message must not wait for it forever.
-    s.handle(Event::Message { index: 3, author: ME.into(), client_id: Some("m1".into()), content: text("text of m1") });
+    s.handle(Event::Message { index: 3, author: ME.into(), client_id: Some("m1".into()), handoff: None, content: text("text of m1") });
     assert_eq!(sends(&s.handle(user_msg("m2"))), vec!["m2"]);
 }
 

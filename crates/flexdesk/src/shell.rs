@@ -724,7 +724,14 @@ async fn user_name(p: &JsValue) -> Option<String> {
 async fn message_event(m: &JsValue) -> Option<Event> {
     let index = get_u64(m, "index")?;
     let author = get_str(m, "author").unwrap_or_default();
-    let client_id = get_str(&attributes(m), "flexdeskId");
+    // `Message.attributes`: a parsed JSON value in @twilio/conversations (`builds/lib.d.ts`:
+    // `attributes: JSONValue`), the same object in the emulator's stand-in (`www/emulator-client/index.js`).
+    let attrs = attributes(m);
+    let client_id = get_str(&attrs, "flexdeskId");
+    // The bot hand-off the auth server posts for the agent (`{"flexdesk": {"handoff": kind}}`, issue 22): whether
+    // to show it is the core's rule; any value counts as present.
+    let handoff = get(&get(&attrs, "flexdesk"), "handoff");
+    let handoff = (!handoff.is_undefined() && !handoff.is_null()).then(|| handoff.as_string().unwrap_or_default());
     let mut media = Vec::new();
     for item in array(&get(m, "attachedMedia")).iter() {
         let url = match call(&item, "getContentTemporaryUrl", &[]) {
@@ -737,7 +744,7 @@ async fn message_event(m: &JsValue) -> Option<Event> {
             url,
         });
     }
-    Some(Event::Message { index, author, client_id, content: Content { body: get_str(m, "body"), media } })
+    Some(Event::Message { index, author, client_id, handoff, content: Content { body: get_str(m, "body"), media } })
 }
 
 fn profile(agent: &Agent) -> JsValue {

@@ -256,6 +256,18 @@ async fn agent_text_and_two_files_in_one_message_are_all_shown() {
 }
 
 #[wasm_bindgen_test]
+async fn the_bot_hand_off_posted_for_the_agent_is_not_shown() {
+    // Issue 22: the auth server posts the hand-off as messages with `{"flexdesk": {"handoff": kind}}`; the SDK gives
+    // `Message.attributes` as an object (and some builds as a JSON string): both reach the core.
+    let _desk = with_agent().await;
+    emit_conv("messageAdded", message(1, "bot", "Customer asks about a refund", js(&json!({ "flexdesk": { "handoff": "note" } }))));
+    emit_conv("messageAdded", message(2, "me", "I want a refund", JsValue::from_str(r#"{"flexdesk":{"handoff":"request"}}"#)));
+    emit_conv("messageAdded", message(3, "alice", "Hello, I have read your chat", JsValue::UNDEFINED));
+    settle().await;
+    assert_eq!(shown(), json!([["Hello, I have read your chat", "alice"]]));
+}
+
+#[wasm_bindgen_test]
 async fn own_echo_is_not_shown() {
     let _desk = with_agent().await;
     emit_conv("messageAdded", message(2, "me", "mine", JsValue::UNDEFINED));
