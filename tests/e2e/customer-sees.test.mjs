@@ -22,10 +22,12 @@ async function emuState(stack) {
 }
 
 /** A Twilio REST call to the emulator as the contact centre makes it (Basic auth, form-encoded), in the Flex service. */
-async function twilio(stack, method, path) {
+async function twilio(stack, method, path, form) {
   const auth = Buffer.from(`${FAKE_TWILIO_ENV.TWILIO_ACCOUNT_SID}:${FAKE_TWILIO_ENV.TWILIO_AUTH_TOKEN}`).toString('base64');
   const url = `${stack.emulator.url}/v1/Services/${FAKE_TWILIO_ENV.TWILIO_CONVERSATIONS_SERVICE_SID}${path}`;
-  const res = await fetch(url, { method, headers: { authorization: `Basic ${auth}` } });
+  const headers = { authorization: `Basic ${auth}` };
+  if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
+  const res = await fetch(url, { method, headers, body: form && new URLSearchParams(form).toString() });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
 }
 
@@ -84,4 +86,25 @@ scenario('after an agent chat ended, a restart and a reload both show the bot\'s
   // And the bot answers: the chat is the bot's again.
   await customer.send('What are your opening hours?');
   await customer.see('We are open Monday to Friday, 9:00 to 17:00.');
+});
+
+// Defect 6. A message from an author who is not an agent of the chat (a supervisor, a Studio greeting, the system)
+// was sent with that author's id; Carbon shows an id no agent joined under as the current agent's
+// (HumanAgentServiceImpl.ts `sendMessageToUser`: `responseUserProfiles[agentID]`, else `responseUserProfile`).
+scenario('a message from someone who is not an agent of the chat is a status line, not Alice\'s', async (ctx) => {
+  const { customer, agent, stack } = ctx;
+  await connectCustomerToAgent(ctx);
+  await agent.send('Hello, Alice here.');
+  await customer.see('Hello, Alice here.');
+  const ch = (await emuState(stack)).tasks[0].conversationSid;
+  // Posted through REST under an author who is no participant (as a Flex back end or a supervisor tool would).
+  await twilio(stack, 'POST', `/Conversations/${ch}/Messages`, { Author: 'quality-bot', Body: 'This chat may be reviewed for quality.' });
+  const page = customer.page;
+  // MessageComponent.tsx: status lines carry cds-aichat--received--agent-status-message, an agent's messages
+  // cds-aichat--received--from-human (with the agent's name above them).
+  await seen(page.locator('.cds-aichat--received--agent-status-message').getByText('This chat may be reviewed for quality.'), 'the note as a status line');
+  assert.equal(await page.locator('.cds-aichat--received--from-human').getByText('This chat may be reviewed for quality.').count(), 0, "the note shown as Alice's");
+  // Alice's own messages are still hers.
+  await agent.send('Back to your question.');
+  await seen(page.locator('.cds-aichat--received--from-human').getByText('Back to your question.'), "Alice's next message as hers");
 });

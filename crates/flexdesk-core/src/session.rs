@@ -441,8 +441,12 @@ pub enum Web {
     BeginTransfer(Option<Agent>),
     /// `sendMessageToUser`: one agent message, as web chat items.
     ShowAgentMessage {
-        /// The agent's identity.
-        agent_id: String,
+        /// The identity of the agent who wrote it; `None` when its author is not an agent who joined this chat (a
+        /// Studio greeting, a supervisor, the system): it is then shown as a status line, under nobody's name.
+        /// Carbon shows a message whose `agentID` no agent joined under as the current agent's (and before any agent
+        /// joined, as the bot's): HumanAgentServiceImpl.ts `sendMessageToUser`, `responseUserProfiles[agentID]`
+        /// falling back to `responseUserProfile`.
+        agent_id: Option<String>,
         /// The message's items.
         items: Vec<AgentItem>,
     },
@@ -660,6 +664,9 @@ pub struct Session {
     current_agent: Option<Agent>,
     /// The agent who last joined (kept when they leave): the [`Outcome`]'s agent when none is current.
     last_agent: Option<Agent>,
+    /// Every agent announced to the web chat in this chat (`agentJoined`), present or gone: their messages are
+    /// shown under their name; anyone else's as a status line.
+    announced: Vec<String>,
     /// This chat's [`Outcome`] was told: once per chat.
     outcome_told: bool,
     shown: BTreeSet<u64>,
@@ -731,6 +738,7 @@ impl Session {
             agents: Vec::new(),
             current_agent: None,
             last_agent: None,
+            announced: Vec::new(),
             outcome_told: false,
             shown: BTreeSet::new(),
             shown_floor: None,
@@ -876,6 +884,8 @@ impl Session {
                     // The web chat kept its own record of the agent across the reload.
                     self.connected = agent.is_some();
                     self.current_agent = agent.clone();
+                    // Announced before the reload: Carbon keeps its profile (`responseUserProfiles`, persisted).
+                    self.announced.extend(agent.as_ref().map(|a| a.id.clone()));
                     self.agents.extend(agent);
                     self.refresh(&mut out);
                 }
@@ -979,6 +989,9 @@ impl Session {
                     let already_shown = self.current_agent.as_ref() == Some(&agent) && self.connected;
                     self.current_agent = Some(agent.clone());
                     self.last_agent = Some(agent.clone());
+                    if !self.announced.contains(&agent.id) {
+                        self.announced.push(agent.id.clone());
+                    }
                     if !already_shown {
                         self.connected = true;
                         out.push(Effect::Web(Web::AgentJoined(agent)));
@@ -1033,7 +1046,7 @@ impl Session {
                     self.own_message_seen(index, client_id, &mut out);
                 } else if self.shown_floor.is_none_or(|f| index > f) && self.shown.insert(index) {
                     self.last_shown = self.last_shown.max(Some(index));
-                    let agent_id = self.agents.iter().find(|a| a.id == author).map(|a| a.id.clone()).unwrap_or(author);
+                    let agent_id = self.announced.contains(&author).then_some(author);
                     let items = agent_items(content);
                     if !items.is_empty() {
                         out.push(Effect::Web(Web::ShowAgentMessage { agent_id, items }));

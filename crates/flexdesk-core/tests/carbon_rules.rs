@@ -218,7 +218,7 @@ fn agent_text_and_every_file_of_one_message_are_shown_text_first() {
         AgentItem::Image { url: "https://m/a.png".into(), title: "a.png".into() },
         AgentItem::File { url: "https://m/b.pdf".into(), name: "b.pdf".into() },
     ];
-    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: "alice".into(), items })]);
+    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items })]);
 }
 
 // ---- Defect 2: agent text as typed ----
@@ -229,7 +229,7 @@ fn agent_text_is_passed_as_typed() {
     let mut s = chatting();
     let typed = "`a < b && c` [x](https://e.com/?a=1&b=2) <b>bold</b> it's";
     let fx = visible(s.handle(agent_msg(1, "alice", typed)));
-    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: "alice".into(), items: vec![AgentItem::Text(typed.into())] })]);
+    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text(typed.into())] })]);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use flexdesk_core::wire::CreateSessionRequest;
 use flexdesk_core::session::{refusal, refusal_text};
 use flexdesk_core::texts::{Retry, Text};
 use flexdesk_core::{
-    AgentItem, AuthCall, AuthFailure, Client, ConnState, Content, Effect, EndedBy, ErrorStatus, Event, Media, Outcome, Phase, Session, Timer, Web,
+    AgentItem, AuthCall, AuthFailure, Client, ConnState, Content, Effect, EndedBy, ErrorStatus, Event, Media, Outcome, PersistedState, Phase, Session, Timer, Web,
 };
 
 #[test]
@@ -216,7 +216,7 @@ fn explicit_transfer_event_begins_transfer() {
 fn agent_message_is_shown_once_per_index() {
     let mut s = chatting();
     let fx = visible(s.handle(agent_msg(3, "alice", "hi")));
-    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: "alice".into(), items: vec![AgentItem::Text("hi".into())] })]);
+    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("hi".into())] })]);
     assert!(visible(s.handle(agent_msg(3, "alice", "hi"))).is_empty());
 }
 
@@ -224,6 +224,42 @@ fn agent_message_is_shown_once_per_index() {
 fn own_messages_are_not_shown_back() {
     let mut s = chatting();
     assert!(visible(s.handle(agent_msg(4, ME, "mine"))).is_empty());
+}
+
+#[test]
+fn messages_from_authors_who_are_not_joined_agents_are_status_lines_never_the_current_agent() {
+    // Issue 23, defect 6: a Studio greeting, a supervisor or the system writes in the conversation. Carbon would show
+    // a message sent with an agent id no agent joined under as the current agent's (before any agent, as the bot's).
+    let notice = |text: &str| Effect::Web(Web::ShowAgentMessage { agent_id: None, items: vec![AgentItem::Text(text.into())] });
+    let mut s = waiting();
+    assert_eq!(visible(s.handle(agent_msg(0, "system", "Thanks, an agent will be with you shortly."))), vec![notice("Thanks, an agent will be with you shortly.")]);
+    s.handle(Event::ParticipantJoined(participant("alice")));
+    assert_eq!(visible(s.handle(agent_msg(1, "supervisor-sam", "Quality check."))), vec![notice("Quality check.")]);
+    let from_alice = visible(s.handle(agent_msg(2, "alice", "Hello, Alice here.")));
+    assert_eq!(from_alice, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("Hello, Alice here.".into())] })]);
+    // An agent who joined and left (cold transfer) is still named on their late message: Carbon keeps their profile.
+    s.handle(Event::ParticipantLeft(participant("alice")));
+    let late = visible(s.handle(agent_msg(3, "alice", "One more thing.")));
+    assert_eq!(late, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("One more thing.".into())] })]);
+}
+
+#[test]
+fn after_a_reload_the_saved_agent_is_still_named_on_their_messages() {
+    let mut s = Session::new();
+    let saved = PersistedState {
+        session_id: "sess-1".into(),
+        credential: "cred-1".into(),
+        conversation_sid: "CH1".into(),
+        identity: ME.into(),
+        agent: Some(agent("alice")),
+        last_shown: Some(4),
+        outbox: vec![],
+    };
+    s.handle(Event::Resume(saved));
+    s.handle(Event::TokenRefreshed(token("tok-2")));
+    s.handle(Event::ConversationJoined);
+    let fx = visible(s.handle(agent_msg(5, "alice", "Still here.")));
+    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("Still here.".into())] })]);
 }
 
 #[test]
@@ -257,7 +293,7 @@ fn agent_media_is_shown() {
     let content = Content { body: None, media: vec![media] };
     let fx = visible(s.handle(Event::Message { index: 1, author: "alice".into(), client_id: None, handoff: None, content }));
     let image = AgentItem::Image { url: "u".into(), title: "a.png".into() };
-    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: "alice".into(), items: vec![image] })]);
+    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![image] })]);
 }
 
 #[test]

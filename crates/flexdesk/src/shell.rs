@@ -41,6 +41,10 @@ const TIMER_REFRESH: i32 = 3;
 const TIMER_QUEUE: i32 = 4;
 const TIMER_JOIN: i32 = 16;
 
+/// The `agent_message_type` of a message from someone who is not an agent of the chat (shown as a status line; the
+/// `flexdesk/transcript` module writes it as a note).
+const NOTICE: &str = "flexdesk_notice";
+
 /// The page's `config.onChatEnd`, called through the web-chat queue ([`Shell::ui`]).
 const ON_CHAT_END: &str = "onChatEnd";
 
@@ -325,8 +329,15 @@ impl Shell {
             Web::BeginTransfer(agent) => {
                 self.ui("beginTransferToAnotherAgent", &[agent.as_ref().map(profile).unwrap_or(JsValue::UNDEFINED)]);
             }
-            Web::ShowAgentMessage { agent_id, items } => {
-                self.ui("sendMessageToUser", &[agent_message(&items), JsValue::from_str(&agent_id)]);
+            Web::ShowAgentMessage { agent_id: Some(agent_id), items } => {
+                self.ui("sendMessageToUser", &[agent_message(&items, None), JsValue::from_str(&agent_id)]);
+            }
+            // Not from an agent who joined: a status line (centered, no name or avatar). Carbon shows an item whose
+            // `agent_message_type` is none of its own message kinds as a status message (MessageComponent.tsx
+            // `isHumanAgentStatusMessage`: `default: return true`; `getHumanAgentMessageClassName`:
+            // `cds-aichat--received--agent-status-message`), and `sendMessageToUser` keeps a type already set.
+            Web::ShowAgentMessage { agent_id: None, items } => {
+                self.ui("sendMessageToUser", &[agent_message(&items, Some(NOTICE))]);
             }
             Web::ShowAgentTyping(on) => self.ui("agentTyping", &[JsValue::from_bool(on)]),
             Web::ShowAgentRead => self.ui("agentReadMessages", &[]),
@@ -759,8 +770,9 @@ fn profile(agent: &Agent) -> JsValue {
     object(&fields)
 }
 
-/// The `MessageResponse` the web chat shows for an agent message: one `output.generic` item per core item.
-fn agent_message(items: &[AgentItem]) -> JsValue {
+/// The `MessageResponse` the web chat shows for an agent message: one `output.generic` item per core item, each of
+/// `kind` (`agent_message_type`) when given.
+fn agent_message(items: &[AgentItem], kind: Option<&str>) -> JsValue {
     let generic: Array = items
         .iter()
         .map(|item| match item {
@@ -776,5 +788,10 @@ fn agent_message(items: &[AgentItem]) -> JsValue {
             }
         })
         .collect();
+    if let Some(kind) = kind {
+        for item in generic.iter() {
+            crate::js::set(&item, "agent_message_type", &JsValue::from_str(kind));
+        }
+    }
     object(&[("output", object(&[("generic", generic.into())]))])
 }

@@ -268,6 +268,20 @@ async fn the_bot_hand_off_posted_for_the_agent_is_not_shown() {
 }
 
 #[wasm_bindgen_test]
+async fn a_message_from_someone_who_is_not_an_agent_of_the_chat_is_sent_as_a_status_line() {
+    // Issue 23, defect 6: no agent id (Carbon would use the current agent's profile), and an `agent_message_type`
+    // that Carbon shows as a status line (MessageComponent.tsx `isHumanAgentStatusMessage`).
+    let _desk = with_agent().await;
+    emit_conv("messageAdded", message(1, "quality-bot", "This chat may be reviewed.", JsValue::UNDEFINED));
+    settle().await;
+    let calls = parse(calls("sendMessageToUser"));
+    assert_eq!(calls.as_array().unwrap().len(), 1, "{calls}");
+    assert_eq!(calls[0].as_array().unwrap().len(), 1, "no agent id: {calls}");
+    let item = &calls[0][0]["output"]["generic"][0];
+    assert_eq!((item["text"].clone(), item["agent_message_type"].clone()), (json!("This chat may be reviewed."), json!("flexdesk_notice")));
+}
+
+#[wasm_bindgen_test]
 async fn own_echo_is_not_shown() {
     let _desk = with_agent().await;
     emit_conv("messageAdded", message(2, "me", "mine", JsValue::UNDEFINED));
