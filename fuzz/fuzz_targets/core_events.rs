@@ -116,6 +116,7 @@ fn to_event(e: FuzzEvent) -> Event {
             index: u64::from(index % 32),
             author: author.id().into(),
             client_id: client_id.map(uid),
+            handoff: None,
             content: Content {
                 body: body.then(|| "hi".into()),
                 media: (0..media % 3)

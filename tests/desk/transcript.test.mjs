@@ -69,6 +69,16 @@ test('bot and agent parts, in order, as plain text lines with time and who', () 
   );
 });
 
+test("a note from someone who is not an agent of the chat (flexdesk's status line) is written as a note, not as the agent's", () => {
+  // The desk sends such a message with `agent_message_type: 'flexdesk_notice'` (issue 23, defect 6); Carbon still
+  // attaches the current agent's profile to it.
+  const instance = fakeInstance();
+  const t = recordTranscript(instance, { storage: null, now: () => at(9, 0, 0) });
+  const note = { output: { generic: [{ response_type: 'text', text: 'This chat may be reviewed.', agent_message_type: 'flexdesk_notice' }] } };
+  instance.fire({ type: 'human_agent:receive', data: note, responseUserProfile: { nickname: 'Alice' } });
+  assert.equal(t.text(), '2025-01-31 09:00:00 (This chat may be reviewed.)\n');
+});
+
 test('untrusted text stays plain: markup kept as typed, control and bidi-override characters removed', () => {
   const instance = fakeInstance();
   const t = recordTranscript(instance, { storage: null, now: () => at(9, 0, 0) });

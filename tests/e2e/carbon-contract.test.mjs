@@ -165,17 +165,30 @@ scenario('text and a file sent together by the customer: the agent gets the text
   assert.ok(text.index < file.index, `text at ${text.index}, file at ${file.index}: ${JSON.stringify(shown)}`);
 });
 
-scenario('cold transfer: the agent leaves the open chat, the customer is told of the transfer', async (ctx) => {
+// Issue 23, defect 8: only `agentLeftChat` clears the agent's profile in Carbon (HumanAgentServiceImpl.ts →
+// humanAgentReducers.ts HA_SET_HUMAN_AGENT_LEFT_CHAT); `beginTransferToAnotherAgent` without a profile keeps the old
+// agent in the header, and a later close named them ("Alice ended the chat.").
+scenario('cold transfer, then Flex closes: the customer is told of the transfer, and no stale agent is named', async (ctx) => {
   const { customer, stack } = ctx;
   await connectCustomerToAgent(ctx);
+  const banner = customer.page.locator('.cds-aichat--human-agent-banner__human-agent-line1').filter({ visible: true });
+  await seen(banner.filter({ hasText: 'Alice' }), 'Alice in the header');
   const state = await emuState(stack);
   const ch = state.tasks[0].conversationSid;
   const alice = state.agents.find((a) => a.name === 'Alice');
   const participant = state.conversations[ch].participants.find((p) => p.identity === alice.identity);
   // What Flex does on a cold transfer: the agent's participant is removed, the conversation stays open.
   await twilio(stack, 'DELETE', `/Conversations/${ch}/Participants/${participant.sid}`);
-  await customer.see(TRANSFERRING);
-  await notSeen(customer.page.getByText('Alice disconnected.'), '"Alice disconnected." (agentLeftChat)', 300);
+  // Carbon's language pack: agent_agentLeftChat, then agent_transferringNoName.
+  await customer.expectInOrder(['Alice disconnected.', TRANSFERRING]);
+  await waitUntil(async () => !(await firstShown(banner.filter({ hasText: 'Alice' }))), { message: 'Alice to leave the header' });
+  // No agent takes the transfer and Flex closes the conversation: the end names no one (agent_agentEndedChatNoName).
+  await twilio(stack, 'POST', `/Conversations/${ch}`, { State: 'closed' });
+  await customer.see('The live agent ended the chat.');
+  await notSeen(customer.page.getByText(STRINGS.agentEndedChat('Alice')), '"Alice ended the chat." after Alice had left', 300);
+  // Back with the bot.
+  await customer.send('What are your opening hours?');
+  await customer.see('We are open Monday to Friday, 9:00 to 17:00.');
 });
 
 scenario('a failure after the agent joined: reported as a lost connection; the customer can end and talk to the bot', async (ctx) => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { e2eSuite } from './support/harness.mjs';
 import { CustomerPage, STRINGS } from './support/customer.mjs';
-import { seen, waitUntil } from './support/wait.mjs';
+import { notSeen, seen, waitUntil } from './support/wait.mjs';
 import { connectCustomerToAgent } from './support/flows.mjs';
 
 const scenario = e2eSuite('tabs');
@@ -23,6 +23,14 @@ async function emuState(stack) {
 async function tasksAndOpenChats(stack) {
   const st = await emuState(stack);
   return { tasks: st.tasks.length, open: Object.values(st.conversations).filter((c) => c.state !== 'closed').length };
+}
+
+/** Carbon's "You disconnected from the live agent." as a line of the conversation (not the text of an ended connect card). */
+function disconnectedLine(page) {
+  return page
+    .locator('.cds-aichat--message')
+    .filter({ hasNot: page.locator('.cds-aichat--connect-to-human-agent') })
+    .getByText(STRINGS.youDisconnected);
 }
 
 /** Clicks the newest "Connect to agent" button (the card the desk offered). */
@@ -73,6 +81,11 @@ scenario('two tabs share one chat: the second tab takes it over with every agent
   await second.seeAgentInHeader('Alice');
   await second.see('Welcome, Tomas.'); // the agent's message from before this tab existed
   await customer.see(ELSEWHERE); // the first tab let go
+  // Issue 23, defect 10: the tab that let go says the chat goes on elsewhere, never Carbon's "You disconnected from
+  // the live agent." line (what `instance.serviceDesk.endConversation()`, i.e. `agentEndConversation(false)`, adds).
+  // The old connect card keeps Carbon's fixed ended-card text (`agent_cardMessageChatEnded`, the same words, shown on
+  // the card of every ended chat: RealConnectToHumanAgent.tsx), which no desk call changes: only lines are checked.
+  await notSeen(disconnectedLine(customer.page), 'a "You disconnected" line in the tab that let go', 300);
 
   await agent.send('Are you on the other tab now?');
   await second.see('Are you on the other tab now?');
@@ -84,6 +97,7 @@ scenario('two tabs share one chat: the second tab takes it over with every agent
   await connectAgain(customer);
   await customer.seeAgentInHeader('Alice');
   await second.see(ELSEWHERE);
+  await notSeen(disconnectedLine(second.page), 'a "You disconnected" line in the second tab once it let go', 300);
   await agent.send('Back on the first tab?');
   await customer.see('Back on the first tab?');
   assert.equal(await agent.countOf('Yes, this is the second tab.'), 1, 'nothing sent twice');

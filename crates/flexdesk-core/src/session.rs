@@ -267,6 +267,10 @@ pub enum Event {
         author: String,
         /// The web chat's id of a message the customer sent (the `flexdeskId` message attribute), if any.
         client_id: Option<String>,
+        /// The bot hand-off kind (`note`, `transcript`, `request`) when the message carries the attributes
+        /// `{"flexdesk": {"handoff": kind}}`: the auth server posts the bot's hand-off into the conversation so the
+        /// agent reads it in Flex's own UI (issue 22). Never shown in the web chat, whoever the author is.
+        handoff: Option<String>,
         /// Text and files.
         content: Content,
     },
@@ -437,8 +441,12 @@ pub enum Web {
     BeginTransfer(Option<Agent>),
     /// `sendMessageToUser`: one agent message, as web chat items.
     ShowAgentMessage {
-        /// The agent's identity.
-        agent_id: String,
+        /// The identity of the agent who wrote it; `None` when its author is not an agent who joined this chat (a
+        /// Studio greeting, a supervisor, the system): it is then shown as a status line, under nobody's name.
+        /// Carbon shows a message whose `agentID` no agent joined under as the current agent's (and before any agent
+        /// joined, as the bot's): HumanAgentServiceImpl.ts `sendMessageToUser`, `responseUserProfiles[agentID]`
+        /// falling back to `responseUserProfile`.
+        agent_id: Option<String>,
         /// The message's items.
         items: Vec<AgentItem>,
     },
@@ -656,6 +664,9 @@ pub struct Session {
     current_agent: Option<Agent>,
     /// The agent who last joined (kept when they leave): the [`Outcome`]'s agent when none is current.
     last_agent: Option<Agent>,
+    /// Every agent announced to the web chat in this chat (`agentJoined`), present or gone: their messages are
+    /// shown under their name; anyone else's as a status line.
+    announced: Vec<String>,
     /// This chat's [`Outcome`] was told: once per chat.
     outcome_told: bool,
     shown: BTreeSet<u64>,
@@ -727,6 +738,7 @@ impl Session {
             agents: Vec::new(),
             current_agent: None,
             last_agent: None,
+            announced: Vec::new(),
             outcome_told: false,
             shown: BTreeSet::new(),
             shown_floor: None,
@@ -872,6 +884,8 @@ impl Session {
                     // The web chat kept its own record of the agent across the reload.
                     self.connected = agent.is_some();
                     self.current_agent = agent.clone();
+                    // Announced before the reload: Carbon keeps its profile (`responseUserProfiles`, persisted).
+                    self.announced.extend(agent.as_ref().map(|a| a.id.clone()));
                     self.agents.extend(agent);
                     self.refresh(&mut out);
                 }
@@ -975,6 +989,9 @@ impl Session {
                     let already_shown = self.current_agent.as_ref() == Some(&agent) && self.connected;
                     self.current_agent = Some(agent.clone());
                     self.last_agent = Some(agent.clone());
+                    if !self.announced.contains(&agent.id) {
+                        self.announced.push(agent.id.clone());
+                    }
                     if !already_shown {
                         self.connected = true;
                         out.push(Effect::Web(Web::AgentJoined(agent)));
@@ -994,8 +1011,17 @@ impl Session {
                             Some(next) => out.push(Effect::Web(Web::AgentJoined(next.clone()))),
                             // The last agent left but Flex kept the conversation open: in Flex an agent leaves an
                             // open chat only to transfer it (ending it closes the conversation), so this is a
-                            // cold transfer, and the customer is told so (`beginTransferToAnotherAgent`).
-                            None => out.push(Effect::Web(Web::BeginTransfer(None))),
+                            // cold transfer. The web chat is told the agent left first: only `agentLeftChat`
+                            // clears the current agent's profile (HumanAgentServiceImpl.ts `agentLeftChat` →
+                            // `setHumanAgentLeftChat`; humanAgentReducers.ts `HA_SET_HUMAN_AGENT_LEFT_CHAT` sets
+                            // `responseUserProfile: null`, leaving `isConnected`), while
+                            // `beginTransferToAnotherAgent` without a profile keeps the old one in the header, and
+                            // a later `agentEndedChat` would name them ("Alice ended the chat"). Then the
+                            // transfer (`beginTransferToAnotherAgent`), shown without a name.
+                            None => {
+                                out.push(Effect::Web(Web::AgentLeft));
+                                out.push(Effect::Web(Web::BeginTransfer(None)));
+                            }
                         }
                         self.persist(&mut out);
                     }
@@ -1006,13 +1032,21 @@ impl Session {
                     out.push(Effect::Web(Web::BeginTransfer(to)));
                 }
             }
-            Event::Message { index, author, client_id, content } => {
+            Event::Message { index, author, client_id, handoff, content } => {
                 let Some(me) = self.identity() else { return out };
-                if author == me {
+                if handoff.is_some() {
+                    // The bot's hand-off, posted for the agent (issue 22): the customer saw it with the bot
+                    // already. Counted as passed, so a later sync does not offer it again; not the customer's
+                    // own message either (it was not sent from this web chat).
+                    if self.live() && self.shown_floor.is_none_or(|f| index > f) && self.shown.insert(index) {
+                        self.last_shown = self.last_shown.max(Some(index));
+                        self.persist(&mut out);
+                    }
+                } else if author == me {
                     self.own_message_seen(index, client_id, &mut out);
                 } else if self.shown_floor.is_none_or(|f| index > f) && self.shown.insert(index) {
                     self.last_shown = self.last_shown.max(Some(index));
-                    let agent_id = self.agents.iter().find(|a| a.id == author).map(|a| a.id.clone()).unwrap_or(author);
+                    let agent_id = self.announced.contains(&author).then_some(author);
                     let items = agent_items(content);
                     if !items.is_empty() {
                         out.push(Effect::Web(Web::ShowAgentMessage { agent_id, items }));

@@ -212,13 +212,13 @@ fn agent_text_and_every_file_of_one_message_are_shown_text_first() {
     let mut s = chatting();
     let media = |f: &str, t: &str| Media { filename: f.into(), content_type: t.into(), url: format!("https://m/{f}") };
     let content = Content { body: Some("Here you go".into()), media: vec![media("a.png", "image/png"), media("b.pdf", "application/pdf")] };
-    let fx = visible(s.handle(Event::Message { index: 3, author: "alice".into(), client_id: None, content }));
+    let fx = visible(s.handle(Event::Message { index: 3, author: "alice".into(), client_id: None, handoff: None, content }));
     let items = vec![
         AgentItem::Text("Here you go".into()),
         AgentItem::Image { url: "https://m/a.png".into(), title: "a.png".into() },
         AgentItem::File { url: "https://m/b.pdf".into(), name: "b.pdf".into() },
     ];
-    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: "alice".into(), items })]);
+    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items })]);
 }
 
 // ---- Defect 2: agent text as typed ----
@@ -229,7 +229,7 @@ fn agent_text_is_passed_as_typed() {
     let mut s = chatting();
     let typed = "`a < b && c` [x](https://e.com/?a=1&b=2) <b>bold</b> it's";
     let fx = visible(s.handle(agent_msg(1, "alice", typed)));
-    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: "alice".into(), items: vec![AgentItem::Text(typed.into())] })]);
+    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text(typed.into())] })]);
 }
 
 #[test]

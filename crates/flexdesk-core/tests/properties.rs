@@ -252,7 +252,7 @@ fn any_event() -> impl Strategy<Value = Event> {
         id.clone().prop_map(|a| Event::ParticipantLeft(participant(&a))),
         Just(Event::AgentTransferred { to: None }),
         (any::<u64>(), id.clone(), proptest::option::of(id.clone())).prop_map(|(index, author, client_id)| Event::Message {
-            index, author, client_id, content: text("t")
+            index, author, client_id, handoff: None, content: text("t")
         }),
         (id.clone(), any::<bool>()).prop_map(|(agent_id, typing)| Event::AgentTyping { agent_id, typing }),
         (id.clone(), any::<u64>()).prop_map(|(agent_id, index)| Event::AgentRead { agent_id, index }),

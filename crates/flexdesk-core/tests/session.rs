@@ -6,7 +6,7 @@ use flexdesk_core::wire::CreateSessionRequest;
 use flexdesk_core::session::{refusal, refusal_text};
 use flexdesk_core::texts::{Retry, Text};
 use flexdesk_core::{
-    AgentItem, AuthCall, AuthFailure, Client, ConnState, Content, Effect, EndedBy, ErrorStatus, Event, Media, Outcome, Phase, Session, Timer, Web,
+    AgentItem, AuthCall, AuthFailure, Client, ConnState, Content, Effect, EndedBy, ErrorStatus, Event, Media, Outcome, PersistedState, Phase, Session, Timer, Web,
 };
 
 #[test]
@@ -171,10 +171,29 @@ fn agent_joined_is_shown_once() {
 #[test]
 fn the_last_agent_leaving_an_open_conversation_is_a_cold_transfer() {
     // Defect 9: in Flex an agent leaves a chat that stays open only to transfer it (ending closes the conversation).
+    // Issue 23, defect 8: the web chat hears that the agent left (`agentLeftChat`, the only call that clears the
+    // agent's profile in Carbon) before the transfer.
     let mut s = chatting();
-    assert_eq!(visible(s.handle(Event::ParticipantLeft(participant("alice")))), vec![Effect::Web(Web::BeginTransfer(None))]);
+    assert_eq!(
+        visible(s.handle(Event::ParticipantLeft(participant("alice")))),
+        vec![Effect::Web(Web::AgentLeft), Effect::Web(Web::BeginTransfer(None))]
+    );
     assert!(!s.is_ended(), "an agent leaving does not end the chat");
     assert!(visible(s.handle(Event::ParticipantLeft(participant("alice")))).is_empty());
+}
+
+#[test]
+fn a_cold_transfer_then_a_close_by_flex_ends_the_chat_with_no_agent_left_in_the_web_chat() {
+    // Issue 23, defect 8: after the cold transfer the web chat holds no agent (agentLeftChat was called), and Flex
+    // closing the conversation ends the chat there as a connected chat (`agentEndedChat`, Carbon's isConnected is
+    // still true) without announcing anyone new.
+    let mut s = chatting();
+    let left = visible(s.handle(Event::ParticipantLeft(participant("alice"))));
+    assert!(left.contains(&Effect::Web(Web::AgentLeft)), "agentLeftChat on a cold transfer: {left:?}");
+    let closed = visible(s.handle(Event::ConversationClosed));
+    assert_eq!(closed.first(), Some(&Effect::Web(Web::ChatEnded)), "{closed:?}");
+    assert!(!closed.iter().any(|e| matches!(e, Effect::Web(Web::AgentJoined(_)))), "{closed:?}");
+    assert!(s.is_ended());
 }
 
 #[test]
@@ -197,7 +216,7 @@ fn explicit_transfer_event_begins_transfer() {
 fn agent_message_is_shown_once_per_index() {
     let mut s = chatting();
     let fx = visible(s.handle(agent_msg(3, "alice", "hi")));
-    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: "alice".into(), items: vec![AgentItem::Text("hi".into())] })]);
+    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("hi".into())] })]);
     assert!(visible(s.handle(agent_msg(3, "alice", "hi"))).is_empty());
 }
 
@@ -208,13 +227,73 @@ fn own_messages_are_not_shown_back() {
 }
 
 #[test]
+fn messages_from_authors_who_are_not_joined_agents_are_status_lines_never_the_current_agent() {
+    // Issue 23, defect 6: a Studio greeting, a supervisor or the system writes in the conversation. Carbon would show
+    // a message sent with an agent id no agent joined under as the current agent's (before any agent, as the bot's).
+    let notice = |text: &str| Effect::Web(Web::ShowAgentMessage { agent_id: None, items: vec![AgentItem::Text(text.into())] });
+    let mut s = waiting();
+    assert_eq!(visible(s.handle(agent_msg(0, "system", "Thanks, an agent will be with you shortly."))), vec![notice("Thanks, an agent will be with you shortly.")]);
+    s.handle(Event::ParticipantJoined(participant("alice")));
+    assert_eq!(visible(s.handle(agent_msg(1, "supervisor-sam", "Quality check."))), vec![notice("Quality check.")]);
+    let from_alice = visible(s.handle(agent_msg(2, "alice", "Hello, Alice here.")));
+    assert_eq!(from_alice, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("Hello, Alice here.".into())] })]);
+    // An agent who joined and left (cold transfer) is still named on their late message: Carbon keeps their profile.
+    s.handle(Event::ParticipantLeft(participant("alice")));
+    let late = visible(s.handle(agent_msg(3, "alice", "One more thing.")));
+    assert_eq!(late, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("One more thing.".into())] })]);
+}
+
+#[test]
+fn after_a_reload_the_saved_agent_is_still_named_on_their_messages() {
+    let mut s = Session::new();
+    let saved = PersistedState {
+        session_id: "sess-1".into(),
+        credential: "cred-1".into(),
+        conversation_sid: "CH1".into(),
+        identity: ME.into(),
+        agent: Some(agent("alice")),
+        last_shown: Some(4),
+        outbox: vec![],
+    };
+    s.handle(Event::Resume(saved));
+    s.handle(Event::TokenRefreshed(token("tok-2")));
+    s.handle(Event::ConversationJoined);
+    let fx = visible(s.handle(agent_msg(5, "alice", "Still here.")));
+    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("Still here.".into())] })]);
+}
+
+#[test]
+fn hand_off_messages_are_never_shown_whoever_wrote_them() {
+    // Issue 22: the auth server posts the bot's hand-off into the conversation for the agent, each message with the
+    // attributes {"flexdesk": {"handoff": kind}}; the customer saw all of it with the bot already.
+    let handoff = |index, author: &str, kind: &str| Event::Message {
+        index,
+        author: author.into(),
+        client_id: None,
+        handoff: Some(kind.into()),
+        content: text("from the bot"),
+    };
+    for mut s in [waiting(), chatting()] {
+        for (index, author, kind) in [(0, "bot", "note"), (1, "bot", "transcript"), (2, ME, "request"), (3, "alice", "note")] {
+            let fx = s.handle(handoff(index, author, kind));
+            assert!(visible(fx).is_empty(), "hand-off {kind} by {author} shown");
+        }
+        // Replayed by a sync: still not shown; the agent's own message after them is.
+        assert!(visible(s.handle(handoff(1, "bot", "transcript"))).is_empty());
+        let fx = visible(s.handle(agent_msg(4, "alice", "Hello, I read your chat with the bot")));
+        assert_eq!(fx.len(), 1, "{fx:?}");
+        assert_eq!(s.saved_state().unwrap().last_shown, Some(4));
+    }
+}
+
+#[test]
 fn agent_media_is_shown() {
     let mut s = chatting();
     let media = Media { filename: "a.png".into(), content_type: "image/png".into(), url: "u".into() };
     let content = Content { body: None, media: vec![media] };
-    let fx = visible(s.handle(Event::Message { index: 1, author: "alice".into(), client_id: None, content }));
+    let fx = visible(s.handle(Event::Message { index: 1, author: "alice".into(), client_id: None, handoff: None, content }));
     let image = AgentItem::Image { url: "u".into(), title: "a.png".into() };
-    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: "alice".into(), items: vec![image] })]);
+    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![image] })]);
 }
 
 #[test]
@@ -447,7 +526,7 @@ fn resume_drops_pending_messages_that_already_reached_twilio() {
     s.handle(Event::TokenRefreshed(token("t2")));
     s.handle(Event::ConversationJoined); // m1 handed out again...
     // ...but the replay shows it had arrived before the reload: the next message must not wait for it forever.
-    s.handle(Event::Message { index: 3, author: ME.into(), client_id: Some("m1".into()), content: text("text of m1") });
+    s.handle(Event::Message { index: 3, author: ME.into(), client_id: Some("m1".into()), handoff: None, content: text("text of m1") });
     assert_eq!(sends(&s.handle(user_msg("m2"))), vec!["m2"]);
 }
 

@@ -223,15 +223,27 @@ function lightDesk(config, { callback, instance, persistedState }) {
   const during = (f) => (pending ? Promise.all([pending, starting]).then(([d]) => f(d), () => {}) : Promise.resolve());
   // A chat saved by an earlier page: load the desk at once, Carbon may call reconnect.
   if (mine()) open().catch(() => {});
-  // Another tab took the chat: let go of the connection (the chat goes on there), end it in this web chat, and offer it.
+  // Another tab took the chat: let go of the connection (the chat goes on there), end it in this web chat without
+  // saying it ended, and offer it with a card that says where it went.
+  // Carbon 1.9.1 ends a chat from the page only with `instance.serviceDesk.endConversation()`, which is
+  // `agentEndConversation(false)` (instance/ChatInstanceImpl.ts → HumanAgentServiceImpl.ts `endChat(false)`): it adds
+  // "You disconnected from the live agent." (CHAT_WAS_ENDED, agent_conversationWasEnded) and, 1.5 s later, the
+  // assistant's return line, both through `addMessages(…, !wasSuspended)` (`doEndChat`, humanAgentUtils.ts). So the
+  // chat is suspended first (`updateIsSuspended(true)`, accepted while connecting or connected:
+  // humanAgentReducers.ts HA_UPDATE_IS_SUSPENDED; `HA_END_CHAT` clears it again): the ending adds nothing, and the
+  // card with `continuedElsewhere` is the last word, at once (no return line to wait for).
   if (shared.bc)
     shared.bc.onmessage = ({ data }) => {
       if (owner && data?.taken !== tab) {
         owner = false;
         during((d) => d.release());
-        // The card after the web chat ended the chat here and added its "back to the assistant" message (1.5 s
-        // later: BOT_RETURN_DELAY in Carbon's addAssistantReturnMessage): only the newest response's card is live.
-        Promise.resolve(instance?.serviceDesk?.endConversation()).finally(() => setTimeout(offer, 1600, 'continuedElsewhere'));
+        const desk = instance?.serviceDesk;
+        Promise.resolve()
+          .then(() => desk?.updateIsSuspended?.(true))
+          .catch(() => {}) // an older web chat without it: the chat is still ended, with its default line
+          .then(() => desk?.endConversation())
+          .catch((error) => console.warn('flexdesk: ending the chat in the tab that let go failed:', error))
+          .finally(() => offer('continuedElsewhere'));
       }
     };
   // A chat open elsewhere, or waiting before this reload, that this web chat will not reconnect: offer it, unless it

@@ -156,6 +156,8 @@ export function recordTranscript(instance, { storage = globalThis.sessionStorage
         for (const item of items(e?.data)) {
           const status = item?.agent_message_type;
           if (!status || status === 'from_agent') add(who, describe(item));
+          // flexdesk's own status line: a message from someone who is not an agent of the chat (the desk's shell.rs, NOTICE).
+          else if (status === 'flexdesk_notice') add('', describe(item));
           else if (STATUS[status]) add('', STATUS[status](who));
         }
       },

@@ -91,11 +91,20 @@ impl TwilioFlex {
     /// Text goes in order, queued while connecting; each attached file is its own message (the Flex web channel
     /// takes one attachment per message). The text first: Carbon shows it before the files
     /// (`HumanAgentServiceImpl.sendMessageToAgent` adds the text pair, then one pair per upload).
+    ///
+    /// The text's id is the request's own `message.id`, not Carbon's second argument: Carbon 1.9.1 passes
+    /// `textMessage.ui_state.id` there, but `setErrorStatus({ type: USER_MESSAGE, messageID })` marks the message
+    /// found under `messageID` in `allMessagesByID` (HumanAgentServiceImpl.ts `setMessageErrorState` →
+    /// actions.ts `setMessageResponseHistoryProperty` → reducers.ts `SET_MESSAGE_RESPONSE_HISTORY_PROPERTY`:
+    /// `state.allMessagesByID[messageID]`), which is keyed by `message.id` (its own error marks use
+    /// `textMessage.fullMessageID`, which inputItemToLocalItem.tsx sets to `message.id`). The second argument is
+    /// kept only for a caller that sends no id.
     #[wasm_bindgen(js_name = sendMessageToAgent)]
     pub fn send_message_to_agent(&self, message: JsValue, message_id: String, additional_data: JsValue) -> Promise {
         // Whether the text is sent at all (blank, too long) is the core's rule.
         let text = get_str(&get(&message, "input"), "text").unwrap_or_default();
-        self.shell.dispatch(Event::UserMessage { id: message_id, text });
+        let id = get_str(&message, "id").filter(|id| !id.is_empty()).unwrap_or(message_id);
+        self.shell.dispatch(Event::UserMessage { id, text });
         for upload in array(&get(&additional_data, "filesToUpload")).iter() {
             let (Some(id), file) = (get_str(&upload, "id"), get(&upload, "file")) else { continue };
             let (Some(name), Some(size)) = (get_str(&file, "name"), get_u64(&file, "size")) else { continue };

@@ -41,6 +41,10 @@ const TIMER_REFRESH: i32 = 3;
 const TIMER_QUEUE: i32 = 4;
 const TIMER_JOIN: i32 = 16;
 
+/// The `agent_message_type` of a message from someone who is not an agent of the chat (shown as a status line; the
+/// `flexdesk/transcript` module writes it as a note).
+const NOTICE: &str = "flexdesk_notice";
+
 /// The page's `config.onChatEnd`, called through the web-chat queue ([`Shell::ui`]).
 const ON_CHAT_END: &str = "onChatEnd";
 
@@ -325,8 +329,15 @@ impl Shell {
             Web::BeginTransfer(agent) => {
                 self.ui("beginTransferToAnotherAgent", &[agent.as_ref().map(profile).unwrap_or(JsValue::UNDEFINED)]);
             }
-            Web::ShowAgentMessage { agent_id, items } => {
-                self.ui("sendMessageToUser", &[agent_message(&items), JsValue::from_str(&agent_id)]);
+            Web::ShowAgentMessage { agent_id: Some(agent_id), items } => {
+                self.ui("sendMessageToUser", &[agent_message(&items, None), JsValue::from_str(&agent_id)]);
+            }
+            // Not from an agent who joined: a status line (centered, no name or avatar). Carbon shows an item whose
+            // `agent_message_type` is none of its own message kinds as a status message (MessageComponent.tsx
+            // `isHumanAgentStatusMessage`: `default: return true`; `getHumanAgentMessageClassName`:
+            // `cds-aichat--received--agent-status-message`), and `sendMessageToUser` keeps a type already set.
+            Web::ShowAgentMessage { agent_id: None, items } => {
+                self.ui("sendMessageToUser", &[agent_message(&items, Some(NOTICE))]);
             }
             Web::ShowAgentTyping(on) => self.ui("agentTyping", &[JsValue::from_bool(on)]),
             Web::ShowAgentRead => self.ui("agentReadMessages", &[]),
@@ -404,10 +415,16 @@ impl Shell {
 
     fn save_now(&self) {
         self.save_scheduled.set(false);
-        // Forgetting is an empty object: the web chat deep-freezes what it is given and throws on null.
+        // Forgetting is `false`, the one kind of value Carbon 1.9.1 both takes and reads as "no agent session":
+        // `updatePersistedState(state, false)` stores `deepFreeze(cloneDeep(state))`, and deepFreeze
+        // (utils/lang/objectUtils.ts) calls `Object.getOwnPropertyNames`, which throws on null and undefined; while
+        // the welcome is skipped for any truthy `serviceDeskState` (ChatActionsImpl.ts
+        // `shouldSkipWelcomeForAgentSession`), so an empty object kept the bot's welcome away for good in this tab
+        // (after "Restart conversation" and after a reload), and ending a chat never clears it (humanAgentReducers.ts
+        // `HA_END_CHAT`). Replaced, not merged (`false`): merging a saved chat with nothing would keep it.
         let value = match self.session.borrow().saved_state() {
             Some(s) => crate::state::to_js(&s),
-            None => js_sys::Object::new().into(),
+            None => JsValue::FALSE,
         };
         report("updatePersistedState", call(&self.callback, "updatePersistedState", &[&value, &JsValue::FALSE]));
     }
@@ -718,7 +735,14 @@ async fn user_name(p: &JsValue) -> Option<String> {
 async fn message_event(m: &JsValue) -> Option<Event> {
     let index = get_u64(m, "index")?;
     let author = get_str(m, "author").unwrap_or_default();
-    let client_id = get_str(&attributes(m), "flexdeskId");
+    // `Message.attributes`: a parsed JSON value in @twilio/conversations (`builds/lib.d.ts`:
+    // `attributes: JSONValue`), the same object in the emulator's stand-in (`www/emulator-client/index.js`).
+    let attrs = attributes(m);
+    let client_id = get_str(&attrs, "flexdeskId");
+    // The bot hand-off the auth server posts for the agent (`{"flexdesk": {"handoff": kind}}`, issue 22): whether
+    // to show it is the core's rule; any value counts as present.
+    let handoff = get(&get(&attrs, "flexdesk"), "handoff");
+    let handoff = (!handoff.is_undefined() && !handoff.is_null()).then(|| handoff.as_string().unwrap_or_default());
     let mut media = Vec::new();
     for item in array(&get(m, "attachedMedia")).iter() {
         let url = match call(&item, "getContentTemporaryUrl", &[]) {
@@ -731,7 +755,7 @@ async fn message_event(m: &JsValue) -> Option<Event> {
             url,
         });
     }
-    Some(Event::Message { index, author, client_id, content: Content { body: get_str(m, "body"), media } })
+    Some(Event::Message { index, author, client_id, handoff, content: Content { body: get_str(m, "body"), media } })
 }
 
 fn profile(agent: &Agent) -> JsValue {
@@ -746,8 +770,9 @@ fn profile(agent: &Agent) -> JsValue {
     object(&fields)
 }
 
-/// The `MessageResponse` the web chat shows for an agent message: one `output.generic` item per core item.
-fn agent_message(items: &[AgentItem]) -> JsValue {
+/// The `MessageResponse` the web chat shows for an agent message: one `output.generic` item per core item, each of
+/// `kind` (`agent_message_type`) when given.
+fn agent_message(items: &[AgentItem], kind: Option<&str>) -> JsValue {
     let generic: Array = items
         .iter()
         .map(|item| match item {
@@ -763,5 +788,10 @@ fn agent_message(items: &[AgentItem]) -> JsValue {
             }
         })
         .collect();
+    if let Some(kind) = kind {
+        for item in generic.iter() {
+            crate::js::set(&item, "agent_message_type", &JsValue::from_str(kind));
+        }
+    }
     object(&[("output", object(&[("generic", generic.into())]))])
 }

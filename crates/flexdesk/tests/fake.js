@@ -102,8 +102,10 @@ export function callback(persisted = null) {
     'setFileUploadStatus', 'screenShareEnded']) cb[n] = record(n);
   cb.persisted = persisted;
   cb.updatePersistedState = (s) => {
-    // Like Carbon AI Chat, which deep-freezes the state: null or a primitive throws.
-    if (s === null || typeof s !== 'object') throw new TypeError('Cannot convert undefined or null to object');
+    // Like Carbon AI Chat 1.9.1, which stores `deepFreeze(cloneDeep(state))` (HumanAgentServiceImpl.ts
+    // `updatePersistedState`; utils/lang/objectUtils.ts `deepFreeze` calls Object.getOwnPropertyNames): null and
+    // undefined throw, other primitives are kept as they are.
+    if (s === null || s === undefined) throw new TypeError('Cannot convert undefined or null to object');
     cb.persisted = s; world.calls.push({ name: 'updatePersistedState', args: [s] });
   };
   if (world.throwIn) cb[world.throwIn] = () => { throw new Error(`${world.throwIn} exploded`); };
@@ -126,6 +128,8 @@ export const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 export const json = (v) => JSON.stringify(v);
 export const file = (name, size, type) => new File([new Uint8Array(size)], name, { type });
 export const calls = (name) => JSON.stringify(world.calls.filter((c) => c.name === name).map((c) => c.args));
+// The names of every web chat call, in the order made.
+export const callNames = () => JSON.stringify(world.calls.map((c) => c.name));
 export const slowCallbacks = (ms) => { world.slowMs = ms; };
 export const overlaps = () => world.overlaps;
 export const throwIn = (name) => { world.throwIn = name; };

@@ -36,7 +36,7 @@ pub fn refused() -> AuthFailure {
 }
 
 pub fn agent_msg(index: u64, author: &str, body: &str) -> Event {
-    Event::Message { index, author: author.into(), client_id: None, content: text(body) }
+    Event::Message { index, author: author.into(), client_id: None, handoff: None, content: text(body) }
 }
 
 pub fn user_msg(id: &str) -> Event {

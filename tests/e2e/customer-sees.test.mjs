@@ -1,0 +1,110 @@
+// Issue 23: what the customer sees is what happened, read from Carbon AI Chat 1.9.1's own DOM (the TypeScript sources
+// embedded in node_modules/@carbon/ai-chat/dist/es/chat.ChatAppEntry.js.map: HumanAgentServiceImpl.ts, reducers.ts,
+// ChatActionsImpl.ts, MessageComponent.tsx), through the real web chat page and the agent console.
+// The cold transfer (defect 8) is in carbon-contract.test.mjs, the tab hand-over (defect 10) in tabs.test.mjs.
+import assert from 'node:assert/strict';
+import { BOTH_CLIENTS, e2eSuite } from './support/harness.mjs';
+import { STRINGS } from './support/customer.mjs';
+import { seen, waitUntil, firstShown } from './support/wait.mjs';
+import { connectCustomerToAgent } from './support/flows.mjs';
+import { FAKE_TWILIO_ENV } from '../support/fake-env.mjs';
+
+const scenario = e2eSuite('customer-sees');
+
+// Carbon's language pack (chat.languageUtils.js): errors_singleMessage, shown under a failed message.
+const SINGLE_MESSAGE_ERROR = 'There is an error with the message you just sent';
+// MessageComponent.tsx: a message whose `history.error_state` is FAILED gets this class and the error below it.
+const FAILED_MARK = '.cds-aichat--message-error-failed';
+
+/** The emulator's agent-side state (tasks, conversations, agents). */
+async function emuState(stack) {
+  return (await fetch(`${stack.emulator.url}/agent/api/state`)).json();
+}
+
+/** A Twilio REST call to the emulator as the contact centre makes it (Basic auth, form-encoded), in the Flex service. */
+async function twilio(stack, method, path, form) {
+  const auth = Buffer.from(`${FAKE_TWILIO_ENV.TWILIO_ACCOUNT_SID}:${FAKE_TWILIO_ENV.TWILIO_AUTH_TOKEN}`).toString('base64');
+  const url = `${stack.emulator.url}/v1/Services/${FAKE_TWILIO_ENV.TWILIO_CONVERSATIONS_SERVICE_SID}${path}`;
+  const headers = { authorization: `Basic ${auth}` };
+  if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
+  const res = await fetch(url, { method, headers, body: form && new URLSearchParams(form).toString() });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+}
+
+// Defect 1. Carbon keys a message's error state by the request's `message.id` (`allMessagesByID`: reducers.ts
+// SET_MESSAGE_RESPONSE_HISTORY_PROPERTY, reached from `setErrorStatus` USER_MESSAGE → `setMessageErrorState`); the
+// desk reported Carbon's second `sendMessageToAgent` argument (`ui_state.id`), which is not a key there, so nothing
+// was marked and the customer believed the agent had the message.
+scenario('a message Twilio refuses for good is marked failed, with Carbon\'s error under it', async (ctx) => {
+  const { customer, agent, stack } = ctx;
+  await connectCustomerToAgent(ctx);
+  await customer.send('This one reaches Alice.');
+  await agent.see('This one reaches Alice.');
+  // The customer's participant is removed from the conversation (REST), which stays open: what they send next is
+  // refused for good, 403 / 50400 "not a participant" (the emulator's twilsock and /v1/realtime answers; the desk
+  // retries only network errors, 429 and 5xx).
+  const st = await emuState(stack);
+  const ch = st.tasks[0].conversationSid;
+  const agents = new Set(st.agents.map((a) => a.identity));
+  const me = st.conversations[ch].participants.find((p) => !agents.has(p.identity));
+  await twilio(stack, 'DELETE', `/Conversations/${ch}/Participants/${me.sid}`);
+  await customer.send('This one is refused.');
+
+  const page = customer.page;
+  await seen(page.locator(FAILED_MARK), "Carbon's failure mark on a message", 20_000);
+  // The mark and Carbon's error text sit in the refused message's element, and only there (Carbon's UI is in open
+  // shadow roots: chained locators pierce them, textContent does not).
+  const failed = page.locator('.cds-aichat--message').filter({ has: page.locator(FAILED_MARK) });
+  await seen(failed.getByText('This one is refused.', { exact: true }), 'the refused message, marked failed');
+  await seen(failed.getByText(SINGLE_MESSAGE_ERROR), "Carbon's errors_singleMessage under it");
+  assert.equal(await failed.count(), 1, 'one message marked failed');
+  assert.equal(await failed.getByText('This one reaches Alice.').count(), 0, 'the delivered message is not marked');
+}, { clients: BOTH_CLIENTS });
+
+// Defect 3. Carbon sends the welcome only when `shouldSkipWelcomeForAgentSession` (ChatActionsImpl.ts) is false: any
+// truthy `serviceDeskState` skips it, and ending a chat never clears that state (humanAgentReducers.ts HA_END_CHAT).
+// The desk "forgot" a chat by saving `{}`, so the welcome never came back in that tab.
+scenario('after an agent chat ended, a restart and a reload both show the bot\'s welcome', async (ctx) => {
+  const { customer, agent } = ctx;
+  const task = await connectCustomerToAgent(ctx);
+  await agent.end(task);
+  await customer.see(STRINGS.agentEndedChat('Alice'));
+
+  // "Restart conversation" (the header's restart button calls `instance.messaging.restartConversation()`): the old
+  // messages go (reducers.ts RESTART_CONVERSATION), then the welcome is asked for again unless skipped.
+  await customer.page.evaluate(() => window.flexdeskChat.messaging.restartConversation());
+  await waitUntil(async () => !(await firstShown(customer.page.getByText(STRINGS.agentEndedChat('Alice')))), {
+    message: 'the restart to clear the old messages',
+  });
+  await customer.see(STRINGS.greeting);
+
+  // A reload of a page that keeps no history of its own (Carbon 1.9.1 persists no messages; the demo's own
+  // `customLoadHistory` list is cleared here, so what shows is the web chat's own choice): the welcome again.
+  await customer.page.evaluate(() => sessionStorage.removeItem('flexdesk-demo-history'));
+  await customer.returnToPage();
+  await customer.see(STRINGS.greeting);
+  // And the bot answers: the chat is the bot's again.
+  await customer.send('What are your opening hours?');
+  await customer.see('We are open Monday to Friday, 9:00 to 17:00.');
+});
+
+// Defect 6. A message from an author who is not an agent of the chat (a supervisor, a Studio greeting, the system)
+// was sent with that author's id; Carbon shows an id no agent joined under as the current agent's
+// (HumanAgentServiceImpl.ts `sendMessageToUser`: `responseUserProfiles[agentID]`, else `responseUserProfile`).
+scenario('a message from someone who is not an agent of the chat is a status line, not Alice\'s', async (ctx) => {
+  const { customer, agent, stack } = ctx;
+  await connectCustomerToAgent(ctx);
+  await agent.send('Hello, Alice here.');
+  await customer.see('Hello, Alice here.');
+  const ch = (await emuState(stack)).tasks[0].conversationSid;
+  // Posted through REST under an author who is no participant (as a Flex back end or a supervisor tool would).
+  await twilio(stack, 'POST', `/Conversations/${ch}/Messages`, { Author: 'quality-bot', Body: 'This chat may be reviewed for quality.' });
+  const page = customer.page;
+  // MessageComponent.tsx: status lines carry cds-aichat--received--agent-status-message, an agent's messages
+  // cds-aichat--received--from-human (with the agent's name above them).
+  await seen(page.locator('.cds-aichat--received--agent-status-message').getByText('This chat may be reviewed for quality.'), 'the note as a status line');
+  assert.equal(await page.locator('.cds-aichat--received--from-human').getByText('This chat may be reviewed for quality.').count(), 0, "the note shown as Alice's");
+  // Alice's own messages are still hers.
+  await agent.send('Back to your question.');
+  await seen(page.locator('.cds-aichat--received--from-human').getByText('Back to your question.'), "Alice's next message as hers");
+});
