@@ -77,7 +77,8 @@ try {
   const origins = [`http://${HOST}:${pagePort}`, `http://localhost:${pagePort}`].join(',');
 
   const stack = await startStack(
-    { PORT: String(ports.auth), ALLOWED_ORIGINS: origins, ...DEMO_IDENTITY_AUTH_ENV },
+    // The demo posts the whole bot conversation for the agent (docs/auth-server.md, "What the agent sees").
+    { PORT: String(ports.auth), ALLOWED_ORIGINS: origins, HANDOFF_TRANSCRIPT: 'full', ...DEMO_IDENTITY_AUTH_ENV },
     { EMULATOR_PORT: String(ports.emulator), ALLOWED_ORIGINS: origins },
   );
   stoppers.push(stack.stop);

@@ -26,14 +26,20 @@ export function defineScenarios(mode) {
 
   const texts = (state, ch) => state.conversations[ch].messages.map((m) => m.body);
 
-  test('escalation: the task carries the transcript and pre-engagement; accept shows the agent; text both ways', { skip }, async (t) => {
+  test('escalation: the agent reads the hand-off as messages, the pre-engagement reaches the conversation; accept shows the agent; text both ways', { skip }, async (t) => {
     const { page, task, ch, emu } = await startChat(t, mode);
-    const attrs = JSON.stringify(task.attributes);
-    for (const s of ['I need help', 'Let me get an agent', 'Customer wants a refund', 'Order 42 arrived broken', 'ada@example.com']) {
-      assert.match(attrs, new RegExp(s));
-    }
+    // What a stock Flex agent reads (docs/auth-server.md, "What the agent sees"): the customer's last words to the
+    // bot and the bot's note, as messages, before anything the customer typed after.
+    const state = await emu('GET', '/agent/api/state');
+    const all = texts(state, ch).join('\n');
+    for (const s of ['I need help', 'Customer wants a refund', 'Order 42 arrived broken']) assert.match(all, new RegExp(s));
+    assert.ok(texts(state, ch).indexOf('I need help') < texts(state, ch).indexOf('sent while connecting'), 'the hand-off comes first');
+    // The pre-engagement data is the conversation's (where the address's Studio flow reads it), never on display.
+    const admin = await emu('GET', '/admin/state');
+    const attrs = admin.conversations.find((c) => c.sid === ch).attributes;
+    assert.match(attrs, /ada@example.com/);
     // The connect message's skill is not signed by a bot back end (HANDOFF_SECRET), so it never becomes routing data.
-    assert.doesNotMatch(attrs, /billing/);
+    assert.doesNotMatch(attrs + JSON.stringify(task.attributes), /billing/);
     await emu('POST', `/agent/api/tasks/${task.sid}/accept`, { agent: 'alice' });
     const joined = await until('agentJoined', async () => (await calls(page, 'agentJoined'))[0]);
     assert.equal(joined[0].nickname, 'Alice');

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BOTH_CLIENTS, e2eSuite, RESULTS } from './support/harness.mjs';
 import { STRINGS } from './support/customer.mjs';
-import { seen, notSeen } from './support/wait.mjs';
+import { seen, notSeen, waitUntil } from './support/wait.mjs';
 import { ROOT } from '../../scripts/build-www.mjs';
 
 const scenario = e2eSuite('escalation');
@@ -18,7 +18,7 @@ function screenshotPaths(name) {
   return paths;
 }
 
-scenario('1. escalate from the bot: the task carries transcript and pre-engagement data; accept: the web chat shows the agent', async ({ customer, agent, client }) => {
+scenario('1. escalate from the bot: the agent reads the bot conversation as messages first, the web chat shows nothing twice; accept: the web chat shows the agent', async ({ customer, agent, client }) => {
   await customer.open({ name: 'Dana Customer', email: 'dana@example.com', topic: 'Returns' });
   await customer.send('What are your opening hours?');
   await customer.see('We are open Monday to Friday, 9:00 to 17:00.');
@@ -31,15 +31,20 @@ scenario('1. escalate from the bot: the task carries transcript and pre-engageme
   // The waiting chat is listed under the task's display name (its `name` attribute, as Flex shows it).
   const task = await agent.waitForIncomingTask('Dana Customer');
   await agent.accept(task);
-  // The task carries what the customer told the bot and the details from the page's form, as task attributes.
-  // A stock Flex agent would NOT see these (Flex shows attributes only through a plugin or a changed template):
-  // this reads the console's plugin-only panel on purpose. What an agent reads is the conversation's messages;
-  // the hand-off posted as messages (issue 22, item 2) is checked there once the auth server posts it.
-  await agent.seeInTranscriptAttribute('What are your opening hours?');
-  await agent.seeInTranscriptAttribute('We are open Monday to Friday, 9:00 to 17:00.');
-  await agent.seeInPluginOnlyAttributes('dana@example.com');
-  await agent.seeInPluginOnlyAttributes('Returns');
-
+  // Issue 22: what a stock Flex agent reads is the conversation's messages. The auth server posted the bot
+  // conversation (HANDOFF_TRANSCRIPT=full), each line as who said it, then the bot's note: they are the first lines.
+  const first = await waitUntil(async () => {
+    const m = await agent.shownMessages();
+    return m.length >= 4 && m;
+  }, { message: 'the hand-off messages in the console' });
+  assert.deepEqual(first.slice(0, 3).map((m) => m.body), ['What are your opening hours?', 'We are open Monday to Friday, 9:00 to 17:00.', 'I want to talk to an agent']);
+  assert.equal(first[1].author, 'Bot', "the bot's words as the bot");
+  assert.notEqual(first[0].author, 'Bot', "the customer's words as the customer");
+  assert.match(first.find((m) => m.author === 'Bot' && /not verified/.test(m.body))?.body ?? '', /not verified/, "the bot's note, labelled as sent by the page");
+  // The customer saw these with the bot: the desk never shows them again (they carry flexdesk.handoff).
+  for (const text of ['What are your opening hours?', 'We are open Monday to Friday, 9:00 to 17:00.']) {
+    assert.equal(await customer.page.getByText(text, { exact: true }).filter({ visible: true }).count(), 1, `"${text}" shown once in the web chat`);
+  }
   const header = await customer.seeAgentInHeader('Alice');
   assert.ok(header);
   // The agent's avatar from the participant attributes is shown (an <img>, not Carbon's initial-letter fallback).

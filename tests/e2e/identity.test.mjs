@@ -31,18 +31,19 @@ scenario('a signed-in customer reaches the agent by their verified name, with no
   await agent.open('Alice');
   const task = await agent.waitForIncomingTask(VERIFIED_NAME);
   await agent.accept(task);
-  // The verified email travels as a task attribute: a stock Flex agent would not see it (plugin-only panel, read on
-  // purpose); the display name above (the task's `name`) is what every agent sees.
-  await agent.seeInPluginOnlyAttributes(DEMO_IDENTITY.customer.email);
   await customer.seeAgentInHeader('Alice');
   await agent.send(`Hello ${DEMO_IDENTITY.customer.name}, I can see your account.`);
   await customer.see(`Hello ${DEMO_IDENTITY.customer.name}, I can see your account.`);
 
-  // What Flex (and Flex Insights) get: the verified customer, under `customers`.
-  const [t] = await tasks(stack);
-  assert.equal(t.attributes.customers.email, DEMO_IDENTITY.customer.email);
-  assert.equal(t.attributes.customers.external_id, DEMO_IDENTITY.customer.customer_id);
-  assert.equal(t.attributes.customer_verified, true);
+  // What Flex (and Flex Insights) get: the verified customer, under `customers`, in the pre-engagement data the
+  // address's Studio flow reads (`trigger.conversation.ChannelAttributes.pre_engagement_data`; the demo runs the
+  // webchat mode, where the flow, not flexdesk, writes the task: docs/auth-server.md, "What the agent sees").
+  const state = await (await fetch(`${stack.emulator.url}/admin/state`)).json();
+  const conv = state.conversations.find((c) => c.sid === state.tasks[0].conversationSid);
+  const pre = JSON.parse(conv.attributes).pre_engagement_data;
+  assert.equal(pre.customers.email, DEMO_IDENTITY.customer.email);
+  assert.equal(pre.customers.external_id, DEMO_IDENTITY.customer.customer_id);
+  assert.equal(pre.customer_verified, true);
 }, options);
 
 scenario('a forged identity token is refused: the customer is told, and no task reaches the console', async ({ customer, stack, www }) => {

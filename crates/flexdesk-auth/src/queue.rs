@@ -8,16 +8,22 @@
 //!    started them (the Webchat orchestrator and Studio's "Send to Flex" create an interaction too). This works in
 //!    every start mode, also for a session rebuilt from its credential, so no task SID needs remembering;
 //! 2. the tasks waiting in that task's queue: `ListTask` with `TaskQueueSid`, `AssignmentStatus=pending,reserved` and
-//!    `Ordering=Priority:desc,DateCreated:asc`, one page of up to [`QUEUE_PAGE_SIZE`] (the spec's `PageSize` maximum
-//!    is 1000). Lists carry no attributes (the schema: "only displayed in FETCH action"), hence read 1;
+//!    `Ordering=Priority:desc,VirtualStartTime:asc` (LIFO queues: `VirtualStartTime:desc`), one page of up to
+//!    [`QUEUE_PAGE_SIZE`] (the spec's `PageSize` maximum is 1000). Lists carry no attributes (the schema: "only
+//!    displayed in FETCH action"), hence read 1. The queue's `task_order` (`FetchTaskQueue`: `FIFO` or `LIFO`) is read
+//!    once per queue and cached like the list;
 //! 3. the queue's recent acceptances: `FetchTaskQueueCumulativeStatistics` over [`STATISTICS_MINUTES`] on the chat
 //!    task channel.
 //!
 //! The position rule, [`position`]: TaskRouter assigns "Higher priority tasks [...] before lower priority tasks,
 //! regardless of the age of the lower-priority tasks" and "Among tasks of the same priority, the oldest task is always
-//! assigned first" (<https://www.twilio.com/docs/taskrouter/api/task-queue>, "Task assignment precedence"). So the
-//! position is 1 + the waiting tasks of the same queue with a higher priority, or the same priority and created
-//! earlier (within the same second, Twilio's list order decides).
+//! assigned first" (<https://www.twilio.com/docs/taskrouter/api/task-queue>, "Task assignment precedence"), where age
+//! is the task's `virtual_start_time` ("used in place of the task creation time", twilio-oai `CreateTask`; it defaults
+//! to `date_created`). So the position is 1 + the waiting tasks of the same queue with a higher priority, or the same
+//! priority and an earlier virtual start (within the same second, Twilio's list order decides). A LIFO queue
+//! (`task_order`) assigns the newest first and ignores priority (the task-queue page, "Task assignment precedence").
+//! The position is approximate when a workflow targets workers by expression: a task another worker cannot take may
+//! sit ahead without being ahead.
 //!
 //! The estimate, [`estimated_wait`], is flexdesk's, not Twilio's: the queue served `reservations_accepted` tasks in the
 //! last [`STATISTICS_MINUTES`], so it takes `position × window / reservations_accepted` seconds, no estimate when it
@@ -39,6 +45,8 @@ use crate::twilio::{Operation, TwilioClient, TwilioError};
 const FIND_TASK: Operation = Operation::repeatable("find_task");
 /// taskrouter v1 `ListTask` (the tasks waiting in a queue).
 const LIST_WAITING: Operation = Operation::repeatable("list_waiting_tasks");
+/// taskrouter v1 `FetchTaskQueue` (its `task_order`).
+const FETCH_QUEUE: Operation = Operation::repeatable("fetch_task_queue");
 /// taskrouter v1 `FetchTaskQueueCumulativeStatistics`.
 const QUEUE_CUMULATIVE: Operation = Operation::repeatable("queue_cumulative_statistics");
 
@@ -56,7 +64,8 @@ pub struct WaitingTask {
     pub sid: String,
     /// TaskRouter priority: a higher one is offered first, whatever its age.
     pub priority: i64,
-    /// `date_created`; `None` when Twilio's date could not be read (then it counts as oldest).
+    /// `virtual_start_time` (else `date_created`); `None` when Twilio's date could not be read (then it counts as
+    /// oldest).
     pub created: Option<Timestamp>,
     /// The TaskQueue (`WQ…`) the task waits in, when Twilio says.
     pub queue_sid: Option<String>,
@@ -67,26 +76,49 @@ impl WaitingTask {
         Some(WaitingTask {
             sid: v.get("sid")?.as_str()?.to_string(),
             priority: v.get("priority").and_then(Value::as_i64).unwrap_or(0),
-            created: v.get("date_created").and_then(Value::as_str).and_then(|d| d.parse().ok()),
+            created: ["virtual_start_time", "date_created"].iter().find_map(|k| v.get(*k).and_then(Value::as_str).and_then(|d| d.parse().ok())),
             queue_sid: v.get("task_queue_sid").and_then(Value::as_str).map(String::from),
         })
     }
 }
 
-/// 1 + the tasks of `queue` (the queue's waiting tasks, in Twilio's list order) assigned before `mine`: a higher
-/// priority, or the same priority and older; the same second is decided by the list order (when `mine` is not in the
-/// list, a task of the same second is not counted). See the module comment for the source.
-pub fn position(mine: &WaitingTask, queue: &[WaitingTask]) -> u32 {
+/// The queue's `task_order` (twilio-oai `taskqueue_enum_task_order`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskOrder {
+    /// Priority first, then the oldest (the default).
+    Fifo,
+    /// The newest first, whatever the priority.
+    Lifo,
+}
+
+impl TaskOrder {
+    fn ordering(self) -> &'static str {
+        match self {
+            TaskOrder::Fifo => "Priority:desc,VirtualStartTime:asc",
+            TaskOrder::Lifo => "VirtualStartTime:desc",
+        }
+    }
+}
+
+/// 1 + the tasks of `queue` (the queue's waiting tasks, in Twilio's list order) assigned before `mine`: FIFO, a
+/// higher priority, or the same priority and an earlier start; LIFO, a later start. The same second is decided by the
+/// list order (when `mine` is not in the list, a task of the same second is not counted). See the module comment for
+/// the source.
+pub fn position(mine: &WaitingTask, queue: &[WaitingTask], order: TaskOrder) -> u32 {
     let my_index = queue.iter().position(|t| t.sid == mine.sid);
+    let (by_priority, newest_first) = match order {
+        TaskOrder::Fifo => (true, false),
+        TaskOrder::Lifo => (false, true),
+    };
     let ahead = queue
         .iter()
         .enumerate()
         .filter(|(i, t)| {
             t.sid != mine.sid
-                && (t.priority > mine.priority
-                    || (t.priority == mine.priority
+                && ((by_priority && t.priority > mine.priority)
+                    || ((!by_priority || t.priority == mine.priority)
                         && match (t.created, mine.created) {
-                            (Some(a), Some(b)) if a != b => a < b,
+                            (Some(a), Some(b)) if a != b => (a < b) != newest_first,
                             (Some(_), Some(_)) => my_index.is_some_and(|m| *i < m),
                             (None, Some(_)) => true,
                             (Some(_), None) => false,
@@ -111,12 +143,13 @@ pub struct QueueCache {
     ttl: Duration,
     waiting: Mutex<HashMap<String, (Instant, Vec<WaitingTask>)>>,
     accepted: Mutex<HashMap<String, (Instant, u64)>>,
+    order: Mutex<HashMap<String, (Instant, TaskOrder)>>,
 }
 
 impl QueueCache {
     /// An empty cache whose reads live `ttl`.
     pub fn new(ttl: Duration) -> QueueCache {
-        QueueCache { ttl, waiting: Mutex::default(), accepted: Mutex::default() }
+        QueueCache { ttl, waiting: Mutex::default(), accepted: Mutex::default(), order: Mutex::default() }
     }
 }
 
@@ -170,6 +203,18 @@ async fn read_in(client: &TwilioClient, config: &Config, cache: &QueueCache, ws:
         return Ok(not_waiting);
     };
 
+    let order = {
+        let mut cached = cache.order.lock().await;
+        match cached.get(&queue_sid).filter(|(at, _)| at.elapsed() < cache.ttl) {
+            Some((_, o)) => *o,
+            None => {
+                let q = client.get(FETCH_QUEUE, &format!("{}/v1/Workspaces/{ws}/TaskQueues/{queue_sid}", config.taskrouter_api_url)).await?;
+                let o = if q.get("task_order").and_then(Value::as_str) == Some("LIFO") { TaskOrder::Lifo } else { TaskOrder::Fifo };
+                cached.insert(queue_sid.clone(), (Instant::now(), o));
+                o
+            }
+        }
+    };
     let waiting = {
         let mut cached = cache.waiting.lock().await;
         let fresh = cached.get(&queue_sid).filter(|(at, list)| at.elapsed() < cache.ttl && mine.iter().all(|m| list.iter().any(|t| t.sid == m.sid)));
@@ -183,7 +228,7 @@ async fn read_in(client: &TwilioClient, config: &Config, cache: &QueueCache, ws:
                         ("TaskQueueSid", &queue_sid),
                         ("AssignmentStatus", "pending"),
                         ("AssignmentStatus", "reserved"),
-                        ("Ordering", "Priority:desc,DateCreated:asc"),
+                        ("Ordering", order.ordering()),
                         ("PageSize", &page),
                     ])
                 );
@@ -195,11 +240,11 @@ async fn read_in(client: &TwilioClient, config: &Config, cache: &QueueCache, ws:
             }
         }
     };
-    let Some(best) = mine.iter().filter(|m| waiting.iter().any(|t| t.sid == m.sid)).min_by_key(|m| position(m, &waiting)) else {
+    let Some(best) = mine.iter().filter(|m| waiting.iter().any(|t| t.sid == m.sid)).min_by_key(|m| position(m, &waiting, order)) else {
         // Waiting, but not within the first page of the queue: more than QUEUE_PAGE_SIZE tasks ahead.
         return Ok(QueuePosition { waiting: true, position: None, estimated_wait_seconds: None });
     };
-    let place = position(best, &waiting);
+    let place = position(best, &waiting, order);
 
     let accepted = {
         let mut cached = cache.accepted.lock().await;
@@ -236,13 +281,13 @@ mod tests {
         let b = task("WTb", 0, "2026-12-01T10:00:05Z");
         let c = task("WTc", 0, "2026-12-01T10:01:00Z");
         let queue = vec![a.clone(), b.clone(), c.clone()];
-        assert_eq!(position(&a, &queue), 1);
-        assert_eq!(position(&b, &queue), 2);
-        assert_eq!(position(&c, &queue), 3);
+        assert_eq!(position(&a, &queue, TaskOrder::Fifo), 1);
+        assert_eq!(position(&b, &queue, TaskOrder::Fifo), 2);
+        assert_eq!(position(&c, &queue, TaskOrder::Fifo), 3);
         // The first is accepted: everyone moves up.
         let queue = vec![b.clone(), c.clone()];
-        assert_eq!(position(&b, &queue), 1);
-        assert_eq!(position(&c, &queue), 2);
+        assert_eq!(position(&b, &queue, TaskOrder::Fifo), 1);
+        assert_eq!(position(&c, &queue, TaskOrder::Fifo), 2);
     }
 
     #[test]
@@ -252,21 +297,38 @@ mod tests {
         let low = task("WTlow", -1, "2026-12-01T08:00:00Z");
         // Whatever order the list comes in (the rule does not trust it, except within one second).
         let queue = vec![low.clone(), old.clone(), urgent.clone()];
-        assert_eq!(position(&urgent, &queue), 1);
-        assert_eq!(position(&old, &queue), 2);
-        assert_eq!(position(&low, &queue), 3);
+        assert_eq!(position(&urgent, &queue, TaskOrder::Fifo), 1);
+        assert_eq!(position(&old, &queue, TaskOrder::Fifo), 2);
+        assert_eq!(position(&low, &queue, TaskOrder::Fifo), 3);
     }
 
     #[test]
     fn the_same_second_is_decided_by_the_list_order() {
         let a = task("WTa", 0, "2026-12-01T10:00:00Z");
         let b = task("WTb", 0, "2026-12-01T10:00:00Z");
-        assert_eq!(position(&a, &[a.clone(), b.clone()]), 1);
-        assert_eq!(position(&b, &[a.clone(), b.clone()]), 2);
-        assert_eq!(position(&b, &[b.clone(), a.clone()]), 1);
+        assert_eq!(position(&a, &[a.clone(), b.clone()], TaskOrder::Fifo), 1);
+        assert_eq!(position(&b, &[a.clone(), b.clone()], TaskOrder::Fifo), 2);
+        assert_eq!(position(&b, &[b.clone(), a.clone()], TaskOrder::Fifo), 1);
         // Not in the list (read before it existed): a task of the same second is not counted, older ones are.
         let older = task("WTo", 0, "2026-12-01T09:59:59Z");
-        assert_eq!(position(&b, &[older, a]), 2);
+        assert_eq!(position(&b, &[older, a], TaskOrder::Fifo), 2);
+    }
+
+    #[test]
+    fn a_lifo_queue_serves_the_newest_first_whatever_the_priority() {
+        let old = task("WTold", 10, "2026-12-01T09:00:00Z");
+        let new = task("WTnew", 0, "2026-12-01T10:30:00Z");
+        let queue = vec![new.clone(), old.clone()];
+        assert_eq!(position(&new, &queue, TaskOrder::Lifo), 1);
+        assert_eq!(position(&old, &queue, TaskOrder::Lifo), 2);
+        assert_eq!(position(&old, &queue, TaskOrder::Fifo), 1, "FIFO: priority first");
+    }
+
+    #[test]
+    fn the_virtual_start_time_is_the_age() {
+        // twilio-oai CreateTask.VirtualStartTime: "used in place of the task creation time".
+        let v = serde_json::json!({"sid": "WT1", "date_created": "2026-12-01T10:00:00Z", "virtual_start_time": "2026-12-01T08:00:00Z"});
+        assert_eq!(WaitingTask::from_rest(&v).unwrap().created, Some("2026-12-01T08:00:00Z".parse().unwrap()));
     }
 
     #[test]

@@ -119,7 +119,8 @@ export async function startScenario(browser, { authEnv = {}, emulatorEnv = {}, p
   const www = await startWwwServer({ pageConfig, demoIdentity });
   let stack;
   try {
-    stack = await startStack({ ALLOWED_ORIGINS: www.url, ...authEnv }, { ALLOWED_ORIGINS: www.url, ...emulatorEnv });
+    // As the demo (scripts/dev.mjs): the whole bot conversation is posted for the agent.
+    stack = await startStack({ ALLOWED_ORIGINS: www.url, HANDOFF_TRANSCRIPT: 'full', ...authEnv }, { ALLOWED_ORIGINS: www.url, ...emulatorEnv });
   } catch (e) {
     await www.stop();
     throw e;
