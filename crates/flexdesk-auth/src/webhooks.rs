@@ -31,6 +31,18 @@ use crate::{unix_now, AppState};
 /// Where Twilio posts (configure `<PUBLIC_BASE_URL>/v1/twilio/webhooks` as the service's post-event URL).
 pub const PATH: &str = "/v1/twilio/webhooks";
 
+/// Most form parameters a webhook may carry; more is refused (413) before anything is parsed or hashed.
+/// Conversations' post-event webhooks carry a dozen to a few dozen parameters (the event's fields listed on
+/// <https://www.twilio.com/docs/conversations/conversations-webhooks>: `onMessageAdded`, among the largest, has
+/// about twenty, its media being one JSON-valued `Media`); 256 is ten times that, room for fields Twilio may add,
+/// while a request's work stays a sort of at most 256 pairs and two HMACs of at most 64 KB (issue 24, item 1).
+pub const MAX_WEBHOOK_PARAMS: usize = 256;
+/// Largest webhook body. A conversation's attributes alone may be 16 KB
+/// (<https://www.twilio.com/docs/conversations/conversations-limits>) and travel percent-encoded (up to three
+/// bytes each) in `Attributes`, next to the other fields: 64 KB holds that. The same as every route's limit
+/// (`config::BODY_LIMIT_BYTES`), stated here so the webhook route keeps it if the others change.
+pub const MAX_WEBHOOK_BODY_BYTES: usize = 64 * 1024;
+
 /// When the last webhook that verified arrived (Unix seconds; 0 = never).
 #[derive(Default)]
 pub struct WebhookHealth {
@@ -78,6 +90,16 @@ pub async fn receive(State(state): State<Arc<AppState>>, uri: Uri, headers: Head
         .is_some_and(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
     if !form {
         return Err(AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Twilio webhooks are form-encoded"));
+    }
+    // Bounded before parsing: the body's size, then its parameter count (`form_urlencoded` splits on `&` and skips
+    // empty pieces; counted the same way, one pass). The signature check after this is linear in the body.
+    if body.len() > MAX_WEBHOOK_BODY_BYTES || body.split(|b| *b == b'&').filter(|p| !p.is_empty()).nth(MAX_WEBHOOK_PARAMS).is_some() {
+        tracing::warn!(bytes = body.len(), "Twilio webhook refused: over {MAX_WEBHOOK_PARAMS} parameters or {MAX_WEBHOOK_BODY_BYTES} bytes");
+        return Err(AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("a Twilio webhook carries at most {MAX_WEBHOOK_PARAMS} parameters in {MAX_WEBHOOK_BODY_BYTES} bytes"),
+        ));
     }
     let params: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).unwrap_or("");

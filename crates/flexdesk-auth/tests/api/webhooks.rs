@@ -156,3 +156,18 @@ async fn concurrent_refreshes_of_one_chat_make_one_twilio_call() {
     h.refresh(&id, &cred).await;
     assert_eq!(conversation_fetches(&h).await, 2, "a later refresh asks again");
 }
+
+/// Issue 24, item 1: the parameter cap. At the cap a webhook is checked (a bad signature is 403); one more is 413
+/// before anything is parsed or hashed.
+#[tokio::test]
+async fn a_webhook_over_the_parameter_cap_is_refused_before_it_is_checked() {
+    let h = harness(WEBHOOKS_ON).await;
+    let many = |n: usize| -> Vec<(String, String)> { (0..n).map(|i| (format!("k{i}"), "v".repeat(100))).collect() };
+    let at_cap = many(flexdesk_auth::webhooks::MAX_WEBHOOK_PARAMS);
+    let a = h.send(webhook(&at_cap, Some("AAAAAAAAAAAAAAAAAAAAAAAAAAA="), "auth.test")).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::FORBIDDEN, "invalid_signature"));
+    assert_eq!(h.send(webhook(&at_cap, None, "auth.test")).await.status, StatusCode::NO_CONTENT, "signed, at the cap: accepted");
+    let over = many(flexdesk_auth::webhooks::MAX_WEBHOOK_PARAMS + 1);
+    let a = h.send(webhook(&over, None, "auth.test")).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"), "even when signed");
+}
