@@ -27,7 +27,7 @@ pub const DEMO_IDENTITY_SECRETS: &[&str] = &["dev-identity-secret-change-me-0123
 /// Every identity derived from a verified subject starts with this; guests are `customer-<uuid>`.
 pub const VERIFIED_IDENTITY_PREFIX: &str = "customer-v-";
 /// Appended to a verified customer's name where the agent sees it (the task's `name`, the chat's friendly name).
-/// A guest cannot claim it: an unsigned name ending in it loses it.
+/// A guest cannot claim it: any spelling of it in an unsigned name is removed (`crate::names::strip_mark`).
 pub const VERIFIED_MARK: &str = "(verified)";
 /// Longest token accepted (JWTs of identity providers are a few KB at most).
 pub const MAX_TOKEN_BYTES: usize = 8192;

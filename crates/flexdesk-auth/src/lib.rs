@@ -91,6 +91,7 @@ pub mod hours;
 pub mod identity;
 pub mod layers;
 pub mod metrics;
+pub mod names;
 pub mod openapi;
 pub mod pacing;
 pub mod queue;
