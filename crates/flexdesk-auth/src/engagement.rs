@@ -18,6 +18,12 @@ pub const MAX_PRE_ENGAGEMENT_BYTES: usize = 12 * 1024;
 pub const MAX_CUSTOMER_NAME_CHARS: usize = 100;
 /// `topic`, `skill` and `language` are routing keys, short by nature.
 pub const MAX_ROUTING_VALUE_CHARS: usize = 200;
+/// Longest `verificationToken`, in characters (the OpenAPI document's `maxLength`), whether or not `VERIFY_URL` is
+/// set: over it, 422 (issue 24, item 4; Turnstile's tokens are ~2 KB).
+pub const MAX_VERIFICATION_TOKEN_CHARS: usize = 4096;
+/// Longest `identityToken`, in characters (the OpenAPI document's `maxLength`), whether or not `IDENTITY_*` is set:
+/// over it, 422.
+pub const MAX_IDENTITY_TOKEN_CHARS: usize = crate::identity::MAX_TOKEN_BYTES;
 
 /// Why the request cannot be turned into a chat (answered as 422).
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +62,7 @@ pub struct Prepared {
 /// pre-engagement data and identity. A guest's identity is a fresh `customer-<uuid>`.
 pub async fn prepare(config: &crate::config::Config, req: &CreateSessionRequest) -> Result<Prepared, crate::error::AppError> {
     let invalid = |e: EngagementError| crate::error::AppError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.0);
+    check_token_lengths(req).map_err(invalid)?;
     let verified = crate::identity::check(config.identity.as_ref(), req.identity_token.as_deref()).await?;
     let typed = customer_name(req).map_err(invalid)?;
     let name = match &verified {
@@ -74,6 +81,21 @@ pub async fn prepare(config: &crate::config::Config, req: &CreateSessionRequest)
         None => format!("customer-{}", uuid::Uuid::new_v4()),
     };
     Ok(Prepared { name, pre_engagement, identity })
+}
+
+/// The tokens' lengths as /openapi.json states them (`maxLength`, in characters), checked before anything else and
+/// whatever is configured: the document is the contract integrators generate clients from (issue 24, item 4: a
+/// `verificationToken` over it was accepted by a server without `VERIFY_URL`).
+fn check_token_lengths(req: &CreateSessionRequest) -> Result<(), EngagementError> {
+    for (field, value, max) in [
+        ("verificationToken", &req.verification_token, MAX_VERIFICATION_TOKEN_CHARS),
+        ("identityToken", &req.identity_token, MAX_IDENTITY_TOKEN_CHARS),
+    ] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+            return Err(EngagementError(format!("{field} must be at most {max} characters")));
+        }
+    }
+    Ok(())
 }
 
 /// The name the agent sees for a verified customer: the token's `name` (without any spelling of the mark: the host's
