@@ -423,9 +423,9 @@ pub fn from_settings(
         }
     } else {
         let url = url.unwrap_or_default();
-        let ok = reqwest::Url::parse(&url).ok().is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        let ok = crate::verify::is_secure_url(&url);
         if !ok {
-            problems.push(("IDENTITY_JWKS_URL", format!("must be an http(s) URL of a JWK set, got {url:?}")));
+            problems.push(("IDENTITY_JWKS_URL", format!("must be an https URL of a JWK set (http only to a loopback address), got {url:?}")));
         }
         Some(Keys::Remote(Arc::new(RemoteJwks::new(url, Duration::from_secs(cache_for)))))
     };

@@ -373,3 +373,29 @@ async fn a_forged_context_cannot_put_odd_sids_into_twilio_paths() {
         assert!(!h.twilio.received_requests().await.unwrap().is_empty(), "{mode}: the well-shaped end reached Twilio");
     }
 }
+
+/// Issue 24, item 5: the key set and the CAPTCHA verifier are reached over https only (a man in the middle of a
+/// plain-http JWKS fetch forges every verified customer; one of the verifier's answers lets bots through). Plain
+/// http is allowed only to this machine (loopback), for development and tests.
+#[test]
+fn jwks_and_verifier_urls_must_be_https_except_on_loopback() {
+    let read = |pairs: &[(&str, &str)]| {
+        let mut vars = env("http://127.0.0.1:9");
+        for (k, v) in pairs {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        flexdesk_auth::config::Config::from_lookup(|k| vars.get(k).cloned()).map(|_| ()).map_err(|e| e.to_string())
+    };
+    let jwks = |url: &str| read(&[("IDENTITY_JWKS_URL", url), ("IDENTITY_ISSUER", "https://idp.example.com"), ("IDENTITY_AUDIENCE", "flexdesk")]);
+    let verify = |url: &str| read(&[("VERIFY_URL", url)]);
+    for url in ["http://idp.example.com/jwks", "http://10.0.0.8/jwks", "http://127.0.0.1.nip.io/jwks", "http://[fe80::1]/jwks", "ftp://idp.example.com/jwks"] {
+        let err = jwks(url).expect_err(url);
+        assert!(err.contains("IDENTITY_JWKS_URL") && err.contains("https"), "{url}: {err}");
+        let err = verify(&url.replace("jwks", "siteverify")).expect_err(url);
+        assert!(err.contains("VERIFY_URL") && err.contains("https"), "{url}: {err}");
+    }
+    for url in ["https://idp.example.com/jwks", "http://127.0.0.1:8080/jwks", "http://127.8.9.10/jwks", "http://localhost:3000/jwks", "http://[::1]:9/jwks"] {
+        assert_eq!(jwks(url), Ok(()), "{url}");
+        assert_eq!(verify(&url.replace("jwks", "siteverify")), Ok(()), "{url}");
+    }
+}
