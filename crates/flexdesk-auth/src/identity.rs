@@ -31,6 +31,8 @@ pub const VERIFIED_IDENTITY_PREFIX: &str = "customer-v-";
 pub const VERIFIED_MARK: &str = "(verified)";
 /// Longest token accepted (JWTs of identity providers are a few KB at most).
 pub const MAX_TOKEN_BYTES: usize = 8192;
+/// Largest JWK set read from `IDENTITY_JWKS_URL` (identity providers publish a few keys: a few KB).
+const MAX_JWKS_BYTES: usize = 256 * 1024;
 /// Default clock skew allowed on `exp` and `nbf` (`IDENTITY_LEEWAY_SECONDS`).
 pub const DEFAULT_LEEWAY_SECONDS: u64 = 60;
 /// A JWKS URL is fetched again at most this often when a token names a key it does not hold (key rotation).
@@ -131,15 +133,23 @@ impl RemoteJwks {
     }
 
     async fn fetch(&self) -> Result<JwkSet, &'static str> {
-        let res = self.http.get(&self.url).send().await.map_err(|_| "no answer")?;
+        let mut res = self.http.get(&self.url).send().await.map_err(|_| "no answer")?;
         if !res.status().is_success() {
             return Err("not a 2xx answer");
         }
-        let bytes = res.bytes().await.map_err(|_| "body not read")?;
-        if bytes.len() > 256 * 1024 {
+        // Cut at the cap while it streams (issue 24, item 5): a declared length over it is refused unread, and an
+        // undeclared or false one stops being read at the cap, so neither memory nor the wait grows with the body.
+        if res.content_length().is_some_and(|n| n > MAX_JWKS_BYTES as u64) {
             return Err("larger than 256 KB");
         }
-        serde_json::from_slice(&bytes).map_err(|_| "not a JWK set")
+        let mut body = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|_| "body not read")? {
+            if body.len() + chunk.len() > MAX_JWKS_BYTES {
+                return Err("larger than 256 KB");
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|_| "not a JWK set")
     }
 }
 
@@ -655,5 +665,39 @@ mod tests {
         assert!(read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_JWKS_URL", "https://idp.example.com/jwks")]).is_err(), "one source");
         assert!(read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_LEEWAY_SECONDS", "3600")]).is_err(), "bounded skew");
         assert!(read(&[("IDENTITY_AUDIENCE", "a")]).is_err(), "an audience with nothing to verify");
+    }
+
+    /// Issue 24, item 5: the JWKS body is cut at its cap while it streams, not read whole first. A key-set URL that
+    /// never stops sending held a start until the 5 s client timeout, with the body growing in memory meanwhile.
+    #[tokio::test]
+    async fn an_endless_key_set_is_cut_at_its_cap_not_read_to_the_timeout() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut request = [0u8; 1024];
+                    let _ = sock.read(&mut request).await;
+                    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                    if sock.write_all(head.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let chunk = format!("4000\r\n{}\r\n", " ".repeat(0x4000));
+                    // 16 KB a millisecond for at most 10 s (bounded), or until the client hangs up.
+                    for _ in 0..10_000 {
+                        if sock.write_all(chunk.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                });
+            }
+        });
+        let remote = RemoteJwks::new(url, Duration::from_secs(300));
+        let started = Instant::now();
+        assert_eq!(remote.keys(None).await.err(), Some(IdentityError::Unavailable));
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(2), "refused after {took:?}");
     }
 }
