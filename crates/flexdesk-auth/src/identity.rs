@@ -76,13 +76,18 @@ pub struct IdentityConfig {
 }
 
 /// A JWKS fetched from a URL: cached for `cache_for`, fetched again after that, or sooner (at most every
-/// 30 s) when a token names an unknown key. One fetch at a time; a failed fetch keeps the keys it had.
+/// 30 s) when a token names an unknown key. One fetch at a time; a failed fetch keeps the keys it had. No lock is
+/// held across a fetch: a token whose key is held is answered from it while a refresh is under way (issue 24);
+/// only callers that nothing held can answer wait for the fetch.
 pub struct RemoteJwks {
     /// The JWKS URL (`IDENTITY_JWKS_URL`).
     pub url: String,
     cache_for: Duration,
     http: reqwest::Client,
+    /// Held only to read or write the state, never across a fetch.
     state: tokio::sync::Mutex<RemoteState>,
+    /// One fetch at a time.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
@@ -90,6 +95,23 @@ struct RemoteState {
     keys: Option<Arc<JwkSet>>,
     fetched_at: Option<Instant>,
     tried_at: Option<Instant>,
+    in_flight: bool,
+}
+
+impl RemoteState {
+    /// What the held keys answer for a token naming `kid`, or `None` when a fetch is needed: a known key while fresh
+    /// or while a refresh is under way; whatever is held (or `Unavailable`) when a fetch was tried within
+    /// [`MIN_REFETCH`].
+    fn answer(&self, kid: Option<&str>, cache_for: Duration) -> Option<Result<Arc<JwkSet>, IdentityError>> {
+        let fresh = self.fetched_at.is_some_and(|at| at.elapsed() < cache_for);
+        let tried_recently = self.tried_at.is_some_and(|at| at.elapsed() < MIN_REFETCH);
+        match &self.keys {
+            Some(set) if kid.map_or(true, |k| set.find(k).is_some()) && (fresh || self.in_flight) => Some(Ok(set.clone())),
+            Some(set) if tried_recently => Some(Ok(set.clone())),
+            None if tried_recently && !self.in_flight => Some(Err(IdentityError::Unavailable)),
+            _ => None,
+        }
+    }
 }
 
 impl RemoteJwks {
@@ -100,25 +122,29 @@ impl RemoteJwks {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("reqwest client with rustls");
-        RemoteJwks { url, cache_for, http, state: Default::default() }
+        RemoteJwks { url, cache_for, http, state: Default::default(), fetching: Default::default() }
     }
 
     /// The key set, fetched when there is none, when it is older than `cache_for`, or when `kid` is not in it (at
     /// most every [`MIN_REFETCH`]).
     async fn keys(&self, kid: Option<&str>) -> Result<Arc<JwkSet>, IdentityError> {
-        let mut st = self.state.lock().await;
-        let fresh = st.fetched_at.is_some_and(|at| at.elapsed() < self.cache_for);
-        let knows_kid = |set: &JwkSet| kid.map_or(true, |k| set.find(k).is_some());
-        if let (true, Some(set)) = (fresh, &st.keys) {
-            if knows_kid(set) || st.tried_at.is_some_and(|at| at.elapsed() < MIN_REFETCH) {
-                return Ok(set.clone());
+        if let Some(answer) = self.state.lock().await.answer(kid, self.cache_for) {
+            return answer;
+        }
+        let _one_fetch = self.fetching.lock().await;
+        {
+            let mut st = self.state.lock().await;
+            // The fetch this caller waited for may answer it.
+            if let Some(answer) = st.answer(kid, self.cache_for) {
+                return answer;
             }
+            st.tried_at = Some(Instant::now());
+            st.in_flight = true;
         }
-        if st.tried_at.is_some_and(|at| at.elapsed() < MIN_REFETCH) {
-            return st.keys.clone().ok_or(IdentityError::Unavailable);
-        }
-        st.tried_at = Some(Instant::now());
-        match self.fetch().await {
+        let fetched = self.fetch().await;
+        let mut st = self.state.lock().await;
+        st.in_flight = false;
+        match fetched {
             Ok(set) => {
                 let set = Arc::new(set);
                 st.keys = Some(set.clone());
@@ -699,5 +725,52 @@ mod tests {
         assert_eq!(remote.keys(None).await.err(), Some(IdentityError::Unavailable));
         let took = started.elapsed();
         assert!(took < Duration::from_secs(2), "refused after {took:?}");
+    }
+
+    /// Issue 24, item 5: a slow key-set fetch (a token naming a key not held yet) does not hold up the starts whose
+    /// tokens name a key already held: no lock is held across the fetch.
+    #[tokio::test]
+    async fn a_slow_key_refresh_does_not_stall_tokens_whose_key_is_held() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        let served = Arc::new(AtomicUsize::new(0));
+        let count = served.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut request = [0u8; 1024];
+                    let _ = sock.read(&mut request).await;
+                    if n > 0 {
+                        // Every fetch after the first one is slow.
+                        tokio::time::sleep(Duration::from_millis(2500)).await;
+                    }
+                    let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", JWKS.len());
+                    let _ = sock.write_all(head.as_bytes()).await;
+                    let _ = sock.write_all(JWKS.as_bytes()).await;
+                });
+            }
+        });
+        let remote = Arc::new(RemoteJwks::new(url, Duration::from_secs(10)));
+        assert!(remote.keys(Some("flexdesk-test-rsa-1")).await.is_ok(), "first fetch");
+        // The keys are now old and the last try long ago: the next token with an unknown key fetches again (slowly).
+        {
+            let mut st = remote.state.lock().await;
+            let long_ago = Instant::now().checked_sub(Duration::from_secs(120)).unwrap();
+            st.fetched_at = Some(long_ago);
+            st.tried_at = Some(long_ago);
+        }
+        let slow = remote.clone();
+        let refetch = tokio::spawn(async move { slow.keys(Some("a-rotated-key")).await });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(served.load(Ordering::SeqCst), 2, "the refresh is under way");
+        let started = Instant::now();
+        let held = remote.keys(Some("flexdesk-test-rsa-1")).await;
+        let took = started.elapsed();
+        assert!(held.is_ok_and(|set| set.find("flexdesk-test-rsa-1").is_some()));
+        assert!(took < Duration::from_millis(1000), "a token whose key is held waited {took:?} for another token's key fetch");
+        assert!(refetch.await.unwrap().is_ok(), "the refresh itself completes");
     }
 }
