@@ -88,7 +88,12 @@ pub struct RemoteJwks {
     state: tokio::sync::Mutex<RemoteState>,
     /// One fetch at a time.
     fetching: tokio::sync::Mutex<()>,
+    /// Held keys older than this are not used, however the refresh fails (issue 24).
+    max_age: Duration,
 }
+
+/// Default for `IDENTITY_JWKS_MAX_AGE_SECONDS`: keys that could not be refreshed serve a day at most.
+pub const DEFAULT_JWKS_MAX_AGE_SECONDS: u64 = 86_400;
 
 #[derive(Default)]
 struct RemoteState {
@@ -99,13 +104,18 @@ struct RemoteState {
 }
 
 impl RemoteState {
+    /// The held keys, unless they were fetched more than `max_age` ago.
+    fn usable(&self, max_age: Duration) -> Option<Arc<JwkSet>> {
+        self.keys.clone().filter(|_| self.fetched_at.is_some_and(|at| at.elapsed() <= max_age))
+    }
+
     /// What the held keys answer for a token naming `kid`, or `None` when a fetch is needed: a known key while fresh
     /// or while a refresh is under way; whatever is held (or `Unavailable`) when a fetch was tried within
     /// [`MIN_REFETCH`].
-    fn answer(&self, kid: Option<&str>, cache_for: Duration) -> Option<Result<Arc<JwkSet>, IdentityError>> {
+    fn answer(&self, kid: Option<&str>, cache_for: Duration, max_age: Duration) -> Option<Result<Arc<JwkSet>, IdentityError>> {
         let fresh = self.fetched_at.is_some_and(|at| at.elapsed() < cache_for);
         let tried_recently = self.tried_at.is_some_and(|at| at.elapsed() < MIN_REFETCH);
-        match &self.keys {
+        match &self.usable(max_age) {
             Some(set) if kid.map_or(true, |k| set.find(k).is_some()) && (fresh || self.in_flight) => Some(Ok(set.clone())),
             Some(set) if tried_recently => Some(Ok(set.clone())),
             None if tried_recently && !self.in_flight => Some(Err(IdentityError::Unavailable)),
@@ -122,20 +132,33 @@ impl RemoteJwks {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("reqwest client with rustls");
-        RemoteJwks { url, cache_for, http, state: Default::default(), fetching: Default::default() }
+        RemoteJwks {
+            url,
+            cache_for,
+            http,
+            state: Default::default(),
+            fetching: Default::default(),
+            max_age: Duration::from_secs(DEFAULT_JWKS_MAX_AGE_SECONDS),
+        }
+    }
+
+    /// Keys that could not be refreshed are used at most `age` after they were fetched (`IDENTITY_JWKS_MAX_AGE_SECONDS`).
+    pub fn max_key_age(mut self, age: Duration) -> RemoteJwks {
+        self.max_age = age;
+        self
     }
 
     /// The key set, fetched when there is none, when it is older than `cache_for`, or when `kid` is not in it (at
     /// most every [`MIN_REFETCH`]).
     async fn keys(&self, kid: Option<&str>) -> Result<Arc<JwkSet>, IdentityError> {
-        if let Some(answer) = self.state.lock().await.answer(kid, self.cache_for) {
+        if let Some(answer) = self.state.lock().await.answer(kid, self.cache_for, self.max_age) {
             return answer;
         }
         let _one_fetch = self.fetching.lock().await;
         {
             let mut st = self.state.lock().await;
             // The fetch this caller waited for may answer it.
-            if let Some(answer) = st.answer(kid, self.cache_for) {
+            if let Some(answer) = st.answer(kid, self.cache_for, self.max_age) {
                 return answer;
             }
             st.tried_at = Some(Instant::now());
@@ -152,8 +175,13 @@ impl RemoteJwks {
                 Ok(set)
             }
             Err(why) => {
-                tracing::warn!(url = %self.url, why, "IDENTITY_JWKS_URL could not be read; keeping the keys held so far");
-                st.keys.clone().ok_or(IdentityError::Unavailable)
+                let held = st.usable(self.max_age);
+                if held.is_some() {
+                    tracing::warn!(url = %self.url, why, "IDENTITY_JWKS_URL could not be read; keeping the keys held so far");
+                } else {
+                    tracing::warn!(url = %self.url, why, "IDENTITY_JWKS_URL could not be read and no keys young enough are held (IDENTITY_JWKS_MAX_AGE_SECONDS)");
+                }
+                held.ok_or(IdentityError::Unavailable)
             }
         }
     }
@@ -425,6 +453,7 @@ pub fn from_settings(
     };
     let leeway = number("IDENTITY_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS, 0, 300, &mut problems);
     let cache_for = number("IDENTITY_JWKS_CACHE_SECONDS", 300, 10, 86_400, &mut problems);
+    let max_age = number("IDENTITY_JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE_SECONDS.max(cache_for), cache_for, 30 * 86_400, &mut problems);
     let set = [secret.is_some(), file.is_some(), url.is_some()].iter().filter(|b| **b).count();
     if set == 0 {
         for key in ["IDENTITY_ISSUER", "IDENTITY_AUDIENCE", "IDENTITY_SUBJECT_KEY"] {
@@ -463,7 +492,7 @@ pub fn from_settings(
         if !ok {
             problems.push(("IDENTITY_JWKS_URL", format!("must be an https URL of a JWK set (http only to a loopback address), got {url:?}")));
         }
-        Some(Keys::Remote(Arc::new(RemoteJwks::new(url, Duration::from_secs(cache_for)))))
+        Some(Keys::Remote(Arc::new(RemoteJwks::new(url, Duration::from_secs(cache_for)).max_key_age(Duration::from_secs(max_age)))))
     };
     // An identity provider's keys sign tokens for every application it serves: only the audience and issuer make
     // one of them ours.
@@ -772,5 +801,23 @@ mod tests {
         assert!(held.is_ok_and(|set| set.find("flexdesk-test-rsa-1").is_some()));
         assert!(took < Duration::from_millis(1000), "a token whose key is held waited {took:?} for another token's key fetch");
         assert!(refetch.await.unwrap().is_ok(), "the refresh itself completes");
+    }
+
+    /// Issue 24, item 5: keys that could not be refreshed are used only up to a maximum age, not for good: a key the
+    /// identity provider revoked (leaked) stops being accepted once the age is over, even while its URL is down.
+    #[tokio::test]
+    async fn keys_that_cannot_be_refreshed_expire_after_the_maximum_age() {
+        // Nothing listens here: every fetch fails.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let remote = RemoteJwks::new(format!("http://127.0.0.1:{port}/jwks"), Duration::from_secs(10)).max_key_age(Duration::from_secs(3600));
+        let set: Arc<JwkSet> = Arc::new(serde_json::from_str(JWKS).unwrap());
+        let at = |secs: u64| Instant::now().checked_sub(Duration::from_secs(secs)).unwrap();
+        // Fetched 20 minutes ago, refresh failing: still used (within the maximum age).
+        *remote.state.lock().await = RemoteState { keys: Some(set.clone()), fetched_at: Some(at(1200)), tried_at: Some(at(60)), in_flight: false };
+        assert!(remote.keys(Some("flexdesk-test-rsa-1")).await.is_ok(), "within the maximum age");
+        // Fetched two hours ago, refresh failing: no longer used.
+        *remote.state.lock().await = RemoteState { keys: Some(set.clone()), fetched_at: Some(at(7200)), tried_at: Some(at(60)), in_flight: false };
+        assert_eq!(remote.keys(Some("flexdesk-test-rsa-1")).await.err(), Some(IdentityError::Unavailable), "fetch failed, keys too old");
+        assert_eq!(remote.keys(Some("flexdesk-test-rsa-1")).await.err(), Some(IdentityError::Unavailable), "and not after the failed try either");
     }
 }
