@@ -34,9 +34,15 @@ pub fn normalise(name: &str) -> String {
     shown.trim().to_string()
 }
 
-/// The UTS #39 skeleton of `s`, in lower case (`Е` and `е` both give `e`; `Ӏ` and `I` both give `l`).
+/// Whether `c` is a non-spacing mark (an accent drawn on the letter before it).
+fn is_mark(c: char) -> bool {
+    CodePointMapData::<GeneralCategory>::new().get(c) == GeneralCategory::NonspacingMark
+}
+
+/// The UTS #39 skeleton of `s`, in lower case and without non-spacing marks (`Е` and `е` both give `e`; `Ӏ` and
+/// `I` both give `l`; `é` gives `e`): an accent does not stop a reader from seeing the word.
 fn skeleton(s: &str) -> String {
-    unicode_security::skeleton(s).collect::<String>().to_lowercase()
+    unicode_security::skeleton(s).filter(|c| !is_mark(*c)).collect::<String>().to_lowercase()
 }
 
 /// Whether `c` reads as `letter` (an ASCII lower-case letter of the mark's word): the same letter in either case, or
@@ -51,25 +57,29 @@ fn reads_as(c: char, letter: char) -> bool {
     forms.iter().any(|form| targets.contains(&skeleton(form)))
 }
 
-/// Where the mark's word starts in `chars`, if it is there as a word (no letter or digit right before or after it).
-fn find_word(chars: &[char]) -> Option<usize> {
+/// Where the mark's word is in `chars` (start, end), if it is there as a word (no letter or digit right before or
+/// after it). Non-spacing marks are read through: `veri̶fied` is the word.
+fn find_word(chars: &[char]) -> Option<(usize, usize)> {
     let word: Vec<char> = MARK_WORD.chars().collect();
-    (0..chars.len().checked_sub(word.len() - 1)?).find(|&i| {
-        let before = i.checked_sub(1).map(|j| chars[j]);
-        let after = chars.get(i + word.len()).copied();
-        chars[i..i + word.len()].iter().zip(&word).all(|(&c, &w)| reads_as(c, w))
-            && !before.is_some_and(char::is_alphanumeric)
-            && !after.is_some_and(char::is_alphanumeric)
+    // Positions of the characters that are not non-spacing marks.
+    let bases: Vec<usize> = (0..chars.len()).filter(|&i| !is_mark(chars[i])).collect();
+    let last_start = bases.len().checked_sub(word.len())?;
+    (0..=last_start).find_map(|k| {
+        let (start, last) = (bases[k], bases[k + word.len() - 1]);
+        let before = k.checked_sub(1).map(|j| chars[bases[j]]);
+        let after = bases.get(k + word.len()).map(|&j| chars[j]);
+        let reads = bases[k..k + word.len()].iter().zip(&word).all(|(&i, &w)| reads_as(chars[i], w));
+        let end = last + 1 + chars[last + 1..].iter().take_while(|c| is_mark(**c)).count();
+        (reads && !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)).then_some((start, end))
     })
 }
 
 /// `name` normalised ([`normalise`]) without any spelling of the verified mark: the word "verified" (any case,
-/// any confusable spelling) and the punctuation or symbols touching it go, then the spaces left over are trimmed.
-/// What remains can be empty (the name was only the mark).
+/// any confusable spelling, accents or not) and the punctuation or symbols touching it go, then the spaces left over
+/// are trimmed. What remains can be empty (the name was only the mark).
 pub fn strip_mark(name: &str) -> String {
     let mut chars: Vec<char> = normalise(name).chars().collect();
-    while let Some(start) = find_word(&chars) {
-        let end = start + MARK_WORD.chars().count();
+    while let Some((start, end)) = find_word(&chars) {
         let touching = |c: &char| !c.is_alphanumeric() && !c.is_whitespace();
         let from = start - chars[..start].iter().rev().take_while(|c| touching(c)).count();
         let to = end + chars[end..].iter().take_while(|c| touching(c)).count();
@@ -110,10 +120,15 @@ mod tests {
             "Mallory-verified",
             "Mallory\u{3000}(verified)",    // ideographic space (NFKC: a space)
             "Mallory (ve\u{200B}r\u{2060}i\u{FEFF}fied)",
+            "Mallory (verifi\u{00E9}d)",    // an accent on a letter
+            "Mallory (veri\u{0336}fied)",   // a combining overlay between letters
+            "Mallory (verified\u{0301})",   // a combining accent on the bracket
         ] {
             assert_eq!(strip_mark(name), "Mallory", "{name:?}");
         }
         // Words that merely contain it are names, not the mark.
         assert_eq!(strip_mark("Unverified Verifiedson"), "Unverified Verifiedson");
+        assert_eq!(strip_mark("Ren\u{00E9}e Verifi\u{00E9}"), "Ren\u{00E9}e Verifi\u{00E9}");
+        assert_eq!(strip_mark("\u{0928}\u{093F}\u{0927}\u{093F}"), "\u{0928}\u{093F}\u{0927}\u{093F}", "Devanagari vowel signs stay");
     }
 }
