@@ -37,7 +37,7 @@ fuzz_target!(|input: Input<'_>| {
     let ctx = Context {
         identity: format!("customer-{}", input.session),
         conversation_sid: "CH00000000000000000000000000000001".into(),
-        interaction_sid: input.session.starts_with('k').then(|| "KD1".to_string()),
+        interaction_sid: input.session.starts_with('k').then(|| "KD11111111111111111111111111111111".to_string()),
         channel_sid: None,
     };
     let genuine = issue(SECRET, input.session, input.expires_at, &ctx);

@@ -327,3 +327,38 @@ test('token answers are no-store; a caller\'s x-request-id is not taken as ours'
   const refreshed = await s.call('POST', `/v1/sessions/${started.json.sessionId}/token`, cred(started.json.sessionCredential));
   assert.equal(refreshed.headers.get('cache-control'), 'no-store');
 });
+
+// ---- Issue 24: the auth server against a determined attacker ----
+
+test('4 parallel 64 KB junk webhooks (~13 000 distinct keys, bad signature) leave /healthz answering fast', async (t) => {
+  const s = await stack(t, { TWILIO_WEBHOOKS: 'on' });
+  // As many distinct short keys as fit under the 64 KB body limit: `0=&1=&…&a0=&…`.
+  const parts = [];
+  for (let i = 0, size = 0; ; i++) {
+    const part = `${i.toString(36)}=`;
+    if (size + part.length + 1 > 64 * 1024 - 64) break;
+    parts.push(part);
+    size += part.length + 1;
+  }
+  const body = parts.join('&');
+  assert.ok(parts.length > 12000 && body.length < 64 * 1024, `${parts.length} keys in ${body.length} bytes`);
+  const junk = () => fetch(`${s.auth.url}/v1/twilio/webhooks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
+    body,
+  }).then(async (r) => ({ status: r.status, code: (await r.json()).error?.code }));
+  const t0 = Date.now();
+  const flood = Promise.all(Array.from({ length: 4 }, junk));
+  // Give the four requests time to reach the handler, then time /healthz while they are (or were) being checked.
+  await new Promise((r) => setTimeout(r, 100));
+  const latencies = [];
+  for (let i = 0; i < 5; i++) {
+    const started = Date.now();
+    assert.equal((await s.call('GET', '/healthz')).status, 200);
+    latencies.push(Date.now() - started);
+  }
+  const answers = await flood;
+  const floodMs = Date.now() - t0;
+  assert.ok(Math.max(...latencies) < 1000, `/healthz took ${latencies.join(', ')} ms while 4 junk webhooks were checked (they took ${floodMs} ms)`);
+  for (const a of answers) assert.ok([403, 413].includes(a.status), `junk webhook answered ${JSON.stringify(a)}`);
+});

@@ -442,9 +442,8 @@ impl Config {
         let twilio_webhooks_fresh_seconds = r.number("TWILIO_WEBHOOKS_FRESH_SECONDS", 600, 1, 86_400);
         let verify_url = r.text("VERIFY_URL");
         if let Some(url) = &verify_url {
-            let ok = reqwest::Url::parse(url).ok().is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-            if !ok {
-                r.problem("VERIFY_URL", &format!("must be an http(s) URL, got {url:?}"));
+            if !crate::verify::is_secure_url(url) {
+                r.problem("VERIFY_URL", &format!("must be an https URL (http only to a loopback address), got {url:?}"));
             }
         }
         let verify_secret = r.text("VERIFY_SECRET").map(Secret::new);

@@ -175,6 +175,14 @@ impl SessionKeys {
             return Err(CredentialError::Expired);
         }
         let s = signed.ok_or(CredentialError::Malformed)?;
+        // The SIDs go into Twilio URL paths (refresh, end, queue): only Twilio's shape, two letters and 32 hex digits
+        // (twilio_model::sid), so even a credential forged with a leaked secret cannot add path segments or a query
+        // (issue 24, item 8). Twilio's own patterns (twilio-oai): `^CH[0-9a-fA-F]{32}$` (conversations v1),
+        // `^KD[0-9a-fA-F]{32}$` and `^UO[0-9a-fA-F]{32}$` (flex v1 interactions and their channels).
+        let shaped = |sid: &Option<String>, prefix: &str| sid.as_deref().is_none_or(|sid| twilio_model::sid::is_sid(sid, prefix));
+        if !twilio_model::sid::is_sid(&s.conversation_sid, "CH") || !shaped(&s.interaction_sid, "KD") || !shaped(&s.channel_sid, "UO") {
+            return Err(CredentialError::Malformed);
+        }
         let context = Context { identity: s.identity, conversation_sid: s.conversation_sid, interaction_sid: s.interaction_sid, channel_sid: s.channel_sid };
         Ok(Verified { context, expires_at })
     }
@@ -212,7 +220,7 @@ mod tests {
     const SECRET: &[u8] = b"dev-session-secret-change-me-0123456789abcdef";
 
     fn ctx() -> Context {
-        Context { identity: "customer-1".into(), conversation_sid: "CH1".into(), interaction_sid: None, channel_sid: None }
+        Context { identity: "customer-1".into(), conversation_sid: format!("CH{}", "1".repeat(32)), interaction_sid: None, channel_sid: None }
     }
 
     fn issue(secret: &[u8], id: &str, exp: u64) -> String {
@@ -279,7 +287,7 @@ mod tests {
         let forged = c.replacen(".2000.", ".9999.", 1);
         assert_eq!(verify(SECRET, &forged, "s1", 1000), Err(CredentialError::BadSignature));
         // Another context (someone else's conversation) without the secret breaks it too.
-        let other = super::issue(SECRET, "s1", 2000, &Context { conversation_sid: "CH2".into(), ..ctx() });
+        let other = super::issue(SECRET, "s1", 2000, &Context { conversation_sid: format!("CH{}", "2".repeat(32)), ..ctx() });
         let (mine, theirs) = (c.split('.').collect::<Vec<_>>(), other.split('.').collect::<Vec<_>>());
         let swapped = format!("{}.{}.{}.{}", mine[0], mine[1], theirs[2], mine[3]);
         assert_eq!(verify(SECRET, &swapped, "s1", 1000), Err(CredentialError::BadSignature));

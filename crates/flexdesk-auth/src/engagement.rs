@@ -9,6 +9,7 @@ use flexdesk_core::wire::{CreateSessionRequest, TranscriptLine};
 use serde_json::{json, Map, Value};
 
 use crate::identity::{VerifiedCustomer, VERIFIED_MARK};
+use crate::names;
 
 /// Budget for the pre-engagement JSON. Twilio caps conversation attributes at 16 KB and the
 /// routing attributes wrap this object, so leave headroom.
@@ -17,6 +18,12 @@ pub const MAX_PRE_ENGAGEMENT_BYTES: usize = 12 * 1024;
 pub const MAX_CUSTOMER_NAME_CHARS: usize = 100;
 /// `topic`, `skill` and `language` are routing keys, short by nature.
 pub const MAX_ROUTING_VALUE_CHARS: usize = 200;
+/// Longest `verificationToken`, in characters (the OpenAPI document's `maxLength`), whether or not `VERIFY_URL` is
+/// set: over it, 422 (issue 24, item 4; Turnstile's tokens are ~2 KB).
+pub const MAX_VERIFICATION_TOKEN_CHARS: usize = 4096;
+/// Longest `identityToken`, in characters (the OpenAPI document's `maxLength`), whether or not `IDENTITY_*` is set:
+/// over it, 422.
+pub const MAX_IDENTITY_TOKEN_CHARS: usize = crate::identity::MAX_TOKEN_BYTES;
 
 /// Why the request cannot be turned into a chat (answered as 422).
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +62,7 @@ pub struct Prepared {
 /// pre-engagement data and identity. A guest's identity is a fresh `customer-<uuid>`.
 pub async fn prepare(config: &crate::config::Config, req: &CreateSessionRequest) -> Result<Prepared, crate::error::AppError> {
     let invalid = |e: EngagementError| crate::error::AppError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.0);
+    check_token_lengths(req).map_err(invalid)?;
     let verified = crate::identity::check(config.identity.as_ref(), req.identity_token.as_deref()).await?;
     let typed = customer_name(req).map_err(invalid)?;
     let name = match &verified {
@@ -75,25 +83,39 @@ pub async fn prepare(config: &crate::config::Config, req: &CreateSessionRequest)
     Ok(Prepared { name, pre_engagement, identity })
 }
 
-/// The name the agent sees for a verified customer: the token's `name`, else its `email`, else "Verified
-/// customer", marked `(verified)`.
+/// The tokens' lengths as /openapi.json states them (`maxLength`, in characters), checked before anything else and
+/// whatever is configured: the document is the contract integrators generate clients from (issue 24, item 4: a
+/// `verificationToken` over it was accepted by a server without `VERIFY_URL`).
+fn check_token_lengths(req: &CreateSessionRequest) -> Result<(), EngagementError> {
+    for (field, value, max) in [
+        ("verificationToken", &req.verification_token, MAX_VERIFICATION_TOKEN_CHARS),
+        ("identityToken", &req.identity_token, MAX_IDENTITY_TOKEN_CHARS),
+    ] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+            return Err(EngagementError(format!("{field} must be at most {max} characters")));
+        }
+    }
+    Ok(())
+}
+
+/// The name the agent sees for a verified customer: the token's `name` (without any spelling of the mark: the host's
+/// users may choose their display names), else its `email`, else "Verified customer", normalised
+/// ([`crate::names`]) and marked `(verified)` by us, once.
 pub fn verified_name(v: &VerifiedCustomer) -> String {
-    let base = v.name.as_deref().or(v.email.as_deref()).unwrap_or("Verified customer");
+    let claimed = v.name.as_deref().map(names::strip_mark).filter(|n| !n.is_empty());
+    let base = claimed.or_else(|| v.email.as_deref().map(names::normalise).filter(|e| !e.is_empty()));
+    let base = base.unwrap_or_else(|| "Verified customer".into());
     let base: String = base.chars().take(MAX_CUSTOMER_NAME_CHARS - VERIFIED_MARK.len() - 1).collect();
     format!("{base} {VERIFIED_MARK}")
 }
 
-/// A guest's name cannot claim to be verified: a trailing `(verified)` (any case) is removed.
+/// A guest's name cannot claim to be verified (issue 24, item 2): normalised as the agent will read it (NFKC, no
+/// format, bidi or ignorable characters), then without the word "verified" in any case or look-alike spelling
+/// and the brackets around it ([`names::strip_mark`]); at most [`MAX_CUSTOMER_NAME_CHARS`] characters. Nothing left
+/// is refused.
 pub fn guest_name(name: &str) -> Result<String, EngagementError> {
-    let mut name = name.trim().to_string();
-    loop {
-        let cut = name.len().saturating_sub(VERIFIED_MARK.len());
-        if name.len() < VERIFIED_MARK.len() || !name.is_char_boundary(cut) || !name[cut..].eq_ignore_ascii_case(VERIFIED_MARK) {
-            break;
-        }
-        name.truncate(cut);
-        name = name.trim_end().to_string();
-    }
+    let name: String = names::strip_mark(name).chars().take(MAX_CUSTOMER_NAME_CHARS).collect();
+    let name = name.trim_end().to_string();
     if name.is_empty() {
         return Err(EngagementError("customerName must not be empty".into()));
     }
@@ -195,6 +217,14 @@ pub fn pre_engagement_data(req: &CreateSessionRequest, name: &str, policy: &Poli
         Some(_) => tracing::info!("a pre-engagement value that is not an object was dropped"),
     }
     data.insert("friendlyName".into(), json!(name));
+    // The form's own `name` is shown to the agent too: the guest rule applies to it, for guests and for a verified
+    // token without a `name` claim (one with a claim replaces it below). Only the token earns the mark.
+    if let Some(Value::String(form_name)) = data.get("name") {
+        match names::strip_mark(form_name) {
+            shown if shown.is_empty() => data.remove("name"),
+            shown => data.insert("name".into(), json!(shown)),
+        };
+    }
     if let Some(v) = policy.verified {
         // Verified claims override what the (unsigned) page says.
         // `customers.{external_id,name,email}` are Flex Insights' own task-attribute names: Twilio's "Add additional
@@ -208,7 +238,7 @@ pub fn pre_engagement_data(req: &CreateSessionRequest, name: &str, policy: &Poli
         // ("Unknown task attributes are silently ignored").
         let mut customers = Map::new();
         customers.insert("external_id".into(), json!(v.external_id));
-        if let Some(n) = &v.name {
+        if let Some(n) = v.name.as_deref().map(names::strip_mark).filter(|n| !n.is_empty()) {
             data.insert("name".into(), json!(n));
             customers.insert("name".into(), json!(n));
         }
@@ -521,6 +551,80 @@ mod tests {
         assert_eq!(guest_name("Mallory (Verified) (verified)").unwrap(), "Mallory");
         assert_eq!(guest_name("Ada").unwrap(), "Ada");
         assert!(guest_name(" (VERIFIED) ").is_err());
+    }
+
+    /// Issue 24, item 2: every way the review found (and a few more) to show the agent a guest as "(verified)".
+    /// Each name must reach the agent without the mark or a look-alike of it.
+    #[test]
+    fn a_guest_cannot_show_the_verified_mark() {
+        for name in [
+            "Mallory (verified)",
+            "Mallory (VERIFIED)",
+            "Mallory (verified)\u{200B}",       // trailing zero-width space (Cf)
+            "Mallory (verified)\u{2060}",       // trailing word joiner (Cf)
+            "Mallory (verified)\u{FEFF}",       // trailing zero-width no-break space (Cf)
+            "Mallory (verified)\u{200E}",       // trailing left-to-right mark (bidi control)
+            "Mallory (verified)\u{2066}\u{2069}", // an empty isolate (bidi controls)
+            "Mallory (verified)\u{FE0F}",       // a variation selector (default ignorable, not Cf)
+            "Mallory (verified)\u{034F}",       // combining grapheme joiner (default ignorable, not Cf)
+            "Mallory (ver\u{00AD}ified)",       // soft hyphen inside the word
+            "Mallory (veri\u{200D}fied)",       // zero-width joiner inside the word
+            "Mallory (v\u{0435}rified)",        // Cyrillic small ie
+            "Mallory (VЕRIFIЕD)",               // Cyrillic capital ie
+            "Mallory (ver\u{0131}f\u{0131}ed)", // dotless i
+            "Mallory (\u{03BD}erified)",        // Greek nu for v
+            "Mallory \u{FF08}verified\u{FF09}", // full-width brackets
+            "Mallory (\u{FF56}\u{FF45}\u{FF52}\u{FF49}\u{FF46}\u{FF49}\u{FF45}\u{FF44})", // full-width letters
+            "Mallory \u{207D}\u{1D5B}\u{1D49}\u{02B3}\u{2071}\u{1DA0}\u{2071}\u{1D49}\u{1D48}\u{207E}", // superscripts
+            "Mallory \u{2768}verified\u{2769}", // ornamental parentheses
+            "Mallory (verified) (verified)",
+            "Mallory (Verified).",
+            "(verified) Mallory",
+            "Mallory [verified]",
+        ] {
+            assert_eq!(guest_name(name).as_deref(), Ok("Mallory"), "{name:?} {:?}", name.chars().map(|c| c as u32).collect::<Vec<_>>());
+        }
+        // A right-to-left override that would draw `)deifirev(` as `(verified)`: the override goes, the text stays
+        // what it is (no mark shown, nothing to strip).
+        let rlo = guest_name("Mallory \u{202E})deifirev(\u{202C}").unwrap();
+        assert_eq!(rlo, "Mallory )deifirev(");
+        // The word goes with the punctuation touching it; a symbol set apart by a space stays (it claims nothing alone).
+        assert_eq!(guest_name("Mallory ✓ verified").as_deref(), Ok("Mallory ✓"));
+        // Only a mark-only name is refused; real names are left alone (NFKC aside).
+        assert!(guest_name("\u{200B}(v\u{0435}rified)\u{2060}").is_err());
+        for (name, shown) in [
+            ("Unverified Ursula", "Unverified Ursula"),
+            ("Zoë O'Brien-Núñez", "Zoë O'Brien-Núñez"),
+            ("محمد (verified)", "محمد"),
+            ("李小龍", "李小龍"),
+            ("\u{FF2A}o\u{0073}e\u{0301}", "José"),
+        ] {
+            assert_eq!(guest_name(name).as_deref(), Ok(shown), "{name:?}");
+        }
+    }
+
+    /// Issue 24, item 2: the pre-engagement form's own `name` follows the same rule, for guests and for a verified
+    /// token without a `name` claim; a token's own name never shows the mark twice or a look-alike of it.
+    #[test]
+    fn the_form_name_cannot_carry_the_mark_and_only_the_token_adds_it() {
+        let allowed = keys(&["name", "email"]);
+        let mut req = request();
+        for form_name in ["Mallory (verified)", "Mallory (v\u{0435}rified)\u{2060}", "Mallory \u{FF08}verified\u{FF09}"] {
+            req.pre_engagement = Some(json!({"name": form_name}));
+            let data = pre_engagement_data(&req, "Mallory", &policy(&allowed)).unwrap();
+            assert_eq!(data["name"], "Mallory", "guest, {form_name:?}");
+            let v = VerifiedCustomer { identity: "customer-v-1".into(), name: None, email: Some("eve@example.com".into()), external_id: "u1".into() };
+            let data = pre_engagement_data(&req, &verified_name(&v), &Policy { verified: Some(&v), ..policy(&allowed) }).unwrap();
+            assert_eq!(data["name"], "Mallory", "verified without a name claim, {form_name:?}");
+            assert_eq!(data["friendlyName"], "eve@example.com (verified)");
+        }
+        // A form name that is nothing but the mark is dropped.
+        req.pre_engagement = Some(json!({"name": "(verified)\u{200B}"}));
+        assert!(pre_engagement_data(&req, "Mallory", &policy(&allowed)).unwrap().get("name").is_none());
+        let v = VerifiedCustomer { identity: "customer-v-1".into(), name: Some("Ada (v\u{0435}rified)\u{200B}".into()), email: None, external_id: "u1".into() };
+        assert_eq!(verified_name(&v), "Ada (verified)");
+        let v = VerifiedCustomer { name: Some("\u{202E}Ada\u{200B}".into()), ..v };
+        assert_eq!(verified_name(&v), "Ada (verified)");
     }
 
     #[test]

@@ -27,10 +27,12 @@ pub const DEMO_IDENTITY_SECRETS: &[&str] = &["dev-identity-secret-change-me-0123
 /// Every identity derived from a verified subject starts with this; guests are `customer-<uuid>`.
 pub const VERIFIED_IDENTITY_PREFIX: &str = "customer-v-";
 /// Appended to a verified customer's name where the agent sees it (the task's `name`, the chat's friendly name).
-/// A guest cannot claim it: an unsigned name ending in it loses it.
+/// A guest cannot claim it: any spelling of it in an unsigned name is removed (`crate::names::strip_mark`).
 pub const VERIFIED_MARK: &str = "(verified)";
 /// Longest token accepted (JWTs of identity providers are a few KB at most).
 pub const MAX_TOKEN_BYTES: usize = 8192;
+/// Largest JWK set read from `IDENTITY_JWKS_URL` (identity providers publish a few keys: a few KB).
+const MAX_JWKS_BYTES: usize = 256 * 1024;
 /// Default clock skew allowed on `exp` and `nbf` (`IDENTITY_LEEWAY_SECONDS`).
 pub const DEFAULT_LEEWAY_SECONDS: u64 = 60;
 /// A JWKS URL is fetched again at most this often when a token names a key it does not hold (key rotation).
@@ -74,20 +76,52 @@ pub struct IdentityConfig {
 }
 
 /// A JWKS fetched from a URL: cached for `cache_for`, fetched again after that, or sooner (at most every
-/// 30 s) when a token names an unknown key. One fetch at a time; a failed fetch keeps the keys it had.
+/// 30 s) when a token names an unknown key. One fetch at a time; a failed fetch keeps the keys it had. No lock is
+/// held across a fetch: a token whose key is held is answered from it while a refresh is under way (issue 24);
+/// only callers that nothing held can answer wait for the fetch.
 pub struct RemoteJwks {
     /// The JWKS URL (`IDENTITY_JWKS_URL`).
     pub url: String,
     cache_for: Duration,
     http: reqwest::Client,
+    /// Held only to read or write the state, never across a fetch.
     state: tokio::sync::Mutex<RemoteState>,
+    /// One fetch at a time.
+    fetching: tokio::sync::Mutex<()>,
+    /// Held keys older than this are not used, however the refresh fails (issue 24).
+    max_age: Duration,
 }
+
+/// Default for `IDENTITY_JWKS_MAX_AGE_SECONDS`: keys that could not be refreshed serve a day at most.
+pub const DEFAULT_JWKS_MAX_AGE_SECONDS: u64 = 86_400;
 
 #[derive(Default)]
 struct RemoteState {
     keys: Option<Arc<JwkSet>>,
     fetched_at: Option<Instant>,
     tried_at: Option<Instant>,
+    in_flight: bool,
+}
+
+impl RemoteState {
+    /// The held keys, unless they were fetched more than `max_age` ago.
+    fn usable(&self, max_age: Duration) -> Option<Arc<JwkSet>> {
+        self.keys.clone().filter(|_| self.fetched_at.is_some_and(|at| at.elapsed() <= max_age))
+    }
+
+    /// What the held keys answer for a token naming `kid`, or `None` when a fetch is needed: a known key while fresh
+    /// or while a refresh is under way; whatever is held (or `Unavailable`) when a fetch was tried within
+    /// [`MIN_REFETCH`].
+    fn answer(&self, kid: Option<&str>, cache_for: Duration, max_age: Duration) -> Option<Result<Arc<JwkSet>, IdentityError>> {
+        let fresh = self.fetched_at.is_some_and(|at| at.elapsed() < cache_for);
+        let tried_recently = self.tried_at.is_some_and(|at| at.elapsed() < MIN_REFETCH);
+        match &self.usable(max_age) {
+            Some(set) if kid.map_or(true, |k| set.find(k).is_some()) && (fresh || self.in_flight) => Some(Ok(set.clone())),
+            Some(set) if tried_recently => Some(Ok(set.clone())),
+            None if tried_recently && !self.in_flight => Some(Err(IdentityError::Unavailable)),
+            _ => None,
+        }
+    }
 }
 
 impl RemoteJwks {
@@ -98,25 +132,42 @@ impl RemoteJwks {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("reqwest client with rustls");
-        RemoteJwks { url, cache_for, http, state: Default::default() }
+        RemoteJwks {
+            url,
+            cache_for,
+            http,
+            state: Default::default(),
+            fetching: Default::default(),
+            max_age: Duration::from_secs(DEFAULT_JWKS_MAX_AGE_SECONDS),
+        }
+    }
+
+    /// Keys that could not be refreshed are used at most `age` after they were fetched (`IDENTITY_JWKS_MAX_AGE_SECONDS`).
+    pub fn max_key_age(mut self, age: Duration) -> RemoteJwks {
+        self.max_age = age;
+        self
     }
 
     /// The key set, fetched when there is none, when it is older than `cache_for`, or when `kid` is not in it (at
     /// most every [`MIN_REFETCH`]).
     async fn keys(&self, kid: Option<&str>) -> Result<Arc<JwkSet>, IdentityError> {
-        let mut st = self.state.lock().await;
-        let fresh = st.fetched_at.is_some_and(|at| at.elapsed() < self.cache_for);
-        let knows_kid = |set: &JwkSet| kid.map_or(true, |k| set.find(k).is_some());
-        if let (true, Some(set)) = (fresh, &st.keys) {
-            if knows_kid(set) || st.tried_at.is_some_and(|at| at.elapsed() < MIN_REFETCH) {
-                return Ok(set.clone());
+        if let Some(answer) = self.state.lock().await.answer(kid, self.cache_for, self.max_age) {
+            return answer;
+        }
+        let _one_fetch = self.fetching.lock().await;
+        {
+            let mut st = self.state.lock().await;
+            // The fetch this caller waited for may answer it.
+            if let Some(answer) = st.answer(kid, self.cache_for, self.max_age) {
+                return answer;
             }
+            st.tried_at = Some(Instant::now());
+            st.in_flight = true;
         }
-        if st.tried_at.is_some_and(|at| at.elapsed() < MIN_REFETCH) {
-            return st.keys.clone().ok_or(IdentityError::Unavailable);
-        }
-        st.tried_at = Some(Instant::now());
-        match self.fetch().await {
+        let fetched = self.fetch().await;
+        let mut st = self.state.lock().await;
+        st.in_flight = false;
+        match fetched {
             Ok(set) => {
                 let set = Arc::new(set);
                 st.keys = Some(set.clone());
@@ -124,22 +175,35 @@ impl RemoteJwks {
                 Ok(set)
             }
             Err(why) => {
-                tracing::warn!(url = %self.url, why, "IDENTITY_JWKS_URL could not be read; keeping the keys held so far");
-                st.keys.clone().ok_or(IdentityError::Unavailable)
+                let held = st.usable(self.max_age);
+                if held.is_some() {
+                    tracing::warn!(url = %self.url, why, "IDENTITY_JWKS_URL could not be read; keeping the keys held so far");
+                } else {
+                    tracing::warn!(url = %self.url, why, "IDENTITY_JWKS_URL could not be read and no keys young enough are held (IDENTITY_JWKS_MAX_AGE_SECONDS)");
+                }
+                held.ok_or(IdentityError::Unavailable)
             }
         }
     }
 
     async fn fetch(&self) -> Result<JwkSet, &'static str> {
-        let res = self.http.get(&self.url).send().await.map_err(|_| "no answer")?;
+        let mut res = self.http.get(&self.url).send().await.map_err(|_| "no answer")?;
         if !res.status().is_success() {
             return Err("not a 2xx answer");
         }
-        let bytes = res.bytes().await.map_err(|_| "body not read")?;
-        if bytes.len() > 256 * 1024 {
+        // Cut at the cap while it streams (issue 24, item 5): a declared length over it is refused unread, and an
+        // undeclared or false one stops being read at the cap, so neither memory nor the wait grows with the body.
+        if res.content_length().is_some_and(|n| n > MAX_JWKS_BYTES as u64) {
             return Err("larger than 256 KB");
         }
-        serde_json::from_slice(&bytes).map_err(|_| "not a JWK set")
+        let mut body = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|_| "body not read")? {
+            if body.len() + chunk.len() > MAX_JWKS_BYTES {
+                return Err("larger than 256 KB");
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|_| "not a JWK set")
     }
 }
 
@@ -389,6 +453,7 @@ pub fn from_settings(
     };
     let leeway = number("IDENTITY_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS, 0, 300, &mut problems);
     let cache_for = number("IDENTITY_JWKS_CACHE_SECONDS", 300, 10, 86_400, &mut problems);
+    let max_age = number("IDENTITY_JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE_SECONDS.max(cache_for), cache_for, 30 * 86_400, &mut problems);
     let set = [secret.is_some(), file.is_some(), url.is_some()].iter().filter(|b| **b).count();
     if set == 0 {
         for key in ["IDENTITY_ISSUER", "IDENTITY_AUDIENCE", "IDENTITY_SUBJECT_KEY"] {
@@ -423,11 +488,11 @@ pub fn from_settings(
         }
     } else {
         let url = url.unwrap_or_default();
-        let ok = reqwest::Url::parse(&url).ok().is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        let ok = crate::verify::is_secure_url(&url);
         if !ok {
-            problems.push(("IDENTITY_JWKS_URL", format!("must be an http(s) URL of a JWK set, got {url:?}")));
+            problems.push(("IDENTITY_JWKS_URL", format!("must be an https URL of a JWK set (http only to a loopback address), got {url:?}")));
         }
-        Some(Keys::Remote(Arc::new(RemoteJwks::new(url, Duration::from_secs(cache_for)))))
+        Some(Keys::Remote(Arc::new(RemoteJwks::new(url, Duration::from_secs(cache_for)).max_key_age(Duration::from_secs(max_age)))))
     };
     // An identity provider's keys sign tokens for every application it serves: only the audience and issuer make
     // one of them ours.
@@ -655,5 +720,104 @@ mod tests {
         assert!(read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_JWKS_URL", "https://idp.example.com/jwks")]).is_err(), "one source");
         assert!(read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_LEEWAY_SECONDS", "3600")]).is_err(), "bounded skew");
         assert!(read(&[("IDENTITY_AUDIENCE", "a")]).is_err(), "an audience with nothing to verify");
+    }
+
+    /// Issue 24, item 5: the JWKS body is cut at its cap while it streams, not read whole first. A key-set URL that
+    /// never stops sending held a start until the 5 s client timeout, with the body growing in memory meanwhile.
+    #[tokio::test]
+    async fn an_endless_key_set_is_cut_at_its_cap_not_read_to_the_timeout() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut request = [0u8; 1024];
+                    let _ = sock.read(&mut request).await;
+                    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                    if sock.write_all(head.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let chunk = format!("4000\r\n{}\r\n", " ".repeat(0x4000));
+                    // 16 KB a millisecond for at most 10 s (bounded), or until the client hangs up.
+                    for _ in 0..10_000 {
+                        if sock.write_all(chunk.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                });
+            }
+        });
+        let remote = RemoteJwks::new(url, Duration::from_secs(300));
+        let started = Instant::now();
+        assert_eq!(remote.keys(None).await.err(), Some(IdentityError::Unavailable));
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(2), "refused after {took:?}");
+    }
+
+    /// Issue 24, item 5: a slow key-set fetch (a token naming a key not held yet) does not hold up the starts whose
+    /// tokens name a key already held: no lock is held across the fetch.
+    #[tokio::test]
+    async fn a_slow_key_refresh_does_not_stall_tokens_whose_key_is_held() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        let served = Arc::new(AtomicUsize::new(0));
+        let count = served.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut request = [0u8; 1024];
+                    let _ = sock.read(&mut request).await;
+                    if n > 0 {
+                        // Every fetch after the first one is slow.
+                        tokio::time::sleep(Duration::from_millis(2500)).await;
+                    }
+                    let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", JWKS.len());
+                    let _ = sock.write_all(head.as_bytes()).await;
+                    let _ = sock.write_all(JWKS.as_bytes()).await;
+                });
+            }
+        });
+        let remote = Arc::new(RemoteJwks::new(url, Duration::from_secs(10)));
+        assert!(remote.keys(Some("flexdesk-test-rsa-1")).await.is_ok(), "first fetch");
+        // The keys are now old and the last try long ago: the next token with an unknown key fetches again (slowly).
+        {
+            let mut st = remote.state.lock().await;
+            let long_ago = Instant::now().checked_sub(Duration::from_secs(120)).unwrap();
+            st.fetched_at = Some(long_ago);
+            st.tried_at = Some(long_ago);
+        }
+        let slow = remote.clone();
+        let refetch = tokio::spawn(async move { slow.keys(Some("a-rotated-key")).await });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(served.load(Ordering::SeqCst), 2, "the refresh is under way");
+        let started = Instant::now();
+        let held = remote.keys(Some("flexdesk-test-rsa-1")).await;
+        let took = started.elapsed();
+        assert!(held.is_ok_and(|set| set.find("flexdesk-test-rsa-1").is_some()));
+        assert!(took < Duration::from_millis(1000), "a token whose key is held waited {took:?} for another token's key fetch");
+        assert!(refetch.await.unwrap().is_ok(), "the refresh itself completes");
+    }
+
+    /// Issue 24, item 5: keys that could not be refreshed are used only up to a maximum age, not for good: a key the
+    /// identity provider revoked (leaked) stops being accepted once the age is over, even while its URL is down.
+    #[tokio::test]
+    async fn keys_that_cannot_be_refreshed_expire_after_the_maximum_age() {
+        // Nothing listens here: every fetch fails.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let remote = RemoteJwks::new(format!("http://127.0.0.1:{port}/jwks"), Duration::from_secs(10)).max_key_age(Duration::from_secs(3600));
+        let set: Arc<JwkSet> = Arc::new(serde_json::from_str(JWKS).unwrap());
+        let at = |secs: u64| Instant::now().checked_sub(Duration::from_secs(secs)).unwrap();
+        // Fetched 20 minutes ago, refresh failing: still used (within the maximum age).
+        *remote.state.lock().await = RemoteState { keys: Some(set.clone()), fetched_at: Some(at(1200)), tried_at: Some(at(60)), in_flight: false };
+        assert!(remote.keys(Some("flexdesk-test-rsa-1")).await.is_ok(), "within the maximum age");
+        // Fetched two hours ago, refresh failing: no longer used.
+        *remote.state.lock().await = RemoteState { keys: Some(set.clone()), fetched_at: Some(at(7200)), tried_at: Some(at(60)), in_flight: false };
+        assert_eq!(remote.keys(Some("flexdesk-test-rsa-1")).await.err(), Some(IdentityError::Unavailable), "fetch failed, keys too old");
+        assert_eq!(remote.keys(Some("flexdesk-test-rsa-1")).await.err(), Some(IdentityError::Unavailable), "and not after the failed try either");
     }
 }

@@ -92,6 +92,7 @@ pub mod hours;
 pub mod identity;
 pub mod layers;
 pub mod metrics;
+pub mod names;
 pub mod openapi;
 pub mod pacing;
 pub mod queue;
@@ -139,6 +140,8 @@ pub struct AppState {
     pub verifier: reqwest::Client,
     /// When the last Twilio webhook that verified arrived (`TWILIO_WEBHOOKS`).
     pub webhooks: webhooks::WebhookHealth,
+    /// Twilio webhooks already acted on (idempotency token and signature), so a repeat changes nothing.
+    pub seen_webhooks: webhooks::SeenWebhooks,
     /// Coalesces concurrent "is this conversation closed?" calls to Twilio, per conversation.
     pub closed_checks: singleflight::SingleFlight<Result<bool, twilio::TwilioError>>,
     /// State shared with the other replicas through Redis (`REDIS_URL`); `None`: this process only.
@@ -175,6 +178,7 @@ impl AppState {
                 .build()
                 .expect("reqwest client with rustls"),
             webhooks: Default::default(),
+            seen_webhooks: Default::default(),
             closed_checks: Default::default(),
             config,
         })

@@ -54,11 +54,13 @@ pub struct CreateSessionRequest {
     pre_engagement: Option<serde_json::Value>,
     handoff: Option<Handoff>,
     /// Human-verification token from the page (e.g. a CAPTCHA answer); required when the server has `VERIFY_URL`.
+    /// Longer than 4096 characters: 422 `invalid_body`, whether or not the server has `VERIFY_URL`.
     #[schema(max_length = 4096)]
     verification_token: Option<String>,
     /// A JWT the host page's back end signed for a signed-in customer; verified when the server has
     /// `IDENTITY_JWT_SECRET`, `IDENTITY_JWKS_FILE` or `IDENTITY_JWKS_URL` (else 400 `identity_not_configured`).
-    /// A token that does not verify: 401 `identity_invalid`, and no chat is started.
+    /// A token that does not verify: 401 `identity_invalid`, and no chat is started. Longer than 8192 characters:
+    /// 422 `invalid_body`, checked first.
     #[schema(max_length = 8192)]
     identity_token: Option<String>,
 }
@@ -67,11 +69,13 @@ pub struct CreateSessionRequest {
 #[derive(Serialize, ToSchema)]
 pub struct Handoff {
     message_to_human_agent: Option<String>,
-    #[schema(max_length = 200)]
+    /// Ignored (dropped, whatever its length) unless signed in `handoff_token`, where it may have at most 200
+    /// characters (else 422). The document used to state `maxLength: 200` here, which the server never enforced on
+    /// a value it drops (issue 24, item 4).
     topic: Option<String>,
-    #[schema(max_length = 200)]
+    /// As `topic`.
     skill: Option<String>,
-    #[schema(max_length = 200)]
+    /// As `topic`.
     language: Option<String>,
     /// The bot conversation, oldest first (an array; `null` is not accepted).
     #[schema(nullable = false)]

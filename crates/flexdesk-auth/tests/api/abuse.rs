@@ -322,3 +322,80 @@ async fn token_answers_are_not_cacheable_and_twilio_codes_are_not_answered() {
     assert_eq!((a.status, error_code(&a)), (StatusCode::BAD_GATEWAY, "twilio_rejected"));
     assert!(!a.text.contains("50350") && !a.text.contains("IGxx") && !a.text.contains("400"), "{}", a.text);
 }
+
+/// Issue 24, item 8: a credential forged with a leaked SESSION_SECRET cannot put anything but a Twilio-shaped SID
+/// (`CH`/`KD`/`UO` + 32 hex digits) into the Twilio URL paths that refresh and end build from it.
+#[tokio::test]
+async fn a_forged_context_cannot_put_odd_sids_into_twilio_paths() {
+    let odd = [
+        "CH1",
+        "CH11111111111111111111111111111111/Messages",
+        "CH11111111111111111111111111111111?State=closed",
+        "../../Services/IS00000000000000000000000000000000",
+        "CH1111111111111111111111111111111g",
+        "IS11111111111111111111111111111111",
+        "",
+    ];
+    let forge = |session: &str, conversation: &str, interaction: Option<&str>, channel: Option<&str>| {
+        let ctx = flexdesk_auth::credential::Context {
+            identity: format!("customer-{}", uuid::Uuid::new_v4()),
+            conversation_sid: conversation.into(),
+            interaction_sid: interaction.map(Into::into),
+            channel_sid: channel.map(Into::into),
+        };
+        flexdesk_auth::credential::issue(SESSION_SECRET.as_bytes(), session, flexdesk_auth::unix_now() + 600, &ctx)
+    };
+    let good_kd = format!("KD{}", "2".repeat(32));
+    let good_uo = format!("UO{}", "3".repeat(32));
+    for mode in ["flexflow", "interactions"] {
+        let h = harness(&[("FLEX_START_MODE", mode)]).await;
+        let mut cases: Vec<(String, Option<String>, Option<String>)> = odd.iter().map(|c| (c.to_string(), None, None)).collect();
+        if mode == "interactions" {
+            for bad in odd {
+                cases.push((CONVERSATION.into(), Some(bad.replace("CH", "KD")), Some(good_uo.clone())));
+                cases.push((CONVERSATION.into(), Some(good_kd.clone()), Some(bad.replace("CH", "UO"))));
+            }
+        }
+        for (n, (conversation, interaction, channel)) in cases.iter().enumerate() {
+            let session = format!("forged{n}");
+            let cred = forge(&session, conversation, interaction.as_deref(), channel.as_deref());
+            let a = h.refresh(&session, &cred).await;
+            assert_eq!((a.status, error_code(&a)), (StatusCode::UNAUTHORIZED, "invalid_credential"), "{mode} refresh {cases:?}[{n}]");
+            let a = h.end(&session, &cred).await;
+            assert_eq!((a.status, error_code(&a)), (StatusCode::UNAUTHORIZED, "invalid_credential"), "{mode} end {cases:?}[{n}]");
+        }
+        let paths: Vec<String> = h.twilio.received_requests().await.unwrap().iter().map(|r| r.url.path().to_string()).collect();
+        assert!(paths.is_empty(), "{mode}: Twilio was called with {paths:?}");
+        // The control: well-shaped SIDs pass the same way and reach Twilio (so the refusals above are the shape check).
+        let (kd, uo) = if mode == "interactions" { (Some(good_kd.as_str()), Some(good_uo.as_str())) } else { (None, None) };
+        let cred = forge("wellformed", CONVERSATION, kd, uo);
+        assert_ne!(h.end("wellformed", &cred).await.status, StatusCode::UNAUTHORIZED, "{mode}");
+        assert!(!h.twilio.received_requests().await.unwrap().is_empty(), "{mode}: the well-shaped end reached Twilio");
+    }
+}
+
+/// Issue 24, item 5: the key set and the CAPTCHA verifier are reached over https only (a man in the middle of a
+/// plain-http JWKS fetch forges every verified customer; one of the verifier's answers lets bots through). Plain
+/// http is allowed only to this machine (loopback), for development and tests.
+#[test]
+fn jwks_and_verifier_urls_must_be_https_except_on_loopback() {
+    let read = |pairs: &[(&str, &str)]| {
+        let mut vars = env("http://127.0.0.1:9");
+        for (k, v) in pairs {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        flexdesk_auth::config::Config::from_lookup(|k| vars.get(k).cloned()).map(|_| ()).map_err(|e| e.to_string())
+    };
+    let jwks = |url: &str| read(&[("IDENTITY_JWKS_URL", url), ("IDENTITY_ISSUER", "https://idp.example.com"), ("IDENTITY_AUDIENCE", "flexdesk")]);
+    let verify = |url: &str| read(&[("VERIFY_URL", url)]);
+    for url in ["http://idp.example.com/jwks", "http://10.0.0.8/jwks", "http://127.0.0.1.nip.io/jwks", "http://[fe80::1]/jwks", "ftp://idp.example.com/jwks"] {
+        let err = jwks(url).expect_err(url);
+        assert!(err.contains("IDENTITY_JWKS_URL") && err.contains("https"), "{url}: {err}");
+        let err = verify(&url.replace("jwks", "siteverify")).expect_err(url);
+        assert!(err.contains("VERIFY_URL") && err.contains("https"), "{url}: {err}");
+    }
+    for url in ["https://idp.example.com/jwks", "http://127.0.0.1:8080/jwks", "http://127.8.9.10/jwks", "http://localhost:3000/jwks", "http://[::1]:9/jwks"] {
+        assert_eq!(jwks(url), Ok(()), "{url}");
+        assert_eq!(verify(&url.replace("jwks", "siteverify")), Ok(()), "{url}");
+    }
+}

@@ -3,6 +3,7 @@
 mod abuse;
 mod availability;
 mod hardening;
+mod openapi_contract;
 mod sessions;
 mod support;
 mod twilio_calls;

@@ -131,15 +131,15 @@ async fn interactions_start_creates_conversation_participant_and_interaction_and
         .and(body_string_contains(url_encode(&format!(r#""media_channel_sid":"{CONVERSATION}""#))))
         .and(body_string_contains(url_encode(&format!(r#""workflow_sid":"{}""#, sid("WW")))))
         .and(body_string_contains(url_encode(r#""topic":"billing""#)))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "KD1", "channel": { "sid": "UO1", "type": "chat" } })))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "KD11111111111111111111111111111111", "channel": { "sid": "UO11111111111111111111111111111111", "type": "chat" } })))
         .expect(1)
         .mount(&h.twilio)
         .await;
     Mock::given(method("POST"))
-        .and(path("/v1/Interactions/KD1/Channels/UO1"))
+        .and(path("/v1/Interactions/KD11111111111111111111111111111111/Channels/UO11111111111111111111111111111111"))
         .and(body_string_contains("Status=closed"))
         .and(form_lacks("Routing")) // the agent's task goes to wrapping: the agent wraps up
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": "UO1", "status": "closed" })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": "UO11111111111111111111111111111111", "status": "closed" })))
         .expect(1)
         .mount(&h.twilio)
         .await;
@@ -355,7 +355,7 @@ async fn ending_an_interaction_whose_channel_is_refused_falls_back_to_the_conver
     let h = harness(&[("FLEX_START_MODE", "interactions")]).await;
     mount_interactions_start(&h.twilio).await;
     Mock::given(method("POST"))
-        .and(path("/v1/Interactions/KD1/Channels/UO1"))
+        .and(path("/v1/Interactions/KD11111111111111111111111111111111/Channels/UO11111111111111111111111111111111"))
         .respond_with(ResponseTemplate::new(404).set_body_json(json!({ "code": 20404, "message": "not found", "status": 404 })))
         .expect(1)
         .mount(&h.twilio)

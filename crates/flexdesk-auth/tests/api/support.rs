@@ -194,7 +194,7 @@ pub fn error_code(a: &Answer) -> &str {
     a.body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an ApiError: {} {}", a.status, a.text))
 }
 
-/// Mounts a successful Interactions-mode start: conversation CONVERSATION, participant, interaction KD1 / channel UO1.
+/// Mounts a successful Interactions-mode start: conversation CONVERSATION, participant, interaction KD11111111111111111111111111111111 / channel UO11111111111111111111111111111111.
 pub async fn mount_interactions_start(twilio: &MockServer) {
     let conv = format!("/v1/Services/{}/Conversations", sid("IS"));
     Mock::given(method("POST")).and(path(conv.clone())).respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": CONVERSATION }))).mount(twilio).await;
@@ -205,7 +205,7 @@ pub async fn mount_interactions_start(twilio: &MockServer) {
         .await;
     Mock::given(method("POST"))
         .and(path("/v1/Interactions"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "KD1", "channel": { "sid": "UO1" } })))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "KD11111111111111111111111111111111", "channel": { "sid": "UO11111111111111111111111111111111" } })))
         .mount(twilio)
         .await;
 }

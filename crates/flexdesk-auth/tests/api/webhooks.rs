@@ -156,3 +156,58 @@ async fn concurrent_refreshes_of_one_chat_make_one_twilio_call() {
     h.refresh(&id, &cred).await;
     assert_eq!(conversation_fetches(&h).await, 2, "a later refresh asks again");
 }
+
+/// The same webhook with Twilio's `I-Twilio-Idempotency-Token` header (or none).
+fn with_token(mut req: Request<Body>, token: Option<&str>) -> Request<Body> {
+    if let Some(token) = token {
+        req.headers_mut().insert("i-twilio-idempotency-token", token.parse().unwrap());
+    }
+    req
+}
+
+/// Issue 24, item 3: a webhook seen before (the same `I-Twilio-Idempotency-Token`, or the same signed request under
+/// another token or none) changes nothing, not even "webhooks are healthy": a replayed capture cannot keep refresh
+/// trusting a record that Twilio stopped feeding.
+#[tokio::test]
+async fn a_replayed_webhook_changes_nothing_not_even_health() {
+    let h = harness(&[("TWILIO_WEBHOOKS", "on"), ("TWILIO_WEBHOOKS_FRESH_SECONDS", "1")]).await;
+    conversation_state(&h.twilio, "active").await;
+    let (id, cred) = session(&h.start_webchat_session().await);
+    // A signed event that is not a close (another conversation went inactive): it only makes webhooks healthy.
+    let mut inactive = closed_params("CH44444444444444444444444444444444");
+    inactive[5].1 = "inactive".into();
+    let token = "idem-0b7c1a52-4f2e-4bd1-9d0e-5f1e0d3c2a11";
+    assert_eq!(h.send(with_token(webhook(&inactive, None, "auth.test"), Some(token))).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(h.refresh(&id, &cred).await.status, StatusCode::OK);
+    assert_eq!(conversation_fetches(&h).await, 0, "healthy: the record is trusted");
+    // Let health go stale (TWILIO_WEBHOOKS_FRESH_SECONDS=1): refresh asks Twilio again.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(h.refresh(&id, &cred).await.status, StatusCode::OK);
+    assert_eq!(conversation_fetches(&h).await, 1, "stale: Twilio is asked");
+    // Replays: Twilio's retry (same token), the capture with the header dropped, the capture under a made-up token.
+    for (n, token) in [Some(token), None, Some("idem-made-up-by-the-attacker")].into_iter().enumerate() {
+        assert_eq!(h.send(with_token(webhook(&inactive, None, "auth.test"), token)).await.status, StatusCode::NO_CONTENT, "acknowledged");
+        assert_eq!(h.refresh(&id, &cred).await.status, StatusCode::OK);
+        assert_eq!(conversation_fetches(&h).await, 2 + n, "replay {token:?} made webhooks look healthy");
+    }
+    // A new event (its own token and content) is news: healthy again, and a close still ends the chat.
+    assert_eq!(h.send(with_token(webhook(&closed_params(CONVERSATION), None, "auth.test"), Some("idem-2"))).await.status, StatusCode::NO_CONTENT);
+    let a = h.refresh(&id, &cred).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::NOT_FOUND, "session_ended"));
+    assert_eq!(conversation_fetches(&h).await, 4, "healthy again: no Twilio call");
+}
+
+/// Issue 24, item 1: the parameter cap. At the cap a webhook is checked (a bad signature is 403); one more is 413
+/// before anything is parsed or hashed.
+#[tokio::test]
+async fn a_webhook_over_the_parameter_cap_is_refused_before_it_is_checked() {
+    let h = harness(WEBHOOKS_ON).await;
+    let many = |n: usize| -> Vec<(String, String)> { (0..n).map(|i| (format!("k{i}"), "v".repeat(100))).collect() };
+    let at_cap = many(flexdesk_auth::webhooks::MAX_WEBHOOK_PARAMS);
+    let a = h.send(webhook(&at_cap, Some("AAAAAAAAAAAAAAAAAAAAAAAAAAA="), "auth.test")).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::FORBIDDEN, "invalid_signature"));
+    assert_eq!(h.send(webhook(&at_cap, None, "auth.test")).await.status, StatusCode::NO_CONTENT, "signed, at the cap: accepted");
+    let over = many(flexdesk_auth::webhooks::MAX_WEBHOOK_PARAMS + 1);
+    let a = h.send(webhook(&over, None, "auth.test")).await;
+    assert_eq!((a.status, error_code(&a)), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"), "even when signed");
+}
