@@ -136,3 +136,24 @@ test('the customer\'s end wraps the agent\'s task up through the interaction, al
     await stack.stop();
   }
 });
+
+test('interactions: a routing that fails (the channel ends `failed`) is ended by the queue poll, so the customer is told', async () => {
+  const stack = await startStack({ FLEX_START_MODE: 'interactions' });
+  try {
+    const { auth, emulator } = stack;
+    const r = await json(`${emulator.url}/admin/pipeline`, 'POST', { failRouting: 1, routingDelayMs: 50 });
+    assert.equal(r.status, 200);
+    const s = await start(auth);
+    await sleep(300);
+    const poll = await fetch(`${auth.url}/v1/sessions/${s.sessionId}/queue`, { headers: { authorization: `Bearer ${s.sessionCredential}` } });
+    assert.equal(poll.status, 404, await poll.clone().text());
+    assert.equal((await poll.json()).error.code, 'session_ended');
+    const state = await (await json(`${emulator.url}/admin/state`)).json();
+    assert.equal(state.conversations.find((c) => c.sid === s.conversationSid).state, 'closed', 'the customer sees the chat end');
+    assert.equal(state.tasks.length, 0, 'no task ever reached an agent');
+    const refresh = await json(`${auth.url}/v1/sessions/${s.sessionId}/token`, 'POST', { sessionCredential: s.sessionCredential });
+    assert.equal(refresh.status, 404);
+  } finally {
+    await stack.stop();
+  }
+});

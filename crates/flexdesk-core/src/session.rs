@@ -42,6 +42,13 @@ pub const JOIN_TIMEOUT_MS: u64 = 20_000;
 /// ([`Session::with_queue_poll`]).
 pub const QUEUE_POLL_MS: u64 = 30_000;
 
+/// How soon the queue is read again while the chat is not in it yet. Flex routes a moment after the start (the
+/// address's Studio flow runs on the hand-off message; `POST /v1/Interactions` "only indicates that the server has
+/// accepted the request"): the first reads can come before the task exists (docs/emulator.md, "Flex's pipeline").
+pub const ROUTING_POLL_MS: u64 = 2_000;
+/// At most this many such early reads per chat; then [`QUEUE_POLL_MS`] again.
+pub const MAX_ROUTING_POLLS: u8 = 5;
+
 /// A human agent as the web chat shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agent {
@@ -685,6 +692,8 @@ pub struct Session {
     join_timeout_ms: u64,
     /// Kept across chats: how often the queue position is read while waiting.
     queue_poll_ms: u64,
+    /// Queue reads that found the chat not routed yet, before any position was shown ([`ROUTING_POLL_MS`]).
+    routing_polls: u8,
 }
 
 impl Default for Session {
@@ -751,6 +760,7 @@ impl Session {
             limits: MediaLimits::default(),
             join_timeout_ms: JOIN_TIMEOUT_MS,
             queue_poll_ms: QUEUE_POLL_MS,
+            routing_polls: 0,
         }
     }
 
@@ -1158,7 +1168,13 @@ impl Session {
                             if let (true, Some(position)) = (p.waiting, p.position) {
                                 self.show_position(position.max(1), &mut out);
                             }
-                            out.push(Effect::Timer { timer: Timer::Queue, delay_ms: self.queue_poll_ms });
+                            // Not in the queue before any place was shown: most likely not routed yet, so soon again.
+                            let routing = !p.waiting && self.queue_position.is_none() && self.routing_polls < MAX_ROUTING_POLLS;
+                            if routing {
+                                self.routing_polls += 1;
+                            }
+                            let delay_ms = if routing { ROUTING_POLL_MS.min(self.queue_poll_ms) } else { self.queue_poll_ms };
+                            out.push(Effect::Timer { timer: Timer::Queue, delay_ms });
                         }
                         // Fall back to the queue-wide figures (their answer re-arms the timer).
                         None => out.push(Effect::Auth(AuthCall::ReadQueue)),

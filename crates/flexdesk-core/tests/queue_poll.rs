@@ -44,3 +44,21 @@ fn the_default_is_thirty_seconds_and_the_floor_one_second() {
     let mut s = waiting_in(Session::new().with_queue_poll(5));
     assert_eq!(poll_delay(&s.handle(position(1))), Some(1_000), "never hammers the auth server");
 }
+
+/// Issue 22: Flex routes a moment after the start, so the first reads can find no task yet. Before any place was
+/// shown, "not waiting" means "not routed yet": read again soon (a few times), not after the whole interval.
+#[test]
+fn not_routed_yet_is_read_again_soon_a_few_times() {
+    use flexdesk_core::session::{MAX_ROUTING_POLLS, ROUTING_POLL_MS};
+    let unrouted = || Event::QueuePositionRead(Some(QueuePosition { waiting: false, position: None, estimated_wait_seconds: None }));
+    let mut s = waiting_in(Session::new());
+    for _ in 0..MAX_ROUTING_POLLS {
+        assert_eq!(poll_delay(&s.handle(unrouted())), Some(ROUTING_POLL_MS));
+    }
+    assert_eq!(poll_delay(&s.handle(unrouted())), Some(QUEUE_POLL_MS), "then the normal interval");
+    // Once a place was shown, "not waiting" is an agent accepting: the normal interval.
+    let mut s = waiting_in(Session::new());
+    assert_eq!(poll_delay(&s.handle(unrouted())), Some(ROUTING_POLL_MS));
+    assert_eq!(poll_delay(&s.handle(position(1))), Some(QUEUE_POLL_MS));
+    assert_eq!(poll_delay(&s.handle(unrouted())), Some(QUEUE_POLL_MS));
+}
