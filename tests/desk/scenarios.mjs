@@ -30,10 +30,12 @@ export function defineScenarios(mode) {
     const { page, task, ch, emu } = await startChat(t, mode);
     // What a stock Flex agent reads (docs/auth-server.md, "What the agent sees"): the customer's last words to the
     // bot and the bot's note, as messages, before anything the customer typed after.
-    const state = await emu('GET', '/agent/api/state');
-    const all = texts(state, ch).join('\n');
-    for (const s of ['I need help', 'Customer wants a refund', 'Order 42 arrived broken']) assert.match(all, new RegExp(s));
-    assert.ok(texts(state, ch).indexOf('I need help') < texts(state, ch).indexOf('sent while connecting'), 'the hand-off comes first');
+    const handoff = await until('the queued message', async () => {
+      const st = await emu('GET', '/agent/api/state');
+      return texts(st, ch).includes('sent while connecting') && texts(st, ch);
+    });
+    for (const s of ['I need help', 'Customer wants a refund', 'Order 42 arrived broken']) assert.match(handoff.join('\n'), new RegExp(s));
+    assert.ok(handoff.indexOf('I need help') < handoff.indexOf('sent while connecting'), 'the hand-off comes first');
     // The pre-engagement data is the conversation's (where the address's Studio flow reads it), never on display.
     const admin = await emu('GET', '/admin/state');
     const attrs = admin.conversations.find((c) => c.sid === ch).attributes;
