@@ -150,7 +150,14 @@ async fn start_chat_posts_the_handoff_and_pre_engagement() {
     // Until an agent joins, the web chat keeps its own (localised) waiting text and gets the queue position
     // (Carbon 1.9.1's AgentAvailability is camelCase: `positionInQueue`, formatted by its AvailabilityMessage).
     open_client();
-    settle().await;
+    // Two fetches in a row (the position, then the queue-wide fallback): wait for them rather than one tick, which
+    // a loaded machine can outrun.
+    for _ in 0..200 {
+        if calls("updateAgentAvailability") != "[]" {
+            break;
+        }
+        settle().await;
+    }
     assert_eq!(parse(calls("updateAgentAvailability")), json!([[{ "positionInQueue": 1 }]]));
 }
 
