@@ -201,6 +201,8 @@ pub struct Config {
     pub verify_secret: Option<Secret>,
     /// Shared state for replicas (`REDIS_URL`; see [`crate::shared`]). `None`: everything in this process.
     pub redis_url: Option<Secret>,
+    /// PEM of the CA that signed a `rediss://` server's certificate (`REDIS_CA_FILE`), instead of the public roots.
+    pub redis_ca_pem: Option<Vec<u8>>,
     /// Prefix of every Redis key (`REDIS_KEY_PREFIX`, default `flexdesk:`), so deployments can share a Redis.
     pub redis_key_prefix: String,
     /// Longest wait for one Redis call before this replica decides on its own (`REDIS_TIMEOUT_MS`).
@@ -448,11 +450,33 @@ impl Config {
         }
         let verify_secret = r.text("VERIFY_SECRET").map(Secret::new);
         let redis_url = r.text("REDIS_URL");
+        let redis_ca_file = r.text("REDIS_CA_FILE");
+        let redis_ca_pem = match &redis_ca_file {
+            Some(path) => match std::fs::read(path) {
+                Ok(pem) => Some(pem),
+                Err(e) => {
+                    r.problem("REDIS_CA_FILE", &format!("cannot be read ({path}: {e})"));
+                    None
+                }
+            },
+            None => None,
+        };
         if let Some(url) = &redis_url {
             if redis::Client::open(url.as_str()).is_err() {
                 // The URL may hold a password: not echoed.
-                r.problem("REDIS_URL", "must be a redis:// URL (e.g. redis://redis:6379/0 or redis://:password@host:6379)");
+                r.problem(
+                    "REDIS_URL",
+                    "must be a redis:// or rediss:// (TLS) URL (e.g. redis://redis:6379/0 or rediss://:password@host:6380)",
+                );
+            } else if redis_ca_file.is_some() && !url.starts_with("rediss://") {
+                r.problem("REDIS_CA_FILE", "is only used with a rediss:// REDIS_URL");
+            } else if let Some(pem) = &redis_ca_pem {
+                if let Err(e) = crate::shared::client(url, Some(pem)) {
+                    r.problem("REDIS_CA_FILE", &format!("is not a PEM CA certificate ({e})"));
+                }
             }
+        } else if redis_ca_file.is_some() {
+            r.problem("REDIS_CA_FILE", "is only used with a rediss:// REDIS_URL");
         }
         let redis_url = redis_url.map(Secret::new);
         let redis_key_prefix = r.text("REDIS_KEY_PREFIX").unwrap_or_else(|| "flexdesk:".to_string());
@@ -561,6 +585,7 @@ impl Config {
             verify_url,
             verify_secret,
             redis_url,
+            redis_ca_pem,
             redis_key_prefix,
             redis_timeout,
             ready_twilio_fresh,
@@ -819,6 +844,22 @@ mod tests {
         env.insert("REDIS_URL", "http://:hunter2-redis@x".into());
         let e = load(&env).unwrap_err().to_string();
         assert!(e.contains("REDIS_URL") && !e.contains("hunter2"), "{e}");
+        env.insert("REDIS_URL", "rediss://:hunter2-redis@redis.example:6380/0".into());
+        assert!(load(&env).unwrap().redis_ca_pem.is_none(), "TLS with the public roots");
+        let dir = std::env::temp_dir().join(format!("flexdesk-redis-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad = dir.join("not-a-ca.pem");
+        std::fs::write(&bad, "hello").unwrap();
+        env.insert("REDIS_CA_FILE", bad.display().to_string());
+        let e = load(&env).unwrap_err().to_string();
+        assert!(e.contains("REDIS_CA_FILE") && !e.contains("hunter2"), "{e}");
+        env.insert("REDIS_CA_FILE", dir.join("missing.pem").display().to_string());
+        assert!(load(&env).unwrap_err().to_string().contains("REDIS_CA_FILE: cannot be read"));
+        env.insert("REDIS_URL", "redis://127.0.0.1:6379".into());
+        std::fs::write(&bad, "-----BEGIN CERTIFICATE-----\n").unwrap();
+        env.insert("REDIS_CA_FILE", bad.display().to_string());
+        assert!(load(&env).unwrap_err().to_string().contains("only used with a rediss://"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
