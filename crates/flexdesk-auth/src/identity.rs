@@ -73,6 +73,8 @@ pub struct IdentityConfig {
     /// Keys the hash that turns issuer + subject into the Twilio identity (`IDENTITY_SUBJECT_KEY`, else derived from
     /// `SESSION_SECRET`).
     pub subject_key: Secret,
+    /// `IDENTITY_REQUIRED=true`: a start without an identity token (a guest) is refused (401 `identity_required`).
+    pub required: bool,
 }
 
 /// A JWKS fetched from a URL: cached for `cache_for`, fetched again after that, or sooner (at most every
@@ -232,6 +234,8 @@ pub enum IdentityError {
     NotConfigured,
     /// The JWKS URL could not be read and no keys are held.
     Unavailable,
+    /// No token, and `IDENTITY_REQUIRED=true`: guests are refused.
+    Required,
 }
 
 impl From<IdentityError> for AppError {
@@ -251,6 +255,11 @@ impl From<IdentityError> for AppError {
                 "the keys that verify identity tokens cannot be read right now; try again shortly",
             )
             .with_retry_after(30),
+            IdentityError::Required => AppError::new(
+                StatusCode::UNAUTHORIZED,
+                "identity_required",
+                "this server starts chats only for signed-in customers; send identityToken",
+            ),
         }
     }
 }
@@ -415,7 +424,13 @@ pub fn subject_key_from_session_secret(session_secret: &str) -> Secret {
 
 /// `identityToken` of a start request: `None` without one; the verified customer; or the refusal.
 pub async fn check(config: Option<&IdentityConfig>, token: Option<&str>) -> Result<Option<VerifiedCustomer>, IdentityError> {
-    let Some(token) = token else { return Ok(None) };
+    let Some(token) = token else {
+        if config.is_some_and(|c| c.required) {
+            tracing::info!("a start without an identity token, and IDENTITY_REQUIRED=true; start refused");
+            return Err(IdentityError::Required);
+        }
+        return Ok(None);
+    };
     let Some(config) = config else {
         tracing::info!("an identity token was sent but no IDENTITY_* verification is configured; start refused");
         return Err(IdentityError::NotConfigured);
@@ -454,8 +469,20 @@ pub fn from_settings(
     let leeway = number("IDENTITY_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS, 0, 300, &mut problems);
     let cache_for = number("IDENTITY_JWKS_CACHE_SECONDS", 300, 10, 86_400, &mut problems);
     let max_age = number("IDENTITY_JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE_SECONDS.max(cache_for), cache_for, 30 * 86_400, &mut problems);
+    let required = match text("IDENTITY_REQUIRED").map(|v| v.to_ascii_lowercase()) {
+        None => false,
+        Some(v) if ["true", "1", "yes", "on"].contains(&v.as_str()) => true,
+        Some(v) if ["false", "0", "no", "off"].contains(&v.as_str()) => false,
+        Some(v) => {
+            problems.push(("IDENTITY_REQUIRED", format!("must be true or false, got {v:?}")));
+            false
+        }
+    };
     let set = [secret.is_some(), file.is_some(), url.is_some()].iter().filter(|b| **b).count();
     if set == 0 {
+        if required {
+            problems.push(("IDENTITY_REQUIRED", "needs IDENTITY_JWT_SECRET, IDENTITY_JWKS_FILE or IDENTITY_JWKS_URL".into()));
+        }
         for key in ["IDENTITY_ISSUER", "IDENTITY_AUDIENCE", "IDENTITY_SUBJECT_KEY"] {
             if text(key).is_some() {
                 problems.push((
@@ -513,7 +540,7 @@ pub fn from_settings(
         None => session_secret.map(|s| subject_key_from_session_secret(s.expose())),
     };
     match (keys, subject_key) {
-        (Some(keys), Some(subject_key)) if problems.is_empty() => Ok(Some(IdentityConfig { keys, issuer, audience, leeway, subject_key })),
+        (Some(keys), Some(subject_key)) if problems.is_empty() => Ok(Some(IdentityConfig { keys, issuer, audience, leeway, subject_key, required })),
         _ => Err(problems),
     }
 }
@@ -541,6 +568,7 @@ mod tests {
             audience: Some("flexdesk".into()),
             leeway: DEFAULT_LEEWAY_SECONDS,
             subject_key: Secret::new("subject-key-0123456789abcdef-0123456789"),
+            required: false,
         }
     }
 
@@ -720,6 +748,15 @@ mod tests {
         assert!(read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_JWKS_URL", "https://idp.example.com/jwks")]).is_err(), "one source");
         assert!(read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_LEEWAY_SECONDS", "3600")]).is_err(), "bounded skew");
         assert!(read(&[("IDENTITY_AUDIENCE", "a")]).is_err(), "an audience with nothing to verify");
+        // IDENTITY_REQUIRED (issue 25): off by default, needs a key source, refuses guests only.
+        assert!(!c.required);
+        let e = read(&[("IDENTITY_REQUIRED", "true")]).unwrap_err();
+        assert!(e.iter().any(|(k, _)| *k == "IDENTITY_REQUIRED"), "guests refused with nothing to verify: {e:?}");
+        assert!(read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_REQUIRED", "maybe")]).is_err());
+        let required = read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_REQUIRED", "true")]).unwrap().unwrap();
+        assert!(required.required);
+        assert_eq!(block_on(check(Some(&required), None)).unwrap_err(), IdentityError::Required);
+        assert!(block_on(check(Some(&c), None)).unwrap().is_none(), "guests start when not required");
     }
 
     /// Issue 24, item 5: the JWKS body is cut at its cap while it streams, not read whole first. A key-set URL that
