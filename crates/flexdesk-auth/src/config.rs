@@ -182,6 +182,8 @@ pub struct Config {
     pub pre_engagement_keys: Vec<String>,
     /// Verifies hand-off tokens (HS256) from the bot's back end; without it, no routing key is trusted.
     pub handoff_secret: Option<Secret>,
+    /// `HANDOFF_SECRET_PREVIOUS`: during a rotation, hand-offs signed with the previous secret verify too.
+    pub handoff_secret_previous: Option<Secret>,
     /// How much of the bot conversation is posted into the Flex conversation for the agent (`HANDOFF_TRANSCRIPT`:
     /// `off`, `summary` (default), `full`; [`crate::handoff_messages`]).
     pub handoff_transcript: crate::handoff_messages::TranscriptMode,
@@ -408,6 +410,17 @@ impl Config {
             }
             other => other.map(Secret::new),
         };
+        let handoff_secret_previous = match r.text("HANDOFF_SECRET_PREVIOUS") {
+            Some(_) if handoff_secret.is_none() => {
+                r.problem("HANDOFF_SECRET_PREVIOUS", "is only used with HANDOFF_SECRET");
+                None
+            }
+            Some(s) if s.len() < 32 => {
+                r.problem("HANDOFF_SECRET_PREVIOUS", "must be at least 32 characters");
+                None
+            }
+            other => other.map(Secret::new),
+        };
         let handoff_transcript = match r.text("HANDOFF_TRANSCRIPT") {
             None => crate::handoff_messages::TranscriptMode::default(),
             Some(v) => crate::handoff_messages::TranscriptMode::parse(&v.to_ascii_lowercase()).unwrap_or_else(|| {
@@ -577,6 +590,7 @@ impl Config {
             max_open_sessions,
             pre_engagement_keys,
             handoff_secret,
+            handoff_secret_previous,
             handoff_transcript,
             handoff_bot_name,
             twilio_webhooks,
@@ -831,6 +845,17 @@ mod tests {
         assert!(!err.contains("dev-identity-secret"), "{err}");
         env.insert("IDENTITY_JWT_SECRET", "a-real-identity-secret-0123456789abcdef".into());
         assert!(load(&env).unwrap().identity.is_some());
+    }
+
+    #[test]
+    fn handoff_secret_previous_needs_a_current_secret_of_its_length() {
+        let mut env = fake_env();
+        env.insert("HANDOFF_SECRET_PREVIOUS", "old-handoff-secret-0123456789abcdef-0123".into());
+        assert!(load(&env).unwrap_err().to_string().contains("HANDOFF_SECRET_PREVIOUS: is only used with HANDOFF_SECRET"));
+        env.insert("HANDOFF_SECRET", "new-handoff-secret-0123456789abcdef-0123".into());
+        assert!(load(&env).unwrap().handoff_secret_previous.is_some());
+        env.insert("HANDOFF_SECRET_PREVIOUS", "short".into());
+        assert!(load(&env).unwrap_err().to_string().contains("HANDOFF_SECRET_PREVIOUS: must be at least 32"));
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub struct IdentityConfig {
     pub subject_key: Secret,
     /// `IDENTITY_REQUIRED=true`: a start without an identity token (a guest) is refused (401 `identity_required`).
     pub required: bool,
+    /// `IDENTITY_JWT_SECRET_PREVIOUS`: during a rotation, HS256 tokens signed with the previous secret verify too.
+    pub previous_secret: Option<Secret>,
 }
 
 /// A JWKS fetched from a URL: cached for `cache_for`, fetched again after that, or sooner (at most every
@@ -311,7 +313,14 @@ impl IdentityConfig {
             None => validation.validate_aud = false,
         }
         validation.set_required_spec_claims(&required);
-        let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| IdentityError::Invalid(reason(e.kind())))?.claims;
+        let decoded = match (jsonwebtoken::decode::<Claims>(token, &key, &validation), &self.keys, &self.previous_secret) {
+            // Rotation: a signature that the current secret does not verify may be the previous secret's.
+            (Err(e), Keys::Secret(_), Some(previous)) if *e.kind() == jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(previous.expose().as_bytes()), &validation)
+            }
+            (result, _, _) => result,
+        };
+        let claims = decoded.map_err(|e| IdentityError::Invalid(reason(e.kind())))?.claims;
         let sub = claims.sub.filter(|s| !s.trim().is_empty() && s.len() <= 255 && !s.chars().any(char::is_control));
         let Some(sub) = sub else { return Err(IdentityError::Invalid("it names no subject (sub)")) };
         let iss = claims.iss.unwrap_or_default();
@@ -483,6 +492,9 @@ pub fn from_settings(
         if required {
             problems.push(("IDENTITY_REQUIRED", "needs IDENTITY_JWT_SECRET, IDENTITY_JWKS_FILE or IDENTITY_JWKS_URL".into()));
         }
+        if text("IDENTITY_JWT_SECRET_PREVIOUS").is_some() {
+            problems.push(("IDENTITY_JWT_SECRET_PREVIOUS", "is only used with IDENTITY_JWT_SECRET".into()));
+        }
         for key in ["IDENTITY_ISSUER", "IDENTITY_AUDIENCE", "IDENTITY_SUBJECT_KEY"] {
             if text(key).is_some() {
                 problems.push((
@@ -496,6 +508,17 @@ pub fn from_settings(
     if set > 1 {
         problems.push(("IDENTITY_JWT_SECRET", "set only one of IDENTITY_JWT_SECRET, IDENTITY_JWKS_FILE and IDENTITY_JWKS_URL".into()));
     }
+    let previous_secret = match text("IDENTITY_JWT_SECRET_PREVIOUS") {
+        Some(_) if secret.is_none() => {
+            problems.push(("IDENTITY_JWT_SECRET_PREVIOUS", "is only used with IDENTITY_JWT_SECRET".into()));
+            None
+        }
+        Some(p) if p.len() < 32 => {
+            problems.push(("IDENTITY_JWT_SECRET_PREVIOUS", "must be at least 32 characters".into()));
+            None
+        }
+        other => other.map(Secret::new),
+    };
     let keys = if let Some(secret) = secret {
         if secret.len() < 32 {
             problems.push(("IDENTITY_JWT_SECRET", "must be at least 32 characters (random; e.g. `openssl rand -hex 32`)".into()));
@@ -540,7 +563,7 @@ pub fn from_settings(
         None => session_secret.map(|s| subject_key_from_session_secret(s.expose())),
     };
     match (keys, subject_key) {
-        (Some(keys), Some(subject_key)) if problems.is_empty() => Ok(Some(IdentityConfig { keys, issuer, audience, leeway, subject_key, required })),
+        (Some(keys), Some(subject_key)) if problems.is_empty() => Ok(Some(IdentityConfig { keys, issuer, audience, leeway, subject_key, required, previous_secret })),
         _ => Err(problems),
     }
 }
@@ -569,6 +592,7 @@ mod tests {
             leeway: DEFAULT_LEEWAY_SECONDS,
             subject_key: Secret::new("subject-key-0123456789abcdef-0123456789"),
             required: false,
+            previous_secret: None,
         }
     }
 
@@ -757,6 +781,29 @@ mod tests {
         assert!(required.required);
         assert_eq!(block_on(check(Some(&required), None)).unwrap_err(), IdentityError::Required);
         assert!(block_on(check(Some(&c), None)).unwrap().is_none(), "guests start when not required");
+        // IDENTITY_JWT_SECRET_PREVIOUS (issue 25): only with a secret, as long as one.
+        assert!(read(&[("IDENTITY_JWT_SECRET_PREVIOUS", SECRET)]).is_err(), "a previous secret with no current one");
+        assert!(read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_JWT_SECRET_PREVIOUS", "short")]).is_err());
+        let rotating = read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_JWT_SECRET_PREVIOUS", "old-identity-secret-0123456789abcdef-xyz")]);
+        assert!(rotating.unwrap().unwrap().previous_secret.is_some());
+    }
+
+    #[test]
+    fn during_a_rotation_tokens_signed_with_either_secret_verify_and_name_the_same_customer() {
+        const OLD: &str = "old-identity-secret-0123456789abcdef-xyz";
+        let old_token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims(), &EncodingKey::from_secret(OLD.as_bytes())).unwrap();
+        assert_eq!(block_on(hs_config().verify(&old_token)).unwrap_err(), IdentityError::Invalid("its signature does not verify"));
+        let rotating = IdentityConfig { previous_secret: Some(Secret::new(OLD)), ..hs_config() };
+        let by_old = block_on(rotating.verify(&old_token)).expect("the previous secret verifies");
+        let by_new = block_on(rotating.verify(&hs(&claims()))).expect("the current secret verifies");
+        assert_eq!(by_old.identity, by_new.identity, "the Twilio identity does not depend on which secret signed");
+        // A third secret still fails, and the previous one does not relax the other checks (expiry here).
+        let other = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims(), &EncodingKey::from_secret(b"some-other-secret-0123456789abcdef-000")).unwrap();
+        assert!(block_on(rotating.verify(&other)).is_err());
+        let mut expired = claims();
+        expired["exp"] = json!(now() - 3600);
+        let old_expired = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &expired, &EncodingKey::from_secret(OLD.as_bytes())).unwrap();
+        assert_eq!(block_on(rotating.verify(&old_expired)).unwrap_err(), IdentityError::Invalid("it has expired"));
     }
 
     /// Issue 24, item 5: the JWKS body is cut at its cap while it streams, not read whole first. A key-set URL that
