@@ -182,6 +182,8 @@ pub struct Config {
     pub pre_engagement_keys: Vec<String>,
     /// Verifies hand-off tokens (HS256) from the bot's back end; without it, no routing key is trusted.
     pub handoff_secret: Option<Secret>,
+    /// `HANDOFF_SECRET_PREVIOUS`: during a rotation, hand-offs signed with the previous secret verify too.
+    pub handoff_secret_previous: Option<Secret>,
     /// How much of the bot conversation is posted into the Flex conversation for the agent (`HANDOFF_TRANSCRIPT`:
     /// `off`, `summary` (default), `full`; [`crate::handoff_messages`]).
     pub handoff_transcript: crate::handoff_messages::TranscriptMode,
@@ -201,6 +203,8 @@ pub struct Config {
     pub verify_secret: Option<Secret>,
     /// Shared state for replicas (`REDIS_URL`; see [`crate::shared`]). `None`: everything in this process.
     pub redis_url: Option<Secret>,
+    /// PEM of the CA that signed a `rediss://` server's certificate (`REDIS_CA_FILE`), instead of the public roots.
+    pub redis_ca_pem: Option<Vec<u8>>,
     /// Prefix of every Redis key (`REDIS_KEY_PREFIX`, default `flexdesk:`), so deployments can share a Redis.
     pub redis_key_prefix: String,
     /// Longest wait for one Redis call before this replica decides on its own (`REDIS_TIMEOUT_MS`).
@@ -406,6 +410,17 @@ impl Config {
             }
             other => other.map(Secret::new),
         };
+        let handoff_secret_previous = match r.text("HANDOFF_SECRET_PREVIOUS") {
+            Some(_) if handoff_secret.is_none() => {
+                r.problem("HANDOFF_SECRET_PREVIOUS", "is only used with HANDOFF_SECRET");
+                None
+            }
+            Some(s) if s.len() < 32 => {
+                r.problem("HANDOFF_SECRET_PREVIOUS", "must be at least 32 characters");
+                None
+            }
+            other => other.map(Secret::new),
+        };
         let handoff_transcript = match r.text("HANDOFF_TRANSCRIPT") {
             None => crate::handoff_messages::TranscriptMode::default(),
             Some(v) => crate::handoff_messages::TranscriptMode::parse(&v.to_ascii_lowercase()).unwrap_or_else(|| {
@@ -448,11 +463,33 @@ impl Config {
         }
         let verify_secret = r.text("VERIFY_SECRET").map(Secret::new);
         let redis_url = r.text("REDIS_URL");
+        let redis_ca_file = r.text("REDIS_CA_FILE");
+        let redis_ca_pem = match &redis_ca_file {
+            Some(path) => match std::fs::read(path) {
+                Ok(pem) => Some(pem),
+                Err(e) => {
+                    r.problem("REDIS_CA_FILE", &format!("cannot be read ({path}: {e})"));
+                    None
+                }
+            },
+            None => None,
+        };
         if let Some(url) = &redis_url {
             if redis::Client::open(url.as_str()).is_err() {
                 // The URL may hold a password: not echoed.
-                r.problem("REDIS_URL", "must be a redis:// URL (e.g. redis://redis:6379/0 or redis://:password@host:6379)");
+                r.problem(
+                    "REDIS_URL",
+                    "must be a redis:// or rediss:// (TLS) URL (e.g. redis://redis:6379/0 or rediss://:password@host:6380)",
+                );
+            } else if redis_ca_file.is_some() && !url.starts_with("rediss://") {
+                r.problem("REDIS_CA_FILE", "is only used with a rediss:// REDIS_URL");
+            } else if let Some(pem) = &redis_ca_pem {
+                if let Err(e) = crate::shared::client(url, Some(pem)) {
+                    r.problem("REDIS_CA_FILE", &format!("is not a PEM CA certificate ({e})"));
+                }
             }
+        } else if redis_ca_file.is_some() {
+            r.problem("REDIS_CA_FILE", "is only used with a rediss:// REDIS_URL");
         }
         let redis_url = redis_url.map(Secret::new);
         let redis_key_prefix = r.text("REDIS_KEY_PREFIX").unwrap_or_else(|| "flexdesk:".to_string());
@@ -553,6 +590,7 @@ impl Config {
             max_open_sessions,
             pre_engagement_keys,
             handoff_secret,
+            handoff_secret_previous,
             handoff_transcript,
             handoff_bot_name,
             twilio_webhooks,
@@ -561,6 +599,7 @@ impl Config {
             verify_url,
             verify_secret,
             redis_url,
+            redis_ca_pem,
             redis_key_prefix,
             redis_timeout,
             ready_twilio_fresh,
@@ -809,6 +848,17 @@ mod tests {
     }
 
     #[test]
+    fn handoff_secret_previous_needs_a_current_secret_of_its_length() {
+        let mut env = fake_env();
+        env.insert("HANDOFF_SECRET_PREVIOUS", "old-handoff-secret-0123456789abcdef-0123".into());
+        assert!(load(&env).unwrap_err().to_string().contains("HANDOFF_SECRET_PREVIOUS: is only used with HANDOFF_SECRET"));
+        env.insert("HANDOFF_SECRET", "new-handoff-secret-0123456789abcdef-0123".into());
+        assert!(load(&env).unwrap().handoff_secret_previous.is_some());
+        env.insert("HANDOFF_SECRET_PREVIOUS", "short".into());
+        assert!(load(&env).unwrap_err().to_string().contains("HANDOFF_SECRET_PREVIOUS: must be at least 32"));
+    }
+
+    #[test]
     fn redis_url_is_optional_checked_and_never_echoed() {
         let mut env = fake_env();
         assert!(load(&env).unwrap().redis_url.is_none(), "in memory by default");
@@ -819,6 +869,22 @@ mod tests {
         env.insert("REDIS_URL", "http://:hunter2-redis@x".into());
         let e = load(&env).unwrap_err().to_string();
         assert!(e.contains("REDIS_URL") && !e.contains("hunter2"), "{e}");
+        env.insert("REDIS_URL", "rediss://:hunter2-redis@redis.example:6380/0".into());
+        assert!(load(&env).unwrap().redis_ca_pem.is_none(), "TLS with the public roots");
+        let dir = std::env::temp_dir().join(format!("flexdesk-redis-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad = dir.join("not-a-ca.pem");
+        std::fs::write(&bad, "hello").unwrap();
+        env.insert("REDIS_CA_FILE", bad.display().to_string());
+        let e = load(&env).unwrap_err().to_string();
+        assert!(e.contains("REDIS_CA_FILE") && !e.contains("hunter2"), "{e}");
+        env.insert("REDIS_CA_FILE", dir.join("missing.pem").display().to_string());
+        assert!(load(&env).unwrap_err().to_string().contains("REDIS_CA_FILE: cannot be read"));
+        env.insert("REDIS_URL", "redis://127.0.0.1:6379".into());
+        std::fs::write(&bad, "-----BEGIN CERTIFICATE-----\n").unwrap();
+        env.insert("REDIS_CA_FILE", bad.display().to_string());
+        assert!(load(&env).unwrap_err().to_string().contains("only used with a rediss://"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

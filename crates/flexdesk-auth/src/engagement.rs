@@ -72,6 +72,7 @@ pub async fn prepare(config: &crate::config::Config, req: &CreateSessionRequest)
     let policy = Policy {
         pre_engagement_keys: &config.pre_engagement_keys,
         handoff_secret: config.handoff_secret.as_ref().map(|s| s.expose().as_bytes()),
+        handoff_secret_previous: config.handoff_secret_previous.as_ref().map(|s| s.expose().as_bytes()),
         now: crate::unix_now(),
         verified: verified.as_ref(),
     };
@@ -135,6 +136,8 @@ pub struct Policy<'a> {
     pub pre_engagement_keys: &'a [String],
     /// Verifies `handoff.handoff_token`; `None` = nothing is signed, so no routing key is trusted.
     pub handoff_secret: Option<&'a [u8]>,
+    /// `HANDOFF_SECRET_PREVIOUS`: during a rotation, a hand-off signed with it verifies too.
+    pub handoff_secret_previous: Option<&'a [u8]>,
     /// Now, Unix seconds (checks the hand-off token's `exp`).
     pub now: u64,
     /// The customer an identity token named (issue 17): their name and email win over the form's, and the
@@ -163,7 +166,12 @@ fn signed_claims(token: Option<&str>, policy: &Policy) -> Option<HandoffClaims> 
     validation.set_audience(&[HANDOFF_AUDIENCE]);
     validation.set_required_spec_claims(&["exp", "aud"]);
     validation.leeway = 5;
-    match jsonwebtoken::decode::<HandoffClaims>(token, &jsonwebtoken::DecodingKey::from_secret(secret), &validation) {
+    let decode = |key: &[u8]| jsonwebtoken::decode::<HandoffClaims>(token, &jsonwebtoken::DecodingKey::from_secret(key), &validation);
+    let decoded = match (decode(secret), policy.handoff_secret_previous) {
+        (Err(e), Some(previous)) if *e.kind() == jsonwebtoken::errors::ErrorKind::InvalidSignature => decode(previous),
+        (result, _) => result,
+    };
+    match decoded {
         Ok(data) if data.claims.exp > policy.now + MAX_HANDOFF_TOKEN_SECONDS => {
             tracing::warn!("signed hand-off refused: it lives longer than {MAX_HANDOFF_TOKEN_SECONDS} s");
             None
@@ -374,12 +382,33 @@ mod tests {
     }
 
     fn policy(allowed: &[String]) -> Policy<'_> {
-        Policy { pre_engagement_keys: allowed, handoff_secret: Some(SECRET), now: NOW(), verified: None }
+        Policy { pre_engagement_keys: allowed, handoff_secret: Some(SECRET), handoff_secret_previous: None, now: NOW(), verified: None }
     }
 
     fn sign(claims: Value, secret: &[u8]) -> String {
         jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(secret))
             .unwrap()
+    }
+
+    /// Issue 25: HANDOFF_SECRET_PREVIOUS. During a rotation a hand-off signed with either secret routes; a third
+    /// secret still does not.
+    #[test]
+    fn during_a_rotation_a_handoff_signed_with_either_secret_routes() {
+        const OLD: &[u8] = b"old-handoff-secret-0123456789abcdef-0123";
+        let allowed = keys(&[]);
+        let claims = json!({"aud": HANDOFF_AUDIENCE, "exp": NOW() + 300, "skill": "refunds"});
+        let routed = |token: String, policy: &Policy| {
+            let mut req = request();
+            let h = req.handoff.as_mut().unwrap();
+            (h.topic, h.skill, h.language) = (None, None, None);
+            h.handoff_token = Some(token);
+            pre_engagement_data(&req, "Ada", policy).unwrap().get("skill").cloned()
+        };
+        let rotating = Policy { handoff_secret_previous: Some(OLD), ..policy(&allowed) };
+        assert_eq!(routed(sign(claims.clone(), OLD), &policy(&allowed)), None, "without the previous secret: dropped");
+        assert_eq!(routed(sign(claims.clone(), OLD), &rotating), Some(json!("refunds")), "signed with the previous secret");
+        assert_eq!(routed(sign(claims.clone(), SECRET), &rotating), Some(json!("refunds")), "signed with the current one");
+        assert_eq!(routed(sign(claims, b"a-third-secret-0123456789abcdef-0123456"), &rotating), None);
     }
 
     fn request() -> CreateSessionRequest {
@@ -441,7 +470,7 @@ mod tests {
             let mut req = request();
             req.pre_engagement = Some(json!({"email": "a@b.c", "skill": "vip", "routing_verified": ["skill"], "x": 1}));
             req.handoff.as_mut().unwrap().handoff_token = token.clone();
-            let p = Policy { pre_engagement_keys: &allowed, handoff_secret: Some(SECRET), now: NOW(), verified: None };
+            let p = Policy { pre_engagement_keys: &allowed, handoff_secret: Some(SECRET), handoff_secret_previous: None, now: NOW(), verified: None };
             let data = pre_engagement_data(&req, "Ada", &p).unwrap();
             for key in ["topic", "skill", "language", "routing_verified", "x"] {
                 assert!(!data.contains_key(key), "{key} kept with token {token:?}: {data:?}");

@@ -73,6 +73,10 @@ pub struct IdentityConfig {
     /// Keys the hash that turns issuer + subject into the Twilio identity (`IDENTITY_SUBJECT_KEY`, else derived from
     /// `SESSION_SECRET`).
     pub subject_key: Secret,
+    /// `IDENTITY_REQUIRED=true`: a start without an identity token (a guest) is refused (401 `identity_required`).
+    pub required: bool,
+    /// `IDENTITY_JWT_SECRET_PREVIOUS`: during a rotation, HS256 tokens signed with the previous secret verify too.
+    pub previous_secret: Option<Secret>,
 }
 
 /// A JWKS fetched from a URL: cached for `cache_for`, fetched again after that, or sooner (at most every
@@ -232,6 +236,8 @@ pub enum IdentityError {
     NotConfigured,
     /// The JWKS URL could not be read and no keys are held.
     Unavailable,
+    /// No token, and `IDENTITY_REQUIRED=true`: guests are refused.
+    Required,
 }
 
 impl From<IdentityError> for AppError {
@@ -251,6 +257,11 @@ impl From<IdentityError> for AppError {
                 "the keys that verify identity tokens cannot be read right now; try again shortly",
             )
             .with_retry_after(30),
+            IdentityError::Required => AppError::new(
+                StatusCode::UNAUTHORIZED,
+                "identity_required",
+                "this server starts chats only for signed-in customers; send identityToken",
+            ),
         }
     }
 }
@@ -302,7 +313,14 @@ impl IdentityConfig {
             None => validation.validate_aud = false,
         }
         validation.set_required_spec_claims(&required);
-        let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| IdentityError::Invalid(reason(e.kind())))?.claims;
+        let decoded = match (jsonwebtoken::decode::<Claims>(token, &key, &validation), &self.keys, &self.previous_secret) {
+            // Rotation: a signature that the current secret does not verify may be the previous secret's.
+            (Err(e), Keys::Secret(_), Some(previous)) if *e.kind() == jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(previous.expose().as_bytes()), &validation)
+            }
+            (result, _, _) => result,
+        };
+        let claims = decoded.map_err(|e| IdentityError::Invalid(reason(e.kind())))?.claims;
         let sub = claims.sub.filter(|s| !s.trim().is_empty() && s.len() <= 255 && !s.chars().any(char::is_control));
         let Some(sub) = sub else { return Err(IdentityError::Invalid("it names no subject (sub)")) };
         let iss = claims.iss.unwrap_or_default();
@@ -415,7 +433,13 @@ pub fn subject_key_from_session_secret(session_secret: &str) -> Secret {
 
 /// `identityToken` of a start request: `None` without one; the verified customer; or the refusal.
 pub async fn check(config: Option<&IdentityConfig>, token: Option<&str>) -> Result<Option<VerifiedCustomer>, IdentityError> {
-    let Some(token) = token else { return Ok(None) };
+    let Some(token) = token else {
+        if config.is_some_and(|c| c.required) {
+            tracing::info!("a start without an identity token, and IDENTITY_REQUIRED=true; start refused");
+            return Err(IdentityError::Required);
+        }
+        return Ok(None);
+    };
     let Some(config) = config else {
         tracing::info!("an identity token was sent but no IDENTITY_* verification is configured; start refused");
         return Err(IdentityError::NotConfigured);
@@ -454,8 +478,23 @@ pub fn from_settings(
     let leeway = number("IDENTITY_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS, 0, 300, &mut problems);
     let cache_for = number("IDENTITY_JWKS_CACHE_SECONDS", 300, 10, 86_400, &mut problems);
     let max_age = number("IDENTITY_JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE_SECONDS.max(cache_for), cache_for, 30 * 86_400, &mut problems);
+    let required = match text("IDENTITY_REQUIRED").map(|v| v.to_ascii_lowercase()) {
+        None => false,
+        Some(v) if ["true", "1", "yes", "on"].contains(&v.as_str()) => true,
+        Some(v) if ["false", "0", "no", "off"].contains(&v.as_str()) => false,
+        Some(v) => {
+            problems.push(("IDENTITY_REQUIRED", format!("must be true or false, got {v:?}")));
+            false
+        }
+    };
     let set = [secret.is_some(), file.is_some(), url.is_some()].iter().filter(|b| **b).count();
     if set == 0 {
+        if required {
+            problems.push(("IDENTITY_REQUIRED", "needs IDENTITY_JWT_SECRET, IDENTITY_JWKS_FILE or IDENTITY_JWKS_URL".into()));
+        }
+        if text("IDENTITY_JWT_SECRET_PREVIOUS").is_some() {
+            problems.push(("IDENTITY_JWT_SECRET_PREVIOUS", "is only used with IDENTITY_JWT_SECRET".into()));
+        }
         for key in ["IDENTITY_ISSUER", "IDENTITY_AUDIENCE", "IDENTITY_SUBJECT_KEY"] {
             if text(key).is_some() {
                 problems.push((
@@ -469,6 +508,17 @@ pub fn from_settings(
     if set > 1 {
         problems.push(("IDENTITY_JWT_SECRET", "set only one of IDENTITY_JWT_SECRET, IDENTITY_JWKS_FILE and IDENTITY_JWKS_URL".into()));
     }
+    let previous_secret = match text("IDENTITY_JWT_SECRET_PREVIOUS") {
+        Some(_) if secret.is_none() => {
+            problems.push(("IDENTITY_JWT_SECRET_PREVIOUS", "is only used with IDENTITY_JWT_SECRET".into()));
+            None
+        }
+        Some(p) if p.len() < 32 => {
+            problems.push(("IDENTITY_JWT_SECRET_PREVIOUS", "must be at least 32 characters".into()));
+            None
+        }
+        other => other.map(Secret::new),
+    };
     let keys = if let Some(secret) = secret {
         if secret.len() < 32 {
             problems.push(("IDENTITY_JWT_SECRET", "must be at least 32 characters (random; e.g. `openssl rand -hex 32`)".into()));
@@ -513,7 +563,7 @@ pub fn from_settings(
         None => session_secret.map(|s| subject_key_from_session_secret(s.expose())),
     };
     match (keys, subject_key) {
-        (Some(keys), Some(subject_key)) if problems.is_empty() => Ok(Some(IdentityConfig { keys, issuer, audience, leeway, subject_key })),
+        (Some(keys), Some(subject_key)) if problems.is_empty() => Ok(Some(IdentityConfig { keys, issuer, audience, leeway, subject_key, required, previous_secret })),
         _ => Err(problems),
     }
 }
@@ -541,6 +591,8 @@ mod tests {
             audience: Some("flexdesk".into()),
             leeway: DEFAULT_LEEWAY_SECONDS,
             subject_key: Secret::new("subject-key-0123456789abcdef-0123456789"),
+            required: false,
+            previous_secret: None,
         }
     }
 
@@ -720,6 +772,38 @@ mod tests {
         assert!(read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_JWKS_URL", "https://idp.example.com/jwks")]).is_err(), "one source");
         assert!(read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_LEEWAY_SECONDS", "3600")]).is_err(), "bounded skew");
         assert!(read(&[("IDENTITY_AUDIENCE", "a")]).is_err(), "an audience with nothing to verify");
+        // IDENTITY_REQUIRED (issue 25): off by default, needs a key source, refuses guests only.
+        assert!(!c.required);
+        let e = read(&[("IDENTITY_REQUIRED", "true")]).unwrap_err();
+        assert!(e.iter().any(|(k, _)| *k == "IDENTITY_REQUIRED"), "guests refused with nothing to verify: {e:?}");
+        assert!(read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_REQUIRED", "maybe")]).is_err());
+        let required = read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_REQUIRED", "true")]).unwrap().unwrap();
+        assert!(required.required);
+        assert_eq!(block_on(check(Some(&required), None)).unwrap_err(), IdentityError::Required);
+        assert!(block_on(check(Some(&c), None)).unwrap().is_none(), "guests start when not required");
+        // IDENTITY_JWT_SECRET_PREVIOUS (issue 25): only with a secret, as long as one.
+        assert!(read(&[("IDENTITY_JWT_SECRET_PREVIOUS", SECRET)]).is_err(), "a previous secret with no current one");
+        assert!(read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_JWT_SECRET_PREVIOUS", "short")]).is_err());
+        let rotating = read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_JWT_SECRET_PREVIOUS", "old-identity-secret-0123456789abcdef-xyz")]);
+        assert!(rotating.unwrap().unwrap().previous_secret.is_some());
+    }
+
+    #[test]
+    fn during_a_rotation_tokens_signed_with_either_secret_verify_and_name_the_same_customer() {
+        const OLD: &str = "old-identity-secret-0123456789abcdef-xyz";
+        let old_token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims(), &EncodingKey::from_secret(OLD.as_bytes())).unwrap();
+        assert_eq!(block_on(hs_config().verify(&old_token)).unwrap_err(), IdentityError::Invalid("its signature does not verify"));
+        let rotating = IdentityConfig { previous_secret: Some(Secret::new(OLD)), ..hs_config() };
+        let by_old = block_on(rotating.verify(&old_token)).expect("the previous secret verifies");
+        let by_new = block_on(rotating.verify(&hs(&claims()))).expect("the current secret verifies");
+        assert_eq!(by_old.identity, by_new.identity, "the Twilio identity does not depend on which secret signed");
+        // A third secret still fails, and the previous one does not relax the other checks (expiry here).
+        let other = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims(), &EncodingKey::from_secret(b"some-other-secret-0123456789abcdef-000")).unwrap();
+        assert!(block_on(rotating.verify(&other)).is_err());
+        let mut expired = claims();
+        expired["exp"] = json!(now() - 3600);
+        let old_expired = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &expired, &EncodingKey::from_secret(OLD.as_bytes())).unwrap();
+        assert_eq!(block_on(rotating.verify(&old_expired)).unwrap_err(), IdentityError::Invalid("it has expired"));
     }
 
     /// Issue 24, item 5: the JWKS body is cut at its cap while it streams, not read whole first. A key-set URL that

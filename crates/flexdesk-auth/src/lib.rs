@@ -160,7 +160,10 @@ impl AppState {
         let shared = config
             .redis_url
             .as_ref()
-            .and_then(|url| Shared::new(url.expose(), &config.redis_key_prefix, config.redis_timeout, metrics.clone()).ok());
+            .and_then(|url| {
+                let ca = config.redis_ca_pem.as_deref();
+                Shared::new(url.expose(), ca, &config.redis_key_prefix, config.redis_timeout, metrics.clone()).ok()
+            });
         Arc::new(AppState {
             twilio: TwilioClient::new_shared(&config, metrics.clone(), shared.clone()),
             sessions: SessionStore::default(),

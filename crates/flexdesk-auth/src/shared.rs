@@ -151,6 +151,21 @@ pub struct Shared {
     end: Script,
 }
 
+/// The client for `url`: `redis://` in clear, `rediss://` over TLS (rustls) checked against `ca` (PEM) when given,
+/// else against the public web roots (Mozilla's set, built in: the system's store is not read).
+pub fn client(url: &str, ca: Option<&[u8]>) -> RedisResult<redis::Client> {
+    match ca {
+        Some(pem) => {
+            if !String::from_utf8_lossy(pem).contains("-----BEGIN CERTIFICATE-----") {
+                return Err(redis::RedisError::from((redis::ErrorKind::InvalidClientConfig, "no PEM certificate in the CA file")));
+            }
+            // Parses the PEM now: a bad file is a configuration error, not a failure on every connection.
+            redis::Client::build_with_tls(url, redis::TlsCertificates { client_tls: None, root_cert: Some(pem.to_vec()) })
+        }
+        None => redis::Client::open(url),
+    }
+}
+
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
@@ -158,8 +173,15 @@ fn now_ms() -> u64 {
 impl Shared {
     /// Prepares the shared state for `url` and starts connecting in the background (inside a tokio runtime).
     /// Until the first connection, and whenever Redis is unreachable, callers use their in-process state.
-    pub fn new(url: &str, prefix: &str, timeout: Duration, metrics: Arc<Metrics>) -> RedisResult<Arc<Shared>> {
-        let client = redis::Client::open(url)?;
+    /// `ca`: PEM of the CA that signed a `rediss://` server's certificate (else the public web roots).
+    pub fn new(
+        url: &str,
+        ca: Option<&[u8]>,
+        prefix: &str,
+        timeout: Duration,
+        metrics: Arc<Metrics>,
+    ) -> RedisResult<Arc<Shared>> {
+        let client = client(url, ca)?;
         metrics.set_redis_up(false);
         let shared = Arc::new(Shared {
             conn: RwLock::new(None),
@@ -524,7 +546,7 @@ mod tests {
     }
 
     async fn replica(port: u16, prefix: &str) -> Arc<Shared> {
-        let s = Shared::new(&format!("redis://127.0.0.1:{port}"), prefix, Duration::from_millis(500), Arc::new(Metrics::default())).unwrap();
+        let s = Shared::new(&format!("redis://127.0.0.1:{port}"), None, prefix, Duration::from_millis(500), Arc::new(Metrics::default())).unwrap();
         assert!(s.ready(Duration::from_secs(5)).await, "connected");
         s
     }
@@ -590,7 +612,7 @@ mod tests {
     async fn without_redis_every_call_says_decide_locally_and_is_counted() {
         let metrics = Arc::new(Metrics::default());
         let port = free_port();
-        let s = Shared::new(&format!("redis://127.0.0.1:{port}"), "t3:", Duration::from_millis(100), metrics.clone()).unwrap();
+        let s = Shared::new(&format!("redis://127.0.0.1:{port}"), None, "t3:", Duration::from_millis(100), metrics.clone()).unwrap();
         assert!(!s.ready(Duration::from_millis(300)).await);
         assert_eq!(s.spend("start", "10.0.0.1", 60, 1).await, None);
         assert!(s.reserve("c", 1, 1, 0, 30).await.is_none());

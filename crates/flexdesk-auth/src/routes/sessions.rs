@@ -33,7 +33,7 @@ use crate::{unix_now, AppState};
     responses(
         (status = 201, body = crate::openapi::SessionCreated),
         (status = 400, body = crate::openapi::ApiError, description = "broken JSON, or identity_not_configured (an identityToken sent to a server without IDENTITY_*)"),
-        (status = 401, body = crate::openapi::ApiError, description = "identity_invalid: the identityToken does not verify (forged, expired, wrong issuer or audience); no chat is started"),
+        (status = 401, body = crate::openapi::ApiError, description = "identity_invalid: the identityToken does not verify (forged, expired, wrong issuer or audience); or identity_required: no identityToken and the server has IDENTITY_REQUIRED=true (guests refused); no chat is started"),
         (status = 413, body = crate::openapi::ApiError, description = "body over 64 KB"),
         (status = 415, body = crate::openapi::ApiError, description = "not application/json"),
         (status = 403, body = crate::openapi::ApiError, description = "verification_required / verification_failed (only with VERIFY_URL)"),

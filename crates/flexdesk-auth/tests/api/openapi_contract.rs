@@ -86,3 +86,30 @@ async fn the_served_document_declares_what_a_start_answers_and_its_limits_hold()
         }
     }
 }
+
+#[tokio::test]
+async fn identity_required_refuses_guests_with_a_declared_code_and_lets_signed_in_customers_start() {
+    const SECRET: &str = "identity-secret-for-tests-0123456789abcdef";
+    let h = harness(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_REQUIRED", "true"), ("RATE_LIMIT_START_BURST", "1000")]).await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/v2/WebChats"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(json!({ "conversation_sid": CONVERSATION, "identity": "customer-from-twilio" })))
+        .mount(&h.twilio)
+        .await;
+    let doc = h.admin_get("/openapi.json").await.body;
+    let said = doc["paths"]["/v1/sessions"]["post"]["responses"]["401"]["description"].as_str().unwrap_or("");
+    assert!(said.contains("identity_required"), "the 401 description names the code: {said}");
+
+    let guest = h.json(Method::POST, "/v1/sessions", json!({"customerName": "Ada"})).await;
+    assert_eq!((guest.status, error_code(&guest)), (StatusCode::UNAUTHORIZED, "identity_required"), "a guest is refused");
+
+    let claims = json!({"sub": "user-42", "exp": flexdesk_auth::unix_now() + 300, "name": "Ada Lovelace"});
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    let signed_in = h.json(Method::POST, "/v1/sessions", json!({"customerName": "Ada", "identityToken": token})).await;
+    assert_eq!(signed_in.status, StatusCode::CREATED, "a verified customer starts: {:?}", signed_in.body);
+}
