@@ -338,6 +338,11 @@ pub enum Event {
     UserTyping(bool),
     /// The user has seen the messages shown so far (`userReadMessages`).
     UserRead,
+    /// The page suspended (`true`) or resumed (`false`) the chat with the agent
+    /// (`instance.serviceDesk.updateIsSuspended`). Carbon AI Chat never calls the desk about it; the wrapper reads it
+    /// from the instance (`getState().humanAgent.isSuspended`, and every `state:change`). While suspended, Carbon
+    /// drops what the desk shows (`addMessages(…, !isSuspended())`), so agent messages are held until resumed.
+    Suspended(bool),
     /// The SDK's `tokenAboutToExpire` (or `tokenExpired`): time to ask the auth server for a new token.
     TokenAboutToExpire,
     /// The auth server issued a new token ([`AuthCall::RefreshToken`]).
@@ -694,6 +699,12 @@ pub struct Session {
     queue_poll_ms: u64,
     /// Queue reads that found the chat not routed yet, before any position was shown ([`ROUTING_POLL_MS`]).
     routing_polls: u8,
+    /// The page suspended the chat ([`Event::Suspended`]). Kept across chats: it is the web chat's state (Carbon
+    /// keeps it across a reload and clears it itself when a chat ends, telling the wrapper).
+    suspended: bool,
+    /// Messages that came while suspended, by index: what to show on resume (`None`: nothing to show, e.g. the
+    /// bot hand-off). `last_shown` stays below them, so a reload meanwhile replays them.
+    held: Vec<(u64, Option<Web>)>,
 }
 
 impl Default for Session {
@@ -761,6 +772,8 @@ impl Session {
             join_timeout_ms: JOIN_TIMEOUT_MS,
             queue_poll_ms: QUEUE_POLL_MS,
             routing_polls: 0,
+            suspended: false,
+            held: Vec::new(),
         }
     }
 
@@ -790,7 +803,9 @@ impl Session {
         let limits = std::mem::take(&mut self.limits);
         let join_timeout_ms = self.join_timeout_ms;
         let queue_poll_ms = self.queue_poll_ms;
+        let suspended = self.suspended;
         *self = Session::with_limits(limits).with_join_timeout(join_timeout_ms).with_queue_poll(queue_poll_ms);
+        self.suspended = suspended;
     }
 
     /// Where the chat is.
@@ -1049,19 +1064,15 @@ impl Session {
                     // already. Counted as passed, so a later sync does not offer it again; not the customer's
                     // own message either (it was not sent from this web chat).
                     if self.live() && self.shown_floor.is_none_or(|f| index > f) && self.shown.insert(index) {
-                        self.last_shown = self.last_shown.max(Some(index));
-                        self.persist(&mut out);
+                        self.passed(index, None, &mut out);
                     }
                 } else if author == me {
                     self.own_message_seen(index, client_id, &mut out);
                 } else if self.shown_floor.is_none_or(|f| index > f) && self.shown.insert(index) {
-                    self.last_shown = self.last_shown.max(Some(index));
                     let agent_id = self.announced.contains(&author).then_some(author);
                     let items = agent_items(content);
-                    if !items.is_empty() {
-                        out.push(Effect::Web(Web::ShowAgentMessage { agent_id, items }));
-                    }
-                    self.persist(&mut out);
+                    let show = (!items.is_empty()).then_some(Web::ShowAgentMessage { agent_id, items });
+                    self.passed(index, show, &mut out);
                 }
             }
             Event::AgentTyping { agent_id, typing } => {
@@ -1195,6 +1206,20 @@ impl Session {
                 // The Conversations SDK has no "stopped typing" signal: the indicator lapses on its own.
                 if typing && self.joined() && self.online {
                     out.push(Effect::Client(Client::SendTyping));
+                }
+            }
+            Event::Suspended(suspended) => {
+                self.suspended = suspended;
+                if !suspended && !self.held.is_empty() {
+                    let mut held = std::mem::take(&mut self.held);
+                    if self.live() {
+                        held.sort_by_key(|(index, _)| *index);
+                        for (index, show) in held {
+                            self.last_shown = self.last_shown.max(Some(index));
+                            out.extend(show.map(Effect::Web));
+                        }
+                        self.persist(&mut out);
+                    }
                 }
             }
             Event::UserRead => {
@@ -1414,6 +1439,19 @@ impl Session {
 
     /// A message authored by the customer came back (live echo, or replay after a reload): when it is one we
     /// still hold as pending, it reached Twilio and must not be sent again.
+    /// A message of the conversation is dealt with (`show`: what the web chat shows of it): shown now, or held
+    /// while the page has the chat suspended, as Carbon would drop it then (HumanAgentServiceImpl.ts
+    /// `sendMessageToUser`: `addMessages(…, !this.service.isSuspended(), …)`).
+    fn passed(&mut self, index: u64, show: Option<Web>, out: &mut Vec<Effect>) {
+        if self.suspended {
+            self.held.push((index, show));
+            return;
+        }
+        self.last_shown = self.last_shown.max(Some(index));
+        out.extend(show.map(Effect::Web));
+        self.persist(out);
+    }
+
     fn own_message_seen(&mut self, index: u64, client_id: Option<String>, out: &mut Vec<Effect>) {
         if !self.live() {
             return;
