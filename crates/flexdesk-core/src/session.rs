@@ -445,6 +445,9 @@ pub enum Web {
     /// `updateAgentAvailability({ positionInQueue })` (Carbon 1.9.1's `AgentAvailability` is camelCase and
     /// its `AvailabilityMessage` formats `agent_connectingQueue` in the user's language).
     QueuePosition(u32),
+    /// `updateAgentAvailability({ estimatedWaitTime })`, in minutes: Carbon 1.9.1 prefers it to the position
+    /// (AvailabilityMessage.tsx, `agent_connectingMinutes`: "Current wait time is {time} minutes").
+    WaitMinutes(u32),
     /// `agentJoined`.
     AgentJoined(Agent),
     /// `agentLeftChat`.
@@ -688,7 +691,8 @@ pub struct Session {
     read_horizon_sent: Option<u64>,
     last_user_index: Option<u64>,
     agent_read_upto: Option<u64>,
-    queue_position: Option<u32>,
+    /// What the web chat was last told of the wait ([`Web::QueuePosition`] or [`Web::WaitMinutes`]).
+    wait_shown: Option<Web>,
     /// A start asked for while a cancelled one is still being created: sent once that one is ended.
     next_start: Option<CreateSessionRequest>,
     /// Kept across chats.
@@ -766,7 +770,7 @@ impl Session {
             read_horizon_sent: None,
             last_user_index: None,
             agent_read_upto: None,
-            queue_position: None,
+            wait_shown: None,
             next_start: None,
             limits: MediaLimits::default(),
             join_timeout_ms: JOIN_TIMEOUT_MS,
@@ -872,9 +876,14 @@ impl Session {
 
     /// `updateAgentAvailability({ positionInQueue })`, only when the position changed.
     fn show_position(&mut self, position: u32, out: &mut Vec<Effect>) {
-        if self.queue_position != Some(position) {
-            self.queue_position = Some(position);
-            out.push(Effect::Web(Web::QueuePosition(position)));
+        self.show_wait(Web::QueuePosition(position), out);
+    }
+
+    /// `updateAgentAvailability`, only when what it says changed.
+    fn show_wait(&mut self, wait: Web, out: &mut Vec<Effect>) {
+        if self.wait_shown.as_ref() != Some(&wait) {
+            self.wait_shown = Some(wait.clone());
+            out.push(Effect::Web(wait));
         }
     }
 
@@ -1176,11 +1185,18 @@ impl Session {
                         // The chat's own place (issue 17). Not waiting (an agent accepted and is joining): nothing
                         // to show, read again until the agent is there.
                         Some(p) => {
-                            if let (true, Some(position)) = (p.waiting, p.position) {
-                                self.show_position(position.max(1), &mut out);
+                            // The wait when the server estimates one (Carbon prefers it: AvailabilityMessage.tsx),
+                            // in whole minutes, rounded up (Carbon's `estimatedWaitTime` is in minutes); else the place.
+                            match (p.waiting, p.estimated_wait_seconds, p.position) {
+                                (true, Some(secs), _) => {
+                                    let minutes = u32::try_from(secs.div_ceil(60)).unwrap_or(u32::MAX).max(1);
+                                    self.show_wait(Web::WaitMinutes(minutes), &mut out);
+                                }
+                                (true, None, Some(position)) => self.show_position(position.max(1), &mut out),
+                                _ => {}
                             }
-                            // Not in the queue before any place was shown: most likely not routed yet, so soon again.
-                            let routing = !p.waiting && self.queue_position.is_none() && self.routing_polls < MAX_ROUTING_POLLS;
+                            // Not in the queue before any wait was shown: most likely not routed yet, so soon again.
+                            let routing = !p.waiting && self.wait_shown.is_none() && self.routing_polls < MAX_ROUTING_POLLS;
                             if routing {
                                 self.routing_polls += 1;
                             }
