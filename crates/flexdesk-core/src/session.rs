@@ -691,8 +691,8 @@ pub struct Session {
     read_horizon_sent: Option<u64>,
     last_user_index: Option<u64>,
     agent_read_upto: Option<u64>,
-    /// What the web chat was last told of the wait ([`Web::QueuePosition`] or [`Web::WaitMinutes`]).
-    wait_shown: Option<Web>,
+    /// What the web chat was last told of the wait: (minutes, the figure); else the queue position.
+    wait_shown: Option<(bool, u32)>,
     /// A start asked for while a cancelled one is still being created: sent once that one is ended.
     next_start: Option<CreateSessionRequest>,
     /// Kept across chats.
@@ -876,14 +876,15 @@ impl Session {
 
     /// `updateAgentAvailability({ positionInQueue })`, only when the position changed.
     fn show_position(&mut self, position: u32, out: &mut Vec<Effect>) {
-        self.show_wait(Web::QueuePosition(position), out);
+        self.show_wait(false, position, out);
     }
 
-    /// `updateAgentAvailability`, only when what it says changed.
-    fn show_wait(&mut self, wait: Web, out: &mut Vec<Effect>) {
-        if self.wait_shown.as_ref() != Some(&wait) {
-            self.wait_shown = Some(wait.clone());
-            out.push(Effect::Web(wait));
+    /// `updateAgentAvailability` with the estimated wait in minutes (`minutes`) or the position, only when what it
+    /// says changed. (A plain pair, not a `Web` compared: the wasm's size.)
+    fn show_wait(&mut self, minutes: bool, figure: u32, out: &mut Vec<Effect>) {
+        if self.wait_shown != Some((minutes, figure)) {
+            self.wait_shown = Some((minutes, figure));
+            out.push(Effect::Web(if minutes { Web::WaitMinutes(figure) } else { Web::QueuePosition(figure) }));
         }
     }
 
@@ -1190,7 +1191,7 @@ impl Session {
                             match (p.waiting, p.estimated_wait_seconds, p.position) {
                                 (true, Some(secs), _) => {
                                     let minutes = u32::try_from(secs.div_ceil(60)).unwrap_or(u32::MAX).max(1);
-                                    self.show_wait(Web::WaitMinutes(minutes), &mut out);
+                                    self.show_wait(true, minutes, &mut out);
                                 }
                                 (true, None, Some(position)) => self.show_position(position.max(1), &mut out),
                                 _ => {}
@@ -1227,9 +1228,8 @@ impl Session {
             Event::Suspended(suspended) => {
                 self.suspended = suspended;
                 if !suspended && !self.held.is_empty() {
-                    let mut held = std::mem::take(&mut self.held);
+                    let held = std::mem::take(&mut self.held);
                     if self.live() {
-                        held.sort_by_key(|(index, _)| *index);
                         for (index, show) in held {
                             self.last_shown = self.last_shown.max(Some(index));
                             out.extend(show.map(Effect::Web));
@@ -1460,7 +1460,9 @@ impl Session {
     /// `sendMessageToUser`: `addMessages(…, !this.service.isSuspended(), …)`).
     fn passed(&mut self, index: u64, show: Option<Web>, out: &mut Vec<Effect>) {
         if self.suspended {
-            self.held.push((index, show));
+            // Kept in index order (a sync may bring older ones after newer live ones); no sort: the wasm's size.
+            let at = self.held.partition_point(|(i, _)| *i < index);
+            self.held.insert(at, (index, show));
             return;
         }
         self.last_shown = self.last_shown.max(Some(index));
