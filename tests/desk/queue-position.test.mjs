@@ -8,7 +8,7 @@ import { setup, until, calls, missing } from './harness.mjs';
 
 const skip = missing.length > 0 && `not built yet: ${missing.join(', ')}`;
 
-test('a waiting customer sees their own place, and moves up when the chat ahead is accepted', { skip, timeout: 90_000 }, async (t) => {
+test('a waiting customer sees their own place, then the estimated wait once the chat ahead is accepted', { skip, timeout: 90_000 }, async (t) => {
   const { stack, newPage, emu } = await setup(t);
   // Someone else is already waiting (started straight through the auth server).
   const ahead = await (
@@ -25,6 +25,8 @@ test('a waiting customer sees their own place, and moves up when the chat ahead 
   const task = tasks.find((x) => x.conversationSid === ahead.conversationSid);
   await emu('POST', `/agent/api/tasks/${task.sid}/accept`, { agent: 'alice' });
   const moved = await until('moved up', async () => (await calls(page, 'updateAgentAvailability'))[1], 45_000);
-  assert.deepEqual(moved, [{ positionInQueue: 1 }]);
+  // Issue 23: with an acceptance in the auth server's 30-minute window it has an estimate (queue.rs
+  // `estimated_wait`: place 1 × 1800 s / 1 acceptance), which Carbon prefers to the place; sent in minutes.
+  assert.deepEqual(moved, [{ estimatedWaitTime: 30 }]);
   assert.equal((await calls(page, 'agentJoined')).length, 0, 'still waiting for an agent of its own');
 });

@@ -12,13 +12,17 @@ const scenario = e2eSuite('queue-hours');
 
 // Carbon's language pack (agent_connectingQueue): "You're number {position} in line".
 const inLine = (n) => new RegExp(`You're number\\s*${n}\\s*in line`);
+// And agent_connectingMinutes, which Carbon prefers when the desk sends an estimate (issue 23): the auth server
+// estimates once the queue accepted a task within its 30-minute window (queue.rs `estimated_wait`): place 1 after one
+// acceptance is 30 minutes.
+const waitMinutes = (n) => new RegExp(`Current wait time is\\s*${n}\\s*minutes`);
 
 /** The emulator's agent-side state (tasks, conversations, agents). */
 async function emuState(stack) {
   return (await fetch(`${stack.emulator.url}/agent/api/state`)).json();
 }
 
-scenario('two customers waiting see positions 1 and 2, and 1 after the first is accepted', async ({ customer, agent, newPage, www }) => {
+scenario('two customers waiting see positions 1 and 2, and the estimated wait after the first is accepted', async ({ customer, agent, newPage, www }) => {
   await customer.open({ name: 'Quinn First' });
   await customer.askForAgent();
   await seen(customer.page.getByText(inLine(1)), 'the first customer\'s queue position, 1', 20_000);
@@ -38,12 +42,13 @@ scenario('two customers waiting see positions 1 and 2, and 1 after the first is 
   await customer.seeAgentInHeader('Alice');
   // The second customer moves up: the desk reads the session's own place again while it waits (queuePollMs here,
   // 30 s by default), with no reload and nothing typed. Well under 30 s: the default interval would not pass.
-  await seen(second.page.getByText(inLine(1)), 'the second customer\'s queue position, now 1', 12_000);
+  // With one acceptance the server now has an estimate, which Carbon shows instead of the place.
+  await seen(second.page.getByText(waitMinutes(30)), 'the second customer\'s wait, now estimated', 12_000);
   assert.equal(await firstShown(second.page.getByText(inLine(2))), null, 'the old position is no longer shown');
   // Still waiting, so still read every queuePollMs (2 s here), not once per 30 s: two more reads within 8 s.
   const before = reads;
   await waitUntil(() => reads >= before + 2, { timeout: 8_000, message: `two more reads of the second customer's place (${before} so far)` });
-  assert.ok(await firstShown(second.page.getByText(inLine(1))), 'still number 1');
+  assert.ok(await firstShown(second.page.getByText(waitMinutes(30))), 'still the estimate');
 }, {
   timeout: 150_000,
   // The auth server must not answer the second read with the first one's cached figures.

@@ -338,6 +338,11 @@ pub enum Event {
     UserTyping(bool),
     /// The user has seen the messages shown so far (`userReadMessages`).
     UserRead,
+    /// The page suspended (`true`) or resumed (`false`) the chat with the agent
+    /// (`instance.serviceDesk.updateIsSuspended`). Carbon AI Chat never calls the desk about it; the wrapper reads it
+    /// from the instance (`getState().humanAgent.isSuspended`, and every `state:change`). While suspended, Carbon
+    /// drops what the desk shows (`addMessages(…, !isSuspended())`), so agent messages are held until resumed.
+    Suspended(bool),
     /// The SDK's `tokenAboutToExpire` (or `tokenExpired`): time to ask the auth server for a new token.
     TokenAboutToExpire,
     /// The auth server issued a new token ([`AuthCall::RefreshToken`]).
@@ -440,6 +445,9 @@ pub enum Web {
     /// `updateAgentAvailability({ positionInQueue })` (Carbon 1.9.1's `AgentAvailability` is camelCase and
     /// its `AvailabilityMessage` formats `agent_connectingQueue` in the user's language).
     QueuePosition(u32),
+    /// `updateAgentAvailability({ estimatedWaitTime })`, in minutes: Carbon 1.9.1 prefers it to the position
+    /// (AvailabilityMessage.tsx, `agent_connectingMinutes`: "Current wait time is {time} minutes").
+    WaitMinutes(u32),
     /// `agentJoined`.
     AgentJoined(Agent),
     /// `agentLeftChat`.
@@ -683,7 +691,8 @@ pub struct Session {
     read_horizon_sent: Option<u64>,
     last_user_index: Option<u64>,
     agent_read_upto: Option<u64>,
-    queue_position: Option<u32>,
+    /// What the web chat was last told of the wait: (minutes, the figure); else the queue position.
+    wait_shown: Option<(bool, u32)>,
     /// A start asked for while a cancelled one is still being created: sent once that one is ended.
     next_start: Option<CreateSessionRequest>,
     /// Kept across chats.
@@ -694,6 +703,12 @@ pub struct Session {
     queue_poll_ms: u64,
     /// Queue reads that found the chat not routed yet, before any position was shown ([`ROUTING_POLL_MS`]).
     routing_polls: u8,
+    /// The page suspended the chat ([`Event::Suspended`]). Kept across chats: it is the web chat's state (Carbon
+    /// keeps it across a reload and clears it itself when a chat ends, telling the wrapper).
+    suspended: bool,
+    /// Messages that came while suspended, by index: what to show on resume (`None`: nothing to show, e.g. the
+    /// bot hand-off). `last_shown` stays below them, so a reload meanwhile replays them.
+    held: Vec<(u64, Option<Web>)>,
 }
 
 impl Default for Session {
@@ -755,12 +770,14 @@ impl Session {
             read_horizon_sent: None,
             last_user_index: None,
             agent_read_upto: None,
-            queue_position: None,
+            wait_shown: None,
             next_start: None,
             limits: MediaLimits::default(),
             join_timeout_ms: JOIN_TIMEOUT_MS,
             queue_poll_ms: QUEUE_POLL_MS,
             routing_polls: 0,
+            suspended: false,
+            held: Vec::new(),
         }
     }
 
@@ -790,7 +807,9 @@ impl Session {
         let limits = std::mem::take(&mut self.limits);
         let join_timeout_ms = self.join_timeout_ms;
         let queue_poll_ms = self.queue_poll_ms;
+        let suspended = self.suspended;
         *self = Session::with_limits(limits).with_join_timeout(join_timeout_ms).with_queue_poll(queue_poll_ms);
+        self.suspended = suspended;
     }
 
     /// Where the chat is.
@@ -857,9 +876,15 @@ impl Session {
 
     /// `updateAgentAvailability({ positionInQueue })`, only when the position changed.
     fn show_position(&mut self, position: u32, out: &mut Vec<Effect>) {
-        if self.queue_position != Some(position) {
-            self.queue_position = Some(position);
-            out.push(Effect::Web(Web::QueuePosition(position)));
+        self.show_wait(false, position, out);
+    }
+
+    /// `updateAgentAvailability` with the estimated wait in minutes (`minutes`) or the position, only when what it
+    /// says changed. (A plain pair, not a `Web` compared: the wasm's size.)
+    fn show_wait(&mut self, minutes: bool, figure: u32, out: &mut Vec<Effect>) {
+        if self.wait_shown != Some((minutes, figure)) {
+            self.wait_shown = Some((minutes, figure));
+            out.push(Effect::Web(if minutes { Web::WaitMinutes(figure) } else { Web::QueuePosition(figure) }));
         }
     }
 
@@ -1049,19 +1074,15 @@ impl Session {
                     // already. Counted as passed, so a later sync does not offer it again; not the customer's
                     // own message either (it was not sent from this web chat).
                     if self.live() && self.shown_floor.is_none_or(|f| index > f) && self.shown.insert(index) {
-                        self.last_shown = self.last_shown.max(Some(index));
-                        self.persist(&mut out);
+                        self.passed(index, None, &mut out);
                     }
                 } else if author == me {
                     self.own_message_seen(index, client_id, &mut out);
                 } else if self.shown_floor.is_none_or(|f| index > f) && self.shown.insert(index) {
-                    self.last_shown = self.last_shown.max(Some(index));
                     let agent_id = self.announced.contains(&author).then_some(author);
                     let items = agent_items(content);
-                    if !items.is_empty() {
-                        out.push(Effect::Web(Web::ShowAgentMessage { agent_id, items }));
-                    }
-                    self.persist(&mut out);
+                    let show = (!items.is_empty()).then_some(Web::ShowAgentMessage { agent_id, items });
+                    self.passed(index, show, &mut out);
                 }
             }
             Event::AgentTyping { agent_id, typing } => {
@@ -1165,11 +1186,18 @@ impl Session {
                         // The chat's own place (issue 17). Not waiting (an agent accepted and is joining): nothing
                         // to show, read again until the agent is there.
                         Some(p) => {
-                            if let (true, Some(position)) = (p.waiting, p.position) {
-                                self.show_position(position.max(1), &mut out);
+                            // The wait when the server estimates one (Carbon prefers it: AvailabilityMessage.tsx),
+                            // in whole minutes, rounded up (Carbon's `estimatedWaitTime` is in minutes); else the place.
+                            match (p.waiting, p.estimated_wait_seconds, p.position) {
+                                (true, Some(secs), _) => {
+                                    let minutes = u32::try_from(secs.div_ceil(60)).unwrap_or(u32::MAX).max(1);
+                                    self.show_wait(true, minutes, &mut out);
+                                }
+                                (true, None, Some(position)) => self.show_position(position.max(1), &mut out),
+                                _ => {}
                             }
-                            // Not in the queue before any place was shown: most likely not routed yet, so soon again.
-                            let routing = !p.waiting && self.queue_position.is_none() && self.routing_polls < MAX_ROUTING_POLLS;
+                            // Not in the queue before any wait was shown: most likely not routed yet, so soon again.
+                            let routing = !p.waiting && self.wait_shown.is_none() && self.routing_polls < MAX_ROUTING_POLLS;
                             if routing {
                                 self.routing_polls += 1;
                             }
@@ -1195,6 +1223,19 @@ impl Session {
                 // The Conversations SDK has no "stopped typing" signal: the indicator lapses on its own.
                 if typing && self.joined() && self.online {
                     out.push(Effect::Client(Client::SendTyping));
+                }
+            }
+            Event::Suspended(suspended) => {
+                self.suspended = suspended;
+                if !suspended && !self.held.is_empty() {
+                    let held = std::mem::take(&mut self.held);
+                    if self.live() {
+                        for (index, show) in held {
+                            self.last_shown = self.last_shown.max(Some(index));
+                            out.extend(show.map(Effect::Web));
+                        }
+                        self.persist(&mut out);
+                    }
                 }
             }
             Event::UserRead => {
@@ -1414,6 +1455,21 @@ impl Session {
 
     /// A message authored by the customer came back (live echo, or replay after a reload): when it is one we
     /// still hold as pending, it reached Twilio and must not be sent again.
+    /// A message of the conversation is dealt with (`show`: what the web chat shows of it): shown now, or held
+    /// while the page has the chat suspended, as Carbon would drop it then (HumanAgentServiceImpl.ts
+    /// `sendMessageToUser`: `addMessages(…, !this.service.isSuspended(), …)`).
+    fn passed(&mut self, index: u64, show: Option<Web>, out: &mut Vec<Effect>) {
+        if self.suspended {
+            // Kept in index order (a sync may bring older ones after newer live ones); no sort: the wasm's size.
+            let at = self.held.partition_point(|(i, _)| *i < index);
+            self.held.insert(at, (index, show));
+            return;
+        }
+        self.last_shown = self.last_shown.max(Some(index));
+        out.extend(show.map(Effect::Web));
+        self.persist(out);
+    }
+
     fn own_message_seen(&mut self, index: u64, client_id: Option<String>, out: &mut Vec<Effect>) {
         if !self.live() {
             return;

@@ -269,7 +269,7 @@ fn waiting_shows_the_sessions_own_queue_position_and_polls() {
     let read = Effect::Auth(AuthCall::ReadPosition { session_id: "sess-1".into(), credential: "cred-1".into() });
     let fx = s.handle(Event::ConversationJoined);
     assert!(fx.contains(&read), "{fx:?}");
-    let at = |position: Option<u32>, waiting: bool| Event::QueuePositionRead(Some(QueuePosition { waiting, position, estimated_wait_seconds: Some(60) }));
+    let at = |position: Option<u32>, waiting: bool| Event::QueuePositionRead(Some(QueuePosition { waiting, position, estimated_wait_seconds: None }));
     let poll = Effect::Timer { timer: Timer::Queue, delay_ms: flexdesk_core::session::QUEUE_POLL_MS };
     assert_eq!(s.handle(at(Some(2), true)), vec![Effect::Web(Web::QueuePosition(2)), poll.clone()]);
     assert_eq!(s.handle(at(Some(2), true)), vec![poll.clone()], "unchanged: not repeated");
@@ -282,6 +282,23 @@ fn waiting_shows_the_sessions_own_queue_position_and_polls() {
     s.handle(Event::ParticipantJoined(participant("alice")));
     assert!(s.handle(Event::TimerDue(Timer::Queue)).is_empty(), "no more polling once an agent joined");
     assert!(s.handle(at(Some(1), true)).is_empty(), "a late answer changes nothing once an agent joined");
+}
+
+#[test]
+fn waiting_shows_the_estimated_wait_in_minutes_when_the_server_has_one_else_the_position() {
+    // Issue 23: Carbon 1.9.1 prefers `estimatedWaitTime` to `positionInQueue` (AvailabilityMessage.tsx: the
+    // `agent_connectingMinutes` text, "Current wait time is {time} minutes"; `AgentAvailability.estimatedWaitTime` is
+    // "the estimated wait time for the user in minutes"). The auth server answers in seconds: rounded up, at least 1.
+    let mut s = joining();
+    s.handle(Event::ConversationJoined);
+    let at = |position: Option<u32>, secs: Option<u64>| {
+        Event::QueuePositionRead(Some(QueuePosition { waiting: true, position, estimated_wait_seconds: secs }))
+    };
+    assert_eq!(visible(s.handle(at(Some(3), Some(150)))), vec![Effect::Web(Web::WaitMinutes(3))], "150 s: about 3 minutes");
+    assert_eq!(visible(s.handle(at(Some(2), Some(170)))), vec![], "still 3 minutes: not repeated");
+    assert_eq!(visible(s.handle(at(Some(1), Some(20)))), vec![Effect::Web(Web::WaitMinutes(1))], "under a minute: 1");
+    assert_eq!(visible(s.handle(at(Some(1), None))), vec![Effect::Web(Web::QueuePosition(1))], "no estimate: the place");
+    assert_eq!(visible(s.handle(at(None, Some(0)))), vec![Effect::Web(Web::WaitMinutes(1))], "an estimate without a place");
 }
 
 #[test]

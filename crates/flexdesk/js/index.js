@@ -207,7 +207,21 @@ function lightDesk(config, { callback, instance, persistedState }) {
           const strings = (key, params) => say(config.strings, key, params);
           const hook = config.onChatEnd;
           const onChatEnd = hook && ((o) => (async () => hook(o))().catch((e) => console.warn('flexdesk: config.onChatEnd failed:', e)));
-          return (desk = new glue.TwilioFlex(Object.create(config, { strings: { value: strings }, onChatEnd: { value: onChatEnd } }), cb, persistedState ?? null));
+          desk = new glue.TwilioFlex(Object.create(config, { strings: { value: strings }, onChatEnd: { value: onChatEnd } }), cb, persistedState ?? null);
+          // Carbon never tells the desk the page suspended the chat (`instance.serviceDesk.updateIsSuspended`), but
+          // drops agent messages meanwhile (HumanAgentServiceImpl.ts `sendMessageToUser`: `addMessages(…,
+          // !isSuspended())`): the desk reads the flag now (Carbon keeps it across a reload) and on every change.
+          const suspended = (state) => !!state?.humanAgent?.isSuspended;
+          let was = suspended(instance?.getState?.());
+          if (was) desk.setSuspended(true);
+          instance?.on?.({
+            type: 'state:change',
+            handler: (event) => {
+              const now = suspended(event?.newState);
+              if (now !== was) desk?.setSuspended((was = now));
+            },
+          });
+          return desk;
         } catch (error) {
           console.error('flexdesk: the desk could not start:', error);
           throw error;

@@ -129,6 +129,14 @@ impl TwilioFlex {
         Promise::resolve(&JsValue::UNDEFINED)
     }
 
+    /// Not part of Carbon's `ServiceDesk`: whether the page has the chat suspended
+    /// (`instance.serviceDesk.updateIsSuspended`). Carbon never tells the desk; `js/index.js` reads
+    /// `instance.getState().humanAgent.isSuspended` and passes every change (`state:change`).
+    #[wasm_bindgen(js_name = setSuspended)]
+    pub fn set_suspended(&self, suspended: bool) {
+        self.shell.dispatch(Event::Suspended(suspended));
+    }
+
     /// Early check of chosen files against Twilio's limits, so the user sees the problem before sending.
     #[wasm_bindgen(js_name = filesSelectedForUpload)]
     pub fn files_selected_for_upload(&self, uploads: JsValue) {

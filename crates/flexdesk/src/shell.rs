@@ -324,6 +324,9 @@ impl Shell {
             Web::QueuePosition(n) => {
                 self.ui("updateAgentAvailability", &[object(&[("positionInQueue", JsValue::from_f64(n.into()))])]);
             }
+            Web::WaitMinutes(n) => {
+                self.ui("updateAgentAvailability", &[object(&[("estimatedWaitTime", JsValue::from_f64(n.into()))])]);
+            }
             Web::AgentJoined(agent) => self.ui("agentJoined", &[profile(&agent)]),
             Web::AgentLeft => self.ui("agentLeftChat", &[]),
             Web::BeginTransfer(agent) => {
