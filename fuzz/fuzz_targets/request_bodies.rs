@@ -38,7 +38,7 @@ fuzz_target!(|input: Input<'_>| {
                 let size = serde_json::to_vec(&data).unwrap().len();
                 assert!(size <= MAX_PRE_ENGAGEMENT_BYTES, "pre-engagement {size} bytes");
                 assert_eq!(data["friendlyName"], name.as_str(), "the client cannot override the name");
-                let attrs = routing_attributes(&data, &name, "CH00000000000000000000000000000000");
+                let attrs = routing_attributes(&data, &name, "customer-00000000-0000-4000-8000-000000000000", "CH00000000000000000000000000000000");
                 assert!(serde_json::to_vec(&attrs).unwrap().len() < 16 * 1024, "Twilio's 16 KB attribute cap");
             }
         }
