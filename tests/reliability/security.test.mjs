@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { stack, SECRETS } from './support.mjs';
+import { routedTask } from '../support/servers.mjs';
 
 /** One raw HTTP/1.1 exchange (any method, repeated header lines); resolves to { status, body }. */
 function raw(url, method, path, headerLines = [], body = '') {
@@ -263,7 +264,8 @@ test('1000 junk methods leave /metrics under 64 KB and RSS flat; /metrics is not
 test('unsigned routing keys do not reach the task; a hand-off signed by the bot\'s back end does', async (t) => {
   const s = await stack(t, { FLEX_START_MODE: 'interactions', PRE_ENGAGEMENT_KEYS: 'email', HANDOFF_SECRET });
   const taskOf = async (conversationSid) => {
-    const task = (await s.emu('GET', '/agent/api/state')).tasks.find((x) => x.conversationSid === conversationSid);
+    // Routed a moment after the start (Flex's pipeline, docs/emulator.md).
+    const task = await routedTask(s.emulator.url, conversationSid);
     return typeof task.attributes === 'string' ? JSON.parse(task.attributes) : task.attributes;
   };
   const forged = await s.call('POST', '/v1/sessions', { body: {
@@ -306,12 +308,15 @@ test('a flood beyond the open-session caps gets 429 too_many_sessions and create
     assert.equal(r.json.error.code, 'too_many_sessions');
     assert.ok(Number(r.headers.get('retry-after')) >= 1);
   }
+  for (const c of created) await routedTask(s.emulator.url, c.json.conversationSid);
+  await new Promise((r) => setTimeout(r, 500)); // a refused start would have been routed by now too
   assert.equal((await s.emu('GET', '/agent/api/state')).tasks.length, 3, 'one task per accepted start, none for a refused one');
   // Other clients fill the server-wide cap (5); beyond it everyone waits.
   assert.equal((await s.call('POST', '/v1/sessions', from('198.51.100.1'))).status, 201);
   assert.equal((await s.call('POST', '/v1/sessions', from('198.51.100.2'))).status, 201);
   const full = await s.call('POST', '/v1/sessions', from('198.51.100.3'));
   assert.deepEqual([full.status, full.json.error.code], [429, 'too_many_sessions']);
+  await new Promise((r) => setTimeout(r, 500)); // routed a moment after each start
   assert.equal((await s.emu('GET', '/agent/api/state')).tasks.length, 5);
   // Ending a chat frees its slot.
   const first = created[0].json;

@@ -1,6 +1,6 @@
 // Helpers for the quick reliability/security tests: a stack per test, JSON calls that keep every answer
 // (so a test can grep all of them for secrets), and the fake secrets to look for.
-import { startStack } from '../support/servers.mjs';
+import { startStack, routedTask } from '../support/servers.mjs';
 import { FAKE_TWILIO_ENV } from '../support/fake-env.mjs';
 
 export const SECRETS = [FAKE_TWILIO_ENV.TWILIO_API_KEY_SECRET, FAKE_TWILIO_ENV.TWILIO_AUTH_TOKEN, FAKE_TWILIO_ENV.SESSION_SECRET];
@@ -26,6 +26,8 @@ export async function stack(t, authEnv = {}) {
   const start = async () => {
     const r = await call('POST', '/v1/sessions', { body: { customerName: 'Ada' } });
     if (r.status !== 201) throw new Error(`start: ${r.status} ${r.text}`);
+    // Flex routes it a moment later (docs/emulator.md, "Flex's pipeline"): the customer then waits in the queue.
+    await routedTask(s.emulator.url, r.json.conversationSid);
     return r.json;
   };
   const emu = async (method, path, body) => {
