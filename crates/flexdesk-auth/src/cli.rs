@@ -5,7 +5,9 @@
 //!   (HS256 only, expiry checked) and prints its header and claims as JSON; exit status 1 when it does not verify;
 //! - `flexdesk-auth healthcheck [--ready]` GETs `/healthz` (or `/readyz`) of the server configured by the same
 //!   environment (`PORT`, `BIND`) and exits 0 on 200, else 1: a container `HEALTHCHECK` for images without curl;
-//! - `flexdesk-auth doctor` checks the Twilio account read-only, one line per check (see `doctor.rs`).
+//! - `flexdesk-auth doctor` checks the Twilio account read-only, one line per check (see `doctor.rs`);
+//! - `flexdesk-auth config check FILE` (handled in `main.rs`, before the configuration is read) names every value of
+//!   an environment file that Docker or systemd would read differently from `.env` (see `envfile.rs`).
 
 use std::io::Read;
 

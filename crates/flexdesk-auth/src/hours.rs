@@ -4,7 +4,8 @@
 //! Configuration, three keys read by `config.rs`:
 //! - `BUSINESS_HOURS`: groups separated by `;`, each `DAYS RANGES`. `DAYS` is a comma list of days (`Mon` … `Sun`)
 //!   or day ranges (`Mon-Fri`, also wrapping: `Sat-Sun`, `Fri-Mon`); `RANGES` a comma list of `HH:MM-HH:MM` local
-//!   times, end after start, `24:00` allowed as an end. Example: `Mon-Fri 09:00-12:30,13:30-17:00; Sat 10:00-13:00`.
+//!   times, end after start, `24:00` allowed as an end. Example: `Mon-Fri 09:00-12:30,13:30-17:00; Sat 10:00-13:00`;
+//!   `@` may stand for the space (`Mon-Fri@09:00-17:00;Sat@10:00-13:00`), the spelling an env file needs.
 //!   Days not named are closed. A range cannot run past midnight: write `Fri 22:00-24:00; Sat 00:00-02:00`.
 //! - `BUSINESS_TZ`: the IANA time zone the times are in (`Europe/Paris`); required with `BUSINESS_HOURS`. Times are
 //!   wall-clock times there, so daylight saving time moves them with the clocks (jiff's tz database).
@@ -113,7 +114,9 @@ fn parse_week(spec: &str) -> Result<[Vec<(u16, u16)>; 7], String> {
         return Err("is empty; e.g. \"Mon-Fri 09:00-17:00\"".into());
     }
     for group in groups {
-        let (days, ranges) = group.split_once(char::is_whitespace).ok_or_else(|| format!("{group:?}: expected days then times, e.g. \"Mon-Fri 09:00-17:00\""))?;
+        // `@` spells the same without a space: an unquoted space is a parse error for `.env` (dotenvy), and quotes
+        // would become part of the value under Docker's --env-file (see envfile.rs).
+        let (days, ranges) = group.split_once(|c: char| c.is_whitespace() || c == '@').ok_or_else(|| format!("{group:?}: expected days then times, e.g. \"Mon-Fri 09:00-17:00\""))?;
         let days = parse_days(days)?;
         let mut parsed = Vec::new();
         for range in ranges.split(',').map(str::trim).filter(|r| !r.is_empty()) {
@@ -249,6 +252,9 @@ mod tests {
     #[test]
     fn bad_settings_name_their_key() {
         assert_eq!(BusinessHours::parse("Mon-Fri 09:00-17:00", "Mars/Olympus", None).unwrap_err().0, "BUSINESS_TZ");
+        let spaced = BusinessHours::parse("Mon-Fri 09:00-12:30,13:30-17:00; Sat 10:00-13:00", "UTC", None).unwrap();
+        let env_file = BusinessHours::parse("Mon-Fri@09:00-12:30,13:30-17:00;Sat@10:00-13:00", "UTC", None).unwrap();
+        assert_eq!(spaced.week, env_file.week, "`@` spells the space");
         for bad in ["", "Mon-Fri", "Mon-Fri 9-17", "Mon-Fri 17:00-09:00", "Funday 09:00-10:00", "Mon 09:00-24:30", "Mon 09:60-10:00"] {
             assert_eq!(BusinessHours::parse(bad, "UTC", None).unwrap_err().0, "BUSINESS_HOURS", "{bad:?}");
         }

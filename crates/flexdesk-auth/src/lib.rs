@@ -84,6 +84,7 @@ pub mod config;
 pub mod credential;
 pub mod doctor;
 pub mod engagement;
+pub mod envfile;
 pub mod error;
 pub mod extract;
 pub mod flex;

@@ -11,6 +11,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() {
+    // `config check FILE` reads a file, not the configuration: it must work before the configuration does.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [config, check, file] = args.as_slice() {
+        if config == "config" && check == "check" {
+            std::process::exit(flexdesk_auth::envfile::run(file));
+        }
+    }
     // Subcommands sign no session and serve nothing: the demo SESSION_SECRET is not refused for them.
     let offline = matches!(std::env::args().nth(1).as_deref(), Some("mint-token" | "verify-token" | "healthcheck" | "doctor"));
     let config = match if offline { Config::from_env_offline() } else { Config::from_env() } {
@@ -20,7 +27,6 @@ async fn main() {
             std::process::exit(2)
         }
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(code) = flexdesk_auth::cli::run(&config, &args).await {
         std::process::exit(code);
     }
