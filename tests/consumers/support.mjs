@@ -20,7 +20,7 @@ export const SOURCE = path.join(ROOT, 'tests/consumers');
 export const WORK = process.env.FLEXDESK_CONSUMERS_DIR ?? path.join(ROOT, 'target/consumers');
 // Under `npm test` / `npm run`, npm passes its own project (npm_config_local_prefix, npm_package_*, ...) down: the
 // workspace's npm commands must work on their own directory only. The user's npm config (registry, cache) stays.
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) =>
+export const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) =>
   !/^npm_(config_local_prefix|config_call|package_|lifecycle_|command$|execpath$|node_execpath$)/.test(k)));
 Object.assign(ENV, { IBM_TELEMETRY_DISABLED: 'true', npm_config_audit: 'false', npm_config_fund: 'false' });
 
