@@ -45,6 +45,9 @@ chat.injectCarbonTheme = 'white';
 chat.shouldSanitizeHTML = true;
 chat.header = {
   title: 'Flexdesk demo',
+  // The demo's bot is scripted, not generative, and the agents are people: no "AI" label. (Carbon 1.9.1's label,
+  // `cds-ai-label`, also nests interactive controls, axe's serious `nested-interactive`: tests/e2e/accessibility.test.mjs.)
+  showAiLabel: false,
   menuOptions: [{ text: 'Download transcript', handler: () => fullTranscript?.download('flexdesk-transcript.txt') }],
 };
 chat.messaging = {
@@ -54,6 +57,10 @@ chat.messaging = {
   customLoadHistory: async () => history.items(),
 };
 chat.serviceDesk = { availabilityTimeoutSeconds: 10 };
+// Carbon 1.9.1 gives the agent's picture `alt={languagePack.agent_ariaResponseUserAvatar}` (ResponseUserAvatar.tsx,
+// MessageComponent.tsx), a key its English pack does not have (it has agent_ariaHumanAgentAvatar): without this the
+// picture has no text alternative at all (axe's critical image-alt; tests/e2e/accessibility.test.mjs).
+chat.strings = { agent_ariaResponseUserAvatar: 'Live agent avatar image' };
 // Back with the bot (issue 17): after a chat with an agent, the bot asks for a rating. It waits for the web chat's own
 // "back with the assistant" line (Carbon adds it 1.5 s after the end) so the question comes last.
 const BACK_WITH_BOT_MS = 1600;

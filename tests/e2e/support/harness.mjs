@@ -67,7 +67,8 @@ const slug = (s) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g
  * emulatorEnv, pageConfig, skip, clients } (pageConfig: extra keys for the page's window.FLEXDESK_CONFIG, e.g.
  * { joinTimeoutMs }; skip: a reason string, for a scenario whose own prerequisite is missing; clients: the
  * Conversations clients to run it with, one test each, default [SUITE_CLIENT]; contextOptions: Playwright browser
- * context options for every page, e.g. { locale, timezoneId }).
+ * context options for every page, e.g. { locale, timezoneId }; customerContextOptions: for the customer's pages only,
+e.g. a phone from Playwright's `devices`).
  */
 export function e2eSuite(fileName) {
   const missing = missingPrerequisite();
@@ -114,7 +115,7 @@ export function e2eSuite(fileName) {
 }
 
 /** A fresh emulator + auth server + page server, and the two browser pages of one scenario. */
-export async function startScenario(browser, { authEnv = {}, emulatorEnv = {}, pageConfig: extraPageConfig = {}, client = SUITE_CLIENT, demoIdentity, contextOptions = {} } = {}) {
+export async function startScenario(browser, { authEnv = {}, emulatorEnv = {}, pageConfig: extraPageConfig = {}, client = SUITE_CLIENT, demoIdentity, contextOptions = {}, customerContextOptions = {} } = {}) {
   const pageConfig = { ...extraPageConfig };
   const www = await startWwwServer({ pageConfig, demoIdentity });
   let stack;
@@ -132,7 +133,8 @@ export async function startScenario(browser, { authEnv = {}, emulatorEnv = {}, p
   const contexts = [];
   const pages = []; // [name, page]: every page a scenario opened, for the failure screenshots
   async function newPage(role) {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, ...contextOptions });
+    const own = role === 'customer' ? customerContextOptions : {};
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, ...contextOptions, ...own });
     contexts.push(context);
     const page = await context.newPage();
     pages.push([pages.some(([n]) => n === role) ? `${role}-${pages.length + 1}` : role, page]);
