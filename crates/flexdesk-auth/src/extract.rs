@@ -19,7 +19,7 @@ pub struct ApiJson<T>(pub T);
 
 /// Where a body must hold JSON objects. serde's derived structs also accept a JSON *array* of the field
 /// values in order (`{"handoff": [null, "billing"]}`, or `["Ada"]` for the whole body), which /openapi.json
-/// does not allow; schemathesis found it (reliability/api-fuzz.mjs). So bodies are checked as JSON first.
+/// does not allow; schemathesis found it (tests/reliability/campaign/api-fuzz.mjs). So bodies are checked as JSON first.
 pub trait ObjectShape {
     /// Paths that must be objects when present: `""` is the body, `"handoff"` a member, `"handoff.transcript[]"`
     /// every item of an array member.

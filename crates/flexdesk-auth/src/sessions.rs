@@ -4,7 +4,7 @@
 //! restart a valid credential rebuilds its session, and Twilio says on every refresh whether the chat is over.
 //! This table is a cache plus the ended flag. An ended session is kept for [`ENDED_GRACE_SECONDS`] (a repeated
 //! end or refresh is answered without calling Twilio) and then forgotten: keeping it until its credential
-//! expired (a day) made memory grow with every chat of the day (the soak in reliability/load.mjs).
+//! expired (a day) made memory grow with every chat of the day (the soak in tests/reliability/campaign/load.mjs).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

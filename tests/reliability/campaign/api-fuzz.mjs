@@ -8,9 +8,9 @@ import path from 'node:path';
 import { ROOT, startStack, report, json } from './lib.mjs';
 
 const SCHEMATHESIS = '4.32.5';
-const venv = path.join(ROOT, 'reliability/.venv');
+const venv = path.join(ROOT, 'tests/reliability/campaign/.venv');
 const st = path.join(venv, 'bin/schemathesis');
-const out = path.join(ROOT, 'reliability/out');
+const out = path.join(ROOT, 'tests/reliability/campaign/out');
 const minCases = Number(process.env.API_FUZZ_MIN_CASES ?? 2000);
 
 function ensureSchemathesis() {
@@ -39,7 +39,7 @@ try {
     const args = ['run', `${stack.auth.adminUrl}/openapi.json`, '--url', stack.auth.url, '--checks', 'all', '--max-examples', '150', '--workers', '2',
       '--seed', String(1000 + runs), '--no-color', '--report', 'ndjson', '--report-ndjson-path', ndjson,
       '--generation-database', 'none', '--request-timeout', '10'];
-    // Run inside reliability/out, where its own cache directory (.schemathesis/) is git-ignored.
+    // Run inside tests/reliability/campaign/out, where its own cache directory (.schemathesis/) is git-ignored.
     const child = spawn(st, args, { cwd: out, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     child.stdout.on('data', (d) => { text += d; });

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '../support/servers.mjs';
+import { ROOT } from '../../support/servers.mjs';
 
-const dir = path.join(ROOT, 'tests/consumer');
+const dir = path.join(ROOT, 'tests/consumers/types');
 const tsc = (project) => spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', project], { encoding: 'utf8' });
 
 test('a TypeScript app passes createTwilioFlexServiceDesk to serviceDeskFactory', { skip: !existsSync(path.join(ROOT, 'crates/flexdesk/pkg/index.d.ts')) && 'run scripts/build-wasm first' }, () => {

@@ -3,9 +3,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export { sleep };
-export { ROOT, startStack, startBinary } from '../tests/support/servers.mjs';
+export { ROOT, startStack, startBinary } from '../../support/servers.mjs';
 
-/** Reports one suite's outcome to reliability/run.mjs, and as readable text. */
+/** Reports one suite's outcome to tests/reliability/campaign/run.mjs, and as readable text. */
 export function report(result) {
   console.log(`RESULT ${JSON.stringify(result)}`);
   return result;

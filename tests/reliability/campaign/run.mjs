@@ -25,11 +25,11 @@ const suites = [
   { name: 'quick', cmd: 'node', args: ['--test', '--test-concurrency=1', 'tests/reliability/'], nodeTest: 'quick tests (tests/reliability, also in npm test)' },
   { name: 'replicas', cmd: 'node', args: ['--test', 'tests/reliability/replicas.test.mjs'],
     nodeTest: `three replicas + Redis behind a round-robin front (${env.REPLICAS_CHATS} chats through replica kills)` },
-  { name: 'api', cmd: 'node', args: ['reliability/api-fuzz.mjs'] },
-  { name: 'fuzz', cmd: 'bash', args: ['reliability/fuzz.sh'] },
-  { name: 'faults', cmd: 'node', args: ['reliability/faults-long.mjs'] },
-  { name: 'load', cmd: 'node', args: ['reliability/load.mjs', 'load'] },
-  { name: 'soak', cmd: 'node', args: ['reliability/load.mjs', 'soak'] },
+  { name: 'api', cmd: 'node', args: ['tests/reliability/campaign/api-fuzz.mjs'] },
+  { name: 'fuzz', cmd: 'bash', args: ['tests/reliability/campaign/fuzz.sh'] },
+  { name: 'faults', cmd: 'node', args: ['tests/reliability/campaign/faults-long.mjs'] },
+  { name: 'load', cmd: 'node', args: ['tests/reliability/campaign/load.mjs', 'load'] },
+  { name: 'soak', cmd: 'node', args: ['tests/reliability/campaign/load.mjs', 'soak'] },
 ].filter((s) => !only || only.includes(s.name));
 
 function build() {

@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Test 2: every cargo fuzz target for FUZZ_SECONDS (default 20) each, one after the other.
 # cargo fuzz needs nightly flags: RUSTC_BOOTSTRAP=1 lets the stable toolchain accept them.
-# Prints one `RESULT {...}` line per target for reliability/run.mjs; exits 1 on any crash.
+# Prints one `RESULT {...}` line per target for tests/reliability/campaign/run.mjs; exits 1 on any crash.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 secs=${FUZZ_SECONDS:-20}
 export RUSTC_BOOTSTRAP=1
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz@0.13.2 >&2 || exit 1
 cargo fuzz build -O >&2 || exit 1
 targets=${FUZZ_TARGETS:-$(cargo fuzz list)}
 status=0
-mkdir -p reliability/out
+mkdir -p tests/reliability/campaign/out
 for t in $targets; do
   mkdir -p "fuzz/corpus/$t"
   rm -rf "fuzz/artifacts/$t"
-  log="reliability/out/fuzz-$t.log"
+  log="tests/reliability/campaign/out/fuzz-$t.log"
   # -rss_limit_mb keeps a runaway input from eating the machine; the seeds are read, new finds go to corpus/.
   # FUZZ_EXTRA passes more libFuzzer flags (e.g. `-fork=1 -ignore_crashes=1` to go on past a known crash).
   # shellcheck disable=SC2086

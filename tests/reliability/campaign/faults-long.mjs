@@ -1,8 +1,8 @@
 // Test 3, long form: the wasm desk in headless Chromium, FAULT_DROPS (default 100) WebSocket drops during a
 // busy chat, then token expiry, every message counted on both sides (tests/reliability/desk-chat.mjs).
 import { report } from './lib.mjs';
-import { acceptedChat, busyChat, errorStatuses, until } from '../tests/reliability/desk-chat.mjs';
-import { startBinary } from '../tests/support/servers.mjs';
+import { acceptedChat, busyChat, errorStatuses, until } from '../desk-chat.mjs';
+import { startBinary } from '../../support/servers.mjs';
 
 const drops = Number(process.env.FAULT_DROPS ?? 100);
 const cleanups = [];
