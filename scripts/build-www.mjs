@@ -54,6 +54,7 @@ export async function buildWww({ minify = false, quiet = false } = {}) {
     alias: {
       flexdesk: path.join(PKG, 'index.js'),
       'flexdesk/transcript': path.join(PKG, 'transcript.js'),
+      'flexdesk/history': path.join(PKG, 'history.js'),
     },
   });
   copyFileSync(path.join(PKG, 'flexdesk_bg.wasm'), path.join(DIST, 'flexdesk_bg.wasm'));

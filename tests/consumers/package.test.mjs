@@ -16,7 +16,7 @@ import { PKG, crateVersion, pack } from './support.mjs';
 const run = promisify(execFile);
 const skip = !existsSync(path.join(PKG, 'flexdesk_bg.wasm')) && 'crates/flexdesk/pkg is not built (bash scripts/build-wasm)';
 const SHIPPED = ['LICENSE', 'README.md', 'flexdesk.d.ts', 'flexdesk.js', 'flexdesk_bg.wasm', 'flexdesk_bg.wasm.d.ts', 'index.d.ts', 'index.js', 'package.json',
-  'transcript.d.ts', 'transcript.js'].sort();
+  'transcript.d.ts', 'transcript.js', 'history.d.ts', 'history.js'].sort();
 const manifest = () => JSON.parse(readFileSync(path.join(PKG, 'package.json'), 'utf8'));
 
 test('npm pack --dry-run lists exactly LICENSE, README, package.json, the types, the js and the wasm, at the crate version', { skip }, async () => {
@@ -48,11 +48,13 @@ test('package.json: exports with types, import and default; no side effects; fil
   assert.deepEqual(dot, { types: './index.d.ts', import: './index.js', default: './index.js' });
   // The optional transcript module (issue 17): its own entry point, never loaded by the desk.
   assert.deepEqual(m.exports['./transcript'], { types: './transcript.d.ts', import: './transcript.js', default: './transcript.js' });
+  // The optional history module (issue 23): the same, for `messaging.customLoadHistory`.
+  assert.deepEqual(m.exports['./history'], { types: './history.d.ts', import: './history.js', default: './history.js' });
   assert.equal(m.types, './index.d.ts');
   assert.equal(m.type, 'module');
   assert.equal(m.sideEffects, false);
   for (const f of SHIPPED.filter((f) => f !== 'package.json')) assert.ok(m.files.includes(f), `files lists ${f}`);
-  for (const target of [...Object.values(dot), ...Object.values(m.exports['./transcript']), m.main, m.types]) assert.ok(existsSync(path.join(PKG, target)), `${target} exists`);
+  for (const target of [...Object.values(dot), ...Object.values(m.exports['./transcript']), ...Object.values(m.exports['./history']), m.main, m.types]) assert.ok(existsSync(path.join(PKG, target)), `${target} exists`);
 });
 
 test('the packed tarball resolves for ESM (import), CommonJS tooling (require.resolve: the default condition) and types', { skip }, async (t) => {
@@ -67,13 +69,15 @@ test('the packed tarball resolves for ESM (import), CommonJS tooling (require.re
   assert.equal(require.resolve('flexdesk/package.json'), path.join(installed, 'package.json'));
   assert.equal(require.resolve('flexdesk/flexdesk_bg.wasm'), path.join(installed, 'flexdesk_bg.wasm'));
   assert.equal(require.resolve('flexdesk/transcript'), path.join(installed, 'transcript.js'));
+  assert.equal(require.resolve('flexdesk/history'), path.join(installed, 'history.js'));
   writeFileSync(path.join(dir, 'probe.mjs'), "export const resolved = import.meta.resolve('flexdesk');\nexport * as desk from 'flexdesk';\n" +
-    "export * as transcript from 'flexdesk/transcript';\n");
+    "export * as transcript from 'flexdesk/transcript';\nexport * as history from 'flexdesk/history';\n");
   const probe = await import(pathToFileURL(path.join(dir, 'probe.mjs')).href);
   assert.equal(probe.resolved, pathToFileURL(path.join(installed, 'index.js')).href);
   assert.equal(typeof probe.desk.createTwilioFlexServiceDesk, 'function');
   assert.equal(typeof probe.desk.initFlexdesk, 'function');
   assert.equal(typeof probe.transcript.recordTranscript, 'function');
+  assert.equal(typeof probe.history.chatHistory, 'function');
   assert.throws(() => probe.desk.createTwilioFlexServiceDesk({ authServerUrl: 'chat-auth.example.com', createConversationsClient: () => ({}) }),
     /flexdesk: config\.authServerUrl must be an http\(s\) URL/);
 });

@@ -98,29 +98,6 @@ test('the real SDK is pointed at the emulator\'s twilsock endpoint', async () =>
   assert.equal(twilsockUri('https://emu.example/'), 'wss://emu.example/v3/wsconnect');
 });
 
-test('chat history: kept across page loads, capped, and tolerant of corrupt storage', async () => {
-  const { ChatHistory, agentMessageResponse } = await import('../../www/src/history.js');
-  const storage = memoryStorage();
-  const h = new ChatHistory(storage);
-  h.add({ input: { text: 'hi' } }, new Date('2026-01-01T00:00:00Z'));
-  assert.deepEqual(new ChatHistory(storage).items(), [{ message: { input: { text: 'hi' } }, time: '2026-01-01T00:00:00.000Z' }]);
-  for (let i = 0; i < 250; i++) h.add({ input: { text: `m${i}` } });
-  const items = new ChatHistory(storage).items();
-  assert.equal(items.length, 200);
-  assert.equal(items.at(-1).message.input.text, 'm249', 'the newest are kept');
-  storage.setItem('flexdesk-demo-history', '{"not":"a list"}');
-  assert.deepEqual(new ChatHistory(storage).items(), []);
-
-  const alice = { id: 'a1', nickname: 'Alice', user_type: 'human' };
-  assert.deepEqual(agentMessageResponse('hello', alice), {
-    output: { generic: [{ response_type: 'text', text: 'hello' }] },
-    message_options: { response_user_profile: alice },
-  });
-  const original = { output: { generic: [{ response_type: 'text', text: 'x' }] } };
-  agentMessageResponse(original, alice);
-  assert.equal(original.message_options, undefined, 'the desk\'s message object is not changed');
-});
-
 test('back with the bot (issue 17): after a chat with an agent it asks for a rating and answers the reply', async () => {
   const m = new Map();
   const storage = { getItem: (k) => m.get(k) ?? null, setItem: (k, v) => m.set(k, String(v)), removeItem: (k) => m.delete(k) };

@@ -104,6 +104,29 @@ scenario('two tabs share one chat: the second tab takes it over with every agent
   assert.deepEqual(await tasksAndOpenChats(stack), { tasks: 1, open: 1 });
 });
 
+// Issue 23, defects 10 and 2 together: the tab that let go, reloaded, shows what it showed (the page keeps it with
+// flexdesk/history) and still no "You disconnected" line. Carbon fires `human_agent:receive` for that line even while
+// the chat is suspended (humanAgentUtils.ts `createHumanAgentLocalMessage` fires, `addMessages(…, !wasSuspended)`
+// does not show), so a history that kept every event would bring it back on the reload.
+scenario('the tab that let go, reloaded, shows its conversation and still no "You disconnected" line', async ({ customer, agent, www }) => {
+  await connectCustomerToAgent({ customer, agent }, { customerName: 'Rita Reload' });
+  await agent.send('Hello, Rita.');
+  await customer.see('Hello, Rita.');
+  const second = new CustomerPage(await customer.page.context().newPage(), www.url);
+  await second.open();
+  await second.see(RESUME);
+  await connectAgain(second);
+  await second.seeAgentInHeader('Alice');
+  await customer.see(ELSEWHERE);
+
+  await customer.returnToPage();
+  await customer.see('Hello, Rita.');
+  await notSeen(disconnectedLine(customer.page), 'a "You disconnected" line in the reloaded tab that let go', 500);
+  // The chat goes on in the second tab.
+  await agent.send('Still here?');
+  await second.see('Still here?');
+});
+
 scenario('a token that expired while the laptop slept: on waking the same chat goes on, with what the agent said meanwhile', async ({ customer, agent, stack }) => {
   await connectCustomerToAgent({ customer, agent }, { customerName: 'Sally Sleep' });
   await agent.send('Before your nap.');

@@ -8,7 +8,7 @@ import { Rating, Transcript, makeCustomSendMessage } from './bot.js';
 import { readPageConfig } from './page-config.js';
 import { demoIdentityToken, preEngagementForm, showSignedIn } from './pre-engagement.js';
 import { withReadReceipts } from './read-receipt.js';
-import { ChatHistory, recordBotConversation, withAgentHistory } from './history.js';
+import { chatHistory } from 'flexdesk/history';
 
 // Say a setup problem on the page too: a newcomer looks at the page, not at the console.
 function showSetupError(e) {
@@ -35,7 +35,9 @@ const transcript = new Transcript();
 const rating = new Rating();
 // The whole conversation (bot and agent parts) as text, for the header menu's "Download transcript" (issue 17).
 let fullTranscript;
-const history = new ChatHistory();
+// The conversation so far, shown again after a reload (the package's flexdesk/history; the desk, reconnecting, adds
+// only what the agent wrote after it).
+const history = chatHistory();
 const details = preEngagementForm(document.getElementById('details'));
 
 const chat = document.createElement('cds-aichat-container');
@@ -54,7 +56,7 @@ chat.messaging = {
   // Outside business hours the bot says when agents are back (the auth server's opensAt, in the customer's time zone).
   customSendMessage: makeCustomSendMessage(transcript, { agentAvailability: () => getAgentAvailability(config.authServerUrl), rating }),
   // A reload shows the conversation so far (the desk then reconnects to the agent and adds what came meanwhile).
-  customLoadHistory: async () => history.items(),
+  customLoadHistory: history.customLoadHistory,
 };
 chat.serviceDesk = { availabilityTimeoutSeconds: 10 };
 // Carbon 1.9.1 gives the agent's picture `alt={languagePack.agent_ariaResponseUserAvatar}` (ResponseUserAvatar.tsx,
@@ -95,7 +97,7 @@ if (config.signedIn) {
     .then((who) => showSignedIn(document.getElementById('details'), who))
     .catch(() => showSignedIn(document.getElementById('details'), { name: 'a demo customer' }));
 }
-chat.serviceDeskFactory = withReadReceipts(withAgentHistory((params) => {
+chat.serviceDeskFactory = withReadReceipts((params) => {
   const factory = createTwilioFlexServiceDesk({
     authServerUrl: config.authServerUrl,
     createConversationsClient,
@@ -107,11 +109,10 @@ chat.serviceDeskFactory = withReadReceipts(withAgentHistory((params) => {
     ...(config.strings !== undefined && { strings: config.strings }),
   });
   return factory(params);
-}, history));
+});
 // Tests and curious developers can reach the chat instance from the console.
 chat.onBeforeRender = (instance) => {
   window.flexdeskChat = instance;
-  recordBotConversation(instance, history);
   fullTranscript = recordTranscript(instance, { labels: { bot: chat.assistantName } });
 };
 document.body.appendChild(chat);
