@@ -55,6 +55,7 @@ export async function buildWww({ minify = false, quiet = false } = {}) {
       flexdesk: path.join(PKG, 'index.js'),
       'flexdesk/transcript': path.join(PKG, 'transcript.js'),
       'flexdesk/history': path.join(PKG, 'history.js'),
+      'flexdesk/locales': path.join(PKG, 'locales.js'),
     },
   });
   copyFileSync(path.join(PKG, 'flexdesk_bg.wasm'), path.join(DIST, 'flexdesk_bg.wasm'));

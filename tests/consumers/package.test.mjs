@@ -16,7 +16,7 @@ import { PKG, crateVersion, pack } from './support.mjs';
 const run = promisify(execFile);
 const skip = !existsSync(path.join(PKG, 'flexdesk_bg.wasm')) && 'crates/flexdesk/pkg is not built (bash scripts/build-wasm)';
 const SHIPPED = ['LICENSE', 'README.md', 'flexdesk.d.ts', 'flexdesk.js', 'flexdesk_bg.wasm', 'flexdesk_bg.wasm.d.ts', 'index.d.ts', 'index.js', 'package.json',
-  'transcript.d.ts', 'transcript.js', 'history.d.ts', 'history.js'].sort();
+  'transcript.d.ts', 'transcript.js', 'history.d.ts', 'history.js', 'locales.d.ts', 'locales.js'].sort();
 const manifest = () => JSON.parse(readFileSync(path.join(PKG, 'package.json'), 'utf8'));
 
 test('npm pack --dry-run lists exactly LICENSE, README, package.json, the types, the js and the wasm, at the crate version', { skip }, async () => {
@@ -50,11 +50,13 @@ test('package.json: exports with types, import and default; no side effects; fil
   assert.deepEqual(m.exports['./transcript'], { types: './transcript.d.ts', import: './transcript.js', default: './transcript.js' });
   // The optional history module (issue 23): the same, for `messaging.customLoadHistory`.
   assert.deepEqual(m.exports['./history'], { types: './history.d.ts', import: './history.js', default: './history.js' });
+  // The languages (issue 29): loaded by the desk for its `locale`, and by the page for Carbon's own texts.
+  assert.deepEqual(m.exports['./locales'], { types: './locales.d.ts', import: './locales.js', default: './locales.js' });
   assert.equal(m.types, './index.d.ts');
   assert.equal(m.type, 'module');
   assert.equal(m.sideEffects, false);
   for (const f of SHIPPED.filter((f) => f !== 'package.json')) assert.ok(m.files.includes(f), `files lists ${f}`);
-  for (const target of [...Object.values(dot), ...Object.values(m.exports['./transcript']), ...Object.values(m.exports['./history']), m.main, m.types]) assert.ok(existsSync(path.join(PKG, target)), `${target} exists`);
+  for (const target of [...Object.values(dot), ...Object.values(m.exports['./transcript']), ...Object.values(m.exports['./history']), ...Object.values(m.exports['./locales']), m.main, m.types]) assert.ok(existsSync(path.join(PKG, target)), `${target} exists`);
 });
 
 test('the packed tarball resolves for ESM (import), CommonJS tooling (require.resolve: the default condition) and types', { skip }, async (t) => {

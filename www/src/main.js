@@ -9,6 +9,7 @@ import { readPageConfig } from './page-config.js';
 import { demoIdentityToken, preEngagementForm, showSignedIn } from './pre-engagement.js';
 import { withReadReceipts } from './read-receipt.js';
 import { chatHistory } from 'flexdesk/history';
+import { carbonStrings } from 'flexdesk/locales';
 
 // Say a setup problem on the page too: a newcomer looks at the page, not at the console.
 function showSetupError(e) {
@@ -62,7 +63,10 @@ chat.serviceDesk = { availabilityTimeoutSeconds: 10 };
 // Carbon 1.9.1 gives the agent's picture `alt={languagePack.agent_ariaResponseUserAvatar}` (ResponseUserAvatar.tsx,
 // MessageComponent.tsx), a key its English pack does not have (it has agent_ariaHumanAgentAvatar): without this the
 // picture has no text alternative at all (axe's critical image-alt; tests/e2e/accessibility.test.mjs).
-chat.strings = { agent_ariaResponseUserAvatar: 'Live agent avatar image' };
+chat.strings = { agent_ariaResponseUserAvatar: 'Live agent avatar image', ...carbonStrings(config.locale) };
+// In the customer's language (issue 29): Carbon formats numbers and plurals in its `locale`; its hand-off texts and the
+// desk's come from flexdesk/locales (the bot's own lines stay English: it is the demo's scripted bot).
+if (config.locale) chat.locale = config.locale;
 // Back with the bot (issue 17): after a chat with an agent, the bot asks for a rating. It waits for the web chat's own
 // "back with the assistant" line (Carbon adds it 1.5 s after the end) so the question comes last.
 const BACK_WITH_BOT_MS = 1600;
@@ -107,6 +111,7 @@ chat.serviceDeskFactory = withReadReceipts((params) => {
     ...(config.joinTimeoutMs !== undefined && { joinTimeoutMs: config.joinTimeoutMs }),
     ...(config.queuePollMs !== undefined && { queuePollMs: config.queuePollMs }),
     ...(config.strings !== undefined && { strings: config.strings }),
+    ...(config.locale !== undefined && { locale: config.locale }),
   });
   return factory(params);
 });

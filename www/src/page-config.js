@@ -42,5 +42,11 @@ export function readPageConfig(raw, search = '') {
   if (raw.queuePollMs !== undefined) out.queuePollMs = raw.queuePollMs;
   // A test can reword the desk's customer texts (the `strings` option; the desk checks the keys).
   if (raw.strings !== undefined) out.strings = raw.strings;
+  // The customer's language (`?locale=de` or the config): the web chat's `locale` and texts, and the desk's.
+  const locale = new URLSearchParams(search ?? '').get('locale') ?? raw.locale;
+  if (locale !== undefined && locale !== null) {
+    if (typeof locale !== 'string' || !/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/.test(locale)) throw new Error(`locale must be a language tag like de or pt-BR, got ${JSON.stringify(locale)}`);
+    out.locale = locale;
+  }
   return out;
 }

@@ -53,6 +53,12 @@ export interface FlexdeskConfig {
    * English defaults (the package README lists each key, its default and its `{parameters}`). A string is a
    * template whose `{name}`s are filled in; a function gets the parameters and returns the text.
    */
+  /**
+   * The customer's language, a BCP 47 tag (`'de'`, `'pt-BR'`; the web chat's own `locale`): the desk's texts come from
+   * `flexdesk/locales` for it (de, es, fr, it, nl, pt-BR, ja), English otherwise (an unknown tag is said once in the
+   * console). `strings` still overrides each text. Give Carbon its own hand-off texts with `carbonStrings(locale)`.
+   */
+  locale?: string;
   strings?: Partial<Record<FlexdeskStringKey, string | ((params: Record<string, string>) => string)>>;
   /**
    * Called once per chat with an agent when it is over, however it ended (e.g. to have the bot ask for a rating).

@@ -69,14 +69,38 @@ const STRINGS = {
   fileNotSent: 'The file could not be sent.',
 };
 
+/** English, the texts until (or unless) a `locale`'s arrive from `./locales.js`. */
+const ENGLISH = { locale: 'en', table: STRINGS };
+let warnedLocales; // an unknown locale is said once per page, not per chat
+
+/**
+ * The texts of `locale` (`flexdesk/locales`, loaded with the desk, never in the .wasm): the shipped language that
+ * matches the tag, else English with one console note. Never rejects: texts that cannot load are English.
+ */
+async function textsFor(locale) {
+  if (locale === undefined || /^en\b/i.test(locale)) return ENGLISH;
+  try {
+    const { DESK, resolveLocale } = await import('./locales.js');
+    const lang = resolveLocale(locale);
+    if (DESK[lang]) return { locale: lang, table: { ...STRINGS, ...DESK[lang] } };
+    if (!(warnedLocales ??= new Set()).has(locale)) console.info(`flexdesk: no texts for locale ${locale}, so English`);
+    warnedLocales.add(locale);
+  } catch (error) {
+    console.warn(`flexdesk: no texts for locale ${locale}, so English:`, error);
+  }
+  return ENGLISH;
+}
+
 /**
  * A customer text in the page's wording (`config.strings[key]`: a template whose `{name}`s are filled in, or a
- * function of the parameters), else the English default. A `retry` parameter names the retry text's key.
+ * function of the parameters), else the default of `texts` (the locale's, else English). A `retry` parameter names
+ * the retry text's key. Numbers are written the locale's way (`Intl.NumberFormat`), and a default given by plural
+ * category (`{ one, other }`) is chosen with `Intl.PluralRules` on its `minutes`.
  */
 const has = (o, key) => !!o && Object.prototype.hasOwnProperty.call(o, key);
-function say(strings, key, params = {}) {
+function say(strings, key, params = {}, texts = ENGLISH) {
   const { retry, ...rest } = params;
-  if (has(STRINGS, retry)) params = { ...rest, retry: say(strings, retry, rest) };
+  if (has(STRINGS, retry)) params = { ...rest, retry: say(strings, retry, rest, texts) };
   const own = has(strings, key) ? strings[key] : undefined;
   let custom = own;
   if (typeof own === 'function') {
@@ -86,8 +110,14 @@ function say(strings, key, params = {}) {
       console.warn(`flexdesk: config.strings.${key} threw, so the default text was shown:`, error);
     }
   }
-  const text = typeof custom === 'string' ? custom : STRINGS[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (m, name) => params[name] ?? m);
+  let text = typeof custom === 'string' ? custom : texts.table[key] ?? key;
+  if (text && typeof text === 'object') text = text[new Intl.PluralRules(texts.locale).select(Number(params.minutes))] ?? text.other;
+  const number = texts.locale === 'en' ? null : new Intl.NumberFormat(texts.locale, { maximumFractionDigits: 1 });
+  return text.replace(/\{(\w+)\}/g, (m, name) => {
+    const v = params[name];
+    if (v === undefined) return m;
+    return number && /^\d+(\.\d+)?$/.test(v) ? number.format(Number(v)) : v;
+  });
 }
 
 /**
@@ -126,7 +156,11 @@ export function createTwilioFlexServiceDesk(config) {
       throw new TypeError(`flexdesk: config.strings.${key} is not one of its keys (${Object.keys(STRINGS)}) with a string or a function (params) => string`);
     }
   }
-  return async (params) => lightDesk(config, params);
+  if (!(config.locale === undefined || typeof config.locale === 'string')) {
+    throw new TypeError(`flexdesk: config.locale must be a BCP 47 language tag like 'de' or 'pt-BR' (the web chat's locale), got ${JSON.stringify(config.locale)}`);
+  }
+  let texts;
+  return async (params) => lightDesk(config, params, await (texts ??= textsFor(config.locale)));
 }
 
 /**
@@ -164,7 +198,7 @@ function sharedChat(url) {
 }
 
 /** The `ServiceDesk` the web chat gets at once; it loads the real desk when a chat with an agent starts. */
-function lightDesk(config, { callback, instance, persistedState }) {
+function lightDesk(config, { callback, instance, persistedState }, texts) {
   const shared = sharedChat(config.authServerUrl);
   const tab = Math.random();
   let owner = false; // this tab shows the shared chat and holds its connection
@@ -194,7 +228,7 @@ function lightDesk(config, { callback, instance, persistedState }) {
   const offer = (key) =>
     openChat() &&
     instance?.messaging?.addMessage({
-      output: { generic: [{ response_type: 'connect_to_agent', message_to_human_agent: '', agent_available: { message: say(config.strings, key) } }] },
+      output: { generic: [{ response_type: 'connect_to_agent', message_to_human_agent: '', agent_available: { message: say(config.strings, key, {}, texts) } }] },
     });
   let desk; // the wasm desk, once loaded and created
   let pending; // the promise of it
@@ -204,7 +238,7 @@ function lightDesk(config, { callback, instance, persistedState }) {
         try {
           // The config as given, plus `strings` as the function the desk asks for each customer text, and
           // `onChatEnd` guarded: a hook that throws or rejects is logged, and the chat goes on.
-          const strings = (key, params) => say(config.strings, key, params);
+          const strings = (key, params) => say(config.strings, key, params, texts);
           const hook = config.onChatEnd;
           const onChatEnd = hook && ((o) => (async () => hook(o))().catch((e) => console.warn('flexdesk: config.onChatEnd failed:', e)));
           desk = new glue.TwilioFlex(Object.create(config, { strings: { value: strings }, onChatEnd: { value: onChatEnd } }), cb, persistedState ?? null);
@@ -295,7 +329,7 @@ function lightDesk(config, { callback, instance, persistedState }) {
               token = await (typeof config.identityToken === 'function' ? config.identityToken() : config.identityToken);
             } catch (error) {
               console.warn('flexdesk: config.identityToken failed, so the chat was not started:', error);
-              return callback.setErrorStatus({ type: 1, messageToUser: say(config.strings, 'identityInvalid') });
+              return callback.setErrorStatus({ type: 1, messageToUser: say(config.strings, 'identityInvalid', {}, texts) });
             }
             const identityToken = typeof token === 'string' && token.trim() ? token.trim() : undefined;
             try {
@@ -307,7 +341,7 @@ function lightDesk(config, { callback, instance, persistedState }) {
           () =>
             // Like a chat the auth server refused: a CONNECTING error (ErrorType.CONNECTING = 1) with our text, then
             // resolve (Carbon shows only its default text when startChat rejects).
-            callback.setErrorStatus({ type: 1, messageToUser: say(config.strings, 'unavailable', { retry: 'retryLater' }) }),
+            callback.setErrorStatus({ type: 1, messageToUser: say(config.strings, 'unavailable', { retry: 'retryLater' }, texts) }),
         )
         .finally(() => reached());
     },

@@ -21,11 +21,12 @@ export class CustomerPage {
   constructor(page, baseUrl) {
     this.page = page;
     this.baseUrl = baseUrl;
+    this.query = ''; // e.g. `?locale=de`: the page's query string when it is opened
   }
 
   /** Loads the page, optionally filling the "your details" form, opens the chat and waits for the bot's greeting. */
   async open(details = {}) {
-    await this.page.goto(this.baseUrl + '/');
+    await this.page.goto(`${this.baseUrl}/${this.query ?? ''}`);
     for (const [name, value] of Object.entries(details)) {
       const field = this.page.locator(`#details [name="${name}"]`);
       if ((await field.evaluate((el) => el.tagName)) === 'SELECT') await field.selectOption(value);
@@ -40,7 +41,7 @@ export class CustomerPage {
    * back closed. The web chat keeps its state in sessionStorage, so the same tab resumes the same chat.
    */
   async returnToPage() {
-    await this.page.goto(this.baseUrl + '/');
+    await this.page.goto(`${this.baseUrl}/${this.query ?? ''}`);
     const launcher = this.page.getByRole('button', { name: STRINGS.launcher });
     // Open: the input, or (a chat with an agent shown as disconnected has no input) the header's Disconnect button.
     const disconnect = this.page.getByRole('button', { name: 'Disconnect' });
@@ -95,10 +96,10 @@ export class CustomerPage {
   }
 
   /** Asks the bot for a human; waits for the bot's request-agent card (or its no-agents text, when `expectCard` is false). */
-  async askForAgent({ expectCard = true } = {}) {
+  async askForAgent({ expectCard = true, connectButton = STRINGS.connectButton } = {}) {
     await this.send('I want to talk to an agent');
     if (!expectCard) return;
-    const button = await seen(this.page.getByRole('button', { name: STRINGS.connectButton }), 'the "Connect to agent" button');
+    const button = await seen(this.page.getByRole('button', { name: connectButton }), `the "${connectButton}" button`);
     await waitUntil(() => button.isEnabled(), { message: 'the "Connect to agent" button to be enabled' });
     await button.click();
   }
