@@ -241,7 +241,7 @@ impl Emulator {
 
     /// Counts one request to a rate-limited endpoint; `Err` is Twilio's 429 / 45780.
     pub fn admit(&self, endpoint: crate::ratelimit::Endpoint) -> Result<(), TwilioError> {
-        self.rates.lock().unwrap_or_else(|e| e.into_inner()).admit(endpoint, std::time::Instant::now())
+        self.rates.lock().unwrap_or_else(|e| e.into_inner()).admit(endpoint)
     }
 
     /// The services this account has: the Flex one and the default one (the same when configured so).

@@ -45,8 +45,7 @@ impl Request {
                     Value::Null => continue,
                     other => other.to_string(),
                 };
-                let decoded = form_decode(&raw);
-                params.push((form_decode(k), decoded));
+                params.extend(form_decode(k, &raw));
             }
         }
         let content_type = frame.header.get("payload_type").and_then(Value::as_str).unwrap_or("application/json").to_string();
@@ -69,8 +68,9 @@ impl Request {
     }
 }
 
-fn form_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned()
+/// One query parameter as the SDK encoded it, form-decoded (`+` is a space).
+fn form_decode(key: &str, raw: &str) -> Option<(String, String)> {
+    form_urlencoded::parse(format!("{key}={raw}").as_bytes()).into_owned().next()
 }
 
 /// What the tunnelled request answers, plus anything to send after the reply.
@@ -577,4 +577,16 @@ fn subscriptions(hub: &Hub, caller: &Caller, req: &Request) -> Result<Response, 
         body: json!({"estimated_delivery_in_ms": 5000, "max_batch_size": 100, "ttl_in_s": 3600}),
         after,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_are_form_decoded() {
+        assert_eq!(form_decode("Order", "a+b%2Fc%C3%A9"), Some(("Order".into(), "a b/cé".into())));
+        // Only the first `=` separates: a token's padding stays in the value.
+        assert_eq!(form_decode("PageToken", "PT=="), Some(("PageToken".into(), "PT==".into())));
+    }
 }
