@@ -185,7 +185,8 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
     );
     const seen = await waitFor(agent, `(ev) => ev.e === 'messageAdded' && ev.index === ${index}`);
     assert.equal(seen.type, 'media');
-    assert.deepEqual(seen.media.map((m) => [m.filename, m.contentType, m.size]), [['note.txt', 'text/plain', 11]]);
+    // The emulator types media by extension, text as UTF-8 (docs/emulator.md, "Web channel media").
+    assert.deepEqual(seen.media.map((m) => [m.filename, m.contentType, m.size]), [['note.txt', 'text/plain; charset=utf-8', 11]]);
     const text = await agent.page.evaluate(async (index) => {
       const m = window.messages.find((x) => x.index === index);
       const url = await m.attachedMedia[0].getContentTemporaryUrl();
