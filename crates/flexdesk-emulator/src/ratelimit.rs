@@ -132,7 +132,7 @@ impl<C: Clock + Clone> RateLimiter<C> {
             if let Err(not_until) = limiter.check() {
                 b.rejected += 1;
                 // Retry-After in whole seconds, at least 1.
-                let wait = Duration::from(not_until.wait_time_from(now)).as_secs_f64().ceil().max(1.0) as u64;
+                let wait = not_until.wait_time_from(now).as_secs_f64().ceil().max(1.0) as u64;
                 return Err(TwilioError::rate_limited(endpoint.name(), b.rate, wait));
             }
         }

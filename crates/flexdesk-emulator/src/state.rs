@@ -581,21 +581,7 @@ impl Emulator {
         attributes: Option<String>,
         media_sids: Vec<String>,
     ) -> Result<Message, TwilioError> {
-        self.add_message_as(MessageRules::WebChannel, conv_key, author, body, attributes, media_sids)
-    }
-
-    /// Adds a message with Twilio's rules (see [`Emulator::insert_message`]), as the REST API and Flex UI do: any
-    /// media of the account may be attached.
-    pub fn add_message_as(
-        &self,
-        rules: MessageRules,
-        conv_key: &str,
-        author: Option<String>,
-        body: Option<String>,
-        attributes: Option<String>,
-        media_sids: Vec<String>,
-    ) -> Result<Message, TwilioError> {
-        self.insert_message(rules, conv_key, author, body, attributes, media_sids, None)
+        self.add_message_as(MessageRules::WebChannel, conv_key, Poster::Account(author), body, attributes, media_sids)
     }
 
     /// A Flex-service conversation `identity` participates in: what a realtime client (`/v1/realtime`, the SDK on
@@ -620,7 +606,7 @@ impl Emulator {
         media_sids: Vec<String>,
     ) -> Result<Message, TwilioError> {
         let conv = self.participant_conversation(conv_key, identity)?;
-        let m = self.insert_message(MessageRules::WebChannel, &conv.sid, Some(identity.to_string()), body, attributes, media_sids, Some(identity))?;
+        let m = self.add_message_as(MessageRules::WebChannel, &conv.sid, Poster::Client(identity), body, attributes, media_sids)?;
         crate::pipeline::message_added(self, &conv.sid);
         Ok(m)
     }
@@ -628,17 +614,15 @@ impl Emulator {
     /// Adds a message with Twilio's rules: body ≤ 32 KB (50504) and attributes ≤ 4 KB (50303)
     /// (https://www.twilio.com/docs/conversations/conversations-limits); what text and media may share a message
     /// depends on `rules`; nothing is added to a closed conversation (50377). The media must exist and not be
-    /// attached already; a client (`Some(identity)`) may attach only its own uploads.
-    #[allow(clippy::too_many_arguments)]
-    fn insert_message(
+    /// attached already; a client may attach only its own uploads ([`Poster`]).
+    pub fn add_message_as(
         &self,
         rules: MessageRules,
         conv_key: &str,
-        author: Option<String>,
+        poster: Poster<'_>,
         body: Option<String>,
         attributes: Option<String>,
         media_sids: Vec<String>,
-        client: Option<&str>,
     ) -> Result<Message, TwilioError> {
         let attributes = validate_json_attributes("Attributes", attributes, limits::MAX_MESSAGE_ATTRIBUTES_BYTES)?;
         let body = body.filter(|b| !b.is_empty());
@@ -666,7 +650,10 @@ impl Emulator {
                 return Err(TwilioError::new(400, 50504, format!("Message body parameter is too long: {} bytes; the limit is {}", b.len(), limits::MAX_BODY_BYTES)));
             }
         }
-        let author = author.unwrap_or_else(|| "system".to_string());
+        let author = match &poster {
+            Poster::Account(author) => author.clone().unwrap_or_else(|| "system".to_string()),
+            Poster::Client(identity) => identity.to_string(),
+        };
         let mut st = self.lock();
         let idx = find_conversation(&st, conv_key)?;
         if st.conversations[idx].state == ConversationState::Closed {
@@ -675,9 +662,9 @@ impl Emulator {
         for m in &media_sids {
             // https://www.twilio.com/docs/api/errors/50510
             let entry = st.media.get(m).ok_or_else(|| TwilioError::new(400, 50510, format!("Invalid message media SID: {m}")))?;
-            match client {
-                Some(identity) => entry.record.attachable_by(identity)?,
-                None => entry.record.attachable()?,
+            match &poster {
+                Poster::Client(identity) => entry.record.attachable_by(identity)?,
+                Poster::Account(_) => entry.record.attachable()?,
             }
         }
         let message_sid = sid("IM");
@@ -1007,6 +994,16 @@ pub fn participant_json(p: &Participant) -> Value {
         "dateCreated": iso8601(p.date_created),
         "dateUpdated": iso8601(p.date_updated),
     })
+}
+
+/// Who posts a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Poster<'a> {
+    /// A caller with the account's credentials (REST, Flex UI through the agent API): any author (`None`:
+    /// `system`), any unattached media of the account.
+    Account(Option<String>),
+    /// A participant's own client, authenticated as this identity: it is the author, and attaches only its uploads.
+    Client(&'a str),
 }
 
 /// Which of Twilio's rules on a message's content apply.
