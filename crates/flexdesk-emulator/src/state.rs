@@ -2,6 +2,9 @@
 //! media, interactions, tasks and agents. Every mutation happens under one lock and publishes its realtime event
 //! while still holding it, so all subscribers see events in the same order as message indexes were assigned.
 //! Twilio's rules applied here cite their source; the table is in docs/emulator.md.
+//!
+//! Over 600 lines because every mutation of the world sits beside the one lock it must hold; the realtime JSON
+//! shapes at the end (`conversation_json` …) could move out to their own module.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
