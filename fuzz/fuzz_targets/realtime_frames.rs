@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use flexdesk_emulator::config::Config;
 use flexdesk_emulator::realtime::messages_page;
 use flexdesk_emulator::rest_support::{page, Form};
-use flexdesk_emulator::state::{Conversation, Message};
+use flexdesk_emulator::state::{Conversation, ConversationRecord, Message};
 use flexdesk_emulator::token::verify;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -61,17 +61,20 @@ fuzz_target!(|input: Input<'_>| {
                 date_created: 0,
             })
             .collect(),
-        sid: "CH1".into(),
-        service_sid: config.service_sid.clone(),
-        unique_name: None,
-        friendly_name: None,
-        attributes: "{}".into(),
-        state: flexdesk_emulator::state::ConversationState::Active,
-        date_created: 0,
-        date_updated: 0,
+        record: ConversationRecord {
+            sid: "CH1".into(),
+            service_sid: config.service_sid.clone(),
+            unique_name: None,
+            friendly_name: None,
+            attributes: "{}".into(),
+            state: flexdesk_emulator::state::ConversationState::Active,
+            date_created: 0,
+            date_updated: 0,
+        },
         participants: Vec::new(),
         seq: 0,
         typing: HashMap::new(),
+        integration: None,
     };
     let req = frame.unwrap_or(Value::Null);
     let page_json = messages_page(&conv, &req);

@@ -1,5 +1,5 @@
-// Test harness for the real @twilio/conversations SDK against flexdesk-twilsock: starts the demo server, mints
-// AccessTokens, and opens headless Chromium on a page that has the SDK's UMD build loaded.
+// Test harness for the real @twilio/conversations SDK against flexdesk-twilsock as the emulator serves it: starts the
+// emulator, mints AccessTokens, and opens headless Chromium on a page that has the SDK's UMD build loaded.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,19 +27,53 @@ export function mintToken(identity, { ttl = 3600, secret = FAKE_TWILIO_ENV.TWILI
   return `${signingInput}.${createHmac('sha256', secret).update(signingInput).digest('base64url')}`;
 }
 
+/**
+ * Starts the emulator (the one Twilio fake: its `/v3/wsconnect` serves the real SDK) and answers helpers that play
+ * the other side of the chat through the emulator's own paths: Twilio's Conversations REST API in the Flex service
+ * for conversations, participants, messages and state; the agent API for an agent's typing and read horizon
+ * (agents are the emulator's configured ones: `alice` acts as `agent.alice`); the test controls for connections.
+ */
 export async function startServer(env = {}) {
-  const server = await startBinary('flexdesk-twilsock-demo', { TWILSOCK_PORT: '0', RUST_LOG: process.env.RUST_LOG ?? 'info', ...env });
-  const control = async (method, p, body) => {
-    const res = await fetch(server.url + p, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${p} -> ${res.status} ${JSON.stringify(json)}`);
-    return json;
+  const server = await startBinary('flexdesk-emulator', { EMULATOR_PORT: '0', RUST_LOG: process.env.RUST_LOG ?? 'info', ...env });
+  const basic = 'Basic ' + Buffer.from(`${FAKE_TWILIO_ENV.TWILIO_ACCOUNT_SID}:${FAKE_TWILIO_ENV.TWILIO_AUTH_TOKEN}`).toString('base64');
+  const call = async (method, p, { form, json } = {}) => {
+    const headers = {};
+    let body;
+    if (form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(form);
+    } else if (json) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(json);
+    }
+    if (p.startsWith('/v1/')) headers.authorization = basic;
+    const res = await fetch(server.url + p, { method, headers, body });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${p} -> ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
   };
-  return { ...server, wsUri: server.url.replace('http:', 'ws:') + '/v3/wsconnect', control };
+  const conversations = `/v1/Services/${FAKE_TWILIO_ENV.TWILIO_CONVERSATIONS_SERVICE_SID}/Conversations`;
+  const C = (sid) => `${conversations}/${sid}`;
+  const agent = (identity) => identity.replace(/^agent\./, '');
+  const twilio = {
+    createConversation: (friendlyName) => call('POST', conversations, { form: { FriendlyName: friendlyName } }),
+    addParticipant: (sid, identity, attributes = {}) =>
+      call('POST', `${C(sid)}/Participants`, { form: { Identity: identity, Attributes: JSON.stringify(attributes) } }),
+    removeParticipant: (sid, identity) => call('DELETE', `${C(sid)}/Participants/${encodeURIComponent(identity)}`),
+    post: (sid, author, body) => call('POST', `${C(sid)}/Messages`, { form: { Author: author, Body: body } }),
+    /** Messages with their attributes parsed (REST carries them as a JSON string). */
+    messages: async (sid) =>
+      (await call('GET', `${C(sid)}/Messages?PageSize=100`)).messages.map((m) => ({ ...m, attributes: JSON.parse(m.attributes) })),
+    participants: async (sid) => (await call('GET', `${C(sid)}/Participants`)).participants,
+    setState: (sid, state) => call('POST', C(sid), { form: { State: state } }),
+    /** An agent (its participant identity, `agent.<id>`) typing or moving its read horizon, as the console does. */
+    typing: (sid, identity) => call('POST', `/agent/api/conversations/${sid}/typing`, { json: { agent: agent(identity) } }),
+    read: (sid, identity, index) => call('POST', `/agent/api/conversations/${sid}/read`, { json: { agent: agent(identity), index } }),
+    /** The identity of each open real-SDK connection. */
+    sdkIdentities: async () => (await call('GET', '/admin/state')).sdkIdentities,
+    dropConnections: () => call('POST', '/admin/faults', { json: { dropWebsockets: true } }),
+  };
+  return { ...server, wsUri: server.url.replace('http:', 'ws:') + '/v3/wsconnect', twilio };
 }
 
 export function launchBrowser() {
@@ -51,7 +85,7 @@ export function launchBrowser() {
 }
 
 /**
- * Opens a page (own browser context, so two clients share no storage) at `origin` -- the demo server's
+ * Opens a page (own browser context, so two clients share no storage) at `origin` -- the emulator's
  * http://127.0.0.1:PORT: a secure context, which the SDK needs for crypto.randomUUID -- and injects the SDK's UMD
  * build plus small helpers: `startClient(token, uri, options)` records every client/conversation event in
  * `window.events`, `waitForEvent(predicate source, ms)` waits for one.
@@ -62,7 +96,7 @@ export async function openSdkPage(browser, origin, { logs = [] } = {}) {
   page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
   // The document must come from the server itself: Chromium's local-network checks block a ws://127.0.0.1 socket
-  // from a page it considers public (a page.route-fulfilled document counts as public). The demo serves `/`.
+  // from a page it considers public (a page.route-fulfilled document counts as public). Any path of the server does.
   await page.goto(`${origin}/`);
   await page.addScriptTag({ content: readFileSync(SDK_PATH, 'utf8') });
   await page.waitForFunction(() => !!(window.Twilio && window.Twilio.Conversations && window.Twilio.Conversations.Client));

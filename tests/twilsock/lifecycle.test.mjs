@@ -1,5 +1,5 @@
-// Connection lifecycle of the real @twilio/conversations SDK against flexdesk-twilsock: token update, token expiry
-// warnings and expiry, and a dropped connection that the SDK recovers from without losing messages.
+// Connection lifecycle of the real @twilio/conversations SDK against the emulator's twilsock endpoint: token update,
+// token expiry warnings and expiry, and a dropped connection that the SDK recovers from without losing messages.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, mintToken, openSdkPage, startServer } from './harness.mjs';
@@ -46,34 +46,34 @@ describe('SDK connection lifecycle over twilsock', { timeout: 120000 }, () => {
     await page.evaluate(() => window.waitForEvent("(ev) => ev.e === 'tokenAboutToExpire'", 5000));
     await page.evaluate(() => window.waitForEvent("(ev) => ev.e === 'tokenExpired'", 8000));
     await page.evaluate(() => window.waitForEvent("(ev) => ev.e === 'connectionStateChanged' && ev.state === 'disconnected'", 8000));
-    assert.deepEqual(await server.control('GET', '/control/connections').then((c) => c.identities.filter((i) => i === 'erin')), []);
+    assert.deepEqual((await server.twilio.sdkIdentities()).filter((i) => i === 'erin'), []);
     await page.evaluate((t) => {
       window.events.length = 0;
       return window.client.updateToken(t);
     }, mintToken('erin'));
     await page.evaluate(() => window.waitForEvent("(ev) => ev.e === 'connectionStateChanged' && ev.state === 'connected'", 10000));
-    assert.ok((await server.control('GET', '/control/connections')).identities.includes('erin'));
+    assert.ok((await server.twilio.sdkIdentities()).includes('erin'));
   });
 
   test('after a dropped connection the SDK reconnects and receives what was sent meanwhile', async () => {
-    const conv = await server.control('POST', '/control/conversations', { friendly_name: 'resilience' });
-    const C = `/control/conversations/${conv.sid}`;
-    await server.control('POST', `${C}/participants`, { identity: 'frank', attributes: { member_type: 'customer' } });
-    await server.control('POST', `${C}/participants`, { identity: 'alice', attributes: { member_type: 'agent' } });
+    const twilio = server.twilio;
+    const conv = await twilio.createConversation('resilience');
+    await twilio.addParticipant(conv.sid, 'frank', { member_type: 'customer' });
+    await twilio.addParticipant(conv.sid, 'agent.alice', { member_type: 'agent' });
     const page = await newClient('frank');
     await page.evaluate(async (sid) => {
       window.conv = await window.client.getConversationBySid(sid);
       window.watchConversation(window.conv);
       await window.conv.getMessages();
     }, conv.sid);
-    await server.control('POST', `${C}/messages`, { author: 'alice', body: 'before the drop' });
+    await twilio.post(conv.sid, 'agent.alice', 'before the drop');
     await page.evaluate(() => window.waitForEvent("(ev) => ev.e === 'messageAdded' && ev.body === 'before the drop'"));
 
-    const { dropped } = await server.control('POST', '/control/connections/drop');
-    assert.ok(dropped >= 1);
+    assert.ok((await twilio.sdkIdentities()).includes('frank'));
+    await twilio.dropConnections();
     const since0 = Date.now() - 50;
-    await server.control('POST', `${C}/messages`, { author: 'alice', body: 'while you were away' });
-    await server.control('POST', `${C}/state`, { state: 'closed' });
+    await twilio.post(conv.sid, 'agent.alice', 'while you were away');
+    await twilio.setState(conv.sid, 'closed');
 
     // The SDK notices, says so, and reconnects on its own.
     const since = since0;

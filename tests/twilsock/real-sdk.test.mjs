@@ -1,14 +1,15 @@
-// The real @twilio/conversations 3.0.1 SDK (its UMD build, in headless Chromium) against flexdesk-twilsock's demo
-// server: connect and initialise, open a conversation, messages both ways, typing both ways, read horizon, close.
-// The customer and the agent are two real SDK clients in separate browser contexts; the test also drives the
-// backend directly through the demo's /control API.
+// The real @twilio/conversations 3.0.1 SDK (its UMD build, in headless Chromium) against the emulator's twilsock
+// endpoint: connect and initialise, open a conversation, messages both ways, typing both ways, read horizon, close.
+// The customer and the agent are two real SDK clients in separate browser contexts; the test also plays the other
+// side through the emulator's Conversations REST API and agent API (harness.mjs, `twilio`).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FAKE_TWILIO_ENV } from '../support/fake-env.mjs';
 import { launchBrowser, mintToken, openSdkPage, startServer } from './harness.mjs';
 
 const CUSTOMER = 'customer-7f3a';
-const AGENT = 'alice';
+// An agent the emulator knows (its agent API acts as `agent.alice`).
+const AGENT = 'agent.alice';
 
 describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => {
   let server;
@@ -16,8 +17,7 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
   let conv;
   let customer; // { page, logs }
   let agent;
-  const control = (...args) => server.control(...args);
-  const C = () => `/control/conversations/${conv.sid}`;
+  const twilio = () => server.twilio;
 
   const start = async (who, identity, { token = mintToken(identity) } = {}) =>
     who.page.evaluate(
@@ -51,12 +51,9 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
 
   before(async () => {
     server = await startServer();
-    conv = await control('POST', '/control/conversations', { friendly_name: 'Chat with customer' });
-    await control('POST', `${C()}/participants`, { identity: CUSTOMER, attributes: { member_type: 'customer' } });
-    await control('POST', `${C()}/participants`, {
-      identity: AGENT,
-      attributes: { member_type: 'agent', friendlyName: 'Alice', avatar: 'https://example.test/a.png' },
-    });
+    conv = await twilio().createConversation('Chat with customer');
+    await twilio().addParticipant(conv.sid, CUSTOMER, { member_type: 'customer' });
+    await twilio().addParticipant(conv.sid, AGENT, { member_type: 'agent', friendlyName: 'Alice', avatar: 'https://example.test/a.png' });
     browser = await launchBrowser();
     customer = await openSdkPage(browser, server.url);
     agent = await openSdkPage(browser, server.url);
@@ -107,7 +104,7 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
   });
 
   test('a conversation the identity is not in is not readable', async () => {
-    const other = await control('POST', '/control/conversations', { friendly_name: 'someone else' });
+    const other = await twilio().createConversation('someone else');
     const err = await customer.page.evaluate(
       (sid) => window.client.getConversationBySid(sid).then(() => null, (e) => String(e && e.message)),
       other.sid,
@@ -122,11 +119,11 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
   });
 
   test('history pages: getMessages(pageSize) then prevPage, as the desk loads a long chat', async () => {
-    const long = await control('POST', '/control/conversations', { friendly_name: 'long' });
-    await control('POST', `/control/conversations/${long.sid}/participants`, { identity: CUSTOMER });
-    await control('POST', `/control/conversations/${long.sid}/participants`, { identity: AGENT });
+    const long = await twilio().createConversation('long');
+    await twilio().addParticipant(long.sid, CUSTOMER);
+    await twilio().addParticipant(long.sid, AGENT);
     for (let i = 0; i < 25; i++) {
-      await control('POST', `/control/conversations/${long.sid}/messages`, { author: i % 2 ? CUSTOMER : AGENT, body: `m${i}` });
+      await twilio().post(long.sid, i % 2 ? CUSTOMER : AGENT, `m${i}`);
     }
     const pages = await customer.page.evaluate(async (sid) => {
       const c = await window.client.getConversationBySid(sid);
@@ -144,11 +141,11 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
   });
 
   test('being added to a conversation after start-up fires conversationJoined', async () => {
-    const later = await control('POST', '/control/conversations', { friendly_name: 'later' });
+    const later = await twilio().createConversation('later');
     await customer.page.evaluate(() => {
       window.client.on('conversationJoined', (c) => window.events.push({ e: 'conversationJoined', sid: c.sid }));
     });
-    await control('POST', `/control/conversations/${later.sid}/participants`, { identity: CUSTOMER });
+    await twilio().addParticipant(later.sid, CUSTOMER);
     const ev = await waitFor(customer, `(ev) => ev.e === 'conversationJoined' && ev.sid === '${later.sid}'`);
     assert.equal(ev.sid, later.sid);
   });
@@ -156,9 +153,9 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
   test('milestone 3: sendMessage reaches the backend; a backend message arrives as messageAdded', async () => {
     const index = await customer.page.evaluate(() => window.conv.sendMessage('Hello from the real SDK', { flexdeskId: 'web-1' }));
     assert.equal(index, 0);
-    const stored = await control('GET', `${C()}/messages`);
+    const stored = await twilio().messages(conv.sid);
     assert.deepEqual(
-      stored.messages.map((m) => [m.index, m.author, m.body, m.attributes]),
+      stored.map((m) => [m.index, m.author, m.body, m.attributes]),
       [[0, CUSTOMER, 'Hello from the real SDK', { flexdeskId: 'web-1' }]],
     );
     // The customer's own message comes back as messageAdded too, and the agent's client sees it.
@@ -166,8 +163,8 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
     const seen = await waitFor(agent, "(ev) => ev.e === 'messageAdded' && ev.index === 0");
     assert.deepEqual(seen.attributes, { flexdeskId: 'web-1' });
 
-    await control('POST', `${C()}/messages`, { author: AGENT, body: 'Hi, Alice here' });
-    const added = await waitFor(customer, "(ev) => ev.e === 'messageAdded' && ev.author === 'alice'");
+    await twilio().post(conv.sid, AGENT, 'Hi, Alice here');
+    const added = await waitFor(customer, "(ev) => ev.e === 'messageAdded' && ev.author === 'agent.alice'");
     assert.equal(added.body, 'Hi, Alice here');
     assert.equal(added.index, 1);
 
@@ -188,7 +185,8 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
     );
     const seen = await waitFor(agent, `(ev) => ev.e === 'messageAdded' && ev.index === ${index}`);
     assert.equal(seen.type, 'media');
-    assert.deepEqual(seen.media.map((m) => [m.filename, m.contentType, m.size]), [['note.txt', 'text/plain', 11]]);
+    // The emulator types media by extension, text as UTF-8 (docs/emulator.md, "Web channel media").
+    assert.deepEqual(seen.media.map((m) => [m.filename, m.contentType, m.size]), [['note.txt', 'text/plain; charset=utf-8', 11]]);
     const text = await agent.page.evaluate(async (index) => {
       const m = window.messages.find((x) => x.index === index);
       const url = await m.attachedMedia[0].getContentTemporaryUrl();
@@ -206,28 +204,28 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
     const atAgent = await waitFor(agent, "(ev) => ev.e === 'typingStarted'");
     assert.equal(atAgent.identity, CUSTOMER);
 
-    await control('POST', `${C()}/typing`, { identity: AGENT });
+    await twilio().typing(conv.sid, AGENT);
     const atCustomer = await waitFor(customer, "(ev) => ev.e === 'typingStarted'");
     assert.equal(atCustomer.identity, AGENT);
     // The indicator ends on its own (typing_timeout 5 s + 1 s) or when the typist's message arrives.
-    await control('POST', `${C()}/messages`, { author: AGENT, body: 'done typing' });
-    await waitFor(customer, "(ev) => ev.e === 'typingEnded' && ev.identity === 'alice'", 8000);
+    await twilio().post(conv.sid, AGENT, 'done typing');
+    await waitFor(customer, "(ev) => ev.e === 'typingEnded' && ev.identity === 'agent.alice'", 8000);
   });
 
   test('milestone 5a: read horizon both ways (participantUpdated with lastReadMessageIndex)', async () => {
     await customer.page.evaluate(() => window.conv.setAllMessagesRead());
-    const state = await control('GET', C());
-    assert.equal(state.participants.find((p) => p.identity === CUSTOMER).last_read_message_index, 4);
+    const participants = await twilio().participants(conv.sid);
+    assert.equal(participants.find((p) => p.identity === CUSTOMER).last_read_message_index, 4);
     const atAgent = await waitFor(
       agent,
       "(ev) => ev.e === 'participantUpdated' && ev.identity === 'customer-7f3a' && ev.updateReasons.includes('lastReadMessageIndex')",
     );
     assert.equal(atAgent.lastReadMessageIndex, 4);
 
-    await control('POST', `${C()}/read`, { identity: AGENT, index: 0 });
+    await twilio().read(conv.sid, AGENT, 0);
     const atCustomer = await waitFor(
       customer,
-      "(ev) => ev.e === 'participantUpdated' && ev.identity === 'alice' && ev.updateReasons.includes('lastReadMessageIndex')",
+      "(ev) => ev.e === 'participantUpdated' && ev.identity === 'agent.alice' && ev.updateReasons.includes('lastReadMessageIndex')",
     );
     assert.equal(atCustomer.lastReadMessageIndex, 0);
 
@@ -240,26 +238,27 @@ describe('the real Conversations SDK over twilsock', { timeout: 120000 }, () => 
   });
 
   test('transfer as the customer sees it: the new agent joins, then the old one leaves; getUser works', async () => {
-    await control('POST', `${C()}/participants`, { identity: 'bob', attributes: { member_type: 'agent', friendlyName: 'Bob' } });
-    const joined = await waitFor(customer, "(ev) => ev.e === 'participantJoined' && ev.identity === 'bob'");
-    assert.equal(joined.identity, 'bob');
-    await control('POST', `${C()}/participants/remove`, { identity: AGENT });
-    await waitFor(customer, "(ev) => ev.e === 'participantLeft' && ev.identity === 'alice'");
+    await twilio().addParticipant(conv.sid, 'agent.bob', { member_type: 'agent', friendlyName: 'Bob' });
+    const joined = await waitFor(customer, "(ev) => ev.e === 'participantJoined' && ev.identity === 'agent.bob'");
+    assert.equal(joined.identity, 'agent.bob');
+    await twilio().removeParticipant(conv.sid, AGENT);
+    await waitFor(customer, "(ev) => ev.e === 'participantLeft' && ev.identity === 'agent.alice'");
     const user = await customer.page.evaluate(async () => {
-      const bob = (await window.conv.getParticipants()).find((p) => p.identity === 'bob');
+      const bob = (await window.conv.getParticipants()).find((p) => p.identity === 'agent.bob');
       const u = await bob.getUser();
-      return { identity: u.identity, attributes: bob.attributes };
+      return { identity: u.identity, friendlyName: u.friendlyName, attributes: bob.attributes };
     });
-    assert.deepEqual(user, { identity: 'bob', attributes: { member_type: 'agent', friendlyName: 'Bob' } });
+    // Flex puts the agent's display name on the Conversations User (the emulator's agent Bob).
+    assert.deepEqual(user, { identity: 'agent.bob', friendlyName: 'Bob', attributes: { member_type: 'agent', friendlyName: 'Bob' } });
   });
 
   test('milestone 5b: closing the conversation emits updated with state closed; sending is then refused', async () => {
-    await control('POST', `${C()}/state`, { state: 'closed' });
+    await twilio().setState(conv.sid, 'closed');
     const ev = await waitFor(customer, "(ev) => ev.e === 'updated' && ev.updateReasons.includes('state')");
     assert.equal(ev.state, 'closed');
     const refused = await customer.page.evaluate(() => window.conv.sendMessage('too late').then(() => 'sent', (e) => 'refused'));
     assert.equal(refused, 'refused');
-    const stored = await control('GET', `${C()}/messages`);
-    assert.ok(!stored.messages.some((m) => m.body === 'too late'));
+    const stored = await twilio().messages(conv.sid);
+    assert.ok(!stored.some((m) => m.body === 'too late'));
   });
 });

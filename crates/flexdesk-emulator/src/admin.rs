@@ -187,6 +187,8 @@ async fn state(State(emu): State<Shared>) -> Json<Value> {
         "tasks": tasks,
         "agents": agents,
         "openWebsockets": st.open_websockets,
+        // The identity of each open `/v3/wsconnect` (real SDK) connection.
+        "sdkIdentities": emu.twilsock.get().map(|t| t.connected_identities()).unwrap_or_default(),
         "faults": st.faults,
         "mediaCount": st.media.len(),
         "interactions": st.interactions.iter().map(|i| json!({"sid": i.sid, "channelSid": i.channel_sid, "channelStatus": i.channel_status, "conversationSid": i.conversation_sid})).collect::<Vec<_>>(),

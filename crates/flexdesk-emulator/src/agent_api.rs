@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::state::{media_info_json, message_json, participant_json, MessageRules, Shared, TYPING_MILLIS};
+use crate::state::{media_info_json, message_json, participant_json, MessageRules, Poster, Shared, TYPING_MILLIS};
 use crate::twilio_error::TwilioError;
 use crate::util::{iso8601, now_millis, now_secs};
 
@@ -137,7 +137,7 @@ async fn send(State(emu): State<Shared>, Path(ch): Path<String>, Json(b): Json<S
     let identity = agent_identity(&emu, &b.agent, &ch)?;
     let media: Vec<String> = b.media_sid.into_iter().chain(b.media_sids).collect();
     let attributes = b.attributes.map(|a| a.to_string());
-    let m = emu.add_message_as(MessageRules::AgentSdk, &ch, Some(identity), b.body, attributes, media)?;
+    let m = emu.add_message_as(MessageRules::AgentSdk, &ch, Poster::Account(Some(identity)), b.body, attributes, media)?;
     // Flex UI runs the Conversations SDK: its messages fire onMessageAdded too (pipeline.rs).
     crate::pipeline::message_added(&emu, &ch);
     Ok((StatusCode::CREATED, Json(message_json(&m))).into_response())

@@ -83,10 +83,10 @@ pub async fn content(
         return Err(TwilioError::new(403, 20403, "This media URL is for another media"));
     }
     let media = emu.lock().media.get(&media_sid).cloned().ok_or_else(|| TwilioError::not_found(&format!("/v1/Media/{media_sid}")))?;
-    let safe_name: String = media.info.filename.chars().filter(|c| c.is_ascii_alphanumeric() || ".-_ ".contains(*c)).collect();
+    let safe_name: String = media.record.filename.chars().filter(|c| c.is_ascii_alphanumeric() || ".-_ ".contains(*c)).collect();
     Ok((
         [
-            (header::CONTENT_TYPE, media.info.content_type.clone()),
+            (header::CONTENT_TYPE, media.record.content_type.clone()),
             (header::CONTENT_DISPOSITION, format!("inline; filename=\"{safe_name}\"")),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
             (header::CACHE_CONTROL, "private, max-age=300".to_string()),

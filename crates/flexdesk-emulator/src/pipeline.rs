@@ -27,8 +27,6 @@ use twilio_model::ChannelStatus;
 
 use crate::state::{Shared, Task};
 
-/// The Studio flow the emulated address and Flex Flow run (the SID `rest_config.rs` reports for both).
-pub const STUDIO_FLOW: &str = crate::rest_config::STUDIO_FLOW;
 /// Task channel of the default Chat flow's Send to Flex widget ("Programmable Chat").
 pub const CHAT_TASK_CHANNEL: &str = "chat";
 
@@ -59,8 +57,6 @@ impl Default for Switches {
 /// What an address's integration needs to route the conversation when its first `onMessageAdded` fires.
 #[derive(Debug, Clone)]
 pub struct Integration {
-    /// The Studio flow (`FW…`) the address or Flex Flow names.
-    pub flow_sid: String,
     /// The customer's identity (the chat address's `customerAddress`).
     pub customer_identity: String,
     /// `CustomerFriendlyName` / `ChatUserFriendlyName`.

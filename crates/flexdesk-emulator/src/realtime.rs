@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::media::temporary_url;
-use crate::state::{conversation_json, message_json, participant_json, Shared};
+use crate::state::{conversation_json, message_json, participant_json, Change, Event, Shared};
 use crate::token::{verify, TokenError, VerifiedToken};
 use crate::twilio_error::TwilioError;
 use crate::util::{now_millis, now_secs};
@@ -158,12 +158,13 @@ async fn run(emu: Shared, socket: WebSocket) {
                     let Some(seen) = s.subscriptions.get(&ev.conversation_sid) else { continue };
                     if ev.seq <= *seen { continue; }
                     s.subscriptions.insert(ev.conversation_sid.clone(), ev.seq);
-                    // Typing is not echoed to the typist, as in Twilio.
-                    if ev.payload["event"] == "typing" && ev.actor.as_deref() == Some(&s.identity) { continue; }
-                    if ev.payload["event"] == "participantLeft" && ev.payload["participant"]["identity"] == s.identity.as_str() {
-                        s.subscriptions.remove(&ev.conversation_sid);
+                    match &ev.change {
+                        // Typing is not echoed to the typist, as in Twilio.
+                        Change::Typing(_) if ev.actor.as_deref() == Some(&s.identity) => continue,
+                        Change::ParticipantLeft(p) if p.is(&s.identity) => { s.subscriptions.remove(&ev.conversation_sid); }
+                        _ => {}
                     }
-                    if tx.send(text(ev.payload.clone())).await.is_err() { return; }
+                    if tx.send(text(event_frame(&ev))).await.is_err() { return; }
                 }
                 Err(RecvError::Lagged(_)) => {
                     // Too slow to keep up: close so the client reconnects and replays from its last index.
@@ -194,17 +195,35 @@ async fn run(emu: Shared, socket: WebSocket) {
     }
 }
 
+/// The frame for one change (module docs, 3.).
+fn event_frame(ev: &Event) -> Value {
+    let (name, mut frame) = match &ev.change {
+        Change::ConversationUpdated { conversation, reasons } => {
+            ("conversationUpdated", json!({"conversation": conversation_json(conversation), "updateReasons": reasons}))
+        }
+        Change::ConversationRemoved => ("conversationRemoved", json!({})),
+        Change::ParticipantJoined(p) => ("participantJoined", json!({"participant": participant_json(p)})),
+        Change::ParticipantUpdated { participant, reasons } => {
+            ("participantUpdated", json!({"participant": participant_json(participant), "updateReasons": reasons}))
+        }
+        Change::ParticipantLeft(p) => ("participantLeft", json!({"participant": participant_json(p)})),
+        Change::Typing(p) => ("typing", json!({"participant": participant_json(p)})),
+        Change::MessageAdded(m) => ("messageAdded", json!({"message": message_json(m)})),
+    };
+    frame["type"] = json!("event");
+    frame["event"] = json!(name);
+    frame["conversationSid"] = json!(ev.conversation_sid);
+    frame["seq"] = json!(ev.seq);
+    frame
+}
+
 fn error_result(id: &Value, e: TwilioError) -> Value {
     json!({"type":"result","id":id,"ok":false,"error":{"code":e.code,"message":e.message,"status":e.status}})
 }
 
 impl Session {
     fn require_participant(&self, conversation_sid: &str) -> Result<crate::state::Conversation, TwilioError> {
-        let conv = self.emu.flex_conversation(conversation_sid)?;
-        if !conv.participants.iter().any(|p| p.identity.as_deref() == Some(&self.identity)) {
-            return Err(TwilioError::new(403, 50400, format!("{} is not a participant of {}", self.identity, conv.sid)));
-        }
-        Ok(conv)
+        self.emu.participant_conversation(conversation_sid, &self.identity)
     }
 
     async fn handle(&mut self, req: Value) -> Option<Value> {
@@ -225,25 +244,17 @@ impl Session {
                 self.subscriptions.remove(&conv_sid);
                 Ok(json!({}))
             }
-            "sendMessage" => self.require_participant(&conv_sid).and_then(|_| {
+            "sendMessage" => {
                 let attributes = match &req["attributes"] {
                     Value::Null => None,
                     v => Some(v.to_string()),
                 };
                 let media: Vec<String> = req["mediaSids"].as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default();
                 let body = req["body"].as_str().map(str::to_string);
-                // Only the uploader may attach a media.
-                for m in &media {
-                    let owner = self.emu.lock().media.get(m).map(|x| x.uploaded_by.clone());
-                    if owner.as_deref().is_some_and(|o| o != self.identity) {
-                        return Err(TwilioError::invalid("mediaSids", &format!("{m} was uploaded by someone else")));
-                    }
-                }
-                let m = self.emu.add_message(&conv_sid, Some(self.identity.clone()), body, attributes, media)?;
-                // An SDK client's message fires onMessageAdded (pipeline.rs).
-                crate::pipeline::message_added(&self.emu, &conv_sid);
-                Ok(json!({"index": m.index, "message": message_json(&m)}))
-            }),
+                self.emu
+                    .send_from_client(&conv_sid, &self.identity, body, attributes, media)
+                    .map(|m| json!({"index": m.index, "message": message_json(&m)}))
+            }
             "typing" => self.emu.typing(&conv_sid, &self.identity).map(|_| json!({})),
             "setLastRead" => {
                 let index = if req["all"] == true {
@@ -311,12 +322,12 @@ impl Session {
         let (uploader, message) = {
             let st = self.emu.lock();
             let m = st.media.get(media_sid).ok_or_else(|| TwilioError::not_found(&format!("/v1/Media/{media_sid}")))?;
-            (m.uploaded_by.clone(), m.message_sid.clone())
+            (m.record.author.clone(), m.record.message_sid.clone())
         };
         let allowed = uploader == self.identity
             || message.is_some_and(|msid| {
                 self.emu.lock().conversations.iter().any(|c| {
-                    c.messages.iter().any(|m| m.sid == msid) && c.participants.iter().any(|p| p.identity.as_deref() == Some(&self.identity))
+                    c.messages.iter().any(|m| m.sid == msid) && c.participants.iter().any(|p| p.is(&self.identity))
                 })
             });
         if !allowed {

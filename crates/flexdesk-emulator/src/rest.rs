@@ -232,7 +232,6 @@ async fn create_webchat(State(emu): State<Shared>, headers: HeaderMap, body: Byt
     emu.add_participant(&conv.sid, Some(identity.clone()), Some(attrs))?;
     // No task yet: the address's Studio flow runs on the first onMessageAdded (pipeline.rs).
     emu.attach_integration(&conv.sid, Integration {
-        flow_sid: crate::pipeline::STUDIO_FLOW.into(),
         customer_identity: identity.clone(),
         customer_name: customer,
         pre_engagement: pre,
@@ -379,7 +378,6 @@ async fn create_flex_channel(State(emu): State<Shared>, headers: HeaderMap, body
     emu.add_participant(&conv.sid, Some(identity.clone()), Some(attrs))?;
     // The Flex Flow's Studio integration, like an address's, runs on the first onMessageAdded (pipeline.rs).
     emu.attach_integration(&conv.sid, Integration {
-        flow_sid: crate::pipeline::STUDIO_FLOW.into(),
         customer_identity: identity,
         customer_name: Some(user_name),
         pre_engagement: pre,

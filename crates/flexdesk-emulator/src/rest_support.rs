@@ -8,14 +8,15 @@ use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
+use headers::authorization::{Authorization, Basic};
+use headers::HeaderMapExt;
 use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
 
 use twilio_model::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 use crate::state::Shared;
 use crate::twilio_error::TwilioError;
-use crate::util::constant_time_eq;
 
 /// Middleware for the Twilio paths: faults first (a throttled call is refused whatever its
 /// credentials, as Twilio does), then the optional delay, then Basic auth.
@@ -60,16 +61,13 @@ pub async fn twilio_gate(State(emu): State<Shared>, req: Request, next: Next) ->
     res
 }
 
-/// Accepts the account SID + auth token or the API key SID + secret, as Twilio does.
+/// Accepts the account SID + auth token or the API key SID + secret, as Twilio does. The secret is compared in
+/// constant time.
 fn basic_auth_ok(emu: &Shared, headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else { return false };
-    let Some(encoded) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) else { return false };
-    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else { return false };
-    let Ok(decoded) = String::from_utf8(decoded) else { return false };
-    let Some((user, pass)) = decoded.split_once(':') else { return false };
+    let Some(Authorization(basic)) = headers.typed_get::<Authorization<Basic>>() else { return false };
     let c = &emu.config;
-    (user == c.account_sid && constant_time_eq(pass.as_bytes(), c.auth_token.as_bytes()))
-        || (user == c.api_key_sid && constant_time_eq(pass.as_bytes(), c.api_key_secret.as_bytes()))
+    let secret_is = |secret: &str| bool::from(basic.password().as_bytes().ct_eq(secret.as_bytes()));
+    (basic.username() == c.account_sid && secret_is(&c.auth_token)) || (basic.username() == c.api_key_sid && secret_is(&c.api_key_secret))
 }
 
 /// A parsed `application/x-www-form-urlencoded` body (keys may repeat, e.g. `MediaSid`).

@@ -2,6 +2,9 @@
 //! media, interactions, tasks and agents. Every mutation happens under one lock and publishes its realtime event
 //! while still holding it, so all subscribers see events in the same order as message indexes were assigned.
 //! Twilio's rules applied here cite their source; the table is in docs/emulator.md.
+//!
+//! Over 600 lines because every mutation of the world sits beside the one lock it must hold; the realtime JSON
+//! shapes at the end (`conversation_json` …) could move out to their own module.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -9,8 +12,10 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use bytes::Bytes;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, watch};
+use twilio_model::conversations::attributes_json;
 use twilio_model::limits;
 pub use twilio_model::limits::{ALLOWED_EXTENSIONS, MAX_MEDIA_BYTES};
+pub use twilio_model::conversations::{Conversation as ConversationRecord, Media, Message, Participant};
 pub use twilio_model::{ChannelStatus, ConversationState, TaskStatus};
 
 use crate::config::Config;
@@ -21,60 +26,35 @@ use crate::util::{iso8601, now_millis, now_secs, random_key, sid};
 /// How long a typing signal counts as "typing" (the SDK's default typing timeout).
 pub const TYPING_MILLIS: u64 = 5_000;
 
-/// One realtime event about one conversation. `seq` orders events within the conversation so a
-/// socket that subscribed from a snapshot can skip the events the snapshot already contains.
+/// One change to one conversation, for the realtime clients (`/v1/realtime` renders it as JSON, the twilsock
+/// server as Sync events). `seq` orders events within the conversation so a socket that subscribed from a snapshot
+/// can skip the events the snapshot already contains.
 #[derive(Debug, Clone)]
 pub struct Event {
     pub conversation_sid: String,
     pub seq: u64,
     /// Identity that caused it (typing events are not echoed to their author).
     pub actor: Option<String>,
-    pub payload: Value,
+    pub change: Change,
 }
 
+/// What changed, with the records as they are after the change. `reasons` are the SDK's `updateReasons`.
 #[derive(Debug, Clone)]
-pub struct Participant {
-    pub sid: String,
-    pub identity: Option<String>,
-    pub attributes: String,
-    pub last_read_message_index: Option<u64>,
-    pub last_read_at: Option<u64>,
-    pub date_created: u64,
-    pub date_updated: u64,
+pub enum Change {
+    ConversationUpdated { conversation: ConversationRecord, reasons: Vec<&'static str> },
+    ConversationRemoved,
+    ParticipantJoined(Participant),
+    ParticipantUpdated { participant: Participant, reasons: Vec<&'static str> },
+    ParticipantLeft(Participant),
+    Typing(Participant),
+    MessageAdded(Message),
 }
 
-#[derive(Debug, Clone)]
-pub struct MediaInfo {
-    pub sid: String,
-    pub filename: String,
-    pub content_type: String,
-    pub size: usize,
-}
-
-#[derive(Debug, Clone)]
-pub struct Message {
-    pub sid: String,
-    pub index: u64,
-    pub author: String,
-    pub body: Option<String>,
-    pub attributes: String,
-    pub media: Vec<MediaInfo>,
-    pub participant_sid: Option<String>,
-    pub date_created: u64,
-}
-
+/// A conversation with what the emulator keeps beside its record: participants, messages, the event sequence,
+/// typing and the address's integration.
 #[derive(Debug, Clone)]
 pub struct Conversation {
-    pub sid: String,
-    /// The Conversations service (`IS…`) it belongs to: the Flex service for chats Flex creates, the account's
-    /// default service for `/v1/Conversations`.
-    pub service_sid: String,
-    pub unique_name: Option<String>,
-    pub friendly_name: Option<String>,
-    pub attributes: String,
-    pub state: ConversationState,
-    pub date_created: u64,
-    pub date_updated: u64,
+    pub record: ConversationRecord,
     pub participants: Vec<Participant>,
     pub messages: Vec<Message>,
     pub seq: u64,
@@ -84,13 +64,25 @@ pub struct Conversation {
     pub integration: Option<crate::pipeline::Integration>,
 }
 
+// The record's fields read and write as the conversation's own (`c.sid`, `c.state = …`): the wrapper only adds.
+impl std::ops::Deref for Conversation {
+    type Target = ConversationRecord;
+    fn deref(&self) -> &ConversationRecord {
+        &self.record
+    }
+}
+
+impl std::ops::DerefMut for Conversation {
+    fn deref_mut(&mut self) -> &mut ConversationRecord {
+        &mut self.record
+    }
+}
+
+/// An upload: its record and its bytes.
 #[derive(Debug, Clone)]
-pub struct Media {
-    pub info: MediaInfo,
+pub struct StoredMedia {
+    pub record: Media,
     pub bytes: Bytes,
-    pub uploaded_by: String,
-    /// Set once a message carries it: the media may not be attached twice.
-    pub message_sid: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -146,7 +138,7 @@ pub struct State {
     pub tasks: Vec<Task>,
     pub interactions: Vec<Interaction>,
     pub agents: Vec<Agent>,
-    pub media: HashMap<String, Media>,
+    pub media: HashMap<String, StoredMedia>,
     /// Every access token seen so far, so "expire tokens early" can target the existing ones only.
     pub tokens_seen: HashSet<String>,
     /// token → unix second at which it now expires (fault injection).
@@ -252,7 +244,7 @@ impl Emulator {
 
     /// Counts one request to a rate-limited endpoint; `Err` is Twilio's 429 / 45780.
     pub fn admit(&self, endpoint: crate::ratelimit::Endpoint) -> Result<(), TwilioError> {
-        self.rates.lock().unwrap_or_else(|e| e.into_inner()).admit(endpoint, std::time::Instant::now())
+        self.rates.lock().unwrap_or_else(|e| e.into_inner()).admit(endpoint)
     }
 
     /// The services this account has: the Flex one and the default one (the same when configured so).
@@ -273,18 +265,9 @@ impl Emulator {
         self.webhooks.notify(&self.config.auth_token, &self.config.account_sid, service_sid, event, params);
     }
 
-    fn publish(&self, conv: &mut Conversation, actor: Option<&str>, event: &str, mut payload: Value) {
+    fn publish(&self, conv: &mut Conversation, actor: Option<&str>, change: Change) {
         conv.seq += 1;
-        payload["type"] = json!("event");
-        payload["event"] = json!(event);
-        payload["conversationSid"] = json!(conv.sid);
-        payload["seq"] = json!(conv.seq);
-        let _ = self.events.send(Arc::new(Event {
-            conversation_sid: conv.sid.clone(),
-            seq: conv.seq,
-            actor: actor.map(str::to_string),
-            payload,
-        }));
+        let _ = self.events.send(Arc::new(Event { conversation_sid: conv.sid.clone(), seq: conv.seq, actor: actor.map(str::to_string), change }));
     }
 
     // ---- conversations -------------------------------------------------------------------------
@@ -318,14 +301,16 @@ impl Emulator {
         }
         let now = now_secs();
         let conv = Conversation {
-            sid: sid("CH"),
-            service_sid: service_sid.to_string(),
-            unique_name,
-            friendly_name,
-            attributes,
-            state,
-            date_created: now,
-            date_updated: now,
+            record: ConversationRecord {
+                sid: sid("CH"),
+                service_sid: service_sid.to_string(),
+                unique_name,
+                friendly_name,
+                attributes,
+                state,
+                date_created: now,
+                date_updated: now,
+            },
             participants: Vec::new(),
             messages: Vec::new(),
             seq: 0,
@@ -414,8 +399,8 @@ impl Emulator {
             if !reasons.is_empty() {
                 conv.date_updated = now_secs();
                 reasons.push("dateUpdated");
-                let payload = json!({"conversation": conversation_json(conv), "updateReasons": reasons});
-                self.publish(conv, None, "conversationUpdated", payload);
+                let change = Change::ConversationUpdated { conversation: conv.record.clone(), reasons };
+                self.publish(conv, None, change);
             }
         }
         if closing && effect == TaskEffect::End {
@@ -441,7 +426,7 @@ impl Emulator {
         let sid = st.conversations[idx].sid.clone();
         end_tasks_of(&mut st, &sid);
         let mut conv = st.conversations.remove(idx);
-        self.publish(&mut conv, None, "conversationRemoved", json!({}));
+        self.publish(&mut conv, None, Change::ConversationRemoved);
         let params = vec![
             ("ConversationSid".to_string(), conv.sid.clone()),
             ("FriendlyName".to_string(), conv.friendly_name.clone().unwrap_or_default()),
@@ -515,8 +500,7 @@ impl Emulator {
             date_updated: now,
         };
         conv.participants.push(p.clone());
-        let payload = json!({"participant": participant_json(&p)});
-        self.publish(conv, None, "participantJoined", payload);
+        self.publish(conv, None, Change::ParticipantJoined(p.clone()));
         Ok(p)
     }
 
@@ -536,8 +520,7 @@ impl Emulator {
         if let Some(i) = &p.identity {
             conv.typing.remove(i);
         }
-        let payload = json!({"participant": participant_json(&p)});
-        self.publish(conv, None, "participantLeft", payload);
+        self.publish(conv, None, Change::ParticipantLeft(p.clone()));
         Ok(p)
     }
 
@@ -556,7 +539,7 @@ impl Emulator {
         let p = conv
             .participants
             .iter_mut()
-            .find(|p| p.identity.as_deref() == Some(identity))
+            .find(|p| p.is(identity))
             .ok_or_else(|| TwilioError::new(403, 50400, format!("{identity} is not a participant of this conversation")))?;
         let new = if advance { p.last_read_message_index.max(index) } else { index };
         let changed = new != p.last_read_message_index;
@@ -568,8 +551,8 @@ impl Emulator {
         let p = p.clone();
         let unread = conv.messages.iter().filter(|m| Some(m.index) > new || new.is_none()).count() as u64;
         if changed {
-            let payload = json!({"participant": participant_json(&p), "updateReasons": ["lastReadMessageIndex", "lastReadTimestamp"]});
-            self.publish(conv, Some(identity), "participantUpdated", payload);
+            let change = Change::ParticipantUpdated { participant: p.clone(), reasons: vec!["lastReadMessageIndex", "lastReadTimestamp"] };
+            self.publish(conv, Some(identity), change);
         }
         Ok((p, unread))
     }
@@ -581,12 +564,11 @@ impl Emulator {
         let p = conv
             .participants
             .iter()
-            .find(|p| p.identity.as_deref() == Some(identity))
+            .find(|p| p.is(identity))
             .cloned()
             .ok_or_else(|| TwilioError::new(403, 50400, format!("{identity} is not a participant of this conversation")))?;
         conv.typing.insert(identity.to_string(), now_millis());
-        let payload = json!({"participant": participant_json(&p)});
-        self.publish(conv, Some(identity), "typing", payload);
+        self.publish(conv, Some(identity), Change::Typing(p));
         Ok(())
     }
 
@@ -602,18 +584,45 @@ impl Emulator {
         attributes: Option<String>,
         media_sids: Vec<String>,
     ) -> Result<Message, TwilioError> {
-        self.add_message_as(MessageRules::WebChannel, conv_key, author, body, attributes, media_sids)
+        self.add_message_as(MessageRules::WebChannel, conv_key, Poster::Account(author), body, attributes, media_sids)
+    }
+
+    /// A Flex-service conversation `identity` participates in: what a realtime client (`/v1/realtime`, the SDK on
+    /// `/v3/wsconnect`) may read and write. Anyone else gets 403 / 50400.
+    pub fn participant_conversation(&self, conv_key: &str, identity: &str) -> Result<Conversation, TwilioError> {
+        let conv = self.flex_conversation(conv_key)?;
+        if !conv.participants.iter().any(|p| p.is(identity)) {
+            return Err(TwilioError::new(403, 50400, format!("{identity} is not a participant of {}", conv.sid)));
+        }
+        Ok(conv)
+    }
+
+    /// A message from a participant's own client (`/v1/realtime`, the SDK on `/v3/wsconnect`): the web channel's
+    /// rules, only media the client uploaded itself (`Media::attachable_by`), and it fires `onMessageAdded`
+    /// (`pipeline.rs`).
+    pub fn send_from_client(
+        self: &Arc<Self>,
+        conv_key: &str,
+        identity: &str,
+        body: Option<String>,
+        attributes: Option<String>,
+        media_sids: Vec<String>,
+    ) -> Result<Message, TwilioError> {
+        let conv = self.participant_conversation(conv_key, identity)?;
+        let m = self.add_message_as(MessageRules::WebChannel, &conv.sid, Poster::Client(identity), body, attributes, media_sids)?;
+        crate::pipeline::message_added(self, &conv.sid);
+        Ok(m)
     }
 
     /// Adds a message with Twilio's rules: body ≤ 32 KB (50504) and attributes ≤ 4 KB (50303)
     /// (https://www.twilio.com/docs/conversations/conversations-limits); what text and media may share a message
     /// depends on `rules`; nothing is added to a closed conversation (50377). The media must exist and not be
-    /// attached already.
+    /// attached already; a client may attach only its own uploads ([`Poster`]).
     pub fn add_message_as(
         &self,
         rules: MessageRules,
         conv_key: &str,
-        author: Option<String>,
+        poster: Poster<'_>,
         body: Option<String>,
         attributes: Option<String>,
         media_sids: Vec<String>,
@@ -644,25 +653,36 @@ impl Emulator {
                 return Err(TwilioError::new(400, 50504, format!("Message body parameter is too long: {} bytes; the limit is {}", b.len(), limits::MAX_BODY_BYTES)));
             }
         }
-        let author = author.unwrap_or_else(|| "system".to_string());
+        let author = match &poster {
+            Poster::Account(author) => author.clone().unwrap_or_else(|| "system".to_string()),
+            Poster::Client(identity) => identity.to_string(),
+        };
         let mut st = self.lock();
         let idx = find_conversation(&st, conv_key)?;
         if st.conversations[idx].state == ConversationState::Closed {
             return Err(closed_final());
         }
-        let mut media = Vec::new();
         for m in &media_sids {
             // https://www.twilio.com/docs/api/errors/50510
             let entry = st.media.get(m).ok_or_else(|| TwilioError::new(400, 50510, format!("Invalid message media SID: {m}")))?;
-            if entry.message_sid.is_some() {
-                return Err(TwilioError::invalid("MediaSid", &format!("{m} is already attached to a message")));
+            match &poster {
+                Poster::Client(identity) => entry.record.attachable_by(identity)?,
+                Poster::Account(_) => entry.record.attachable()?,
             }
-            media.push(entry.info.clone());
+        }
+        let message_sid = sid("IM");
+        let conversation_sid = st.conversations[idx].sid.clone();
+        let mut media = Vec::with_capacity(media_sids.len());
+        for m in &media_sids {
+            let Some(entry) = st.media.get_mut(m) else { continue };
+            entry.record.conversation_sid = Some(conversation_sid.clone());
+            entry.record.message_sid = Some(message_sid.clone());
+            media.push(entry.record.clone());
         }
         let conv = &mut st.conversations[idx];
         let now = now_secs();
         let message = Message {
-            sid: sid("IM"),
+            sid: message_sid,
             index: conv.messages.last().map(|m| m.index + 1).unwrap_or(0),
             participant_sid: conv.participants.iter().find(|p| p.identity.as_deref() == Some(&author)).map(|p| p.sid.clone()),
             author,
@@ -674,19 +694,14 @@ impl Emulator {
         conv.messages.push(message.clone());
         conv.typing.remove(&message.author);
         conv.date_updated = now;
-        let payload = json!({"message": message_json(&message)});
-        self.publish(conv, Some(&message.author), "messageAdded", payload);
-        for m in &media_sids {
-            if let Some(entry) = st.media.get_mut(m) {
-                entry.message_sid = Some(message.sid.clone());
-            }
-        }
+        let author = message.author.clone();
+        self.publish(conv, Some(&author), Change::MessageAdded(message.clone()));
         Ok(message)
     }
 
     /// Stores an upload after checking the web channel's extensions (50511) and size (50512)
     /// (https://www.twilio.com/docs/flex/developer/conversations/limits).
-    pub fn store_media(&self, filename: &str, bytes: Bytes, uploaded_by: &str) -> Result<MediaInfo, TwilioError> {
+    pub fn store_media(&self, filename: &str, bytes: Bytes, uploaded_by: &str) -> Result<Media, TwilioError> {
         let filename = filename.trim();
         if filename.is_empty() || filename.len() > 255 || filename.contains(['/', '\\', '\0']) {
             return Err(TwilioError::invalid("filename", "a plain file name such as photo.png is required"));
@@ -700,12 +715,18 @@ impl Emulator {
         if bytes.is_empty() {
             return Err(TwilioError::invalid("media", "the file is empty"));
         }
-        let info = MediaInfo { sid: sid("ME"), filename: filename.to_string(), content_type: content_type.to_string(), size: bytes.len() };
-        self.lock().media.insert(
-            info.sid.clone(),
-            Media { info: info.clone(), bytes, uploaded_by: uploaded_by.to_string(), message_sid: None },
-        );
-        Ok(info)
+        let record = Media {
+            sid: sid("ME"),
+            filename: filename.to_string(),
+            content_type: content_type.to_string(),
+            size: bytes.len() as u64,
+            author: uploaded_by.to_string(),
+            conversation_sid: None,
+            message_sid: None,
+            date_created: now_secs(),
+        };
+        self.lock().media.insert(record.sid.clone(), StoredMedia { record: record.clone(), bytes });
+        Ok(record)
     }
 
     // ---- tasks, interactions and agents ----------------------------------------------------------
@@ -952,18 +973,14 @@ pub fn content_type_for(filename: &str) -> Option<&'static str> {
     }
 }
 
-fn parse_attributes(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|_| json!({}))
-}
-
 // ---- realtime (camelCase) representations ---------------------------------------------------------
 
-pub fn conversation_json(c: &Conversation) -> Value {
+pub fn conversation_json(c: &ConversationRecord) -> Value {
     json!({
         "sid": c.sid,
         "uniqueName": c.unique_name,
         "friendlyName": c.friendly_name,
-        "attributes": parse_attributes(&c.attributes),
+        "attributes": attributes_json(&c.attributes),
         "state": {"current": c.state, "dateUpdated": iso8601(c.date_updated)},
         "dateCreated": iso8601(c.date_created),
         "dateUpdated": iso8601(c.date_updated),
@@ -974,12 +991,22 @@ pub fn participant_json(p: &Participant) -> Value {
     json!({
         "sid": p.sid,
         "identity": p.identity,
-        "attributes": parse_attributes(&p.attributes),
+        "attributes": attributes_json(&p.attributes),
         "lastReadMessageIndex": p.last_read_message_index,
         "lastReadTimestamp": p.last_read_at.map(iso8601),
         "dateCreated": iso8601(p.date_created),
         "dateUpdated": iso8601(p.date_updated),
     })
+}
+
+/// Who posts a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Poster<'a> {
+    /// A caller with the account's credentials (REST, Flex UI through the agent API): any author (`None`:
+    /// `system`), any unattached media of the account.
+    Account(Option<String>),
+    /// A participant's own client, authenticated as this identity: it is the author, and attaches only its uploads.
+    Client(&'a str),
 }
 
 /// Which of Twilio's rules on a message's content apply.
@@ -1004,7 +1031,7 @@ pub enum MessageRules {
 /// Flex agents; 10 is the largest per-message count in Flex's attachment table (email) — the emulator's reading.
 pub const MAX_AGENT_MEDIA_PER_MESSAGE: usize = 10;
 
-pub fn media_info_json(m: &MediaInfo) -> Value {
+pub fn media_info_json(m: &Media) -> Value {
     json!({"sid": m.sid, "filename": m.filename, "contentType": m.content_type, "size": m.size, "category": "media"})
 }
 
@@ -1014,7 +1041,7 @@ pub fn message_json(m: &Message) -> Value {
         "index": m.index,
         "author": m.author,
         "body": m.body,
-        "attributes": parse_attributes(&m.attributes),
+        "attributes": attributes_json(&m.attributes),
         "type": if m.media.is_empty() { "text" } else { "media" },
         "media": m.media.iter().map(media_info_json).collect::<Vec<_>>(),
         "participantSid": m.participant_sid,

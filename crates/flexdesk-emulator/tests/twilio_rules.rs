@@ -263,7 +263,7 @@ async fn real_time_statistics_narrow_to_the_task_channel() {
 fn accepting_a_task_is_checked_and_done_under_one_lock() {
     for _ in 0..50 {
         let emu = emulator();
-        let ch = emu.create_conversation(&emu.config.service_sid.clone(), None, None, None, None).unwrap().sid;
+        let ch = emu.create_conversation(&emu.config.service_sid.clone(), None, None, None, None).unwrap().record.sid;
         let i = emu.create_interaction(&ch, "web");
         emu.route_task(&i, json!({}), "chat", Some("WT00000000000000000000000000000001".into()));
         let wt = "WT00000000000000000000000000000001".to_string();

@@ -207,7 +207,7 @@ async fn sdk_media_uploads_are_emulator_media_with_its_rules() {
     let (status, record) = common::send(&emu, upload(Some("photo.png"), "image/png", b"\x89PNG....")).await;
     assert_eq!(status, 201, "{record}");
     let me = record["sid"].as_str().unwrap().to_string();
-    assert_eq!(emu.lock().media[&me].uploaded_by, customer, "stored in the emulator's media");
+    assert_eq!(emu.lock().media[&me].record.author, customer, "stored in the emulator's media");
     // The emulator types media by extension and refuses what Twilio's web channel refuses.
     // The same status and Twilio code as the emulator's own /v1/Media (50511, invalid media content type).
     let (status, refused) = common::send(&emu, upload(Some("tool.exe"), "application/octet-stream", b"MZ")).await;

@@ -5,6 +5,8 @@
 //! - [`token`]: AccessToken verification with Twilio's 201xx error codes (one rule set for `/v1/realtime`,
 //!   `/v3/wsconnect`, media uploads);
 //! - [`error`]: Twilio's REST error body `{code, message, more_info, status}`;
+//! - [`conversations`]: the Conversation, Participant, Message and Media records, typed, stored by the emulator
+//!   and read by twilsock, and the rule on who may attach a media;
 //! - [`sid`] and [`time`]: SIDs and Twilio's date formats;
 //! - [`states`]: conversation, task and interaction-channel states as enums;
 //! - [`limits`]: the published size limits, page sizes, rate limits and the web channel's media types;
@@ -12,6 +14,7 @@
 //!
 //! Every rule cites its Twilio source; the table is in `docs/emulator.md`.
 
+pub mod conversations;
 pub mod error;
 pub mod limits;
 pub mod sid;

@@ -4,7 +4,9 @@
 
 use serde_json::{json, Value};
 
-use crate::backend::{ConversationInfo, MessageInfo, ParticipantInfo};
+use twilio_model::time::iso8601;
+
+use crate::backend::{Conversation, Message, Participant};
 
 /// A Sync object. Its SID and unique name are the same string, so whatever id the SDK opens it by, the
 /// subscription and the events use that one name.
@@ -62,25 +64,29 @@ impl Entity {
     }
 }
 
-pub fn conversation_data(c: &ConversationInfo, last_message: Option<&MessageInfo>) -> Value {
+/// Who created the conversations the SDK reads: they are made over REST (every conversation flexdesk joins), which
+/// Twilio reports as `system`.
+pub const CREATED_BY: &str = "system";
+
+pub fn conversation_data(c: &Conversation, last_message: Option<&Message>) -> Value {
     let mut data = json!({
         "friendlyName": c.friendly_name,
         "uniqueName": c.unique_name,
-        "attributes": c.attributes.to_string(),
-        "createdBy": c.created_by,
-        "dateCreated": c.date_created,
-        "dateUpdated": c.date_updated,
+        "attributes": c.attributes,
+        "createdBy": CREATED_BY,
+        "dateCreated": iso8601(c.date_created),
+        "dateUpdated": iso8601(c.date_updated),
         "messages": Entity::Messages(c.sid.clone()).name(),
         "roster": Entity::Roster(c.sid.clone()).name(),
-        "state": {"current": c.state.as_str(), "dateUpdated": c.state_updated},
+        "state": {"current": c.state.as_str(), "dateUpdated": iso8601(c.date_updated)},
     });
     if let Some(m) = last_message {
-        data["lastMessage"] = json!({"index": m.index, "timestamp": m.date_created});
+        data["lastMessage"] = json!({"index": m.index, "timestamp": iso8601(m.date_created)});
     }
     data
 }
 
-pub fn message_data(m: &MessageInfo) -> Value {
+pub fn message_data(m: &Message) -> Value {
     let medias: Vec<Value> = m
         .media
         .iter()
@@ -90,9 +96,10 @@ pub fn message_data(m: &MessageInfo) -> Value {
         "sid": m.sid,
         "author": m.author,
         "text": m.body,
-        "attributes": m.attributes.to_string(),
-        "timestamp": m.date_created,
-        "dateUpdated": m.date_updated,
+        "attributes": m.attributes,
+        "timestamp": iso8601(m.date_created),
+        // Messages are never edited here.
+        "dateUpdated": iso8601(m.date_created),
         "lastUpdatedBy": null,
         "memberSid": m.participant_sid,
         "type": if m.media.is_empty() { "text" } else { "media" },
@@ -100,22 +107,22 @@ pub fn message_data(m: &MessageInfo) -> Value {
     })
 }
 
-pub fn participant_data(p: &ParticipantInfo) -> Value {
+pub fn participant_data(p: &Participant) -> Value {
     json!({
         "identity": p.identity,
-        "attributes": p.attributes.to_string(),
-        "dateCreated": p.date_created,
-        "dateUpdated": p.date_updated,
+        "attributes": p.attributes,
+        "dateCreated": iso8601(p.date_created),
+        "dateUpdated": iso8601(p.date_updated),
         "roleSid": null,
         "lastConsumedMessageIndex": p.last_read_message_index,
-        "lastConsumptionTimestamp": p.last_read_timestamp,
+        "lastConsumptionTimestamp": p.last_read_at.map(iso8601),
         "type": "chat",
-        "userInfo": Entity::UserInfo(p.identity.clone()).name(),
+        "userInfo": Entity::UserInfo(p.identity.clone().unwrap_or_default()).name(),
     })
 }
 
 /// The `my_conversations` map item for one of the identity's conversations.
-pub fn my_conversation_data(c: &ConversationInfo, me: Option<&ParticipantInfo>) -> Value {
+pub fn my_conversation_data(c: &Conversation, me: Option<&Participant>) -> Value {
     json!({
         "channel_sid": c.sid,
         "status": "joined",

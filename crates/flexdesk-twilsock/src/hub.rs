@@ -8,11 +8,12 @@ use std::sync::{Arc, Mutex, Weak};
 use serde_json::{json, Map, Value};
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 
-use crate::backend::{BackendEvent, ConversationBackend, ConversationInfo, ParticipantInfo};
+use crate::backend::{identity_of, BackendEvent, Conversation, ConversationBackend, Participant};
 use crate::entities::{self, Entity};
 use crate::frame::Frame;
 use crate::hooks::ConnectionHooks;
 use crate::ids::now_rfc3339;
+use twilio_model::time::iso8601;
 use crate::TwilsockConfig;
 
 pub const SYNC_EVENT: &str = "twilio.sync.event";
@@ -202,7 +203,7 @@ impl Hub {
         self.publish_sync(&name, kind, event);
     }
 
-    fn document_updated(&self, conversation: &ConversationInfo) {
+    fn document_updated(&self, conversation: &Conversation) {
         let entity = Entity::Conversation(conversation.sid.clone());
         let name = entity.name();
         let id = self.bump(&name, "");
@@ -214,8 +215,8 @@ impl Hub {
         self.publish_sync(&name, "document_updated", event);
     }
 
-    fn my_conversation_event(&self, conversation_sid: &str, participant: &ParticipantInfo, kind: &str) {
-        let entity = Entity::MyConversations(participant.identity.clone());
+    fn my_conversation_event(&self, conversation_sid: &str, participant: &Participant, kind: &str) {
+        let entity = Entity::MyConversations(identity_of(participant).to_string());
         let data = if kind == "map_item_removed" {
             None
         } else {
@@ -248,7 +249,7 @@ impl Hub {
                 // roster (subscribing needed participation; so does staying subscribed).
                 let revoked = [Entity::Messages(conversation_sid.clone()).name(), roster.name()];
                 let mut sessions = self.sessions.lock().unwrap();
-                for s in sessions.values_mut().filter(|s| s.identity == participant.identity) {
+                for s in sessions.values_mut().filter(|s| s.identity == identity_of(&participant)) {
                     for name in &revoked {
                         s.subscriptions.remove(name);
                     }
@@ -262,7 +263,7 @@ impl Hub {
                 let event = json!({
                     "id": id, "list_sid": name, "item_index": message.index, "item_url": self.item_url(&entity, &key),
                     "item_revision": id.to_string(), "list_revision": id.to_string(),
-                    "item_data": entities::message_data(&message), "date_created": message.date_created,
+                    "item_data": entities::message_data(&message), "date_created": iso8601(message.date_created),
                 });
                 self.publish_sync(&name, "list_item_added", event);
                 if let Some(c) = self.backend.conversation(&conversation_sid) {
@@ -272,7 +273,7 @@ impl Hub {
             BackendEvent::Typing { conversation_sid, identity } => {
                 let Ok(participants) = self.backend.participants(&conversation_sid) else { return };
                 let others: HashSet<String> =
-                    participants.into_iter().map(|p| p.identity).filter(|i| *i != identity).collect();
+                    participants.iter().map(|p| identity_of(p).to_string()).filter(|i| *i != identity).collect();
                 // The SDK ends the indicator after typing_timeout seconds; one more second covers latency.
                 let payload = json!({
                     "channel_sid": conversation_sid, "identity": identity,

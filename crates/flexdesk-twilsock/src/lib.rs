@@ -13,7 +13,6 @@ pub mod hooks;
 pub mod hub;
 pub mod ids;
 pub mod mcs;
-pub mod memory;
 pub mod session;
 pub mod token;
 pub mod upstream;
@@ -27,7 +26,6 @@ use axum::Router;
 
 pub use backend::{BackendError, BackendEvent, ConversationBackend};
 pub use hooks::{ConnectionHooks, NoHooks};
-pub use memory::InMemoryBackend;
 
 #[derive(Debug, Clone)]
 pub struct TwilsockConfig {

@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tower_http::cors::{Any, CorsLayer};
 
-use crate::backend::{BackendError, MediaInfo};
+use twilio_model::time::iso8601;
+
+use crate::backend::{BackendError, Media};
 use crate::hub::Hub;
 use crate::token;
 
@@ -76,12 +78,12 @@ fn identity(hub: &Hub, headers: &HeaderMap) -> Result<String, Response> {
 }
 
 /// The uploader may read their media; once attached to a message, so may the conversation's participants.
-fn may_read(hub: &Hub, who: &str, media: &MediaInfo) -> bool {
+fn may_read(hub: &Hub, who: &str, media: &Media) -> bool {
     if media.author == who {
         return true;
     }
     match &media.conversation_sid {
-        Some(ch) => hub.backend.participants(ch).map(|ps| ps.iter().any(|p| p.identity == who)).unwrap_or(false),
+        Some(ch) => hub.backend.participants(ch).map(|ps| ps.iter().any(|p| p.is(who))).unwrap_or(false),
         None => false,
     }
 }
@@ -111,16 +113,16 @@ fn temporary_token_valid(hub: &Hub, sid: &str, token: &str) -> bool {
 }
 
 /// The media record as MCS returns it.
-pub fn record_json(hub: &Hub, m: &MediaInfo) -> Value {
+pub fn record_json(hub: &Hub, m: &Media) -> Value {
     let url = format!("{}{PREFIX}/v1/Services/{}/Media/{}", hub.config.media_base_url, hub.config.service_sid, m.sid);
     json!({
         "sid": m.sid,
         "service_sid": hub.config.service_sid,
         "channel_sid": m.conversation_sid,
         "message_sid": m.message_sid,
-        "date_created": m.date_created,
-        "date_upload_updated": m.date_created,
-        "date_updated": m.date_created,
+        "date_created": iso8601(m.date_created),
+        "date_upload_updated": iso8601(m.date_created),
+        "date_updated": iso8601(m.date_created),
         "size": m.size,
         "content_type": m.content_type,
         "filename": m.filename,
@@ -212,7 +214,7 @@ async fn content(
         return error(403, 20403, "not allowed to read this media (or the temporary URL expired)");
     }
     // Uploads are untrusted: nosniff plus a sandbox CSP keep an uploaded HTML/SVG from running script on this origin.
-    let disposition = format!("inline; filename=\"{}\"", m.filename.as_deref().unwrap_or("media").replace(['"', '\\', '\r', '\n'], "_"));
+    let disposition = format!("inline; filename=\"{}\"", m.filename.replace(['"', '\\', '\r', '\n'], "_"));
     (
         [
             (header::CONTENT_TYPE, m.content_type.clone()),

@@ -15,19 +15,9 @@ use crate::hub::Hub;
 use crate::token::{self, TokenError, TokenIdentity};
 use crate::upstream::{self, Caller, Request};
 
+/// The reason phrase twilsock puts beside a status code (`"OK"`, `"Not Found"`, …).
 fn reason(code: u16) -> &'static str {
-    match code {
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        204 => "No Content",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        409 => "Conflict",
-        _ => "Error",
-    }
+    axum::http::StatusCode::from_u16(code).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error")
 }
 
 fn reply(id: &str, code: u16) -> Map<String, Value> {
@@ -248,4 +238,13 @@ pub async fn run(hub: Arc<Hub>, socket: WebSocket) {
     // Lets queued frames (a close, a last reply) go out; the writer ends when every sender is gone.
     let _ = writer.await;
     tracing::debug!("twilsock: connection closed");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reason_phrases_are_http_s() {
+        assert_eq!([super::reason(200), super::reason(202), super::reason(404), super::reason(429)], ["OK", "Accepted", "Not Found", "Too Many Requests"]);
+        assert_eq!(super::reason(999), "Error");
+    }
 }

@@ -4,6 +4,7 @@
 //! SDK's default hosts work unchanged.
 
 use serde_json::{json, Value};
+use twilio_model::time::iso8601;
 
 use crate::backend::{BackendError, NewMessage};
 use crate::entities::{self, Entity};
@@ -44,8 +45,7 @@ impl Request {
                     Value::Null => continue,
                     other => other.to_string(),
                 };
-                let decoded = form_decode(&raw);
-                params.push((form_decode(k), decoded));
+                params.extend(form_decode(k, &raw));
             }
         }
         let content_type = frame.header.get("payload_type").and_then(Value::as_str).unwrap_or("application/json").to_string();
@@ -68,8 +68,9 @@ impl Request {
     }
 }
 
-fn form_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned()
+/// One query parameter as the SDK encoded it, form-decoded (`+` is a space).
+fn form_decode(key: &str, raw: &str) -> Option<(String, String)> {
+    form_urlencoded::parse(format!("{key}={raw}").as_bytes()).into_owned().next()
 }
 
 /// What the tunnelled request answers, plus anything to send after the reply.
@@ -186,7 +187,7 @@ fn unread_count(hub: &Hub, ch: &str, last_read: Option<u64>) -> u64 {
 
 fn conversation_descriptor(hub: &Hub, caller: &Caller, ch: &str) -> Option<Value> {
     let c = hub.backend.conversation(ch)?;
-    let me = hub.backend.participants(ch).ok()?.into_iter().find(|p| p.identity == caller.identity);
+    let me = hub.backend.participants(ch).ok()?.into_iter().find(|p| p.is(caller.identity));
     let last_read = me.as_ref().and_then(|p| p.last_read_message_index);
     Some(json!({
         "conversation_sid": c.sid,
@@ -197,10 +198,10 @@ fn conversation_descriptor(hub: &Hub, caller: &Caller, ch: &str) -> Option<Value
         "notification_level": "default",
         "friendly_name": c.friendly_name,
         "unique_name": c.unique_name,
-        "attributes": c.attributes.to_string(),
-        "date_created": c.date_created,
-        "date_updated": c.date_updated,
-        "created_by": c.created_by,
+        "attributes": c.attributes,
+        "date_created": iso8601(c.date_created),
+        "date_updated": iso8601(c.date_updated),
+        "created_by": entities::CREATED_BY,
         "sync_objects": {
             "conversation": Entity::Conversation(c.sid.clone()).name(),
             "messages": Entity::Messages(c.sid.clone()).name(),
@@ -239,10 +240,10 @@ fn peek_conversation(hub: &Hub, ch: &str) -> Result<Response, Response> {
         "messages_count": hub.backend.messages(ch).map(|m| m.len()).unwrap_or(0),
         "friendly_name": c.friendly_name,
         "unique_name": c.unique_name,
-        "attributes": c.attributes.to_string(),
-        "date_created": c.date_created,
-        "date_updated": c.date_updated,
-        "created_by": c.created_by,
+        "attributes": c.attributes,
+        "date_created": iso8601(c.date_created),
+        "date_updated": iso8601(c.date_updated),
+        "created_by": entities::CREATED_BY,
         "status": "notParticipating",
         "sync_objects": {
             "conversation": Entity::Conversation(c.sid.clone()).name(),
@@ -254,7 +255,7 @@ fn peek_conversation(hub: &Hub, ch: &str) -> Result<Response, Response> {
 
 fn require_participant(hub: &Hub, caller: &Caller, ch: &str) -> Result<(), Response> {
     let participants = hub.backend.participants(ch).map_err(Response::from_backend)?;
-    if participants.iter().any(|p| p.identity == caller.identity) {
+    if participants.iter().any(|p| p.is(caller.identity)) {
         Ok(())
     } else {
         Err(Response::error(403, 50400, "you are not a participant of this conversation"))
@@ -299,7 +300,7 @@ fn send_message(hub: &Hub, caller: &Caller, ch: &str, req: &Request) -> Result<R
         .map_err(Response::from_backend)?;
     Ok(Response::created(json!({
         "sid": m.sid, "index": m.index, "conversation_sid": ch, "author": m.author, "body": m.body,
-        "attributes": m.attributes.to_string(), "date_created": m.date_created, "date_updated": m.date_updated,
+        "attributes": m.attributes, "date_created": iso8601(m.date_created), "date_updated": iso8601(m.date_created),
         "participant_sid": m.participant_sid,
     })))
 }
@@ -307,8 +308,8 @@ fn send_message(hub: &Hub, caller: &Caller, ch: &str, req: &Request) -> Result<R
 fn join(hub: &Hub, caller: &Caller, ch: &str) -> Result<Response, Response> {
     let p = hub.backend.join(ch, caller.identity).map_err(Response::from_backend)?;
     Ok(Response::created(json!({
-        "sid": p.sid, "identity": p.identity, "conversation_sid": ch, "attributes": p.attributes.to_string(),
-        "date_created": p.date_created, "date_updated": p.date_updated,
+        "sid": p.sid, "identity": p.identity, "conversation_sid": ch, "attributes": p.attributes,
+        "date_created": iso8601(p.date_created), "date_updated": iso8601(p.date_updated),
     })))
 }
 
@@ -372,7 +373,7 @@ fn document(hub: &Hub, caller: &Caller, name: &str) -> Result<Response, Response
     let id = hub.object_event_id(name);
     Ok(Response::ok(json!({
         "sid": name, "unique_name": name, "url": hub.object_url(&entity), "revision": id.to_string(),
-        "last_event_id": id, "data": entities::conversation_data(&c, last.as_ref()), "date_updated": c.date_updated,
+        "last_event_id": id, "data": entities::conversation_data(&c, last.as_ref()), "date_updated": iso8601(c.date_updated),
         "date_expires": null,
     })))
 }
@@ -389,7 +390,7 @@ fn all_items(hub: &Hub, entity: &Entity) -> Result<Vec<Item>, Response> {
             .messages(ch)
             .map_err(be)?
             .iter()
-            .map(|m| (m.index.to_string(), Some(m.index), entities::message_data(m), m.date_updated.clone()))
+            .map(|m| (m.index.to_string(), Some(m.index), entities::message_data(m), iso8601(m.date_created)))
             .collect(),
         Entity::Roster(ch) => {
             let mut v: Vec<_> = hub
@@ -397,7 +398,7 @@ fn all_items(hub: &Hub, entity: &Entity) -> Result<Vec<Item>, Response> {
                 .participants(ch)
                 .map_err(be)?
                 .iter()
-                .map(|p| (p.sid.clone(), None, entities::participant_data(p), p.date_updated.clone()))
+                .map(|p| (p.sid.clone(), None, entities::participant_data(p), iso8601(p.date_updated)))
                 .collect();
             v.sort_by(|a, b| a.0.cmp(&b.0));
             v
@@ -408,8 +409,8 @@ fn all_items(hub: &Hub, entity: &Entity) -> Result<Vec<Item>, Response> {
                 .conversations_of(identity)
                 .iter()
                 .map(|c| {
-                    let me = hub.backend.participants(&c.sid).ok().and_then(|ps| ps.into_iter().find(|p| &p.identity == identity));
-                    (c.sid.clone(), None, entities::my_conversation_data(c, me.as_ref()), c.date_updated.clone())
+                    let me = hub.backend.participants(&c.sid).ok().and_then(|ps| ps.into_iter().find(|p| p.is(identity)));
+                    (c.sid.clone(), None, entities::my_conversation_data(c, me.as_ref()), iso8601(c.date_updated))
                 })
                 .collect();
             v.sort_by(|a, b| a.0.cmp(&b.0));
@@ -576,4 +577,16 @@ fn subscriptions(hub: &Hub, caller: &Caller, req: &Request) -> Result<Response, 
         body: json!({"estimated_delivery_in_ms": 5000, "max_batch_size": 100, "ttl_in_s": 3600}),
         after,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_are_form_decoded() {
+        assert_eq!(form_decode("Order", "a+b%2Fc%C3%A9"), Some(("Order".into(), "a b/cé".into())));
+        // Only the first `=` separates: a token's padding stays in the value.
+        assert_eq!(form_decode("PageToken", "PT=="), Some(("PageToken".into(), "PT==".into())));
+    }
 }

@@ -1,48 +1,39 @@
 //! The twilsock protocol over a real WebSocket (tokio-tungstenite as the client), frame by frame, against the
-//! router with the in-memory backend: handshake, tunnelled requests, subscriptions with replay, live events,
-//! typing notifications, token handling, protocol errors; and the media service over plain HTTP.
+//! emulator's `/v3/wsconnect`: handshake, tunnelled requests, subscriptions with replay, live events, typing
+//! notifications, token handling, protocol errors; and the media service over plain HTTP. (`twilsock.rs` covers
+//! how the emulator's own paths and faults meet twilsock.)
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use flexdesk_emulator::state::Change;
+use flexdesk_emulator::{app, Config, Emulator, Shared};
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::BodyExt;
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Map, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tower::ServiceExt;
-use twilsock::backend::{ConversationBackend, NewMessage};
 use twilsock::frame::Frame;
-use twilsock::{InMemoryBackend, Twilsock, TwilsockConfig};
-
-const SECRET: &str = "test-api-key-secret";
-const SERVICE: &str = "IS00000000000000000000000000000001";
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-fn token(identity: &str, ttl: i64, secret: &str) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let mut header = Header::new(Algorithm::HS256);
-    header.cty = Some("twilio-fpa;v=1".into());
-    let claims = json!({"jti": format!("SKtest-{now}"), "iss": "SKtest", "sub": "ACtest", "iat": now, "exp": now + ttl,
-        "grants": {"identity": identity, "chat": {"service_sid": SERVICE}}});
-    encode(&header, &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+fn token(emu: &Shared, identity: &str, ttl: i64) -> String {
+    common::token(&emu.config, identity, ttl)
 }
 
-fn config() -> TwilsockConfig {
-    TwilsockConfig::new(SECRET, SERVICE)
-}
-
-async fn serve(backend: Arc<InMemoryBackend>) -> String {
-    let app = Twilsock::new(backend, config()).router();
+async fn serve() -> (Shared, String) {
+    let emu = Emulator::new(Config::for_tests());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("ws://{addr}/v3/wsconnect")
+    emu.set_base_url(format!("http://{addr}"));
+    let router = app(emu.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (emu, format!("ws://{addr}/v3/wsconnect"))
 }
 
 fn header(v: Value) -> Map<String, Value> {
@@ -68,9 +59,9 @@ async fn recv(ws: &mut Ws) -> Frame {
     }
 }
 
-async fn connect(url: &str, identity: &str) -> Ws {
+async fn connect(emu: &Shared, url: &str, identity: &str) -> Ws {
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    send(&mut ws, json!({"method": "init", "id": "TMinit", "token": token(identity, 3600, SECRET), "continuation_token": null}), b"").await;
+    send(&mut ws, json!({"method": "init", "id": "TMinit", "token": token(emu, identity, 3600), "continuation_token": null}), b"").await;
     let reply = recv(&mut ws).await;
     assert_eq!((reply.method(), reply.id()), ("reply", "TMinit"));
     assert_eq!(reply.header["status"]["code"], 200);
@@ -104,21 +95,27 @@ async fn next_sync_event(ws: &mut Ws, event_type: &str) -> Value {
     }
 }
 
-fn chat(backend: &InMemoryBackend) -> String {
-    let c = backend.create_conversation(Some("chat".into()), json!({}));
-    backend.add_participant(&c.sid, "customer", json!({"member_type": "customer"})).unwrap();
-    backend.add_participant(&c.sid, "alice", json!({"member_type": "agent"})).unwrap();
-    c.sid
+/// A Flex-service conversation with a customer and an agent.
+fn chat(emu: &Shared) -> String {
+    let c = emu.create_conversation(&emu.config.service_sid, Some("chat".into()), None, None, None).unwrap();
+    emu.add_participant(&c.sid, Some("customer".into()), Some(r#"{"member_type":"customer"}"#.into())).unwrap();
+    emu.add_participant(&c.sid, Some("alice".into()), Some(r#"{"member_type":"agent"}"#.into())).unwrap();
+    c.record.sid
+}
+
+/// A message posted by `author` (as the agent API or REST posts).
+fn post(emu: &Shared, ch: &str, author: &str, body: &str) {
+    emu.add_message(ch, Some(author.into()), Some(body.into()), None, vec![]).unwrap();
 }
 
 #[tokio::test]
 async fn init_accepts_a_valid_token_and_rejects_bad_ones_with_twilio_codes() {
-    let url = serve(Arc::new(InMemoryBackend::new())).await;
-    connect(&url, "customer").await;
+    let (emu, url) = serve().await;
+    connect(&emu, &url, "customer").await;
     for (tok, code) in [
         // Twilio's codes (twilio_model::token): a bad signature is 20107.
-        (token("customer", 3600, "wrong-secret"), 20107),
-        (token("customer", -3600, SECRET), 20104),
+        (common::token_with(&emu.config, "customer", 3600, "wrong-secret", &emu.config.service_sid), 20107),
+        (token(&emu, "customer", -3600), 20104),
         ("garbage".to_string(), 20101),
     ] {
         let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
@@ -133,7 +130,7 @@ async fn init_accepts_a_valid_token_and_rejects_bad_ones_with_twilio_codes() {
 
 #[tokio::test]
 async fn requests_before_init_are_refused_and_garbage_closes_with_406() {
-    let url = serve(Arc::new(InMemoryBackend::new())).await;
+    let (_emu, url) = serve().await;
     let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
     send(&mut ws, json!({"method": "message", "id": "TM1", "http_request": {"method": "GET", "path": "/Client/v2/Configuration"}}), b"").await;
     let reply = recv(&mut ws).await;
@@ -147,8 +144,8 @@ async fn requests_before_init_are_refused_and_garbage_closes_with_406() {
 
 #[tokio::test]
 async fn configuration_links_and_unknown_paths() {
-    let url = serve(Arc::new(InMemoryBackend::new())).await;
-    let mut ws = connect(&url, "customer").await;
+    let (emu, url) = serve().await;
+    let mut ws = connect(&emu, &url, "customer").await;
     let (status, body) = request(&mut ws, "TM1", "GET", "/Client/v2/Configuration", json!({}), None).await;
     assert_eq!(status, 200);
     assert_eq!(body["identity"], "customer");
@@ -164,18 +161,16 @@ async fn configuration_links_and_unknown_paths() {
 
 #[tokio::test]
 async fn subscriptions_replay_missed_events_then_deliver_live_ones() {
-    let backend = Arc::new(InMemoryBackend::new());
-    let url = serve(backend.clone()).await;
-    let ch = chat(&backend);
-    let mut ws = connect(&url, "customer").await;
+    let (emu, url) = serve().await;
+    let ch = chat(&emu);
+    let mut ws = connect(&emu, &url, "customer").await;
     let list = format!("{ch}.messages");
     let (status, descriptor) = request(&mut ws, "TM1", "GET", &format!("/v3/Lists/{list}"), json!({}), None).await;
     assert_eq!(status, 200);
     let seen = descriptor["last_event_id"].as_u64().unwrap();
 
     // Posted after the fetch but before the subscription: must be replayed.
-    let msg = |b: &str| NewMessage { body: Some(b.into()), attributes: json!({}), media_sids: vec![] };
-    backend.send_message(&ch, "alice", msg("missed")).unwrap();
+    post(&emu, &ch, "alice", "missed");
 
     let body = json!({"event_protocol_version": 4, "action": "establish", "correlation_id": 42,
         "requests": [{"object_sid": list, "object_type": "list", "last_event_id": seen}]});
@@ -188,7 +183,7 @@ async fn subscriptions_replay_missed_events_then_deliver_live_ones() {
     assert_eq!(established["correlation_id"], 42);
     assert_eq!(established["events"][0]["replay_status"], "completed");
 
-    backend.send_message(&ch, "alice", msg("live")).unwrap();
+    post(&emu, &ch, "alice", "live");
     let live = next_sync_event(&mut ws, "list_item_added").await;
     assert_eq!(live["event"]["item_data"]["text"], "live");
     assert_eq!(live["event"]["item_index"], 1);
@@ -197,19 +192,18 @@ async fn subscriptions_replay_missed_events_then_deliver_live_ones() {
 
 #[tokio::test]
 async fn sending_typing_and_read_horizon_go_to_the_backend() {
-    let backend = Arc::new(InMemoryBackend::new());
-    let url = serve(backend.clone()).await;
-    let ch = chat(&backend);
-    let mut customer = connect(&url, "customer").await;
-    let mut alice = connect(&url, "alice").await;
-    let mut events = backend.events();
+    let (emu, url) = serve().await;
+    let ch = chat(&emu);
+    let mut customer = connect(&emu, &url, "customer").await;
+    let mut alice = connect(&emu, &url, "alice").await;
+    let mut events = emu.events.subscribe();
 
     let body = json!({"body": "hello", "attributes": "{\"flexdeskId\":\"w1\"}"});
     let (status, sent) = request(&mut customer, "TM1", "POST", &format!("/v1/Conversations/{ch}/Messages"), json!({}), Some(body)).await;
     assert_eq!(status, 201);
     assert_eq!(sent["index"], 0);
-    let stored = backend.messages(&ch).unwrap();
-    assert_eq!(stored[0].attributes, json!({"flexdeskId": "w1"}));
+    let stored = emu.conversation(&ch).unwrap().messages;
+    assert_eq!(stored[0].attributes, r#"{"flexdeskId":"w1"}"#);
 
     // Typing arrives form-encoded, as the SDK sends it; the other participant gets the notification.
     let h = json!({"method": "message", "id": "TM2", "payload_type": "application/x-www-form-urlencoded",
@@ -229,11 +223,16 @@ async fn sending_typing_and_read_horizon_go_to_the_backend() {
     let (status, body) = request(&mut customer, "TM3", "POST", &format!("/v1/Me/Conversations/{ch}"), json!({}), Some(json!({"last_read_message_index": 0}))).await;
     assert_eq!(status, 200);
     assert_eq!(body["unread_messages_count"], 0);
-    let p = backend.participants(&ch).unwrap().into_iter().find(|p| p.identity == "customer").unwrap();
+    let p = emu.conversation(&ch).unwrap().participants.into_iter().find(|p| p.is("customer")).unwrap();
     assert_eq!(p.last_read_message_index, Some(0));
     let mut kinds = vec![];
     while let Ok(e) = events.try_recv() {
-        kinds.push(format!("{e:?}").split([' ', '{', '(']).next().unwrap().to_string());
+        kinds.push(match e.change {
+            Change::MessageAdded(_) => "MessageAdded",
+            Change::Typing(_) => "Typing",
+            Change::ParticipantUpdated { .. } => "ParticipantUpdated",
+            _ => "other",
+        });
     }
     assert_eq!(kinds, ["MessageAdded", "Typing", "ParticipantUpdated"]);
 
@@ -254,18 +253,16 @@ async fn subscribe(ws: &mut Ws, id: &str, names: &[&str]) {
 
 #[tokio::test]
 async fn removed_participants_stop_receiving_messages() {
-    let backend = Arc::new(InMemoryBackend::new());
-    let url = serve(backend.clone()).await;
-    let ch = chat(&backend);
+    let (emu, url) = serve().await;
+    let ch = chat(&emu);
     let list = format!("{ch}.messages");
-    let mut alice = connect(&url, "alice").await;
-    let mut customer = connect(&url, "customer").await;
+    let mut alice = connect(&emu, &url, "alice").await;
+    let mut customer = connect(&emu, &url, "customer").await;
     subscribe(&mut alice, "TMa", &[&list]).await;
     subscribe(&mut customer, "TMc", &[&list]).await;
 
-    backend.remove_participant(&ch, "alice").unwrap();
-    let msg = NewMessage { body: Some("after you left".into()), attributes: json!({}), media_sids: vec![] };
-    backend.send_message(&ch, "customer", msg).unwrap();
+    emu.remove_participant(&ch, "alice").unwrap();
+    post(&emu, &ch, "customer", "after you left");
     assert_eq!(next_sync_event(&mut customer, "list_item_added").await["event"]["item_data"]["text"], "after you left");
     // The customer got it, so the server has fanned it out: alice, removed, must have got nothing of it.
     let mut leaked = false;
@@ -280,26 +277,28 @@ async fn removed_participants_stop_receiving_messages() {
 
 #[tokio::test]
 async fn token_update_keeps_the_identity() {
-    let url = serve(Arc::new(InMemoryBackend::new())).await;
-    let mut ws = connect(&url, "customer").await;
-    send(&mut ws, json!({"method": "update", "id": "TMu1", "token": token("customer", 7200, SECRET)}), b"").await;
+    let (emu, url) = serve().await;
+    let mut ws = connect(&emu, &url, "customer").await;
+    send(&mut ws, json!({"method": "update", "id": "TMu1", "token": token(&emu, "customer", 7200)}), b"").await;
     assert_eq!(recv(&mut ws).await.header["status"]["code"], 200);
-    send(&mut ws, json!({"method": "update", "id": "TMu2", "token": token("mallory", 7200, SECRET)}), b"").await;
+    send(&mut ws, json!({"method": "update", "id": "TMu2", "token": token(&emu, "mallory", 7200)}), b"").await;
     assert_eq!(recv(&mut ws).await.header["status"]["code"], 401);
 }
 
 #[tokio::test]
 async fn media_upload_and_content_need_a_token_or_a_signed_url() {
-    let backend = Arc::new(InMemoryBackend::new());
-    let ch = chat(&backend);
-    let app = Twilsock::new(backend.clone(), config()).router();
-    let base = format!("/mcs/v1/Services/{SERVICE}/Media");
-    let upload = Request::post(format!("{base}?Filename=a.txt"))
-        .header("content-type", "text/plain")
-        .header("x-twilio-token", token("customer", 3600, SECRET))
-        .body(Body::from("file body"))
-        .unwrap();
-    let res = app.clone().oneshot(upload).await.unwrap();
+    let emu = Emulator::new(Config::for_tests());
+    let ch = chat(&emu);
+    let router = app(emu.clone());
+    let base = format!("/mcs/v1/Services/{}/Media", emu.config.service_sid);
+    let upload = |who: &str| {
+        Request::post(format!("{base}?Filename=a.txt"))
+            .header("content-type", "text/plain")
+            .header("x-twilio-token", token(&emu, who, 3600))
+            .body(Body::from("file body"))
+            .unwrap()
+    };
+    let res = router.clone().oneshot(upload("customer")).await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let record: Value = serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
     let me = record["sid"].as_str().unwrap().to_string();
@@ -307,33 +306,41 @@ async fn media_upload_and_content_need_a_token_or_a_signed_url() {
 
     // Not attached yet: only the uploader may read it.
     let get = |who: &str| {
-        Request::get(format!("{base}/{me}/Content")).header("x-twilio-token", token(who, 3600, SECRET)).body(Body::empty()).unwrap()
+        Request::get(format!("{base}/{me}/Content")).header("x-twilio-token", token(&emu, who, 3600)).body(Body::empty()).unwrap()
     };
-    assert_eq!(app.clone().oneshot(get("alice")).await.unwrap().status(), StatusCode::FORBIDDEN);
-    backend.send_message(&ch, "customer", NewMessage { body: None, attributes: json!({}), media_sids: vec![me.clone()] }).unwrap();
-    let res = app.clone().oneshot(get("alice")).await.unwrap();
+    assert_eq!(router.clone().oneshot(get("alice")).await.unwrap().status(), StatusCode::FORBIDDEN);
+    emu.send_from_client(&ch, "customer", None, None, vec![me.clone()]).unwrap();
+    let res = router.clone().oneshot(get("alice")).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(&res.into_body().collect().await.unwrap().to_bytes()[..], b"file body");
 
     let anonymous = Request::get(format!("{base}/{me}/Content")).body(Body::empty()).unwrap();
-    assert_eq!(app.clone().oneshot(anonymous).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(router.clone().oneshot(anonymous).await.unwrap().status(), StatusCode::FORBIDDEN);
     let signed = record["links"]["content_direct_temporary"].as_str().unwrap();
     let path = &signed[signed.find("/mcs/").unwrap()..];
-    let res = app.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+    let res = router.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let tampered = Request::get(path.replace(&me, "ME0")).body(Body::empty()).unwrap();
-    assert_ne!(app.clone().oneshot(tampered).await.unwrap().status(), StatusCode::OK);
+    assert_ne!(router.clone().oneshot(tampered).await.unwrap().status(), StatusCode::OK);
 
     let no_token = Request::post(&base).header("content-type", "text/plain").body(Body::from("x")).unwrap();
-    assert_eq!(app.oneshot(no_token).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(router.oneshot(no_token).await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
 
+/// Only the uploader may attach a media (`Media::attachable_by`), on both realtime paths: here the SDK's.
 #[tokio::test]
-async fn mounts_next_to_a_router_that_owns_v1_services() {
-    // The emulator nests its Conversations REST under /v1/Services/{is}; merging must not conflict.
-    let host = axum::Router::new().nest("/v1/Services/{is}", axum::Router::new().route("/Conversations", axum::routing::get(|| async { "ok" })));
-    let app = host.merge(Twilsock::new(Arc::new(InMemoryBackend::new()), config()).router());
-    let res = app.oneshot(Request::get(format!("/v1/Services/{SERVICE}/Conversations")).body(Body::empty()).unwrap()).await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+async fn a_participant_cannot_attach_media_someone_else_uploaded() {
+    let (emu, url) = serve().await;
+    let ch = chat(&emu);
+    let theirs = emu.store_media("a.png", bytes::Bytes::from_static(b"\x89PNG"), "customer").unwrap().sid;
+    let mut alice = connect(&emu, &url, "alice").await;
+    let path = format!("/v1/Conversations/{ch}/Messages");
+    let (status, body) = request(&mut alice, "TM1", "POST", &path, json!({}), Some(json!({"media_sids": [theirs]}))).await;
+    assert_eq!((status, body["code"].clone()), (403, json!(20403)), "{body}");
+    assert!(emu.conversation(&ch).unwrap().messages.is_empty());
+    // Its uploader may.
+    let mut customer = connect(&emu, &url, "customer").await;
+    let (status, _) = request(&mut customer, "TM2", "POST", &path, json!({}), Some(json!({"media_sids": [theirs]}))).await;
+    assert_eq!(status, 201);
 }
