@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use arbitrary::Arbitrary;
 use flexdesk_core::session::Outgoing;
 use flexdesk_core::wire::{CreateSessionRequest, SessionCreated, TokenRefreshed};
-use flexdesk_core::{Agent, AuthFailure, Client, ConnState, Content, Effect, Event, Media, Participant, PersistedState, Session, Timer, Web};
+use flexdesk_core::{Agent, AuthFailure, ClientCall, ConnState, Content, Effect, Event, Media, Participant, PersistedState, Session, Timer, WebCall};
 use libfuzzer_sys::fuzz_target;
 
 const ME: &str = "customer-1";
@@ -199,11 +199,11 @@ fuzz_target!(|events: Vec<FuzzEvent>| {
         }
         for e in &effects {
             match e {
-                Effect::Client(Client::SendMessage { id, .. } | Client::SendFile { id }) => {
+                Effect::Client(ClientCall::SendMessage { id, .. } | ClientCall::SendFile { id }) => {
                     assert!(in_flight.is_none(), "{id} handed out while {in_flight:?} is in flight");
                     in_flight = Some(id.clone());
                 }
-                Effect::Web(Web::ShowAgentMessage { .. }) => {
+                Effect::Web(WebCall::ShowAgentMessage { .. }) => {
                     let index = msg_index.expect("an agent message is shown only for an agent message event");
                     assert!(shown.insert(index), "agent message {index} shown twice");
                 }

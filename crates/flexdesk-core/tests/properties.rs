@@ -5,7 +5,7 @@
 
 mod common;
 use common::*;
-use flexdesk_core::{Client, ConnState, Effect, Event, Phase, Session, Timer, Web};
+use flexdesk_core::{ClientCall, ConnState, Effect, Event, Phase, Session, Timer, WebCall};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
@@ -81,18 +81,18 @@ impl World {
         }
         for f in fx {
             match f {
-                Effect::Client(Client::SendMessage { id, .. }) | Effect::Client(Client::SendFile { id }) => {
+                Effect::Client(ClientCall::SendMessage { id, .. }) | Effect::Client(ClientCall::SendFile { id }) => {
                     if !self.joined_seen {
                         self.sent_before_join = true;
                     }
                     assert!(self.in_flight.is_none(), "two messages in flight at once");
                     self.in_flight = Some(id);
                 }
-                Effect::Web(Web::ShowAgentMessage { .. }) => {}
-                Effect::Web(Web::SetError(flexdesk_core::ErrorStatus::UserMessage { id })) => {
+                Effect::Web(WebCall::ShowAgentMessage { .. }) => {}
+                Effect::Web(WebCall::SetError(flexdesk_core::ErrorStatus::UserMessage { id })) => {
                     self.refused.insert(id);
                 }
-                Effect::Client(Client::Close) => self.in_flight = None,
+                Effect::Client(ClientCall::Close) => self.in_flight = None,
                 _ => {}
             }
         }
@@ -149,7 +149,7 @@ impl World {
                 if was_ended {
                     self.effects_after_end += fx.len();
                 }
-                if fx.iter().any(|f| matches!(f, Effect::Web(Web::ShowAgentMessage { .. }))) {
+                if fx.iter().any(|f| matches!(f, Effect::Web(WebCall::ShowAgentMessage { .. }))) {
                     self.shown.push(fx_index);
                 }
                 let _ = before;

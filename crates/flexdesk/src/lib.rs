@@ -2,7 +2,8 @@
 //!
 //! [`TwilioFlex`] implements the web chat's `ServiceDesk` methods. The chat rules live in `flexdesk_core`;
 //! this crate only binds them to the browser: the auth server over fetch ([`auth`]), the Conversations SDK
-//! and the web chat's callbacks through wasm-bindgen ([`bindings`]), and the event/effect loop ([`shell`]).
+//! and the web chat's callbacks through wasm-bindgen ([`bindings`]), every conversion between JavaScript values and
+//! the core's types (`interop`), and the event/effect loop ([`shell`]).
 //! The npm wrapper (`js/index.js`) exposes `createTwilioFlexServiceDesk(config)`: a light desk that loads this
 //! module only when a chat with an agent starts, and answers `areAnyAgentsOnline` itself.
 //!
@@ -15,8 +16,9 @@ pub mod auth;
 pub mod bindings;
 mod config;
 mod js;
+mod interop;
+mod serial;
 pub mod shell;
-mod state;
 
 use std::rc::Rc;
 
@@ -29,7 +31,7 @@ use wasm_bindgen::JsCast;
 use crate::auth::AuthClient;
 use crate::bindings::{call, ServiceDeskCallback};
 use crate::config::Config;
-use crate::js::{array, get, get_str, get_u64, object, to_json};
+use crate::js::{get, get_str, object, to_json};
 use crate::shell::Shell;
 
 /// One desk per web chat instance; it can run several chats one after the other.
@@ -105,9 +107,7 @@ impl TwilioFlex {
         let text = get_str(&get(&message, "input"), "text").unwrap_or_default();
         let id = get_str(&message, "id").filter(|id| !id.is_empty()).unwrap_or(message_id);
         self.shell.dispatch(Event::UserMessage { id, text });
-        for upload in array(&get(&additional_data, "filesToUpload")).iter() {
-            let (Some(id), file) = (get_str(&upload, "id"), get(&upload, "file")) else { continue };
-            let (Some(name), Some(size)) = (get_str(&file, "name"), get_u64(&file, "size")) else { continue };
+        for interop::Upload { id, file, name, size } in interop::uploads(&get(&additional_data, "filesToUpload")) {
             self.shell.files.borrow_mut().push((id.clone(), file));
             self.shell.dispatch(Event::UserFile { id, name, size });
         }
@@ -140,9 +140,7 @@ impl TwilioFlex {
     /// Early check of chosen files against Twilio's limits, so the user sees the problem before sending.
     #[wasm_bindgen(js_name = filesSelectedForUpload)]
     pub fn files_selected_for_upload(&self, uploads: JsValue) {
-        for upload in array(&uploads).iter() {
-            let (Some(id), file) = (get_str(&upload, "id"), get(&upload, "file")) else { continue };
-            let (Some(name), Some(size)) = (get_str(&file, "name"), get_u64(&file, "size")) else { continue };
+        for interop::Upload { id, name, size, .. } in interop::uploads(&uploads) {
             if let Err(why) = self.config.limits.check(&name, size) {
                 let message = self.shell.text(&why.text());
                 let _ = call(&self.shell.callback, "setFileUploadStatus", &[&JsValue::from_str(&id), &JsValue::TRUE, &message]);
@@ -161,7 +159,7 @@ impl TwilioFlex {
     /// `startChat`.
     #[wasm_bindgen(js_name = adoptChat)]
     pub fn adopt_chat(&self, saved: JsValue) -> Promise {
-        match state::from_js(&saved) {
+        match interop::saved_from_js(&saved) {
             Some(state) => self.shell.start_promise(Event::Adopt(state)),
             None => Promise::resolve(&JsValue::FALSE),
         }
@@ -183,7 +181,7 @@ impl TwilioFlex {
                 .and_then(|f| f.call0(&self.shell.callback).ok())
                 .unwrap_or(JsValue::NULL)
         };
-        match state::from_js(&saved) {
+        match interop::saved_from_js(&saved) {
             Some(state) => self.shell.reconnect_promise(Event::Resume(state)),
             None => Promise::resolve(&JsValue::FALSE),
         }

@@ -3,7 +3,7 @@
 
 use super::backoff::Backoff;
 use super::config::{Config, MAX_REJOINS, MAX_ROUTING_POLLS, ROUTING_POLL_MS};
-use super::effect::{AuthCall, Client, EndedBy, Effect, ErrorStatus, Outcome, Web};
+use super::effect::{AuthCall, ClientCall, EndedBy, Effect, ErrorStatus, Outcome, WebCall};
 use super::event::{ConnState, Event, PersistedState, Timer};
 use super::outbox::{Echo, Failed, Outbox, Outgoing};
 use super::roster::Roster;
@@ -168,7 +168,7 @@ impl Chat {
         match event {
             Event::Released => {
                 if matches!(self.step, Step::Joining { .. } | Step::Joined) {
-                    out.push(Effect::Client(Client::Close));
+                    out.push(Effect::Client(ClientCall::Close));
                 }
                 self.settle_start(out);
                 self.settle_reconnect(false, out);
@@ -182,7 +182,7 @@ impl Chat {
                     self.rejoins = 0;
                     self.settle_start(out);
                     self.settle_reconnect(true, out);
-                    out.push(Effect::Client(Client::SyncMessages { after: self.transcript.last_shown }));
+                    out.push(Effect::Client(ClientCall::SyncMessages { after: self.transcript.last_shown }));
                     if self.roster.current.is_none() {
                         self.read_position(out);
                     }
@@ -237,25 +237,25 @@ impl Chat {
                 } else if self.transcript.first_sight(index) {
                     let agent_id = self.roster.announced(&author).then_some(author);
                     let items = super::effect::agent_items(content);
-                    let show = (!items.is_empty()).then_some(Web::ShowAgentMessage { agent_id, items });
+                    let show = (!items.is_empty()).then_some(WebCall::ShowAgentMessage { agent_id, items });
                     self.pass(index, show, suspended, out);
                 }
             }
             Event::AgentTyping { agent_id, typing } => {
                 if self.joined() && agent_id != self.creds.identity {
-                    out.push(Effect::Web(Web::ShowAgentTyping(typing)));
+                    out.push(Effect::Web(WebCall::ShowAgentTyping(typing)));
                 }
             }
             Event::AgentRead { agent_id, index } => {
                 if self.joined() && agent_id != self.creds.identity && self.transcript.agent_read(index) {
-                    out.push(Effect::Web(Web::ShowAgentRead));
+                    out.push(Effect::Web(WebCall::ShowAgentRead));
                 }
             }
             Event::MessageSent { id, index } => {
                 if let Some(sent) = self.outbox.sent(&id) {
                     self.transcript.user_message(index);
                     if let Outgoing::File { id } = sent {
-                        out.push(Effect::Web(Web::FileStatus { id, error: None }));
+                        out.push(Effect::Web(WebCall::FileStatus { id, error: None }));
                     }
                     self.pump(out);
                     out.push(Effect::Persist);
@@ -273,8 +273,8 @@ impl Chat {
                     Failed::Retry(delay_ms) => out.push(Effect::Timer { timer: Timer::Retry, delay_ms }),
                     Failed::Final(m) => {
                         out.push(Effect::Web(match m {
-                            Outgoing::File { id } => Web::FileStatus { id, error: Some(Text::FileNotSent) },
-                            Outgoing::Text { id, .. } => Web::SetError(ErrorStatus::UserMessage { id }),
+                            Outgoing::File { id } => WebCall::FileStatus { id, error: Some(Text::FileNotSent) },
+                            Outgoing::Text { id, .. } => WebCall::SetError(ErrorStatus::UserMessage { id }),
                         }));
                         self.pump(out);
                     }
@@ -335,13 +335,13 @@ impl Chat {
             Event::UserTyping(typing) => {
                 // The Conversations SDK has no "stopped typing" signal: the indicator lapses on its own.
                 if typing && self.joined() && self.online {
-                    out.push(Effect::Client(Client::SendTyping));
+                    out.push(Effect::Client(ClientCall::SendTyping));
                 }
             }
             Event::UserRead => {
                 if self.joined() && self.online {
                     if let Some(index) = self.transcript.user_read() {
-                        out.push(Effect::Client(Client::SetReadHorizon { index }));
+                        out.push(Effect::Client(ClientCall::SetReadHorizon { index }));
                     }
                 }
             }
@@ -367,7 +367,7 @@ impl Chat {
                         // itself when `reconnect` answers false (`handleHydration`). An adopted chat was asked for
                         // with `startChat`: a CONNECTING error with a message tells the customer and ends it.
                         if self.owed == Some(Owed::Start) {
-                            out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting { message: Text::ChatFailed })));
+                            out.push(Effect::Web(WebCall::SetError(ErrorStatus::Connecting { message: Text::ChatFailed })));
                             self.settle_start(out);
                         }
                         self.settle_reconnect(false, out);
@@ -387,12 +387,12 @@ impl Chat {
                 let by = if self.roster.connected {
                     // Carbon shows "the agent ended the chat" only while connected (`doEndChat`:
                     // `if (isConnected && showHumanAgentLeftMessage)`).
-                    out.push(Effect::Web(Web::ChatEnded));
+                    out.push(Effect::Web(WebCall::ChatEnded));
                     EndedBy::Agent
                 } else {
                     // Closed before any agent joined: a CONNECTING error with a message is what ends a
                     // chat that is still connecting, and tells the user.
-                    out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting { message: Text::ClosedBeforeAgent })));
+                    out.push(Effect::Web(WebCall::SetError(ErrorStatus::Connecting { message: Text::ClosedBeforeAgent })));
                     EndedBy::ClosedBeforeAgent
                 };
                 self.end(out);
@@ -425,26 +425,26 @@ impl Chat {
     fn show_wait(&mut self, minutes: bool, figure: u32, out: &mut Vec<Effect>) {
         if self.wait_shown != Some((minutes, figure)) {
             self.wait_shown = Some((minutes, figure));
-            out.push(Effect::Web(if minutes { Web::WaitMinutes(figure) } else { Web::QueuePosition(figure) }));
+            out.push(Effect::Web(if minutes { WebCall::WaitMinutes(figure) } else { WebCall::QueuePosition(figure) }));
         }
     }
 
     fn settle_start(&mut self, out: &mut Vec<Effect>) {
         if self.owed.take_if(|o| *o == Owed::Start).is_some() {
-            out.push(Effect::Web(Web::StartSettled));
+            out.push(Effect::Web(WebCall::StartSettled));
         }
     }
 
     fn settle_reconnect(&mut self, back: bool, out: &mut Vec<Effect>) {
         if self.owed.take_if(|o| *o == Owed::Reconnect).is_some() {
-            out.push(Effect::Web(Web::ReconnectSettled(back)));
+            out.push(Effect::Web(WebCall::ReconnectSettled(back)));
         }
     }
 
     fn show_disconnected(&mut self, out: &mut Vec<Effect>) {
         if self.roster.connected && !self.shown_disconnected {
             self.shown_disconnected = true;
-            out.push(Effect::Web(Web::SetError(ErrorStatus::Disconnected(true))));
+            out.push(Effect::Web(WebCall::SetError(ErrorStatus::Disconnected(true))));
         }
     }
 
@@ -452,7 +452,7 @@ impl Chat {
     fn join(&mut self, config: &Config, token: String, out: &mut Vec<Effect>) {
         self.join_attempt = self.join_attempt.wrapping_add(1);
         self.conn = ClientConn::default();
-        out.push(Effect::Client(Client::Join { token, conversation_sid: self.creds.conversation_sid.clone() }));
+        out.push(Effect::Client(ClientCall::Join { token, conversation_sid: self.creds.conversation_sid.clone() }));
         out.push(Effect::Timer { timer: Timer::Join(self.join_attempt), delay_ms: config.join_timeout_ms });
         self.step = Step::Joining { attempt: self.join_attempt };
     }
@@ -482,10 +482,10 @@ impl Chat {
             self.online = true;
             let _ = self.outbox.resume();
             if std::mem::take(&mut self.shown_disconnected) {
-                out.push(Effect::Web(Web::SetError(ErrorStatus::Disconnected(false))));
+                out.push(Effect::Web(WebCall::SetError(ErrorStatus::Disconnected(false))));
             }
             if self.joined() {
-                out.push(Effect::Client(Client::SyncMessages { after: self.transcript.last_shown }));
+                out.push(Effect::Client(ClientCall::SyncMessages { after: self.transcript.last_shown }));
             }
             self.pump(out);
         }
@@ -494,7 +494,7 @@ impl Chat {
     fn apply_token(&mut self, out: &mut Vec<Effect>) {
         if !self.conn.disconnecting {
             if let Some(token) = self.conn.pending_token.take() {
-                out.push(Effect::Client(Client::UpdateToken { token }));
+                out.push(Effect::Client(ClientCall::UpdateToken { token }));
             }
         }
     }
@@ -506,7 +506,7 @@ impl Chat {
         }
     }
 
-    fn pass(&mut self, index: u64, show: Option<Web>, suspended: bool, out: &mut Vec<Effect>) {
+    fn pass(&mut self, index: u64, show: Option<WebCall>, suspended: bool, out: &mut Vec<Effect>) {
         if self.transcript.pass(index, show, suspended, out) {
             out.push(Effect::Persist);
         }
@@ -520,7 +520,7 @@ impl Chat {
         match self.outbox.echoed(&cid) {
             Echo::InFlight(m) => {
                 if let Outgoing::File { id } = m {
-                    out.push(Effect::Web(Web::FileStatus { id, error: None }));
+                    out.push(Effect::Web(WebCall::FileStatus { id, error: None }));
                 }
                 self.pump(out);
                 out.push(Effect::Persist);
@@ -546,7 +546,7 @@ impl Chat {
             return self.fail(out);
         }
         self.rejoins += 1;
-        out.push(Effect::Client(Client::Close));
+        out.push(Effect::Client(ClientCall::Close));
         self.show_disconnected(out);
         self.online = false;
         self.outbox.requeue();
@@ -566,7 +566,7 @@ impl Chat {
         } else if self.roster.connected {
             self.show_disconnected(out);
         } else {
-            out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting { message: Text::ChatFailed })));
+            out.push(Effect::Web(WebCall::SetError(ErrorStatus::Connecting { message: Text::ChatFailed })));
         }
         self.end(out);
         self.tell_outcome(EndedBy::Failure, out);
@@ -578,14 +578,14 @@ impl Chat {
     /// while the page was away): that page told it, or nobody saw it end.
     fn tell_outcome(&self, ended_by: EndedBy, out: &mut Vec<Effect>) {
         let outcome = Outcome { ended_by, agent: self.roster.last_agent(), agent_joined: self.roster.connected };
-        out.push(Effect::Web(Web::Outcome(outcome)));
+        out.push(Effect::Web(WebCall::Outcome(outcome)));
     }
 
     /// Ends the session on the auth server, closes the client, forgets the saved state.
     fn end(&mut self, out: &mut Vec<Effect>) {
         out.push(self.creds.end());
         if matches!(self.step, Step::Joining { .. } | Step::Joined) {
-            out.push(Effect::Client(Client::Close));
+            out.push(Effect::Client(ClientCall::Close));
         }
         self.settle_start(out);
         self.settle_reconnect(false, out);

@@ -80,7 +80,7 @@ pub enum AuthCall {
 
 /// Calls to the Conversations client.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Client {
+pub enum ClientCall {
     /// Replace any client by a new one for `token` (clearing the old one's listeners) and join the conversation.
     Join {
         /// The access token for the new client.
@@ -125,7 +125,7 @@ pub enum Client {
 
 /// Calls to the web chat (`ServiceDeskCallback`) and the settling of its pending promises.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Web {
+pub enum WebCall {
     /// Resolve the pending `startChat` promise (never rejected: see [`Event::SessionRefused`]).
     StartSettled,
     /// Resolve the pending `reconnect` promise with whether the chat is back.
@@ -198,7 +198,7 @@ impl EndedBy {
     }
 }
 
-/// How a chat with an agent ended ([`Web::Outcome`]): told exactly once per chat.
+/// How a chat with an agent ended ([`WebCall::Outcome`]): told exactly once per chat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     /// Who or what ended it.
@@ -215,9 +215,9 @@ pub enum Effect {
     /// Call the auth server.
     Auth(AuthCall),
     /// Call the Conversations client.
-    Client(Client),
+    Client(ClientCall),
     /// Call the web chat.
-    Web(Web),
+    Web(WebCall),
     /// Feed [`Event::TimerDue`] with `timer` after this many milliseconds.
     Timer {
         /// Which timer.

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 #[cfg(doc)]
-use super::{AuthCall, Client, Effect, Session, MAX_BODY_BYTES};
+use super::{AuthCall, ClientCall, Effect, Session, MAX_BODY_BYTES};
 #[cfg(doc)]
 use crate::media::MediaLimits;
 use super::outbox::Outgoing;
@@ -177,7 +177,7 @@ pub enum Event {
     },
     /// The SDK's connection state changed.
     Connection(ConnState),
-    /// A participant joined the conversation (also reported for those present at [`Client::SyncMessages`]).
+    /// A participant joined the conversation (also reported for those present at [`ClientCall::SyncMessages`]).
     ParticipantJoined(Participant),
     /// A participant left the conversation.
     ParticipantLeft(Participant),
@@ -231,7 +231,7 @@ pub enum Event {
         /// Its size, in bytes.
         size: u64,
     },
-    /// The shell delivered [`Client::SendMessage`] / [`Client::SendFile`]; Twilio gave it `index`.
+    /// The shell delivered [`ClientCall::SendMessage`] / [`ClientCall::SendFile`]; Twilio gave it `index`.
     MessageSent {
         /// The message's id.
         id: String,
@@ -246,7 +246,7 @@ pub enum Event {
         /// The error's status, if it had one.
         status: Option<u16>,
     },
-    /// [`Client::SendFile`] could not even be tried: the shell no longer holds the chosen file, or there is no
+    /// [`ClientCall::SendFile`] could not even be tried: the shell no longer holds the chosen file, or there is no
     /// conversation to send it to. Final: trying again cannot succeed.
     FileUnavailable {
         /// The upload's id.

@@ -6,8 +6,8 @@
 //! - nothing is emitted after the chat ended, until a new chat is started (except ending a session whose
 //!   creation was still under way when the user ended: it is ended as soon as it exists);
 //! - an agent message (by conversation index) is shown at most once, however often it is replayed;
-//! - every `startChat` / `reconnect` promise is settled exactly once ([`Web::StartSettled`],
-//!   [`Web::ReconnectSettled`]).
+//! - every `startChat` / `reconnect` promise is settled exactly once ([`WebCall::StartSettled`],
+//!   [`WebCall::ReconnectSettled`]).
 //!
 //! How Carbon AI Chat 1.9.1 reacts to what the desk reports decides several rules here; each cites the place in
 //! its source (`packages/ai-chat/src/chat/services/haa/HumanAgentServiceImpl.ts`, compiled in
@@ -34,7 +34,7 @@ mod transcript;
 use serde::{Deserialize, Serialize};
 
 pub use config::{Config, JOIN_TIMEOUT_MS, MAX_BODY_BYTES, MAX_REJOINS, MAX_ROUTING_POLLS, QUEUE_POLL_MS, ROUTING_POLL_MS};
-pub use effect::{agent_items, file_link, AgentItem, AuthCall, Client, Effect, EndedBy, ErrorStatus, Outcome, Web};
+pub use effect::{agent_items, file_link, AgentItem, AuthCall, ClientCall, Effect, EndedBy, ErrorStatus, Outcome, WebCall};
 pub use event::{Agent, AuthFailure, ConnState, Content, Event, Media, Participant, PersistedState, Timer};
 pub use outbox::Outgoing;
 
@@ -246,7 +246,7 @@ impl Session {
                 let creds = Creds::created(s.clone());
                 match start {
                     Start::Asked => {
-                        out.push(Effect::Web(Web::StartSettled));
+                        out.push(Effect::Web(WebCall::StartSettled));
                         self.link = Link::Live(Chat::created(creds, s.token, outbox, &self.config, &mut out));
                         out.push(Effect::Persist);
                     }
@@ -263,8 +263,8 @@ impl Session {
                     // A rejected startChat makes Carbon show its own default text (only `logInfo` is passed on):
                     // report the reason as CONNECTING with `messageToUser`, then resolve.
                     Start::Asked => {
-                        out.push(Effect::Web(Web::SetError(ErrorStatus::Connecting { message: refusal(&why) })));
-                        out.push(Effect::Web(Web::StartSettled));
+                        out.push(Effect::Web(WebCall::SetError(ErrorStatus::Connecting { message: refusal(&why) })));
+                        out.push(Effect::Web(WebCall::StartSettled));
                         out.push(no_agent_outcome(EndedBy::Failure));
                     }
                     start => self.after_cancelled(start, &mut out),
@@ -275,7 +275,7 @@ impl Session {
                     return out;
                 }
                 if text.len() > MAX_BODY_BYTES {
-                    out.push(Effect::Web(Web::SetError(ErrorStatus::UserMessage { id })));
+                    out.push(Effect::Web(WebCall::SetError(ErrorStatus::UserMessage { id })));
                 } else if !text.trim().is_empty() {
                     self.queue(Outgoing::Text { id, text }, true, &mut out);
                 }
@@ -285,13 +285,13 @@ impl Session {
                     return out;
                 }
                 match self.config.limits.check(&name, size) {
-                    Err(why) => out.push(Effect::Web(Web::FileStatus { id, error: Some(why.text()) })),
+                    Err(why) => out.push(Effect::Web(WebCall::FileStatus { id, error: Some(why.text()) })),
                     Ok(()) => self.queue(Outgoing::File { id }, false, &mut out),
                 }
             }
             Event::AgentTransferred { to } => {
                 if self.open() {
-                    out.push(Effect::Web(Web::BeginTransfer(to)));
+                    out.push(Effect::Web(WebCall::BeginTransfer(to)));
                 }
             }
             Event::Suspended(suspended) => {
@@ -308,13 +308,13 @@ impl Session {
                     // Nothing to end yet: remember it, so the session is ended when it arrives; Carbon still awaits
                     // startChat, and a promise rejected later would cancel whatever chat runs then.
                     Start::Asked => {
-                        out.push(Effect::Web(Web::StartSettled));
+                        out.push(Effect::Web(WebCall::StartSettled));
                         out.push(Effect::Persist);
                         out.push(no_agent_outcome(EndedBy::Customer));
                     }
                     // The start asked for again is dropped before it went out.
                     Start::Again(_) => {
-                        out.push(Effect::Web(Web::StartSettled));
+                        out.push(Effect::Web(WebCall::StartSettled));
                         out.push(no_agent_outcome(EndedBy::Customer));
                     }
                     Start::Cancelled => {}
@@ -367,5 +367,5 @@ impl Session {
 
 /// How a chat ended that never had an agent (it was still being created).
 fn no_agent_outcome(ended_by: EndedBy) -> Effect {
-    Effect::Web(Web::Outcome(Outcome { ended_by, agent: None, agent_joined: false }))
+    Effect::Web(WebCall::Outcome(Outcome { ended_by, agent: None, agent_joined: false }))
 }

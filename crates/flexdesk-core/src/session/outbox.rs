@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 
 use super::backoff::Backoff;
-use super::effect::Client;
+use super::effect::ClientCall;
 
 /// A user message not yet confirmed by Twilio (`{"kind": "text" | "file", ...}` in the saved state).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,14 +77,14 @@ impl Outbox {
     }
 
     /// The next message for the shell to send, unless one is in flight or sending is paused.
-    pub(super) fn next(&mut self) -> Option<Client> {
+    pub(super) fn next(&mut self) -> Option<ClientCall> {
         if self.paused || self.in_flight.is_some() {
             return None;
         }
         let next = self.queue.pop_front()?;
         let call = match &next {
-            Outgoing::Text { id, text } => Client::SendMessage { id: id.clone(), text: text.clone() },
-            Outgoing::File { id } => Client::SendFile { id: id.clone() },
+            Outgoing::Text { id, text } => ClientCall::SendMessage { id: id.clone(), text: text.clone() },
+            Outgoing::File { id } => ClientCall::SendFile { id: id.clone() },
         };
         self.in_flight = Some(next);
         Some(call)

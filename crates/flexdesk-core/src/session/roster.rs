@@ -1,6 +1,6 @@
 //! The agents of one chat: who is present, who the web chat shows as the current agent, who was announced.
 
-use super::effect::{Effect, Web};
+use super::effect::{Effect, WebCall};
 use super::event::Agent;
 
 /// The agents of one chat, as the web chat knows them.
@@ -50,7 +50,7 @@ impl Roster {
         }
         self.present.push(agent.clone());
         if self.current.as_ref().is_some_and(|c| c.id != agent.id) {
-            out.push(Effect::Web(Web::BeginTransfer(Some(agent.clone()))));
+            out.push(Effect::Web(WebCall::BeginTransfer(Some(agent.clone()))));
         }
         let already_shown = self.current.as_ref() == Some(&agent) && self.connected;
         self.current = Some(agent.clone());
@@ -60,7 +60,7 @@ impl Roster {
         }
         if !already_shown {
             self.connected = true;
-            out.push(Effect::Web(Web::AgentJoined(agent)));
+            out.push(Effect::Web(WebCall::AgentJoined(agent)));
         }
         true
     }
@@ -77,7 +77,7 @@ impl Roster {
         // Another agent still present (end of a warm transfer): they carry on.
         self.current = self.present.last().cloned();
         match &self.current {
-            Some(next) => out.push(Effect::Web(Web::AgentJoined(next.clone()))),
+            Some(next) => out.push(Effect::Web(WebCall::AgentJoined(next.clone()))),
             // The last agent left but Flex kept the conversation open: in Flex an agent leaves an open chat only to
             // transfer it (ending it closes the conversation), so this is a cold transfer. The web chat is told the
             // agent left first: only `agentLeftChat` clears the current agent's profile (HumanAgentServiceImpl.ts
@@ -86,8 +86,8 @@ impl Roster {
             // profile keeps the old one in the header, and a later `agentEndedChat` would name them ("Alice ended the
             // chat"). Then the transfer (`beginTransferToAnotherAgent`), shown without a name.
             None => {
-                out.push(Effect::Web(Web::AgentLeft));
-                out.push(Effect::Web(Web::BeginTransfer(None)));
+                out.push(Effect::Web(WebCall::AgentLeft));
+                out.push(Effect::Web(WebCall::BeginTransfer(None)));
             }
         }
         true

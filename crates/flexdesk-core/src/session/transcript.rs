@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::effect::{Effect, Web};
+use super::effect::{Effect, WebCall};
 
 /// The conversation as this web chat has shown it, by Twilio's message index.
 #[derive(Debug, Clone, Default)]
@@ -19,7 +19,7 @@ pub(super) struct Transcript {
     agent_read_upto: Option<u64>,
     /// Messages that came while suspended, by index: what to show on resume (`None`: nothing to show, e.g. the
     /// bot hand-off). `last_shown` stays below them, so a reload meanwhile replays them.
-    held: Vec<(u64, Option<Web>)>,
+    held: Vec<(u64, Option<WebCall>)>,
 }
 
 impl Transcript {
@@ -36,7 +36,7 @@ impl Transcript {
     /// A message of the conversation is dealt with (`show`: what the web chat shows of it): shown now, or held
     /// while the page has the chat suspended, as Carbon would drop it then (HumanAgentServiceImpl.ts
     /// `sendMessageToUser`: `addMessages(…, !this.service.isSuspended(), …)`). `true` when shown (to be saved).
-    pub(super) fn pass(&mut self, index: u64, show: Option<Web>, suspended: bool, out: &mut Vec<Effect>) -> bool {
+    pub(super) fn pass(&mut self, index: u64, show: Option<WebCall>, suspended: bool, out: &mut Vec<Effect>) -> bool {
         if suspended {
             // Kept in index order (a sync may bring older ones after newer live ones); no sort: the wasm's size.
             let at = self.held.partition_point(|(i, _)| *i < index);
