@@ -17,6 +17,6 @@ pub mod texts;
 pub mod wire;
 
 pub use session::{
-    Agent, AgentItem, AuthCall, AuthFailure, ClientCall, ConnState, Content, EndedBy, Effect, ErrorStatus, Event, Media, Outcome,
+    Agent, AgentItem, AuthCall, AuthFailure, ChosenFile, ClientCall, ConnState, Content, EndedBy, Effect, ErrorStatus, Event, Media, Outcome,
     Participant, PersistedState, Phase, Session, Timer, WebCall,
 };

@@ -9,7 +9,8 @@ use flexdesk_core::session::{file_link, JOIN_TIMEOUT_MS};
 use flexdesk_core::texts::Text;
 use flexdesk_core::wire::{Availability, CreateSessionRequest, QueuePosition};
 use flexdesk_core::{
-    AgentItem, AuthCall, ClientCall, ConnState, Content, Effect, ErrorStatus, Event, Media, Participant, Phase, Session, Timer, WebCall,
+    AgentItem, AuthCall, ChosenFile, ClientCall, ConnState, Content, Effect, ErrorStatus, Event, Media, Participant, Phase, Session, Timer,
+    WebCall,
 };
 
 fn end_session() -> Effect {
@@ -401,4 +402,62 @@ fn a_file_the_shell_cannot_send_is_reported_and_the_queue_moves_on() {
     assert!(matches!(&fx[0], Effect::Web(WebCall::FileStatus { id, error: Some(_) }) if id == "f1"), "{fx:?}");
     assert!(fx.iter().any(|e| matches!(e, Effect::Client(ClientCall::SendMessage { id, .. }) if id == "m2")), "{fx:?}");
     assert!(!fx.iter().any(|e| matches!(e, Effect::Timer { timer: Timer::Retry, .. })), "never retried: {fx:?}");
+}
+
+#[test]
+fn a_send_confirmed_without_an_index_leaves_the_read_receipt_to_the_echo() {
+    // Some SDK builds resolve `sendMessage` without the index (was "index 0" made up by the shell, which let an
+    // agent's read horizon at 0 mark the customer's message read). The echo, matched by `flexdeskId`, tells it.
+    let mut s = chatting();
+    s.handle(user_msg("m1"));
+    s.handle(Event::MessageSent { id: "m1".into(), index: None });
+    assert_eq!(s.pending(), 0, "confirmed all the same");
+    let read = |index| Event::AgentRead { agent_id: "alice".into(), index };
+    assert!(s.handle(read(0)).is_empty(), "nothing of the customer's is known read");
+    s.handle(Event::Message { index: 3, author: ME.into(), client_id: Some("m1".into()), handoff: None, content: text("hi") });
+    assert!(s.handle(read(2)).is_empty());
+    assert_eq!(s.handle(read(3)), vec![Effect::Web(WebCall::ShowAgentRead)]);
+}
+
+#[test]
+fn an_expired_token_is_asked_for_again() {
+    // The SDK's `tokenExpired` (the page slept past `tokenAboutToExpire`): its own event, the core's rule.
+    let mut s = chatting();
+    assert_eq!(s.handle(Event::TokenExpired), vec![refresh_call()]);
+    assert!(s.handle(Event::TokenExpired).is_empty(), "one refresh at a time");
+    assert!(Session::new().handle(Event::TokenExpired).is_empty(), "no chat, no token");
+}
+
+#[test]
+fn files_picked_are_checked_at_once_even_before_a_chat() {
+    // Carbon's `filesSelectedForUpload`: a file the chat cannot send is flagged before the user sends it.
+    let file = |id: &str, name: &str, size| ChosenFile { id: id.into(), name: name.into(), size };
+    let mut s = Session::new();
+    let fx = s.handle(Event::FilesSelected(vec![file("f1", "x.exe", 3), file("f2", "ok.png", 3), file("f3", "big.pdf", 17 << 20)]));
+    let flagged: Vec<(&str, &str)> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Web(WebCall::FileStatus { id, error: Some(t) }) => Some((id.as_str(), t.key())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(flagged, [("f1", "fileType"), ("f3", "fileTooLarge")], "{fx:?}");
+    assert_eq!(fx.len(), 2, "nothing else: {fx:?}");
+    assert_eq!(s.phase(), Phase::Idle);
+}
+
+#[test]
+fn typing_is_sent_again_every_few_seconds_while_the_user_types() {
+    // The SDK's `typing()` has no "stopped" signal and the agent's indicator lapses after about 5 s.
+    let typing = Effect::Client(ClientCall::SendTyping);
+    let again = Effect::Timer { timer: Timer::Typing, delay_ms: flexdesk_core::session::TYPING_REPEAT_MS };
+    let mut s = chatting();
+    assert_eq!(s.handle(Event::UserTyping(true)), vec![typing.clone(), again.clone()]);
+    assert_eq!(s.handle(Event::UserTyping(true)), vec![typing.clone()], "one repeat timer at a time");
+    assert_eq!(s.handle(Event::TimerDue(Timer::Typing)), vec![typing.clone(), again.clone()]);
+    assert!(s.handle(Event::UserTyping(false)).is_empty(), "stopping sends nothing");
+    assert!(s.handle(Event::TimerDue(Timer::Typing)).is_empty(), "and the repeats stop");
+    assert_eq!(s.handle(Event::UserTyping(true)), vec![typing.clone(), again.clone()], "typing again starts them again");
+    s.handle(Event::Connection(ConnState::Disconnected));
+    assert!(s.handle(Event::TimerDue(Timer::Typing)).is_empty(), "nothing while the connection is down");
 }

@@ -5,7 +5,7 @@
 
 mod common;
 use common::*;
-use flexdesk_core::{ClientCall, ConnState, Effect, Event, Phase, Session, Timer, WebCall};
+use flexdesk_core::{ChosenFile, ClientCall, ConnState, Effect, Event, Phase, Session, Timer, WebCall};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
@@ -125,7 +125,7 @@ impl World {
                 if let Some(id) = self.in_flight.take() {
                     self.delivered.push(id.clone());
                     self.next_index += 1;
-                    self.apply(s, Event::MessageSent { id, index: self.next_index });
+                    self.apply(s, Event::MessageSent { id, index: Some(self.next_index) });
                 }
             }
             Step::FailRetryable => {
@@ -258,14 +258,17 @@ fn any_event() -> impl Strategy<Value = Event> {
         (id.clone(), any::<u64>()).prop_map(|(agent_id, index)| Event::AgentRead { agent_id, index }),
         (id.clone(), ".{0,40}").prop_map(|(id, text)| Event::UserMessage { id, text }),
         (id.clone(), ".{0,12}", any::<u64>()).prop_map(|(id, name, size)| Event::UserFile { id, name, size }),
-        (id.clone(), any::<u64>()).prop_map(|(id, index)| Event::MessageSent { id, index }),
+        (id.clone(), proptest::option::of(any::<u64>())).prop_map(|(id, index)| Event::MessageSent { id, index }),
         (id.clone(), proptest::option::of(any::<u16>())).prop_map(|(id, status)| Event::MessageFailed { id, status }),
         any::<bool>().prop_map(Event::UserTyping),
         Just(Event::UserRead),
         Just(Event::Connection(ConnState::Disconnected)),
         Just(Event::Connection(ConnState::Connected)),
         Just(Event::TimerDue(Timer::Retry)),
+        Just(Event::TimerDue(Timer::Typing)),
         Just(Event::TokenAboutToExpire),
+        Just(Event::TokenExpired),
+        (id.clone(), ".{0,12}", any::<u64>()).prop_map(|(id, name, size)| Event::FilesSelected(vec![ChosenFile { id, name, size }])),
         Just(Event::TokenRefreshed(token("t"))),
         Just(Event::TokenRefused(refused())),
         Just(Event::EndRequested),

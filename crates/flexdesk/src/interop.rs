@@ -44,11 +44,8 @@ pub fn read_event(update: &JsValue) -> Option<Event> {
 /// A send's outcome (`sendMessage` / `send` resolve with the message's index) as an event.
 pub fn sent(id: String, result: Result<JsValue, JsValue>) -> Event {
     match result {
-        Ok(index) => match index.as_f64() {
-            Some(i) if i >= 0.0 => Event::MessageSent { id, index: i as u64 },
-            // Some SDK builds resolve without the index: the echo (by flexdeskId) confirms it instead.
-            _ => Event::MessageSent { id, index: 0 },
-        },
+        // Some SDK builds resolve without the index: what that means is the core's rule.
+        Ok(index) => Event::MessageSent { id, index: index.as_f64().filter(|i| *i >= 0.0).map(|i| i as u64) },
         Err(e) => {
             warn("sending a message failed", &e);
             Event::MessageFailed { id, status: error_status(&e).map(|s| s as u16) }

@@ -23,7 +23,7 @@ pub mod shell;
 use std::rc::Rc;
 
 use flexdesk_core::handoff::{handoff_from_connect_message, session_request};
-use flexdesk_core::{Event, Phase};
+use flexdesk_core::{ChosenFile, Event, Phase};
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -116,9 +116,6 @@ impl TwilioFlex {
 
     #[wasm_bindgen(js_name = userTyping)]
     pub fn user_typing(&self, is_typing: bool) -> Promise {
-        if !is_typing {
-            self.shell.stop_typing();
-        }
         self.shell.dispatch(Event::UserTyping(is_typing));
         Promise::resolve(&JsValue::UNDEFINED)
     }
@@ -137,15 +134,11 @@ impl TwilioFlex {
         self.shell.dispatch(Event::Suspended(suspended));
     }
 
-    /// Early check of chosen files against Twilio's limits, so the user sees the problem before sending.
+    /// Files the user picked, before sending: the core checks them at once, so the user sees a problem early.
     #[wasm_bindgen(js_name = filesSelectedForUpload)]
     pub fn files_selected_for_upload(&self, uploads: JsValue) {
-        for interop::Upload { id, name, size, .. } in interop::uploads(&uploads) {
-            if let Err(why) = self.config.limits.check(&name, size) {
-                let message = self.shell.text(&why.text());
-                let _ = call(&self.shell.callback, "setFileUploadStatus", &[&JsValue::from_str(&id), &JsValue::TRUE, &message]);
-            }
-        }
+        let files = interop::uploads(&uploads).into_iter().map(|u| ChosenFile { id: u.id, name: u.name, size: u.size });
+        self.shell.dispatch(Event::FilesSelected(files.collect()));
     }
 
     /// Twilio Flex web chat has no screen sharing: nothing to stop.

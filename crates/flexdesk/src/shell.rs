@@ -23,10 +23,7 @@ use crate::interop::{self, agent_message, message_event, participant, profile, s
 use crate::js::{array, error_message, get, get_u64, object, warn};
 use crate::serial::Serial;
 
-/// How often typing is re-signalled while the user keeps typing: the agent's indicator lapses after ~5 s.
-const TYPING_REPEAT_MS: f64 = 3000.0;
-
-/// What a timer firing means (the argument `setTimeout` / `setInterval` hand to `Shell::timers`); the core's
+/// What a timer firing means (the argument `setTimeout` hands to `Shell::timers`); the core's
 /// join timers are `TIMER_JOIN + attempt`.
 const TIMER_RETRY: i32 = 0;
 const TIMER_SAVE: i32 = 1;
@@ -73,11 +70,10 @@ pub struct Shell {
     pub files: RefCell<Vec<(String, JsValue)>>,
     start_waiter: RefCell<Option<Function>>,
     reconnect_waiter: RefCell<Option<Function>>,
-    typing_timer: RefCell<Option<JsValue>>,
     /// Bumped whenever a client is closed: listeners of an older client are ignored.
     generation: Cell<u32>,
     listeners: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
-    /// The one callback of every timer (`setTimeout` / `setInterval`); its argument says what is due.
+    /// The one callback of every timer (`setTimeout`); its argument says what is due.
     timers: Closure<dyn FnMut(JsValue)>,
     /// SDK items being converted, in arrival order.
     inbox: Serial<Incoming>,
@@ -104,7 +100,6 @@ impl Shell {
             files: RefCell::new(Vec::new()),
             start_waiter: RefCell::new(None),
             reconnect_waiter: RefCell::new(None),
-            typing_timer: RefCell::new(None),
             generation: Cell::new(0),
             listeners: RefCell::new(Vec::new()),
             inbox: Serial::default(),
@@ -142,7 +137,7 @@ impl Shell {
         match due {
             TIMER_RETRY => self.dispatch(Event::TimerDue(Timer::Retry)),
             TIMER_SAVE => self.save_now(),
-            TIMER_TYPING => self.typing(),
+            TIMER_TYPING => self.dispatch(Event::TimerDue(Timer::Typing)),
             TIMER_REFRESH => self.dispatch(Event::TimerDue(Timer::Refresh)),
             TIMER_QUEUE => self.dispatch(Event::TimerDue(Timer::Queue)),
             n if n >= TIMER_JOIN => self.dispatch(Event::TimerDue(Timer::Join((n - TIMER_JOIN) as u32))),
@@ -224,6 +219,7 @@ impl Shell {
                     Timer::Retry => TIMER_RETRY,
                     Timer::Refresh => TIMER_REFRESH,
                     Timer::Queue => TIMER_QUEUE,
+                    Timer::Typing => TIMER_TYPING,
                     Timer::Join(n) => TIMER_JOIN + (n % 1_000_000) as i32,
                 };
                 self.after(delay_ms as f64, due);
@@ -280,7 +276,7 @@ impl Shell {
                 self.spawn(Box::pin(async move { Some(sent(id, JsFuture::from(p).await)) }));
             }
             ClientCall::SendFile { id } => self.send_file(id),
-            ClientCall::SendTyping => self.start_typing(),
+            ClientCall::SendTyping => self.typing(),
             ClientCall::SetReadHorizon { index } => {
                 if let Some(conv) = self.conversation.borrow().as_ref() {
                     let p = call_promise(conv, "advanceLastReadMessageIndex", &[&JsValue::from_f64(index as f64)]);
@@ -445,7 +441,7 @@ impl Shell {
         let generation = self.generation.get();
         self.listen(&client, "connectionStateChanged", generation, Box::new(|_, state| Some(interop::connection_event(&state))));
         self.listen(&client, "tokenAboutToExpire", generation, Box::new(|_, _| Some(Event::TokenAboutToExpire)));
-        self.listen(&client, "tokenExpired", generation, Box::new(|_, _| Some(Event::TokenAboutToExpire)));
+        self.listen(&client, "tokenExpired", generation, Box::new(|_, _| Some(Event::TokenExpired)));
         self.listen(&client, "initFailed", generation, Box::new(|_, e| {
             Some(Event::JoinFailed { message: error_message(&get(&e, "error")) })
         }));
@@ -587,23 +583,8 @@ impl Shell {
         }
     }
 
-    fn start_typing(self: &Rc<Self>) {
-        self.typing();
-        if self.typing_timer.borrow().is_none() {
-            let id = crate::js::set_interval(self.timers.as_ref(), TYPING_REPEAT_MS, TIMER_TYPING);
-            *self.typing_timer.borrow_mut() = Some(id);
-        }
-    }
-
-    pub fn stop_typing(&self) {
-        if let Some(id) = self.typing_timer.borrow_mut().take() {
-            crate::js::clear_interval(&id);
-        }
-    }
-
     /// Shuts the client down, removes the listeners this desk put on it and its conversation, and forgets them.
     fn close_client(&self) {
-        self.stop_typing();
         self.generation.set(self.generation.get().wrapping_add(1));
         let mut removed = true;
         if let Some(conv) = self.conversation.borrow_mut().take() {

@@ -2,7 +2,7 @@
 //! end. A new chat is a new `Chat`; nothing of an old one carries over.
 
 use super::backoff::Backoff;
-use super::config::{Config, MAX_REJOINS, MAX_ROUTING_POLLS, ROUTING_POLL_MS};
+use super::config::{Config, MAX_REJOINS, MAX_ROUTING_POLLS, ROUTING_POLL_MS, TYPING_REPEAT_MS};
 use super::effect::{AuthCall, ClientCall, EndedBy, Effect, ErrorStatus, Outcome, WebCall};
 use super::event::{ConnState, Event, PersistedState, Timer};
 use super::outbox::{Echo, Failed, Outbox, Outgoing};
@@ -93,6 +93,10 @@ pub(super) struct Chat {
     refreshing: bool,
     /// Transient token refusals: 2 s, doubling, at most 30 s, [`MAX_REJOINS`] times.
     refresh_retry: Backoff,
+    /// The user is typing (`userTyping(true)`, not yet `false`).
+    typing: bool,
+    /// A [`Timer::Typing`] is running: at most one, however often typing starts and stops.
+    typing_timer: bool,
     /// Clients replaced since the last successful join.
     rejoins: u32,
     join_attempt: u32,
@@ -131,6 +135,8 @@ impl Chat {
             shown_disconnected: false,
             refreshing: false,
             refresh_retry: Backoff::new(2_000, 30_000),
+            typing: false,
+            typing_timer: false,
             rejoins: 0,
             join_attempt: 0,
             outbox,
@@ -253,7 +259,9 @@ impl Chat {
             }
             Event::MessageSent { id, index } => {
                 if let Some(sent) = self.outbox.sent(&id) {
-                    self.transcript.user_message(index);
+                    if let Some(index) = index {
+                        self.transcript.user_message(index);
+                    }
                     if let Outgoing::File { id } = sent {
                         out.push(Effect::Web(WebCall::FileStatus { id, error: None }));
                     }
@@ -286,7 +294,7 @@ impl Chat {
                     self.pump(out);
                 }
             }
-            Event::TimerDue(Timer::Refresh) | Event::TokenAboutToExpire => self.refresh(out),
+            Event::TimerDue(Timer::Refresh) | Event::TokenAboutToExpire | Event::TokenExpired => self.refresh(out),
             Event::TimerDue(Timer::Queue) => {
                 if self.waiting() {
                     self.read_position(out);
@@ -333,9 +341,19 @@ impl Chat {
                 }
             }
             Event::UserTyping(typing) => {
-                // The Conversations SDK has no "stopped typing" signal: the indicator lapses on its own.
+                // The Conversations SDK has no "stopped typing" signal: the indicator lapses on its own, so stopping
+                // only stops the repeats.
+                self.typing = typing;
                 if typing && self.joined() && self.online {
                     out.push(Effect::Client(ClientCall::SendTyping));
+                    self.repeat_typing(out);
+                }
+            }
+            Event::TimerDue(Timer::Typing) => {
+                self.typing_timer = false;
+                if self.typing && self.joined() && self.online {
+                    out.push(Effect::Client(ClientCall::SendTyping));
+                    self.repeat_typing(out);
                 }
             }
             Event::UserRead => {
@@ -411,6 +429,13 @@ impl Chat {
         self.pump(out);
         if save {
             out.push(Effect::Persist);
+        }
+    }
+
+    /// Sends typing again in [`TYPING_REPEAT_MS`] while the user keeps typing (one timer at a time).
+    fn repeat_typing(&mut self, out: &mut Vec<Effect>) {
+        if !std::mem::replace(&mut self.typing_timer, true) {
+            out.push(Effect::Timer { timer: Timer::Typing, delay_ms: TYPING_REPEAT_MS });
         }
     }
 

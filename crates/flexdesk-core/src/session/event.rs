@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 #[cfg(doc)]
+use super::TYPING_REPEAT_MS;
+#[cfg(doc)]
 use super::{AuthCall, ClientCall, Effect, Session, MAX_BODY_BYTES};
 #[cfg(doc)]
 use crate::media::MediaLimits;
@@ -140,6 +142,8 @@ pub enum Timer {
     Refresh,
     /// Read the queue figures again while waiting.
     Queue,
+    /// Tell the agent again that the customer is still typing ([`TYPING_REPEAT_MS`]).
+    Typing,
 }
 
 /// Everything the session reacts to, fed to [`Session::handle`] by the shell: what the web chat asks, what the auth
@@ -222,6 +226,9 @@ pub enum Event {
         /// The text; at most [`MAX_BODY_BYTES`] bytes are accepted.
         text: String,
     },
+    /// The user picked files in the web chat (`filesSelectedForUpload`), before sending: each is checked against
+    /// the [`MediaLimits`] at once, so the user sees a problem before sending.
+    FilesSelected(Vec<ChosenFile>),
     /// The user chose a file to send (`filesToUpload`); checked against the [`MediaLimits`] first.
     UserFile {
         /// The web chat's id of the upload; the shell keeps the file under it.
@@ -235,8 +242,9 @@ pub enum Event {
     MessageSent {
         /// The message's id.
         id: String,
-        /// Its index in the conversation.
-        index: u64,
+        /// Its index in the conversation; `None` when the SDK resolved without it (some builds do): the message's
+        /// echo (matched by its `flexdeskId`) then tells the index.
+        index: Option<u64>,
     },
     /// Delivery failed, with the HTTP-ish status of the SDK's error if it had one. Network errors, 429 and 5xx
     /// are retried (after [`Timer::Retry`] or the next reconnect, whichever comes first); other 4xx are final.
@@ -263,8 +271,11 @@ pub enum Event {
     /// from the instance (`getState().humanAgent.isSuspended`, and every `state:change`). While suspended, Carbon
     /// drops what the desk shows (`addMessages(…, !isSuspended())`), so agent messages are held until resumed.
     Suspended(bool),
-    /// The SDK's `tokenAboutToExpire` (or `tokenExpired`): time to ask the auth server for a new token.
+    /// The SDK's `tokenAboutToExpire`: time to ask the auth server for a new token.
     TokenAboutToExpire,
+    /// The SDK's `tokenExpired`: the token lapsed before a new one came (the page slept, the refresh failed for a
+    /// while). Asked for like [`Event::TokenAboutToExpire`]: a fresh token is what brings the client back.
+    TokenExpired,
     /// The auth server issued a new token ([`AuthCall::RefreshToken`]).
     TokenRefreshed(TokenRefreshed),
     /// The auth server refused a new token (or could not be reached).
@@ -301,4 +312,15 @@ pub struct PersistedState {
     /// User messages not yet confirmed by Twilio, oldest first.
     #[serde(default)]
     pub outbox: Vec<Outgoing>,
+}
+
+/// A file the user picked ([`Event::FilesSelected`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChosenFile {
+    /// The web chat's id of the upload.
+    pub id: String,
+    /// The file's name.
+    pub name: String,
+    /// Its size, in bytes.
+    pub size: u64,
 }

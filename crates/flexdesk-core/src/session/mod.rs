@@ -4,7 +4,8 @@
 //! - user messages sent before the conversation is joined (or while the connection is down) are queued and
 //!   handed to the shell exactly once, in order, one at a time, once it is joined;
 //! - nothing is emitted after the chat ended, until a new chat is started (except ending a session whose
-//!   creation was still under way when the user ended: it is ended as soon as it exists);
+//!   creation was still under way when the user ended: it is ended as soon as it exists; and the check of files
+//!   the user picks, [`Event::FilesSelected`], which answers the web chat's file picker whenever it is used);
 //! - an agent message (by conversation index) is shown at most once, however often it is replayed;
 //! - every `startChat` / `reconnect` promise is settled exactly once ([`WebCall::StartSettled`],
 //!   [`WebCall::ReconnectSettled`]).
@@ -33,9 +34,11 @@ mod transcript;
 
 use serde::{Deserialize, Serialize};
 
-pub use config::{Config, JOIN_TIMEOUT_MS, MAX_BODY_BYTES, MAX_REJOINS, MAX_ROUTING_POLLS, QUEUE_POLL_MS, ROUTING_POLL_MS};
+pub use config::{
+    Config, JOIN_TIMEOUT_MS, MAX_BODY_BYTES, MAX_REJOINS, MAX_ROUTING_POLLS, QUEUE_POLL_MS, ROUTING_POLL_MS, TYPING_REPEAT_MS,
+};
 pub use effect::{agent_items, file_link, AgentItem, AuthCall, ClientCall, Effect, EndedBy, ErrorStatus, Outcome, WebCall};
-pub use event::{Agent, AuthFailure, ConnState, Content, Event, Media, Participant, PersistedState, Timer};
+pub use event::{Agent, AuthFailure, ChosenFile, ConnState, Content, Event, Media, Participant, PersistedState, Timer};
 pub use outbox::Outgoing;
 
 use crate::media::MediaLimits;
@@ -278,6 +281,14 @@ impl Session {
                     out.push(Effect::Web(WebCall::SetError(ErrorStatus::UserMessage { id })));
                 } else if !text.trim().is_empty() {
                     self.queue(Outgoing::Text { id, text }, true, &mut out);
+                }
+            }
+            Event::FilesSelected(files) => {
+                // Any time: Carbon offers the file picker before a chat too; nothing is kept.
+                for ChosenFile { id, name, size } in files {
+                    if let Err(why) = self.config.limits.check(&name, size) {
+                        out.push(Effect::Web(WebCall::FileStatus { id, error: Some(why.text()) }));
+                    }
                 }
             }
             Event::UserFile { id, name, size } => {
