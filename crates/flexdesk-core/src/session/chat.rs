@@ -2,12 +2,13 @@
 //! end. A new chat is a new `Chat`; nothing of an old one carries over.
 
 use super::backoff::Backoff;
-use super::config::{Config, MAX_REJOINS, MAX_ROUTING_POLLS, ROUTING_POLL_MS, TYPING_REPEAT_MS};
+use super::config::{Config, MAX_REJOINS, TYPING_REPEAT_MS};
 use super::effect::{AuthCall, ClientCall, EndedBy, Effect, ErrorStatus, Outcome, WebCall};
 use super::event::{ConnState, Event, PersistedState, Timer};
 use super::outbox::{Echo, Failed, Outbox, Outgoing};
 use super::roster::Roster;
 use super::transcript::Transcript;
+use super::wait::Wait;
 use crate::texts::Text;
 use crate::wire::SessionCreated;
 
@@ -103,10 +104,8 @@ pub(super) struct Chat {
     pub(super) outbox: Outbox,
     pub(super) roster: Roster,
     pub(super) transcript: Transcript,
-    /// What the web chat was last told of the wait: (minutes, the figure); else the queue position.
-    wait_shown: Option<(bool, u32)>,
-    /// Queue reads that found the chat not routed yet, before any wait was shown ([`ROUTING_POLL_MS`]).
-    routing_polls: u8,
+    /// The wait while no agent joined yet.
+    wait: Wait,
 }
 
 impl Chat {
@@ -142,8 +141,7 @@ impl Chat {
             outbox,
             roster,
             transcript,
-            wait_shown: None,
-            routing_polls: 0,
+            wait: Wait::default(),
         }
     }
 
@@ -302,42 +300,12 @@ impl Chat {
             }
             Event::QueuePositionRead(answer) => {
                 if self.waiting() {
-                    match answer {
-                        // The chat's own place (issue 17). Not waiting (an agent accepted and is joining): nothing
-                        // to show, read again until the agent is there.
-                        Some(p) => {
-                            // The wait when the server estimates one (Carbon prefers it: AvailabilityMessage.tsx),
-                            // in whole minutes, rounded up (Carbon's `estimatedWaitTime` is in minutes); else the place.
-                            match (p.waiting, p.estimated_wait_seconds, p.position) {
-                                (true, Some(secs), _) => {
-                                    let minutes = u32::try_from(secs.div_ceil(60)).unwrap_or(u32::MAX).max(1);
-                                    self.show_wait(true, minutes, out);
-                                }
-                                (true, None, Some(position)) => self.show_wait(false, position.max(1), out),
-                                _ => {}
-                            }
-                            // Not in the queue before any wait was shown: most likely not routed yet, so soon again.
-                            let routing = !p.waiting && self.wait_shown.is_none() && self.routing_polls < MAX_ROUTING_POLLS;
-                            if routing {
-                                self.routing_polls += 1;
-                            }
-                            let delay_ms =
-                                if routing { ROUTING_POLL_MS.min(config.queue_poll_ms) } else { config.queue_poll_ms };
-                            out.push(Effect::Timer { timer: Timer::Queue, delay_ms });
-                        }
-                        // Fall back to the queue-wide figures (their answer re-arms the timer).
-                        None => out.push(Effect::Auth(AuthCall::ReadQueue)),
-                    }
+                    self.wait.position_read(answer, config.queue_poll_ms, out);
                 }
             }
             Event::QueueRead(figures) => {
                 if self.waiting() {
-                    // The fallback when the session's own place could not be read: how many chats wait in the
-                    // queue; this chat is one of them, most likely the last (an upper bound).
-                    if let Some(a) = figures {
-                        self.show_wait(false, a.tasks_waiting.max(1), out);
-                    }
-                    out.push(Effect::Timer { timer: Timer::Queue, delay_ms: config.queue_poll_ms });
+                    self.wait.queue_read(figures, config.queue_poll_ms, out);
                 }
             }
             Event::UserTyping(typing) => {
@@ -443,15 +411,6 @@ impl Chat {
     fn read_position(&self, out: &mut Vec<Effect>) {
         let c = &self.creds;
         out.push(Effect::Auth(AuthCall::ReadPosition { session_id: c.session_id.clone(), credential: c.credential.clone() }));
-    }
-
-    /// `updateAgentAvailability` with the estimated wait in minutes (`minutes`) or the position, only when what it
-    /// says changed. (A plain pair, not a `Web` compared: the wasm's size.)
-    fn show_wait(&mut self, minutes: bool, figure: u32, out: &mut Vec<Effect>) {
-        if self.wait_shown != Some((minutes, figure)) {
-            self.wait_shown = Some((minutes, figure));
-            out.push(Effect::Web(if minutes { WebCall::WaitMinutes(figure) } else { WebCall::QueuePosition(figure) }));
-        }
     }
 
     fn settle_start(&mut self, out: &mut Vec<Effect>) {

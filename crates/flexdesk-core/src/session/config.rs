@@ -28,7 +28,7 @@ pub const MAX_ROUTING_POLLS: u8 = 5;
 
 /// How often "typing" is sent again while the user keeps typing: the agent's indicator lapses after about 5 s
 /// (the Conversations SDK's `typing()` has no "stopped" signal, and a participant's typing indicator times out on
-/// its own: https://www.twilio.com/docs/conversations/typing-indicator).
+/// its own: <https://www.twilio.com/docs/conversations/typing-indicator>).
 pub const TYPING_REPEAT_MS: u64 = 3_000;
 
 /// What the page configures: kept across chats, so a new chat is a new value and the configuration stays.

@@ -21,7 +21,7 @@
 //!
 //! Layout, by concern: [`event`] what the session reacts to, [`effect`] what it asks for, [`config`] what the page
 //! sets, `chat` a live chat, `outbox` the customer's messages on their way, `roster` the agents, `transcript` what
-//! the customer has seen, `backoff` the retry delays.
+//! the customer has seen, `wait` the wait shown before an agent joins, `backoff` the retry delays.
 
 mod backoff;
 mod chat;
@@ -31,6 +31,7 @@ pub mod event;
 mod outbox;
 mod roster;
 mod transcript;
+mod wait;
 
 use serde::{Deserialize, Serialize};
 
