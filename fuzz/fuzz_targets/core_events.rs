@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use arbitrary::Arbitrary;
 use flexdesk_core::session::Outgoing;
 use flexdesk_core::wire::{CreateSessionRequest, SessionCreated, TokenRefreshed};
-use flexdesk_core::{Agent, AuthFailure, Client, ConnState, Content, Effect, Event, Media, Participant, PersistedState, Session, Timer, Web};
+use flexdesk_core::{Agent, AuthFailure, ClientCall, ConnState, Content, Effect, Event, Media, Participant, PersistedState, Session, Timer, WebCall};
 use libfuzzer_sys::fuzz_target;
 
 const ME: &str = "customer-1";
@@ -53,6 +53,7 @@ enum FuzzEvent {
     Sent { id: u8, index: u8 },
     Failed { id: u8, status: Option<u16> },
     RetryDue,
+    TypingDue,
     JoinTimeout(u8),
     RefreshDue,
     QueueDue,
@@ -62,6 +63,7 @@ enum FuzzEvent {
     UserTyping(bool),
     UserRead,
     AboutToExpire,
+    Expired,
     TokenRefreshed,
     TokenRefused,
     EndRequested,
@@ -128,9 +130,10 @@ fn to_event(e: FuzzEvent) -> Event {
         FuzzEvent::AgentRead(w, i) => Event::AgentRead { agent_id: w.id().into(), index: u64::from(i % 32) },
         FuzzEvent::UserMessage { id, text } => Event::UserMessage { id: uid(id), text },
         FuzzEvent::UserFile { id, name, size } => Event::UserFile { id: uid(id), name, size },
-        FuzzEvent::Sent { id, index } => Event::MessageSent { id: uid(id), index: u64::from(index % 32) },
+        FuzzEvent::Sent { id, index } => Event::MessageSent { id: uid(id), index: Some(u64::from(index % 32)) },
         FuzzEvent::Failed { id, status } => Event::MessageFailed { id: uid(id), status },
         FuzzEvent::RetryDue => Event::TimerDue(Timer::Retry),
+        FuzzEvent::TypingDue => Event::TimerDue(Timer::Typing),
         FuzzEvent::JoinTimeout(n) => Event::TimerDue(Timer::Join(u32::from(n % 4))),
         FuzzEvent::RefreshDue => Event::TimerDue(Timer::Refresh),
         FuzzEvent::QueueDue => Event::TimerDue(Timer::Queue),
@@ -151,6 +154,7 @@ fn to_event(e: FuzzEvent) -> Event {
         FuzzEvent::UserTyping(t) => Event::UserTyping(t),
         FuzzEvent::UserRead => Event::UserRead,
         FuzzEvent::AboutToExpire => Event::TokenAboutToExpire,
+        FuzzEvent::Expired => Event::TokenExpired,
         FuzzEvent::TokenRefreshed => Event::TokenRefreshed(TokenRefreshed { token: "t2".into(), token_expires_at: 200 }),
         FuzzEvent::TokenRefused => Event::TokenRefused(AuthFailure { status: 404, code: Some("session_ended".into()), retry_after_secs: None }),
         FuzzEvent::EndRequested => Event::EndRequested,
@@ -199,11 +203,11 @@ fuzz_target!(|events: Vec<FuzzEvent>| {
         }
         for e in &effects {
             match e {
-                Effect::Client(Client::SendMessage { id, .. } | Client::SendFile { id }) => {
+                Effect::Client(ClientCall::SendMessage { id, .. } | ClientCall::SendFile { id }) => {
                     assert!(in_flight.is_none(), "{id} handed out while {in_flight:?} is in flight");
                     in_flight = Some(id.clone());
                 }
-                Effect::Web(Web::ShowAgentMessage { .. }) => {
+                Effect::Web(WebCall::ShowAgentMessage { .. }) => {
                     let index = msg_index.expect("an agent message is shown only for an agent message event");
                     assert!(shown.insert(index), "agent message {index} shown twice");
                 }

@@ -2,7 +2,7 @@
 //!
 //! [`Session`] is a state machine in the style of quinn-proto or rustls: the shell (the wasm desk in the
 //! browser, or a test) feeds it [`Event`]s and carries out the [`Effect`]s it returns, each addressed to one
-//! target: the auth server ([`AuthCall`]), the Conversations client ([`Client`]), the web chat ([`Web`]), a timer,
+//! target: the auth server ([`AuthCall`]), the Conversations client ([`ClientCall`]), the web chat ([`WebCall`]), a timer,
 //! or the saved state. Nothing here touches the network, a clock or JavaScript, so every rule is tested natively.
 //!
 //! [`wire`] holds the JSON bodies exchanged between the desk and the auth server, so both sides share one
@@ -17,6 +17,6 @@ pub mod texts;
 pub mod wire;
 
 pub use session::{
-    Agent, AgentItem, AuthCall, AuthFailure, Client, ConnState, Content, EndedBy, Effect, ErrorStatus, Event, Media, Outcome,
-    Participant, PersistedState, Phase, Session, Timer, Web,
+    Agent, AgentItem, AuthCall, AuthFailure, ChosenFile, ClientCall, ConnState, Content, EndedBy, Effect, ErrorStatus, Event, Media, Outcome,
+    Participant, PersistedState, Phase, Session, Timer, WebCall,
 };

@@ -9,7 +9,8 @@ use flexdesk_core::session::{file_link, JOIN_TIMEOUT_MS};
 use flexdesk_core::texts::Text;
 use flexdesk_core::wire::{Availability, CreateSessionRequest, QueuePosition};
 use flexdesk_core::{
-    AgentItem, AuthCall, Client, ConnState, Content, Effect, ErrorStatus, Event, Media, Participant, Phase, Session, Timer, Web,
+    AgentItem, AuthCall, ChosenFile, ClientCall, ConnState, Content, Effect, ErrorStatus, Event, Media, Participant, Phase, Session, Timer,
+    WebCall,
 };
 
 fn end_session() -> Effect {
@@ -30,9 +31,9 @@ fn start_chat_adopts_a_chat_still_open_elsewhere_instead_of_creating_a_second_ta
     let mut s = Session::new();
     assert_eq!(s.handle(Event::Adopt(saved)), vec![refresh_call()], "the saved session's token, no CreateSession");
     let fx = s.handle(Event::TokenRefreshed(token("tok-2")));
-    assert!(fx.contains(&Effect::Client(Client::Join { token: "tok-2".into(), conversation_sid: "CH1".into() })), "{fx:?}");
+    assert!(fx.contains(&Effect::Client(ClientCall::Join { token: "tok-2".into(), conversation_sid: "CH1".into() })), "{fx:?}");
     let fx = s.handle(Event::ConversationJoined);
-    assert!(fx.contains(&Effect::Web(Web::StartSettled)), "startChat resolves once the chat is joined again: {fx:?}");
+    assert!(fx.contains(&Effect::Web(WebCall::StartSettled)), "startChat resolves once the chat is joined again: {fx:?}");
     assert_eq!(s.phase(), Phase::Waiting);
 }
 
@@ -48,7 +49,7 @@ fn an_adopted_chat_announces_its_agent_and_replays_what_this_tab_has_not_shown()
     s.handle(Event::Adopt(saved));
     s.handle(Event::TokenRefreshed(token("tok-2")));
     s.handle(Event::ConversationJoined);
-    assert_eq!(visible(s.handle(Event::ParticipantJoined(participant("alice")))), vec![Effect::Web(Web::AgentJoined(agent("alice")))]);
+    assert_eq!(visible(s.handle(Event::ParticipantJoined(participant("alice")))), vec![Effect::Web(WebCall::AgentJoined(agent("alice")))]);
     assert!(visible(s.handle(agent_msg(1, "alice", "hello"))).is_empty(), "shown here before");
     assert_eq!(visible(s.handle(agent_msg(2, "alice", "still there?"))).len(), 1);
     assert_eq!(s.phase(), Phase::Chatting);
@@ -62,7 +63,7 @@ fn adopting_a_chat_that_is_over_tells_the_customer_and_settles_start() {
     let fx = s.handle(Event::TokenRefused(refused()));
     assert_eq!(
         visible(fx),
-        vec![Effect::Web(Web::SetError(ErrorStatus::Connecting { message: Text::ChatFailed })), Effect::Web(Web::StartSettled)]
+        vec![Effect::Web(WebCall::SetError(ErrorStatus::Connecting { message: Text::ChatFailed })), Effect::Web(WebCall::StartSettled)]
     );
     assert!(s.is_ended());
     assert_eq!(s.saved_state(), None);
@@ -73,7 +74,7 @@ fn a_released_chat_closes_its_client_but_not_the_session() {
     // Another tab took the chat over: it carries on there, so the Flex chat must stay open.
     let mut s = chatting();
     let fx = s.handle(Event::Released);
-    assert_eq!(fx, vec![Effect::Client(Client::Close), Effect::Persist]);
+    assert_eq!(fx, vec![Effect::Client(ClientCall::Close), Effect::Persist]);
     assert!(!fx.iter().any(|e| matches!(e, Effect::Auth(AuthCall::EndSession { .. }))));
     assert!(s.is_ended());
     assert!(s.handle(Event::EndRequested).is_empty(), "Carbon's endChat afterwards ends nothing");
@@ -84,7 +85,7 @@ fn a_released_chat_closes_its_client_but_not_the_session() {
 fn ending_during_the_start_request_settles_start_and_ends_the_session_when_it_arrives() {
     let mut s = starting();
     let fx = s.handle(Event::EndRequested);
-    assert!(fx.contains(&Effect::Web(Web::StartSettled)), "Carbon still awaits startChat: {fx:?}");
+    assert!(fx.contains(&Effect::Web(WebCall::StartSettled)), "Carbon still awaits startChat: {fx:?}");
     let fx = s.handle(Event::SessionCreated(created()));
     assert_eq!(fx, vec![end_session()], "the late session is ended, not joined");
     assert!(s.is_ended());
@@ -99,7 +100,7 @@ fn a_new_start_after_a_cancelled_one_goes_out_once_the_cancelled_one_answered() 
     let fx = s.handle(Event::SessionCreated(created()));
     assert_eq!(fx, vec![end_session(), Effect::Auth(AuthCall::CreateSession(req))]);
     let fx = s.handle(Event::SessionCreated(created()));
-    assert_eq!(fx[0], Effect::Web(Web::StartSettled), "the second startChat resolves");
+    assert_eq!(fx[0], Effect::Web(WebCall::StartSettled), "the second startChat resolves");
     assert_eq!(s.phase(), Phase::Joining);
 }
 
@@ -124,7 +125,7 @@ fn a_failure_before_any_agent_is_a_connecting_error() {
         s.handle(Event::TokenRefreshed(token("t")));
     }
     let fx = s.handle(Event::JoinFailed { message: "Twilio said 20003".into() });
-    assert!(matches!(&fx[0], Effect::Web(Web::SetError(ErrorStatus::Connecting { message })) if !message.english().contains("20003")));
+    assert!(matches!(&fx[0], Effect::Web(WebCall::SetError(ErrorStatus::Connecting { message })) if !message.english().contains("20003")));
 }
 
 // ---- Defect 6: timeouts on join and reconnect ----
@@ -133,7 +134,7 @@ fn a_failure_before_any_agent_is_a_connecting_error() {
 fn a_join_that_takes_too_long_replaces_the_client() {
     let mut s = joining();
     let fx = visible(s.handle(Event::TimerDue(Timer::Join(1))));
-    assert_eq!(fx[0], Effect::Client(Client::Close));
+    assert_eq!(fx[0], Effect::Client(ClientCall::Close));
     assert!(fx.contains(&Effect::Auth(AuthCall::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() })));
     assert!(s.handle(Event::TimerDue(Timer::Join(1))).is_empty(), "a stale timer does nothing");
 }
@@ -153,13 +154,13 @@ fn a_reconnect_that_takes_too_long_settles_reconnect_and_shows_disconnected() {
     let fx = s.handle(Event::TokenRefreshed(token("t")));
     assert!(fx.contains(&Effect::Timer { timer: Timer::Join(1), delay_ms: JOIN_TIMEOUT_MS }));
     let fx = visible(s.handle(Event::TimerDue(Timer::Join(1))));
-    assert_eq!(fx[0], Effect::Web(Web::ReconnectSettled(true)));
-    assert_eq!(fx[1], Effect::Web(Web::SetError(ErrorStatus::Disconnected(true))));
+    assert_eq!(fx[0], Effect::Web(WebCall::ReconnectSettled(true)));
+    assert_eq!(fx[1], Effect::Web(WebCall::SetError(ErrorStatus::Disconnected(true))));
     // The replacement client joins: the chat is back.
     s.handle(Event::TokenRefreshed(token("t2")));
     s.handle(Event::ConversationJoined);
     let fx = s.handle(Event::Connection(ConnState::Connected));
-    assert_eq!(fx[0], Effect::Web(Web::SetError(ErrorStatus::Disconnected(false))));
+    assert_eq!(fx[0], Effect::Web(WebCall::SetError(ErrorStatus::Disconnected(false))));
 }
 
 #[test]
@@ -191,7 +192,7 @@ fn a_join_that_never_completes_ends_in_a_connecting_error_the_user_can_leave() {
         attempt += 1;
     }
     let fx = s.handle(Event::TimerDue(Timer::Join(attempt)));
-    assert!(matches!(&fx[0], Effect::Web(Web::SetError(ErrorStatus::Connecting { .. }))), "{fx:?}");
+    assert!(matches!(&fx[0], Effect::Web(WebCall::SetError(ErrorStatus::Connecting { .. }))), "{fx:?}");
     assert!(fx.contains(&end_session()), "{fx:?}");
     assert!(s.is_ended());
 }
@@ -202,7 +203,7 @@ fn reconnect_resolves_true_once_joined() {
     let mut s = Session::new();
     s.handle(Event::Resume(saved));
     s.handle(Event::TokenRefreshed(token("t")));
-    assert_eq!(s.handle(Event::ConversationJoined)[0], Effect::Web(Web::ReconnectSettled(true)));
+    assert_eq!(s.handle(Event::ConversationJoined)[0], Effect::Web(WebCall::ReconnectSettled(true)));
 }
 
 // ---- Defect 7: agent text and several files in one message ----
@@ -218,7 +219,7 @@ fn agent_text_and_every_file_of_one_message_are_shown_text_first() {
         AgentItem::Image { url: "https://m/a.png".into(), title: "a.png".into() },
         AgentItem::File { url: "https://m/b.pdf".into(), name: "b.pdf".into() },
     ];
-    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items })]);
+    assert_eq!(fx, vec![Effect::Web(WebCall::ShowAgentMessage { agent_id: Some("alice".into()), items })]);
 }
 
 // ---- Defect 2: agent text as typed ----
@@ -229,7 +230,7 @@ fn agent_text_is_passed_as_typed() {
     let mut s = chatting();
     let typed = "`a < b && c` [x](https://e.com/?a=1&b=2) <b>bold</b> it's";
     let fx = visible(s.handle(agent_msg(1, "alice", typed)));
-    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text(typed.into())] })]);
+    assert_eq!(fx, vec![Effect::Web(WebCall::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text(typed.into())] })]);
 }
 
 #[test]
@@ -244,10 +245,10 @@ fn the_agent_name_is_the_users_friendly_name_else_the_identity() {
     let mut s = waiting();
     let p = Participant { identity: "WKalice".into(), member_type: None, friendly_name: Some("Alice".into()), avatar: None };
     let fx = visible(s.handle(Event::ParticipantJoined(p)));
-    assert!(matches!(&fx[0], Effect::Web(Web::AgentJoined(a)) if a.name == "Alice" && a.id == "WKalice"));
+    assert!(matches!(&fx[0], Effect::Web(WebCall::AgentJoined(a)) if a.name == "Alice" && a.id == "WKalice"));
     let bob = Participant { identity: "WKbob".into(), friendly_name: Some("  ".into()), ..Default::default() };
     let fx = visible(s.handle(Event::ParticipantJoined(bob)));
-    assert!(fx.iter().any(|e| matches!(e, Effect::Web(Web::AgentJoined(a)) if a.name == "WKbob")));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Web(WebCall::AgentJoined(a)) if a.name == "WKbob")));
 }
 
 #[test]
@@ -271,10 +272,10 @@ fn waiting_shows_the_sessions_own_queue_position_and_polls() {
     assert!(fx.contains(&read), "{fx:?}");
     let at = |position: Option<u32>, waiting: bool| Event::QueuePositionRead(Some(QueuePosition { waiting, position, estimated_wait_seconds: None }));
     let poll = Effect::Timer { timer: Timer::Queue, delay_ms: flexdesk_core::session::QUEUE_POLL_MS };
-    assert_eq!(s.handle(at(Some(2), true)), vec![Effect::Web(Web::QueuePosition(2)), poll.clone()]);
+    assert_eq!(s.handle(at(Some(2), true)), vec![Effect::Web(WebCall::QueuePosition(2)), poll.clone()]);
     assert_eq!(s.handle(at(Some(2), true)), vec![poll.clone()], "unchanged: not repeated");
     assert_eq!(s.handle(Event::TimerDue(Timer::Queue)), vec![read.clone()]);
-    assert_eq!(s.handle(at(Some(1), true)), vec![Effect::Web(Web::QueuePosition(1)), poll.clone()], "the one ahead was accepted");
+    assert_eq!(s.handle(at(Some(1), true)), vec![Effect::Web(WebCall::QueuePosition(1)), poll.clone()], "the one ahead was accepted");
     // Accepted, the agent not joined yet: nothing to show, keep reading.
     assert_eq!(s.handle(at(None, false)), vec![poll.clone()]);
     // Not readable (an older auth server, a failure): the queue-wide figures, as below.
@@ -294,11 +295,11 @@ fn waiting_shows_the_estimated_wait_in_minutes_when_the_server_has_one_else_the_
     let at = |position: Option<u32>, secs: Option<u64>| {
         Event::QueuePositionRead(Some(QueuePosition { waiting: true, position, estimated_wait_seconds: secs }))
     };
-    assert_eq!(visible(s.handle(at(Some(3), Some(150)))), vec![Effect::Web(Web::WaitMinutes(3))], "150 s: about 3 minutes");
+    assert_eq!(visible(s.handle(at(Some(3), Some(150)))), vec![Effect::Web(WebCall::WaitMinutes(3))], "150 s: about 3 minutes");
     assert_eq!(visible(s.handle(at(Some(2), Some(170)))), vec![], "still 3 minutes: not repeated");
-    assert_eq!(visible(s.handle(at(Some(1), Some(20)))), vec![Effect::Web(Web::WaitMinutes(1))], "under a minute: 1");
-    assert_eq!(visible(s.handle(at(Some(1), None))), vec![Effect::Web(Web::QueuePosition(1))], "no estimate: the place");
-    assert_eq!(visible(s.handle(at(None, Some(0)))), vec![Effect::Web(Web::WaitMinutes(1))], "an estimate without a place");
+    assert_eq!(visible(s.handle(at(Some(1), Some(20)))), vec![Effect::Web(WebCall::WaitMinutes(1))], "under a minute: 1");
+    assert_eq!(visible(s.handle(at(Some(1), None))), vec![Effect::Web(WebCall::QueuePosition(1))], "no estimate: the place");
+    assert_eq!(visible(s.handle(at(None, Some(0)))), vec![Effect::Web(WebCall::WaitMinutes(1))], "an estimate without a place");
 }
 
 #[test]
@@ -310,7 +311,7 @@ fn waiting_shows_the_queue_position_the_data_allows_and_polls() {
     assert_eq!(s.handle(Event::QueuePositionRead(None)), vec![Effect::Auth(AuthCall::ReadQueue)]);
     let figures = Availability { agents_available: 0, tasks_waiting: 3, longest_wait_seconds: 40 };
     let fx = s.handle(Event::QueueRead(Some(figures.clone())));
-    assert_eq!(fx[0], Effect::Web(Web::QueuePosition(3)));
+    assert_eq!(fx[0], Effect::Web(WebCall::QueuePosition(3)));
     assert_eq!(fx[1], Effect::Timer { timer: Timer::Queue, delay_ms: flexdesk_core::session::QUEUE_POLL_MS });
     assert_eq!(visible(s.handle(Event::QueueRead(Some(figures)))), vec![], "unchanged: not repeated");
     s.handle(Event::ParticipantJoined(participant("alice")));
@@ -322,7 +323,7 @@ fn closed_before_any_agent_joined_tells_the_user() {
     // Carbon shows "agent ended the chat" only while connected (`doEndChat`: `if (isConnected && ...)`).
     let mut s = waiting();
     let fx = s.handle(Event::ConversationClosed);
-    assert!(matches!(&fx[0], Effect::Web(Web::SetError(ErrorStatus::Connecting { message: Text::ClosedBeforeAgent }))), "{fx:?}");
+    assert!(matches!(&fx[0], Effect::Web(WebCall::SetError(ErrorStatus::Connecting { message: Text::ClosedBeforeAgent }))), "{fx:?}");
     assert!(fx.contains(&end_session()));
     assert!(s.is_ended());
 }
@@ -330,7 +331,7 @@ fn closed_before_any_agent_joined_tells_the_user() {
 #[test]
 fn closed_after_an_agent_joined_is_agent_ended_chat() {
     let mut s = chatting();
-    assert_eq!(s.handle(Event::ConversationClosed)[0], Effect::Web(Web::ChatEnded));
+    assert_eq!(s.handle(Event::ConversationClosed)[0], Effect::Web(WebCall::ChatEnded));
 }
 
 // ---- SDK connection states and send failures (rules moved from the shell) ----
@@ -343,7 +344,7 @@ fn a_token_is_held_while_the_sdk_is_disconnecting() {
     s.handle(Event::Connection(ConnState::Disconnecting));
     assert!(visible(s.handle(Event::TokenRefreshed(token("t2")))).is_empty());
     let fx = s.handle(Event::Connection(ConnState::Disconnected));
-    assert_eq!(fx[0], Effect::Client(Client::UpdateToken { token: "t2".into() }));
+    assert_eq!(fx[0], Effect::Client(ClientCall::UpdateToken { token: "t2".into() }));
 }
 
 #[test]
@@ -351,7 +352,7 @@ fn connecting_after_having_been_connected_counts_as_lost() {
     let mut s = chatting();
     assert!(s.handle(Event::Connection(ConnState::Connecting)).is_empty(), "the first connect is not a loss");
     s.handle(Event::Connection(ConnState::Connected));
-    assert_eq!(s.handle(Event::Connection(ConnState::Connecting)), vec![Effect::Web(Web::SetError(ErrorStatus::Disconnected(true)))]);
+    assert_eq!(s.handle(Event::Connection(ConnState::Connecting)), vec![Effect::Web(WebCall::SetError(ErrorStatus::Disconnected(true)))]);
 }
 
 #[test]
@@ -373,7 +374,7 @@ fn configured_upload_limits_are_checked_and_kept_across_chats() {
     s.handle(Event::StartRequested(CreateSessionRequest::default()));
     s.handle(Event::SessionCreated(created()));
     let fx = s.handle(Event::UserFile { id: "f".into(), name: "a.png".into(), size: 5 });
-    assert!(matches!(&fx[0], Effect::Web(Web::FileStatus { error: Some(e), .. }) if e.english().contains("Allowed: pdf")));
+    assert!(matches!(&fx[0], Effect::Web(WebCall::FileStatus { error: Some(e), .. }) if e.english().contains("Allowed: pdf")));
     s.handle(Event::EndRequested);
     s.handle(Event::StartRequested(CreateSessionRequest::default()));
     assert_eq!(s.limits().max_bytes, 1 << 20);
@@ -388,7 +389,7 @@ fn blank_user_text_is_not_sent_and_not_an_error() {
     assert!(s.handle(Event::UserMessage { id: "m1".into(), text: " \n\t".into() }).is_empty());
     assert_eq!(s.pending(), 0);
     let fx = s.handle(Event::UserMessage { id: "m2".into(), text: "hi".into() });
-    assert!(fx.contains(&Effect::Client(Client::SendMessage { id: "m2".into(), text: "hi".into() })), "{fx:?}");
+    assert!(fx.contains(&Effect::Client(ClientCall::SendMessage { id: "m2".into(), text: "hi".into() })), "{fx:?}");
 }
 
 #[test]
@@ -398,7 +399,65 @@ fn a_file_the_shell_cannot_send_is_reported_and_the_queue_moves_on() {
     s.handle(Event::UserFile { id: "f1".into(), name: "a.pdf".into(), size: 10 });
     s.handle(user_msg("m2"));
     let fx = s.handle(Event::FileUnavailable { id: "f1".into() });
-    assert!(matches!(&fx[0], Effect::Web(Web::FileStatus { id, error: Some(_) }) if id == "f1"), "{fx:?}");
-    assert!(fx.iter().any(|e| matches!(e, Effect::Client(Client::SendMessage { id, .. }) if id == "m2")), "{fx:?}");
+    assert!(matches!(&fx[0], Effect::Web(WebCall::FileStatus { id, error: Some(_) }) if id == "f1"), "{fx:?}");
+    assert!(fx.iter().any(|e| matches!(e, Effect::Client(ClientCall::SendMessage { id, .. }) if id == "m2")), "{fx:?}");
     assert!(!fx.iter().any(|e| matches!(e, Effect::Timer { timer: Timer::Retry, .. })), "never retried: {fx:?}");
+}
+
+#[test]
+fn a_send_confirmed_without_an_index_leaves_the_read_receipt_to_the_echo() {
+    // Some SDK builds resolve `sendMessage` without the index (was "index 0" made up by the shell, which let an
+    // agent's read horizon at 0 mark the customer's message read). The echo, matched by `flexdeskId`, tells it.
+    let mut s = chatting();
+    s.handle(user_msg("m1"));
+    s.handle(Event::MessageSent { id: "m1".into(), index: None });
+    assert_eq!(s.pending(), 0, "confirmed all the same");
+    let read = |index| Event::AgentRead { agent_id: "alice".into(), index };
+    assert!(s.handle(read(0)).is_empty(), "nothing of the customer's is known read");
+    s.handle(Event::Message { index: 3, author: ME.into(), client_id: Some("m1".into()), handoff: None, content: text("hi") });
+    assert!(s.handle(read(2)).is_empty());
+    assert_eq!(s.handle(read(3)), vec![Effect::Web(WebCall::ShowAgentRead)]);
+}
+
+#[test]
+fn an_expired_token_is_asked_for_again() {
+    // The SDK's `tokenExpired` (the page slept past `tokenAboutToExpire`): its own event, the core's rule.
+    let mut s = chatting();
+    assert_eq!(s.handle(Event::TokenExpired), vec![refresh_call()]);
+    assert!(s.handle(Event::TokenExpired).is_empty(), "one refresh at a time");
+    assert!(Session::new().handle(Event::TokenExpired).is_empty(), "no chat, no token");
+}
+
+#[test]
+fn files_picked_are_checked_at_once_even_before_a_chat() {
+    // Carbon's `filesSelectedForUpload`: a file the chat cannot send is flagged before the user sends it.
+    let file = |id: &str, name: &str, size| ChosenFile { id: id.into(), name: name.into(), size };
+    let mut s = Session::new();
+    let fx = s.handle(Event::FilesSelected(vec![file("f1", "x.exe", 3), file("f2", "ok.png", 3), file("f3", "big.pdf", 17 << 20)]));
+    let flagged: Vec<(&str, &str)> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Web(WebCall::FileStatus { id, error: Some(t) }) => Some((id.as_str(), t.key())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(flagged, [("f1", "fileType"), ("f3", "fileTooLarge")], "{fx:?}");
+    assert_eq!(fx.len(), 2, "nothing else: {fx:?}");
+    assert_eq!(s.phase(), Phase::Idle);
+}
+
+#[test]
+fn typing_is_sent_again_every_few_seconds_while_the_user_types() {
+    // The SDK's `typing()` has no "stopped" signal and the agent's indicator lapses after about 5 s.
+    let typing = Effect::Client(ClientCall::SendTyping);
+    let again = Effect::Timer { timer: Timer::Typing, delay_ms: flexdesk_core::session::TYPING_REPEAT_MS };
+    let mut s = chatting();
+    assert_eq!(s.handle(Event::UserTyping(true)), vec![typing.clone(), again.clone()]);
+    assert_eq!(s.handle(Event::UserTyping(true)), vec![typing.clone()], "one repeat timer at a time");
+    assert_eq!(s.handle(Event::TimerDue(Timer::Typing)), vec![typing.clone(), again.clone()]);
+    assert!(s.handle(Event::UserTyping(false)).is_empty(), "stopping sends nothing");
+    assert!(s.handle(Event::TimerDue(Timer::Typing)).is_empty(), "and the repeats stop");
+    assert_eq!(s.handle(Event::UserTyping(true)), vec![typing.clone(), again.clone()], "typing again starts them again");
+    s.handle(Event::Connection(ConnState::Disconnected));
+    assert!(s.handle(Event::TimerDue(Timer::Typing)).is_empty(), "nothing while the connection is down");
 }

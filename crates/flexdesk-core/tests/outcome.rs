@@ -1,17 +1,17 @@
-//! How a chat with an agent ended ([`Web::Outcome`], the page's `onChatEnd`): told exactly once per chat, whichever
+//! How a chat with an agent ended ([`WebCall::Outcome`], the page's `onChatEnd`): told exactly once per chat, whichever
 //! way it ends, with who ended it, the last agent and whether an agent ever joined.
 
 mod common;
 use common::*;
 use flexdesk_core::session::MAX_REJOINS;
 use flexdesk_core::wire::CreateSessionRequest;
-use flexdesk_core::{Effect, EndedBy, Event, Outcome, Session, Timer, Web};
+use flexdesk_core::{Effect, EndedBy, Event, Outcome, Session, Timer, WebCall};
 
 fn outcomes(effects: Vec<Effect>) -> Vec<Outcome> {
     effects
         .into_iter()
         .filter_map(|e| match e {
-            Effect::Web(Web::Outcome(o)) => Some(o),
+            Effect::Web(WebCall::Outcome(o)) => Some(o),
             _ => None,
         })
         .collect()
@@ -59,8 +59,8 @@ fn the_agent_ends_the_chat() {
 #[test]
 fn the_outcome_comes_after_the_web_chat_was_told() {
     let fx = chatting().handle(Event::ConversationClosed);
-    let ended = fx.iter().position(|e| *e == Effect::Web(Web::ChatEnded)).unwrap();
-    let told = fx.iter().position(|e| matches!(e, Effect::Web(Web::Outcome(_)))).unwrap();
+    let ended = fx.iter().position(|e| *e == Effect::Web(WebCall::ChatEnded)).unwrap();
+    let told = fx.iter().position(|e| matches!(e, Effect::Web(WebCall::Outcome(_)))).unwrap();
     assert!(ended < told, "{fx:?}");
 }
 

@@ -5,7 +5,7 @@
 
 mod common;
 use common::*;
-use flexdesk_core::{Client, ConnState, Effect, Event, Phase, Session, Timer, Web};
+use flexdesk_core::{ChosenFile, ClientCall, ConnState, Effect, Event, Phase, Session, Timer, WebCall};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
@@ -81,18 +81,18 @@ impl World {
         }
         for f in fx {
             match f {
-                Effect::Client(Client::SendMessage { id, .. }) | Effect::Client(Client::SendFile { id }) => {
+                Effect::Client(ClientCall::SendMessage { id, .. }) | Effect::Client(ClientCall::SendFile { id }) => {
                     if !self.joined_seen {
                         self.sent_before_join = true;
                     }
                     assert!(self.in_flight.is_none(), "two messages in flight at once");
                     self.in_flight = Some(id);
                 }
-                Effect::Web(Web::ShowAgentMessage { .. }) => {}
-                Effect::Web(Web::SetError(flexdesk_core::ErrorStatus::UserMessage { id })) => {
+                Effect::Web(WebCall::ShowAgentMessage { .. }) => {}
+                Effect::Web(WebCall::SetError(flexdesk_core::ErrorStatus::UserMessage { id })) => {
                     self.refused.insert(id);
                 }
-                Effect::Client(Client::Close) => self.in_flight = None,
+                Effect::Client(ClientCall::Close) => self.in_flight = None,
                 _ => {}
             }
         }
@@ -125,7 +125,7 @@ impl World {
                 if let Some(id) = self.in_flight.take() {
                     self.delivered.push(id.clone());
                     self.next_index += 1;
-                    self.apply(s, Event::MessageSent { id, index: self.next_index });
+                    self.apply(s, Event::MessageSent { id, index: Some(self.next_index) });
                 }
             }
             Step::FailRetryable => {
@@ -149,7 +149,7 @@ impl World {
                 if was_ended {
                     self.effects_after_end += fx.len();
                 }
-                if fx.iter().any(|f| matches!(f, Effect::Web(Web::ShowAgentMessage { .. }))) {
+                if fx.iter().any(|f| matches!(f, Effect::Web(WebCall::ShowAgentMessage { .. }))) {
                     self.shown.push(fx_index);
                 }
                 let _ = before;
@@ -258,14 +258,17 @@ fn any_event() -> impl Strategy<Value = Event> {
         (id.clone(), any::<u64>()).prop_map(|(agent_id, index)| Event::AgentRead { agent_id, index }),
         (id.clone(), ".{0,40}").prop_map(|(id, text)| Event::UserMessage { id, text }),
         (id.clone(), ".{0,12}", any::<u64>()).prop_map(|(id, name, size)| Event::UserFile { id, name, size }),
-        (id.clone(), any::<u64>()).prop_map(|(id, index)| Event::MessageSent { id, index }),
+        (id.clone(), proptest::option::of(any::<u64>())).prop_map(|(id, index)| Event::MessageSent { id, index }),
         (id.clone(), proptest::option::of(any::<u16>())).prop_map(|(id, status)| Event::MessageFailed { id, status }),
         any::<bool>().prop_map(Event::UserTyping),
         Just(Event::UserRead),
         Just(Event::Connection(ConnState::Disconnected)),
         Just(Event::Connection(ConnState::Connected)),
         Just(Event::TimerDue(Timer::Retry)),
+        Just(Event::TimerDue(Timer::Typing)),
         Just(Event::TokenAboutToExpire),
+        Just(Event::TokenExpired),
+        (id.clone(), ".{0,12}", any::<u64>()).prop_map(|(id, name, size)| Event::FilesSelected(vec![ChosenFile { id, name, size }])),
         Just(Event::TokenRefreshed(token("t"))),
         Just(Event::TokenRefused(refused())),
         Just(Event::EndRequested),

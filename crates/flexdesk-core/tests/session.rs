@@ -6,7 +6,7 @@ use flexdesk_core::wire::CreateSessionRequest;
 use flexdesk_core::session::{refusal, refusal_text};
 use flexdesk_core::texts::{Retry, Text};
 use flexdesk_core::{
-    AgentItem, AuthCall, AuthFailure, Client, ConnState, Content, Effect, EndedBy, ErrorStatus, Event, Media, Outcome, PersistedState, Phase, Session, Timer, Web,
+    AgentItem, AuthCall, AuthFailure, ClientCall, ConnState, Content, Effect, EndedBy, ErrorStatus, Event, Media, Outcome, PersistedState, Phase, Session, Timer, WebCall,
 };
 
 #[test]
@@ -22,8 +22,8 @@ fn start_asks_the_auth_server_once() {
 fn session_created_joins_the_conversation_and_persists() {
     let mut s = starting();
     let fx = s.handle(Event::SessionCreated(created()));
-    assert_eq!(fx[0], Effect::Web(Web::StartSettled), "startChat resolves once the chat exists");
-    assert_eq!(fx[1], Effect::Client(Client::Join { token: "tok-1".into(), conversation_sid: "CH1".into() }));
+    assert_eq!(fx[0], Effect::Web(WebCall::StartSettled), "startChat resolves once the chat exists");
+    assert_eq!(fx[1], Effect::Client(ClientCall::Join { token: "tok-1".into(), conversation_sid: "CH1".into() }));
     assert_eq!(fx[2], Effect::Timer { timer: Timer::Join(1), delay_ms: flexdesk_core::session::JOIN_TIMEOUT_MS });
     assert_eq!(fx[3], Effect::Persist);
     let saved = s.saved_state().unwrap();
@@ -43,7 +43,7 @@ fn session_refused_is_a_connecting_error_with_customer_text_then_start_resolves(
     let outcome = Outcome { ended_by: EndedBy::Failure, agent: None, agent_joined: false };
     assert_eq!(
         fx,
-        vec![Effect::Web(Web::SetError(ErrorStatus::Connecting { message })), Effect::Web(Web::StartSettled), Effect::Web(Web::Outcome(outcome))]
+        vec![Effect::Web(WebCall::SetError(ErrorStatus::Connecting { message })), Effect::Web(WebCall::StartSettled), Effect::Web(WebCall::Outcome(outcome))]
     );
     assert!(s.is_ended());
 }
@@ -84,25 +84,25 @@ fn each_refusal_code_has_its_message_key_and_retry() {
 fn file_messages_have_their_keys_and_parameters() {
     let mut s = chatting();
     let fx = s.handle(Event::UserFile { id: "f1".into(), name: "big.png".into(), size: 17 << 20 });
-    let Effect::Web(Web::FileStatus { error: Some(t), .. }) = &fx[0] else { panic!("{fx:?}") };
+    let Effect::Web(WebCall::FileStatus { error: Some(t), .. }) = &fx[0] else { panic!("{fx:?}") };
     assert_eq!((t.key(), t.params()), ("fileTooLarge", vec![("size", "17.0".to_string()), ("max", "16".to_string())]));
     let fx = s.handle(Event::UserFile { id: "f2".into(), name: "empty.pdf".into(), size: 0 });
-    assert!(matches!(&fx[0], Effect::Web(Web::FileStatus { error: Some(Text::FileEmpty), .. })), "{fx:?}");
+    assert!(matches!(&fx[0], Effect::Web(WebCall::FileStatus { error: Some(Text::FileEmpty), .. })), "{fx:?}");
     let fx = s.handle(Event::UserFile { id: "f3".into(), name: "noext".into(), size: 1 });
-    let Effect::Web(Web::FileStatus { error: Some(t), .. }) = &fx[0] else { panic!("{fx:?}") };
+    let Effect::Web(WebCall::FileStatus { error: Some(t), .. }) = &fx[0] else { panic!("{fx:?}") };
     assert_eq!(t.key(), "fileType");
     assert_eq!(t.params()[0], ("type", "(none)".to_string()));
     // A file Twilio refused for good: fileNotSent.
     let _ = s.handle(Event::UserFile { id: "f4".into(), name: "x.png".into(), size: 5 });
     let fx = s.handle(Event::MessageFailed { id: "f4".into(), status: Some(400) });
-    assert!(fx.contains(&Effect::Web(Web::FileStatus { id: "f4".into(), error: Some(Text::FileNotSent) })), "{fx:?}");
+    assert!(fx.contains(&Effect::Web(WebCall::FileStatus { id: "f4".into(), error: Some(Text::FileNotSent) })), "{fx:?}");
 }
 
 #[test]
 fn joined_conversation_waits_for_an_agent_and_syncs() {
     let mut s = joining();
     let fx = s.handle(Event::ConversationJoined);
-    assert_eq!(fx[0], Effect::Client(Client::SyncMessages { after: None }));
+    assert_eq!(fx[0], Effect::Client(ClientCall::SyncMessages { after: None }));
     let read = AuthCall::ReadPosition { session_id: "sess-1".into(), credential: "cred-1".into() };
     assert_eq!(fx[1], Effect::Auth(read), "the session's own place in the queue is read while waiting");
     assert_eq!(s.phase(), Phase::Waiting);
@@ -113,13 +113,13 @@ fn join_failure_is_retried_with_a_new_client_then_ends_with_a_connecting_error()
     let mut s = joining();
     for _ in 0..flexdesk_core::session::MAX_REJOINS {
         let fx = visible(s.handle(Event::JoinFailed { message: "denied".into() }));
-        assert_eq!(fx, vec![Effect::Client(Client::Close), Effect::Auth(AuthCall::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() })]);
+        assert_eq!(fx, vec![Effect::Client(ClientCall::Close), Effect::Auth(AuthCall::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() })]);
         let fx = visible(s.handle(Event::TokenRefreshed(token("t"))));
-        assert_eq!(fx, vec![Effect::Client(Client::Join { token: "t".into(), conversation_sid: "CH1".into() })]);
+        assert_eq!(fx, vec![Effect::Client(ClientCall::Join { token: "t".into(), conversation_sid: "CH1".into() })]);
     }
     let fx = visible(s.handle(Event::JoinFailed { message: "denied".into() }));
     let message = Text::ChatFailed;
-    assert_eq!(fx[0], Effect::Web(Web::SetError(ErrorStatus::Connecting { message })), "the SDK's text is not for the customer");
+    assert_eq!(fx[0], Effect::Web(WebCall::SetError(ErrorStatus::Connecting { message })), "the SDK's text is not for the customer");
     assert_eq!(fx[1], Effect::Auth(AuthCall::EndSession { session_id: "sess-1".into(), credential: "cred-1".into() }));
     assert!(s.is_ended());
 }
@@ -132,8 +132,8 @@ fn a_client_that_gives_up_mid_chat_is_replaced_and_nothing_is_lost() {
     assert_eq!(
         fx,
         vec![
-            Effect::Client(Client::Close),
-            Effect::Web(Web::SetError(ErrorStatus::Disconnected(true))),
+            Effect::Client(ClientCall::Close),
+            Effect::Web(WebCall::SetError(ErrorStatus::Disconnected(true))),
             Effect::Auth(AuthCall::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() })
         ]
     );
@@ -151,9 +151,9 @@ fn a_refused_rejoin_after_an_agent_joined_ends_the_session_but_never_reports_con
     // early (HumanAgentServiceImpl.endChat: `if (!this.chatStarted ...) return`): the user would be stuck.
     let mut s = chatting();
     let fx = visible(s.handle(Event::ClientFailed { message: "terminal".into() }));
-    assert!(fx.contains(&Effect::Web(Web::SetError(ErrorStatus::Disconnected(true)))));
+    assert!(fx.contains(&Effect::Web(WebCall::SetError(ErrorStatus::Disconnected(true)))));
     let fx = visible(s.handle(Event::TokenRefused(refused())));
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Web(Web::SetError(ErrorStatus::Connecting { .. })))), "{fx:?}");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Web(WebCall::SetError(ErrorStatus::Connecting { .. })))), "{fx:?}");
     assert!(fx.contains(&Effect::Auth(AuthCall::EndSession { session_id: "sess-1".into(), credential: "cred-1".into() })));
     assert!(s.is_ended());
     assert!(s.handle(Event::EndRequested).is_empty(), "the user's end (from the header) then just closes Carbon's side");
@@ -163,7 +163,7 @@ fn a_refused_rejoin_after_an_agent_joined_ends_the_session_but_never_reports_con
 fn agent_joined_is_shown_once() {
     let mut s = waiting();
     let fx = visible(s.handle(Event::ParticipantJoined(participant("alice"))));
-    assert_eq!(fx, vec![Effect::Web(Web::AgentJoined(agent("alice")))]);
+    assert_eq!(fx, vec![Effect::Web(WebCall::AgentJoined(agent("alice")))]);
     assert_eq!(s.phase(), Phase::Chatting);
     assert!(visible(s.handle(Event::ParticipantJoined(participant("alice")))).is_empty());
 }
@@ -176,7 +176,7 @@ fn the_last_agent_leaving_an_open_conversation_is_a_cold_transfer() {
     let mut s = chatting();
     assert_eq!(
         visible(s.handle(Event::ParticipantLeft(participant("alice")))),
-        vec![Effect::Web(Web::AgentLeft), Effect::Web(Web::BeginTransfer(None))]
+        vec![Effect::Web(WebCall::AgentLeft), Effect::Web(WebCall::BeginTransfer(None))]
     );
     assert!(!s.is_ended(), "an agent leaving does not end the chat");
     assert!(visible(s.handle(Event::ParticipantLeft(participant("alice")))).is_empty());
@@ -189,10 +189,10 @@ fn a_cold_transfer_then_a_close_by_flex_ends_the_chat_with_no_agent_left_in_the_
     // still true) without announcing anyone new.
     let mut s = chatting();
     let left = visible(s.handle(Event::ParticipantLeft(participant("alice"))));
-    assert!(left.contains(&Effect::Web(Web::AgentLeft)), "agentLeftChat on a cold transfer: {left:?}");
+    assert!(left.contains(&Effect::Web(WebCall::AgentLeft)), "agentLeftChat on a cold transfer: {left:?}");
     let closed = visible(s.handle(Event::ConversationClosed));
-    assert_eq!(closed.first(), Some(&Effect::Web(Web::ChatEnded)), "{closed:?}");
-    assert!(!closed.iter().any(|e| matches!(e, Effect::Web(Web::AgentJoined(_)))), "{closed:?}");
+    assert_eq!(closed.first(), Some(&Effect::Web(WebCall::ChatEnded)), "{closed:?}");
+    assert!(!closed.iter().any(|e| matches!(e, Effect::Web(WebCall::AgentJoined(_)))), "{closed:?}");
     assert!(s.is_ended());
 }
 
@@ -200,7 +200,7 @@ fn a_cold_transfer_then_a_close_by_flex_ends_the_chat_with_no_agent_left_in_the_
 fn warm_transfer_begins_transfer_then_joins_and_the_old_agent_leaving_is_silent() {
     let mut s = chatting();
     let fx = visible(s.handle(Event::ParticipantJoined(participant("bob"))));
-    assert_eq!(fx, vec![Effect::Web(Web::BeginTransfer(Some(agent("bob")))), Effect::Web(Web::AgentJoined(agent("bob")))]);
+    assert_eq!(fx, vec![Effect::Web(WebCall::BeginTransfer(Some(agent("bob")))), Effect::Web(WebCall::AgentJoined(agent("bob")))]);
     assert!(visible(s.handle(Event::ParticipantLeft(participant("alice")))).is_empty());
     assert_eq!(s.current_agent().map(|a| a.id.as_str()), Some("bob"));
     assert!(!s.is_ended());
@@ -209,14 +209,14 @@ fn warm_transfer_begins_transfer_then_joins_and_the_old_agent_leaving_is_silent(
 #[test]
 fn explicit_transfer_event_begins_transfer() {
     let mut s = chatting();
-    assert_eq!(s.handle(Event::AgentTransferred { to: None }), vec![Effect::Web(Web::BeginTransfer(None))]);
+    assert_eq!(s.handle(Event::AgentTransferred { to: None }), vec![Effect::Web(WebCall::BeginTransfer(None))]);
 }
 
 #[test]
 fn agent_message_is_shown_once_per_index() {
     let mut s = chatting();
     let fx = visible(s.handle(agent_msg(3, "alice", "hi")));
-    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("hi".into())] })]);
+    assert_eq!(fx, vec![Effect::Web(WebCall::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("hi".into())] })]);
     assert!(visible(s.handle(agent_msg(3, "alice", "hi"))).is_empty());
 }
 
@@ -230,17 +230,17 @@ fn own_messages_are_not_shown_back() {
 fn messages_from_authors_who_are_not_joined_agents_are_status_lines_never_the_current_agent() {
     // Issue 23, defect 6: a Studio greeting, a supervisor or the system writes in the conversation. Carbon would show
     // a message sent with an agent id no agent joined under as the current agent's (before any agent, as the bot's).
-    let notice = |text: &str| Effect::Web(Web::ShowAgentMessage { agent_id: None, items: vec![AgentItem::Text(text.into())] });
+    let notice = |text: &str| Effect::Web(WebCall::ShowAgentMessage { agent_id: None, items: vec![AgentItem::Text(text.into())] });
     let mut s = waiting();
     assert_eq!(visible(s.handle(agent_msg(0, "system", "Thanks, an agent will be with you shortly."))), vec![notice("Thanks, an agent will be with you shortly.")]);
     s.handle(Event::ParticipantJoined(participant("alice")));
     assert_eq!(visible(s.handle(agent_msg(1, "supervisor-sam", "Quality check."))), vec![notice("Quality check.")]);
     let from_alice = visible(s.handle(agent_msg(2, "alice", "Hello, Alice here.")));
-    assert_eq!(from_alice, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("Hello, Alice here.".into())] })]);
+    assert_eq!(from_alice, vec![Effect::Web(WebCall::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("Hello, Alice here.".into())] })]);
     // An agent who joined and left (cold transfer) is still named on their late message: Carbon keeps their profile.
     s.handle(Event::ParticipantLeft(participant("alice")));
     let late = visible(s.handle(agent_msg(3, "alice", "One more thing.")));
-    assert_eq!(late, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("One more thing.".into())] })]);
+    assert_eq!(late, vec![Effect::Web(WebCall::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("One more thing.".into())] })]);
 }
 
 #[test]
@@ -259,7 +259,7 @@ fn after_a_reload_the_saved_agent_is_still_named_on_their_messages() {
     s.handle(Event::TokenRefreshed(token("tok-2")));
     s.handle(Event::ConversationJoined);
     let fx = visible(s.handle(agent_msg(5, "alice", "Still here.")));
-    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("Still here.".into())] })]);
+    assert_eq!(fx, vec![Effect::Web(WebCall::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![AgentItem::Text("Still here.".into())] })]);
 }
 
 #[test]
@@ -293,23 +293,23 @@ fn agent_media_is_shown() {
     let content = Content { body: None, media: vec![media] };
     let fx = visible(s.handle(Event::Message { index: 1, author: "alice".into(), client_id: None, handoff: None, content }));
     let image = AgentItem::Image { url: "u".into(), title: "a.png".into() };
-    assert_eq!(fx, vec![Effect::Web(Web::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![image] })]);
+    assert_eq!(fx, vec![Effect::Web(WebCall::ShowAgentMessage { agent_id: Some("alice".into()), items: vec![image] })]);
 }
 
 #[test]
 fn agent_typing_is_shown_on_and_off() {
     let mut s = chatting();
-    assert_eq!(s.handle(Event::AgentTyping { agent_id: "alice".into(), typing: true }), vec![Effect::Web(Web::ShowAgentTyping(true))]);
-    assert_eq!(s.handle(Event::AgentTyping { agent_id: "alice".into(), typing: false }), vec![Effect::Web(Web::ShowAgentTyping(false))]);
+    assert_eq!(s.handle(Event::AgentTyping { agent_id: "alice".into(), typing: true }), vec![Effect::Web(WebCall::ShowAgentTyping(true))]);
+    assert_eq!(s.handle(Event::AgentTyping { agent_id: "alice".into(), typing: false }), vec![Effect::Web(WebCall::ShowAgentTyping(false))]);
 }
 
 #[test]
 fn agent_read_marks_user_messages_read_once_they_are_covered() {
     let mut s = chatting();
     s.handle(user_msg("m1"));
-    s.handle(Event::MessageSent { id: "m1".into(), index: 5 });
+    s.handle(Event::MessageSent { id: "m1".into(), index: Some(5) });
     assert!(s.handle(Event::AgentRead { agent_id: "alice".into(), index: 4 }).is_empty(), "not yet read");
-    assert_eq!(s.handle(Event::AgentRead { agent_id: "alice".into(), index: 5 }), vec![Effect::Web(Web::ShowAgentRead)]);
+    assert_eq!(s.handle(Event::AgentRead { agent_id: "alice".into(), index: 5 }), vec![Effect::Web(WebCall::ShowAgentRead)]);
     assert!(s.handle(Event::AgentRead { agent_id: "alice".into(), index: 5 }).is_empty(), "no repeat");
 }
 
@@ -318,7 +318,7 @@ fn user_message_is_sent_at_once_when_joined_one_at_a_time() {
     let mut s = chatting();
     assert_eq!(sends(&s.handle(user_msg("m1"))), vec!["m1"]);
     assert!(sends(&s.handle(user_msg("m2"))).is_empty(), "m1 still in flight");
-    assert_eq!(sends(&s.handle(Event::MessageSent { id: "m1".into(), index: 1 })), vec!["m2"]);
+    assert_eq!(sends(&s.handle(Event::MessageSent { id: "m1".into(), index: Some(1) })), vec!["m2"]);
 }
 
 #[test]
@@ -329,8 +329,8 @@ fn user_messages_before_join_are_queued_then_sent_in_order() {
     s.handle(user_msg("m2"));
     assert_eq!(s.pending(), 2);
     assert_eq!(sends(&s.handle(Event::ConversationJoined)), vec!["m1"]);
-    assert_eq!(sends(&s.handle(Event::MessageSent { id: "m1".into(), index: 0 })), vec!["m2"]);
-    assert!(sends(&s.handle(Event::MessageSent { id: "m2".into(), index: 1 })).is_empty());
+    assert_eq!(sends(&s.handle(Event::MessageSent { id: "m1".into(), index: Some(0) })), vec!["m2"]);
+    assert!(sends(&s.handle(Event::MessageSent { id: "m2".into(), index: Some(1) })).is_empty());
     assert_eq!(s.pending(), 0);
 }
 
@@ -340,7 +340,7 @@ fn oversized_or_empty_user_message_is_refused() {
     let big = "x".repeat(flexdesk_core::session::MAX_BODY_BYTES + 1);
     assert_eq!(
         s.handle(Event::UserMessage { id: "big".into(), text: big }),
-        vec![Effect::Web(Web::SetError(ErrorStatus::UserMessage { id: "big".into() }))]
+        vec![Effect::Web(WebCall::SetError(ErrorStatus::UserMessage { id: "big".into() }))]
     );
     assert!(s.handle(Event::UserMessage { id: "e".into(), text: "  ".into() }).is_empty());
 }
@@ -349,10 +349,10 @@ fn oversized_or_empty_user_message_is_refused() {
 fn user_file_is_checked_then_sent_and_confirmed() {
     let mut s = chatting();
     let fx = s.handle(Event::UserFile { id: "f1".into(), name: "x.exe".into(), size: 5 });
-    assert!(matches!(&fx[0], Effect::Web(Web::FileStatus { id, error: Some(e) }) if id == "f1" && e.key() == "fileType" && e.english().contains("exe")));
+    assert!(matches!(&fx[0], Effect::Web(WebCall::FileStatus { id, error: Some(e) }) if id == "f1" && e.key() == "fileType" && e.english().contains("exe")));
     assert_eq!(sends(&s.handle(Event::UserFile { id: "f2".into(), name: "x.png".into(), size: 5 })), vec!["f2"]);
-    let fx = s.handle(Event::MessageSent { id: "f2".into(), index: 2 });
-    assert!(fx.contains(&Effect::Web(Web::FileStatus { id: "f2".into(), error: None })));
+    let fx = s.handle(Event::MessageSent { id: "f2".into(), index: Some(2) });
+    assert!(fx.contains(&Effect::Web(WebCall::FileStatus { id: "f2".into(), error: None })));
 }
 
 #[test]
@@ -389,14 +389,15 @@ fn final_failure_is_a_user_message_error_and_the_queue_moves_on() {
     s.handle(user_msg("m1"));
     s.handle(user_msg("m2"));
     let fx = s.handle(Event::MessageFailed { id: "m1".into(), status: Some(400) });
-    assert!(fx.contains(&Effect::Web(Web::SetError(ErrorStatus::UserMessage { id: "m1".into() }))));
+    assert!(fx.contains(&Effect::Web(WebCall::SetError(ErrorStatus::UserMessage { id: "m1".into() }))));
     assert_eq!(sends(&fx), vec!["m2"]);
 }
 
 #[test]
 fn user_typing_sends_typing_only_when_on() {
     let mut s = chatting();
-    assert_eq!(s.handle(Event::UserTyping(true)), vec![Effect::Client(Client::SendTyping)]);
+    let fx = s.handle(Event::UserTyping(true));
+    assert_eq!(fx[0], Effect::Client(ClientCall::SendTyping), "{fx:?}");
     assert!(s.handle(Event::UserTyping(false)).is_empty());
     assert!(starting().handle(Event::UserTyping(true)).is_empty(), "nothing to type into before joining");
 }
@@ -407,7 +408,7 @@ fn user_read_advances_the_horizon_to_the_newest_shown_message_once() {
     assert!(s.handle(Event::UserRead).is_empty(), "nothing shown yet");
     s.handle(agent_msg(2, "alice", "a"));
     s.handle(agent_msg(7, "alice", "b"));
-    assert_eq!(s.handle(Event::UserRead), vec![Effect::Client(Client::SetReadHorizon { index: 7 })]);
+    assert_eq!(s.handle(Event::UserRead), vec![Effect::Client(ClientCall::SetReadHorizon { index: 7 })]);
     assert!(s.handle(Event::UserRead).is_empty());
 }
 
@@ -415,11 +416,11 @@ fn user_read_advances_the_horizon_to_the_newest_shown_message_once() {
 fn connection_lost_and_restored_toggle_disconnected_and_resync() {
     let mut s = chatting();
     s.handle(agent_msg(1, "alice", "a"));
-    assert_eq!(s.handle(Event::Connection(ConnState::Disconnected)), vec![Effect::Web(Web::SetError(ErrorStatus::Disconnected(true)))]);
+    assert_eq!(s.handle(Event::Connection(ConnState::Disconnected)), vec![Effect::Web(WebCall::SetError(ErrorStatus::Disconnected(true)))]);
     assert!(sends(&s.handle(user_msg("m1"))).is_empty(), "queued while down");
     let fx = s.handle(Event::Connection(ConnState::Connected));
-    assert_eq!(fx[0], Effect::Web(Web::SetError(ErrorStatus::Disconnected(false))));
-    assert_eq!(fx[1], Effect::Client(Client::SyncMessages { after: Some(1) }));
+    assert_eq!(fx[0], Effect::Web(WebCall::SetError(ErrorStatus::Disconnected(false))));
+    assert_eq!(fx[1], Effect::Client(ClientCall::SyncMessages { after: Some(1) }));
     assert_eq!(sends(&fx), vec!["m1"]);
 }
 
@@ -428,7 +429,7 @@ fn connection_lost_while_waiting_does_not_end_the_chat() {
     let mut s = waiting();
     let fx = s.handle(Event::Connection(ConnState::Disconnected));
     assert!(fx.is_empty(), "a DISCONNECTED error while connecting would end the chat in Carbon: {fx:?}");
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Web(Web::SetError(_)))));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Web(WebCall::SetError(_)))));
 }
 
 #[test]
@@ -437,7 +438,7 @@ fn token_about_to_expire_refreshes_once_and_updates_the_client() {
     let refresh = Effect::Auth(AuthCall::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() });
     assert_eq!(s.handle(Event::TokenAboutToExpire), vec![refresh]);
     assert!(s.handle(Event::TokenAboutToExpire).is_empty(), "one refresh at a time");
-    assert_eq!(s.handle(Event::TokenRefreshed(token("tok-2"))), vec![Effect::Client(Client::UpdateToken { token: "tok-2".into() })]);
+    assert_eq!(s.handle(Event::TokenRefreshed(token("tok-2"))), vec![Effect::Client(ClientCall::UpdateToken { token: "tok-2".into() })]);
 }
 
 #[test]
@@ -446,8 +447,8 @@ fn token_refused_while_chatting_shows_disconnected_and_ends_the_session_so_the_u
     let mut s = chatting();
     s.handle(Event::TokenAboutToExpire);
     let fx = s.handle(Event::TokenRefused(refused()));
-    assert_eq!(fx[0], Effect::Web(Web::SetError(ErrorStatus::Disconnected(true))));
-    assert!(fx.contains(&Effect::Client(Client::Close)));
+    assert_eq!(fx[0], Effect::Web(WebCall::SetError(ErrorStatus::Disconnected(true))));
+    assert!(fx.contains(&Effect::Client(ClientCall::Close)));
     assert!(s.is_ended());
 }
 
@@ -469,9 +470,9 @@ fn user_end_ends_the_session_quietly() {
         fx,
         vec![
             Effect::Auth(AuthCall::EndSession { session_id: "sess-1".into(), credential: "cred-1".into() }),
-            Effect::Client(Client::Close),
+            Effect::Client(ClientCall::Close),
             Effect::Persist,
-            Effect::Web(Web::Outcome(Outcome { ended_by: EndedBy::Customer, agent: Some(agent("alice")), agent_joined: true })),
+            Effect::Web(WebCall::Outcome(Outcome { ended_by: EndedBy::Customer, agent: Some(agent("alice")), agent_joined: true })),
         ]
     );
     assert!(s.is_ended());
@@ -482,8 +483,8 @@ fn user_end_ends_the_session_quietly() {
 fn conversation_closed_by_agent_tells_the_web_chat() {
     let mut s = chatting();
     let fx = s.handle(Event::ConversationClosed);
-    assert_eq!(fx[0], Effect::Web(Web::ChatEnded));
-    assert!(fx.contains(&Effect::Client(Client::Close)));
+    assert_eq!(fx[0], Effect::Web(WebCall::ChatEnded));
+    assert!(fx.contains(&Effect::Client(ClientCall::Close)));
     assert!(s.is_ended());
 }
 
@@ -507,10 +508,10 @@ fn resume_refreshes_then_rejoins_and_replays_only_what_was_missed() {
 
     let mut s = Session::new();
     assert_eq!(s.handle(Event::Resume(saved)), vec![Effect::Auth(AuthCall::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() })]);
-    assert_eq!(visible(s.handle(Event::TokenRefreshed(token("t2")))), vec![Effect::Client(Client::Join { token: "t2".into(), conversation_sid: "CH1".into() })]);
+    assert_eq!(visible(s.handle(Event::TokenRefreshed(token("t2")))), vec![Effect::Client(ClientCall::Join { token: "t2".into(), conversation_sid: "CH1".into() })]);
     let fx = s.handle(Event::ConversationJoined);
     assert_eq!(s.phase(), Phase::Chatting, "the agent is remembered");
-    assert!(fx.contains(&Effect::Client(Client::SyncMessages { after: Some(4) })));
+    assert!(fx.contains(&Effect::Client(ClientCall::SyncMessages { after: Some(4) })));
     assert_eq!(sends(&fx), vec!["m1"], "the unconfirmed message is still delivered");
     assert!(visible(s.handle(agent_msg(4, "alice", "seen"))).is_empty());
     assert_eq!(visible(s.handle(agent_msg(5, "alice", "new"))).len(), 1);
@@ -535,7 +536,7 @@ fn resume_of_an_ended_chat_forgets_it() {
     let saved = chatting().saved_state().unwrap();
     let mut s = Session::new();
     s.handle(Event::Resume(saved));
-    assert_eq!(s.handle(Event::TokenRefused(refused())), vec![Effect::Web(Web::ReconnectSettled(false)), Effect::Persist]);
+    assert_eq!(s.handle(Event::TokenRefused(refused())), vec![Effect::Web(WebCall::ReconnectSettled(false)), Effect::Persist]);
     assert!(s.is_ended());
 }
 
@@ -543,7 +544,7 @@ fn resume_of_an_ended_chat_forgets_it() {
 fn a_late_delivery_confirmation_after_the_end_does_nothing() {
     // Found by fuzz/core_events: the confirmation re-saved the ended chat, so a reload tried to resume it.
     for late in [
-        Event::MessageSent { id: "u1".into(), index: 3 },
+        Event::MessageSent { id: "u1".into(), index: Some(3) },
         Event::MessageFailed { id: "u1".into(), status: None },
         Event::MessageFailed { id: "u1".into(), status: Some(400) },
     ] {

@@ -6,13 +6,13 @@
 
 mod common;
 use common::*;
-use flexdesk_core::{AgentItem, Effect, Event, Web};
+use flexdesk_core::{AgentItem, Effect, Event, WebCall};
 
 fn shown(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Web(Web::ShowAgentMessage { items, .. }) => items.iter().find_map(|i| match i {
+            Effect::Web(WebCall::ShowAgentMessage { items, .. }) => items.iter().find_map(|i| match i {
                 AgentItem::Text(t) => Some(t.clone()),
                 _ => None,
             }),

@@ -18,10 +18,6 @@ extern "C" {
     /// `setTimeout(f, ms, arg)`: `f` is called with `arg`.
     #[wasm_bindgen(js_name = setTimeout)]
     pub fn set_timeout(f: &JsValue, ms: f64, arg: i32) -> JsValue;
-    #[wasm_bindgen(js_name = setInterval)]
-    pub fn set_interval(f: &JsValue, ms: f64, arg: i32) -> JsValue;
-    #[wasm_bindgen(js_name = clearInterval)]
-    pub fn clear_interval(id: &JsValue);
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     fn console_warn(prefix: &str, what: &str, e: &JsValue);
     /// `String(v)`: how JavaScript itself prints a value.

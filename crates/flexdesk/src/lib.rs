@@ -2,7 +2,8 @@
 //!
 //! [`TwilioFlex`] implements the web chat's `ServiceDesk` methods. The chat rules live in `flexdesk_core`;
 //! this crate only binds them to the browser: the auth server over fetch ([`auth`]), the Conversations SDK
-//! and the web chat's callbacks through wasm-bindgen ([`bindings`]), and the event/effect loop ([`shell`]).
+//! and the web chat's callbacks through wasm-bindgen ([`bindings`]), every conversion between JavaScript values and
+//! the core's types (`interop`), and the event/effect loop ([`shell`]).
 //! The npm wrapper (`js/index.js`) exposes `createTwilioFlexServiceDesk(config)`: a light desk that loads this
 //! module only when a chat with an agent starts, and answers `areAnyAgentsOnline` itself.
 //!
@@ -15,13 +16,14 @@ pub mod auth;
 pub mod bindings;
 mod config;
 mod js;
+mod interop;
+mod serial;
 pub mod shell;
-mod state;
 
 use std::rc::Rc;
 
 use flexdesk_core::handoff::{handoff_from_connect_message, session_request};
-use flexdesk_core::{Event, Phase};
+use flexdesk_core::{ChosenFile, Event, Phase};
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -29,7 +31,7 @@ use wasm_bindgen::JsCast;
 use crate::auth::AuthClient;
 use crate::bindings::{call, ServiceDeskCallback};
 use crate::config::Config;
-use crate::js::{array, get, get_str, get_u64, object, to_json};
+use crate::js::{get, get_str, object, to_json};
 use crate::shell::Shell;
 
 /// One desk per web chat instance; it can run several chats one after the other.
@@ -105,9 +107,7 @@ impl TwilioFlex {
         let text = get_str(&get(&message, "input"), "text").unwrap_or_default();
         let id = get_str(&message, "id").filter(|id| !id.is_empty()).unwrap_or(message_id);
         self.shell.dispatch(Event::UserMessage { id, text });
-        for upload in array(&get(&additional_data, "filesToUpload")).iter() {
-            let (Some(id), file) = (get_str(&upload, "id"), get(&upload, "file")) else { continue };
-            let (Some(name), Some(size)) = (get_str(&file, "name"), get_u64(&file, "size")) else { continue };
+        for interop::Upload { id, file, name, size } in interop::uploads(&get(&additional_data, "filesToUpload")) {
             self.shell.files.borrow_mut().push((id.clone(), file));
             self.shell.dispatch(Event::UserFile { id, name, size });
         }
@@ -116,9 +116,6 @@ impl TwilioFlex {
 
     #[wasm_bindgen(js_name = userTyping)]
     pub fn user_typing(&self, is_typing: bool) -> Promise {
-        if !is_typing {
-            self.shell.stop_typing();
-        }
         self.shell.dispatch(Event::UserTyping(is_typing));
         Promise::resolve(&JsValue::UNDEFINED)
     }
@@ -137,17 +134,11 @@ impl TwilioFlex {
         self.shell.dispatch(Event::Suspended(suspended));
     }
 
-    /// Early check of chosen files against Twilio's limits, so the user sees the problem before sending.
+    /// Files the user picked, before sending: the core checks them at once, so the user sees a problem early.
     #[wasm_bindgen(js_name = filesSelectedForUpload)]
     pub fn files_selected_for_upload(&self, uploads: JsValue) {
-        for upload in array(&uploads).iter() {
-            let (Some(id), file) = (get_str(&upload, "id"), get(&upload, "file")) else { continue };
-            let (Some(name), Some(size)) = (get_str(&file, "name"), get_u64(&file, "size")) else { continue };
-            if let Err(why) = self.config.limits.check(&name, size) {
-                let message = self.shell.text(&why.text());
-                let _ = call(&self.shell.callback, "setFileUploadStatus", &[&JsValue::from_str(&id), &JsValue::TRUE, &message]);
-            }
-        }
+        let files = interop::uploads(&uploads).into_iter().map(|u| ChosenFile { id: u.id, name: u.name, size: u.size });
+        self.shell.dispatch(Event::FilesSelected(files.collect()));
     }
 
     /// Twilio Flex web chat has no screen sharing: nothing to stop.
@@ -161,7 +152,7 @@ impl TwilioFlex {
     /// `startChat`.
     #[wasm_bindgen(js_name = adoptChat)]
     pub fn adopt_chat(&self, saved: JsValue) -> Promise {
-        match state::from_js(&saved) {
+        match interop::saved_from_js(&saved) {
             Some(state) => self.shell.start_promise(Event::Adopt(state)),
             None => Promise::resolve(&JsValue::FALSE),
         }
@@ -183,7 +174,7 @@ impl TwilioFlex {
                 .and_then(|f| f.call0(&self.shell.callback).ok())
                 .unwrap_or(JsValue::NULL)
         };
-        match state::from_js(&saved) {
+        match interop::saved_from_js(&saved) {
             Some(state) => self.shell.reconnect_promise(Event::Resume(state)),
             None => Promise::resolve(&JsValue::FALSE),
         }

@@ -5,34 +5,25 @@
 //! synchronously) never interleaves with the effects of another event.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
 use flexdesk_core::media::MediaLimits;
-use flexdesk_core::session::file_link;
 use flexdesk_core::texts::Text;
-use flexdesk_core::{
-    Agent, AgentItem, AuthCall, AuthFailure, Client, ConnState, Content, Effect, ErrorStatus, Event, Media, Participant, Phase,
-    Session, Timer, Web,
-};
+use flexdesk_core::{AuthCall, ClientCall, Effect, Event, Phase, Session, Timer, WebCall};
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
-use crate::auth::{AuthClient, AuthError};
+use crate::auth::AuthClient;
 use crate::bindings::{call, call_promise, ServiceDeskCallback};
-use crate::js::{array, attributes, error_message, error_status, get, get_str, get_u64, object, warn};
+use crate::interop::{self, agent_message, message_event, participant, profile, sent, typing_event, user_name};
+use crate::js::{array, error_message, get, get_u64, object, warn};
+use crate::serial::Serial;
 
-/// How often typing is re-signalled while the user keeps typing: the agent's indicator lapses after ~5 s.
-const TYPING_REPEAT_MS: f64 = 3000.0;
-
-/// How long the SDK may take to give a participant's User (its name) before the identity is shown instead.
-const USER_WAIT_MS: f64 = 3000.0;
-
-/// What a timer firing means (the argument `setTimeout` / `setInterval` hand to `Shell::timers`); the core's
+/// What a timer firing means (the argument `setTimeout` hands to `Shell::timers`); the core's
 /// join timers are `TIMER_JOIN + attempt`.
 const TIMER_RETRY: i32 = 0;
 const TIMER_SAVE: i32 = 1;
@@ -68,8 +59,8 @@ enum Incoming {
 
 pub struct Shell {
     session: RefCell<Session>,
-    queue: RefCell<VecDeque<Event>>,
-    busy: Cell<bool>,
+    /// Events for the session, handled one at a time: effects of one event never interleave with another's.
+    events: Serial<Event>,
     pub callback: ServiceDeskCallback,
     pub auth: AuthClient,
     make_client: Function,
@@ -79,31 +70,28 @@ pub struct Shell {
     pub files: RefCell<Vec<(String, JsValue)>>,
     start_waiter: RefCell<Option<Function>>,
     reconnect_waiter: RefCell<Option<Function>>,
-    typing_timer: RefCell<Option<JsValue>>,
     /// Bumped whenever a client is closed: listeners of an older client are ignored.
     generation: Cell<u32>,
     listeners: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
-    /// The one callback of every timer (`setTimeout` / `setInterval`); its argument says what is due.
+    /// The one callback of every timer (`setTimeout`); its argument says what is due.
     timers: Closure<dyn FnMut(JsValue)>,
-    inbox: RefCell<VecDeque<Incoming>>,
+    /// SDK items being converted, in arrival order.
+    inbox: Serial<Incoming>,
     /// The page's wording (`config.strings`, made a function `(key, params) => string | undefined` by
     /// `js/index.js`): asked for each customer text before the core's English.
     pub strings: RefCell<Option<Function>>,
     /// `config.onChatEnd(outcome)`, when the page gave a function (`undefined` otherwise).
     pub on_chat_end: RefCell<JsValue>,
-    inbox_running: Cell<bool>,
     save_scheduled: Cell<bool>,
     /// Web-chat callbacks not yet made: method name and arguments.
-    ui_queue: RefCell<VecDeque<(&'static str, Array)>>,
-    ui_running: Cell<bool>,
+    ui_calls: Serial<(&'static str, Array)>,
 }
 
 impl Shell {
     pub fn new(callback: ServiceDeskCallback, auth: AuthClient, make_client: Function, limits: MediaLimits, join_timeout_ms: u64) -> Rc<Self> {
         Rc::new_cyclic(|me: &std::rc::Weak<Shell>| Shell {
             session: RefCell::new(Session::with_limits(limits).with_join_timeout(join_timeout_ms)),
-            queue: RefCell::new(VecDeque::new()),
-            busy: Cell::new(false),
+            events: Serial::default(),
             callback,
             auth,
             make_client,
@@ -112,16 +100,13 @@ impl Shell {
             files: RefCell::new(Vec::new()),
             start_waiter: RefCell::new(None),
             reconnect_waiter: RefCell::new(None),
-            typing_timer: RefCell::new(None),
             generation: Cell::new(0),
             listeners: RefCell::new(Vec::new()),
-            inbox: RefCell::new(VecDeque::new()),
+            inbox: Serial::default(),
             strings: RefCell::new(None),
             on_chat_end: RefCell::new(JsValue::UNDEFINED),
-            inbox_running: Cell::new(false),
             save_scheduled: Cell::new(false),
-            ui_queue: RefCell::new(VecDeque::new()),
-            ui_running: Cell::new(false),
+            ui_calls: Serial::default(),
             timers: {
                 let me = me.clone();
                 Closure::new(move |due: JsValue| {
@@ -152,7 +137,7 @@ impl Shell {
         match due {
             TIMER_RETRY => self.dispatch(Event::TimerDue(Timer::Retry)),
             TIMER_SAVE => self.save_now(),
-            TIMER_TYPING => self.typing(),
+            TIMER_TYPING => self.dispatch(Event::TimerDue(Timer::Typing)),
             TIMER_REFRESH => self.dispatch(Event::TimerDue(Timer::Refresh)),
             TIMER_QUEUE => self.dispatch(Event::TimerDue(Timer::Queue)),
             n if n >= TIMER_JOIN => self.dispatch(Event::TimerDue(Timer::Join((n - TIMER_JOIN) as u32))),
@@ -192,19 +177,15 @@ impl Shell {
     }
 
     pub fn dispatch(self: &Rc<Self>, event: Event) {
-        self.queue.borrow_mut().push_back(event);
-        if self.busy.replace(true) {
+        if !self.events.push(event) {
             return;
         }
-        loop {
-            let next = self.queue.borrow_mut().pop_front();
-            let Some(event) = next else { break };
+        while let Some(event) = self.events.next() {
             let effects = self.session.borrow_mut().handle(event);
             for effect in effects {
                 self.execute(effect);
             }
         }
-        self.busy.set(false);
     }
 
     fn spawn(self: &Rc<Self>, fut: Pin<Box<dyn Future<Output = Option<Event>>>>) {
@@ -238,6 +219,7 @@ impl Shell {
                     Timer::Retry => TIMER_RETRY,
                     Timer::Refresh => TIMER_REFRESH,
                     Timer::Queue => TIMER_QUEUE,
+                    Timer::Typing => TIMER_TYPING,
                     Timer::Join(n) => TIMER_JOIN + (n % 1_000_000) as i32,
                 };
                 self.after(delay_ms as f64, due);
@@ -252,13 +234,13 @@ impl Shell {
             AuthCall::CreateSession(req) => self.spawn(Box::pin(async move {
                 Some(match auth.create_session(&req).await {
                     Ok(created) => Event::SessionCreated(created),
-                    Err(e) => Event::SessionRefused(failure(e)),
+                    Err(e) => Event::SessionRefused(e),
                 })
             })),
             AuthCall::RefreshToken { session_id, credential } => self.spawn(Box::pin(async move {
                 Some(match auth.refresh(&session_id, &credential).await {
                     Ok(t) => Event::TokenRefreshed(t),
-                    Err(e) => Event::TokenRefused(failure(e)),
+                    Err(e) => Event::TokenRefused(e),
                 })
             })),
             AuthCall::EndSession { session_id, credential } => go(Box::pin(async move {
@@ -273,11 +255,11 @@ impl Shell {
         }
     }
 
-    fn client_call(self: &Rc<Self>, call: Client) {
+    fn client_call(self: &Rc<Self>, call: ClientCall) {
         match call {
-            Client::Join { token, conversation_sid } => self.join(token, conversation_sid),
-            Client::SyncMessages { after } => self.sync(after),
-            Client::UpdateToken { token } => {
+            ClientCall::Join { token, conversation_sid } => self.join(token, conversation_sid),
+            ClientCall::SyncMessages { after } => self.sync(after),
+            ClientCall::UpdateToken { token } => {
                 if let Some(client) = self.client.borrow().as_ref() {
                     let p = call_promise(client, "updateToken", &[&JsValue::from_str(&token)]);
                     go(Box::pin(async move {
@@ -287,15 +269,15 @@ impl Shell {
                     }));
                 }
             }
-            Client::SendMessage { id, text } => {
+            ClientCall::SendMessage { id, text } => {
                 let Some(conv) = self.conversation.borrow().clone() else { return };
                 let attrs = object(&[("flexdeskId", JsValue::from_str(&id))]);
                 let p = call_promise(&conv, "sendMessage", &[&JsValue::from_str(&text), &attrs]);
                 self.spawn(Box::pin(async move { Some(sent(id, JsFuture::from(p).await)) }));
             }
-            Client::SendFile { id } => self.send_file(id),
-            Client::SendTyping => self.start_typing(),
-            Client::SetReadHorizon { index } => {
+            ClientCall::SendFile { id } => self.send_file(id),
+            ClientCall::SendTyping => self.typing(),
+            ClientCall::SetReadHorizon { index } => {
                 if let Some(conv) = self.conversation.borrow().as_ref() {
                     let p = call_promise(conv, "advanceLastReadMessageIndex", &[&JsValue::from_f64(index as f64)]);
                     go(Box::pin(async move {
@@ -305,61 +287,47 @@ impl Shell {
                     }));
                 }
             }
-            Client::Close => self.close_client(),
+            ClientCall::Close => self.close_client(),
         }
     }
 
-    fn web_call(self: &Rc<Self>, call: Web) {
+    fn web_call(self: &Rc<Self>, call: WebCall) {
         match call {
-            Web::StartSettled => {
+            WebCall::StartSettled => {
                 if let Some(resolve) = self.start_waiter.borrow_mut().take() {
                     let _ = resolve.call0(&JsValue::NULL);
                 }
             }
-            Web::ReconnectSettled(back) => {
+            WebCall::ReconnectSettled(back) => {
                 if let Some(resolve) = self.reconnect_waiter.borrow_mut().take() {
                     let _ = resolve.call1(&JsValue::NULL, &JsValue::from_bool(back));
                 }
             }
-            Web::QueuePosition(n) => {
+            WebCall::QueuePosition(n) => {
                 self.ui("updateAgentAvailability", &[object(&[("positionInQueue", JsValue::from_f64(n.into()))])]);
             }
-            Web::WaitMinutes(n) => {
+            WebCall::WaitMinutes(n) => {
                 self.ui("updateAgentAvailability", &[object(&[("estimatedWaitTime", JsValue::from_f64(n.into()))])]);
             }
-            Web::AgentJoined(agent) => self.ui("agentJoined", &[profile(&agent)]),
-            Web::AgentLeft => self.ui("agentLeftChat", &[]),
-            Web::BeginTransfer(agent) => {
+            WebCall::AgentJoined(agent) => self.ui("agentJoined", &[profile(&agent)]),
+            WebCall::AgentLeft => self.ui("agentLeftChat", &[]),
+            WebCall::BeginTransfer(agent) => {
                 self.ui("beginTransferToAnotherAgent", &[agent.as_ref().map(profile).unwrap_or(JsValue::UNDEFINED)]);
             }
-            Web::ShowAgentMessage { agent_id: Some(agent_id), items } => {
+            WebCall::ShowAgentMessage { agent_id: Some(agent_id), items } => {
                 self.ui("sendMessageToUser", &[agent_message(&items, None), JsValue::from_str(&agent_id)]);
             }
             // Not from an agent who joined: a status line (centered, no name or avatar). Carbon shows an item whose
             // `agent_message_type` is none of its own message kinds as a status message (MessageComponent.tsx
             // `isHumanAgentStatusMessage`: `default: return true`; `getHumanAgentMessageClassName`:
             // `cds-aichat--received--agent-status-message`), and `sendMessageToUser` keeps a type already set.
-            Web::ShowAgentMessage { agent_id: None, items } => {
+            WebCall::ShowAgentMessage { agent_id: None, items } => {
                 self.ui("sendMessageToUser", &[agent_message(&items, Some(NOTICE))]);
             }
-            Web::ShowAgentTyping(on) => self.ui("agentTyping", &[JsValue::from_bool(on)]),
-            Web::ShowAgentRead => self.ui("agentReadMessages", &[]),
-            Web::SetError(status) => {
-                // ErrorType: CONNECTING = 1, DISCONNECTED = 2, USER_MESSAGE = 3.
-                let info = match status {
-                    ErrorStatus::Connecting { message } => {
-                        object(&[("type", JsValue::from_f64(1.0)), ("messageToUser", self.text(&message))])
-                    }
-                    ErrorStatus::Disconnected(down) => {
-                        object(&[("type", JsValue::from_f64(2.0)), ("isDisconnected", JsValue::from_bool(down))])
-                    }
-                    ErrorStatus::UserMessage { id } => {
-                        object(&[("type", JsValue::from_f64(3.0)), ("messageID", JsValue::from_str(&id))])
-                    }
-                };
-                self.ui("setErrorStatus", &[info]);
-            }
-            Web::FileStatus { id, error } => {
+            WebCall::ShowAgentTyping(on) => self.ui("agentTyping", &[JsValue::from_bool(on)]),
+            WebCall::ShowAgentRead => self.ui("agentReadMessages", &[]),
+            WebCall::SetError(status) => self.ui("setErrorStatus", &[interop::error_info(status, |t| self.text(t))]),
+            WebCall::FileStatus { id, error } => {
                 if error.is_some() {
                     self.take_file(&id);
                 }
@@ -367,13 +335,11 @@ impl Shell {
                 let error = error.as_ref().map_or(JsValue::UNDEFINED, |t| self.text(t));
                 self.ui("setFileUploadStatus", &[JsValue::from_str(&id), failed, error]);
             }
-            Web::ChatEnded => self.ui("agentEndedChat", &[]),
-            Web::Outcome(o) => {
+            WebCall::ChatEnded => self.ui("agentEndedChat", &[]),
+            WebCall::Outcome(o) => {
                 // `config.onChatEnd(outcome)`, queued behind the web chat's own calls (so after `agentEndedChat`).
                 if self.on_chat_end.borrow().is_function() {
-                    let agent = o.agent.map_or(JsValue::NULL, |a| object(&[("name", JsValue::from_str(&a.name))]));
-                    let ended_by = JsValue::from_str(o.ended_by.key());
-                    self.ui(ON_CHAT_END, &[object(&[("endedBy", ended_by), ("agent", agent), ("agentJoined", o.agent_joined.into())])]);
+                    self.ui(ON_CHAT_END, &[interop::outcome(o)]);
                 }
             }
         }
@@ -382,7 +348,7 @@ impl Shell {
     fn send_file(self: &Rc<Self>, id: String) {
         let file = self.take_file(&id);
         let (Some(conv), Some(file)) = (self.conversation.borrow().clone(), file) else {
-            self.queue.borrow_mut().push_back(Event::FileUnavailable { id });
+            self.events.defer(Event::FileUnavailable { id });
             return;
         };
         let media = object(&[("contentType", get(&file, "type")), ("filename", get(&file, "name")), ("media", file.clone())]);
@@ -426,7 +392,7 @@ impl Shell {
         // (after "Restart conversation" and after a reload), and ending a chat never clears it (humanAgentReducers.ts
         // `HA_END_CHAT`). Replaced, not merged (`false`): merging a saved chat with nothing would keep it.
         let value = match self.session.borrow().saved_state() {
-            Some(s) => crate::state::to_js(&s),
+            Some(s) => interop::saved_to_js(&s),
             None => JsValue::FALSE,
         };
         report("updatePersistedState", call(&self.callback, "updatePersistedState", &[&value, &JsValue::FALSE]));
@@ -435,15 +401,12 @@ impl Shell {
     /// Calls the web chat one callback at a time, each after the previous one's promise settled: Carbon AI Chat
     /// refuses a second `human_agent:*` event while one is still being handled, and order matters to the user.
     fn ui(self: &Rc<Self>, what: &'static str, args: &[JsValue]) {
-        self.ui_queue.borrow_mut().push_back((what, args.iter().collect()));
-        if self.ui_running.replace(true) {
+        if !self.ui_calls.push((what, args.iter().collect())) {
             return;
         }
         let this = self.clone();
         go(Box::pin(async move {
-            loop {
-                let next = this.ui_queue.borrow_mut().pop_front();
-                let Some((what, args)) = next else { break };
+            while let Some((what, args)) = this.ui_calls.next() {
                 let hook = what == ON_CHAT_END;
                 let f = if hook { this.on_chat_end.borrow().clone() } else { get(&this.callback, what) };
                 let result = match f.dyn_ref::<Function>() {
@@ -461,7 +424,6 @@ impl Shell {
                     Err(e) => report(what, Err::<(), _>(e)),
                 }
             }
-            this.ui_running.set(false);
         }));
     }
 
@@ -472,16 +434,14 @@ impl Shell {
             Ok(c) if c.is_object() => c,
             Ok(_) => {
                 let message = "createConversationsClient returned no client".into();
-                return self.queue.borrow_mut().push_back(Event::JoinFailed { message });
+                return self.events.defer(Event::JoinFailed { message });
             }
-            Err(e) => return self.queue.borrow_mut().push_back(Event::JoinFailed { message: error_message(&e) }),
+            Err(e) => return self.events.defer(Event::JoinFailed { message: error_message(&e) }),
         };
         let generation = self.generation.get();
-        self.listen(&client, "connectionStateChanged", generation, Box::new(|_, state| {
-            Some(Event::Connection(ConnState::parse(&state.as_string().unwrap_or_default())))
-        }));
+        self.listen(&client, "connectionStateChanged", generation, Box::new(|_, state| Some(interop::connection_event(&state))));
         self.listen(&client, "tokenAboutToExpire", generation, Box::new(|_, _| Some(Event::TokenAboutToExpire)));
-        self.listen(&client, "tokenExpired", generation, Box::new(|_, _| Some(Event::TokenAboutToExpire)));
+        self.listen(&client, "tokenExpired", generation, Box::new(|_, _| Some(Event::TokenExpired)));
         self.listen(&client, "initFailed", generation, Box::new(|_, e| {
             Some(Event::JoinFailed { message: error_message(&get(&e, "error")) })
         }));
@@ -497,7 +457,7 @@ impl Shell {
             match JsFuture::from(found).await {
                 Ok(conv) if this.generation.get() == generation => {
                     this.attach(&conv, generation);
-                    let closed = get_str(&get(&conv, "state"), "current").as_deref() == Some("closed");
+                    let closed = interop::is_closed(&conv);
                     *this.conversation.borrow_mut() = Some(conv);
                     this.dispatch(Event::ConversationJoined);
                     if closed {
@@ -527,19 +487,11 @@ impl Shell {
             this.receive(Incoming::Left(p));
             None
         }));
-        self.listen(conv, "participantUpdated", generation, Box::new(|_, u| {
-            let p = get(&u, "participant");
-            let reasons = array(&get(&u, "updateReasons"));
-            let read = reasons.iter().any(|r| r.as_string().as_deref() == Some("lastReadMessageIndex"));
-            let index = get_u64(&p, "lastReadMessageIndex")?;
-            read.then(|| Event::AgentRead { agent_id: get_str(&p, "identity").unwrap_or_default(), index })
-        }));
+        self.listen(conv, "participantUpdated", generation, Box::new(|_, u| interop::read_event(&u)));
         self.listen(conv, "typingStarted", generation, Box::new(|_, p| typing_event(&p, true)));
         self.listen(conv, "typingEnded", generation, Box::new(|_, p| typing_event(&p, false)));
         self.listen(conv, "updated", generation, Box::new(|_, u| {
-            let conv = get(&u, "conversation");
-            let closed = get_str(&get(&conv, "state"), "current").as_deref() == Some("closed");
-            closed.then_some(Event::ConversationClosed)
+            interop::is_closed(&get(&u, "conversation")).then_some(Event::ConversationClosed)
         }));
     }
 
@@ -562,15 +514,12 @@ impl Shell {
 
     /// Queues an SDK item; one worker converts them in order.
     fn receive(self: &Rc<Self>, item: Incoming) {
-        self.inbox.borrow_mut().push_back(item);
-        if self.inbox_running.replace(true) {
+        if !self.inbox.push(item) {
             return;
         }
         let this = self.clone();
         go(Box::pin(async move {
-            loop {
-                let next = this.inbox.borrow_mut().pop_front();
-                let Some(item) = next else { break };
+            while let Some(item) = this.inbox.next() {
                 let generation = this.generation.get();
                 let event = match item {
                     Incoming::Message(m) => message_event(&m).await,
@@ -584,7 +533,6 @@ impl Shell {
                     this.dispatch(event);
                 }
             }
-            this.inbox_running.set(false);
         }));
     }
 
@@ -635,23 +583,8 @@ impl Shell {
         }
     }
 
-    fn start_typing(self: &Rc<Self>) {
-        self.typing();
-        if self.typing_timer.borrow().is_none() {
-            let id = crate::js::set_interval(self.timers.as_ref(), TYPING_REPEAT_MS, TIMER_TYPING);
-            *self.typing_timer.borrow_mut() = Some(id);
-        }
-    }
-
-    pub fn stop_typing(&self) {
-        if let Some(id) = self.typing_timer.borrow_mut().take() {
-            crate::js::clear_interval(&id);
-        }
-    }
-
     /// Shuts the client down, removes the listeners this desk put on it and its conversation, and forgets them.
     fn close_client(&self) {
-        self.stop_typing();
         self.generation.set(self.generation.get().wrapping_add(1));
         let mut removed = true;
         if let Some(conv) = self.conversation.borrow_mut().take() {
@@ -670,10 +603,6 @@ impl Shell {
             self.listeners.borrow_mut().clear();
         }
     }
-}
-
-fn failure(e: AuthError) -> AuthFailure {
-    AuthFailure { status: e.status, code: e.code, retry_after_secs: e.retry_after }
 }
 
 /// Insertion sort by conversation index (stable; linear on the already ordered lists the SDK gives): far less
@@ -695,106 +624,9 @@ fn report<T>(what: &str, result: Result<T, JsValue>) {
     }
 }
 
-fn sent(id: String, result: Result<JsValue, JsValue>) -> Event {
-    match result {
-        Ok(index) => match index.as_f64() {
-            Some(i) if i >= 0.0 => Event::MessageSent { id, index: i as u64 },
-            // Some SDK builds resolve without the index: the echo (by flexdeskId) confirms it instead.
-            _ => Event::MessageSent { id, index: 0 },
-        },
-        Err(e) => {
-            warn("sending a message failed", &e);
-            Event::MessageFailed { id, status: error_status(&e).map(|s| s as u16) }
-        }
-    }
-}
 
-fn typing_event(p: &JsValue, typing: bool) -> Option<Event> {
-    Some(Event::AgentTyping { agent_id: get_str(p, "identity")?, typing })
-}
 
-fn participant(p: &JsValue, friendly_name: Option<String>) -> Participant {
-    let attrs = attributes(p);
-    Participant {
-        identity: get_str(p, "identity").unwrap_or_default(),
-        member_type: get_str(&attrs, "member_type"),
-        friendly_name,
-        avatar: get_str(&attrs, "avatar"),
-    }
-}
 
-/// The participant's Conversations User's `friendlyName` (`participant.getUser()`), where Flex puts the agent's
-/// name; `None` when the SDK has no user for it or takes too long.
-async fn user_name(p: &JsValue) -> Option<String> {
-    let user = call(p, "getUser", &[]).ok()?;
-    let timeout = Promise::new(&mut |resolve, _| {
-        crate::js::set_timeout(&resolve, USER_WAIT_MS, 0);
-    });
-    let user = JsFuture::from(Promise::race(&Array::of2(&Promise::resolve(&user), &timeout))).await.ok()?;
-    get_str(&user, "friendlyName")
-}
 
-/// Converts an SDK message (resolving its media URLs, fresh each time it is shown) into a session event.
-async fn message_event(m: &JsValue) -> Option<Event> {
-    let index = get_u64(m, "index")?;
-    let author = get_str(m, "author").unwrap_or_default();
-    // `Message.attributes`: a parsed JSON value in @twilio/conversations (`builds/lib.d.ts`:
-    // `attributes: JSONValue`), the same object in the emulator's stand-in (`www/emulator-client/index.js`).
-    let attrs = attributes(m);
-    let client_id = get_str(&attrs, "flexdeskId");
-    // The bot hand-off the auth server posts for the agent (`{"flexdesk": {"handoff": kind}}`, issue 22): whether
-    // to show it is the core's rule; any value counts as present.
-    let handoff = get(&get(&attrs, "flexdesk"), "handoff");
-    let handoff = (!handoff.is_undefined() && !handoff.is_null()).then(|| handoff.as_string().unwrap_or_default());
-    let mut media = Vec::new();
-    for item in array(&get(m, "attachedMedia")).iter() {
-        let url = match call(&item, "getContentTemporaryUrl", &[]) {
-            Ok(p) => JsFuture::from(Promise::resolve(&p)).await.ok().and_then(|u| u.as_string()).unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        media.push(Media {
-            filename: get_str(&item, "filename").unwrap_or_else(|| "file".into()),
-            content_type: get_str(&item, "contentType").unwrap_or_default(),
-            url,
-        });
-    }
-    Some(Event::Message { index, author, client_id, handoff, content: Content { body: get_str(m, "body"), media } })
-}
 
-fn profile(agent: &Agent) -> JsValue {
-    let mut fields = vec![
-        ("id", JsValue::from_str(&agent.id)),
-        ("nickname", JsValue::from_str(&agent.name)),
-        ("user_type", JsValue::from_str("human")),
-    ];
-    if let Some(a) = &agent.avatar {
-        fields.push(("profile_picture_url", JsValue::from_str(a)));
-    }
-    object(&fields)
-}
 
-/// The `MessageResponse` the web chat shows for an agent message: one `output.generic` item per core item, each of
-/// `kind` (`agent_message_type`) when given.
-fn agent_message(items: &[AgentItem], kind: Option<&str>) -> JsValue {
-    let generic: Array = items
-        .iter()
-        .map(|item| match item {
-            AgentItem::Text(text) => object(&[("response_type", JsValue::from_str("text")), ("text", JsValue::from_str(text))]),
-            AgentItem::Image { url, title } => object(&[
-                ("response_type", JsValue::from_str("image")),
-                ("source", JsValue::from_str(url)),
-                ("title", JsValue::from_str(title)),
-                ("alt_text", JsValue::from_str(title)),
-            ]),
-            AgentItem::File { url, name } => {
-                object(&[("response_type", JsValue::from_str("text")), ("text", JsValue::from_str(&file_link(name, url)))])
-            }
-        })
-        .collect();
-    if let Some(kind) = kind {
-        for item in generic.iter() {
-            crate::js::set(&item, "agent_message_type", &JsValue::from_str(kind));
-        }
-    }
-    object(&[("output", object(&[("generic", generic.into())]))])
-}

@@ -582,10 +582,12 @@ fn upload(id: &str, f: JsValue) -> JsValue {
 }
 
 #[wasm_bindgen_test]
-fn files_selected_wrong_type_or_too_large_are_flagged() {
+async fn files_selected_wrong_type_or_too_large_are_flagged() {
     let desk = new_desk();
     let uploads = js_sys::Array::of3(&upload("f1", file("x.exe", 3, "application/x-msdownload")), &upload("f2", file("ok.png", 3, "image/png")), &upload("f3", file("big.pdf", 17 * 1024 * 1024, "application/pdf")));
     desk.files_selected_for_upload(uploads.into());
+    // The core's rule now (`Event::FilesSelected`); told in order with the web chat's other calls.
+    settle().await;
     let st = parse(calls("setFileUploadStatus"));
     assert_eq!(st.as_array().unwrap().len(), 2, "{st}");
     assert_eq!(st[0][0], "f1");
@@ -595,23 +597,25 @@ fn files_selected_wrong_type_or_too_large_are_flagged() {
 }
 
 #[wasm_bindgen_test]
-fn without_a_strings_function_the_desk_shows_the_key() {
+async fn without_a_strings_function_the_desk_shows_the_key() {
     // js/index.js always passes one (with the English defaults); a desk made by hand still says something.
     reset();
     let cfg = config(JsValue::UNDEFINED);
     js_sys::Reflect::set(&cfg, &"strings".into(), &JsValue::UNDEFINED).unwrap();
     let desk = TwilioFlex::new(cfg, callback(JsValue::NULL), JsValue::NULL).map_err(JsValue::from).unwrap();
     desk.files_selected_for_upload(js_sys::Array::of1(&upload("f1", file("x.exe", 3, "application/x-msdownload"))).into());
+    settle().await;
     assert_eq!(parse(calls("setFileUploadStatus"))[0][2], "fileType");
 }
 
 #[wasm_bindgen_test]
-fn configured_upload_limits_are_announced_and_checked() {
+async fn configured_upload_limits_are_announced_and_checked() {
     reset();
     let cfg = config(js(&json!({ "maxFileBytes": 1048576, "allowedFileTypes": [".pdf"] })));
     let desk = TwilioFlex::new(cfg, callback(JsValue::NULL), JsValue::NULL).map_err(JsValue::from).unwrap();
     assert_eq!(parse(calls("updateCapabilities"))[0][0]["allowedFileUploadTypes"], ".pdf");
     desk.files_selected_for_upload(js_sys::Array::of1(&upload("f1", file("a.pdf", 2 * 1048576, "application/pdf"))).into());
+    settle().await;
     let st = parse(calls("setFileUploadStatus"));
     assert_eq!(st[0][2], r#"fileTooLarge {"size":"2.0","max":"1"}"#, "{st}");
 }

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use flexdesk_core::wire::{CreateSessionRequest, SessionCreated, TokenRefreshed};
-use flexdesk_core::{Agent, AuthFailure, Content, Effect, Event, Participant, Session, Client};
+use flexdesk_core::{Agent, AuthFailure, Content, Effect, Event, Participant, Session, ClientCall};
 
 pub const ME: &str = "customer-1";
 
@@ -80,7 +80,7 @@ pub fn sends(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Client(Client::SendMessage { id, .. }) | Effect::Client(Client::SendFile { id }) => Some(id.clone()),
+            Effect::Client(ClientCall::SendMessage { id, .. }) | Effect::Client(ClientCall::SendFile { id }) => Some(id.clone()),
             _ => None,
         })
         .collect()

@@ -1,0 +1,272 @@
+//! What the session asks the shell to do ([`Effect`]), one enum per target, and how agent messages become web
+//! chat items.
+
+use super::event::{Agent, Content, Timer};
+#[cfg(doc)]
+use super::{Event, PersistedState, Session};
+use crate::texts::Text;
+use crate::wire::CreateSessionRequest;
+
+/// One item of an agent message as the web chat shows it (one `output.generic` item each). Text is passed as
+/// typed: Carbon removes HTML from human-agent text itself (`removeHTML`, markdown-it with `html: false`), so
+/// escaping it again would show `&lt;` in code spans and break `&` in links.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentItem {
+    /// Text (markdown), as the agent typed it.
+    Text(String),
+    /// An image, shown inline.
+    Image {
+        /// Where the image can be loaded (temporary).
+        url: String,
+        /// Its file name.
+        title: String,
+    },
+    /// A file that is not an image: a link named after the file.
+    File {
+        /// Where the file can be downloaded (temporary).
+        url: String,
+        /// Its file name.
+        name: String,
+    },
+}
+
+/// The web chat's error states (`ErrorType` in Carbon AI Chat).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorStatus {
+    /// The chat could not start (or resume), with the text shown to the user; the web chat treats the chat as
+    /// ended. Only before an agent joined: after that Carbon would not end the chat (see [`Session`]'s `fail`).
+    Connecting {
+        /// The text shown to the user.
+        message: Text,
+    },
+    /// The connection to Twilio is down (`true`) or back (`false`).
+    Disconnected(bool),
+    /// One user message could not be delivered.
+    UserMessage {
+        /// The web chat's id of the message.
+        id: String,
+    },
+}
+
+/// Calls to the auth server.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthCall {
+    /// `POST /v1/sessions`; answer with [`Event::SessionCreated`] or [`Event::SessionRefused`].
+    CreateSession(CreateSessionRequest),
+    /// `POST /v1/sessions/{id}/token`; answer with [`Event::TokenRefreshed`] or [`Event::TokenRefused`].
+    RefreshToken {
+        /// The session's id.
+        session_id: String,
+        /// Its session credential.
+        credential: String,
+    },
+    /// `DELETE /v1/sessions/{id}`: end the chat for the agent too.
+    EndSession {
+        /// The session's id.
+        session_id: String,
+        /// Its session credential.
+        credential: String,
+    },
+    /// Read the queue figures; answer with [`Event::QueueRead`].
+    ReadQueue,
+    /// Read this session's own place in the queue; answer with [`Event::QueuePositionRead`].
+    ReadPosition {
+        /// The session's id.
+        session_id: String,
+        /// Its session credential.
+        credential: String,
+    },
+}
+
+/// Calls to the Conversations client.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientCall {
+    /// Replace any client by a new one for `token` (clearing the old one's listeners) and join the conversation.
+    Join {
+        /// The access token for the new client.
+        token: String,
+        /// The conversation to join (`CH…`).
+        conversation_sid: String,
+    },
+    /// Load messages with an index above `after` (all when `None`) and the present participants, and feed
+    /// them back as events; duplicates are dropped here.
+    SyncMessages {
+        /// The highest index already shown, if any.
+        after: Option<u64>,
+    },
+    /// Hand the current client a fresh token (`updateToken`).
+    UpdateToken {
+        /// The new access token.
+        token: String,
+    },
+    /// Send a text; answer with [`Event::MessageSent`] or [`Event::MessageFailed`].
+    SendMessage {
+        /// The web chat's id of the message (sent along as the `flexdeskId` message attribute).
+        id: String,
+        /// The text.
+        text: String,
+    },
+    /// Send the file the shell keeps under `id`; answer with [`Event::MessageSent`], [`Event::MessageFailed`] or
+    /// [`Event::FileUnavailable`].
+    SendFile {
+        /// The upload's id.
+        id: String,
+    },
+    /// Tell the agent the customer is typing (`conversation.typing()`).
+    SendTyping,
+    /// Move the customer's read horizon to `index` (`advanceLastReadMessageIndex`).
+    SetReadHorizon {
+        /// The highest index the customer has seen.
+        index: u64,
+    },
+    /// Shut the client down and forget its listeners.
+    Close,
+}
+
+/// Calls to the web chat (`ServiceDeskCallback`) and the settling of its pending promises.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebCall {
+    /// Resolve the pending `startChat` promise (never rejected: see [`Event::SessionRefused`]).
+    StartSettled,
+    /// Resolve the pending `reconnect` promise with whether the chat is back.
+    ReconnectSettled(bool),
+    /// `updateAgentAvailability({ positionInQueue })` (Carbon 1.9.1's `AgentAvailability` is camelCase and
+    /// its `AvailabilityMessage` formats `agent_connectingQueue` in the user's language).
+    QueuePosition(u32),
+    /// `updateAgentAvailability({ estimatedWaitTime })`, in minutes: Carbon 1.9.1 prefers it to the position
+    /// (AvailabilityMessage.tsx, `agent_connectingMinutes`: "Current wait time is {time} minutes").
+    WaitMinutes(u32),
+    /// `agentJoined`.
+    AgentJoined(Agent),
+    /// `agentLeftChat`.
+    AgentLeft,
+    /// `beginTransferToAnotherAgent`, with the next agent when known.
+    BeginTransfer(Option<Agent>),
+    /// `sendMessageToUser`: one agent message, as web chat items.
+    ShowAgentMessage {
+        /// The identity of the agent who wrote it; `None` when its author is not an agent who joined this chat (a
+        /// Studio greeting, a supervisor, the system): it is then shown as a status line, under nobody's name.
+        /// Carbon shows a message whose `agentID` no agent joined under as the current agent's (and before any agent
+        /// joined, as the bot's): HumanAgentServiceImpl.ts `sendMessageToUser`, `responseUserProfiles[agentID]`
+        /// falling back to `responseUserProfile`.
+        agent_id: Option<String>,
+        /// The message's items.
+        items: Vec<AgentItem>,
+    },
+    /// `agentTyping`.
+    ShowAgentTyping(bool),
+    /// `agentReadMessages`: the agent has read the customer's messages.
+    ShowAgentRead,
+    /// `setErrorStatus`.
+    SetError(ErrorStatus),
+    /// `setFileUploadStatus`: `error: None` means the file was delivered.
+    FileStatus {
+        /// The upload's id.
+        id: String,
+        /// Why it failed, as shown to the user.
+        error: Option<Text>,
+    },
+    /// `agentEndedChat`.
+    ChatEnded,
+    /// The chat with an agent is over: the page's `onChatEnd` hook hears how (once per chat, after the web chat
+    /// was told).
+    Outcome(Outcome),
+}
+
+/// Who or what ended a chat with an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndedBy {
+    /// The agent (or the contact centre) closed the conversation after an agent joined.
+    Agent,
+    /// The customer ended it (also while it was still being created or waiting).
+    Customer,
+    /// It could not start, or could not go on (refused, join timeouts, the connection given up).
+    Failure,
+    /// The conversation was closed before any agent joined.
+    ClosedBeforeAgent,
+}
+
+impl EndedBy {
+    /// The name the page sees (`endedBy`): `agent`, `customer`, `failure`, `closedBeforeAgent`.
+    pub fn key(self) -> &'static str {
+        match self {
+            EndedBy::Agent => "agent",
+            EndedBy::Customer => "customer",
+            EndedBy::Failure => "failure",
+            EndedBy::ClosedBeforeAgent => "closedBeforeAgent",
+        }
+    }
+}
+
+/// How a chat with an agent ended ([`WebCall::Outcome`]): told exactly once per chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Who or what ended it.
+    pub ended_by: EndedBy,
+    /// The last agent in the chat, if one joined.
+    pub agent: Option<Agent>,
+    /// Whether an agent ever joined.
+    pub agent_joined: bool,
+}
+
+/// What the shell must do, as returned by [`Session::handle`], in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Call the auth server.
+    Auth(AuthCall),
+    /// Call the Conversations client.
+    Client(ClientCall),
+    /// Call the web chat.
+    Web(WebCall),
+    /// Feed [`Event::TimerDue`] with `timer` after this many milliseconds.
+    Timer {
+        /// Which timer.
+        timer: Timer,
+        /// Milliseconds from now.
+        delay_ms: u64,
+    },
+    /// The saved state changed: store [`Session::saved_state`] (or forget it when that is `None`) so a reload
+    /// can [`Event::Resume`]. A marker rather than the state itself: a burst of messages then costs one save
+    /// when the shell gets round to it, not one copy of the outbox per message.
+    Persist,
+}
+
+/// The items the web chat shows for an agent message: its text first, then each file (an image inline, any
+/// other file as a link), none dropped.
+pub fn agent_items(content: Content) -> Vec<AgentItem> {
+    let mut items = Vec::new();
+    if let Some(body) = content.body.filter(|b| !b.trim().is_empty()) {
+        items.push(AgentItem::Text(body));
+    }
+    for m in content.media {
+        items.push(if m.content_type.starts_with("image/") {
+            AgentItem::Image { url: m.url, title: m.filename }
+        } else {
+            AgentItem::File { url: m.url, name: m.filename }
+        });
+    }
+    items
+}
+
+/// A markdown link to a file, shown as the file's name: the characters markdown would read as syntax in the
+/// name are backslash-escaped (so it shows as typed), and the URL is kept inside `<…>`.
+pub fn file_link(name: &str, url: &str) -> String {
+    let mut out = String::from("[");
+    for c in name.chars() {
+        if matches!(c, '[' | ']' | '\\' | '*' | '_' | '`' | '<' | '>' | '&') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push_str("](<");
+    for c in url.chars() {
+        match c {
+            '<' => out.push_str("%3C"),
+            '>' => out.push_str("%3E"),
+            ' ' => out.push_str("%20"),
+            c => out.push(c),
+        }
+    }
+    out.push_str(">)");
+    out
+}
