@@ -69,33 +69,22 @@ const STRINGS = {
   fileNotSent: 'The file could not be sent.',
 };
 
-/** English, the texts until (or unless) a `locale`'s arrive from `./locales.js`. */
-const ENGLISH = { locale: 'en', table: STRINGS };
-let warnedLocales; // an unknown locale is said once per page, not per chat
-
-/**
- * The texts of `locale` (`flexdesk/locales`, loaded with the desk, never in the .wasm): the shipped language that
- * matches the tag, else English with one console note. Never rejects: texts that cannot load are English.
- */
+/** English: the texts until (or unless) a `locale`'s arrive from `./locales.js` (loaded with the desk, never in the .wasm). */
+const ENGLISH = { table: STRINGS };
 async function textsFor(locale) {
-  if (locale === undefined || /^en\b/i.test(locale)) return ENGLISH;
+  if (!locale || /^en\b/i.test(locale)) return ENGLISH;
   try {
-    const { DESK, resolveLocale } = await import('./locales.js');
-    const lang = resolveLocale(locale);
-    if (DESK[lang]) return { locale: lang, table: { ...STRINGS, ...DESK[lang] } };
-    if (!(warnedLocales ??= new Set()).has(locale)) console.info(`flexdesk: no texts for locale ${locale}, so English`);
-    warnedLocales.add(locale);
+    return (await import('./locales.js')).textsFor(locale, STRINGS);
   } catch (error) {
     console.warn(`flexdesk: no texts for locale ${locale}, so English:`, error);
+    return ENGLISH;
   }
-  return ENGLISH;
 }
 
 /**
  * A customer text in the page's wording (`config.strings[key]`: a template whose `{name}`s are filled in, or a
  * function of the parameters), else the default of `texts` (the locale's, else English). A `retry` parameter names
- * the retry text's key. Numbers are written the locale's way (`Intl.NumberFormat`), and a default given by plural
- * category (`{ one, other }`) is chosen with `Intl.PluralRules` on its `minutes`.
+ * the retry text's key. A locale's texts fill their own parameters (`locales.js`: numbers, plural forms).
  */
 const has = (o, key) => !!o && Object.prototype.hasOwnProperty.call(o, key);
 function say(strings, key, params = {}, texts = ENGLISH) {
@@ -110,14 +99,8 @@ function say(strings, key, params = {}, texts = ENGLISH) {
       console.warn(`flexdesk: config.strings.${key} threw, so the default text was shown:`, error);
     }
   }
-  let text = typeof custom === 'string' ? custom : texts.table[key] ?? key;
-  if (text && typeof text === 'object') text = text[new Intl.PluralRules(texts.locale).select(Number(params.minutes))] ?? text.other;
-  const number = texts.locale === 'en' ? null : new Intl.NumberFormat(texts.locale, { maximumFractionDigits: 1 });
-  return text.replace(/\{(\w+)\}/g, (m, name) => {
-    const v = params[name];
-    if (v === undefined) return m;
-    return number && /^\d+(\.\d+)?$/.test(v) ? number.format(Number(v)) : v;
-  });
+  const text = typeof custom === 'string' ? custom : texts.table[key] ?? key;
+  return texts.fill ? texts.fill(text, params) : text.replace(/\{(\w+)\}/g, (m, name) => params[name] ?? m);
 }
 
 /**

@@ -10,3 +10,5 @@ export const CARBON: Record<string, Record<string, string>>;
 export function resolveLocale(tag: string): string | null;
 /** Carbon's hand-off texts in `locale`, for the web chat's `strings` (empty for English or an unknown tag). */
 export function carbonStrings(locale: string | undefined): Record<string, string>;
+/** The desk's texts for `locale` over `english`, with a `fill` that writes numbers and plural forms the locale's way (the wrapper calls it). */
+export function textsFor(locale: string, english: Record<string, string>): { table: Record<string, unknown>; fill?: (text: unknown, params: Record<string, string>) => string };

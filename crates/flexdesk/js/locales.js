@@ -441,6 +441,34 @@ export function resolveLocale(tag) {
   return LANGUAGES.find((l) => l.toLowerCase().split('-')[0] === lang) ?? null;
 }
 
+let warned; // an unknown tag is said once per page, not per chat
+
+/**
+ * The desk's texts for `locale` (the wrapper asks, with its English `english`): the shipped language's table over the
+ * English, and `fill(text, params)` writing numbers the locale's way (`Intl.NumberFormat`, `16,5`) and picking a text
+ * given by plural category (`{ one, other }`) with `Intl.PluralRules` on its `minutes`. Unknown: English, said once.
+ */
+export function textsFor(locale, english) {
+  const lang = resolveLocale(locale);
+  if (!DESK[lang]) {
+    if (!(warned ??= new Set()).has(locale)) console.info(`flexdesk: no texts for locale ${locale}, so English`);
+    warned.add(locale);
+    return { table: english };
+  }
+  const number = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+  const plural = new Intl.PluralRules(lang);
+  return {
+    table: { ...english, ...DESK[lang] },
+    fill(text, params) {
+      const t = typeof text === 'object' ? text[plural.select(Number(params.minutes))] ?? text.other : text;
+      return t.replace(/\{(\w+)\}/g, (m, name) => {
+        const v = params[name];
+        return v === undefined ? m : /^\d+(\.\d+)?$/.test(v) ? number.format(Number(v)) : v;
+      });
+    },
+  };
+}
+
 /** Carbon's hand-off texts in `locale` for the web chat's `strings` (an empty object for English or unknown). */
 export function carbonStrings(locale) {
   return { ...(CARBON[resolveLocale(locale)] ?? {}) };
