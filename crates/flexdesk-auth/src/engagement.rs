@@ -61,7 +61,7 @@ pub struct Prepared {
 /// Verifies the identity token (if any: a refusal is 401/400 before anything else happens), then builds the name,
 /// pre-engagement data and identity. A guest's identity is a fresh `customer-<uuid>`.
 pub async fn prepare(config: &crate::config::Config, req: &CreateSessionRequest) -> Result<Prepared, crate::error::AppError> {
-    let invalid = |e: EngagementError| crate::error::AppError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.0);
+    let invalid = |e: EngagementError| crate::error::AppError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, crate::error::ErrorCode::InvalidBody, e.0);
     check_token_lengths(req).map_err(invalid)?;
     let verified = crate::identity::check(config.identity.as_ref(), req.identity_token.as_deref()).await?;
     let typed = customer_name(req).map_err(invalid)?;

@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+pub use flexdesk_core::wire::ErrorCode;
 use flexdesk_core::wire::ApiError;
 
 use crate::twilio::TwilioError;
@@ -14,8 +15,8 @@ use crate::twilio::TwilioError;
 pub struct AppError {
     /// The HTTP status.
     pub status: StatusCode,
-    /// The machine-readable code, snake_case (e.g. `session_not_found`).
-    pub code: &'static str,
+    /// The machine-readable code (e.g. `session_not_found`).
+    pub code: ErrorCode,
     /// The human-readable explanation.
     pub message: String,
     /// Seconds for a `Retry-After` header (busy answers).
@@ -24,7 +25,7 @@ pub struct AppError {
 
 impl AppError {
     /// An error without `Retry-After`.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         AppError { status, code, message: message.into(), retry_after: None }
     }
 
@@ -35,17 +36,17 @@ impl AppError {
 
     /// One answer for every bad credential (forged, other session's, expired, malformed): no oracle.
     pub fn invalid_credential() -> Self {
-        AppError::new(StatusCode::UNAUTHORIZED, "invalid_credential", "the session credential is missing, invalid or expired")
+        AppError::new(StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredential, "the session credential is missing, invalid or expired")
     }
 
     /// 404 `session_not_found`: unknown session id (expired, or unknown to this server).
     pub fn session_not_found() -> Self {
-        AppError::new(StatusCode::NOT_FOUND, "session_not_found", "no such session (it may have expired or the server restarted)")
+        AppError::new(StatusCode::NOT_FOUND, ErrorCode::SessionNotFound, "no such session (it may have expired or the server restarted)")
     }
 
     /// 404 `session_ended`: the chat has ended; the customer must start a new session.
     pub fn session_ended() -> Self {
-        AppError::new(StatusCode::NOT_FOUND, "session_ended", "this chat has ended; start a new session")
+        AppError::new(StatusCode::NOT_FOUND, ErrorCode::SessionEnded, "this chat has ended; start a new session")
     }
 }
 
@@ -54,26 +55,26 @@ impl From<TwilioError> for AppError {
         tracing::warn!(error = %e, "Twilio call failed");
         match e {
             TwilioError::Api { status: 429, .. } => {
-                AppError::new(StatusCode::SERVICE_UNAVAILABLE, "twilio_busy", "Twilio is rate limiting us; try again shortly").with_retry_after(1)
+                AppError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::TwilioBusy, "Twilio is rate limiting us; try again shortly").with_retry_after(1)
             }
             TwilioError::Busy { retry_after_secs, .. } => AppError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "twilio_busy",
+                ErrorCode::TwilioBusy,
                 "too many chats are starting at once; try again shortly",
             )
             .with_retry_after(retry_after_secs),
             // Twilio's HTTP status and error code go to the log above, never to the caller: the API is public and
             // they tell a stranger how our Twilio account is set up.
             TwilioError::Api { status, .. } if status >= 500 => {
-                AppError::new(StatusCode::BAD_GATEWAY, "twilio_unavailable", "Twilio failed; try again shortly")
+                AppError::new(StatusCode::BAD_GATEWAY, ErrorCode::TwilioUnavailable, "Twilio failed; try again shortly")
             }
             TwilioError::Api { .. } => AppError::new(
                 StatusCode::BAD_GATEWAY,
-                "twilio_rejected",
+                ErrorCode::TwilioRejected,
                 "Twilio refused the request; the server's Twilio configuration needs checking (see its log)",
             ),
-            TwilioError::Unreachable { .. } => AppError::new(StatusCode::GATEWAY_TIMEOUT, "twilio_unreachable", "Twilio did not answer in time"),
-            TwilioError::BadResponse { .. } => AppError::new(StatusCode::BAD_GATEWAY, "twilio_bad_response", "Twilio answered in an unexpected way"),
+            TwilioError::Unreachable { .. } => AppError::new(StatusCode::GATEWAY_TIMEOUT, ErrorCode::TwilioUnreachable, "Twilio did not answer in time"),
+            TwilioError::BadResponse { .. } => AppError::new(StatusCode::BAD_GATEWAY, ErrorCode::TwilioBadResponse, "Twilio answered in an unexpected way"),
         }
     }
 }

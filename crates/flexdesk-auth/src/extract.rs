@@ -10,7 +10,7 @@ use flexdesk_core::wire::SessionAuth;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// Like axum's `Json` extractor, but a body that is not JSON, too large or of the wrong shape is refused with
 /// [`AppError`]'s JSON body (400 `invalid_json`, 413 `payload_too_large`, 415 `unsupported_media_type`,
@@ -53,7 +53,7 @@ fn check_objects<T: ObjectShape>(body: &Value) -> Result<(), AppError> {
     for path in T::OBJECTS {
         if at(body, path).iter().any(|x| !x.is_object()) {
             let what = if path.is_empty() { "the body".to_string() } else { (*path).to_string() };
-            return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("{what} must be a JSON object")));
+            return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidBody, format!("{what} must be a JSON object")));
         }
     }
     Ok(())
@@ -86,7 +86,7 @@ where
         };
         check_objects::<T>(&value)?;
         serde_json::from_value(value).map(ApiJson).map_err(|e| {
-            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", format!("Failed to deserialize the JSON body into the target type: {e}"))
+            AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidBody, format!("Failed to deserialize the JSON body into the target type: {e}"))
         })
     }
 }
@@ -94,10 +94,10 @@ where
 fn json_rejection(rejection: JsonRejection) -> AppError {
     let status = rejection.status();
     let code = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
-        _ => "invalid_json",
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::InvalidBody,
+        _ => ErrorCode::InvalidJson,
     };
     AppError::new(status, code, rejection.body_text())
 }
@@ -106,7 +106,7 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
 /// `bad_request`.
 pub fn bytes_rejection(rejection: BytesRejection) -> AppError {
     let status = rejection.status();
-    let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "bad_request" };
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE { ErrorCode::PayloadTooLarge } else { ErrorCode::BadRequest };
     AppError::new(status, code, rejection.body_text())
 }
 
@@ -129,8 +129,8 @@ pub fn credential_from(headers: &HeaderMap, body: &[u8]) -> Result<String, AppEr
     }
     serde_json::from_slice::<SessionAuth>(body).map(|a| a.session_credential).map_err(|e| {
         let (status, code) = match e.classify() {
-            serde_json::error::Category::Data => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
-            _ => (StatusCode::BAD_REQUEST, "invalid_json"),
+            serde_json::error::Category::Data => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidBody),
+            _ => (StatusCode::BAD_REQUEST, ErrorCode::InvalidJson),
         };
         AppError::new(status, code, format!("body must be {{\"sessionCredential\": string}}: {e}"))
     })

@@ -19,7 +19,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sha2::Sha256;
 
 use crate::config::Secret;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// The published demo identity secret (`scripts/dev.mjs`, tests): refused with real Twilio URLs, like the demo
 /// `SESSION_SECRET`.
@@ -244,22 +244,22 @@ impl From<IdentityError> for AppError {
     fn from(e: IdentityError) -> Self {
         match e {
             IdentityError::Invalid(reason) => {
-                AppError::new(StatusCode::UNAUTHORIZED, "identity_invalid", format!("the identity token was refused: {reason}"))
+                AppError::new(StatusCode::UNAUTHORIZED, ErrorCode::IdentityInvalid, format!("the identity token was refused: {reason}"))
             }
             IdentityError::NotConfigured => AppError::new(
                 StatusCode::BAD_REQUEST,
-                "identity_not_configured",
+                ErrorCode::IdentityNotConfigured,
                 "this server does not verify identity tokens; start the chat without identityToken",
             ),
             IdentityError::Unavailable => AppError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "identity_unavailable",
+                ErrorCode::IdentityUnavailable,
                 "the keys that verify identity tokens cannot be read right now; try again shortly",
             )
             .with_retry_after(30),
             IdentityError::Required => AppError::new(
                 StatusCode::UNAUTHORIZED,
-                "identity_required",
+                ErrorCode::IdentityRequired,
                 "this server starts chats only for signed-in customers; send identityToken",
             ),
         }
@@ -684,7 +684,7 @@ mod tests {
         assert_eq!(block_on(c.verify(&none)), Err(IdentityError::Invalid("the token is not a well-formed JWT")));
         // The refusal names what failed, never the secret.
         let answer = AppError::from(IdentityError::Invalid("its signature does not verify"));
-        assert_eq!((answer.status, answer.code), (StatusCode::UNAUTHORIZED, "identity_invalid"));
+        assert_eq!((answer.status, answer.code), (StatusCode::UNAUTHORIZED, ErrorCode::IdentityInvalid));
         assert!(!answer.message.contains(SECRET));
     }
 

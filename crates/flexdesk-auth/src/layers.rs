@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use flexdesk_core::wire::ApiError;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::metrics::{Metrics, RouteMetrics};
 use crate::AppState;
 
@@ -75,7 +75,7 @@ where
             let allowed = origin.to_str().map(|o| self.state.config.allowed_origins.iter().any(|a| a == o)).unwrap_or(false);
             if !allowed {
                 tracing::info!(origin = ?origin, "origin not allowed");
-                let refused = AppError::new(StatusCode::FORBIDDEN, "origin_not_allowed", "this origin is not allowed to use the API (see ALLOWED_ORIGINS)")
+                let refused = AppError::new(StatusCode::FORBIDDEN, ErrorCode::OriginNotAllowed, "this origin is not allowed to use the API (see ALLOWED_ORIGINS)")
                     .into_response();
                 return Either::Right(ready(Ok(refused)));
             }
@@ -97,12 +97,12 @@ where
         return resp.map(Body::new);
     }
     let (code, message) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "no such endpoint"),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed on this endpoint"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "request body too large (limit 64 KB)"),
-        StatusCode::GATEWAY_TIMEOUT | StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
-        s if s.is_server_error() => ("internal_error", "internal error"),
-        _ => ("bad_request", "bad request"),
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "no such endpoint"),
+        StatusCode::METHOD_NOT_ALLOWED => (ErrorCode::MethodNotAllowed, "method not allowed on this endpoint"),
+        StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::PayloadTooLarge, "request body too large (limit 64 KB)"),
+        StatusCode::GATEWAY_TIMEOUT | StatusCode::REQUEST_TIMEOUT => (ErrorCode::Timeout, "the request took too long"),
+        s if s.is_server_error() => (ErrorCode::InternalError, "internal error"),
+        _ => (ErrorCode::BadRequest, "bad request"),
     };
     let (mut parts, _) = resp.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);

@@ -201,8 +201,8 @@ mod tests {
             ("SessionAuth", serde_json::to_value(wire::SessionAuth { session_credential: "".into() }).unwrap()),
             ("Availability", serde_json::to_value(wire::AvailabilityAnswer { figures: wire::Availability { agents_available: 0, tasks_waiting: 0, longest_wait_seconds: 0 }, closed: true, opens_at: Some("t".into()) }).unwrap()),
             ("QueuePosition", serde_json::to_value(wire::QueuePosition { waiting: true, position: Some(1), estimated_wait_seconds: Some(1) }).unwrap()),
-            ("ApiError", serde_json::to_value(wire::ApiError::new("c", "m")).unwrap()),
-            ("ApiErrorBody", serde_json::to_value(wire::ApiError::new("c", "m").error).unwrap()),
+            ("ApiError", serde_json::to_value(wire::ApiError::new(wire::ErrorCode::NotFound, "m")).unwrap()),
+            ("ApiErrorBody", serde_json::to_value(wire::ApiError::new(wire::ErrorCode::NotFound, "m").error).unwrap()),
         ];
         for (name, value) in cases {
             assert_eq!(schema_properties(&doc, name), keys(value), "{name} drifted from flexdesk-core::wire");

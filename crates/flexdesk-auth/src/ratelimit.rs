@@ -29,7 +29,7 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use tower::{Layer, Service};
 
 use crate::config::{Budget, Budgets, ProxyHeader};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::shared::Shared;
 use crate::AppState;
 
@@ -319,7 +319,7 @@ fn refused(state: &AppState, kind: Kind, key: ClientKey, wait: Duration) -> Resp
     tracing::info!(client = %key, budget = kind.as_str(), "rate limited");
     state.metrics.record_rate_limited(kind.as_str());
     let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-    AppError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; slow down").with_retry_after(secs).into_response()
+    AppError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, "too many requests; slow down").with_retry_after(secs).into_response()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// Whether `url` may be trusted with a secret or for an answer that decides who gets in (`VERIFY_URL`,
 /// `IDENTITY_JWKS_URL`): `https`, or plain `http` to this machine only (a loopback address or `localhost`), for
@@ -43,15 +43,15 @@ const MAX_TOKEN_BYTES: usize = 4096;
 pub async fn check(http: &reqwest::Client, config: &Config, token: Option<&str>, ip: IpAddr) -> Result<(), AppError> {
     let Some(url) = &config.verify_url else { return Ok(()) };
     let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or_else(|| {
-        AppError::new(StatusCode::FORBIDDEN, "verification_required", "this server needs a human-verification token (verificationToken)")
+        AppError::new(StatusCode::FORBIDDEN, ErrorCode::VerificationRequired, "this server needs a human-verification token (verificationToken)")
     })?;
-    let failed = || AppError::new(StatusCode::FORBIDDEN, "verification_failed", "human verification failed; try again");
+    let failed = || AppError::new(StatusCode::FORBIDDEN, ErrorCode::VerificationFailed, "human verification failed; try again");
     if token.len() > MAX_TOKEN_BYTES {
         return Err(failed());
     }
     let unavailable = |why: &str| {
         tracing::warn!(why, "human verification could not be checked");
-        AppError::new(StatusCode::SERVICE_UNAVAILABLE, "verification_unavailable", "human verification is not available right now; try again shortly")
+        AppError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::VerificationUnavailable, "human verification is not available right now; try again shortly")
             .with_retry_after(5)
     };
     let mut form = vec![("response", token.to_string()), ("remoteip", ip.to_string())];

@@ -28,7 +28,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use twilio_model::webhook::verify;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::{unix_now, AppState};
 
 /// Where Twilio posts (configure `<PUBLIC_BASE_URL>/v1/twilio/webhooks` as the service's post-event URL).
@@ -148,14 +148,14 @@ fn public_url(public_base_url: Option<&str>, headers: &HeaderMap, uri: &Uri) -> 
 pub async fn receive(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Result<StatusCode, AppError> {
     let config = &state.config;
     let Some(auth_token) = config.auth_token.as_ref().filter(|_| config.twilio_webhooks) else {
-        return Err(AppError::new(StatusCode::NOT_FOUND, "not_found", "no such route"));
+        return Err(AppError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route"));
     };
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
     if !form {
-        return Err(AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Twilio webhooks are form-encoded"));
+        return Err(AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType, "Twilio webhooks are form-encoded"));
     }
     // Bounded before parsing: the body's size, then its parameter count (`form_urlencoded` splits on `&` and skips
     // empty pieces; counted the same way, one pass). The signature check after this is linear in the body.
@@ -163,7 +163,7 @@ pub async fn receive(State(state): State<Arc<AppState>>, uri: Uri, headers: Head
         tracing::warn!(bytes = body.len(), "Twilio webhook refused: over {MAX_WEBHOOK_PARAMS} parameters or {MAX_WEBHOOK_BODY_BYTES} bytes");
         return Err(AppError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             format!("a Twilio webhook carries at most {MAX_WEBHOOK_PARAMS} parameters in {MAX_WEBHOOK_BODY_BYTES} bytes"),
         ));
     }
@@ -172,7 +172,7 @@ pub async fn receive(State(state): State<Arc<AppState>>, uri: Uri, headers: Head
     let url = public_url(config.public_base_url.as_deref(), &headers, &uri);
     if !url.is_some_and(|url| verify(auth_token.expose().as_bytes(), signature, &url, &params)) {
         tracing::warn!("Twilio webhook refused: X-Twilio-Signature does not verify (forged, or PUBLIC_BASE_URL is not the URL Twilio calls)");
-        return Err(AppError::new(StatusCode::FORBIDDEN, "invalid_signature", "the request is not signed by Twilio"));
+        return Err(AppError::new(StatusCode::FORBIDDEN, ErrorCode::InvalidSignature, "the request is not signed by Twilio"));
     }
     let token = headers.get("i-twilio-idempotency-token").and_then(|v| v.to_str().ok()).map(str::trim).filter(|t| !t.is_empty());
     let signed = base64::engine::general_purpose::STANDARD.decode(signature.trim()).unwrap_or_default();

@@ -9,7 +9,7 @@ use axum::Json;
 use flexdesk_core::wire::{Availability, AvailabilityAnswer};
 use jiff::Timestamp;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::flex::Flex;
 use crate::hours::Status;
 use crate::AppState;
@@ -42,7 +42,7 @@ pub async fn availability_at(state: &AppState, now: Timestamp) -> Result<Availab
                 Some(result) => result.map_err(AppError::from),
                 None => Err(AppError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "availability_not_configured",
+                    ErrorCode::AvailabilityNotConfigured,
                     "set TWILIO_WORKSPACE_SID and TWILIO_QUEUE_SID to report agent availability",
                 )),
             }
@@ -99,6 +99,6 @@ mod tests {
         let s = state(&[("BUSINESS_HOURS", "Mon-Fri 09:00-17:00"), ("BUSINESS_TZ", "Europe/Paris")]);
         // Thursday 24 December 2026 at 10:00 in Paris: open, so TaskRouter is asked (and here it cannot answer).
         let err = availability_at(&s, "2026-12-24T09:00:00Z".parse().unwrap()).await.unwrap_err();
-        assert_eq!((err.status, err.code), (StatusCode::GATEWAY_TIMEOUT, "twilio_unreachable"), "{}", err.message);
+        assert_eq!((err.status, err.code), (StatusCode::GATEWAY_TIMEOUT, ErrorCode::TwilioUnreachable), "{}", err.message);
     }
 }

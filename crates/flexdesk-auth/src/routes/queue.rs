@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use flexdesk_core::wire::QueuePosition;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::extract::credential_from;
 use crate::flex::{Flex, InteractionRef};
 use crate::{unix_now, AppState};
@@ -44,7 +44,7 @@ pub async fn position(State(state): State<Arc<AppState>>, Path(id): Path<String>
     }
     let answer = match crate::queue::read(&state.twilio, c, &state.availability.queues, &context.conversation_sid).await {
         Some(answer) => answer?,
-        None => return Err(AppError::new(StatusCode::SERVICE_UNAVAILABLE, "queue_not_configured", "set TWILIO_WORKSPACE_SID to report queue positions")),
+        None => return Err(AppError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::QueueNotConfigured, "set TWILIO_WORKSPACE_SID to report queue positions")),
     };
     // No task: routed to an agent already, not routed yet, or never will be. The Interactions API routes after its
     // answer and can fail (the channel ends `failed`): then the chat is ended here, so the customer is told (the

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::credential;
 use crate::config::StartMode;
 use crate::engagement::Prepared;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::extract::{credential_from, ApiJson};
 use crate::flex::{ChatRequest, Flex, InteractionRef};
 use crate::ratelimit::{Client, ClientKey};
@@ -72,7 +72,7 @@ pub async fn create(
         } else {
             "too many chats are open right now; try again later"
         };
-        AppError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_sessions", message).with_retry_after(too.retry_after_secs)
+        AppError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManySessions, message).with_retry_after(too.retry_after_secs)
     })?;
     if let Err(e) = crate::verify::check(&state.verifier, c, req.verification_token.as_deref(), client.ip).await {
         state.metrics.record_start_refused("verification");
@@ -319,7 +319,7 @@ fn closed_error(opens_at: Option<&str>, now: jiff::Timestamp) -> AppError {
         Some(t) => format!("outside business hours; agents are back at {t}"),
         None => "outside business hours".to_string(),
     };
-    let err = AppError::new(StatusCode::SERVICE_UNAVAILABLE, "outside_business_hours", message);
+    let err = AppError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::OutsideBusinessHours, message);
     match opens_at.and_then(|t| t.parse::<jiff::Timestamp>().ok()) {
         Some(at) if at > now => err.with_retry_after(at.as_second().saturating_sub(now.as_second()) as u64),
         _ => err,
