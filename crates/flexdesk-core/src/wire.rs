@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// Longest `customerName`, in characters (as sent, before trimming); longer is refused with 422.
+pub const MAX_CUSTOMER_NAME_CHARS: usize = 100;
+
 /// `POST /v1/sessions` request body. Unknown fields are ignored so older desks keep working.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
