@@ -53,7 +53,7 @@ async fn main() {
         None => None,
     };
     tracing::info!(mode = config.start_mode.as_str(), origins = ?config.allowed_origins, proxy_hops = config.trust_proxy_hops, "flexdesk-auth configured");
-    if config.start_mode == flexdesk_auth::infra::config::StartMode::Flexflow {
+    if matches!(config.start_mode, flexdesk_auth::infra::config::StartMode::FlexFlow { .. }) {
         // https://www.twilio.com/docs/flex/developer/messaging/chat-channel: "Programmable Chat for Flex will reach
         // end of life on June 1, 2026".
         tracing::warn!("FLEX_START_MODE=flexflow uses Programmable Chat for Flex, past its end of life (June 1, 2026): move to webchat (TWILIO_ADDRESS_SID) or interactions");

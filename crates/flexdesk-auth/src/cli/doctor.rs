@@ -242,9 +242,9 @@ pub async fn run(config: &Config) -> Vec<Check> {
     }
 
     // 4. Where this start mode creates the conversation the customer joins.
-    let mut chats_in: Option<String> = (config.start_mode == StartMode::Interactions).then(|| service_sid.clone());
+    let mut chats_in: Option<String> = matches!(config.start_mode, StartMode::Interactions { .. }).then(|| service_sid.clone());
     if let Some(ig) = &config.address_sid {
-        let used = config.start_mode == StartMode::Webchat;
+        let used = matches!(config.start_mode, StartMode::Webchat { .. });
         match rest.get(FETCH_ADDRESS, &format!("{conv}/v1/Configuration/Addresses/{ig}")).await {
             Ok(a) => {
                 let (c, service) = address_check(config, ig, &a, used);
@@ -265,7 +265,7 @@ pub async fn run(config: &Config) -> Vec<Check> {
         out.push(check("address", Status::Skip, "TWILIO_ADDRESS_SID is not set (only the webchat start mode needs it)."));
     }
     if let Some(fo) = &config.flex_flow_sid {
-        let used = config.start_mode == StartMode::Flexflow;
+        let used = matches!(config.start_mode, StartMode::FlexFlow { .. });
         match rest.get(FETCH_FLEX_FLOW, &format!("{}/v1/FlexFlows/{fo}", config.flex_api_url)).await {
             Ok(f) => {
                 let (c, service) = flex_flow_check(config, fo, &f, used);

@@ -34,24 +34,37 @@ impl TranscriptMode {
     }
 }
 
-/// How `POST /v1/sessions` starts the Flex chat (see docs/auth-server.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How `POST /v1/sessions` starts the Flex chat (see docs/auth-server.md), with the SIDs that mode needs: a mode
+/// without its SIDs cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StartMode {
-    /// `POST /v2/WebChats` (needs TWILIO_ADDRESS_SID).
-    Webchat,
-    /// Conversation + participant + `POST /v1/Interactions` (needs TWILIO_WORKSPACE_SID and TWILIO_WORKFLOW_SID).
-    Interactions,
-    /// Legacy Flex Flow `POST /v1/Channels` (needs TWILIO_FLEX_FLOW_SID).
-    Flexflow,
+    /// `POST /v2/WebChats` with the Address Configuration `address` (TWILIO_ADDRESS_SID).
+    Webchat {
+        /// `IG…`
+        address: String,
+    },
+    /// Conversation + participant + `POST /v1/Interactions` into `workspace` with `workflow` (TWILIO_WORKSPACE_SID
+    /// and TWILIO_WORKFLOW_SID).
+    Interactions {
+        /// `WS…`
+        workspace: String,
+        /// `WW…`
+        workflow: String,
+    },
+    /// Legacy Flex Flow `POST /v1/Channels` with `flow` (TWILIO_FLEX_FLOW_SID).
+    FlexFlow {
+        /// `FO…`
+        flow: String,
+    },
 }
 
 impl StartMode {
     /// The `FLEX_START_MODE` value: `webchat`, `interactions` or `flexflow`.
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
-            StartMode::Webchat => "webchat",
-            StartMode::Interactions => "interactions",
-            StartMode::Flexflow => "flexflow",
+            StartMode::Webchat { .. } => "webchat",
+            StartMode::Interactions { .. } => "interactions",
+            StartMode::FlexFlow { .. } => "flexflow",
         }
     }
 }
@@ -315,11 +328,12 @@ impl Config {
             other => other.map(Secret::new),
         };
 
-        let start_mode = match r.text("FLEX_START_MODE").as_deref() {
+        let mode_setting = r.text("FLEX_START_MODE");
+        let mode_name = match mode_setting.as_deref() {
             // Without FLEX_START_MODE: the modes of a current account. The Flex Flow mode (Programmable Chat for
             // Flex, end of life on June 1, 2026) only when named.
-            None if address_sid.is_some() => Some(StartMode::Webchat),
-            None if workspace_sid.is_some() && workflow_sid.is_some() => Some(StartMode::Interactions),
+            None if address_sid.is_some() => Some("webchat"),
+            None if workspace_sid.is_some() && workflow_sid.is_some() => Some("interactions"),
             None => {
                 r.problem(
                     "FLEX_START_MODE",
@@ -327,28 +341,39 @@ impl Config {
                 );
                 None
             }
-            Some("webchat") => Some(StartMode::Webchat),
-            Some("interactions") => Some(StartMode::Interactions),
-            Some("flexflow") => Some(StartMode::Flexflow),
+            Some(name @ ("webchat" | "interactions" | "flexflow")) => Some(name),
             Some(other) => {
                 r.problem("FLEX_START_MODE", &format!("must be webchat, interactions or flexflow, got {other:?}"));
                 None
             }
         };
         // Each start mode needs its own SIDs; name the missing ones.
-        match start_mode {
-            Some(StartMode::Webchat) if address_sid.is_none() => r.missing_for("TWILIO_ADDRESS_SID", "webchat"),
-            Some(StartMode::Flexflow) if flex_flow_sid.is_none() => r.missing_for("TWILIO_FLEX_FLOW_SID", "flexflow"),
-            Some(StartMode::Interactions) => {
+        let start_mode = match mode_name {
+            Some("webchat") => {
+                let address = address_sid.clone();
+                if address.is_none() {
+                    r.missing_for("TWILIO_ADDRESS_SID", "webchat");
+                }
+                address.map(|address| StartMode::Webchat { address })
+            }
+            Some("flexflow") => {
+                let flow = flex_flow_sid.clone();
+                if flow.is_none() {
+                    r.missing_for("TWILIO_FLEX_FLOW_SID", "flexflow");
+                }
+                flow.map(|flow| StartMode::FlexFlow { flow })
+            }
+            Some(_) => {
                 if workspace_sid.is_none() {
                     r.missing_for("TWILIO_WORKSPACE_SID", "interactions");
                 }
                 if workflow_sid.is_none() {
                     r.missing_for("TWILIO_WORKFLOW_SID", "interactions");
                 }
+                workspace_sid.clone().zip(workflow_sid.clone()).map(|(workspace, workflow)| StartMode::Interactions { workspace, workflow })
             }
-            _ => {}
-        }
+            None => None,
+        };
 
         let allowed_origins = r.origins("ALLOWED_ORIGINS");
         let token_ttl_seconds = r.number("TOKEN_TTL_SECONDS", 3600, 60, MAX_TOKEN_TTL_SECONDS);
@@ -805,7 +830,7 @@ mod tests {
     #[test]
     fn the_shared_fake_env_is_valid_and_defaults_to_webchat() {
         let c = load(&fake_env()).unwrap();
-        assert_eq!(c.start_mode, StartMode::Webchat);
+        assert!(matches!(c.start_mode, StartMode::Webchat { .. }));
         assert_eq!(c.token_ttl_seconds, 3600);
         assert_eq!(c.port, 4000);
         assert_eq!(c.bind, IpAddr::from([127, 0, 0, 1]));
@@ -941,12 +966,12 @@ mod tests {
     fn without_an_address_sid_the_mode_is_interactions_and_flexflow_only_when_named() {
         let mut env = fake_env();
         env.remove("TWILIO_ADDRESS_SID");
-        assert_eq!(load(&env).unwrap().start_mode, StartMode::Interactions);
+        assert!(matches!(load(&env).unwrap().start_mode, StartMode::Interactions { .. }));
         env.remove("TWILIO_WORKFLOW_SID");
         let e = load(&env).unwrap_err().to_string();
         assert!(e.contains("FLEX_START_MODE: cannot be chosen") && e.contains("FLEX_START_MODE=flexflow"), "{e}");
         env.insert("FLEX_START_MODE", "flexflow".into());
-        assert_eq!(load(&env).unwrap().start_mode, StartMode::Flexflow);
+        assert!(matches!(load(&env).unwrap().start_mode, StartMode::FlexFlow { .. }));
     }
 
     #[test]
@@ -1058,7 +1083,7 @@ mod tests {
             }
         }
         let c = load(&env).unwrap();
-        assert_eq!(c.start_mode, StartMode::Webchat);
+        assert!(matches!(c.start_mode, StartMode::Webchat { .. }));
         assert_eq!(c.allowed_origins, ["http://localhost:3000"]);
     }
 }

@@ -101,10 +101,10 @@ impl Flex<'_> {
     /// `X-Twilio-Webhook-Enabled: true`: it is what runs the address's Studio flow and so routes the chat (Twilio's
     /// pipeline: no message, no task). In the interactions mode they are posted before the interaction is created.
     pub async fn start(&self, chat: &ChatRequest<'_>) -> Result<StartedChat, CallError> {
-        let started = match self.config.start_mode {
-            StartMode::Webchat => self.start_webchat(chat).await?,
-            StartMode::Interactions => return self.start_interaction(chat).await,
-            StartMode::Flexflow => self.start_flexflow(chat).await?,
+        let started = match &self.config.start_mode {
+            StartMode::Webchat { address } => self.start_webchat(address, chat).await?,
+            StartMode::Interactions { workspace, workflow } => return self.start_interaction(workspace, workflow, chat).await,
+            StartMode::FlexFlow { flow } => self.start_flexflow(flow, chat).await?,
         };
         match self.post_handoff(&started.conversation_sid, &started.identity, chat.pre_engagement, true).await {
             Ok(()) => Ok(started),
@@ -143,10 +143,10 @@ impl Flex<'_> {
 
     /// Webchat orchestrator: Twilio creates the conversation and the participant, routed by the address,
     /// and chooses the customer's identity (the operation has no `Identity` parameter).
-    async fn start_webchat(&self, chat: &ChatRequest<'_>) -> Result<StartedChat, CallError> {
+    async fn start_webchat(&self, address: &str, chat: &ChatRequest<'_>) -> Result<StartedChat, CallError> {
         let url = format!("{}/v2/WebChats", self.config.flex_api_url);
         let form = [
-            ("AddressSid", self.config.address_sid.clone().unwrap_or_default()),
+            ("AddressSid", address.to_string()),
             ("ChatFriendlyName", format!("Chat with {}", chat.customer_name)),
             ("CustomerFriendlyName", chat.customer_name.to_string()),
             ("PreEngagementData", Value::Object(chat.pre_engagement.clone()).to_string()),
@@ -160,7 +160,7 @@ impl Flex<'_> {
     }
 
     /// Interactions API: our own conversation and participant, then an interaction that routes a task to Flex.
-    async fn start_interaction(&self, chat: &ChatRequest<'_>) -> Result<StartedChat, CallError> {
+    async fn start_interaction(&self, workspace: &str, workflow: &str, chat: &ChatRequest<'_>) -> Result<StartedChat, CallError> {
         let conv_url = self.conversations_url();
         let conversation = self
             .client
@@ -185,10 +185,9 @@ impl Flex<'_> {
                 .await?;
             // Before the interaction: the agent's task opens on the hand-off already in the conversation.
             self.post_handoff(&conversation_sid, chat.identity, chat.pre_engagement, false).await?;
-            let config = self.config;
             let routing = json!({ "properties": {
-                "workspace_sid": config.workspace_sid,
-                "workflow_sid": config.workflow_sid,
+                "workspace_sid": workspace,
+                "workflow_sid": workflow,
                 "task_channel_unique_name": TASK_CHANNEL,
                 "attributes": (chat.task_attributes)(&conversation_sid),
             }});
@@ -198,7 +197,7 @@ impl Flex<'_> {
                 .client
                 .post_form(
                     CREATE_INTERACTION,
-                    &format!("{}/v1/Interactions", config.flex_api_url),
+                    &format!("{}/v1/Interactions", self.config.flex_api_url),
                     &[("Channel", channel.to_string()), ("Routing", routing.to_string())],
                 )
                 .await?;
@@ -226,10 +225,10 @@ impl Flex<'_> {
     }
 
     /// Legacy Flex Flow channel (the seed's way); the channel SID is the conversation SID.
-    async fn start_flexflow(&self, chat: &ChatRequest<'_>) -> Result<StartedChat, CallError> {
+    async fn start_flexflow(&self, flow: &str, chat: &ChatRequest<'_>) -> Result<StartedChat, CallError> {
         let url = format!("{}/v1/Channels", self.config.flex_api_url);
         let form = [
-            ("FlexFlowSid", self.config.flex_flow_sid.clone().unwrap_or_default()),
+            ("FlexFlowSid", flow.to_string()),
             ("Identity", chat.identity.to_string()),
             ("ChatUserFriendlyName", chat.customer_name.to_string()),
             ("ChatFriendlyName", format!("Chat with {}", chat.customer_name)),

@@ -269,11 +269,11 @@ async fn authorize(state: &AppState, id: &str, credential: &str) -> Result<LiveS
         return Ok(session);
     }
     let customer = match c.start_mode {
-        StartMode::Webchat => {
+        StartMode::Webchat { .. } => {
             let flex = Flex { client: &state.twilio, config: c };
             flex.is_customer_participant(&context.conversation_sid, &context.identity).await?
         }
-        StartMode::Interactions | StartMode::Flexflow => is_minted_identity(&context.identity),
+        StartMode::Interactions { .. } | StartMode::FlexFlow { .. } => is_minted_identity(&context.identity),
     };
     if !customer {
         tracing::warn!(session_id = id, "a validly signed credential names no customer of its conversation; refused (is SESSION_SECRET leaked?)");
