@@ -695,13 +695,10 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
     fn number(&mut self, key: &str, default: u64, min: u64, max: u64) -> u64 {
         match self.text(key) {
             None => default,
-            Some(v) => match v.parse::<u64>() {
-                Ok(n) if (min..=max).contains(&n) => n,
-                _ => {
-                    self.problem(key, &format!("must be a whole number from {min} to {max}, got {v:?}"));
-                    default
-                }
-            },
+            Some(v) => crate::infra::setting::whole_number(&v, min, max).unwrap_or_else(|why| {
+                self.problem(key, &why);
+                default
+            }),
         }
     }
 

@@ -439,13 +439,10 @@ pub fn from_settings(
     let audience = text("IDENTITY_AUDIENCE");
     let number = |key: &'static str, default: u64, min: u64, max: u64, problems: &mut Vec<(&'static str, String)>| match text(key) {
         None => default,
-        Some(v) => match v.parse::<u64>() {
-            Ok(n) if (min..=max).contains(&n) => n,
-            _ => {
-                problems.push((key, format!("must be a whole number from {min} to {max}, got {v:?}")));
-                default
-            }
-        },
+        Some(v) => crate::infra::setting::whole_number(&v, min, max).unwrap_or_else(|why| {
+            problems.push((key, why));
+            default
+        }),
     };
     let leeway = number("IDENTITY_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS, 0, 300, &mut problems);
     let cache_for = number("IDENTITY_JWKS_CACHE_SECONDS", 300, 10, 86_400, &mut problems);

@@ -10,5 +10,6 @@ pub mod metrics;
 pub mod pacing;
 pub mod redis;
 pub mod secret;
+pub mod setting;
 pub mod singleflight;
 pub mod url;
