@@ -7,6 +7,8 @@
 //! (RS256/384/512, PS256/384/512, ES256/384, EdDSA, by the key's type). The algorithm a token names must belong to
 //! the configured key's type (and equal the key's `alg` when the JWKS gives one), so an RSA public key can never be
 //! used as an HMAC secret (alg confusion), and `none` is never accepted (jsonwebtoken has no such algorithm).
+//!
+//! Long because of its tests (about 540 lines of code): every refusal rule has its case here.
 
 use std::fmt;
 use std::sync::Arc;
