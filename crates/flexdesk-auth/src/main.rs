@@ -12,7 +12,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() {
     // Subcommands sign no session and serve nothing: the demo SESSION_SECRET is not refused for them.
-    let offline = matches!(std::env::args().nth(1).as_deref(), Some("mint-token" | "verify-token" | "healthcheck" | "doctor"));
+    let offline = std::env::args().nth(1).is_some_and(|name| flexdesk_auth::cli::Subcommand::parse(&name).is_some());
     let config = match if offline { Config::from_env_offline() } else { Config::from_env() } {
         Ok(c) => c,
         Err(e) => {

@@ -18,18 +18,46 @@ use crate::infra::config::{Config, MAX_TOKEN_TTL_SECONDS};
 use crate::twilio::token::{self, Claims, TokenKeys};
 use crate::infra::clock::unix_now;
 
-/// Runs a subcommand if `args` names one; returns the exit code, or `None` to start the server.
-pub async fn run(config: &Config, args: &[String]) -> Option<i32> {
-    match args.first().map(String::as_str)? {
-        "mint-token" => Some(mint(config, &args[1..])),
-        "verify-token" => Some(verify(config)),
-        "healthcheck" => Some(healthcheck(config, &args[1..]).await),
-        "doctor" => Some(crate::cli::doctor::print(config, &crate::cli::doctor::run(config).await)),
-        other => {
-            eprintln!("unknown subcommand {other:?}; use mint-token <identity> [ttl], verify-token (token on stdin), healthcheck [--ready] or doctor");
-            Some(2)
+/// The subcommands, each name spelled once: `main` asks [`Subcommand::parse`] whether to read the configuration
+/// offline, [`run`] which one to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subcommand {
+    /// `mint-token <identity> [ttl seconds]`
+    MintToken,
+    /// `verify-token` (the token on stdin)
+    VerifyToken,
+    /// `healthcheck [--ready]`
+    Healthcheck,
+    /// `doctor`
+    Doctor,
+}
+
+impl Subcommand {
+    /// The subcommand called `name`, if there is one.
+    pub fn parse(name: &str) -> Option<Subcommand> {
+        match name {
+            "mint-token" => Some(Subcommand::MintToken),
+            "verify-token" => Some(Subcommand::VerifyToken),
+            "healthcheck" => Some(Subcommand::Healthcheck),
+            "doctor" => Some(Subcommand::Doctor),
+            _ => None,
         }
     }
+}
+
+/// Runs a subcommand if `args` names one; returns the exit code, or `None` to start the server.
+pub async fn run(config: &Config, args: &[String]) -> Option<i32> {
+    let name = args.first()?;
+    let Some(subcommand) = Subcommand::parse(name) else {
+        eprintln!("unknown subcommand {name:?}; use mint-token <identity> [ttl], verify-token (token on stdin), healthcheck [--ready] or doctor");
+        return Some(2);
+    };
+    Some(match subcommand {
+        Subcommand::MintToken => mint(config, &args[1..]),
+        Subcommand::VerifyToken => verify(config),
+        Subcommand::Healthcheck => healthcheck(config, &args[1..]).await,
+        Subcommand::Doctor => crate::cli::doctor::print(config, &crate::cli::doctor::run(config).await),
+    })
 }
 
 /// GETs `/healthz` (`--ready`: `/readyz`) of this host's server: exit 0 on 200, 1 otherwise (2: bad arguments).
