@@ -85,11 +85,11 @@ pub struct RateLimiter {
     other: Limiter,
     budgets: Budgets,
     /// Redis, when the budgets are spent across replicas.
-    pub(crate) shared: Option<Arc<Redis>>,
+    pub(crate) redis: Option<Arc<Redis>>,
 }
 
 impl RateLimiter {
-    /// Limiters with these budgets, for this process only (see [`RateLimiter::with_shared`] for replicas).
+    /// Limiters with these budgets, for this process only (see [`RateLimiter::with_redis`] for replicas).
     pub fn new(budgets: Budgets) -> Self {
         RateLimiter {
             start: Limiter::new(budgets.start),
@@ -97,27 +97,27 @@ impl RateLimiter {
             availability: Limiter::new(budgets.availability),
             other: Limiter::new(budgets.other),
             budgets,
-            shared: None,
+            redis: None,
         }
     }
 
     /// Spends in Redis, shared by every replica (this process's limiters while Redis is unreachable).
-    pub fn with_shared(mut self, shared: Option<Arc<Redis>>) -> Self {
-        self.shared = shared;
+    pub fn with_redis(mut self, redis: Option<Arc<Redis>>) -> Self {
+        self.redis = redis;
         self
     }
 
     /// Spends one request of `kind` for `key` from the shared budget, or from this process's own one when there
     /// is no Redis or it does not answer.
     pub async fn spend(&self, kind: Kind, key: ClientKey) -> Result<(), Duration> {
-        if let Some(shared) = &self.shared {
+        if let Some(redis) = &self.redis {
             let budget = match kind {
                 Kind::Start => self.budgets.start,
                 Kind::Refresh => self.budgets.refresh,
                 Kind::Availability => self.budgets.availability,
                 Kind::Other => self.budgets.other,
             };
-            if let Some(decided) = shared.spend(kind.as_str(), &key.to_string(), budget.per_minute, budget.burst).await {
+            if let Some(decided) = redis.spend(kind.as_str(), &key.to_string(), budget.per_minute, budget.burst).await {
                 return decided;
             }
         }

@@ -140,7 +140,7 @@ where
     fn call(&mut self, mut req: Request) -> Self::Future {
         let client = client_of(&req, &self.state);
         let kind = Kind::of(req.method(), req.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
-        if self.state.limiter.shared.is_none() {
+        if self.state.limiter.redis.is_none() {
             // This process's own budget: decided here and now, so the request goes on without a boxed future.
             return Either::Left(match self.state.limiter.check(kind, client.key) {
                 Ok(()) => {

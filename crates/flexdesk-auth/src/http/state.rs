@@ -60,14 +60,14 @@ impl AppState {
                 Redis::new(url.expose(), ca, &config.redis_key_prefix, config.redis_timeout, metrics.clone()).ok()
             });
         Arc::new(AppState {
-            twilio: TwilioClient::new_shared(&config, metrics.clone(), redis.clone()),
+            twilio: TwilioClient::with_redis(&config, metrics.clone(), redis.clone()),
             sessions: SessionStore::default(),
             session_keys: credential::SessionKeys::new(
                 config.session_secret.expose().as_bytes(),
                 config.session_secret_previous.as_ref().map(|s| s.expose().as_bytes()),
             ),
             availability: AvailabilityCache::new(config.availability_cache),
-            limiter: RateLimiter::new(config.budgets).with_shared(redis.clone()),
+            limiter: RateLimiter::new(config.budgets).with_redis(redis.clone()),
             redis,
             metrics,
             verifier: reqwest::Client::builder()

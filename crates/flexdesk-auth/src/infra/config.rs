@@ -221,7 +221,7 @@ pub struct Config {
     pub verify_url: Option<String>,
     /// Sent to the verifier as `secret` (`VERIFY_SECRET`), as the `siteverify` endpoints expect.
     pub verify_secret: Option<Secret>,
-    /// Shared state for replicas (`REDIS_URL`; see [`crate::chat::replicas`]). `None`: everything in this process.
+    /// Shared state for replicas (`REDIS_URL`; see [`crate::infra::redis`]). `None`: everything in this process.
     pub redis_url: Option<Secret>,
     /// PEM of the CA that signed a `rediss://` server's certificate (`REDIS_CA_FILE`), instead of the public roots.
     pub redis_ca_pem: Option<Vec<u8>>,

@@ -76,7 +76,7 @@ pub(crate) struct Pacer {
     interaction_channels: Option<Gate>,
     conversations_create: Option<Gate>,
     max_wait: Duration,
-    shared: Option<Arc<Redis>>,
+    redis: Option<Arc<Redis>>,
 }
 
 impl Pacer {
@@ -88,13 +88,13 @@ impl Pacer {
             interaction_channels: gate("interaction-channels", rates.interactions),
             conversations_create: gate("conversations-create", rates.conversations_create),
             max_wait,
-            shared: None,
+            redis: None,
         }
     }
 
     /// Paces across replicas through Redis (falls back to this process's own lanes while Redis is unreachable).
-    pub fn with_shared(mut self, shared: Option<Arc<Redis>>) -> Pacer {
-        self.shared = shared;
+    pub fn with_redis(mut self, redis: Option<Arc<Redis>>) -> Pacer {
+        self.redis = redis;
         self
     }
 
@@ -107,8 +107,8 @@ impl Pacer {
             Lane::ConversationsCreate => &self.conversations_create,
         };
         let Some(gate) = gate else { return Ok(()) };
-        if let Some(shared) = &self.shared {
-            match shared.pace(gate.lane, spacing(gate.per_second), self.max_wait).await {
+        if let Some(redis) = &self.redis {
+            match redis.pace(gate.lane, spacing(gate.per_second), self.max_wait).await {
                 Some(Paced::After(wait)) => {
                     tokio::time::sleep(wait).await;
                     return Ok(());

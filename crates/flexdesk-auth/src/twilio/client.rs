@@ -187,11 +187,11 @@ pub struct TwilioClient {
 impl TwilioClient {
     /// A client for this process alone (pacing not shared with other replicas).
     pub fn new(config: &Config, metrics: Arc<Metrics>) -> TwilioClient {
-        TwilioClient::new_shared(config, metrics, None)
+        TwilioClient::with_redis(config, metrics, None)
     }
 
     /// With `shared`, the pacing of rate-limited endpoints holds across every replica (see [`crate::chat::replicas`]).
-    pub fn new_shared(config: &Config, metrics: Arc<Metrics>, shared: Option<Arc<crate::infra::redis::Redis>>) -> TwilioClient {
+    pub fn with_redis(config: &Config, metrics: Arc<Metrics>, redis: Option<Arc<crate::infra::redis::Redis>>) -> TwilioClient {
         // Account SID + auth token when configured, else the API key pair (Twilio accepts both for REST).
         let (username, password) = match &config.auth_token {
             Some(token) => (config.account_sid.clone(), token.clone()),
@@ -205,7 +205,7 @@ impl TwilioClient {
             .user_agent(concat!("flexdesk-auth/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("reqwest client with rustls");
-        let pacer = Arc::new(Pacer::new(config.twilio_rates, config.twilio_pacing_max_wait).with_shared(shared));
+        let pacer = Arc::new(Pacer::new(config.twilio_rates, config.twilio_pacing_max_wait).with_redis(redis));
         TwilioClient {
             http,
             username,
