@@ -227,6 +227,12 @@ impl ErrorCode {
     /// Every code, in the order above.
     pub const ALL: [ErrorCode; 31] = [ErrorCode::InvalidJson, ErrorCode::BadRequest, ErrorCode::InvalidBody, ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType, ErrorCode::NotFound, ErrorCode::MethodNotAllowed, ErrorCode::Timeout, ErrorCode::InternalError, ErrorCode::OriginNotAllowed, ErrorCode::RateLimited, ErrorCode::TooManySessions, ErrorCode::InvalidCredential, ErrorCode::SessionNotFound, ErrorCode::SessionEnded, ErrorCode::OutsideBusinessHours, ErrorCode::VerificationRequired, ErrorCode::VerificationFailed, ErrorCode::VerificationUnavailable, ErrorCode::IdentityInvalid, ErrorCode::IdentityNotConfigured, ErrorCode::IdentityUnavailable, ErrorCode::IdentityRequired, ErrorCode::InvalidSignature, ErrorCode::QueueNotConfigured, ErrorCode::AvailabilityNotConfigured, ErrorCode::TwilioBusy, ErrorCode::TwilioUnavailable, ErrorCode::TwilioRejected, ErrorCode::TwilioUnreachable, ErrorCode::TwilioBadResponse];
 
+    /// The code written `code` on the wire, if this version knows it. A plain lookup, not serde: the wasm desk reads
+    /// codes without serde's deserializers (its size budget).
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
     /// The code as written on the wire (the same string serde writes).
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -307,6 +313,8 @@ mod tests {
             assert_eq!(serde_json::from_value::<ErrorCode>(code.as_str().into()).unwrap(), code);
         }
         assert_eq!(ErrorCode::TooManySessions.as_str(), "too_many_sessions");
+        assert_eq!(ErrorCode::ALL.map(|c| ErrorCode::parse(c.as_str())), ErrorCode::ALL.map(Some));
+        assert_eq!(ErrorCode::parse("a_code_of_a_newer_server"), None);
     }
 
     #[test]
