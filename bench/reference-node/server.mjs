@@ -1,7 +1,7 @@
 // The Node anchor of the token-refresh benchmark: what Twilio's Webchat 3.0 server does for a refresh
 // (Express, express.json(), the official `twilio` helper's AccessToken + ChatGrant), behind flexdesk's
 // route shape and with the same per-request checks as flexdesk's ceiling: the session credential's
-// HMAC-SHA256 (same format as crates/flexdesk-auth/src/credential.rs) and a token for `customer-<id>`.
+// HMAC-SHA256 (same format as crates/flexdesk-auth/src/chat/credential.rs) and a token for `customer-<id>`.
 // Reads the same env as the Rust servers; prints `listening on http://127.0.0.1:PORT` when ready.
 import crypto from 'node:crypto';
 import express from 'express';

@@ -4,7 +4,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use flexdesk_auth::config::{Config, MAX_TOKEN_TTL_SECONDS};
+use flexdesk_auth::infra::config::{Config, MAX_TOKEN_TTL_SECONDS};
 use libfuzzer_sys::fuzz_target;
 
 const KEYS: &[&str] = &[

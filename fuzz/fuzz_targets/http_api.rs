@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use arbitrary::Arbitrary;
 use axum::body::Body;
 use axum::http::{Method, Request};
-use flexdesk_auth::config::Config;
+use flexdesk_auth::infra::config::Config;
 use flexdesk_auth::{app, AppState};
 use http_body_util::BodyExt;
 use libfuzzer_sys::fuzz_target;

@@ -7,8 +7,8 @@
 
 use arbitrary::Arbitrary;
 use axum::http::{header, HeaderMap, HeaderValue};
-use flexdesk_auth::engagement::{customer_name, pre_engagement_data, routing_attributes, Policy, MAX_PRE_ENGAGEMENT_BYTES};
-use flexdesk_auth::extract::credential_from;
+use flexdesk_auth::chat::engagement::{customer_name, pre_engagement_data, routing_attributes, Policy, MAX_PRE_ENGAGEMENT_BYTES};
+use flexdesk_auth::http::extract::credential_from;
 use flexdesk_core::handoff::handoff_from_connect_message;
 use flexdesk_core::wire::{CreateSessionRequest, SessionAuth};
 use libfuzzer_sys::fuzz_target;

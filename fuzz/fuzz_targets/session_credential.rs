@@ -4,7 +4,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use flexdesk_auth::credential::{issue, verify, Context};
+use flexdesk_auth::chat::credential::{issue, verify, Context};
 use libfuzzer_sys::fuzz_target;
 
 const SECRET: &[u8] = b"fuzz-session-secret-0123456789abcdef-0123";

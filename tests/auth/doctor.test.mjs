@@ -1,4 +1,4 @@
-// `flexdesk-auth doctor` (crates/flexdesk-auth/src/doctor.rs): the read-only preflight of the Twilio account.
+// `flexdesk-auth doctor` (crates/flexdesk-auth/src/cli/doctor.rs): the read-only preflight of the Twilio account.
 // Against the emulator (whose account configuration lives in crates/flexdesk-emulator/src/rest_config.rs) it passes in
 // every start mode; each deliberately wrong setting fails with exit status 1 and a FAIL line naming that setting; no
 // secret is ever printed; and every request it sends is a twilio-oai operation, answered as the spec describes

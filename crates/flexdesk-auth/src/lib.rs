@@ -1,12 +1,28 @@
 //! flexdesk-auth: the server side of flexdesk. It holds the Twilio secrets, starts Flex chats, mints
 //! short-lived Conversations access tokens, and ends chats. docs/auth-server.md describes the API.
 //!
-//! Reading order for newcomers: `config` → `token` / `credential` → `twilio` → `flex` → `routes::sessions`
-//! → `routes` (the layers) → `main.rs`.
+//! # Layout
+//!
+//! Four layers, each a folder, whose imports point one way only (`tests/module_cycles.rs` fails on a cycle between
+//! them or between any two files):
+//!
+//! - [`http`]: the routers and their layers (origin guard, per-client budgets, timeouts, metrics), extractors, the
+//!   handlers (`http/routes/`), the OpenAPI document, and [`AppState`], everything a handler reaches;
+//! - [`chat`]: the rules of a chat: what a start may carry (`engagement`, `names`, the `verify` hook), the session
+//!   credential, the open sessions here and across replicas (`sessions`, `replicas`), queue positions and
+//!   availability, what Twilio's webhooks told us, and [`chat::error::AppError`], the error every answer carries;
+//! - [`twilio`]: the REST client (retries, pacing, metrics), the Flex calls that start and end chats and read
+//!   TaskRouter (`flex`), the hand-off messages Flex receives, the Conversations access token;
+//! - [`infra`]: configuration and secrets, the clock, metrics, Redis, pacing of Twilio calls, business hours and the
+//!   identity-token keys (both read with the configuration), single-flight calls.
+//!
+//! `http` → `chat` → `twilio` → `infra`; [`cli`] (the operator subcommands and `doctor`) sits above them all.
+//! Reading order for newcomers: `infra::config` → `twilio::token` / `chat::credential` → `twilio::client` →
+//! `twilio::flex` → `http::routes::sessions` → `http` (the layers) → `main.rs`.
 //!
 //! # Using it as a library
 //!
-//! The `flexdesk-auth` binary is a thin `main` around this crate: read a [`config::Config`], build the
+//! The `flexdesk-auth` binary is a thin `main` around this crate: read a [`infra::config::Config`], build the
 //! [`AppState`] with [`AppState::new`], and serve two axum routers: [`app`] (the public API and `/healthz`) and
 //! [`admin_app`] (`/metrics`, `/openapi.json`, `/healthz`), which belongs on a listener the public cannot reach.
 //! Both are plain [`axum::Router`]s, so they can be nested into a larger application or wrapped in more layers.
@@ -17,7 +33,7 @@
 //! ```no_run
 //! use std::net::SocketAddr;
 //!
-//! use flexdesk_auth::config::Config;
+//! use flexdesk_auth::infra::config::Config;
 //! use flexdesk_auth::{admin_app, app, AppState};
 //!
 //! #[tokio::main]
@@ -44,7 +60,7 @@
 //! }
 //! ```
 //!
-//! A config can also be built from any name → value lookup with [`config::Config::from_lookup`] (the tests pass
+//! A config can also be built from any name → value lookup with [`infra::config::Config::from_lookup`] (the tests pass
 //! a map), and the routers can be called without a socket, as any tower service:
 //!
 //! ```
@@ -52,7 +68,7 @@
 //!
 //! use axum::body::Body;
 //! use axum::http::{Request, StatusCode};
-//! use flexdesk_auth::config::Config;
+//! use flexdesk_auth::infra::config::Config;
 //! use flexdesk_auth::{app, AppState};
 //! use tower::ServiceExt;
 //!
@@ -78,128 +94,25 @@
 
 #![deny(missing_docs)]
 
-pub mod availability;
+pub mod chat;
 pub mod cli;
-pub mod config;
-pub mod credential;
-pub mod doctor;
-pub mod engagement;
-pub mod envfile;
-pub mod error;
-pub mod extract;
-pub mod flex;
-pub mod handoff_messages;
-pub mod hours;
-pub mod identity;
-pub mod layers;
-pub mod metrics;
-pub mod names;
-pub mod openapi;
-pub mod pacing;
-pub mod queue;
-pub mod ratelimit;
-pub mod routes;
-pub mod sessions;
-pub mod shared;
-pub mod singleflight;
-pub mod token;
+pub mod http;
+pub mod infra;
 pub mod twilio;
-pub mod verify;
-pub mod webhooks;
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 
-use crate::availability::AvailabilityCache;
-use crate::config::Config;
-use crate::metrics::Metrics;
-use crate::ratelimit::RateLimiter;
-use crate::sessions::SessionStore;
-use crate::shared::Shared;
-use crate::twilio::TwilioClient;
-
-/// Everything a request handler can reach. Build it with [`AppState::new`]; one per server (share the `Arc`).
-pub struct AppState {
-    /// The settings the server was started with.
-    pub config: Config,
-    /// The Twilio REST client (retries, pacing, metrics).
-    pub twilio: TwilioClient,
-    /// The chats this process started and whether they are still open.
-    pub sessions: SessionStore,
-    /// SESSION_SECRET (and SESSION_SECRET_PREVIOUS while rotating), prepared once for signing and checking
-    /// session credentials.
-    pub session_keys: credential::SessionKeys,
-    /// Cache of the queue figures and queue reads (`AVAILABILITY_CACHE_SECONDS`).
-    pub availability: AvailabilityCache,
-    /// The per-client request budgets (`RATE_LIMIT_*`).
-    pub limiter: RateLimiter,
-    /// The Prometheus metrics served by [`admin_app`].
-    pub metrics: Arc<Metrics>,
-    /// Calls the human-verification hook (`VERIFY_URL`).
-    pub verifier: reqwest::Client,
-    /// When the last Twilio webhook that verified arrived (`TWILIO_WEBHOOKS`).
-    pub webhooks: webhooks::WebhookHealth,
-    /// Twilio webhooks already acted on (idempotency token and signature), so a repeat changes nothing.
-    pub seen_webhooks: webhooks::SeenWebhooks,
-    /// Coalesces concurrent "is this conversation closed?" calls to Twilio, per conversation.
-    pub closed_checks: singleflight::SingleFlight<Result<bool, twilio::TwilioError>>,
-    /// State shared with the other replicas through Redis (`REDIS_URL`); `None`: this process only.
-    pub shared: Option<Arc<Shared>>,
-}
-
-impl AppState {
-    /// The state for `config`. Makes no network call. With `REDIS_URL`, call it inside a tokio runtime: the
-    /// connection to Redis is then made in the background, and this process uses its own limits until Redis answers.
-    ///
-    /// # Panics
-    /// If the HTTP client cannot be built (no TLS backend), which does not happen with this crate's features.
-    pub fn new(config: Config) -> Arc<AppState> {
-        let metrics = Arc::new(Metrics::default());
-        // The URL was checked when the config was read.
-        let shared = config
-            .redis_url
-            .as_ref()
-            .and_then(|url| {
-                let ca = config.redis_ca_pem.as_deref();
-                Shared::new(url.expose(), ca, &config.redis_key_prefix, config.redis_timeout, metrics.clone()).ok()
-            });
-        Arc::new(AppState {
-            twilio: TwilioClient::new_shared(&config, metrics.clone(), shared.clone()),
-            sessions: SessionStore::default(),
-            session_keys: credential::SessionKeys::new(
-                config.session_secret.expose().as_bytes(),
-                config.session_secret_previous.as_ref().map(|s| s.expose().as_bytes()),
-            ),
-            availability: AvailabilityCache::new(config.availability_cache),
-            limiter: RateLimiter::new(config.budgets).with_shared(shared.clone()),
-            shared,
-            metrics,
-            verifier: reqwest::Client::builder()
-                .timeout(config.twilio_timeout)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("reqwest client with rustls"),
-            webhooks: Default::default(),
-            seen_webhooks: Default::default(),
-            closed_checks: Default::default(),
-            config,
-        })
-    }
-}
+pub use crate::http::state::AppState;
+pub use crate::infra::clock::unix_now;
 
 /// The public HTTP application (the API and `/healthz`).
 pub fn app(state: Arc<AppState>) -> Router {
-    routes::router(state)
+    http::router(state)
 }
 
 /// The admin application (`/metrics`, `/openapi.json`, `/healthz`), for the admin listener.
 pub fn admin_app(state: Arc<AppState>) -> Router {
-    routes::admin_router(state)
-}
-
-/// Now, in Unix seconds (0 if the clock is before 1970).
-pub fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    http::admin_router(state)
 }

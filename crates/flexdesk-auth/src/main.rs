@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use flexdesk_auth::config::Config;
+use flexdesk_auth::infra::config::Config;
 use flexdesk_auth::{admin_app, app, AppState};
 
 #[global_allocator]
@@ -13,13 +13,17 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() {
     // `config check FILE` reads a file, not the configuration: it must work before the configuration does.
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let [config, check, file] = args.as_slice() {
-        if config == "config" && check == "check" {
-            std::process::exit(flexdesk_auth::envfile::run(file));
-        }
+    if args.first().map(String::as_str) == Some("config") {
+        std::process::exit(match args.as_slice() {
+            [_, check, file] if check == "check" => flexdesk_auth::cli::envfile::run(file),
+            _ => {
+                eprintln!("usage: flexdesk-auth config check FILE");
+                2
+            }
+        });
     }
     // Subcommands sign no session and serve nothing: the demo SESSION_SECRET is not refused for them.
-    let offline = matches!(std::env::args().nth(1).as_deref(), Some("mint-token" | "verify-token" | "healthcheck" | "doctor"));
+    let offline = std::env::args().nth(1).is_some_and(|name| flexdesk_auth::cli::Subcommand::parse(&name).is_some());
     let config = match if offline { Config::from_env_offline() } else { Config::from_env() } {
         Ok(c) => c,
         Err(e) => {
@@ -35,8 +39,8 @@ async fn main() {
     // what the code logs, and the code never logs a secret (a `Secret` prints `[redacted]`; tests/secrets.rs).
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     match config.log_format {
-        flexdesk_auth::config::LogFormat::Text => tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init(),
-        flexdesk_auth::config::LogFormat::Json => {
+        flexdesk_auth::infra::config::LogFormat::Text => tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init(),
+        flexdesk_auth::infra::config::LogFormat::Json => {
             tracing_subscriber::fmt().json().with_current_span(true).with_span_list(false).with_writer(std::io::stderr).with_env_filter(filter).init()
         }
     }
@@ -59,7 +63,7 @@ async fn main() {
         None => None,
     };
     tracing::info!(mode = config.start_mode.as_str(), origins = ?config.allowed_origins, proxy_hops = config.trust_proxy_hops, "flexdesk-auth configured");
-    if config.start_mode == flexdesk_auth::config::StartMode::Flexflow {
+    if matches!(config.start_mode, flexdesk_auth::infra::config::StartMode::FlexFlow { .. }) {
         // https://www.twilio.com/docs/flex/developer/messaging/chat-channel: "Programmable Chat for Flex will reach
         // end of life on June 1, 2026".
         tracing::warn!("FLEX_START_MODE=flexflow uses Programmable Chat for Flex, past its end of life (June 1, 2026): move to webchat (TWILIO_ADDRESS_SID) or interactions");
@@ -67,8 +71,8 @@ async fn main() {
     let state = AppState::new(config);
     // Replicas share limits through Redis: give the first connection a moment, so a replica starts with shared
     // limits when Redis is up. Without it the replica starts anyway, on its own limits, and keeps trying.
-    if let Some(shared) = &state.shared {
-        if !shared.ready(std::time::Duration::from_secs(3)).await {
+    if let Some(redis) = &state.redis {
+        if !redis.ready(std::time::Duration::from_secs(3)).await {
             tracing::warn!("REDIS_URL is set but Redis does not answer yet: starting with per-replica limits");
         }
     }

@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// Longest `customerName`, in characters (as sent, before trimming); longer is refused with 422.
+pub const MAX_CUSTOMER_NAME_CHARS: usize = 100;
+
 /// `POST /v1/sessions` request body. Unknown fields are ignored so older desks keep working.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -150,6 +153,130 @@ pub struct QueuePosition {
     pub estimated_wait_seconds: Option<u64>,
 }
 
+/// Every `code` the auth server answers with (docs/auth-server.md, "HTTP API"): one list for the server that writes
+/// them and the desk that reads them. On the wire each is its snake_case name ([`ErrorCode::as_str`]); a desk reads
+/// [`ApiErrorBody::code`] as a string, so a code added by a newer server still parses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the body is not JSON.
+    InvalidJson,
+    /// 400: a request axum could not read (other than its size).
+    BadRequest,
+    /// 422: JSON of the wrong shape, or a field out of bounds.
+    InvalidBody,
+    /// 413: the body is over the limit.
+    PayloadTooLarge,
+    /// 415: not the body's expected content type.
+    UnsupportedMediaType,
+    /// 404: no such endpoint.
+    NotFound,
+    /// 405: the endpoint does not take this method.
+    MethodNotAllowed,
+    /// 504 (or 408): the request took longer than the server allows.
+    Timeout,
+    /// 500: a bug (a handler panicked).
+    InternalError,
+    /// 403: the `Origin` is not in `ALLOWED_ORIGINS`.
+    OriginNotAllowed,
+    /// 429: the client's request budget is spent (with `Retry-After`).
+    RateLimited,
+    /// 429: the client's or the server's open-chat cap is reached (with `Retry-After`).
+    TooManySessions,
+    /// 401: the session credential is missing, forged, expired or of another session.
+    InvalidCredential,
+    /// 404: no such session.
+    SessionNotFound,
+    /// 404: the chat has ended; a new session is needed.
+    SessionEnded,
+    /// 503: outside `BUSINESS_HOURS` (with `Retry-After` to the next opening).
+    OutsideBusinessHours,
+    /// 403: the server needs a human-verification token.
+    VerificationRequired,
+    /// 403: the human-verification token was refused.
+    VerificationFailed,
+    /// 503: the human-verification hook does not answer.
+    VerificationUnavailable,
+    /// 401: the identity token does not verify.
+    IdentityInvalid,
+    /// 400: an identity token sent to a server that verifies none.
+    IdentityNotConfigured,
+    /// 503: the keys that verify identity tokens cannot be read.
+    IdentityUnavailable,
+    /// 401: the server starts chats only for signed-in customers.
+    IdentityRequired,
+    /// 403: a webhook not signed by Twilio.
+    InvalidSignature,
+    /// 503: queue positions need `TWILIO_WORKSPACE_SID`.
+    QueueNotConfigured,
+    /// 503: availability needs `TWILIO_WORKSPACE_SID` and `TWILIO_QUEUE_SID`.
+    AvailabilityNotConfigured,
+    /// 503: Twilio is rate limiting us, or too many chats start at once (with `Retry-After`).
+    TwilioBusy,
+    /// 502: Twilio answered with a 5xx.
+    TwilioUnavailable,
+    /// 502: Twilio refused the call (the server's Twilio configuration needs checking).
+    TwilioRejected,
+    /// 504: Twilio did not answer in time.
+    TwilioUnreachable,
+    /// 502: Twilio answered in an unexpected way.
+    TwilioBadResponse,
+}
+
+impl ErrorCode {
+    /// Every code, in the order above.
+    pub const ALL: [ErrorCode; 31] = [ErrorCode::InvalidJson, ErrorCode::BadRequest, ErrorCode::InvalidBody, ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType, ErrorCode::NotFound, ErrorCode::MethodNotAllowed, ErrorCode::Timeout, ErrorCode::InternalError, ErrorCode::OriginNotAllowed, ErrorCode::RateLimited, ErrorCode::TooManySessions, ErrorCode::InvalidCredential, ErrorCode::SessionNotFound, ErrorCode::SessionEnded, ErrorCode::OutsideBusinessHours, ErrorCode::VerificationRequired, ErrorCode::VerificationFailed, ErrorCode::VerificationUnavailable, ErrorCode::IdentityInvalid, ErrorCode::IdentityNotConfigured, ErrorCode::IdentityUnavailable, ErrorCode::IdentityRequired, ErrorCode::InvalidSignature, ErrorCode::QueueNotConfigured, ErrorCode::AvailabilityNotConfigured, ErrorCode::TwilioBusy, ErrorCode::TwilioUnavailable, ErrorCode::TwilioRejected, ErrorCode::TwilioUnreachable, ErrorCode::TwilioBadResponse];
+
+    /// The code written `code` on the wire, if this version knows it. A plain lookup, not serde: the wasm desk reads
+    /// codes without serde's deserializers (its size budget).
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
+    /// The code as written on the wire (the same string serde writes).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::InvalidBody => "invalid_body",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::InternalError => "internal_error",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::TooManySessions => "too_many_sessions",
+            ErrorCode::InvalidCredential => "invalid_credential",
+            ErrorCode::SessionNotFound => "session_not_found",
+            ErrorCode::SessionEnded => "session_ended",
+            ErrorCode::OutsideBusinessHours => "outside_business_hours",
+            ErrorCode::VerificationRequired => "verification_required",
+            ErrorCode::VerificationFailed => "verification_failed",
+            ErrorCode::VerificationUnavailable => "verification_unavailable",
+            ErrorCode::IdentityInvalid => "identity_invalid",
+            ErrorCode::IdentityNotConfigured => "identity_not_configured",
+            ErrorCode::IdentityUnavailable => "identity_unavailable",
+            ErrorCode::IdentityRequired => "identity_required",
+            ErrorCode::InvalidSignature => "invalid_signature",
+            ErrorCode::QueueNotConfigured => "queue_not_configured",
+            ErrorCode::AvailabilityNotConfigured => "availability_not_configured",
+            ErrorCode::TwilioBusy => "twilio_busy",
+            ErrorCode::TwilioUnavailable => "twilio_unavailable",
+            ErrorCode::TwilioRejected => "twilio_rejected",
+            ErrorCode::TwilioUnreachable => "twilio_unreachable",
+            ErrorCode::TwilioBadResponse => "twilio_bad_response",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Every error the auth server answers with: `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
@@ -169,14 +296,26 @@ pub struct ApiErrorBody {
 
 impl ApiError {
     /// An error body with this `code` and `message`.
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError { error: ApiErrorBody { code: code.into(), message: message.into() } }
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError { error: ApiErrorBody { code: code.as_str().into(), message: message.into() } }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `as_str` and serde write the same string for every code, and a code reads back as itself.
+    #[test]
+    fn error_codes_are_their_snake_case_names() {
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), serde_json::Value::from(code.as_str()));
+            assert_eq!(serde_json::from_value::<ErrorCode>(code.as_str().into()).unwrap(), code);
+        }
+        assert_eq!(ErrorCode::TooManySessions.as_str(), "too_many_sessions");
+        assert_eq!(ErrorCode::ALL.map(|c| ErrorCode::parse(c.as_str())), ErrorCode::ALL.map(Some));
+        assert_eq!(ErrorCode::parse("a_code_of_a_newer_server"), None);
+    }
 
     #[test]
     fn create_session_ignores_unknown_fields_and_reads_handoff() {

@@ -256,13 +256,13 @@ async fn the_verification_hook_must_say_success_before_a_task_is_created() {
 // ---- 5. a leaked SESSION_SECRET, key rotation, answers ----
 
 fn credential(secret: &str, session: &str, identity: &str) -> String {
-    let ctx = flexdesk_auth::credential::Context {
+    let ctx = flexdesk_auth::chat::credential::Context {
         identity: identity.into(),
         conversation_sid: CONVERSATION.into(),
         interaction_sid: None,
         channel_sid: None,
     };
-    flexdesk_auth::credential::issue(secret.as_bytes(), session, flexdesk_auth::unix_now() + 600, &ctx)
+    flexdesk_auth::chat::credential::issue(secret.as_bytes(), session, flexdesk_auth::infra::clock::unix_now() + 600, &ctx)
 }
 
 #[tokio::test]
@@ -337,13 +337,13 @@ async fn a_forged_context_cannot_put_odd_sids_into_twilio_paths() {
         "",
     ];
     let forge = |session: &str, conversation: &str, interaction: Option<&str>, channel: Option<&str>| {
-        let ctx = flexdesk_auth::credential::Context {
+        let ctx = flexdesk_auth::chat::credential::Context {
             identity: format!("customer-{}", uuid::Uuid::new_v4()),
             conversation_sid: conversation.into(),
             interaction_sid: interaction.map(Into::into),
             channel_sid: channel.map(Into::into),
         };
-        flexdesk_auth::credential::issue(SESSION_SECRET.as_bytes(), session, flexdesk_auth::unix_now() + 600, &ctx)
+        flexdesk_auth::chat::credential::issue(SESSION_SECRET.as_bytes(), session, flexdesk_auth::infra::clock::unix_now() + 600, &ctx)
     };
     let good_kd = format!("KD{}", "2".repeat(32));
     let good_uo = format!("UO{}", "3".repeat(32));
@@ -384,7 +384,7 @@ fn jwks_and_verifier_urls_must_be_https_except_on_loopback() {
         for (k, v) in pairs {
             vars.insert(k.to_string(), v.to_string());
         }
-        flexdesk_auth::config::Config::from_lookup(|k| vars.get(k).cloned()).map(|_| ()).map_err(|e| e.to_string())
+        flexdesk_auth::infra::config::Config::from_lookup(|k| vars.get(k).cloned()).map(|_| ()).map_err(|e| e.to_string())
     };
     let jwks = |url: &str| read(&[("IDENTITY_JWKS_URL", url), ("IDENTITY_ISSUER", "https://idp.example.com"), ("IDENTITY_AUDIENCE", "flexdesk")]);
     let verify = |url: &str| read(&[("VERIFY_URL", url)]);

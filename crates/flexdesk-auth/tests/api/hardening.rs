@@ -137,7 +137,7 @@ async fn metrics_label_routes_by_pattern_and_count_twilio_outcomes() {
     conversation_state(&h.twilio, "active").await;
     h.refresh(s["sessionId"].as_str().unwrap(), s["sessionCredential"].as_str().unwrap()).await;
     let a = h.admin_get("/metrics").await;
-    assert_eq!(a.headers.get(header::CONTENT_TYPE).unwrap(), flexdesk_auth::metrics::CONTENT_TYPE);
+    assert_eq!(a.headers.get(header::CONTENT_TYPE).unwrap(), flexdesk_auth::infra::metrics::CONTENT_TYPE);
     for line in [
         r#"flexdesk_http_requests_total{route="/v1/sessions",method="POST",status="201"} 1"#,
         r#"flexdesk_http_requests_total{route="/v1/sessions/{id}/token",method="POST",status="200"} 1"#,

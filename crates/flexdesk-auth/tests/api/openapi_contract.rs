@@ -103,7 +103,7 @@ async fn identity_required_refuses_guests_with_a_declared_code_and_lets_signed_i
     let guest = h.json(Method::POST, "/v1/sessions", json!({"customerName": "Ada"})).await;
     assert_eq!((guest.status, error_code(&guest)), (StatusCode::UNAUTHORIZED, "identity_required"), "a guest is refused");
 
-    let claims = json!({"sub": "user-42", "exp": flexdesk_auth::unix_now() + 300, "name": "Ada Lovelace"});
+    let claims = json!({"sub": "user-42", "exp": flexdesk_auth::infra::clock::unix_now() + 300, "name": "Ada Lovelace"});
     let token = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims,

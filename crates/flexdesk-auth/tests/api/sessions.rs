@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use flexdesk_auth::token::Claims;
+use flexdesk_auth::twilio::token::Claims;
 use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, header as has_header, method, path};
@@ -233,7 +233,7 @@ async fn refresh_is_refused_once_the_agent_closed_the_conversation() {
     let (id, cred) = (s["sessionId"].as_str().unwrap(), s["sessionCredential"].as_str().unwrap());
     let a = h.refresh(id, cred).await;
     assert_eq!((a.status, error_code(&a)), (StatusCode::NOT_FOUND, "session_ended"));
-    assert!(matches!(h.state.sessions.get(id).unwrap().state, flexdesk_auth::sessions::SessionState::Ended(_)));
+    assert!(matches!(h.state.sessions.get(id).unwrap().state, flexdesk_auth::chat::sessions::SessionState::Ended(_)));
 }
 
 #[tokio::test]
@@ -245,14 +245,14 @@ async fn forged_foreign_and_token_credentials_are_refused() {
     let (id1, cred1) = (s1["sessionId"].as_str().unwrap(), s1["sessionCredential"].as_str().unwrap());
     let cred2 = s2["sessionCredential"].as_str().unwrap();
 
-    let far_future = flexdesk_auth::unix_now() + 999_999;
-    let ctx = flexdesk_auth::credential::Context {
+    let far_future = flexdesk_auth::infra::clock::unix_now() + 999_999;
+    let ctx = flexdesk_auth::chat::credential::Context {
         identity: s1["identity"].as_str().unwrap().into(),
         conversation_sid: CONVERSATION.into(),
         interaction_sid: None,
         channel_sid: None,
     };
-    let forged = flexdesk_auth::credential::issue(b"not-the-server-secret-not-the-server", id1, far_future, &ctx);
+    let forged = flexdesk_auth::chat::credential::issue(b"not-the-server-secret-not-the-server", id1, far_future, &ctx);
     let extended = cred1.replacen(&format!(".{}.", cred1.split('.').nth(1).unwrap()), &format!(".{far_future}."), 1);
     for bad in [forged.as_str(), extended.as_str(), cred2, s1["token"].as_str().unwrap(), "", "junk"] {
         let a = h.refresh(id1, bad).await;
@@ -271,13 +271,13 @@ async fn forged_foreign_and_token_credentials_are_refused() {
 /// lost its refresh. A valid credential now carries what the session needs; Twilio still decides if it is over.
 #[tokio::test]
 async fn a_restarted_server_rebuilds_the_session_from_its_credential() {
-    let ctx = flexdesk_auth::credential::Context {
+    let ctx = flexdesk_auth::chat::credential::Context {
         identity: "customer-7".into(),
         conversation_sid: CONVERSATION.into(),
         interaction_sid: None,
         channel_sid: None,
     };
-    let cred = flexdesk_auth::credential::issue(SESSION_SECRET.as_bytes(), "before-restart", flexdesk_auth::unix_now() + 600, &ctx);
+    let cred = flexdesk_auth::chat::credential::issue(SESSION_SECRET.as_bytes(), "before-restart", flexdesk_auth::infra::clock::unix_now() + 600, &ctx);
     let h = harness(&[]).await;
     conversation_state(&h.twilio, "active").await;
     participants(&h.twilio, &["customer-7"]).await;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
-use flexdesk_auth::config::Config;
+use flexdesk_auth::infra::config::Config;
 use flexdesk_auth::{app, AppState};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -64,7 +64,7 @@ pub struct Harness {
 /// A hand-off signed by "the bot's back end" with HANDOFF_SECRET (`aud` and a 5-minute `exp` added).
 pub fn sign_handoff(mut claims: Value) -> String {
     claims["aud"] = json!("flexdesk-handoff");
-    claims["exp"] = json!(flexdesk_auth::unix_now() + 300);
+    claims["exp"] = json!(flexdesk_auth::infra::clock::unix_now() + 300);
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims,

@@ -136,7 +136,7 @@ async fn webhooks_off_the_route_is_not_found_and_config_needs_the_auth_token() {
     let mut vars = env("http://127.0.0.1:9");
     vars.insert("TWILIO_WEBHOOKS".into(), "on".into());
     vars.remove("TWILIO_AUTH_TOKEN");
-    let err = flexdesk_auth::config::Config::from_lookup(|k| vars.get(k).cloned()).unwrap_err();
+    let err = flexdesk_auth::infra::config::Config::from_lookup(|k| vars.get(k).cloned()).unwrap_err();
     assert!(err.to_string().contains("TWILIO_WEBHOOKS: needs TWILIO_AUTH_TOKEN"), "{err}");
 }
 
@@ -203,11 +203,11 @@ async fn a_replayed_webhook_changes_nothing_not_even_health() {
 async fn a_webhook_over_the_parameter_cap_is_refused_before_it_is_checked() {
     let h = harness(WEBHOOKS_ON).await;
     let many = |n: usize| -> Vec<(String, String)> { (0..n).map(|i| (format!("k{i}"), "v".repeat(100))).collect() };
-    let at_cap = many(flexdesk_auth::webhooks::MAX_WEBHOOK_PARAMS);
+    let at_cap = many(flexdesk_auth::http::webhooks::MAX_WEBHOOK_PARAMS);
     let a = h.send(webhook(&at_cap, Some("AAAAAAAAAAAAAAAAAAAAAAAAAAA="), "auth.test")).await;
     assert_eq!((a.status, error_code(&a)), (StatusCode::FORBIDDEN, "invalid_signature"));
     assert_eq!(h.send(webhook(&at_cap, None, "auth.test")).await.status, StatusCode::NO_CONTENT, "signed, at the cap: accepted");
-    let over = many(flexdesk_auth::webhooks::MAX_WEBHOOK_PARAMS + 1);
+    let over = many(flexdesk_auth::http::webhooks::MAX_WEBHOOK_PARAMS + 1);
     let a = h.send(webhook(&over, None, "auth.test")).await;
     assert_eq!((a.status, error_code(&a)), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"), "even when signed");
 }

@@ -1,0 +1,14 @@
+//! The chat rules: who may start a chat and with what (engagement, verification hook, names), the session
+//! credential and the open sessions (here and across replicas), queue positions and availability, and the errors
+//! the API answers with. Depends on `twilio` and `infra`, never on `http`.
+
+pub mod availability;
+pub mod credential;
+pub mod engagement;
+pub mod error;
+pub mod names;
+pub mod queue;
+pub mod replicas;
+pub mod sessions;
+pub mod verify;
+pub mod webhooks;

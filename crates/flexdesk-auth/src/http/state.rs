@@ -1,0 +1,89 @@
+//! Everything a request handler can reach, built once per server.
+
+use std::sync::Arc;
+
+use crate::chat::availability::AvailabilityCache;
+use crate::chat::credential;
+use crate::chat::replicas::Chats;
+use crate::chat::sessions::SessionStore;
+use crate::chat::webhooks;
+use crate::http::budgets::RateLimiter;
+use crate::infra::config::Config;
+use crate::infra::metrics::Metrics;
+use crate::infra::redis::Redis;
+use crate::infra::singleflight;
+use crate::twilio::client::{CallError, TwilioClient};
+
+/// Everything a request handler can reach. Build it with [`AppState::new`]; one per server (share the `Arc`).
+pub struct AppState {
+    /// The settings the server was started with.
+    pub config: Config,
+    /// The Twilio REST client (retries, pacing, metrics).
+    pub twilio: TwilioClient,
+    /// The chats this process started and whether they are still open.
+    pub sessions: SessionStore,
+    /// SESSION_SECRET (and SESSION_SECRET_PREVIOUS while rotating), prepared once for signing and checking
+    /// session credentials.
+    pub session_keys: credential::SessionKeys,
+    /// Cache of the queue figures and queue reads (`AVAILABILITY_CACHE_SECONDS`).
+    pub availability: AvailabilityCache,
+    /// The per-client request budgets (`RATE_LIMIT_*`).
+    pub limiter: RateLimiter,
+    /// The Prometheus metrics served by [`crate::admin_app`].
+    pub metrics: Arc<Metrics>,
+    /// Calls the human-verification hook (`VERIFY_URL`).
+    pub verifier: reqwest::Client,
+    /// When the last Twilio webhook that verified arrived (`TWILIO_WEBHOOKS`).
+    pub webhooks: webhooks::WebhookHealth,
+    /// Twilio webhooks already acted on (idempotency token and signature), so a repeat changes nothing.
+    pub seen_webhooks: webhooks::SeenWebhooks,
+    /// Coalesces concurrent "is this conversation closed?" calls to Twilio, per conversation.
+    pub closed_checks: singleflight::SingleFlight<Result<bool, CallError>>,
+    /// State shared with the other replicas through Redis (`REDIS_URL`); `None`: this process only.
+    pub redis: Option<Arc<Redis>>,
+}
+
+impl AppState {
+    /// The state for `config`. Makes no network call. With `REDIS_URL`, call it inside a tokio runtime: the
+    /// connection to Redis is then made in the background, and this process uses its own limits until Redis answers.
+    ///
+    /// # Panics
+    /// If the HTTP client cannot be built (no TLS backend), which does not happen with this crate's features.
+    pub fn new(config: Config) -> Arc<AppState> {
+        let metrics = Arc::new(Metrics::default());
+        // The URL was checked when the config was read.
+        let redis = config
+            .redis_url
+            .as_ref()
+            .and_then(|url| {
+                let ca = config.redis_ca_pem.as_deref();
+                Redis::new(url.expose(), ca, &config.redis_key_prefix, config.redis_timeout, metrics.clone()).ok()
+            });
+        Arc::new(AppState {
+            twilio: TwilioClient::with_redis(&config, metrics.clone(), redis.clone()),
+            sessions: SessionStore::default(),
+            session_keys: credential::SessionKeys::new(
+                config.session_secret.expose().as_bytes(),
+                config.session_secret_previous.as_ref().map(|s| s.expose().as_bytes()),
+            ),
+            availability: AvailabilityCache::new(config.availability_cache),
+            limiter: RateLimiter::new(config.budgets).with_redis(redis.clone()),
+            redis,
+            metrics,
+            verifier: reqwest::Client::builder()
+                .timeout(config.twilio_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("reqwest client with rustls"),
+            webhooks: Default::default(),
+            seen_webhooks: Default::default(),
+            closed_checks: Default::default(),
+            config,
+        })
+    }
+
+    /// The open chats: this process's table, and every replica's through Redis when configured.
+    pub fn chats(&self) -> Chats<'_> {
+        Chats { config: &self.config, local: &self.sessions, redis: self.redis.as_ref() }
+    }
+}
