@@ -33,3 +33,16 @@ test('the shipped .env.example is clean, and a missing file is a usage error', (
   assert.match(out.stdout, /reads the same/);
   assert.equal(check(path.join(ROOT, 'no-such.env')).status, 2);
 });
+
+test('a .env line the server cannot read stops the start naming it, instead of dropping every setting after it', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'flexdesk-dotenv-'));
+  try {
+    writeFileSync(path.join(dir, '.env'), 'PORT=4999\nBUSINESS_HOURS=Mon-Fri 09:00-17:00\nSESSION_SECRET=set-after-the-bad-line\n');
+    const out = spawnSync(bin, [], { env: bare, encoding: 'utf8', cwd: dir, timeout: 10_000 });
+    assert.equal(out.status, 2, out.stdout + out.stderr);
+    assert.match(out.stderr, /\.env cannot be read \(Error parsing line: 'Mon-Fri 09:00-17:00'/);
+    assert.match(out.stderr, /nothing after that line was loaded/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -282,17 +282,30 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Loads `.env` when there is one. A line dotenvy cannot read stops the start naming it: dotenvy stops at such a line,
+/// so ignoring the error (as before) silently dropped every setting after it.
+fn read_dotenv() -> Result<(), ConfigError> {
+    match dotenvy::dotenv() {
+        Ok(_) => Ok(()),
+        Err(e) if e.not_found() => Ok(()),
+        Err(e) => Err(ConfigError(vec![format!(
+            ".env cannot be read ({e}); nothing after that line was loaded. A value with spaces needs quotes in .env \
+             (and none in a Docker or systemd env file: `flexdesk-auth config check FILE`)"
+        )])),
+    }
+}
+
 impl Config {
     /// Reads `.env` (if any; real environment variables win) and then the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
-        let _ = dotenvy::dotenv();
+        read_dotenv()?;
         Config::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// For the offline subcommands (`mint-token`, `verify-token`): no session is signed and Twilio is not called,
     /// so the demo `SESSION_SECRET` is not refused.
     pub fn from_env_offline() -> Result<Config, ConfigError> {
-        let _ = dotenvy::dotenv();
+        read_dotenv()?;
         Config::load(|name| std::env::var(name).ok(), false)
     }
 
