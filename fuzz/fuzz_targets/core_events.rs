@@ -44,7 +44,6 @@ enum FuzzEvent {
     JoinFailed,
     AgentJoined(Who),
     AgentLeft(Who),
-    Transferred(Option<Who>),
     Message { index: u8, author: Who, client_id: Option<u8>, media: u8, body: bool },
     AgentTyping(Who, bool),
     AgentRead(Who, u8),
@@ -113,7 +112,6 @@ fn to_event(e: FuzzEvent) -> Event {
         FuzzEvent::JoinFailed => Event::JoinFailed { message: "no".into() },
         FuzzEvent::AgentJoined(w) => Event::ParticipantJoined(participant(w)),
         FuzzEvent::AgentLeft(w) => Event::ParticipantLeft(participant(w)),
-        FuzzEvent::Transferred(w) => Event::AgentTransferred { to: w.map(agent) },
         FuzzEvent::Message { index, author, client_id, media, body } => Event::Message {
             index: u64::from(index % 32),
             author: author.id().into(),

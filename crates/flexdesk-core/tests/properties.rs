@@ -250,7 +250,6 @@ fn any_event() -> impl Strategy<Value = Event> {
         Just(Event::ClientFailed { message: "x".into() }),
         id.clone().prop_map(|a| Event::ParticipantJoined(participant(&a))),
         id.clone().prop_map(|a| Event::ParticipantLeft(participant(&a))),
-        Just(Event::AgentTransferred { to: None }),
         (any::<u64>(), id.clone(), proptest::option::of(id.clone())).prop_map(|(index, author, client_id)| Event::Message {
             index, author, client_id, handoff: None, content: text("t")
         }),

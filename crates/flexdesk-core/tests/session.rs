@@ -207,12 +207,6 @@ fn warm_transfer_begins_transfer_then_joins_and_the_old_agent_leaving_is_silent(
 }
 
 #[test]
-fn explicit_transfer_event_begins_transfer() {
-    let mut s = chatting();
-    assert_eq!(s.handle(Event::AgentTransferred { to: None }), vec![Effect::Web(WebCall::BeginTransfer(None))]);
-}
-
-#[test]
 fn agent_message_is_shown_once_per_index() {
     let mut s = chatting();
     let fx = visible(s.handle(agent_msg(3, "alice", "hi")));

@@ -3,6 +3,8 @@
 //! failure is retried, when `startChat` / `reconnect` settle, what the user is told — all of that is the core's.
 //! Events are queued and handled one at a time, so a callback that re-enters the desk (the SDK may emit
 //! synchronously) never interleaves with the effects of another event.
+//! Over 600 lines because it is one `match` over every effect the core emits, each arm a few SDK or web-chat calls;
+//! splitting the arms across files would hide that the loop carries out effects and decides nothing.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;

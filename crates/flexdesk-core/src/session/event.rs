@@ -185,11 +185,6 @@ pub enum Event {
     ParticipantJoined(Participant),
     /// A participant left the conversation.
     ParticipantLeft(Participant),
-    /// The contact centre says the chat is being moved to another agent.
-    AgentTransferred {
-        /// The agent the chat goes to, when known.
-        to: Option<Agent>,
-    },
     /// A message in the conversation, live or replayed; `author` tells the customer's own from the agent's.
     Message {
         /// The message's index in the conversation (Twilio's, increasing).

@@ -303,11 +303,6 @@ impl Session {
                     Ok(()) => self.queue(Outgoing::File { id }, false, &mut out),
                 }
             }
-            Event::AgentTransferred { to } => {
-                if self.open() {
-                    out.push(Effect::Web(WebCall::BeginTransfer(to)));
-                }
-            }
             Event::Suspended(suspended) => {
                 self.suspended = suspended;
                 if let (false, Link::Live(chat)) = (suspended, &mut self.link) {
