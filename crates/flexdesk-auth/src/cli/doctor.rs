@@ -189,7 +189,9 @@ pub async fn run(config: &Config) -> Vec<Check> {
         },
     }
     if !key_ok {
-        out.push(check("the rest", Status::Skip, "skipped: fix the credentials above first (every other check reads the account with them)."));
+        // The customer token is checked offline, so it still says what a refused key means for the chats.
+        out.push(token_check(config, key_ok, false, None));
+        out.push(check("the rest", Status::Skip, "skipped: fix the API key above first (every other check reads the account with it)."));
         return out;
     }
 
