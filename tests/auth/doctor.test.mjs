@@ -86,7 +86,7 @@ describe('against the emulator, correctly configured', () => {
     });
   }
 
-  test('without an auth token the API key does the REST calls, and the auth-token check is skipped', async () => {
+  test('without an auth token the auth-token check is skipped and the rest passes', async () => {
     const r = await doctor({ TWILIO_AUTH_TOKEN: '' });
     assert.equal(r.code, 0, r.out);
     assert.ok(line(r, 'skip', 'auth token'), r.out);
@@ -145,7 +145,7 @@ describe('each wrong setting fails, naming the setting, and exits 1', () => {
       alsoFails: ['customer token'],
     },
     {
-      name: 'a bad auth token (the other checks are skipped: they read with it)',
+      name: 'a bad auth token (only its check fails: the others read with the API key)',
       env: { TWILIO_AUTH_TOKEN: 'ffffffffffffffffffffffffffffffff' },
       check: 'auth token',
       names: ['TWILIO_AUTH_TOKEN'],

@@ -70,7 +70,7 @@ test('a chat starts, refreshes, ends, and then refuses to refresh', async () => 
 // wire for these two facts is not observable through it. The stub records the one request and answers as twilio-oai
 // flex v2 CreateWebChannel does (201 `{conversation_sid, identity}`, the spec's example identity). Library-level
 // counterpart: crates/flexdesk-auth/tests/api/sessions.rs (wiremock).
-test('the chat start request carries the account SID + auth token and no Identity (in-test stub)', async () => {
+test('the chat start request carries the API key (not the auth token) and no Identity (in-test stub)', async () => {
   const seen = [];
   const stub = http.createServer((req, res) => {
     let body = '';
@@ -96,7 +96,8 @@ test('the chat start request carries the account SID + auth token and no Identit
     assert.ok(start, 'the server called CreateWebChannel');
     assert.equal(start.form.AddressSid, ENV.TWILIO_ADDRESS_SID);
     assert.equal(start.form.Identity, undefined, 'CreateWebChannel has no Identity parameter');
-    const basic = Buffer.from(`${ENV.TWILIO_ACCOUNT_SID}:${ENV.TWILIO_AUTH_TOKEN}`).toString('base64');
+    // REST uses the API key even with TWILIO_AUTH_TOKEN set: the Auth Token only checks webhook signatures (issue 25).
+    const basic = Buffer.from(`${ENV.TWILIO_API_KEY_SID}:${ENV.TWILIO_API_KEY_SECRET}`).toString('base64');
     assert.equal(start.authorization, `Basic ${basic}`);
   } finally {
     await other.stop();

@@ -137,14 +137,13 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 pub async fn run(config: &Config) -> Vec<Check> {
     let metrics = Arc::new(Metrics::default());
     let rest = TwilioClient::new(config, metrics);
-    let key = rest.with_credentials(&config.api_key_sid, &config.api_key_secret, config.twilio_max_retries);
     let conv = &config.conversations_api_url;
     let tr = &config.taskrouter_api_url;
     let mut out = Vec::new();
 
     // 1. The API key: it signs every customer token, so Twilio must accept it for this account.
     let services_url = format!("{conv}/v1/Services?PageSize=100");
-    let key_ok = match key.get(LIST_SERVICES, &services_url).await {
+    let key_ok = match rest.get(LIST_SERVICES, &services_url).await {
         Ok(list) => {
             let services = list.get("services").and_then(Value::as_array).cloned().unwrap_or_default();
             match services.iter().filter_map(|s| str_of(s, "account_sid")).find(|a| *a != config.account_sid) {
@@ -176,33 +175,23 @@ pub async fn run(config: &Config) -> Vec<Check> {
         }
     };
 
-    // 2. The auth token, when set (REST calls and the webhook signatures use it).
-    let rest_ok = match &config.auth_token {
-        None => {
-            out.push(check("auth token", Status::Skip, "TWILIO_AUTH_TOKEN is not set: REST calls use the API key; TWILIO_WEBHOOKS cannot be verified without it."));
-            key_ok
-        }
-        Some(_) => match rest.get(LIST_SERVICES, &services_url).await {
-            Ok(_) => {
-                out.push(check("auth token", Status::Ok, format!("Twilio accepts TWILIO_ACCOUNT_SID {} with TWILIO_AUTH_TOKEN.", config.account_sid)));
-                true
-            }
-            Err(e @ CallError::Api { status: 401 | 403, .. }) => {
-                out.push(fail(
-                    "auth token",
-                    format!("Twilio refused TWILIO_ACCOUNT_SID {} with TWILIO_AUTH_TOKEN: {}.", config.account_sid, said(&e)),
-                    "copy the Auth Token of that account from the Console (Account Info); after rotating it there, update TWILIO_AUTH_TOKEN (or leave it empty to use the API key).",
-                ));
-                false
-            }
-            Err(e) => {
-                out.push(fail("auth token", format!("could not check TWILIO_AUTH_TOKEN: {}.", said(&e)), transport_fix(config, conv)));
-                false
-            }
+    // 2. The auth token, when set: it only checks webhook signatures, so a wrong one fails here and stops nothing else.
+    match &config.auth_token {
+        None => out.push(check("auth token", Status::Skip, "TWILIO_AUTH_TOKEN is not set: TWILIO_WEBHOOKS cannot be verified without it (REST calls use the API key either way).")),
+        Some(token) => match rest.with_credentials(&config.account_sid, token, config.twilio_max_retries).get(LIST_SERVICES, &services_url).await {
+            Ok(_) => out.push(check("auth token", Status::Ok, format!("Twilio accepts TWILIO_ACCOUNT_SID {} with TWILIO_AUTH_TOKEN.", config.account_sid))),
+            Err(e @ CallError::Api { status: 401 | 403, .. }) => out.push(fail(
+                "auth token",
+                format!("Twilio refused TWILIO_ACCOUNT_SID {} with TWILIO_AUTH_TOKEN: {}.", config.account_sid, said(&e)),
+                "copy the Auth Token of that account from the Console (Account Info); after rotating it there, update TWILIO_AUTH_TOKEN (webhook signatures are checked with it).",
+            )),
+            Err(e) => out.push(fail("auth token", format!("could not check TWILIO_AUTH_TOKEN: {}.", said(&e)), transport_fix(config, conv))),
         },
-    };
-    if !rest_ok {
-        out.push(check("the rest", Status::Skip, "skipped: fix the credentials above first (every other check reads the account with them)."));
+    }
+    if !key_ok {
+        // The customer token is checked offline, so it still says what a refused key means for the chats.
+        out.push(token_check(config, key_ok, false, None));
+        out.push(check("the rest", Status::Skip, "skipped: fix the API key above first (every other check reads the account with it)."));
         return out;
     }
 

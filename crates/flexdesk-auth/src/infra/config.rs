@@ -130,7 +130,8 @@ pub struct Config {
     pub admin: Option<AdminListener>,
     /// The Twilio account (`TWILIO_ACCOUNT_SID`, `AC…`; required).
     pub account_sid: String,
-    /// When absent, REST calls authenticate with the API key and secret instead.
+    /// The account's Auth Token (`TWILIO_AUTH_TOKEN`): only checks the signatures of Twilio's webhooks (Twilio signs
+    /// them with it: <https://www.twilio.com/docs/usage/webhooks/webhooks-security>); REST calls never use it.
     pub auth_token: Option<Secret>,
     /// API key for access tokens and REST (`TWILIO_API_KEY_SID`, `SK…`; required;
     /// <https://www.twilio.com/docs/iam/api-keys>).
@@ -233,6 +234,10 @@ pub struct Config {
     pub ready_twilio_fresh: Duration,
     /// `/readyz`: a failed readiness probe is reused this long before Twilio is probed again (`READY_PROBE_RETRY_SECONDS`).
     pub ready_probe_retry: Duration,
+    /// `/readyz`: once Twilio has answered, it may fail this long before `/readyz` turns 503
+    /// (`READY_TWILIO_GRACE_SECONDS`, 0 = at once): every replica sees the same Twilio, so one blip would otherwise take
+    /// them all out of the load balancer together.
+    pub ready_twilio_grace: Duration,
     /// `LOG_FORMAT`: human-readable text (default) or one JSON object per line.
     pub log_format: LogFormat,
     /// `BUSINESS_HOURS`, `BUSINESS_TZ`, `BUSINESS_HOLIDAYS` (see [`crate::infra::hours`]); `None`: always open.
@@ -541,6 +546,7 @@ impl Config {
         let redis_timeout = Duration::from_millis(r.number("REDIS_TIMEOUT_MS", 250, 10, 10_000));
         let ready_twilio_fresh = Duration::from_secs(r.number("READY_TWILIO_FRESH_SECONDS", 60, 1, 86_400));
         let ready_probe_retry = Duration::from_secs(r.number("READY_PROBE_RETRY_SECONDS", 5, 1, 3600));
+        let ready_twilio_grace = Duration::from_secs(r.number("READY_TWILIO_GRACE_SECONDS", 30, 0, 3600));
         let log_format = match r.text("LOG_FORMAT").map(|v| v.to_ascii_lowercase()).as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -649,6 +655,7 @@ impl Config {
             redis_timeout,
             ready_twilio_fresh,
             ready_probe_retry,
+            ready_twilio_grace,
             log_format,
             business_hours,
             identity,
@@ -965,6 +972,9 @@ mod tests {
         let mut env = fake_env();
         let c = load(&env).unwrap();
         assert_eq!((c.ready_twilio_fresh, c.ready_probe_retry, c.log_format), (Duration::from_secs(60), Duration::from_secs(5), LogFormat::Text));
+        assert_eq!(c.ready_twilio_grace, Duration::from_secs(30));
+        env.insert("READY_TWILIO_GRACE_SECONDS", "0".into());
+        assert_eq!(load(&env).unwrap().ready_twilio_grace, Duration::ZERO, "0 turns the grace off");
         env.insert("LOG_FORMAT", "JSON".into());
         env.insert("READY_TWILIO_FRESH_SECONDS", "30".into());
         let c = load(&env).unwrap();

@@ -122,6 +122,8 @@ impl CallError {
 pub struct Reachability {
     last_ok_ms: std::sync::atomic::AtomicU64,
     last_failure_ms: std::sync::atomic::AtomicU64,
+    /// The first failure since the last good answer (0: none since), for the grace of `/readyz`.
+    failing_since_ms: std::sync::atomic::AtomicU64,
     /// The last readiness probe's outcome (`routes::ready`); held while a probe runs, so concurrent `/readyz` share it.
     pub probe: tokio::sync::Mutex<Option<ProbeOutcome>>,
 }
@@ -138,22 +140,31 @@ pub struct ProbeOutcome {
 impl Reachability {
     /// Records the outcome of one Twilio call.
     pub fn record(&self, result: &Result<Value, CallError>) {
-        use std::sync::atomic::Ordering::Relaxed;
         match result {
             // Twilio answered and accepted the credentials: a 404 or 400 is about the resource, not about reaching it.
-            Ok(_) => self.last_ok_ms.store(now_ms(), Relaxed),
-            Err(CallError::Api { status: 401 | 403, .. } | CallError::Api { status: 500.., .. } | CallError::Unreachable { .. }) => {
-                self.last_failure_ms.store(now_ms(), Relaxed)
-            }
-            Err(CallError::Api { .. }) => self.last_ok_ms.store(now_ms(), Relaxed),
+            Ok(_) => self.mark(true),
+            Err(CallError::Api { status: 401 | 403, .. } | CallError::Api { status: 500.., .. } | CallError::Unreachable { .. }) => self.mark(false),
+            Err(CallError::Api { .. }) => self.mark(true),
             // Not sent (paced out), or an answer of an unexpected shape: says nothing about reaching Twilio.
             Err(CallError::Busy { .. } | CallError::BadResponse { .. }) => {}
         }
     }
     /// Records a probe's verdict directly (`routes::ready`: a 404 for the probed service is not "reachable").
     pub fn mark(&self, ok: bool) {
-        let slot = if ok { &self.last_ok_ms } else { &self.last_failure_ms };
-        slot.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+        use std::sync::atomic::Ordering::Relaxed;
+        let now = now_ms();
+        if ok {
+            self.last_ok_ms.store(now, Relaxed);
+            self.failing_since_ms.store(0, Relaxed);
+        } else {
+            self.last_failure_ms.store(now, Relaxed);
+            // Only the first failure of a spell starts it; later ones leave its start alone.
+            let _ = self.failing_since_ms.compare_exchange(0, now, Relaxed, Relaxed);
+        }
+    }
+    /// Unix ms of the first failure since the last good answer (0: none since).
+    pub fn failing_since_ms(&self) -> u64 {
+        self.failing_since_ms.load(std::sync::atomic::Ordering::Relaxed)
     }
     /// Unix ms of the last good answer (0: none yet).
     pub fn last_ok_ms(&self) -> u64 {
@@ -170,8 +181,9 @@ pub fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
-/// The Twilio REST client shared by every request (cheap to clone). Authenticates with the account SID and auth
-/// token when `TWILIO_AUTH_TOKEN` is set, else with the API key pair.
+/// The Twilio REST client shared by every request (cheap to clone). Authenticates with the API key pair, never with
+/// the Auth Token: that master credential stays with the webhook signature check (`http::webhooks`), so a leaked or
+/// logged REST credential is a key that can be revoked alone (<https://www.twilio.com/docs/iam/api-keys>).
 #[derive(Clone)]
 pub struct TwilioClient {
     http: reqwest::Client,
@@ -192,11 +204,6 @@ impl TwilioClient {
 
     /// With `shared`, the pacing of rate-limited endpoints holds across every replica (see [`crate::chat::replicas`]).
     pub fn with_redis(config: &Config, metrics: Arc<Metrics>, redis: Option<Arc<crate::infra::redis::Redis>>) -> TwilioClient {
-        // Account SID + auth token when configured, else the API key pair (Twilio accepts both for REST).
-        let (username, password) = match &config.auth_token {
-            Some(token) => (config.account_sid.clone(), token.clone()),
-            None => (config.api_key_sid.clone(), config.api_key_secret.clone()),
-        };
         let http = reqwest::Client::builder()
             .timeout(config.twilio_timeout)
             .connect_timeout(config.twilio_timeout)
@@ -208,8 +215,9 @@ impl TwilioClient {
         let pacer = Arc::new(Pacer::new(config.twilio_rates, config.twilio_pacing_max_wait).with_redis(redis));
         TwilioClient {
             http,
-            username,
-            password,
+            // Basic auth with the API key SID + secret (https://www.twilio.com/docs/usage/requests-to-twilio).
+            username: config.api_key_sid.clone(),
+            password: config.api_key_secret.clone(),
             max_retries: config.twilio_max_retries,
             retry_base: config.twilio_retry_base,
             metrics,

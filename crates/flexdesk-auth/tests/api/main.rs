@@ -4,6 +4,7 @@ mod abuse;
 mod availability;
 mod hardening;
 mod openapi_contract;
+mod readiness;
 mod sessions;
 mod support;
 mod twilio_calls;

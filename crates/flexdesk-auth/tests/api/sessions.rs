@@ -45,7 +45,7 @@ async fn webchat_start_passes_handoff_and_returns_a_working_session() {
     let h = harness(&[]).await;
     Mock::given(method("POST"))
         .and(path("/v2/WebChats"))
-        .and(has_header("authorization", format!("Basic {}", base64_basic(&sid("AC"), AUTH_TOKEN)).as_str()))
+        .and(has_header("authorization", format!("Basic {}", base64_basic(&sid("SK"), API_SECRET)).as_str()))
         .and(form_has("AddressSid", &sid("IG")))
         .and(form_has("CustomerFriendlyName", "Ada Lovelace"))
         .and(form_lacks("Identity")) // twilio-oai flex v2 CreateWebChannel has no Identity: Twilio chooses it

@@ -173,21 +173,6 @@ async fn a_slow_twilio_times_out() {
 }
 
 #[tokio::test]
-async fn without_an_auth_token_rest_calls_use_the_api_key() {
-    use base64::Engine;
-    let h = harness(&[("TWILIO_AUTH_TOKEN", "")]).await;
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", sid("SK"), API_SECRET));
-    Mock::given(method("POST"))
-        .and(path("/v2/WebChats"))
-        .and(wiremock::matchers::header("authorization", format!("Basic {basic}").as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "conversation_sid": CONVERSATION, "identity": "customer-x" })))
-        .expect(1)
-        .mount(&h.twilio)
-        .await;
-    assert_eq!(start(&h).await.status, StatusCode::CREATED);
-}
-
-#[tokio::test]
 async fn a_request_over_the_server_timeout_is_a_json_504() {
     let h = harness(&[("REQUEST_TIMEOUT_SECONDS", "1"), ("TWILIO_TIMEOUT_SECONDS", "5"), ("TWILIO_PACING_MAX_WAIT_SECONDS", "0")]).await;
     Mock::given(method("POST"))

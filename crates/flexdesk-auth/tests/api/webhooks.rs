@@ -80,6 +80,27 @@ async fn a_signed_close_ends_the_session_and_healthy_webhooks_spare_the_twilio_c
     assert_eq!(h.refresh(&id, &cred).await.status, StatusCode::NOT_FOUND);
 }
 
+/// Issue 25: the Auth Token only checks signatures. Twilio signs webhooks with it
+/// (https://www.twilio.com/docs/usage/webhooks/webhooks-security) and accepts an API key SID + secret as REST Basic
+/// auth (https://www.twilio.com/docs/usage/requests-to-twilio), so with both set every REST call carries the API key.
+#[tokio::test]
+async fn with_the_auth_token_set_rest_calls_carry_the_api_key_and_webhooks_verify_with_the_token() {
+    use base64::Engine;
+    let h = harness(WEBHOOKS_ON).await;
+    conversation_state(&h.twilio, "active").await;
+    let (id, cred) = session(&h.start_webchat_session().await);
+    assert_eq!(h.refresh(&id, &cred).await.status, StatusCode::OK);
+    assert_eq!(h.send(webhook(&closed_params(CONVERSATION), None, "auth.test")).await.status, StatusCode::NO_CONTENT);
+    assert!(h.state.sessions.is_conversation_ended(CONVERSATION), "the webhook signed with the auth token verified");
+    let api_key = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{}:{API_SECRET}", sid("SK"))));
+    let sent = h.twilio.received_requests().await.unwrap();
+    assert!(sent.len() >= 2, "a start and a conversation fetch: {}", sent.len());
+    for r in &sent {
+        let auth = r.headers.get("authorization").and_then(|v| v.to_str().ok());
+        assert_eq!(auth, Some(api_key.as_str()), "{} {}", r.method, r.url.path());
+    }
+}
+
 #[tokio::test]
 async fn a_forged_or_altered_webhook_is_refused_and_changes_nothing() {
     let h = harness(WEBHOOKS_ON).await;

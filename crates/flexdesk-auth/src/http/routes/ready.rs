@@ -8,6 +8,11 @@
 //! service (conversations v1 `FetchService`, `GET /v1/Services/{IS}`), without retries and bounded to 2 s. Concurrent
 //! `/readyz` share one probe; a failed probe is reused for `READY_PROBE_RETRY_SECONDS` (default 5), so a load
 //! balancer polling every second sends Twilio at most one call per that many seconds.
+//!
+//! Grace: once Twilio has answered, a failure turns `/readyz` 503 only after Twilio has been failing for
+//! `READY_TWILIO_GRACE_SECONDS` (default 30). Every replica talks to the same Twilio, so without it one short blip
+//! would take every replica out of the load balancer at the same moment, turning a few failed chats into a full
+//! outage. Before any good answer (a replica starting, or a wrong configuration) there is no grace.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +33,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Readiness: 200 while Twilio was reachable recently, else 503 with the reason.
 #[utoipa::path(get, path = "/readyz", tag = "ops", responses(
-    (status = 200, description = "Ready: `{\"status\":\"ready\",\"twilio\":{\"lastAnsweredSecondsAgo\":n}}`"),
+    (status = 200, description = "Ready: `{\"status\":\"ready\",\"twilio\":{\"lastAnsweredSecondsAgo\":n}}`; within the grace after Twilio started failing, `twilio` also has `failingForSeconds`"),
     (status = 503, description = "Not ready: `{\"status\":\"not_ready\",\"reason\":\"twilio_unreachable\"|\"twilio_refused\",\"message\"}` (details in the server log)"),
 ))]
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
@@ -47,15 +52,28 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let retry_ms = state.config.ready_probe_retry.as_millis() as u64;
     if let Some(ProbeOutcome { at_ms, failure: Some(reason) }) = slot.as_ref() {
         if now.saturating_sub(*at_ms) < retry_ms {
-            return not_ready(reason);
+            return failing(&state, reason);
         }
     }
     let outcome = probe(&state).await;
     *slot = Some(outcome.clone());
     match outcome.failure {
         None => ready(0),
-        Some(reason) => not_ready(reason),
+        Some(reason) => failing(&state, reason),
     }
+}
+
+/// Twilio is failing: still ready within the grace that follows a good answer, else 503.
+fn failing(state: &AppState, reason: &str) -> Response {
+    let reach = state.twilio.reachability();
+    let now = now_ms();
+    let (last_ok, since) = (reach.last_ok_ms(), reach.failing_since_ms());
+    let failing_ms = now.saturating_sub(since);
+    if last_ok > 0 && since > 0 && failing_ms < state.config.ready_twilio_grace.as_millis() as u64 {
+        let twilio = json!({ "lastAnsweredSecondsAgo": now.saturating_sub(last_ok) / 1000, "failingForSeconds": failing_ms / 1000 });
+        return Json(json!({ "status": "ready", "twilio": twilio })).into_response();
+    }
+    not_ready(reason)
 }
 
 /// The age of the last good answer when it is fresh and nothing failed after it.
