@@ -1,9 +1,9 @@
-// The soak's file-descriptor criterion (reliability/lib.mjs fdsGrowth) on recorded series (docs/reliability.md):
+// The soak's file-descriptor criterion (tests/reliability/campaign/lib.mjs fdsGrowth) on recorded series (docs/reliability.md):
 // it must pass the noise the soak really shows, which the old second-half slope flagged, and flag a leak within
 // the short run's minute.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fdsGrowth } from '../../reliability/lib.mjs';
+import { fdsGrowth } from './campaign/lib.mjs';
 
 const IN_FLIGHT = 4 * 20; // load.mjs: at most 4 sockets per chat of a wave, 20 chats at a time
 

@@ -4,10 +4,10 @@
 //! tools that usually feed a container or a service do not:
 //! - Docker's `--env-file` (and Compose's `env_file` in its legacy format) takes each `KEY=VALUE` line as is: "Lines
 //!   beginning with `#` are treated as comments", nothing else is stripped, quotes stay part of the value
-//!   (https://docs.docker.com/reference/cli/docker/container/run/#env);
+//!   (<https://docs.docker.com/reference/cli/docker/container/run/#env>);
 //! - systemd's `EnvironmentFile=` ignores lines starting with `#` or `;`, removes surrounding quotes and whitespace,
 //!   and keeps a `#` inside a line as part of the value (systemd.exec(5), "EnvironmentFile=",
-//!   https://www.freedesktop.org/software/systemd/man/latest/systemd.exec.html#EnvironmentFile=).
+//!   <https://www.freedesktop.org/software/systemd/man/latest/systemd.exec.html#EnvironmentFile=>).
 //!
 //! So `TWILIO_AUTH_TOKEN=abc # main account` is `abc` under `.env` and `abc # main account` under Docker and systemd:
 //! a secret that silently becomes wrong. The check names every such key and how it differs, never the value itself.
