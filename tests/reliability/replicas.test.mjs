@@ -3,7 +3,7 @@
 // going away degrades to per-replica limits (one logged warning per replica, a metric), never to an open door or a
 // 500, and shared limits come back with Redis.
 //
-// REPLICAS_CHATS (default 3) chats go through the kill-a-replica step; reliability/run.mjs runs this file with more.
+// REPLICAS_CHATS (default 3) chats go through the kill-a-replica step; tests/reliability/campaign/run.mjs runs this file with more.
 // Control run: REPLICAS_WITHOUT_REDIS=1 starts the replicas without REDIS_URL; the cross-replica tests then fail
 // (each replica keeps its own limits), which is what they are for.
 import { test, before, after } from 'node:test';
