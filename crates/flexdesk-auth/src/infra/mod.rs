@@ -12,4 +12,6 @@ pub mod redis;
 pub mod secret;
 pub mod setting;
 pub mod singleflight;
+#[cfg(test)]
+pub(crate) mod test_redis;
 pub mod url;

@@ -4,8 +4,11 @@
 //! - rate-limit budgets: one GCRA "theoretical arrival time" per budget and client (`rl:<budget>:<client>`), the
 //!   same algorithm and figures as the in-process `governor` limiter, on Redis's clock;
 //! - open-session caps: a sorted set of open sessions scored by the time their slot frees (`open`, and
-//!   `open:<client>` per client), starts in progress as short-lived `p:<uuid>` members, and the starting client of
-//!   each session (`owner:<id>`) so a refresh on another replica extends the right client's slot;
+//!   `open:<client>` per client), starts in progress as short-lived `p:<uuid>` members, the starting client of
+//!   each session (`owner:<id>`) so a refresh on another replica extends the right client's slot, and the sessions
+//!   of each conversation (`conv:<sid>`) so a close webhook frees them. They count exactly the sessions this
+//!   process's table counts ([`crate::chat::sessions::SessionStore::reserve`]; the same scenario runs against both in
+//!   `chat::replicas`' tests), with every time on Redis's clock;
 //! - Twilio pacing: the next free slot of each lane (`pace:<lane>`), handed out one per interval across replicas,
 //!   with the same bounded wait (503 `Retry-After` past it);
 //! - ended-session markers (`ended:<id>`, `ended-conv:<conversation sid>`), kept as long as a credential can live.
@@ -58,10 +61,12 @@ redis.call('SET', KEYS[1], string.format('%.0f', next), 'PX', math.ceil((next - 
 return wait
 "#;
 
-/// Takes an open-session slot. KEYS: all open, this client's open. ARGV: now (s), per-client cap, total cap,
-/// the start's member, its expiry (s). Answers {0, 0} (taken), {1, retry s} (client cap), {2, retry s} (total).
+/// Takes an open-session slot. KEYS: all open, this client's open. ARGV: per-client cap, total cap, the start's
+/// member, how long it may stay pending (s). Answers {0, 0} (taken), {1, retry s} (client cap), {2, retry s} (total).
+/// Every time in these sets is on Redis's clock (`TIME`): a replica whose clock runs fast or slow must not prune
+/// (or keep) the other replicas' chats early (issue 24, item 6); replicas pass durations, never times.
 const RESERVE: &str = r#"
-local now = tonumber(ARGV[1])
+local now = tonumber(redis.call('TIME')[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local function retry(key)
@@ -69,52 +74,67 @@ local function retry(key)
   if #first == 0 then return 5 end
   return tonumber(first[2]) - now
 end
-local per_client, total = tonumber(ARGV[2]), tonumber(ARGV[3])
+local per_client, total = tonumber(ARGV[1]), tonumber(ARGV[2])
 if per_client > 0 and redis.call('ZCARD', KEYS[2]) >= per_client then return {1, retry(KEYS[2])} end
 if total > 0 and redis.call('ZCARD', KEYS[1]) >= total then return {2, retry(KEYS[1])} end
-redis.call('ZADD', KEYS[1], ARGV[5], ARGV[4])
-redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
-if redis.call('TTL', KEYS[2]) < tonumber(ARGV[5]) - now + 60 then redis.call('EXPIRE', KEYS[2], tonumber(ARGV[5]) - now + 60) end
+local pending = tonumber(ARGV[4])
+redis.call('ZADD', KEYS[1], now + pending, ARGV[3])
+redis.call('ZADD', KEYS[2], now + pending, ARGV[3])
+if redis.call('TTL', KEYS[2]) < pending + 60 then redis.call('EXPIRE', KEYS[2], pending + 60) end
 return {0, 0}
 "#;
 
-/// A start went through: its pending member becomes the session. KEYS: all open, client's open, owner:<id>.
-/// ARGV: pending member, session id, active until (s), client key, owner ttl (s), now (s).
+/// A start went through: its pending member becomes the session, listed under its conversation (so a webhook that
+/// closes the conversation frees it), unless that conversation was already reported closed (then it never counts,
+/// as in [`crate::chat::sessions::SessionStore::insert`]). KEYS: all open, client's open, owner:<id>, conv:<sid>,
+/// ended-conv:<sid>. ARGV: pending member, session id, active for (s), client key, owner ttl (s).
 const OPENED: &str = r#"
+local now = tonumber(redis.call('TIME')[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
-local keep = tonumber(ARGV[3]) - tonumber(ARGV[6]) + 60
-if redis.call('TTL', KEYS[2]) < keep then redis.call('EXPIRE', KEYS[2], keep) end
 redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[5])
+redis.call('SADD', KEYS[4], ARGV[2])
+if redis.call('TTL', KEYS[4]) < tonumber(ARGV[5]) then redis.call('EXPIRE', KEYS[4], ARGV[5]) end
+if redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
+local active = tonumber(ARGV[3])
+redis.call('ZADD', KEYS[1], now + active, ARGV[2])
+redis.call('ZADD', KEYS[2], now + active, ARGV[2])
+if redis.call('TTL', KEYS[2]) < active + 60 then redis.call('EXPIRE', KEYS[2], active + 60) end
 return 1
 "#;
 
-/// A refresh: the session holds its slot until its new token expires. KEYS: all open, owner:<id>. ARGV: session
-/// id, active until (s), the key prefix of per-client sets, now (s). Only sessions still counted are extended.
+/// A refresh: the session holds its slot until its new token expires. KEYS: all open, owner:<id>, ended:<id>,
+/// ended-conv:<sid>. ARGV: session id, active for (s), the key prefix of per-client sets.
+/// As in this process (`LiveSession::touch`): a session whose slot lapsed (its page was slow, not gone) is counted
+/// again, so `ZADD GT` without `XX` (with `XX` it stayed uncounted once pruned, and so did a session rebuilt from its
+/// credential); an ended one never is, even when its refresh raced the end.
 const TOUCH: &str = r#"
-redis.call('ZADD', KEYS[1], 'XX', 'GT', ARGV[2], ARGV[1])
+if redis.call('EXISTS', KEYS[3], KEYS[4]) > 0 then return 0 end
+local active = tonumber(ARGV[2])
+local score = tonumber(redis.call('TIME')[1]) + active
+redis.call('ZADD', KEYS[1], 'GT', score, ARGV[1])
 local owner = redis.call('GET', KEYS[2])
 if owner then
   local key = ARGV[3] .. owner
-  redis.call('ZADD', key, 'XX', 'GT', ARGV[2], ARGV[1])
-  local keep = tonumber(ARGV[2]) - tonumber(ARGV[4]) + 60
-  if redis.call('TTL', key) < keep then redis.call('EXPIRE', key, keep) end
+  redis.call('ZADD', key, 'GT', score, ARGV[1])
+  if redis.call('TTL', key) < active + 60 then redis.call('EXPIRE', key, active + 60) end
 end
 return 1
 "#;
 
-/// A session ended: frees its slot and marks it. KEYS: all open, owner:<id>, ended:<id>, ended-conv:<sid> (or
-/// the same ended:<id> again). ARGV: session id (or ''), per-client prefix, now (s), marker ttl (s).
+/// A chat ended: frees the slots of the session and of every session of its conversation, and marks both ended.
+/// KEYS: all open, ended-conv:<sid>, conv:<sid>, ended:<id> (or ended-conv:<sid> again). ARGV: session id (or ''),
+/// per-client prefix, owner prefix, now (s, the marker's value), marker ttl (s).
 const END: &str = r#"
-if ARGV[1] ~= '' then
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  local owner = redis.call('GET', KEYS[2])
-  if owner then redis.call('ZREM', ARGV[2] .. owner, ARGV[1]) end
+local function free(id)
+  redis.call('ZREM', KEYS[1], id)
+  local owner = redis.call('GET', ARGV[3] .. id)
+  if owner then redis.call('ZREM', ARGV[2] .. owner, id) end
 end
-redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4])
-redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[4])
+if ARGV[1] ~= '' then free(ARGV[1]) end
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do free(id) end
+redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5])
+redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[5])
 return 1
 "#;
 
@@ -129,9 +149,6 @@ pub enum Paced {
         retry_after_secs: u64,
     },
 }
-
-/// A cap refusal from the shared count: (per client?, retry after seconds).
-
 
 /// The connection to the Redis the replicas share (`REDIS_URL`), and what goes through it.
 pub struct Redis {
@@ -301,14 +318,14 @@ impl Redis {
 
     /// Takes an open-session slot for a start by `client` (caps as in [`crate::chat::sessions::SessionStore::reserve`]);
     /// `pending_secs` bounds how long a start in progress holds it if this replica dies before it ends.
-    pub async fn reserve(self: &Arc<Self>, client: &str, per_client: u32, total: u32, now: u64, pending_secs: u64) -> Option<Result<RedisSlot, TooMany>> {
+    pub async fn reserve(self: &Arc<Self>, client: &str, per_client: u32, total: u32, pending_secs: u64) -> Option<Result<RedisSlot, TooMany>> {
         let member = format!("p:{}", uuid::Uuid::new_v4().simple());
         let (all, mine) = (self.key("open"), self.key(&format!("open:{client}")));
         let script = &self.reserve;
         let m = member.clone();
         let (code, retry): (i64, i64) = self
             .call("caps", |mut c| async move {
-                script.key(all).key(mine).arg(now).arg(per_client).arg(total).arg(m).arg(now + pending_secs).invoke_async(&mut c).await
+                script.key(all).key(mine).arg(per_client).arg(total).arg(m).arg(pending_secs).invoke_async(&mut c).await
             })
             .await?;
         Some(match code {
@@ -317,30 +334,32 @@ impl Redis {
         })
     }
 
-    /// A refresh on any replica: `id` holds its slot until `active_until`.
-    pub async fn touch(&self, id: &str, active_until: u64, now: u64) {
+    /// A refresh on any replica: session `id` (of `conversation_sid`) holds its slot for `active_secs` from now
+    /// (Redis's now), unless it ended.
+    pub async fn touch(&self, id: &str, conversation_sid: &str, active_secs: u64) {
         let (all, owner, prefix) = (self.key("open"), self.key(&format!("owner:{id}")), self.key("open:"));
+        let (ended, conv_ended) = (self.key(&format!("ended:{id}")), self.key(&format!("ended-conv:{conversation_sid}")));
         let script = &self.touch;
         let _: Option<i64> = self
             .call("caps", |mut c| async move {
-                script.key(all).key(owner).arg(id).arg(active_until).arg(prefix).arg(now).invoke_async(&mut c).await
+                script.key(all).key(owner).key(ended).key(conv_ended).arg(id).arg(active_secs).arg(prefix).invoke_async(&mut c).await
             })
             .await;
     }
 
-    /// Marks a chat ended for every replica, by session id and/or conversation SID, until `until` (Unix s), and
-    /// frees its open-session slot. False when Redis did not take it.
-    pub async fn mark_ended(&self, id: Option<&str>, conversation_sid: Option<&str>, now: u64, until: u64) -> bool {
-        let by_id = id.map(|id| self.key(&format!("ended:{id}")));
-        let by_conv = conversation_sid.map(|sid| self.key(&format!("ended-conv:{sid}")));
-        let (Some(first), second) = (by_id.clone().or(by_conv.clone()), by_conv.or(by_id)) else { return false };
-        let second = second.unwrap_or_else(|| first.clone());
-        let (all, owner, prefix) = (self.key("open"), self.key(&format!("owner:{}", id.unwrap_or(""))), self.key("open:"));
+    /// Marks a chat ended for every replica, by conversation SID and, when known, session id, until `until` (Unix
+    /// s), and frees the open-session slots of the session and of every session of the conversation. False when
+    /// Redis did not take it.
+    pub async fn mark_ended(&self, id: Option<&str>, conversation_sid: &str, now: u64, until: u64) -> bool {
+        let by_conv = self.key(&format!("ended-conv:{conversation_sid}"));
+        let by_id = id.map_or_else(|| by_conv.clone(), |id| self.key(&format!("ended:{id}")));
+        let (all, members) = (self.key("open"), self.key(&format!("conv:{conversation_sid}")));
+        let (clients, owners) = (self.key("open:"), self.key("owner:"));
         let ttl = until.saturating_sub(now).max(60);
         let script = &self.end;
         let id = id.unwrap_or("").to_string();
         self.call("ended", |mut c| async move {
-            script.key(all).key(owner).key(first).key(second).arg(id).arg(prefix).arg(now).arg(ttl).invoke_async::<i64>(&mut c).await
+            script.key(all).key(by_conv).key(members).key(by_id).arg(id).arg(clients).arg(owners).arg(now).arg(ttl).invoke_async::<i64>(&mut c).await
         })
         .await
         .is_some()
@@ -406,16 +425,30 @@ pub struct RedisSlot {
 }
 
 impl RedisSlot {
-    /// The start went through: the slot becomes session `id`'s, held until `active_until`.
-    pub async fn opened(mut self, id: &str, active_until: u64, owner_ttl: u64, now: u64) {
+    /// The start went through: the slot becomes session `id`'s (of `conversation_sid`), held `active_secs` from
+    /// now (Redis's now); its owner is remembered `owner_ttl` seconds (as long as its credential lives).
+    pub async fn opened(mut self, id: &str, conversation_sid: &str, active_secs: u64, owner_ttl: u64) {
         let Some(member) = self.member.take() else { return };
         let s = self.shared.clone();
         let (all, mine, owner) = (s.key("open"), s.key(&format!("open:{}", self.client)), s.key(&format!("owner:{id}")));
+        let (members, conv_ended) = (s.key(&format!("conv:{conversation_sid}")), s.key(&format!("ended-conv:{conversation_sid}")));
         let client = self.client.clone();
         let script = &s.opened;
         let _: Option<i64> = s
             .call("caps", |mut c| async move {
-                script.key(all).key(mine).key(owner).arg(member).arg(id).arg(active_until).arg(client).arg(owner_ttl.max(60)).arg(now).invoke_async(&mut c).await
+                script
+                    .key(all)
+                    .key(mine)
+                    .key(owner)
+                    .key(members)
+                    .key(conv_ended)
+                    .arg(member)
+                    .arg(id)
+                    .arg(active_secs)
+                    .arg(client)
+                    .arg(owner_ttl.max(60))
+                    .invoke_async(&mut c)
+                    .await
             })
             .await;
     }
@@ -433,48 +466,8 @@ impl Drop for RedisSlot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::{Child, Command, Stdio};
-
-    /// A throwaway redis-server on a free port (Debian's, installed by scripts/bootstrap), killed on drop.
-    struct RedisServer(Child, u16);
-
-    impl Drop for RedisServer {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-
-    fn free_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-    }
-
-    async fn redis() -> Option<RedisServer> {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let Ok(child) = child else {
-            eprintln!("redis-server is not installed (scripts/bootstrap installs it): skipped");
-            return None;
-        };
-        let redis = RedisServer(child, port);
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(redis);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("redis-server did not start on {port}");
-    }
-
-    async fn replica(port: u16, prefix: &str) -> Arc<Redis> {
-        let s = Redis::new(&format!("redis://127.0.0.1:{port}"), None, prefix, Duration::from_millis(500), Arc::new(Metrics::default())).unwrap();
-        assert!(s.ready(Duration::from_secs(5)).await, "connected");
-        s
-    }
+    use crate::infra::clock::unix_now;
+    use crate::infra::test_redis::{free_port, redis_server as redis, replica};
 
     #[tokio::test]
     async fn two_replicas_share_budgets_caps_and_ended_markers() {
@@ -489,28 +482,31 @@ mod tests {
         assert!(wait > Duration::from_millis(900) && wait <= Duration::from_secs(1), "{wait:?}");
         assert_eq!(a.spend("start", "10.0.0.2", 60, 3).await, Some(Ok(())), "another client");
 
-        // Caps: 2 per client, 3 in all, across both replicas; a failed start gives its slot back.
-        let s1 = a.reserve("c1", 2, 3, 1000, 30).await.unwrap().unwrap();
-        s1.opened("sess1", 1600, 86_400, 1000).await;
-        let s2 = b.reserve("c1", 2, 3, 1000, 30).await.unwrap().unwrap();
-        assert_eq!(a.reserve("c1", 2, 3, 1000, 30).await.unwrap().err(), Some(TooMany { per_client: true, retry_after_secs: 30 }), "start in progress counts");
+        // Caps: 2 per client, 3 in all, across both replicas; a failed start gives its slot back. (Retry-After is
+        // read on Redis's clock, which may tick between two calls.)
+        let refused = |r: Option<Result<RedisSlot, TooMany>>| r.unwrap().err().map(|t| (t.per_client, t.retry_after_secs));
+        let s1 = a.reserve("c1", 2, 3, 30).await.unwrap().unwrap();
+        s1.opened("sess1", "CH1", 600, 86_400).await;
+        let s2 = b.reserve("c1", 2, 3, 30).await.unwrap().unwrap();
+        assert!(matches!(refused(a.reserve("c1", 2, 3, 30).await), Some((true, 29..=30))), "start in progress counts");
         drop(s2);
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let s3 = a.reserve("c1", 2, 3, 1000, 30).await.unwrap().unwrap();
-        s3.opened("sess3", 1600, 86_400, 1000).await;
-        assert_eq!(b.reserve("c1", 2, 3, 1010, 30).await.unwrap().err(), Some(TooMany { per_client: true, retry_after_secs: 590 }));
-        let _s4 = b.reserve("c2", 2, 3, 1010, 30).await.unwrap().unwrap();
-        assert!(matches!(a.reserve("c3", 2, 3, 1010, 30).await.unwrap(), Err(TooMany { per_client: false, .. })), "total cap");
+        let s3 = a.reserve("c1", 2, 3, 30).await.unwrap().unwrap();
+        s3.opened("sess3", "CH3", 600, 86_400).await;
+        assert!(matches!(refused(b.reserve("c1", 2, 3, 30).await), Some((true, 599..=600))));
+        let _s4 = b.reserve("c2", 2, 3, 30).await.unwrap().unwrap();
+        assert!(matches!(refused(a.reserve("c3", 2, 3, 30).await), Some((false, _))), "total cap");
         // A refresh on the other replica extends the slot; an end there frees it and marks the chat for both.
-        b.touch("sess1", 5000, 1010).await;
-        // (At 2000 sess3's token has run out: only sess1 counts.)
-        assert_eq!(a.reserve("c1", 1, 0, 2000, 30).await.unwrap().err(), Some(TooMany { per_client: true, retry_after_secs: 3000 }), "sess1 held until 5000");
+        b.touch("sess1", "CH1", 3000).await;
+        assert!(b.mark_ended(Some("sess3"), "CH3", unix_now(), unix_now() + 90_000).await);
+        let held = refused(a.reserve("c1", 1, 0, 30).await);
+        assert!(matches!(held, Some((true, 2999..=3000))), "sess1 held for 3000 s: {held:?}");
         assert_eq!(a.is_ended("sess1", "CH1").await, Some(false));
-        assert!(b.mark_ended(Some("sess1"), Some("CH1"), 2000, 90_000).await);
+        assert!(b.mark_ended(Some("sess1"), "CH1", unix_now(), unix_now() + 90_000).await);
         assert_eq!(a.is_ended("sess1", "CHx").await, Some(true));
         assert_eq!(a.is_ended("other", "CH1").await, Some(true), "by conversation too");
-        assert!(a.reserve("c1", 1, 0, 2000, 30).await.unwrap().is_ok(), "its slot is free");
-        assert!(b.mark_ended(None, Some("CH9"), 2000, 90_000).await, "by conversation only (a webhook)");
+        assert!(a.reserve("c1", 1, 0, 30).await.unwrap().is_ok(), "its slot is free");
+        assert!(b.mark_ended(None, "CH9", unix_now(), unix_now() + 90_000).await, "by conversation only (a webhook)");
         assert_eq!(a.is_ended("s9", "CH9").await, Some(true));
     }
 
@@ -540,7 +536,7 @@ mod tests {
         let s = Redis::new(&format!("redis://127.0.0.1:{port}"), None, "t3:", Duration::from_millis(100), metrics.clone()).unwrap();
         assert!(!s.ready(Duration::from_millis(300)).await);
         assert_eq!(s.spend("start", "10.0.0.1", 60, 1).await, None);
-        assert!(s.reserve("c", 1, 1, 0, 30).await.is_none());
+        assert!(s.reserve("c", 1, 1, 30).await.is_none());
         assert_eq!(s.pace("webchats", Duration::from_millis(10), Duration::from_secs(1)).await, None);
         assert_eq!(s.is_ended("a", "CH").await, None);
         let text = metrics.render(0);

@@ -113,7 +113,7 @@ pub async fn create(
     );
     // Twilio made it open just now.
     live.mark_checked_open(now);
-    crate::chat::replicas::opened(slot, &session_id, token_expires_at, expires_at, now).await;
+    crate::chat::replicas::opened(slot, &session_id, &started.conversation_sid, token_expires_at, expires_at, now).await;
     Ok((
         StatusCode::CREATED,
         Json(SessionCreated {
