@@ -33,7 +33,14 @@ fuzz_target!(|input: Input<'_>| {
                 Some(serde_json::Value::Object(m)) if input.allow_every_key => m.keys().cloned().collect(),
                 _ => vec!["email".into(), "question".into()],
             };
-            let policy = Policy { pre_engagement_keys: &keys, handoff_secret: Some(HANDOFF_SECRET), now: 1_800_000_000, verified: None };
+            let policy = Policy {
+                pre_engagement_keys: &keys,
+                handoff_secret: Some(HANDOFF_SECRET),
+                handoff_secret_previous: None,
+                now: 1_800_000_000,
+                verified: None,
+                handoff_replayed: false,
+            };
             if let Ok(data) = pre_engagement_data(&req, &name, &policy) {
                 let size = serde_json::to_vec(&data).unwrap().len();
                 assert!(size <= MAX_PRE_ENGAGEMENT_BYTES, "pre-engagement {size} bytes");

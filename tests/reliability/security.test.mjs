@@ -31,7 +31,7 @@ const rssKb = (pid) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(
 /** A hand-off signed by the bot's back end: JWT HS256 with HANDOFF_SECRET. */
 function signHandoff(claims, secret) {
   const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ aud: 'flexdesk-handoff', exp: Math.floor(Date.now() / 1000) + 300, ...claims })}`;
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ aud: 'flexdesk-handoff', exp: Math.floor(Date.now() / 1000) + 300, jti: crypto.randomUUID(), ...claims })}`;
   return `${body}.${crypto.createHmac('sha256', secret).update(body).digest('base64url')}`;
 }
 

@@ -10,8 +10,9 @@
 use flexdesk_core::wire::{CreateSessionRequest, TranscriptLine, MAX_CUSTOMER_NAME_CHARS};
 use serde_json::{json, Map, Value};
 
-use crate::infra::identity::{VerifiedCustomer, VERIFIED_MARK};
 use crate::chat::names;
+use crate::chat::single_use::{Claim, SingleUse};
+use crate::infra::identity::{VerifiedCustomer, VERIFIED_MARK};
 
 /// Budget for the pre-engagement JSON. Twilio caps conversation attributes at 16 KB and the
 /// routing attributes wrap this object, so leave headroom.
@@ -49,18 +50,24 @@ pub fn customer_name(req: &CreateSessionRequest) -> Result<String, EngagementErr
 
 /// What a start request becomes before Twilio is called: the name the agent sees, the pre-engagement data and the
 /// customer's Twilio identity (issue 17: a verified identity token decides the name and the identity).
-pub struct Prepared {
+pub struct Prepared<'a> {
     /// The name the agent sees (from the verified token, else the typed name).
     pub name: String,
     /// The `PreEngagementData` object ([`pre_engagement_data`]).
     pub pre_engagement: Map<String, Value>,
     /// The customer's Conversations identity.
     pub identity: String,
+    /// The signed hand-off's `jti`, taken for this start: keep it once the chat started (else it is given back).
+    pub handoff_claim: Option<Claim<'a>>,
 }
 
 /// Verifies the identity token (if any: a refusal is 401/400 before anything else happens), then builds the name,
 /// pre-engagement data and identity. A guest's identity is a fresh `customer-<uuid>`.
-pub async fn prepare(config: &crate::infra::config::Config, req: &CreateSessionRequest) -> Result<Prepared, crate::chat::error::AppError> {
+pub async fn prepare<'a>(
+    config: &crate::infra::config::Config,
+    used_handoffs: &'a SingleUse,
+    req: &CreateSessionRequest,
+) -> Result<Prepared<'a>, crate::chat::error::AppError> {
     let invalid = |e: EngagementError| crate::chat::error::AppError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, crate::chat::error::ErrorCode::InvalidBody, e.0);
     check_token_lengths(req).map_err(invalid)?;
     let verified = crate::infra::identity::check(config.identity.as_ref(), req.identity_token.as_deref()).await?;
@@ -69,19 +76,26 @@ pub async fn prepare(config: &crate::infra::config::Config, req: &CreateSessionR
         Some(v) => verified_name(v),
         None => guest_name(&typed).map_err(invalid)?,
     };
-    let policy = Policy {
+    let mut policy = Policy {
         pre_engagement_keys: &config.pre_engagement_keys,
         handoff_secret: config.handoff_secret.as_ref().map(|s| s.expose().as_bytes()),
         handoff_secret_previous: config.handoff_secret_previous.as_ref().map(|s| s.expose().as_bytes()),
         now: crate::infra::clock::unix_now(),
         verified: verified.as_ref(),
+        handoff_replayed: false,
     };
+    // A signed hand-off counts once (its `jti`): a replay starts a chat, but as an unsigned one (issue 24, item 9).
+    let mut handoff_claim = None;
+    if let Some(claims) = req.handoff.as_ref().and_then(|h| decode_handoff(h.handoff_token.as_deref()?, &policy).ok()) {
+        handoff_claim = used_handoffs.claim(&claims.jti).await;
+        policy.handoff_replayed = handoff_claim.is_none();
+    }
     let pre_engagement = pre_engagement_data(req, &name, &policy).map_err(invalid)?;
     let identity = match verified {
         Some(v) => v.identity,
         None => format!("customer-{}", uuid::Uuid::new_v4()),
     };
-    Ok(Prepared { name, pre_engagement, identity })
+    Ok(Prepared { name, pre_engagement, identity, handoff_claim })
 }
 
 /// The tokens' lengths as /openapi.json states them (`maxLength`, in characters), checked before anything else and
@@ -127,8 +141,9 @@ pub fn guest_name(name: &str) -> Result<String, EngagementError> {
 pub const ROUTING_KEYS: [&str; 3] = ["topic", "skill", "language"];
 /// The audience a signed hand-off must name, so no other HS256 token made with the same secret passes as one.
 pub const HANDOFF_AUDIENCE: &str = "flexdesk-handoff";
-/// A signed hand-off may live at most this long (it is replayable until it expires).
-pub const MAX_HANDOFF_TOKEN_SECONDS: u64 = 3600;
+/// A signed hand-off may live at most this long (issue 24, item 9: it was an hour). It is used once (its `jti`), and
+/// the customer may still read the bot's answer and fill in a form before the chat starts.
+pub const MAX_HANDOFF_TOKEN_SECONDS: u64 = 600;
 
 /// What the server trusts in a start request.
 pub struct Policy<'a> {
@@ -143,9 +158,12 @@ pub struct Policy<'a> {
     /// The customer an identity token named (issue 17): their name and email win over the form's, and the
     /// `customers` object (Flex Insights) and `customer_verified` are added. `None`: a guest.
     pub verified: Option<&'a VerifiedCustomer>,
+    /// The signed hand-off's `jti` was used by an earlier start: it is ignored like one that does not verify.
+    pub handoff_replayed: bool,
 }
 
-/// The claims of a signed hand-off (JWT HS256, `aud` = [`HANDOFF_AUDIENCE`], `exp` required).
+/// The claims of a signed hand-off (JWT HS256, `aud` = [`HANDOFF_AUDIENCE`], `exp` at most
+/// [`MAX_HANDOFF_TOKEN_SECONDS`] ahead and `jti` required).
 #[derive(Debug, Default, serde::Deserialize)]
 struct HandoffClaims {
     topic: Option<String>,
@@ -153,14 +171,30 @@ struct HandoffClaims {
     language: Option<String>,
     transcript: Option<Vec<TranscriptLine>>,
     exp: u64,
+    /// The token's id: it routes one chat ([`SingleUse`]).
+    jti: String,
 }
 
-/// The signed hand-off's claims, or `None` (logged) when there is none or it does not verify.
+/// The signed hand-off's claims, or `None` (logged) when there is none, it does not verify or was used before.
 fn signed_claims(token: Option<&str>, policy: &Policy) -> Option<HandoffClaims> {
     let token = token?;
-    let Some(secret) = policy.handoff_secret else {
-        tracing::warn!("a signed hand-off was sent but HANDOFF_SECRET is not set; its routing keys are ignored");
+    if policy.handoff_replayed {
+        tracing::warn!("signed hand-off already used by another start (its jti); its routing keys are ignored");
         return None;
+    }
+    match decode_handoff(token, policy) {
+        Ok(claims) => Some(claims),
+        Err(why) => {
+            tracing::warn!(reason = %why, "signed hand-off refused; its routing keys are ignored");
+            None
+        }
+    }
+}
+
+/// Verifies a hand-off token: signature, audience, `exp` (with [`MAX_HANDOFF_TOKEN_SECONDS`] at most) and `jti`.
+fn decode_handoff(token: &str, policy: &Policy) -> Result<HandoffClaims, String> {
+    let Some(secret) = policy.handoff_secret else {
+        return Err("HANDOFF_SECRET is not set".into());
     };
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
     validation.set_audience(&[HANDOFF_AUDIENCE]);
@@ -172,15 +206,10 @@ fn signed_claims(token: Option<&str>, policy: &Policy) -> Option<HandoffClaims> 
         (result, _) => result,
     };
     match decoded {
-        Ok(data) if data.claims.exp > policy.now + MAX_HANDOFF_TOKEN_SECONDS => {
-            tracing::warn!("signed hand-off refused: it lives longer than {MAX_HANDOFF_TOKEN_SECONDS} s");
-            None
-        }
-        Ok(data) => Some(data.claims),
-        Err(e) => {
-            tracing::warn!(reason = %e, "signed hand-off refused; its routing keys are ignored");
-            None
-        }
+        Ok(data) if data.claims.exp > policy.now + MAX_HANDOFF_TOKEN_SECONDS => Err(format!("it lives longer than {MAX_HANDOFF_TOKEN_SECONDS} s")),
+        Ok(data) if data.claims.jti.is_empty() || data.claims.jti.len() > 256 => Err("its jti is empty or longer than 256 bytes".into()),
+        Ok(data) => Ok(data.claims),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -202,16 +231,32 @@ fn check_transcript(lines: &[TranscriptLine]) -> Result<(), EngagementError> {
 ///   When the transcript makes it too large, the oldest lines are dropped and `transcript_truncated` says so.
 pub fn pre_engagement_data(req: &CreateSessionRequest, name: &str, policy: &Policy) -> Result<Map<String, Value>, EngagementError> {
     let mut data = Map::new();
+    // Keys whose values the customer's page wrote, unsigned: named for the agent in `customer_supplied`.
+    let mut supplied: Vec<String> = Vec::new();
     // The client's form fields first, so the server's own keys below win on a clash.
     match &req.pre_engagement {
         Some(Value::Object(fields)) => {
             let mut dropped = Vec::new();
             for (k, v) in fields {
                 // The server's own keys are never taken from the form, even when listed.
-                const RESERVED: [&str; 6] =
-                    ["routing_verified", "transcript_source", "transcript", "transcript_truncated", "customers", "customer_verified"];
+                const RESERVED: [&str; 7] = [
+                    "routing_verified",
+                    "transcript_source",
+                    "transcript",
+                    "transcript_truncated",
+                    "customers",
+                    "customer_verified",
+                    "customer_supplied",
+                ];
                 if policy.pre_engagement_keys.iter().any(|a| a == k) && !RESERVED.contains(&k.as_str()) {
+                    // A form field passed on is a string, a number or a boolean (issue 24, item 9): nothing a plugin
+                    // or Studio flow would walk into, nothing padded out through nesting. (Dropped keys may be anything.)
+                    if !(v.is_string() || v.is_number() || v.is_boolean()) {
+                        let k: String = k.chars().take(40).collect();
+                        return Err(EngagementError(format!("preEngagement.{k} must be a string, a number or a boolean")));
+                    }
                     data.insert(k.clone(), v.clone());
+                    supplied.push(k.clone());
                 } else {
                     dropped.push(k.chars().take(40).collect::<String>());
                 }
@@ -263,6 +308,7 @@ pub fn pre_engagement_data(req: &CreateSessionRequest, name: &str, policy: &Poli
         if let Some(m) = &h.message_to_human_agent {
             data.insert("question".into(), json!(m));
             data.insert("message_to_human_agent".into(), json!(m));
+            supplied.extend(["question".to_string(), "message_to_human_agent".to_string()]);
         }
         check_transcript(&h.transcript)?;
         let claims = signed_claims(h.handoff_token.as_deref(), policy);
@@ -306,6 +352,15 @@ pub fn pre_engagement_data(req: &CreateSessionRequest, name: &str, policy: &Poli
     }
     if transcript.is_empty() {
         data.remove("transcript_source");
+    }
+    // What the page wrote and nobody signed, for the agent (a plugin, a Studio flow) to tell from what the bot's back
+    // end or the identity token vouched for (issue 24, item 9); verified claims replace the form's.
+    // (`friendlyName` is always the server's: the checked name.)
+    supplied.retain(|k| k != "friendlyName" && !(policy.verified.is_some() && matches!(k.as_str(), "name" | "email")) && data.contains_key(k));
+    supplied.sort();
+    supplied.dedup();
+    if !supplied.is_empty() {
+        data.insert("customer_supplied".into(), json!(supplied));
     }
     let base_len = serde_json::to_vec(&data).map(|v| v.len()).unwrap_or(usize::MAX);
     if base_len > MAX_PRE_ENGAGEMENT_BYTES {
@@ -382,10 +437,14 @@ mod tests {
     }
 
     fn policy(allowed: &[String]) -> Policy<'_> {
-        Policy { pre_engagement_keys: allowed, handoff_secret: Some(SECRET), handoff_secret_previous: None, now: NOW(), verified: None }
+        Policy { pre_engagement_keys: allowed, handoff_secret: Some(SECRET), handoff_secret_previous: None, now: NOW(), verified: None, handoff_replayed: false }
     }
 
-    fn sign(claims: Value, secret: &[u8]) -> String {
+    /// A hand-off token with these claims (a fresh `jti` added unless they name one).
+    fn sign(mut claims: Value, secret: &[u8]) -> String {
+        if claims.get("jti").is_none() {
+            claims["jti"] = json!(uuid::Uuid::new_v4().to_string());
+        }
         jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &jsonwebtoken::EncodingKey::from_secret(secret))
             .unwrap()
     }
@@ -445,6 +504,7 @@ mod tests {
             Value::Object(data.clone()),
             json!({
                 "email": "ada@example.com", "friendlyName": "Ada", "question": "I need a refund",
+                "customer_supplied": ["email", "message_to_human_agent", "question"],
                 "message_to_human_agent": "I need a refund", "topic": "billing", "skill": "refunds", "language": "en",
                 "routing_verified": ["topic", "skill", "language"], "transcript_source": "customer-supplied",
                 "transcript": [{"from": "user", "text": "hi"}, {"from": "bot", "text": "hello"}]
@@ -470,7 +530,7 @@ mod tests {
             let mut req = request();
             req.pre_engagement = Some(json!({"email": "a@b.c", "skill": "vip", "routing_verified": ["skill"], "x": 1}));
             req.handoff.as_mut().unwrap().handoff_token = token.clone();
-            let p = Policy { pre_engagement_keys: &allowed, handoff_secret: Some(SECRET), handoff_secret_previous: None, now: NOW(), verified: None };
+            let p = policy(&allowed);
             let data = pre_engagement_data(&req, "Ada", &p).unwrap();
             for key in ["topic", "skill", "language", "routing_verified", "x"] {
                 assert!(!data.contains_key(key), "{key} kept with token {token:?}: {data:?}");

@@ -10,5 +10,6 @@ pub mod names;
 pub mod queue;
 pub mod replicas;
 pub mod sessions;
+pub mod single_use;
 pub mod verify;
 pub mod webhooks;

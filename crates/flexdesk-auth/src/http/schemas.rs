@@ -13,8 +13,9 @@ pub struct CreateSessionRequest {
     /// Shown to the agent: 1–100 characters, not all white space, no control characters.
     #[schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
     customer_name: String,
-    /// Pre-engagement form fields (an object), passed to Flex as `PreEngagementData`. Any other JSON value is
-    /// passed along under the key `preEngagement`.
+    /// Pre-engagement form fields (an object), passed to Flex in `PreEngagementData` (the keys in
+    /// `PRE_ENGAGEMENT_KEYS`; others are dropped). A field passed on must be a string, a number or a boolean, else
+    /// 422 `invalid_body` naming it. Any other JSON value than an object is dropped.
     #[schema(value_type = Value, required = false)]
     pre_engagement: Option<serde_json::Value>,
     handoff: Option<Handoff>,
@@ -46,7 +47,8 @@ pub struct Handoff {
     #[schema(nullable = false)]
     transcript: Option<Vec<TranscriptLine>>,
     /// The routing keys (and optionally the transcript) signed by the bot's back end: a JWT, HS256 with
-    /// `HANDOFF_SECRET`, `aud` `flexdesk-handoff`, `exp` at most an hour ahead. Unsigned topic/skill/language are dropped.
+    /// `HANDOFF_SECRET`, `aud` `flexdesk-handoff`, `exp` at most 10 minutes ahead, and a `jti`: it routes one chat
+    /// (a second start with it is not routed). Unsigned topic/skill/language are dropped.
     handoff_token: Option<String>,
 }
 

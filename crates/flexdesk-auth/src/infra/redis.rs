@@ -11,7 +11,8 @@
 //!   `chat::replicas`' tests), with every time on Redis's clock;
 //! - Twilio pacing: the next free slot of each lane (`pace:<lane>`), handed out one per interval across replicas,
 //!   with the same bounded wait (503 `Retry-After` past it);
-//! - ended-session markers (`ended:<id>`, `ended-conv:<conversation sid>`), kept as long as a credential can live.
+//! - ended-session markers (`ended:<id>`, `ended-conv:<conversation sid>`), kept as long as a credential can live;
+//! - single-use token ids (`jti:<kind>:<sha-256>`, [`crate::chat::single_use`]), kept as long as such a token lives.
 //!
 //! Redis going away never opens a door and never answers 500: each call has a short timeout, and on any failure
 //! the caller falls back to its in-process state (per-replica limits, caps and pacing; ended sessions still come
@@ -370,6 +371,22 @@ impl Redis {
         let keys = [self.key(&format!("ended:{id}")), self.key(&format!("ended-conv:{conversation_sid}"))];
         let n: u64 = self.call("ended", |mut c| async move { redis::cmd("EXISTS").arg(&keys).query_async(&mut c).await }).await?;
         Some(n > 0)
+    }
+
+    /// Sets `key` (under the prefix) for `ttl` unless it exists: `Some(true)` it was new, `Some(false)` it was
+    /// there, `None` no Redis. One `SET NX EX`, so two replicas claiming together get one true.
+    pub async fn first_use(&self, key: &str, ttl: Duration) -> Option<bool> {
+        let key = self.key(key);
+        let ttl = ttl.as_secs().max(1);
+        let set: Option<String> =
+            self.call("single_use", |mut c| async move { redis::cmd("SET").arg(key).arg(1).arg("NX").arg("EX").arg(ttl).query_async(&mut c).await }).await?;
+        Some(set.is_some())
+    }
+
+    /// Deletes `key` (under the prefix): a claim given back.
+    pub async fn forget(&self, key: &str) {
+        let key = self.key(key);
+        let _: Option<i64> = self.call("single_use", |mut c| async move { redis::cmd("DEL").arg(key).query_async(&mut c).await }).await;
     }
 
     async fn release(&self, client: &str, member: &str) {

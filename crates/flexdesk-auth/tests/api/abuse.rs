@@ -173,6 +173,44 @@ async fn transcript_lines_must_be_from_user_or_bot() {
     assert!(h.twilio.received_requests().await.unwrap().is_empty(), "nothing reached Twilio");
 }
 
+/// Issue 24, item 9: a signed hand-off routes one chat, for at most 10 minutes, and names its `jti`; what the page
+/// wrote unsigned is labelled for the agent; a form value is a string, a number or a boolean. Failed before: the
+/// replayed token routed again, a 30-minute or jti-less token routed, no label, a nested form value reached Twilio.
+#[tokio::test]
+async fn a_signed_handoff_routes_one_chat_and_the_pages_text_is_labelled() {
+    let h = interactions().await;
+    let start = |token: String| json!({ "customerName": "Ada", "handoff": { "handoff_token": token, "message_to_human_agent": "Refund order 42" } });
+    let token = sign_handoff(json!({ "skill": "refunds" }));
+    let a = h.json(Method::POST, "/v1/sessions", start(token.clone())).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let attrs = task_attributes(&h).await;
+    assert_eq!(attrs["skill"], "refunds");
+    assert_eq!(attrs["pre_engagement_data"]["customer_supplied"], json!(["message_to_human_agent", "question"]), "{attrs}");
+
+    // The same token again (a replay, or a second tab): the chat starts, unrouted.
+    let a = h.json(Method::POST, "/v1/sessions", start(token)).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let attrs = task_attributes(&h).await;
+    assert!(attrs.get("skill").is_none() && attrs["pre_engagement_data"].get("routing_verified").is_none(), "replay routed: {attrs}");
+
+    // Living 30 minutes, or without a jti: not trusted.
+    let now = flexdesk_auth::infra::clock::unix_now();
+    for claims in [json!({ "skill": "refunds", "exp": now + 1800 }), json!({ "skill": "refunds", "jti": null })] {
+        let a = h.json(Method::POST, "/v1/sessions", start(sign_handoff(claims.clone()))).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+        assert!(task_attributes(&h).await.get("skill").is_none(), "{claims} routed");
+    }
+
+    // A form value that is not a string, number or boolean: refused, nothing reaches Twilio.
+    let before = h.twilio.received_requests().await.unwrap().len();
+    for value in [json!({ "$ne": "" }), json!(["a", "b"]), json!(null)] {
+        let a = h.json(Method::POST, "/v1/sessions", json!({ "customerName": "Eve", "preEngagement": { "email": value } })).await;
+        assert_eq!((a.status, error_code(&a)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"), "{value}");
+        assert!(a.body["error"]["message"].as_str().unwrap().contains("preEngagement.email"), "{}", a.text);
+    }
+    assert_eq!(h.twilio.received_requests().await.unwrap().len(), before);
+}
+
 // ---- 4. task floods: open-session caps and human verification ----
 
 #[tokio::test]
@@ -285,7 +323,33 @@ async fn a_leaked_secret_cannot_mint_tokens_for_identities_that_are_not_the_conv
         assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{identity}");
     }
     let minted = format!("customer-{}", uuid::Uuid::new_v4());
+    participants(&h.twilio, &[&minted]).await;
     assert_eq!(h.refresh("ok", &credential(SESSION_SECRET, "ok", &minted)).await.status, StatusCode::OK);
+}
+
+/// Issue 24, item 8 (rest): a credential forged with a leaked SESSION_SECRET, naming another chat's (well-shaped)
+/// conversation and a minted-looking identity, can neither end that chat nor read its queue place (which can end it
+/// too): a session rebuilt from its credential must be a customer participant of its conversation, in every mode
+/// (Twilio's participants list). Failed before: the forged end closed the chat (204) and the queue call answered 200.
+#[tokio::test]
+async fn a_forged_credential_cannot_end_a_chat_its_identity_is_not_in() {
+    for mode in ["flexflow", "interactions"] {
+        let h = harness(&[("FLEX_START_MODE", mode)]).await;
+        let customer = format!("customer-{}", uuid::Uuid::new_v4());
+        participants(&h.twilio, &[&customer]).await;
+        let forged = credential(SESSION_SECRET, "forged", &format!("customer-{}", uuid::Uuid::new_v4()));
+        let a = h.end("forged", &forged).await;
+        assert_eq!((a.status, error_code(&a)), (StatusCode::UNAUTHORIZED, "invalid_credential"), "{mode} end");
+        let queue = |cred: &str| Request::get("/v1/sessions/forged/queue").header(header::AUTHORIZATION, format!("Bearer {cred}")).body(Body::empty()).unwrap();
+        let a = h.send(queue(&forged)).await;
+        assert_eq!((a.status, error_code(&a)), (StatusCode::UNAUTHORIZED, "invalid_credential"), "{mode} queue");
+        let received = h.twilio.received_requests().await.unwrap();
+        let calls: Vec<String> = received.iter().map(|r| format!("{} {}", r.method, r.url.path())).collect();
+        assert!(calls.iter().all(|c| c.starts_with("GET ") && c.ends_with("/Participants")), "{mode}: {calls:?}");
+        // The chat's own customer, on a replica that never saw the session, still ends it.
+        let own = credential(SESSION_SECRET, "own", &customer);
+        assert_eq!(h.end("own", &own).await.status, StatusCode::NO_CONTENT, "{mode}");
+    }
 }
 
 #[tokio::test]
@@ -298,6 +362,7 @@ async fn a_rotated_secret_keeps_open_chats_through_session_secret_previous() {
     assert_eq!(h.refresh("s", &old_cred).await.status, StatusCode::UNAUTHORIZED, "unknown key");
     let h = harness(&[("FLEX_START_MODE", "flexflow"), ("SESSION_SECRET_PREVIOUS", OLD)]).await;
     conversation_state(&h.twilio, "active").await;
+    participants(&h.twilio, &[&minted]).await;
     assert_eq!(h.refresh("s", &old_cred).await.status, StatusCode::OK);
 }
 
@@ -336,9 +401,10 @@ async fn a_forged_context_cannot_put_odd_sids_into_twilio_paths() {
         "IS11111111111111111111111111111111",
         "",
     ];
+    let customer = format!("customer-{}", uuid::Uuid::new_v4());
     let forge = |session: &str, conversation: &str, interaction: Option<&str>, channel: Option<&str>| {
         let ctx = flexdesk_auth::chat::credential::Context {
-            identity: format!("customer-{}", uuid::Uuid::new_v4()),
+            identity: customer.clone(),
             conversation_sid: conversation.into(),
             interaction_sid: interaction.map(Into::into),
             channel_sid: channel.map(Into::into),
@@ -366,7 +432,9 @@ async fn a_forged_context_cannot_put_odd_sids_into_twilio_paths() {
         }
         let paths: Vec<String> = h.twilio.received_requests().await.unwrap().iter().map(|r| r.url.path().to_string()).collect();
         assert!(paths.is_empty(), "{mode}: Twilio was called with {paths:?}");
-        // The control: well-shaped SIDs pass the same way and reach Twilio (so the refusals above are the shape check).
+        // The control: well-shaped SIDs of a chat the identity is in pass the same way and reach Twilio (so the
+        // refusals above are the shape check).
+        participants(&h.twilio, &[&customer]).await;
         let (kd, uo) = if mode == "interactions" { (Some(good_kd.as_str()), Some(good_uo.as_str())) } else { (None, None) };
         let cred = forge("wellformed", CONVERSATION, kd, uo);
         assert_ne!(h.end("wellformed", &cred).await.status, StatusCode::UNAUTHORIZED, "{mode}");

@@ -61,10 +61,15 @@ pub struct Harness {
     pub admin: Router,
 }
 
-/// A hand-off signed by "the bot's back end" with HANDOFF_SECRET (`aud` and a 5-minute `exp` added).
+/// A hand-off signed by "the bot's back end" with HANDOFF_SECRET (`aud` added; unless given, a 5-minute `exp` and a fresh `jti`).
 pub fn sign_handoff(mut claims: Value) -> String {
     claims["aud"] = json!("flexdesk-handoff");
-    claims["exp"] = json!(flexdesk_auth::infra::clock::unix_now() + 300);
+    if claims.get("exp").is_none() {
+        claims["exp"] = json!(flexdesk_auth::infra::clock::unix_now() + 300);
+    }
+    if claims.get("jti").is_none() {
+        claims["jti"] = json!(uuid::Uuid::new_v4().to_string());
+    }
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims,

@@ -51,7 +51,7 @@ pub async fn create(
     ApiJson(req): ApiJson<CreateSessionRequest>,
 ) -> Result<(StatusCode, Json<SessionCreated>), AppError> {
     // The identity token (issue 17) is checked first: a refused one starts nothing (crate::infra::identity).
-    let Prepared { name, pre_engagement, identity } = crate::chat::engagement::prepare(&state.config, &req).await?;
+    let Prepared { name, pre_engagement, identity, handoff_claim } = crate::chat::engagement::prepare(&state.config, &state.used_handoffs, &req).await?;
     let client = client.map(|Extension(c)| c).unwrap_or(Client {
         ip: std::net::IpAddr::from([0, 0, 0, 0]),
         key: ClientKey::from_ip(std::net::IpAddr::from([0, 0, 0, 0])),
@@ -85,6 +85,10 @@ pub async fn create(
     let task_attributes = |conversation_sid: &str| routing_attributes(&pre_engagement, &name, &identity, conversation_sid);
     let chat = ChatRequest { identity: &identity, customer_name: &name, pre_engagement: &pre_engagement, task_attributes: &task_attributes };
     let started = flex.start(&chat).await?;
+    // The signed hand-off did its work; a start that failed before here gave its jti back, so the desk's retry routes.
+    if let Some(claim) = handoff_claim {
+        claim.keep();
+    }
 
     let now = unix_now();
     let session_id = Uuid::new_v4().simple().to_string();
@@ -252,11 +256,13 @@ pub async fn end(
 /// know (it restarted, or another instance started it) is rebuilt from the credential's signed context as
 /// open: refresh then asks Twilio whether the conversation is still open, exactly as for a known session.
 ///
-/// Rebuilding trusts the context only as far as it must: the identity must be a customer's. In the interactions
-/// and flexflow modes the server minted it (`customer-<uuid>`); in the webchat mode Twilio chose it, so Twilio is
-/// asked whether it is a (non-agent) participant of that conversation. So a leaked `SESSION_SECRET` cannot mint
-/// tokens for an agent or any other identity.
-async fn authorize(state: &AppState, id: &str, credential: &str) -> Result<LiveSession, AppError> {
+/// Rebuilding trusts the context only as far as it must: the identity must be a customer's, and a customer of the
+/// conversation it names. In the interactions and flexflow modes the server minted it (`customer-<uuid>`); in the
+/// webchat mode Twilio chose it. In every mode Twilio is asked whether it is a (non-agent) participant of that
+/// conversation, so a leaked `SESSION_SECRET` can neither mint tokens for an agent or any other identity nor end,
+/// or read the queue place of, a chat its forged identity is not in (issue 24, item 8: with a minted-looking identity
+/// and another chat's conversation SID, a forged credential closed that chat).
+pub(crate) async fn authorize(state: &AppState, id: &str, credential: &str) -> Result<LiveSession, AppError> {
     let c = &state.config;
     let credential::Verified { context, expires_at } = match state.session_keys.verify(credential, id, unix_now()) {
         Ok(v) => v,
@@ -268,13 +274,12 @@ async fn authorize(state: &AppState, id: &str, credential: &str) -> Result<LiveS
     if let Some(session) = state.sessions.find(id) {
         return Ok(session);
     }
-    let customer = match c.start_mode {
-        StartMode::Webchat { .. } => {
-            let flex = Flex { client: &state.twilio, config: c };
-            flex.is_customer_participant(&context.conversation_sid, &context.identity).await?
-        }
+    let shaped = match c.start_mode {
+        StartMode::Webchat { .. } => true,
         StartMode::Interactions { .. } | StartMode::FlexFlow { .. } => is_minted_identity(&context.identity),
     };
+    let flex = Flex { client: &state.twilio, config: c };
+    let customer = shaped && flex.is_customer_participant(&context.conversation_sid, &context.identity).await?;
     if !customer {
         tracing::warn!(session_id = id, "a validly signed credential names no customer of its conversation; refused (is SESSION_SECRET leaked?)");
         return Err(AppError::invalid_credential());
