@@ -43,6 +43,7 @@
 //!     let config = Config::from_env()?;
 //!     let public = SocketAddr::new(config.bind, config.port);
 //!     let admin = config.admin;
+//!     let limits = config.connections;
 //!     let state = AppState::new(config);
 //!
 //!     // /metrics and /openapi.json on their own listener (ADMIN_BIND:ADMIN_PORT; loopback by default).
@@ -52,10 +53,11 @@
 //!         tokio::spawn(async move { axum::serve(listener, router).await });
 //!     }
 //!
+//!     // The public listener with a connection cap and a header-read timeout (MAX_CONNECTIONS,
+//!     // HEADER_READ_TIMEOUT_SECONDS): axum::serve sets neither, so a slowloris client holds connections for ever.
 //!     let listener = tokio::net::TcpListener::bind(public).await?;
-//!     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-//!         .with_graceful_shutdown(async { let _ = tokio::signal::ctrl_c().await; })
-//!         .await?;
+//!     let stop = async { let _ = tokio::signal::ctrl_c().await; };
+//!     flexdesk_auth::http::serve::serve(listener, app(state), limits, stop).await;
 //!     Ok(())
 //! }
 //! ```

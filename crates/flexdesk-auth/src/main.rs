@@ -68,6 +68,7 @@ async fn main() {
         // end of life on June 1, 2026".
         tracing::warn!("FLEX_START_MODE=flexflow uses Programmable Chat for Flex, past its end of life (June 1, 2026): move to webchat (TWILIO_ADDRESS_SID) or interactions");
     }
+    let limits = config.connections;
     let state = AppState::new(config);
     // Replicas share limits through Redis: give the first connection a moment, so a replica starts with shared
     // limits when Redis is up. Without it the replica starts anyway, on its own limits, and keeps trying.
@@ -94,10 +95,8 @@ async fn main() {
         })
     });
     println!("listening on http://{}", listener.local_addr().expect("bound"));
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
-        .expect("server");
+    // Not axum::serve: it sets no header-read timeout and no connection cap (crate::http::serve).
+    flexdesk_auth::http::serve::serve(listener, router, limits, shutdown).await;
     let _ = stop_admin.send(true);
     if let Some(task) = admin_task {
         let _ = task.await;

@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
 pub mod schemas;
+pub mod serve;
 pub mod state;
 pub mod webhooks;
 

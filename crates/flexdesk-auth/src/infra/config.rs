@@ -185,6 +185,8 @@ pub struct Config {
     pub twilio_pacing_max_wait: Duration,
     /// Longest time one request may take before 504 (`REQUEST_TIMEOUT_SECONDS`, default 30, 1 to 300).
     pub request_timeout: Duration,
+    /// The public listener's connections (issue 24, item 10; see [`crate::http::serve`]).
+    pub connections: ConnectionLimits,
     /// Per-client request budgets.
     pub budgets: Budgets,
     /// How long availability figures are reused (`AVAILABILITY_CACHE_SECONDS`, default 5; 0 = not cached).
@@ -245,6 +247,20 @@ pub struct Config {
     /// `IDENTITY_*` (see [`crate::infra::identity`]): verifies the identity tokens of signed-in customers; `None`: a start
     /// that carries one is refused (400 `identity_not_configured`), guests start as before.
     pub identity: Option<crate::infra::identity::IdentityConfig>,
+}
+
+/// What one client's connections may hold of the public listener (issue 24, item 10): axum's own `serve` sets no
+/// header-read timeout (hyper's needs a timer it is not given) and no cap, so a slowloris client held connections
+/// for ever. Read by [`crate::http::serve::serve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Open connections at most (`MAX_CONNECTIONS`, default 4096, 1 to 1 000 000): past it, new connections wait in
+    /// the listen backlog until one closes. Keep it under the process's open-file limit.
+    pub max_connections: usize,
+    /// A request's headers must arrive within this (`HEADER_READ_TIMEOUT_SECONDS`, default 10, 1 to 300), and an idle
+    /// keep-alive connection is closed after it (hyper's HTTP/1 header-read timer also runs while it waits for the
+    /// next request).
+    pub header_read_timeout: Duration,
 }
 
 /// How log lines are written (`LOG_FORMAT`).
@@ -407,6 +423,10 @@ impl Config {
         let twilio_max_retries = r.number("TWILIO_MAX_RETRIES", 2, 0, 10) as u32;
         let twilio_retry_base = Duration::from_millis(r.number("TWILIO_RETRY_BASE_MS", 250, 0, 10_000));
         let request_timeout = Duration::from_secs(r.number("REQUEST_TIMEOUT_SECONDS", 30, 1, 300));
+        let connections = ConnectionLimits {
+            max_connections: r.number("MAX_CONNECTIONS", 4096, 1, 1_000_000) as usize,
+            header_read_timeout: Duration::from_secs(r.number("HEADER_READ_TIMEOUT_SECONDS", 10, 1, 300)),
+        };
         let published = Rates::PUBLISHED;
         let twilio_rates = Rates {
             webchats: r.number("TWILIO_WEBCHATS_RATE", published.webchats.into(), 0, 10_000) as u32,
@@ -633,6 +653,7 @@ impl Config {
             twilio_rates,
             twilio_pacing_max_wait,
             request_timeout,
+            connections,
             budgets,
             availability_cache,
             trust_proxy_hops,
