@@ -34,7 +34,7 @@ function jwt(claims, { alg = 'HS256', secret = SECRET, kid } = {}) {
 }
 
 const claims = (extra = {}) => ({
-  iss: ISSUER, aud: AUDIENCE, sub: 'user-42', exp: now() + 300, name: 'Ada Lovelace', email: 'ada@example.com', ...extra,
+  iss: ISSUER, aud: AUDIENCE, sub: 'user-42', iat: now(), exp: now() + 300, name: 'Ada Lovelace', email: 'ada@example.com', ...extra,
 });
 
 // Each test starts more chats than the default start budget (burst 5) allows one client.

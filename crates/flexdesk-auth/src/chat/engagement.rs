@@ -11,7 +11,7 @@ use flexdesk_core::wire::{CreateSessionRequest, TranscriptLine, MAX_CUSTOMER_NAM
 use serde_json::{json, Map, Value};
 
 use crate::chat::names;
-use crate::chat::single_use::{Claim, SingleUse};
+use crate::chat::single_use::{Claim, UsedTokens};
 use crate::infra::identity::{VerifiedCustomer, VERIFIED_MARK};
 
 /// Budget for the pre-engagement JSON. Twilio caps conversation attributes at 16 KB and the
@@ -59,18 +59,31 @@ pub struct Prepared<'a> {
     pub identity: String,
     /// The signed hand-off's `jti`, taken for this start: keep it once the chat started (else it is given back).
     pub handoff_claim: Option<Claim<'a>>,
+    /// With `IDENTITY_SINGLE_USE`, the identity token's `jti`, taken the same way.
+    pub identity_claim: Option<Claim<'a>>,
 }
 
 /// Verifies the identity token (if any: a refusal is 401/400 before anything else happens), then builds the name,
 /// pre-engagement data and identity. A guest's identity is a fresh `customer-<uuid>`.
 pub async fn prepare<'a>(
     config: &crate::infra::config::Config,
-    used_handoffs: &'a SingleUse,
+    used: &'a UsedTokens,
     req: &CreateSessionRequest,
 ) -> Result<Prepared<'a>, crate::chat::error::AppError> {
     let invalid = |e: EngagementError| crate::chat::error::AppError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, crate::chat::error::ErrorCode::InvalidBody, e.0);
     check_token_lengths(req).map_err(invalid)?;
     let verified = crate::infra::identity::check(config.identity.as_ref(), req.identity_token.as_deref()).await?;
+    // IDENTITY_SINGLE_USE: the token starts one chat (issue 24, item 4); `verify` refused one without a jti.
+    let identity_claim = match verified.as_ref().and_then(|v| v.jti.as_deref()) {
+        Some(jti) if config.identity.as_ref().is_some_and(|c| c.single_use) => match used.identities.claim(jti).await {
+            Some(claim) => Some(claim),
+            None => {
+                tracing::info!("identity token already used by another start (IDENTITY_SINGLE_USE); start refused");
+                return Err(crate::infra::identity::IdentityError::Invalid("it was already used to start a chat").into());
+            }
+        },
+        _ => None,
+    };
     let typed = customer_name(req).map_err(invalid)?;
     let name = match &verified {
         Some(v) => verified_name(v),
@@ -87,7 +100,7 @@ pub async fn prepare<'a>(
     // A signed hand-off counts once (its `jti`): a replay starts a chat, but as an unsigned one (issue 24, item 9).
     let mut handoff_claim = None;
     if let Some(claims) = req.handoff.as_ref().and_then(|h| decode_handoff(h.handoff_token.as_deref()?, &policy).ok()) {
-        handoff_claim = used_handoffs.claim(&claims.jti).await;
+        handoff_claim = used.handoffs.claim(&claims.jti).await;
         policy.handoff_replayed = handoff_claim.is_none();
     }
     let pre_engagement = pre_engagement_data(req, &name, &policy).map_err(invalid)?;
@@ -95,7 +108,7 @@ pub async fn prepare<'a>(
         Some(v) => v.identity,
         None => format!("customer-{}", uuid::Uuid::new_v4()),
     };
-    Ok(Prepared { name, pre_engagement, identity, handoff_claim })
+    Ok(Prepared { name, pre_engagement, identity, handoff_claim, identity_claim })
 }
 
 /// The tokens' lengths as /openapi.json states them (`maxLength`, in characters), checked before anything else and
@@ -615,6 +628,7 @@ mod tests {
             name: Some("Ada Lovelace".into()),
             email: Some("ada@example.com".into()),
             external_id: "user-42".into(),
+            jti: None,
         };
         let mut req = request();
         req.pre_engagement = Some(json!({"name": "Mallory", "email": "mallory@example.com"}));
@@ -702,7 +716,7 @@ mod tests {
             req.pre_engagement = Some(json!({"name": form_name}));
             let data = pre_engagement_data(&req, "Mallory", &policy(&allowed)).unwrap();
             assert_eq!(data["name"], "Mallory", "guest, {form_name:?}");
-            let v = VerifiedCustomer { identity: "customer-v-1".into(), name: None, email: Some("eve@example.com".into()), external_id: "u1".into() };
+            let v = VerifiedCustomer { identity: "customer-v-1".into(), name: None, email: Some("eve@example.com".into()), external_id: "u1".into(), jti: None };
             let data = pre_engagement_data(&req, &verified_name(&v), &Policy { verified: Some(&v), ..policy(&allowed) }).unwrap();
             assert_eq!(data["name"], "Mallory", "verified without a name claim, {form_name:?}");
             assert_eq!(data["friendlyName"], "eve@example.com (verified)");
@@ -710,7 +724,7 @@ mod tests {
         // A form name that is nothing but the mark is dropped.
         req.pre_engagement = Some(json!({"name": "(verified)\u{200B}"}));
         assert!(pre_engagement_data(&req, "Mallory", &policy(&allowed)).unwrap().get("name").is_none());
-        let v = VerifiedCustomer { identity: "customer-v-1".into(), name: Some("Ada (v\u{0435}rified)\u{200B}".into()), email: None, external_id: "u1".into() };
+        let v = VerifiedCustomer { identity: "customer-v-1".into(), name: Some("Ada (v\u{0435}rified)\u{200B}".into()), email: None, external_id: "u1".into(), jti: None };
         assert_eq!(verified_name(&v), "Ada (verified)");
         let v = VerifiedCustomer { name: Some("\u{202E}Ada\u{200B}".into()), ..v };
         assert_eq!(verified_name(&v), "Ada (verified)");

@@ -17,6 +17,14 @@ use crate::infra::redis::Redis;
 /// Most `jti`s remembered per process.
 pub const SINGLE_USE_CAPACITY: u64 = 100_000;
 
+/// The single-use tokens of a server: each kind has its own ids and lifetime.
+pub struct UsedTokens {
+    /// The bot's signed hand-offs (always single use).
+    pub handoffs: SingleUse,
+    /// Identity tokens, with `IDENTITY_SINGLE_USE`.
+    pub identities: SingleUse,
+}
+
 /// The `jti`s already used, of one kind of token.
 pub struct SingleUse {
     kind: &'static str,

@@ -6,7 +6,7 @@ use crate::chat::availability::AvailabilityCache;
 use crate::chat::credential;
 use crate::chat::replicas::Chats;
 use crate::chat::sessions::SessionStore;
-use crate::chat::single_use::SingleUse;
+use crate::chat::single_use::{SingleUse, UsedTokens};
 use crate::chat::webhooks;
 use crate::http::budgets::RateLimiter;
 use crate::infra::config::Config;
@@ -38,8 +38,9 @@ pub struct AppState {
     pub webhooks: webhooks::WebhookHealth,
     /// Twilio webhooks already acted on (idempotency token and signature), so a repeat changes nothing.
     pub seen_webhooks: webhooks::SeenWebhooks,
-    /// Signed hand-offs already used, by `jti` (in Redis too when configured): each routes one chat.
-    pub used_handoffs: SingleUse,
+    /// Signed hand-offs (each routes one chat) and, with `IDENTITY_SINGLE_USE`, identity tokens already used, by
+    /// `jti` (in Redis too when configured).
+    pub used_tokens: UsedTokens,
     /// Coalesces concurrent "is this conversation closed?" calls to Twilio, per conversation.
     pub closed_checks: singleflight::SingleFlight<Result<bool, CallError>>,
     /// State shared with the other replicas through Redis (`REDIS_URL`); `None`: this process only.
@@ -71,11 +72,19 @@ impl AppState {
             ),
             availability: AvailabilityCache::new(config.availability_cache),
             limiter: RateLimiter::new(config.budgets).with_redis(redis.clone()),
-            used_handoffs: SingleUse::new(
-                "handoff",
-                std::time::Duration::from_secs(crate::chat::engagement::MAX_HANDOFF_TOKEN_SECONDS + 60),
-                redis.clone(),
-            ),
+            used_tokens: UsedTokens {
+                handoffs: SingleUse::new(
+                    "handoff",
+                    std::time::Duration::from_secs(crate::chat::engagement::MAX_HANDOFF_TOKEN_SECONDS + 60),
+                    redis.clone(),
+                ),
+                // A token is refused once older than its maximum age (plus the clock skew allowed): forgotten then.
+                identities: SingleUse::new(
+                    "identity",
+                    std::time::Duration::from_secs(config.identity.as_ref().map_or(60, |i| i.max_token_age + i.leeway)),
+                    redis.clone(),
+                ),
+            },
             redis,
             metrics,
             verifier: reqwest::Client::builder()

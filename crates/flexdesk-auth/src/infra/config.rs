@@ -905,6 +905,7 @@ mod tests {
     fn the_demo_identity_secret_is_refused_with_real_twilio_urls() {
         let mut env = fake_env();
         env.insert("IDENTITY_JWT_SECRET", crate::infra::identity::DEMO_IDENTITY_SECRETS[0].into());
+        env.insert("IDENTITY_AUDIENCE", "flexdesk".into());
         assert!(load(&env).unwrap().identity.is_some(), "accepted against an emulator");
         for key in ["TWILIO_FLEX_API_URL", "TWILIO_CONVERSATIONS_API_URL", "TWILIO_TASKROUTER_API_URL"] {
             env.remove(key);

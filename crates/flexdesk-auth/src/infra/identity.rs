@@ -35,6 +35,8 @@ pub const MAX_TOKEN_BYTES: usize = 8192;
 const MAX_JWKS_BYTES: usize = 256 * 1024;
 /// Default clock skew allowed on `exp` and `nbf` (`IDENTITY_LEEWAY_SECONDS`).
 pub const DEFAULT_LEEWAY_SECONDS: u64 = 60;
+/// Default for `IDENTITY_MAX_TOKEN_AGE_SECONDS`: from `iat` to `exp` at most ten minutes.
+pub const DEFAULT_MAX_TOKEN_AGE_SECONDS: u64 = 600;
 /// A JWKS URL is fetched again at most this often when a token names a key it does not hold (key rotation).
 const MIN_REFETCH: Duration = Duration::from_secs(30);
 
@@ -66,10 +68,17 @@ pub struct IdentityConfig {
     pub keys: Keys,
     /// `iss` must equal this when set (`IDENTITY_ISSUER`; required with a JWKS).
     pub issuer: Option<String>,
-    /// `aud` must contain this when set (`IDENTITY_AUDIENCE`; required with a JWKS).
-    pub audience: Option<String>,
+    /// `aud` must contain this (`IDENTITY_AUDIENCE`; required with every key source, issue 24 item 4: without it a
+    /// token the same back end signed for another application started chats here).
+    pub audience: String,
     /// Clock skew allowed on `exp` / `nbf`, seconds.
     pub leeway: u64,
+    /// A token must carry `iat` and live at most this long from it (`IDENTITY_MAX_TOKEN_AGE_SECONDS`, default 600): a
+    /// stolen token is worth little for long.
+    pub max_token_age: u64,
+    /// `IDENTITY_SINGLE_USE=true`: a token must carry a `jti` and starts one chat (the check is
+    /// `chat::engagement::prepare`'s, with Redis when configured).
+    pub single_use: bool,
     /// Keys the hash that turns issuer + subject into the Twilio identity (`IDENTITY_SUBJECT_KEY`, else derived from
     /// `SESSION_SECRET`).
     pub subject_key: Secret,
@@ -225,6 +234,8 @@ pub struct VerifiedCustomer {
     /// conversations by first (<https://www.twilio.com/docs/flex/developer/insights/enhance-integration>, "Link common
     /// communications to a single customer"). Insights loads the first 128 characters of a value.
     pub external_id: String,
+    /// The `jti` claim, when the token has one (used with `IDENTITY_SINGLE_USE`).
+    pub jti: Option<String>,
 }
 
 /// Why a token was refused. The reasons are fixed phrases: they name what failed, never a key or a claim's value.
@@ -247,6 +258,10 @@ struct Claims {
     name: Option<String>,
     email: Option<String>,
     customer_id: Option<serde_json::Value>,
+    iat: Option<u64>,
+    // (Present: `exp` is a required claim, checked before.)
+    exp: Option<u64>,
+    jti: Option<String>,
 }
 
 impl IdentityConfig {
@@ -279,13 +294,8 @@ impl IdentityConfig {
             }
             None => validation.iss = None,
         }
-        match &self.audience {
-            Some(aud) => {
-                validation.set_audience(&[aud]);
-                required.push("aud");
-            }
-            None => validation.validate_aud = false,
-        }
+        validation.set_audience(&[&self.audience]);
+        required.push("aud");
         validation.set_required_spec_claims(&required);
         let decoded = match (jsonwebtoken::decode::<Claims>(token, &key, &validation), &self.keys, &self.previous_secret) {
             // Rotation: a signature that the current secret does not verify may be the previous secret's.
@@ -295,6 +305,18 @@ impl IdentityConfig {
             (result, _, _) => result,
         };
         let claims = decoded.map_err(|e| IdentityError::Invalid(reason(e.kind())))?.claims;
+        // Lifetime from `iat` (issue 24, item 4): a token signed to live a day is refused, not trusted for a day.
+        let Some(iat) = claims.iat else { return Err(IdentityError::Invalid("it has no issue time (iat)")) };
+        if iat > crate::infra::clock::unix_now() + self.leeway {
+            return Err(IdentityError::Invalid("its issue time (iat) is in the future"));
+        }
+        if claims.exp.unwrap_or(u64::MAX).saturating_sub(iat) > self.max_token_age {
+            return Err(IdentityError::Invalid("it lives longer than IDENTITY_MAX_TOKEN_AGE_SECONDS"));
+        }
+        let jti = claims.jti.filter(|j| !j.is_empty() && j.len() <= 256);
+        if self.single_use && jti.is_none() {
+            return Err(IdentityError::Invalid("it has no token id (jti), and each token starts one chat here"));
+        }
         let sub = claims.sub.filter(|s| !s.trim().is_empty() && s.len() <= 255 && !s.chars().any(char::is_control));
         let Some(sub) = sub else { return Err(IdentityError::Invalid("it names no subject (sub)")) };
         let iss = claims.iss.unwrap_or_default();
@@ -309,6 +331,7 @@ impl IdentityConfig {
             name: claims.name.as_deref().and_then(|n| clean(n, flexdesk_core::wire::MAX_CUSTOMER_NAME_CHARS - VERIFIED_MARK.len() - 1)),
             email: claims.email.as_deref().and_then(|e| clean(e, 254)),
             external_id,
+            jti,
         })
     }
 }
@@ -447,17 +470,20 @@ pub fn from_settings(
         }),
     };
     let leeway = number("IDENTITY_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS, 0, 300, &mut problems);
+    let max_token_age = number("IDENTITY_MAX_TOKEN_AGE_SECONDS", DEFAULT_MAX_TOKEN_AGE_SECONDS, 10, 86_400, &mut problems);
     let cache_for = number("IDENTITY_JWKS_CACHE_SECONDS", 300, 10, 86_400, &mut problems);
     let max_age = number("IDENTITY_JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE_SECONDS.max(cache_for), cache_for, 30 * 86_400, &mut problems);
-    let required = match text("IDENTITY_REQUIRED").map(|v| v.to_ascii_lowercase()) {
+    let flag = |key: &'static str, problems: &mut Vec<(&'static str, String)>| match text(key).map(|v| v.to_ascii_lowercase()) {
         None => false,
         Some(v) if ["true", "1", "yes", "on"].contains(&v.as_str()) => true,
         Some(v) if ["false", "0", "no", "off"].contains(&v.as_str()) => false,
         Some(v) => {
-            problems.push(("IDENTITY_REQUIRED", format!("must be true or false, got {v:?}")));
+            problems.push((key, format!("must be true or false, got {v:?}")));
             false
         }
     };
+    let required = flag("IDENTITY_REQUIRED", &mut problems);
+    let single_use = flag("IDENTITY_SINGLE_USE", &mut problems);
     let set = [secret.is_some(), file.is_some(), url.is_some()].iter().filter(|b| **b).count();
     if set == 0 {
         if required {
@@ -515,12 +541,12 @@ pub fn from_settings(
         }
         Some(Keys::Remote(Arc::new(RemoteJwks::new(url, Duration::from_secs(cache_for)).max_key_age(Duration::from_secs(max_age)))))
     };
-    // An identity provider's keys sign tokens for every application it serves: only the audience and issuer make
-    // one of them ours.
+    // A signer's keys (an identity provider's, or a back end's secret) sign tokens for every application it serves:
+    // the audience makes one of them ours, whatever the key source (issue 24, item 4); with a provider, the issuer too.
+    if audience.is_none() {
+        problems.push(("IDENTITY_AUDIENCE", "is required: the aud your site or identity provider puts in tokens for this chat (e.g. flexdesk)".into()));
+    }
     if matches!(keys, Some(Keys::Jwks(_) | Keys::Remote(_))) {
-        if audience.is_none() {
-            problems.push(("IDENTITY_AUDIENCE", "is required with IDENTITY_JWKS_FILE / IDENTITY_JWKS_URL (the aud your identity provider puts in tokens for this chat)".into()));
-        }
         if issuer.is_none() {
             problems.push(("IDENTITY_ISSUER", "is required with IDENTITY_JWKS_FILE / IDENTITY_JWKS_URL (your identity provider's iss)".into()));
         }
@@ -533,8 +559,18 @@ pub fn from_settings(
         Some(k) => Some(Secret::new(k)),
         None => session_secret.map(|s| subject_key_from_session_secret(s.expose())),
     };
-    match (keys, subject_key) {
-        (Some(keys), Some(subject_key)) if problems.is_empty() => Ok(Some(IdentityConfig { keys, issuer, audience, leeway, subject_key, required, previous_secret })),
+    match (keys, subject_key, audience) {
+        (Some(keys), Some(subject_key), Some(audience)) if problems.is_empty() => Ok(Some(IdentityConfig {
+            keys,
+            issuer,
+            audience,
+            leeway,
+            max_token_age,
+            single_use,
+            subject_key,
+            required,
+            previous_secret,
+        })),
         _ => Err(problems),
     }
 }
@@ -559,8 +595,10 @@ mod tests {
         IdentityConfig {
             keys: Keys::Secret(Secret::new(SECRET)),
             issuer: Some("https://shop.example.com".into()),
-            audience: Some("flexdesk".into()),
+            audience: "flexdesk".into(),
             leeway: DEFAULT_LEEWAY_SECONDS,
+            max_token_age: DEFAULT_MAX_TOKEN_AGE_SECONDS,
+            single_use: false,
             subject_key: Secret::new("subject-key-0123456789abcdef-0123456789"),
             required: false,
             previous_secret: None,
@@ -572,7 +610,7 @@ mod tests {
     }
 
     fn claims() -> Value {
-        json!({"iss": "https://shop.example.com", "aud": "flexdesk", "sub": "user-42", "exp": now() + 300,
+        json!({"iss": "https://shop.example.com", "aud": "flexdesk", "sub": "user-42", "iat": now(), "exp": now() + 300,
                "name": "Ada Lovelace", "email": "ada@example.com"})
     }
 
@@ -597,7 +635,7 @@ mod tests {
         assert_eq!((v.name.as_deref(), v.email.as_deref(), v.external_id.as_str()), (Some("Ada Lovelace"), Some("ada@example.com"), "user-42"));
         assert!(is_verified_identity(&v.identity), "{}", v.identity);
         // The same subject at another chat: the same identity; another subject or issuer: another one.
-        let again = block_on(c.verify(&hs(&json!({"exp": now() + 60, "sub": "user-42", "iss": "https://shop.example.com", "aud": "flexdesk"})))).unwrap();
+        let again = block_on(c.verify(&hs(&json!({"iat": now(), "exp": now() + 60, "sub": "user-42", "iss": "https://shop.example.com", "aud": "flexdesk"})))).unwrap();
         assert_eq!(again.identity, v.identity);
         assert_eq!(again.name, None);
         let other = block_on(c.verify(&hs(&{ let mut x = claims(); x["sub"] = json!("user-43"); x }))).unwrap();
@@ -694,12 +732,46 @@ mod tests {
         let mut blank = claims();
         blank["sub"] = json!("  ");
         assert_eq!(block_on(c.verify(&hs(&blank))), Err(IdentityError::Invalid("it names no subject (sub)")));
-        // Without IDENTITY_ISSUER / IDENTITY_AUDIENCE configured, neither claim is needed (HS256 only).
-        let open = IdentityConfig { issuer: None, audience: None, ..hs_config() };
+        // Without IDENTITY_ISSUER configured, no issuer is needed (HS256 only); an audience always is.
+        let open = IdentityConfig { issuer: None, ..hs_config() };
         let mut x = claims();
         x.as_object_mut().unwrap().remove("iss");
-        x.as_object_mut().unwrap().remove("aud");
         assert!(block_on(open.verify(&hs(&x))).is_ok());
+    }
+
+    /// Issue 24, item 4: a stolen identity token is worth little, for little time. Failed before: a back end's
+    /// HS256 secret without IDENTITY_AUDIENCE was accepted (so a token it signed for another application started
+    /// chats here), and tokens without `iat`, or signed to live a day, were trusted until `exp`.
+    #[test]
+    fn a_token_names_this_audience_and_lives_at_most_the_maximum_age_from_its_issue() {
+        let session = Secret::new("session-secret-0123456789abcdef-0123456789");
+        let map: std::collections::HashMap<String, String> = [("IDENTITY_JWT_SECRET", SECRET)].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let e = from_settings(&move |k: &str| map.get(k).cloned(), Some(&session)).unwrap_err();
+        assert!(e.iter().any(|(k, _)| *k == "IDENTITY_AUDIENCE"), "an HS256 secret without an audience: {e:?}");
+
+        let c = hs_config();
+        assert_eq!(c.max_token_age, 600, "ten minutes by default");
+        let mut no_iat = claims();
+        no_iat.as_object_mut().unwrap().remove("iat");
+        assert_eq!(block_on(c.verify(&hs(&no_iat))), Err(IdentityError::Invalid("it has no issue time (iat)")));
+        let mut day = claims();
+        day["exp"] = json!(now() + 86_400);
+        assert_eq!(block_on(c.verify(&hs(&day))), Err(IdentityError::Invalid("it lives longer than IDENTITY_MAX_TOKEN_AGE_SECONDS")));
+        let mut old = claims();
+        (old["iat"], old["exp"]) = (json!(now() - 3600), json!(now() + 300));
+        assert!(block_on(c.verify(&hs(&old))).is_err(), "issued an hour ago, still unexpired");
+        let mut future = claims();
+        (future["iat"], future["exp"]) = (json!(now() + 3600), json!(now() + 3900));
+        assert_eq!(block_on(c.verify(&hs(&future))), Err(IdentityError::Invalid("its issue time (iat) is in the future")));
+        let mut ten = claims();
+        ten["exp"] = json!(now() + 600);
+        assert!(block_on(c.verify(&hs(&ten))).is_ok(), "exactly the maximum");
+        // IDENTITY_SINGLE_USE: a token without a jti is refused (which jti was used is the start's check).
+        let once = IdentityConfig { single_use: true, ..hs_config() };
+        assert_eq!(block_on(once.verify(&hs(&claims()))), Err(IdentityError::Invalid("it has no token id (jti), and each token starts one chat here")));
+        let mut with_jti = claims();
+        with_jti["jti"] = json!("t-1");
+        assert_eq!(block_on(once.verify(&hs(&with_jti))).unwrap().jti.as_deref(), Some("t-1"));
     }
 
     #[test]
@@ -721,8 +793,12 @@ mod tests {
     #[test]
     fn settings_are_checked_and_never_echo_secrets() {
         let session = Secret::new("session-secret-0123456789abcdef-0123456789");
+        // (With a key source and no audience named, IDENTITY_AUDIENCE=flexdesk: it is always required.)
         let read = |pairs: &[(&str, &str)]| {
-            let map: std::collections::HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let mut map: std::collections::HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            if map.keys().any(|k| k.starts_with("IDENTITY_JWT_SECRET") || k.starts_with("IDENTITY_JWKS_")) && !map.contains_key("IDENTITY_AUDIENCE") {
+                map.insert("IDENTITY_AUDIENCE".into(), "flexdesk".into());
+            }
             from_settings(&move |k: &str| map.get(k).cloned(), Some(&session))
         };
         assert!(read(&[]).unwrap().is_none(), "off by default");
@@ -733,7 +809,7 @@ mod tests {
         assert!(e.iter().any(|(k, _)| *k == "IDENTITY_JWT_SECRET") && !format!("{e:?}").contains("hunter2"));
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/identity-jwks.json");
         let e = read(&[("IDENTITY_JWKS_FILE", path)]).unwrap_err();
-        assert!(e.iter().any(|(k, _)| *k == "IDENTITY_AUDIENCE") && e.iter().any(|(k, _)| *k == "IDENTITY_ISSUER"), "{e:?}");
+        assert!(e.iter().any(|(k, _)| *k == "IDENTITY_ISSUER"), "{e:?}");
         assert!(read(&[("IDENTITY_JWKS_FILE", path), ("IDENTITY_AUDIENCE", "a"), ("IDENTITY_ISSUER", "i")]).unwrap().is_some());
         assert!(read(&[("IDENTITY_JWKS_FILE", "/nonexistent.json"), ("IDENTITY_AUDIENCE", "a"), ("IDENTITY_ISSUER", "i")]).is_err());
         assert!(read(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_JWKS_URL", "https://idp.example.com/jwks")]).is_err(), "one source");

@@ -211,6 +211,39 @@ async fn a_signed_handoff_routes_one_chat_and_the_pages_text_is_labelled() {
     assert_eq!(h.twilio.received_requests().await.unwrap().len(), before);
 }
 
+/// Issue 24, item 4: with IDENTITY_SINGLE_USE an identity token starts one chat (a stolen one is spent), and a start
+/// that fails gives it back, so the desk's retry goes through.
+#[tokio::test]
+async fn with_single_use_an_identity_token_starts_one_chat() {
+    const SECRET: &str = "identity-secret-for-tests-0123456789abcdef";
+    let h = harness(&[
+        ("IDENTITY_JWT_SECRET", SECRET),
+        ("IDENTITY_AUDIENCE", "flexdesk"),
+        ("IDENTITY_SINGLE_USE", "true"),
+        ("MAX_OPEN_SESSIONS", "1"),
+    ])
+    .await;
+    mount_webchats(&h).await;
+    let now = flexdesk_auth::infra::clock::unix_now();
+    let sign = |sub: &str| {
+        let claims = json!({ "sub": sub, "aud": "flexdesk", "iat": now, "exp": now + 300, "jti": format!("jti-{sub}") });
+        let key = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes());
+        jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &key).unwrap()
+    };
+    let start = |token: String| json!({ "customerName": "Ada", "identityToken": token });
+    let a = h.json(Method::POST, "/v1/sessions", start(sign("ada"))).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let again = h.json(Method::POST, "/v1/sessions", start(sign("ada"))).await;
+    assert_eq!((again.status, error_code(&again)), (StatusCode::UNAUTHORIZED, "identity_invalid"), "replayed");
+    // Bea's start is refused by the total cap (Ada's chat holds the only slot): her token is given back.
+    let bea = h.json(Method::POST, "/v1/sessions", start(sign("bea"))).await;
+    assert_eq!((bea.status, error_code(&bea)), (StatusCode::TOO_MANY_REQUESTS, "too_many_sessions"));
+    let id = a.body["sessionId"].as_str().unwrap();
+    h.state.sessions.end(id, now);
+    let bea = h.json(Method::POST, "/v1/sessions", start(sign("bea"))).await;
+    assert_eq!(bea.status, StatusCode::CREATED, "the retry with the same token: {}", bea.text);
+}
+
 // ---- 4. task floods: open-session caps and human verification ----
 
 #[tokio::test]

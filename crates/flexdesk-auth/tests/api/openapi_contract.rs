@@ -90,7 +90,7 @@ async fn the_served_document_declares_what_a_start_answers_and_its_limits_hold()
 #[tokio::test]
 async fn identity_required_refuses_guests_with_a_declared_code_and_lets_signed_in_customers_start() {
     const SECRET: &str = "identity-secret-for-tests-0123456789abcdef";
-    let h = harness(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_REQUIRED", "true"), ("RATE_LIMIT_START_BURST", "1000")]).await;
+    let h = harness(&[("IDENTITY_JWT_SECRET", SECRET), ("IDENTITY_AUDIENCE", "flexdesk"), ("IDENTITY_REQUIRED", "true"), ("RATE_LIMIT_START_BURST", "1000")]).await;
     wiremock::Mock::given(wiremock::matchers::method("POST"))
         .and(wiremock::matchers::path("/v2/WebChats"))
         .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(json!({ "conversation_sid": CONVERSATION, "identity": "customer-from-twilio" })))
@@ -103,7 +103,8 @@ async fn identity_required_refuses_guests_with_a_declared_code_and_lets_signed_i
     let guest = h.json(Method::POST, "/v1/sessions", json!({"customerName": "Ada"})).await;
     assert_eq!((guest.status, error_code(&guest)), (StatusCode::UNAUTHORIZED, "identity_required"), "a guest is refused");
 
-    let claims = json!({"sub": "user-42", "exp": flexdesk_auth::infra::clock::unix_now() + 300, "name": "Ada Lovelace"});
+    let now = flexdesk_auth::infra::clock::unix_now();
+    let claims = json!({"sub": "user-42", "aud": "flexdesk", "iat": now, "exp": now + 300, "name": "Ada Lovelace"});
     let token = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims,

@@ -51,7 +51,8 @@ pub async fn create(
     ApiJson(req): ApiJson<CreateSessionRequest>,
 ) -> Result<(StatusCode, Json<SessionCreated>), AppError> {
     // The identity token (issue 17) is checked first: a refused one starts nothing (crate::infra::identity).
-    let Prepared { name, pre_engagement, identity, handoff_claim } = crate::chat::engagement::prepare(&state.config, &state.used_handoffs, &req).await?;
+    let Prepared { name, pre_engagement, identity, handoff_claim, identity_claim } =
+        crate::chat::engagement::prepare(&state.config, &state.used_tokens, &req).await?;
     let client = client.map(|Extension(c)| c).unwrap_or(Client {
         ip: std::net::IpAddr::from([0, 0, 0, 0]),
         key: ClientKey::from_ip(std::net::IpAddr::from([0, 0, 0, 0])),
@@ -85,8 +86,9 @@ pub async fn create(
     let task_attributes = |conversation_sid: &str| routing_attributes(&pre_engagement, &name, &identity, conversation_sid);
     let chat = ChatRequest { identity: &identity, customer_name: &name, pre_engagement: &pre_engagement, task_attributes: &task_attributes };
     let started = flex.start(&chat).await?;
-    // The signed hand-off did its work; a start that failed before here gave its jti back, so the desk's retry routes.
-    if let Some(claim) = handoff_claim {
+    // The single-use tokens did their work; a start that failed before here gave their jti back, so the desk's retry
+    // routes (and, with IDENTITY_SINGLE_USE, is not refused).
+    for claim in [handoff_claim, identity_claim].into_iter().flatten() {
         claim.keep();
     }
 
