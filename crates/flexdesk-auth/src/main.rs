@@ -63,6 +63,9 @@ async fn main() {
         None => None,
     };
     tracing::info!(mode = config.start_mode.as_str(), origins = ?config.allowed_origins, proxy_hops = config.trust_proxy_hops, "flexdesk-auth configured");
+    if config.trust_proxy_hops > 0 && config.trusted_proxies.is_empty() {
+        tracing::warn!("TRUST_PROXY_HOPS is set without TRUSTED_PROXIES: forwarding headers are read from every peer, so a client that reaches this server directly chooses its own rate-limit key; list your proxies in TRUSTED_PROXIES");
+    }
     if matches!(config.start_mode, flexdesk_auth::infra::config::StartMode::FlexFlow { .. }) {
         // https://www.twilio.com/docs/flex/developer/messaging/chat-channel: "Programmable Chat for Flex will reach
         // end of life on June 1, 2026".

@@ -44,6 +44,9 @@ fn parse_addr(raw: &str) -> Option<IpAddr> {
 
 /// The addresses of the forwarding header, leftmost (the client's claim) first, across all header lines.
 /// Entries that are not addresses (`unknown`, obfuscated names, junk) are kept as `None`, so positions count.
+/// A line is split into elements as bytes, each element read on its own (issue 24, item 3): a non-ASCII byte the
+/// client put into its own element spoils that element only (the whole line used to be unreadable, and the client
+/// fell into its proxy's shared bucket).
 fn forwarded_chain(headers: &HeaderMap, which: ProxyHeader) -> Vec<Option<IpAddr>> {
     let mut chain = Vec::new();
     let name = match which {
@@ -51,11 +54,11 @@ fn forwarded_chain(headers: &HeaderMap, which: ProxyHeader) -> Vec<Option<IpAddr
         ProxyHeader::Forwarded => "forwarded",
     };
     for line in headers.get_all(name) {
-        let Ok(line) = line.to_str() else {
-            chain.push(None);
-            continue;
-        };
-        for element in line.split(',') {
+        for element in line.as_bytes().split(|b| *b == b',') {
+            let Ok(element) = std::str::from_utf8(element) else {
+                chain.push(None);
+                continue;
+            };
             match which {
                 ProxyHeader::XForwardedFor => chain.push(parse_addr(element)),
                 ProxyHeader::Forwarded => {
@@ -73,10 +76,12 @@ fn forwarded_chain(headers: &HeaderMap, which: ProxyHeader) -> Vec<Option<IpAddr
 
 /// The client's address: the TCP peer, or behind `hops` proxies of ours the `hops`-th forwarding entry from the
 /// right. A chain shorter than `hops` (the request did not come through all our proxies) or an entry that is not
-/// an address falls back to the peer, never to a client-chosen entry.
-pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, hops: u32, which: ProxyHeader) -> IpAddr {
-    let peer = peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    if hops == 0 {
+/// an address falls back to the peer, never to a client-chosen entry. With `trusted` proxies (`TRUSTED_PROXIES`),
+/// the header of a peer outside them is not read at all.
+pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, hops: u32, which: ProxyHeader, trusted: &[ipnet::IpNet]) -> IpAddr {
+    // (A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d.)
+    let peer = peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)).to_canonical();
+    if hops == 0 || !(trusted.is_empty() || trusted.iter().any(|net| net.contains(&peer))) {
         return peer;
     }
     let chain = forwarded_chain(headers, which);
@@ -99,7 +104,8 @@ pub struct Client {
 /// The [`Client`] of a request: its address per `TRUST_PROXY_HOPS` / `TRUST_PROXY_HEADER`, and its key.
 pub(crate) fn client_of(req: &Request, state: &AppState) -> Client {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
-    let ip = client_ip(req.headers(), peer, state.config.trust_proxy_hops, state.config.proxy_header);
+    let c = &state.config;
+    let ip = client_ip(req.headers(), peer, c.trust_proxy_hops, c.proxy_header, &c.trusted_proxies);
     Client { ip, key: ClientKey::from_ip(ip) }
 }
 
@@ -217,28 +223,51 @@ mod tests {
         // Our proxy appended the peer it saw (10.1.2.3); "6.6.6.6" is what the client wrote itself.
         let h = headers("x-forwarded-for", &["6.6.6.6, 10.1.2.3"]);
         let xff = ProxyHeader::XForwardedFor;
-        assert_eq!(client_ip(&h, Some(PEER), 0, xff), PEER, "not trusted by default");
-        assert_eq!(client_ip(&h, Some(PEER), 1, xff), ip("10.1.2.3"));
-        assert_eq!(client_ip(&h, Some(PEER), 2, xff), ip("6.6.6.6"));
+        assert_eq!(client_ip(&h, Some(PEER), 0, xff, &[]), PEER, "not trusted by default");
+        assert_eq!(client_ip(&h, Some(PEER), 1, xff, &[]), ip("10.1.2.3"));
+        assert_eq!(client_ip(&h, Some(PEER), 2, xff, &[]), ip("6.6.6.6"));
         // A client sending its own header line: the proxy adds its line after it; the last line still wins.
         let h = headers("x-forwarded-for", &["1.1.1.1", "2.2.2.2, 9.9.9.9", "10.1.2.3"]);
-        assert_eq!(client_ip(&h, Some(PEER), 1, xff), ip("10.1.2.3"));
-        assert_eq!(client_ip(&h, Some(PEER), 2, xff), ip("9.9.9.9"));
+        assert_eq!(client_ip(&h, Some(PEER), 1, xff, &[]), ip("10.1.2.3"));
+        assert_eq!(client_ip(&h, Some(PEER), 2, xff, &[]), ip("9.9.9.9"));
         // Shorter than the hops we expect: never a client-chosen entry.
-        assert_eq!(client_ip(&h, Some(PEER), 5, xff), PEER);
+        assert_eq!(client_ip(&h, Some(PEER), 5, xff, &[]), PEER);
         let h = headers("x-forwarded-for", &["[2001:db8::1]:443, junk"]);
-        assert_eq!(client_ip(&h, Some(PEER), 1, xff), PEER, "junk where our proxy writes: the peer");
-        assert_eq!(client_ip(&h, Some(PEER), 2, xff), ip("2001:db8::1"));
+        assert_eq!(client_ip(&h, Some(PEER), 1, xff, &[]), PEER, "junk where our proxy writes: the peer");
+        assert_eq!(client_ip(&h, Some(PEER), 2, xff, &[]), ip("2001:db8::1"));
     }
 
     #[test]
     fn rfc_7239_forwarded_is_read_when_configured() {
         let h = headers("forwarded", &[r#"for=6.6.6.6;proto=https, for="[2001:db8:cafe::17]:4711""#, "For=192.0.2.60;by=203.0.113.43"]);
         let fwd = ProxyHeader::Forwarded;
-        assert_eq!(client_ip(&h, Some(PEER), 1, fwd), ip("192.0.2.60"));
-        assert_eq!(client_ip(&h, Some(PEER), 2, fwd), ip("2001:db8:cafe::17"));
+        assert_eq!(client_ip(&h, Some(PEER), 1, fwd, &[]), ip("192.0.2.60"));
+        assert_eq!(client_ip(&h, Some(PEER), 2, fwd, &[]), ip("2001:db8:cafe::17"));
         // Only the configured header counts: a client-sent Forwarded is ignored when the proxy writes X-Forwarded-For.
-        assert_eq!(client_ip(&h, Some(PEER), 1, ProxyHeader::XForwardedFor), PEER);
+        assert_eq!(client_ip(&h, Some(PEER), 1, ProxyHeader::XForwardedFor, &[]), PEER);
+    }
+
+    /// Issue 24, item 3. Failed before: a non-ASCII byte in the client's own element made the whole line unreadable
+    /// (`to_str`), so the client fell back to the peer, its proxy's bucket shared with everyone behind it; and any
+    /// peer's header was read, so a client reaching the server directly chose its own key.
+    #[test]
+    fn one_odd_byte_spoils_only_its_element_and_only_trusted_peers_forward() {
+        let xff = ProxyHeader::XForwardedFor;
+        let mut h = HeaderMap::new();
+        h.append("x-forwarded-for", HeaderValue::from_bytes(b"6.6.6.\xe96, 10.1.2.3").unwrap());
+        assert_eq!(client_ip(&h, Some(PEER), 1, xff, &[]), ip("10.1.2.3"), "the client keeps its own key");
+        assert_eq!(client_ip(&h, Some(PEER), 2, xff, &[]), PEER, "the odd element itself is no address");
+        let mut h = HeaderMap::new();
+        h.append("forwarded", HeaderValue::from_bytes(b"for=\"\xff\", for=192.0.2.60").unwrap());
+        assert_eq!(client_ip(&h, Some(PEER), 1, ProxyHeader::Forwarded, &[]), ip("192.0.2.60"));
+
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap(), "2001:db8::/32".parse().unwrap()];
+        let h = headers("x-forwarded-for", &["6.6.6.6"]);
+        assert_eq!(client_ip(&h, Some(ip("203.0.113.9")), 1, xff, &trusted), ip("203.0.113.9"), "a direct client: its header is ignored");
+        assert_eq!(client_ip(&h, Some(ip("10.0.0.1")), 1, xff, &trusted), ip("6.6.6.6"), "through our proxy");
+        assert_eq!(client_ip(&h, Some(ip("::ffff:10.0.0.1")), 1, xff, &trusted), ip("6.6.6.6"), "an IPv4-mapped peer");
+        assert_eq!(client_ip(&h, Some(ip("2001:db8::5")), 1, xff, &trusted), ip("6.6.6.6"));
+        assert_eq!(client_ip(&h, Some(ip("2001:db9::5")), 1, xff, &trusted), ip("2001:db9::5"));
     }
 
     #[test]

@@ -197,6 +197,11 @@ pub struct Config {
     /// The forwarding header read with `trust_proxy_hops` (`TRUST_PROXY_HEADER`: `x-forwarded-for`, the default,
     /// or `forwarded`).
     pub proxy_header: ProxyHeader,
+    /// The peers whose forwarding headers are read (`TRUSTED_PROXIES`: a comma list of CIDRs or addresses, e.g.
+    /// `10.0.0.0/8,192.0.2.7`; needs `TRUST_PROXY_HOPS`). A request from any other peer is keyed by that peer: a
+    /// client reaching the server directly cannot choose its key (issue 24, item 3). Empty: every peer's headers are
+    /// read (the server warns at start).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Open chats one client may have at once (0 = no cap).
     pub max_open_sessions_per_client: u32,
     /// Open chats in total (0 = no cap).
@@ -448,6 +453,16 @@ impl Config {
                 ProxyHeader::XForwardedFor
             }
         };
+        let mut trusted_proxies = Vec::new();
+        for item in r.text("TRUSTED_PROXIES").unwrap_or_default().split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            match item.parse::<ipnet::IpNet>().or_else(|_| item.parse::<IpAddr>().map(ipnet::IpNet::from)) {
+                Ok(net) => trusted_proxies.push(net.trunc()),
+                Err(_) => r.problem("TRUSTED_PROXIES", &format!("must be a comma list of CIDRs or addresses, got {item:?}")),
+            }
+        }
+        if !trusted_proxies.is_empty() && trust_proxy_hops == 0 {
+            r.problem("TRUSTED_PROXIES", "needs TRUST_PROXY_HOPS (how many of those proxies stand in front of the server)");
+        }
         let bind = r.ip("BIND", IpAddr::from([127, 0, 0, 1]));
         let admin_bind = r.ip("ADMIN_BIND", IpAddr::from([127, 0, 0, 1]));
         let admin = match r.text("ADMIN_PORT").as_deref() {
@@ -658,6 +673,7 @@ impl Config {
             availability_cache,
             trust_proxy_hops,
             proxy_header,
+            trusted_proxies,
             max_open_sessions_per_client,
             max_open_sessions,
             pre_engagement_keys,
