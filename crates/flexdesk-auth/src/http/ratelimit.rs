@@ -183,7 +183,7 @@ fn refused(state: &AppState, kind: Kind, key: ClientKey, wait: Duration) -> Resp
 mod tests {
     use super::*;
     use crate::http::budgets::RateLimiter;
-    use crate::infra::config::{Budget, Budgets};
+    use crate::infra::config::{BlockBudgets, Budget, Budgets};
     use axum::http::HeaderValue;
 
     const PEER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
@@ -207,7 +207,7 @@ mod tests {
             refresh: Budget { per_minute: 60, burst: 1 },
             availability: Budget { per_minute: 60, burst: 1 },
             other: Budget { per_minute: 60, burst: 1 },
-        });
+        }, BlockBudgets { factor: 4, ipv4_24: false });
         let (a, b) = (ClientKey::from_ip(ip("10.0.0.1")), ClientKey::from_ip(ip("10.0.0.2")));
         for _ in 0..3 {
             assert!(l.check(Kind::Start, a).is_ok());

@@ -71,7 +71,7 @@ impl AppState {
                 config.session_secret_previous.as_ref().map(|s| s.expose().as_bytes()),
             ),
             availability: AvailabilityCache::new(config.availability_cache),
-            limiter: RateLimiter::new(config.budgets).with_redis(redis.clone()),
+            limiter: RateLimiter::new(config.budgets, config.block_budgets).with_redis(redis.clone()),
             used_tokens: UsedTokens {
                 handoffs: SingleUse::new(
                     "handoff",

@@ -94,6 +94,19 @@ pub struct Budgets {
     pub other: Budget,
 }
 
+/// Start budgets shared by a whole address block, beside each client's own (issue 24, item 3): clients are keyed by
+/// their IPv6 /64, so whoever holds a /48 had 65 536 start budgets, enough to fill `MAX_OPEN_SESSIONS` and Twilio's
+/// WebChats lane alone. Read by [`crate::http::budgets::RateLimiter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockBudgets {
+    /// An IPv6 /56 (and, with `ipv4_24`, an IPv4 /24) shares this many clients' start budgets, a /48 the square
+    /// (`RATE_LIMIT_BLOCK_FACTOR`, default 4, 0 to 1000; 0 = no block budgets).
+    pub factor: u32,
+    /// `RATE_LIMIT_IPV4_24=true`: one block budget per IPv4 /24 too. Off by default: many unrelated customers share
+    /// a /24 behind carrier-grade NAT.
+    pub ipv4_24: bool,
+}
+
 /// Which header the proxies in front of us append the client address to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProxyHeader {
@@ -189,6 +202,8 @@ pub struct Config {
     pub connections: ConnectionLimits,
     /// Per-client request budgets.
     pub budgets: Budgets,
+    /// Start budgets per address block, beside the per-client ones.
+    pub block_budgets: BlockBudgets,
     /// How long availability figures are reused (`AVAILABILITY_CACHE_SECONDS`, default 5; 0 = not cached).
     pub availability_cache: Duration,
     /// How many proxies of ours stand in front of the server: the client is the N-th address from the right of
@@ -443,6 +458,7 @@ impl Config {
             r.problem("TWILIO_PACING_MAX_WAIT_SECONDS", "must be shorter than REQUEST_TIMEOUT_SECONDS (a start must be answered before it times out)");
         }
         let budgets = r.budgets();
+        let block_budgets = BlockBudgets { factor: r.number("RATE_LIMIT_BLOCK_FACTOR", 4, 0, 1000) as u32, ipv4_24: r.flag("RATE_LIMIT_IPV4_24") };
         let availability_cache = Duration::from_secs(r.number("AVAILABILITY_CACHE_SECONDS", 5, 0, 3600));
         let trust_proxy_hops = r.proxy_hops();
         let proxy_header = match r.text("TRUST_PROXY_HEADER").map(|h| h.to_ascii_lowercase()).as_deref() {
@@ -670,6 +686,7 @@ impl Config {
             request_timeout,
             connections,
             budgets,
+            block_budgets,
             availability_cache,
             trust_proxy_hops,
             proxy_header,
