@@ -47,10 +47,17 @@ async function startChat(n) {
 }
 
 async function acceptAll(chats) {
-  const tasks = (await emu('GET', '/agent/api/state')).tasks;
-  const byConv = new Map(tasks.map((t) => [t.conversationSid, t]));
+  // Flex routes a moment after the start (the last chats started late, after their Retry-After): wait for every task.
+  const until = Date.now() + 15000;
+  let byConv;
+  do {
+    byConv = new Map((await emu('GET', '/agent/api/state')).tasks.map((t) => [t.conversationSid, t]));
+    if (chats.every((c) => byConv.has(c.session.conversationSid))) break;
+    await sleep(200);
+  } while (Date.now() < until);
   await pool(chats, 20, async (chat) => {
     const t = byConv.get(chat.session.conversationSid);
+    if (!t) throw new Error(`no task for ${chat.session.conversationSid} after 15 s`);
     if (t.status !== 'assigned' && !t.agent) await emu('POST', `/agent/api/tasks/${t.sid}/accept`, { agent: 'alice' });
   });
 }
