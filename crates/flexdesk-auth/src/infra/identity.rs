@@ -546,10 +546,8 @@ pub fn from_settings(
     if audience.is_none() {
         problems.push(("IDENTITY_AUDIENCE", "is required: the aud your site or identity provider puts in tokens for this chat (e.g. flexdesk)".into()));
     }
-    if matches!(keys, Some(Keys::Jwks(_) | Keys::Remote(_))) {
-        if issuer.is_none() {
-            problems.push(("IDENTITY_ISSUER", "is required with IDENTITY_JWKS_FILE / IDENTITY_JWKS_URL (your identity provider's iss)".into()));
-        }
+    if matches!(keys, Some(Keys::Jwks(_) | Keys::Remote(_))) && issuer.is_none() {
+        problems.push(("IDENTITY_ISSUER", "is required with IDENTITY_JWKS_FILE / IDENTITY_JWKS_URL (your identity provider's iss)".into()));
     }
     let subject_key = match text("IDENTITY_SUBJECT_KEY") {
         Some(k) if k.len() < 32 => {
