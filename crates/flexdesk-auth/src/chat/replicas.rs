@@ -110,7 +110,8 @@ mod tests {
     use super::*;
     use crate::chat::sessions::{Session, SessionState};
     use crate::infra::clock::unix_now;
-    use crate::infra::test_redis::{redis_server, replica};
+    use crate::infra::redis::test_replica as replica;
+    use crate::infra::test_redis::redis_server;
 
     const CH1: &str = "CH00000000000000000000000000000001";
     const CH2: &str = "CH00000000000000000000000000000002";

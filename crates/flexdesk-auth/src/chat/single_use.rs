@@ -95,7 +95,8 @@ impl SingleUse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::infra::test_redis::{redis_server, replica};
+    use crate::infra::redis::test_replica as replica;
+    use crate::infra::test_redis::redis_server;
 
     #[tokio::test]
     async fn a_jti_counts_once_and_a_failed_start_gives_it_back() {

@@ -480,11 +480,21 @@ impl Drop for RedisSlot {
     }
 }
 
+/// Tests only: a replica's connection to a test redis-server on `port` (`infra::test_redis`), its keys under
+/// `prefix`, connected.
+#[cfg(test)]
+pub(crate) async fn test_replica(port: u16, prefix: &str) -> Arc<Redis> {
+    let s = Redis::new(&format!("redis://127.0.0.1:{port}"), None, prefix, Duration::from_millis(500), Arc::new(Metrics::default())).unwrap();
+    assert!(s.ready(Duration::from_secs(5)).await, "connected");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::infra::clock::unix_now;
-    use crate::infra::test_redis::{free_port, redis_server as redis, replica};
+    use super::test_replica as replica;
+    use crate::infra::test_redis::{free_port, redis_server as redis};
 
     #[tokio::test]
     async fn two_replicas_share_budgets_caps_and_ended_markers() {

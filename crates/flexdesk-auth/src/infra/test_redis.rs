@@ -1,12 +1,9 @@
-//! Tests only: a throwaway redis-server (Debian's, installed by scripts/bootstrap) on a free port, and replicas
-//! connected to it. Used by the Redis scripts' own tests and by the caps tests that run with and without Redis.
+//! Tests only: a throwaway redis-server (Debian's, installed by scripts/bootstrap) on a free port (replicas connect
+//! with [`crate::infra::redis::test_replica`]). Used by the Redis scripts' own tests and by the caps and single-use
+//! tests that run with and without Redis.
 
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
-
-use crate::infra::metrics::Metrics;
-use crate::infra::redis::Redis;
 
 /// A redis-server child, killed on drop; `.1` is its port.
 pub struct RedisServer(Child, pub u16);
@@ -43,11 +40,4 @@ pub async fn redis_server() -> Option<RedisServer> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("redis-server did not start on {port}");
-}
-
-/// A replica's connection to the server on `port`, its keys under `prefix`, connected.
-pub async fn replica(port: u16, prefix: &str) -> Arc<Redis> {
-    let s = Redis::new(&format!("redis://127.0.0.1:{port}"), None, prefix, Duration::from_millis(500), Arc::new(Metrics::default())).unwrap();
-    assert!(s.ready(Duration::from_secs(5)).await, "connected");
-    s
 }
