@@ -5,7 +5,7 @@
 //! `trigger.conversation.ChannelAttributes.pre_engagement_data.question`), plus the bot hand-off
 //! (`message_to_human_agent`, topic, skill, language) and the bot transcript so the agent has the context.
 //!
-//! Long because of its tests (about 370 lines of code): each bypass of issues 17–25 is a case here.
+//! Long because of its tests (about 400 lines of code): each bypass of issues 17–25 is a case here.
 
 use flexdesk_core::wire::{CreateSessionRequest, TranscriptLine, MAX_CUSTOMER_NAME_CHARS};
 use serde_json::{json, Map, Value};
