@@ -346,7 +346,9 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
     },
     screenShareStop: () => Promise.resolve(),
     // Nothing saved: nothing to resume, and nothing to load.
-    reconnect: () => (mine() ? open().then((d) => (take(), d.reconnect()), () => false) : Promise.resolve(false)),
+    // Not a chat this desk can read (another version's shape): Carbon ends it on `false`; saving `false` (as the desk
+    // forgets a chat, shell.rs `save_now`) lets the bot's welcome come back.
+    reconnect: () => (mine() ? open().then((d) => (take(), d.reconnect()), () => false) : (callback.persistedState?.() && callback.updatePersistedState(false, false), Promise.resolve(false))),
     /** Not part of the ServiceDesk contract: the chat's phase, for status displays and tests. */
     get phase() {
       return desk ? desk.phase : 'Idle';

@@ -176,7 +176,13 @@ impl TwilioFlex {
         };
         match interop::saved_from_js(&saved) {
             Some(state) => self.shell.reconnect_promise(Event::Resume(state)),
-            None => Promise::resolve(&JsValue::FALSE),
+            None => {
+                // Not a chat this desk can read (nothing, or another version's shape): Carbon ends the chat on
+                // `false`, and saving what the session holds replaces the unreadable value, which would otherwise
+                // keep the bot's welcome away in this tab.
+                self.shell.save_now();
+                Promise::resolve(&JsValue::FALSE)
+            }
         }
     }
 
