@@ -154,3 +154,11 @@ test('the wrapper checks onChatEnd: a function or nothing', () => {
   assert.equal(typeof createTwilioFlexServiceDesk({ ...base, onChatEnd: () => {} }), 'function');
   assert.equal(typeof createTwilioFlexServiceDesk(base), 'function');
 });
+
+test('the wrapper checks transcript: a function or nothing (the desk reads it only at startChat)', () => {
+  const base = { authServerUrl: 'https://chat-auth.example.com', createConversationsClient: () => ({}) };
+  for (const transcript of [[{ from: 'user', text: 'hi' }], 'all', 1]) {
+    assert.throws(() => createTwilioFlexServiceDesk({ ...base, transcript }), { name: 'TypeError', message: 'flexdesk: config.transcript must be a function () => [{ from, text }]' });
+  }
+  for (const transcript of [undefined, null, () => []]) assert.equal(typeof createTwilioFlexServiceDesk({ ...base, transcript }), 'function');
+});

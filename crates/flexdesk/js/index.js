@@ -117,6 +117,9 @@ export function createTwilioFlexServiceDesk(config) {
   if (typeof config.createConversationsClient !== 'function') {
     throw new TypeError('flexdesk: config.createConversationsClient must be a function (token) => Conversations Client');
   }
+  if (!(config.transcript == null || typeof config.transcript === 'function')) {
+    throw new TypeError('flexdesk: config.transcript must be a function () => [{ from, text }]');
+  }
   if (!(config.identityToken === undefined || typeof config.identityToken === 'string' || typeof config.identityToken === 'function')) {
     throw new TypeError('flexdesk: config.identityToken must be a string or a function returning one (or a promise of one)');
   }

@@ -47,11 +47,8 @@ impl TwilioFlex {
     /// `config`: see `Config`; `callback`: the web chat's `ServiceDeskCallback`; `persisted_state`: the
     /// factory's `persistedState` (what an earlier page saved with `updatePersistedState`).
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue, callback: ServiceDeskCallback, persisted_state: JsValue) -> Result<TwilioFlex, JsError> {
-        let config = Config::from_js(&config)?;
-        if !callback.is_object() {
-            return Err(JsError::new("flexdesk: the web chat's service desk callback is missing"));
-        }
+    pub fn new(config: JsValue, callback: ServiceDeskCallback, persisted_state: JsValue) -> TwilioFlex {
+        let config = Config::from_js(&config);
         let _ = call(&callback, "updateCapabilities", &[&object(&[
             ("allowFileUploads", JsValue::TRUE),
             ("allowMultipleFileUploads", JsValue::TRUE),
@@ -61,12 +58,7 @@ impl TwilioFlex {
         *shell.strings.borrow_mut() = config.strings.clone();
         *shell.on_chat_end.borrow_mut() = config.on_chat_end.clone();
         shell.set_queue_poll(config.queue_poll_ms);
-        Ok(TwilioFlex { shell, config, persisted: persisted_state })
-    }
-
-    #[wasm_bindgen(js_name = getName)]
-    pub fn get_name(&self) -> String {
-        "flexdesk (Twilio Flex)".into()
+        TwilioFlex { shell, config, persisted: persisted_state }
     }
 
     /// Starts a chat: the auth server creates the Flex chat, then the desk joins the conversation. Resolves once
