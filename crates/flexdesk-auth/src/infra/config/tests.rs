@@ -14,7 +14,7 @@ fn load(env: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
 
 #[test]
 fn the_shared_fake_env_is_valid_and_defaults_to_webchat() {
-    let c = load(&fake_env()).unwrap();
+    let c = Config::for_tests("http://127.0.0.1:4010");
     assert!(matches!(c.start_mode, StartMode::Webchat { .. }));
     assert_eq!(c.token_ttl_seconds, 3600);
     assert_eq!(c.port, 4000);
@@ -282,4 +282,57 @@ fn env_example_is_well_formed() {
     let c = load(&env).unwrap();
     assert!(matches!(c.start_mode, StartMode::Webchat { .. }));
     assert_eq!(c.allowed_origins, ["http://localhost:3000"]);
+}
+
+/// clap reads every setting from its variable, and a lookup replaces the process environment entirely.
+#[test]
+fn a_lookup_reads_only_its_own_values_and_every_setting_is_documented() {
+    let command = <Settings as clap::Args>::augment_args(clap::Command::new("t"));
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/auth-server.md")).unwrap();
+    let names: Vec<&str> = command.get_arguments().filter_map(|a| a.get_env()?.to_str()).collect();
+    assert!(names.len() > 80 && names.contains(&"TWILIO_ACCOUNT_SID") && names.contains(&"IDENTITY_JWT_SECRET"), "{names:?}");
+    // Every `NAME` (or `NAME=value`) the docs quote, a `A_{B,C}_{D,E}` spelling expanded.
+    let mut documented = std::collections::HashSet::new();
+    for quoted in docs.split('`').skip(1).step_by(2).map(|q| q.split('=').next().unwrap_or(q)) {
+        let mut names = vec![String::new()];
+        for (i, part) in quoted.split(['{', '}']).enumerate() {
+            let choices: Vec<&str> = if i % 2 == 1 { part.split(',').collect() } else { vec![part] };
+            names = names.iter().flat_map(|n| choices.iter().map(move |c| format!("{n}{c}"))).collect();
+        }
+        documented.extend(names);
+    }
+    for name in &names {
+        assert!(documented.contains(*name), "{name} is not in docs/auth-server.md");
+    }
+    // A variable of this process is not read (no other test reads the process environment: all go through lookups).
+    std::env::set_var("LOG_FORMAT", "from-the-process");
+    let settings = Settings::from_lookup(|k| (k == "PORT").then(|| " 4100 ".to_string())).unwrap();
+    assert_eq!(settings.port.as_deref(), Some(" 4100 "));
+    assert!(settings.log_format.is_none() && settings.twilio_account_sid.is_none());
+    assert_eq!(Settings::from_env().unwrap().log_format.as_deref(), Some("from-the-process"), "the process's own reader reads it");
+    std::env::remove_var("LOG_FORMAT");
+}
+
+/// A value may start with a dash or hold `=`: it is handed to clap whole.
+#[test]
+fn values_that_look_like_flags_are_read_whole() {
+    let mut env = fake_env();
+    env.insert("HANDOFF_BOT_NAME", "--port=1".into());
+    env.insert("PRE_ENGAGEMENT_KEYS", "-".into());
+    let c = load(&env).unwrap();
+    assert_eq!((c.handoff_bot_name.as_str(), c.port), ("--port=1", 4000));
+    assert!(c.pre_engagement_keys.is_empty());
+}
+
+#[test]
+fn webhooks_carry_their_signing_key_and_their_own_settings() {
+    let mut env = fake_env();
+    assert!(load(&env).unwrap().webhooks.is_none(), "off by default");
+    env.insert("TWILIO_WEBHOOKS", "on".into());
+    env.insert("PUBLIC_BASE_URL", "https://chat.example.com/auth".into());
+    env.insert("TWILIO_WEBHOOKS_FRESH_SECONDS", "60".into());
+    let w = load(&env).unwrap().webhooks.unwrap();
+    assert_eq!((w.auth_token.expose(), w.public_base_url.as_deref(), w.fresh), (TEST_AUTH_TOKEN, Some("https://chat.example.com/auth"), Duration::from_secs(60)));
+    env.remove("TWILIO_AUTH_TOKEN");
+    assert!(load(&env).unwrap_err().to_string().contains("TWILIO_WEBHOOKS: needs TWILIO_AUTH_TOKEN"));
 }
