@@ -197,7 +197,7 @@ impl Settings {
                 None
             }
         };
-        let real_twilio = [&flex_api_url, &conversations_api_url, &taskrouter_api_url].iter().any(|u| is_twilio_com(u));
+        let real_twilio = [&flex_api_url, &conversations_api_url, &taskrouter_api_url].iter().any(|u| crate::infra::url::is_twilio_com(u));
         if purpose == Purpose::Serve && real_twilio {
             // The demo secrets are published: with real Twilio behind them, anyone could forge credentials, or sign in
             // as anyone.
@@ -273,11 +273,6 @@ impl Settings {
             identity,
         })
     }
-}
-
-/// True for Twilio's own hosts (`*.twilio.com`).
-fn is_twilio_com(url: &str) -> bool {
-    reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(|h| h == "twilio.com" || h.ends_with(".twilio.com"))).unwrap_or(false)
 }
 
 /// Every problem found so far, one line per key; each check records its own and returns a usable value.

@@ -18,9 +18,14 @@
 //! | queue | `FetchTaskQueue` (twilio_taskrouter_v1.json) | `GET /v1/Workspaces/{WS}/TaskQueues/{WQ}` |
 //! | task channel | `ListTaskChannel` (twilio_taskrouter_v1.json) | `GET /v1/Workspaces/{WS}/TaskChannels` |
 //!
+//! Checked from the settings alone, first (`settings.rs`): an unset `HANDOFF_SECRET` (routing keys dropped), the
+//! repository's demo secrets, plain-http URLs to another machine.
+//!
 //! The customer token is checked offline (Twilio's REST API takes no access tokens, and joining a conversation with
 //! the SDK would need one to exist): it is minted as for a chat, verified with the key secret that Twilio accepted,
 //! and its chat grant must name the service the start mode creates conversations in. See docs/auth-server.md.
+
+mod settings;
 
 use std::fmt;
 use std::sync::Arc;
@@ -139,7 +144,8 @@ pub async fn run(config: &Config) -> Vec<Check> {
     let rest = TwilioClient::new(config, metrics);
     let conv = &config.conversations_api_url;
     let tr = &config.taskrouter_api_url;
-    let mut out = Vec::new();
+    // 0. What the settings alone say (no Twilio call).
+    let mut out = settings::checks(config);
 
     // 1. The API key: it signs every customer token, so Twilio must accept it for this account.
     let services_url = format!("{conv}/v1/Services?PageSize=100");
