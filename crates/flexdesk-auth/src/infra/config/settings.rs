@@ -1,7 +1,7 @@
 //! Every setting of the server, as clap reads it: one field per environment variable (the field's name in capitals,
 //! clap's `env`), each also a `--flag` of the same name in kebab case. The values stay text here: clap stops at the
 //! first value it cannot parse, and the operator must hear about every bad key at once, so the typed
-//! [`super::Config`] is built by [`Settings::validate`](super::validate), which collects every problem.
+//! [`super::Config`] is built by [`Settings::validate`], which collects every problem.
 //!
 //! Adding a setting: a field here (or in `IdentitySettings`, crate::infra::identity, for `IDENTITY_*`) (its doc is its `--help` line), its check and its place in `Config` in
 //! `validate.rs`, its row in docs/auth-server.md.
@@ -92,13 +92,13 @@ pub struct Settings {
     #[arg(long, env)]
     pub admin_port: Option<String>,
 
-    /// Base URL of the Flex API (default https://flex-api.twilio.com).
+    /// Base URL of the Flex API (default `https://flex-api.twilio.com`).
     #[arg(long, env)]
     pub twilio_flex_api_url: Option<String>,
-    /// Base URL of the Conversations API (default https://conversations.twilio.com).
+    /// Base URL of the Conversations API (default `https://conversations.twilio.com`).
     #[arg(long, env)]
     pub twilio_conversations_api_url: Option<String>,
-    /// Base URL of the TaskRouter API (default https://taskrouter.twilio.com).
+    /// Base URL of the TaskRouter API (default `https://taskrouter.twilio.com`).
     #[arg(long, env)]
     pub twilio_taskrouter_api_url: Option<String>,
     /// Timeout of one Twilio call, seconds (default 5, 1 to 60).
