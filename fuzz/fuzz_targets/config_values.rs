@@ -60,7 +60,7 @@ fuzz_target!(|input: Input| {
             for url in [&c.flex_api_url, &c.conversations_api_url, &c.taskrouter_api_url] {
                 assert!(url.starts_with("http://") || url.starts_with("https://"), "{url:?}");
             }
-            for sid in [&c.account_sid, &c.api_key_sid, &c.conversations_service_sid] {
+            for sid in [c.account_sid.as_str(), c.api_key_sid.as_str(), c.conversations_service_sid.as_str()] {
                 assert_eq!(sid.len(), 34, "{sid:?}");
             }
         }

@@ -39,28 +39,18 @@ struct Input<'a> {
 fn env() -> &'static (tokio::runtime::Runtime, Arc<AppState>) {
     static ENV: OnceLock<(tokio::runtime::Runtime, Arc<AppState>)> = OnceLock::new();
     ENV.get_or_init(|| {
-        let sid = |p: &str| format!("{p}{:032x}", 0xf1e8);
-        let vars = [
-            ("TWILIO_ACCOUNT_SID", sid("AC")),
-            ("TWILIO_AUTH_TOKEN", "f1e8de5c0ffee0000000000000000001".into()),
-            ("TWILIO_API_KEY_SID", sid("SK")),
-            ("TWILIO_API_KEY_SECRET", "fakeApiKeySecret-not-a-real-secret-0001".into()),
-            ("TWILIO_CONVERSATIONS_SERVICE_SID", sid("IS")),
-            ("TWILIO_ADDRESS_SID", sid("IG")),
-            ("TWILIO_WORKSPACE_SID", sid("WS")),
-            ("TWILIO_QUEUE_SID", sid("WQ")),
-            ("SESSION_SECRET", "dev-session-secret-change-me-0123456789abcdef".into()),
-            ("ALLOWED_ORIGINS", "http://127.0.0.1:3000".into()),
-            ("TWILIO_MAX_RETRIES", "0".into()),
-            ("TWILIO_TIMEOUT_SECONDS", "1".into()),
-            ("RATE_LIMIT_BURST", "1000000".into()),
-            ("RATE_LIMIT_PER_MINUTE", "1000000".into()),
-            // Port 9 (discard) is closed here: connection refused at once.
-            ("TWILIO_FLEX_API_URL", "http://127.0.0.1:9".into()),
-            ("TWILIO_CONVERSATIONS_API_URL", "http://127.0.0.1:9".into()),
-            ("TWILIO_TASKROUTER_API_URL", "http://127.0.0.1:9".into()),
-        ];
-        let config = Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).expect("config");
+        // Port 9 (discard) is closed here: connection refused at once.
+        let mut vars = flexdesk_auth::infra::config::test_env("http://127.0.0.1:9");
+        for (k, v) in [
+            ("ALLOWED_ORIGINS", "http://127.0.0.1:3000"),
+            ("TWILIO_MAX_RETRIES", "0"),
+            ("TWILIO_TIMEOUT_SECONDS", "1"),
+            ("RATE_LIMIT_BURST", "1000000"),
+            ("RATE_LIMIT_PER_MINUTE", "1000000"),
+        ] {
+            vars.insert(k, v.to_string());
+        }
+        let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("config");
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let state = rt.block_on(async { AppState::new(config) });
         (rt, state)

@@ -1,4 +1,4 @@
-// `flexdesk-auth doctor` (crates/flexdesk-auth/src/cli/doctor.rs): the read-only preflight of the Twilio account.
+// `flexdesk-auth doctor` (crates/flexdesk-auth/src/cli/doctor/): the read-only preflight of the Twilio account.
 // Against the emulator (whose account configuration lives in crates/flexdesk-emulator/src/rest_config.rs) it passes in
 // every start mode; each deliberately wrong setting fails with exit status 1 and a FAIL line naming that setting; no
 // secret is ever printed; and every request it sends is a twilio-oai operation, answered as the spec describes
@@ -86,6 +86,19 @@ describe('against the emulator, correctly configured', () => {
     });
   }
 
+  test('the settings alone: an unset HANDOFF_SECRET and the demo SESSION_SECRET warn (named, never shown); https passes', async () => {
+    const r = await doctor({});
+    assert.equal(r.code, 0, r.out);
+    const handoff = line(r, 'warn', 'hand-off secret');
+    assert.ok(handoff?.includes('HANDOFF_SECRET') && handoff.includes('routing key'), r.out);
+    const demo = line(r, 'warn', 'demo secrets');
+    assert.ok(demo?.includes('SESSION_SECRET') && demo.includes('emulator'), r.out);
+    assert.ok(line(r, 'ok  ', 'plain http'), r.out);
+    const fixed = await doctor({ HANDOFF_SECRET: 'a-handoff-secret-0123456789abcdef-0123', SESSION_SECRET: 'a-real-random-secret-0123456789abcdef0123' });
+    assert.ok(line(fixed, 'ok  ', 'hand-off secret') && line(fixed, 'ok  ', 'demo secrets'), fixed.out);
+    assertNoSecrets(r);
+  });
+
   test('without an auth token the auth-token check is skipped and the rest passes', async () => {
     const r = await doctor({ TWILIO_AUTH_TOKEN: '' });
     assert.equal(r.code, 0, r.out);
@@ -115,6 +128,14 @@ describe('each wrong setting fails, naming the setting, and exits 1', () => {
       env: { TWILIO_WEBHOOKS: 'on' },
       check: 'webhooks',
       names: ['TWILIO_WEBHOOKS=on', 'PostWebhookUrl'],
+    },
+    {
+      name: 'webhooks to a PUBLIC_BASE_URL over plain http (customers\' messages readable on the way)',
+      env: { TWILIO_WEBHOOKS: 'on', PUBLIC_BASE_URL: 'http://chat.example.com/auth' },
+      check: 'plain http',
+      names: ['PUBLIC_BASE_URL=http://chat.example.com/auth'],
+      // The emulator's service posts no webhooks to it either.
+      alsoFails: ['webhooks'],
     },
     {
       name: 'an unknown address configuration',

@@ -32,6 +32,8 @@ import { createTwilioFlexServiceDesk } from '/pkg/index.js';
 import { Client } from '/emu/index.js';
 window.calls = [];
 window.startDesk = async (authServerUrl, emulatorUrl, persistedState = null) => {
+  // As after a reload: Carbon's store holds what the page saved, and hands it to the factory too.
+  if (persistedState) window.saved = persistedState;
   const callback = new Proxy({}, { get: (_, name) => {
     if (name === 'persistedState') return () => window.saved ?? null;
     if (name === 'updatePersistedState') return (s) => { window.saved = s; };

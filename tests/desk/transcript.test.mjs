@@ -114,6 +114,30 @@ test('kept in storage: a reload carries on with the same record; bounded; clear(
   assert.equal(again.count(), 0, 'stop() removes its listeners');
 });
 
+test("entries(): the customer's and the bot's lines in the desk's `transcript` shape, chats with an agent and the notes left out", () => {
+  const storage = memoryStorage();
+  // A line kept by a version before `from` existed: in text(), not in entries() (its role is unknown).
+  storage.setItem('flexdesk-transcript', JSON.stringify([{ t: at(8, 0, 0), who: 'You', text: 'old line' }]));
+  const instance = fakeInstance();
+  const t = recordTranscript(instance, { storage, now: () => at(9, 0, 0) });
+  instance.fire({ type: 'send', data: { input: { text: 'I need a person' } } });
+  instance.fire({ type: 'send', data: { input: { text: '' }, history: { silent: true } } });
+  instance.fire({ type: 'receive', data: { output: { generic: [{ response_type: 'text', text: 'Connecting you.' }, { response_type: 'connect_to_agent' }] } } });
+  instance.fire({ type: 'human_agent:send', data: { input: { text: 'hello agent' } } });
+  instance.fire({ type: 'human_agent:receive', data: { ...text('Hi, Alice here'), message_options: { response_user_profile: alice } } });
+  instance.fire({ type: 'human_agent:receive', data: { output: { generic: [{ response_type: 'text', text: 'x', agent_message_type: 'agent_joined' }] } } });
+  instance.fire({ type: 'human_agent:endChat', requestCancelled: false });
+  instance.fire({ type: 'receive', data: text('Welcome back.') });
+  assert.deepEqual(t.entries(), [
+    { from: 'user', text: 'I need a person' },
+    { from: 'bot', text: 'Connecting you.' },
+    { from: 'bot', text: '[offered to connect you to an agent]' },
+    { from: 'bot', text: 'Welcome back.' },
+  ]);
+  assert.match(t.text(), /You: old line/, 'the old line is still in the text');
+  assert.deepEqual(recordTranscript(fakeInstance(), { storage }).entries(), t.entries(), 'the same after a reload');
+});
+
 test('a corrupt or foreign stored value is ignored', () => {
   for (const saved of ['{not json', '{"a":1}', '[{"t":"x","text":1},null]']) {
     const storage = memoryStorage();
@@ -129,4 +153,12 @@ test('the wrapper checks onChatEnd: a function or nothing', () => {
   }
   assert.equal(typeof createTwilioFlexServiceDesk({ ...base, onChatEnd: () => {} }), 'function');
   assert.equal(typeof createTwilioFlexServiceDesk(base), 'function');
+});
+
+test('the wrapper checks transcript: a function or nothing (the desk reads it only at startChat)', () => {
+  const base = { authServerUrl: 'https://chat-auth.example.com', createConversationsClient: () => ({}) };
+  for (const transcript of [[{ from: 'user', text: 'hi' }], 'all', 1]) {
+    assert.throws(() => createTwilioFlexServiceDesk({ ...base, transcript }), { name: 'TypeError', message: 'flexdesk: config.transcript must be a function () => [{ from, text }]' });
+  }
+  for (const transcript of [undefined, null, () => []]) assert.equal(typeof createTwilioFlexServiceDesk({ ...base, transcript }), 'function');
 });

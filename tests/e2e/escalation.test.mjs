@@ -35,12 +35,15 @@ scenario('1. escalate from the bot: the agent reads the bot conversation as mess
   // conversation (HANDOFF_TRANSCRIPT=full), each line as who said it, then the bot's note: they are the first lines.
   const first = await waitUntil(async () => {
     const m = await agent.shownMessages();
-    return m.length >= 5 && m;
+    return m.length >= 6 && m;
   }, { message: 'the hand-off messages in the console' });
-  // The bot's greeting, the customer's question, the bot's answer, the request for an agent, then the bot's note.
+  // What the page's record gave the desk (flexdesk/transcript's entries(), read from the web chat's own events): the
+  // bot's greeting and its options, the customer's question, the bot's answer, the request for an agent, … then the
+  // bot's note.
   assert.match(first[0].body, /demo bot/);
-  assert.deepEqual(first.slice(1, 4).map((m) => m.body), ['What are your opening hours?', 'We are open Monday to Friday, 9:00 to 17:00.', 'I want to talk to an agent']);
-  assert.deepEqual(first.slice(0, 4).map((m) => m.author === 'Bot'), [true, false, true, false], "the bot's words as the bot, the customer's as the customer");
+  assert.match(first[1].body, /\[options: Opening hours, Shipping, Talk to an agent\]/);
+  assert.deepEqual(first.slice(2, 5).map((m) => m.body), ['What are your opening hours?', 'We are open Monday to Friday, 9:00 to 17:00.', 'I want to talk to an agent']);
+  assert.deepEqual(first.slice(0, 5).map((m) => m.author === 'Bot'), [true, true, false, true, false], "the bot's words as the bot, the customer's as the customer");
   assert.match(first.find((m) => m.author === 'Bot' && /not verified/.test(m.body))?.body ?? '', /not verified/, "the bot's note, labelled as sent by the page");
   // The customer saw these with the bot: the desk never shows them again (they carry flexdesk.handoff).
   for (const text of ['What are your opening hours?', 'We are open Monday to Friday, 9:00 to 17:00.']) {

@@ -106,7 +106,8 @@ chat.serviceDeskFactory = withReadReceipts((params) => {
     authServerUrl: config.authServerUrl,
     createConversationsClient,
     ...signedIn,
-    transcript: () => transcript.get(),
+    // The chat with the bot so far, for the agent (the package's recordTranscript, entries()).
+    transcript: () => fullTranscript?.entries() ?? [],
     onChatEnd,
     ...(config.joinTimeoutMs !== undefined && { joinTimeoutMs: config.joinTimeoutMs }),
     ...(config.queuePollMs !== undefined && { queuePollMs: config.queuePollMs }),

@@ -1,9 +1,9 @@
 //! Starts the auth server: config (exits 2 naming every bad key), logs, listen, serve until SIGTERM/Ctrl-C.
-//! `mint-token` / `verify-token` / `healthcheck` / `doctor` subcommands: see `cli.rs`.
+//! The subcommands (`flexdesk-auth --help`): see `cli/mod.rs`.
 
 use std::net::SocketAddr;
 
-use flexdesk_auth::infra::config::Config;
+use flexdesk_auth::infra::config::{read_dotenv, LogFormat, Purpose, StartMode};
 use flexdesk_auth::{admin_app, app, AppState};
 
 #[global_allocator]
@@ -11,36 +11,26 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() {
-    // `config check FILE` reads a file, not the configuration: it must work before the configuration does.
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("config") {
-        std::process::exit(match args.as_slice() {
-            [_, check, file] if check == "check" => flexdesk_auth::cli::envfile::run(file),
-            _ => {
-                eprintln!("usage: flexdesk-auth config check FILE");
-                2
-            }
-        });
+    // `.env` first: clap reads the settings from the environment it fills.
+    let dotenv = read_dotenv();
+    let cli = flexdesk_auth::cli::Cli::from_process();
+    if let Some(subcommand) = &cli.command {
+        std::process::exit(flexdesk_auth::cli::run(subcommand, &cli.settings, dotenv).await);
     }
-    // Subcommands sign no session and serve nothing: the demo SESSION_SECRET is not refused for them.
-    let offline = std::env::args().nth(1).is_some_and(|name| flexdesk_auth::cli::Subcommand::parse(&name).is_some());
-    let config = match if offline { Config::from_env_offline() } else { Config::from_env() } {
+    let config = match dotenv.and_then(|()| cli.settings.validate(Purpose::Serve)) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(2)
         }
     };
-    if let Some(code) = flexdesk_auth::cli::run(&config, &args).await {
-        std::process::exit(code);
-    }
     // Logs go to stderr; stdout carries only the `listening on` line that scripts wait for. `LOG_FORMAT=json`: one
     // JSON object per line (timestamp, level, target, message, fields, the request span). Either way a line holds only
     // what the code logs, and the code never logs a secret (a `Secret` prints `[redacted]`; tests/secrets.rs).
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     match config.log_format {
-        flexdesk_auth::infra::config::LogFormat::Text => tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init(),
-        flexdesk_auth::infra::config::LogFormat::Json => {
+        LogFormat::Text => tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init(),
+        LogFormat::Json => {
             tracing_subscriber::fmt().json().with_current_span(true).with_span_list(false).with_writer(std::io::stderr).with_env_filter(filter).init()
         }
     }
@@ -66,7 +56,7 @@ async fn main() {
     if config.trust_proxy_hops > 0 && config.trusted_proxies.is_empty() {
         tracing::warn!("TRUST_PROXY_HOPS is set without TRUSTED_PROXIES: forwarding headers are read from every peer, so a client that reaches this server directly chooses its own rate-limit key; list your proxies in TRUSTED_PROXIES");
     }
-    if matches!(config.start_mode, flexdesk_auth::infra::config::StartMode::FlexFlow { .. }) {
+    if matches!(config.start_mode, StartMode::FlexFlow { .. }) {
         // https://www.twilio.com/docs/flex/developer/messaging/chat-channel: "Programmable Chat for Flex will reach
         // end of life on June 1, 2026".
         tracing::warn!("FLEX_START_MODE=flexflow uses Programmable Chat for Flex, past its end of life (June 1, 2026): move to webchat (TWILIO_ADDRESS_SID) or interactions");

@@ -25,6 +25,8 @@
 // Optional, like `flexdesk/transcript`: the desk never loads it (not in its size budget) and it needs no wasm.
 // Messages are kept as data only and given back to Carbon, which renders them as it rendered them the first time.
 
+import { storedList } from './stored-list.js';
+
 const KEY = 'flexdesk-history';
 /** sessionStorage is small (about 5 MB per origin, shared with the web chat's own state): the recent past only. */
 const MAX_ITEMS = 200;
@@ -39,46 +41,10 @@ const MAX_STORED = 1_000_000; // characters of JSON
  */
 export function chatHistory({ storage = globalThis.sessionStorage, key = KEY, maxItems = MAX_ITEMS } = {}) {
   if (!(Number.isInteger(maxItems) && maxItems > 0)) throw new TypeError(`flexdesk/history: maxItems must be a positive whole number, got ${JSON.stringify(maxItems)}`);
-  let items = load();
+  const list = storedList({ storage, key, maxItems, maxChars: MAX_STORED, valid: (i) => typeof i.time === 'string' && i.message && typeof i.message === 'object' });
+  const items = list.items;
+  const forget = list.clear;
   let listening = null; // { instance, handlers }
-
-  function load() {
-    try {
-      const saved = JSON.parse(storage?.getItem(key) ?? '[]');
-      return Array.isArray(saved) ? saved.filter((i) => i && typeof i.time === 'string' && i.message && typeof i.message === 'object') : [];
-    } catch {
-      return [];
-    }
-  }
-
-  function save() {
-    if (items.length > maxItems) items.splice(0, items.length - maxItems);
-    let json = JSON.stringify(items);
-    while (json.length > MAX_STORED && items.length > 1) {
-      items.splice(0, Math.ceil(items.length / 10));
-      json = JSON.stringify(items);
-    }
-    try {
-      storage?.setItem(key, json);
-    } catch {
-      // Storage full or refused: keep the newer half, in memory at least.
-      items.splice(0, Math.ceil(items.length / 2));
-      try {
-        storage?.setItem(key, JSON.stringify(items));
-      } catch {
-        /* in memory only */
-      }
-    }
-  }
-
-  function forget() {
-    items = [];
-    try {
-      storage?.removeItem(key);
-    } catch {
-      /* nothing kept */
-    }
-  }
 
   // A message as Carbon's history wants it (HistoryItem: `{ message, time }`): a plain-data copy, as the web chat
   // freezes and keeps its own objects. The same message again (by id) replaces its first copy, in place.
@@ -95,7 +61,7 @@ export function chatHistory({ storage = globalThis.sessionStorage, key = KEY, ma
     const at = copy.id ? items.findIndex((i) => i.message.id === copy.id) : -1;
     if (at >= 0) items[at] = item;
     else items.push(item);
-    save();
+    list.save();
   }
 
   function listen(instance) {

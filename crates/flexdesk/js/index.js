@@ -117,6 +117,9 @@ export function createTwilioFlexServiceDesk(config) {
   if (typeof config.createConversationsClient !== 'function') {
     throw new TypeError('flexdesk: config.createConversationsClient must be a function (token) => Conversations Client');
   }
+  if (!(config.transcript == null || typeof config.transcript === 'function')) {
+    throw new TypeError('flexdesk: config.transcript must be a function () => [{ from, text }]');
+  }
   if (!(config.identityToken === undefined || typeof config.identityToken === 'string' || typeof config.identityToken === 'function')) {
     throw new TypeError('flexdesk: config.identityToken must be a string or a function returning one (or a promise of one)');
   }
@@ -346,7 +349,9 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
     },
     screenShareStop: () => Promise.resolve(),
     // Nothing saved: nothing to resume, and nothing to load.
-    reconnect: () => (mine() ? open().then((d) => (take(), d.reconnect()), () => false) : Promise.resolve(false)),
+    // Not a chat this desk can read (another version's shape): Carbon ends it on `false`; saving `false` (as the desk
+    // forgets a chat, shell.rs `save_now`) lets the bot's welcome come back.
+    reconnect: () => (mine() ? open().then((d) => (take(), d.reconnect()), () => false) : (callback.persistedState?.() && callback.updatePersistedState(false, false), Promise.resolve(false))),
     /** Not part of the ServiceDesk contract: the chat's phase, for status displays and tests. */
     get phase() {
       return desk ? desk.phase : 'Idle';

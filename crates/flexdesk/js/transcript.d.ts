@@ -19,6 +19,12 @@ export interface Transcript {
   text(): string;
   /** Has the browser save `text()` as a `text/plain` file (default name `transcript.txt`). */
   download(filename?: string): void;
+  /**
+   * The customer's and the bot's lines, oldest first, in the shape of the desk's `transcript` option
+   * (`transcript: () => record.entries()`). Chats with an agent and the notes are left out (they are
+   * in the Flex conversation already).
+   */
+  entries(): Array<{ from: 'user' | 'bot'; text: string }>;
   /** Forgets the record, in storage too. */
   clear(): void;
   /** Stops listening to the web chat (the record stays). */

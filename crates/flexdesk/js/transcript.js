@@ -12,6 +12,8 @@
 // What a customer, a bot or an agent wrote is untrusted: it is kept and given out as plain text only (control and
 // bidirectional-override characters removed), never as HTML, and the download is a `text/plain` file.
 
+import { storedList } from './stored-list.js';
+
 const KEY = 'flexdesk-transcript';
 /** Bounds, so the record stays small in session storage (shared with the web chat's own state). */
 const MAX_ENTRIES = 500;
@@ -83,45 +85,19 @@ function stamp(t) {
  */
 export function recordTranscript(instance, { storage = globalThis.sessionStorage, key = KEY, labels = {}, now = Date.now } = {}) {
   const names = { user: 'You', bot: 'Bot', agent: 'Agent', ...labels };
-  let entries = load();
-
-  function load() {
-    try {
-      const saved = JSON.parse(storage?.getItem(key) ?? '[]');
-      return Array.isArray(saved)
-        ? saved.filter((e) => e && typeof e.text === 'string' && Number.isFinite(e.t)).map((e) => ({ t: e.t, who: clean(e.who, 100), text: clean(e.text) }))
-        : [];
-    } catch {
-      return [];
-    }
-  }
-
-  function save() {
-    if (entries.length > MAX_ENTRIES) entries.splice(0, entries.length - MAX_ENTRIES);
-    let json = JSON.stringify(entries);
-    while (json.length > MAX_STORED && entries.length > 1) {
-      entries.splice(0, Math.ceil(entries.length / 10));
-      json = JSON.stringify(entries);
-    }
-    try {
-      storage?.setItem(key, json);
-    } catch {
-      // Storage full or refused: keep the newer half, in memory at least.
-      entries.splice(0, Math.ceil(entries.length / 2));
-      try {
-        storage?.setItem(key, JSON.stringify(entries));
-      } catch {
-        /* in memory only */
-      }
-    }
-  }
+  // Each entry: `t` (ms), `who` (a name, '' for a note), `text`, and `from`: 'user' and 'bot' (the chat with the bot),
+  // 'to_agent' and 'agent' (a chat with an agent), 'note'. Entries kept by an older version have none; only
+  // `entries()` needs it.
+  const list = storedList({ storage, key, maxItems: MAX_ENTRIES, maxChars: MAX_STORED, valid: (e) => typeof e.text === 'string' && Number.isFinite(e.t) });
+  const entries = list.items;
+  for (const e of entries) Object.assign(e, { who: clean(e.who, 100), text: clean(e.text) });
 
   /** One line: `who` is a name, or '' for a note. */
-  function add(who, text) {
+  function add(from, who, text) {
     const line = clean(text);
     if (!line) return;
-    entries.push({ t: now(), who: clean(who, 100), text: line });
-    save();
+    entries.push({ t: now(), who: clean(who, 100), text: line, from });
+    list.save();
   }
 
   const nameOf = (profile, fallback) => (typeof profile?.nickname === 'string' && profile.nickname.trim()) || fallback;
@@ -131,21 +107,21 @@ export function recordTranscript(instance, { storage = globalThis.sessionStorage
 
   const handlers = [
     // The customer to the bot (a chosen option shows as its label).
-    { type: 'send', handler: (e) => void add(names.user, userText(e?.data)) },
+    { type: 'send', handler: (e) => void add('user', names.user, userText(e?.data)) },
     // The bot (or whatever the page adds with messaging.addMessage).
     {
       type: 'receive',
       handler: (e) => {
         const who = nameOf(e?.data?.message_options?.response_user_profile, names.bot);
-        for (const item of items(e?.data)) add(who, describe(item));
+        for (const item of items(e?.data)) add('bot', who, describe(item));
       },
     },
     // The customer to the agent: the text, then each file by name.
     {
       type: 'human_agent:send',
       handler: (e) => {
-        add(names.user, e?.data?.input?.text);
-        for (const upload of Array.isArray(e?.files) ? e.files : []) add(names.user, `[file: ${upload?.file?.name ?? 'file'}]`);
+        add('to_agent', names.user, e?.data?.input?.text);
+        for (const upload of Array.isArray(e?.files) ? e.files : []) add('to_agent', names.user, `[file: ${upload?.file?.name ?? 'file'}]`);
       },
     },
     // The agent, and Carbon's status lines (joined, left, ended) as notes.
@@ -155,14 +131,14 @@ export function recordTranscript(instance, { storage = globalThis.sessionStorage
         const who = nameOf(e?.data?.message_options?.response_user_profile ?? e?.responseUserProfile, names.agent);
         for (const item of items(e?.data)) {
           const status = item?.agent_message_type;
-          if (!status || status === 'from_agent') add(who, describe(item));
+          if (!status || status === 'from_agent') add('agent', who, describe(item));
           // flexdesk's own status line: a message from someone who is not an agent of the chat (the desk's shell.rs, NOTICE).
-          else if (status === 'flexdesk_notice') add('', describe(item));
-          else if (STATUS[status]) add('', STATUS[status](who));
+          else if (status === 'flexdesk_notice') add('note', '', describe(item));
+          else if (STATUS[status]) add('note', '', STATUS[status](who));
         }
       },
     },
-    { type: 'human_agent:endChat', handler: (e) => void add('', e?.requestCancelled ? `No agent joined; back to ${names.bot}` : `Back to ${names.bot}`) },
+    { type: 'human_agent:endChat', handler: (e) => void add('note', '', e?.requestCancelled ? `No agent joined; back to ${names.bot}` : `Back to ${names.bot}`) },
   ];
   instance.on(handlers);
 
@@ -190,15 +166,16 @@ export function recordTranscript(instance, { storage = globalThis.sessionStorage
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 60_000);
     },
-    /** Forgets the record (in storage too). */
-    clear() {
-      entries = [];
-      try {
-        storage?.removeItem(key);
-      } catch {
-        /* nothing kept */
-      }
+    /**
+     * The customer's and the bot's lines, oldest first, as the desk's `transcript` option takes them
+     * (`transcript: () => record.entries()`): `[{ from: 'user' | 'bot', text }]`. Chats with an agent and the notes are
+     * left out (they are in the Flex conversation already), and so are lines kept by a version without `from`.
+     */
+    entries() {
+      return entries.filter((e) => e.from === 'user' || e.from === 'bot').map((e) => ({ from: e.from, text: e.text }));
     },
+    /** Forgets the record (in storage too). */
+    clear: list.clear,
     /** Stops listening (the record stays). */
     stop() {
       instance.off?.(handlers);

@@ -9,7 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::interop;
-use crate::js::{fetch, get, get_str, get_u64, object, set};
+use crate::js::{fetch, get, get_str, get_u64, object, set, warn};
 
 #[derive(Clone)]
 pub struct AuthClient {
@@ -21,8 +21,12 @@ impl AuthClient {
         AuthClient { base: base.trim_end_matches('/').into() }
     }
 
+    /// A refused start is also said in the page's console, once per attempt, for the page's developer: the
+    /// server's code and `x-request-id` (to find the server's log line), or, when the browser let the page read
+    /// nothing (status 0), what to check: the server is down, or this page's origin is not in its
+    /// `ALLOWED_ORIGINS` (a CORS refusal is opaque to the page: the Fetch standard's "network error").
     pub async fn create_session(&self, req: &CreateSessionRequest) -> Result<SessionCreated, AuthFailure> {
-        let v = self.call("POST", "/v1/sessions", interop::session_request(req)).await?;
+        let v = self.call_with("POST", "/v1/sessions", interop::session_request(req), None, true).await?;
         interop::session_created(&v).ok_or_else(|| unexpected(201))
     }
 
@@ -41,7 +45,7 @@ impl AuthClient {
     pub async fn position(&self, session_id: &str, credential: &str) -> Option<QueuePosition> {
         let path = self.session_path(session_id) + "/queue";
         let bearer = String::from("Bearer ") + credential;
-        interop::queue_position(&self.call_with("GET", &path, JsValue::UNDEFINED, Some(&bearer)).await.ok()?)
+        interop::queue_position(&self.call_with("GET", &path, JsValue::UNDEFINED, Some(&bearer), false).await.ok()?)
     }
 
     pub async fn end(&self, session_id: &str, credential: &str) -> Result<(), AuthFailure> {
@@ -54,11 +58,11 @@ impl AuthClient {
 
     /// One JSON call; the parsed answer (`null` when the body is empty or not JSON) or the server's own error.
     async fn call(&self, method: &str, path: &str, body: JsValue) -> Result<JsValue, AuthFailure> {
-        self.call_with(method, path, body, None).await
+        self.call_with(method, path, body, None, false).await
     }
 
-    /// [`AuthClient::call`], with an `Authorization` header when given.
-    async fn call_with(&self, method: &str, path: &str, body: JsValue, authorization: Option<&str>) -> Result<JsValue, AuthFailure> {
+    /// [`AuthClient::call`], with an `Authorization` header when given; `report`: a failure is said in the console.
+    async fn call_with(&self, method: &str, path: &str, body: JsValue, authorization: Option<&str>, report: bool) -> Result<JsValue, AuthFailure> {
         let init = object(&[("method", JsValue::from_str(method))]);
         let headers = object(&[]);
         if let Some(a) = authorization {
@@ -75,7 +79,12 @@ impl AuthClient {
             Ok(p) => JsFuture::from(p).await,
             Err(e) => Err(e),
         }
-        .map_err(|_| AuthFailure { status: 0, code: None, retry_after_secs: None })?;
+        .map_err(|_| {
+            if report {
+                warn("the auth server cannot be reached from this page: is it up, and is this page's origin in its ALLOWED_ORIGINS?", &JsValue::from_str(&url));
+            }
+            AuthFailure { status: 0, code: None, retry_after_secs: None }
+        })?;
         let status = get_u64(&res, "status").unwrap_or_default() as u16;
         let value = match get(&res, "text").dyn_ref::<js_sys::Function>().and_then(|f| f.call0(&res).ok()) {
             Some(p) => JsFuture::from(Promise::resolve(&p)).await.ok().and_then(|t| t.as_string()),
@@ -87,10 +96,15 @@ impl AuthClient {
             Ok(value)
         } else {
             let code = get_str(&get(&value, "error"), "code");
-            let retry_after = crate::bindings::call(&get(&res, "headers"), "get", &[&JsValue::from_str("retry-after")])
-                .ok()
-                .and_then(|v| v.as_string())
-                .and_then(|v| v.trim().parse().ok());
+            let header = |name: &str| crate::bindings::call(&get(&res, "headers"), "get", &[&JsValue::from_str(name)]).ok().and_then(|v| v.as_string());
+            let retry_after = header("retry-after").and_then(|v| v.trim().parse().ok());
+            if report {
+                warn("the auth server refused to start the chat", &object(&[
+                    ("status", JsValue::from_f64(status.into())),
+                    ("code", code.as_deref().map_or(JsValue::NULL, JsValue::from_str)),
+                    ("requestId", header("x-request-id").map_or(JsValue::NULL, |v| JsValue::from_str(&v))),
+                ]));
+            }
             Err(AuthFailure { status, code, retry_after_secs: retry_after })
         }
     }

@@ -384,7 +384,7 @@ impl Shell {
         self.after(0.0, TIMER_SAVE);
     }
 
-    fn save_now(&self) {
+    pub fn save_now(&self) {
         self.save_scheduled.set(false);
         // Forgetting is `false`, the one kind of value Carbon 1.9.1 both takes and reads as "no agent session":
         // `updatePersistedState(state, false)` stores `deepFreeze(cloneDeep(state))`, and deepFreeze

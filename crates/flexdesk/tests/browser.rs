@@ -65,7 +65,7 @@ fn parse(s: String) -> Value {
 
 fn new_desk() -> TwilioFlex {
     reset();
-    TwilioFlex::new(config(JsValue::UNDEFINED), callback(JsValue::NULL), JsValue::NULL).map_err(JsValue::from).unwrap()
+    TwilioFlex::new(config(JsValue::UNDEFINED), callback(JsValue::NULL), JsValue::NULL)
 }
 
 /// A desk with a started chat, joined to the (fake) conversation.
@@ -104,19 +104,6 @@ fn shown() -> Value {
 
 fn sent_bodies() -> Vec<String> {
     parse(conv_json())["sent"].as_array().unwrap().iter().filter_map(|m| m["body"].as_str().map(String::from)).collect()
-}
-
-#[wasm_bindgen_test]
-fn get_name_names_the_desk() {
-    assert!(new_desk().get_name().contains("Twilio Flex"));
-}
-
-#[wasm_bindgen_test]
-fn bad_config_is_a_clear_error() {
-    let cfg = config(js(&json!({ "authServerUrl": "ftp://x" })));
-    let err = TwilioFlex::new(cfg, callback(JsValue::NULL), JsValue::NULL).err().expect("refused");
-    let msg: JsValue = err.into();
-    assert!(format!("{:?}", msg).contains("authServerUrl"));
 }
 
 #[wasm_bindgen_test]
@@ -170,7 +157,7 @@ async fn customer_name_and_pre_engagement_are_read_at_start_chat() {
     js_sys::Reflect::set(&cfg, &"customerName".into(), &name).unwrap();
     js_sys::Reflect::set(&cfg, &"preEngagement".into(), &pre).unwrap();
     js_sys::Reflect::set(&js_sys::global(), &"liveName".into(), &"Early".into()).unwrap();
-    let desk = TwilioFlex::new(cfg, callback(JsValue::NULL), JsValue::NULL).map_err(JsValue::from).unwrap();
+    let desk = TwilioFlex::new(cfg, callback(JsValue::NULL), JsValue::NULL);
     js_sys::Reflect::set(&js_sys::global(), &"liveName".into(), &"Late".into()).unwrap();
     JsFuture::from(desk.start_chat(connect_message(), JsValue::UNDEFINED)).await.unwrap();
     let body = parse(requests())[0]["body"].clone();
@@ -216,7 +203,7 @@ async fn a_chat_saved_while_waiting_is_kept_and_adopted_by_start_chat_then_relea
     reset();
     let saved = json!({"sessionId": "sess-1", "credential": "cred-1", "conversationSid": "CH1", "identity": "me",
         "agent": null, "lastShown": null, "outbox": []});
-    let desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(js(&saved)), js(&saved)).unwrap();
+    let desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(js(&saved)), js(&saved));
     settle().await;
     assert_eq!(parse(requests()), json!([]), "nothing ended at page load");
     let started = desk.adopt_chat(js(&saved));
@@ -412,7 +399,7 @@ async fn web_chat_callbacks_never_overlap_and_keep_their_order() {
 async fn a_throwing_web_chat_callback_does_not_wedge_the_desk() {
     reset();
     throw_in("agentJoined");
-    let desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(JsValue::NULL), JsValue::NULL).map_err(JsValue::from).unwrap();
+    let desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(JsValue::NULL), JsValue::NULL);
     JsFuture::from(desk.start_chat(connect_message(), JsValue::UNDEFINED)).await.unwrap();
     open_client();
     settle().await;
@@ -432,7 +419,7 @@ async fn ending_forgets_the_saved_state_with_false_not_null_nor_an_object() {
     let saved = parse(calls("updatePersistedState"));
     assert_eq!(saved.as_array().unwrap().last().unwrap()[0], json!(false));
     // And a desk made later from that state has nothing to reconnect to.
-    let later = TwilioFlex::new(config(JsValue::UNDEFINED), callback(JsValue::FALSE), JsValue::FALSE).map_err(JsValue::from).unwrap();
+    let later = TwilioFlex::new(config(JsValue::UNDEFINED), callback(JsValue::FALSE), JsValue::FALSE);
     assert_eq!(JsFuture::from(later.reconnect()).await.unwrap(), JsValue::FALSE);
 }
 
@@ -575,9 +562,15 @@ async fn saved_state_is_serdes_json_both_ways() {
     reset();
     let old = json!({"sessionId": "sess-1", "credential": "cred-1", "conversationSid": "CH1", "identity": "me",
         "agent": {"id": "alice", "name": "Alice"}, "lastShown": null, "outbox": [{"kind": "file", "id": "f1"}]});
-    let desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(js(&old)), js(&old)).unwrap();
+    let desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(js(&old)), js(&old));
     let resumed = desk.reconnect();
-    settle().await;
+    // The client comes after the token refresh and the desk's own timers: on a busy machine, later than one settle.
+    for _ in 0..100 {
+        if parse(client_json())["count"] != 0 {
+            break;
+        }
+        settle().await;
+    }
     open_client();
     assert_eq!(JsFuture::from(resumed).await.unwrap(), JsValue::TRUE);
 }
@@ -610,7 +603,7 @@ async fn without_a_strings_function_the_desk_shows_the_key() {
     reset();
     let cfg = config(JsValue::UNDEFINED);
     js_sys::Reflect::set(&cfg, &"strings".into(), &JsValue::UNDEFINED).unwrap();
-    let desk = TwilioFlex::new(cfg, callback(JsValue::NULL), JsValue::NULL).map_err(JsValue::from).unwrap();
+    let desk = TwilioFlex::new(cfg, callback(JsValue::NULL), JsValue::NULL);
     desk.files_selected_for_upload(js_sys::Array::of1(&upload("f1", file("x.exe", 3, "application/x-msdownload"))).into());
     settle().await;
     assert_eq!(parse(calls("setFileUploadStatus"))[0][2], "fileType");
@@ -620,7 +613,7 @@ async fn without_a_strings_function_the_desk_shows_the_key() {
 async fn configured_upload_limits_are_announced_and_checked() {
     reset();
     let cfg = config(js(&json!({ "maxFileBytes": 1048576, "allowedFileTypes": [".pdf"] })));
-    let desk = TwilioFlex::new(cfg, callback(JsValue::NULL), JsValue::NULL).map_err(JsValue::from).unwrap();
+    let desk = TwilioFlex::new(cfg, callback(JsValue::NULL), JsValue::NULL);
     assert_eq!(parse(calls("updateCapabilities"))[0][0]["allowedFileUploadTypes"], ".pdf");
     desk.files_selected_for_upload(js_sys::Array::of1(&upload("f1", file("a.pdf", 2 * 1048576, "application/pdf"))).into());
     settle().await;
@@ -659,7 +652,7 @@ async fn reconnect_after_reload_replays_missed_messages_and_refreshes_the_token(
     // A new page: new desk, same saved state.
     reset();
     let persisted = js(&saved);
-    let desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(persisted.clone()), persisted).unwrap();
+    let desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(persisted.clone()), persisted);
     let resumed = desk.reconnect();
     settle().await;
     assert!(parse(requests()).as_array().unwrap().iter().any(|r| r["path"] == "/v1/sessions/sess-1/token"));

@@ -199,7 +199,7 @@ async fn read_in(client: &TwilioClient, config: &Config, cache: &QueueCache, ws:
         // With an agent already, not routed yet, or over.
         return Ok(not_waiting);
     }
-    let Some(queue_sid) = mine.iter().find_map(|t| t.queue_sid.clone()).or_else(|| config.queue_sid.clone()) else {
+    let Some(queue_sid) = mine.iter().find_map(|t| t.queue_sid.clone()).or_else(|| config.queue_sid.as_ref().map(|q| q.to_string())) else {
         return Ok(not_waiting);
     };
 

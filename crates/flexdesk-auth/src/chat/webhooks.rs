@@ -78,10 +78,10 @@ impl WebhookHealth {
         self.last_verified.fetch_max(now, Ordering::Relaxed);
     }
 
-    /// Webhooks are on and one verified within `fresh_seconds`: refresh may trust the ended-record.
-    pub fn healthy(&self, enabled: bool, fresh_seconds: u64, now: u64) -> bool {
+    /// Webhooks are on (`fresh` is `Some`) and one verified within `fresh`: refresh may trust the ended-record.
+    pub fn healthy(&self, fresh: Option<std::time::Duration>, now: u64) -> bool {
         let last = self.last_verified.load(Ordering::Relaxed);
-        enabled && last != 0 && now.saturating_sub(last) <= fresh_seconds
+        fresh.is_some_and(|fresh| last != 0 && now.saturating_sub(last) <= fresh.as_secs())
     }
 
     /// When the last webhook that verified arrived, in Unix seconds; 0 = never since this process started.
@@ -115,10 +115,10 @@ mod tests {
     #[test]
     fn health_needs_a_recent_verified_webhook() {
         let h = WebhookHealth::default();
-        assert!(!h.healthy(true, 600, 1_000), "never received");
+        assert!(!h.healthy(Some(std::time::Duration::from_secs(600)), 1_000), "never received");
         h.record(1_000);
-        assert!(h.healthy(true, 600, 1_600));
-        assert!(!h.healthy(true, 600, 1_601), "stale");
-        assert!(!h.healthy(false, 600, 1_000), "off");
+        assert!(h.healthy(Some(std::time::Duration::from_secs(600)), 1_600));
+        assert!(!h.healthy(Some(std::time::Duration::from_secs(600)), 1_601), "stale");
+        assert!(!h.healthy(None, 1_000), "off");
     }
 }

@@ -6,8 +6,10 @@
 //! - `flexdesk-auth healthcheck [--ready]` GETs `/healthz` (or `/readyz`) of the server configured by the same
 //!   environment (`PORT`, `BIND`) and exits 0 on 200, else 1: a container `HEALTHCHECK` for images without curl;
 //! - `flexdesk-auth doctor` checks the Twilio account read-only, one line per check (see `doctor.rs`);
-//! - `flexdesk-auth config check FILE` (handled in `main.rs`, before the configuration is read) names every value of
-//!   an environment file that Docker or systemd would read differently from `.env` (see `envfile.rs`).
+//! - `flexdesk-auth config check FILE` (run before the configuration is read) names every value of an environment
+//!   file that Docker or systemd would read differently from `.env` (see `envfile.rs`).
+//!
+//! clap parses them ([`Cli`]), together with the settings; `flexdesk-auth --help` lists both.
 
 pub mod doctor;
 pub mod envfile;
@@ -17,62 +19,110 @@ use std::io::Read;
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde_json::json;
 
-use crate::infra::config::{Config, MAX_TOKEN_TTL_SECONDS};
+use clap::{CommandFactory, FromArgMatches, Parser};
+
+use crate::infra::config::{Config, ConfigError, Purpose, Settings, MAX_TOKEN_TTL_SECONDS};
 use crate::twilio::token::{self, Claims, TokenKeys};
 use crate::infra::clock::unix_now;
 
-/// The subcommands, each name spelled once: `main` asks [`Subcommand::parse`] whether to read the configuration
-/// offline, [`run`] which one to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Subcommand {
-    /// `mint-token <identity> [ttl seconds]`
-    MintToken,
-    /// `verify-token` (the token on stdin)
-    VerifyToken,
-    /// `healthcheck [--ready]`
-    Healthcheck,
-    /// `doctor`
-    Doctor,
+/// The command line: the settings (each also read from its environment variable, see
+/// [`Settings`]) and at most one subcommand; without one, the server starts.
+#[derive(Parser, Debug)]
+#[command(name = "flexdesk-auth", version, about = "flexdesk's auth server: holds the Twilio secrets, starts Flex chats, mints short-lived access tokens")]
+pub struct Cli {
+    /// What to run instead of the server.
+    #[command(subcommand)]
+    pub command: Option<Subcommand>,
+    /// The settings.
+    #[command(flatten)]
+    pub settings: Settings,
 }
 
-impl Subcommand {
-    /// The subcommand called `name`, if there is one.
-    pub fn parse(name: &str) -> Option<Subcommand> {
-        match name {
-            "mint-token" => Some(Subcommand::MintToken),
-            "verify-token" => Some(Subcommand::VerifyToken),
-            "healthcheck" => Some(Subcommand::Healthcheck),
-            "doctor" => Some(Subcommand::Doctor),
-            _ => None,
+impl Cli {
+    /// The command line and environment of this process. The values of the environment are never shown in `--help`:
+    /// several are secrets.
+    pub fn from_process() -> Cli {
+        let command = Cli::command().mut_args(|arg| arg.hide_env_values(true));
+        match command.try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
+            Ok(cli) => cli,
+            Err(e) => e.exit(),
         }
     }
 }
 
-/// Runs a subcommand if `args` names one; returns the exit code, or `None` to start the server.
-pub async fn run(config: &Config, args: &[String]) -> Option<i32> {
-    let name = args.first()?;
-    let Some(subcommand) = Subcommand::parse(name) else {
-        eprintln!("unknown subcommand {name:?}; use mint-token <identity> [ttl], verify-token (token on stdin), healthcheck [--ready], doctor or config check FILE");
-        return Some(2);
-    };
-    Some(match subcommand {
-        Subcommand::MintToken => mint(config, &args[1..]),
-        Subcommand::VerifyToken => verify(config),
-        Subcommand::Healthcheck => healthcheck(config, &args[1..]).await,
-        Subcommand::Doctor => crate::cli::doctor::print(config, &crate::cli::doctor::run(config).await),
-    })
+/// The subcommands, each name spelled once.
+#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum Subcommand {
+    /// Check a configuration file (before the configuration itself can be read).
+    Config {
+        /// What to do with it.
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// The subcommands that read the configuration.
+    #[command(flatten)]
+    WithConfig(WithConfig),
 }
 
-/// GETs `/healthz` (`--ready`: `/readyz`) of this host's server: exit 0 on 200, 1 otherwise (2: bad arguments).
-async fn healthcheck(config: &Config, args: &[String]) -> i32 {
-    let path = match args.first().map(String::as_str) {
-        None => "/healthz",
-        Some("--ready") => "/readyz",
-        Some(_) => {
-            eprintln!("usage: flexdesk-auth healthcheck [--ready]");
+/// `config …`
+#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum ConfigAction {
+    /// Name every value of FILE that Docker or systemd would read differently from `.env`.
+    Check {
+        /// The environment file.
+        file: String,
+    },
+}
+
+/// The subcommands that read the configuration (for what they do, not to serve: the demo `SESSION_SECRET` is not
+/// refused, see [`Purpose::Offline`]).
+#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum WithConfig {
+    /// Print an access token minted with the configured keys.
+    MintToken {
+        /// The token's identity.
+        identity: String,
+        /// Lifetime in seconds (default TOKEN_TTL_SECONDS).
+        #[arg(value_parser = clap::value_parser!(u64).range(1..=MAX_TOKEN_TTL_SECONDS))]
+        ttl: Option<u64>,
+    },
+    /// Read a token on stdin, check it with TWILIO_API_KEY_SECRET and print its header and claims.
+    VerifyToken,
+    /// GET this host's /healthz (or /readyz): exit 0 on 200, else 1.
+    Healthcheck {
+        /// GET /readyz instead of /healthz.
+        #[arg(long)]
+        ready: bool,
+    },
+    /// Check the Twilio account read-only, one line per check.
+    Doctor,
+}
+
+/// Runs `subcommand` with these settings and returns the exit code; `dotenv` is how reading `.env` went, which
+/// matters to the subcommands that read the configuration.
+pub async fn run(subcommand: &Subcommand, settings: &Settings, dotenv: Result<(), ConfigError>) -> i32 {
+    let tool = match subcommand {
+        Subcommand::Config { action: ConfigAction::Check { file } } => return crate::cli::envfile::run(file),
+        Subcommand::WithConfig(tool) => tool,
+    };
+    let config = match dotenv.and_then(|()| settings.validate(Purpose::Offline)) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
             return 2;
         }
     };
+    match tool {
+        WithConfig::MintToken { identity, ttl } => mint(&config, identity, *ttl),
+        WithConfig::VerifyToken => verify(&config),
+        WithConfig::Healthcheck { ready } => healthcheck(&config, *ready).await,
+        WithConfig::Doctor => crate::cli::doctor::print(&config, &crate::cli::doctor::run(&config).await),
+    }
+}
+
+/// GETs `/healthz` (`--ready`: `/readyz`) of this host's server: exit 0 on 200, 1 otherwise.
+async fn healthcheck(config: &Config, ready: bool) -> i32 {
+    let path = if ready { "/readyz" } else { "/healthz" };
     // A wildcard bind is reached on loopback.
     let host = match config.bind {
         std::net::IpAddr::V4(a) if a.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
@@ -99,19 +149,12 @@ async fn healthcheck(config: &Config, args: &[String]) -> i32 {
     }
 }
 
-fn mint(config: &Config, args: &[String]) -> i32 {
-    let Some(identity) = args.first().filter(|s| !s.is_empty()) else {
+fn mint(config: &Config, identity: &str, ttl: Option<u64>) -> i32 {
+    if identity.is_empty() {
         eprintln!("usage: flexdesk-auth mint-token <identity> [ttl seconds]");
         return 2;
-    };
-    let ttl = match args.get(1).map(|t| t.parse::<u64>()) {
-        None => config.token_ttl_seconds,
-        Some(Ok(t)) if (1..=MAX_TOKEN_TTL_SECONDS).contains(&t) => t,
-        Some(_) => {
-            eprintln!("ttl must be 1..={MAX_TOKEN_TTL_SECONDS} seconds");
-            return 2;
-        }
-    };
+    }
+    let ttl = ttl.unwrap_or(config.token_ttl_seconds);
     let keys = TokenKeys {
         account_sid: &config.account_sid,
         api_key_sid: &config.api_key_sid,

@@ -56,13 +56,7 @@ impl AppState {
     pub fn new(config: Config) -> Arc<AppState> {
         let metrics = Arc::new(Metrics::default());
         // The URL was checked when the config was read.
-        let redis = config
-            .redis_url
-            .as_ref()
-            .and_then(|url| {
-                let ca = config.redis_ca_pem.as_deref();
-                Redis::new(url.expose(), ca, &config.redis_key_prefix, config.redis_timeout, metrics.clone()).ok()
-            });
+        let redis = config.redis.as_ref().and_then(|r| Redis::new(r.url.expose(), r.ca_pem.as_deref(), &r.key_prefix, r.timeout, metrics.clone()).ok());
         Arc::new(AppState {
             twilio: TwilioClient::with_redis(&config, metrics.clone(), redis.clone()),
             sessions: SessionStore::default(),

@@ -60,7 +60,7 @@ fn public_url(public_base_url: Option<&str>, headers: &HeaderMap, uri: &Uri) -> 
 /// Twilio reports closed or removed. Every other event (and another service's) is acknowledged and ignored.
 pub async fn receive(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Result<StatusCode, AppError> {
     let config = &state.config;
-    let Some(auth_token) = config.auth_token.as_ref().filter(|_| config.twilio_webhooks) else {
+    let Some(webhooks) = &config.webhooks else {
         return Err(AppError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route"));
     };
     let form = headers
@@ -82,8 +82,8 @@ pub async fn receive(State(state): State<Arc<AppState>>, uri: Uri, headers: Head
     }
     let params: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let url = public_url(config.public_base_url.as_deref(), &headers, &uri);
-    if !url.is_some_and(|url| verify(auth_token.expose().as_bytes(), signature, &url, &params)) {
+    let url = public_url(webhooks.public_base_url.as_deref(), &headers, &uri);
+    if !url.is_some_and(|url| verify(webhooks.auth_token.expose().as_bytes(), signature, &url, &params)) {
         tracing::warn!("Twilio webhook refused: X-Twilio-Signature does not verify (forged, or PUBLIC_BASE_URL is not the URL Twilio calls)");
         return Err(AppError::new(StatusCode::FORBIDDEN, ErrorCode::InvalidSignature, "the request is not signed by Twilio"));
     }

@@ -1,7 +1,7 @@
 //! Business hours of the queue (`TWILIO_QUEUE_SID`): outside them `GET /v1/agents/availability` answers that no
 //! agent is available, and when they are back, without asking Twilio (docs/auth-server.md, "Business hours").
 //!
-//! Configuration, three keys read by `config.rs`:
+//! Configuration, three keys read by `config/validate.rs`:
 //! - `BUSINESS_HOURS`: groups separated by `;`, each `DAYS RANGES`. `DAYS` is a comma list of days (`Mon` … `Sun`)
 //!   or day ranges (`Mon-Fri`, also wrapping: `Sat-Sun`, `Fri-Mon`); `RANGES` a comma list of `HH:MM-HH:MM` local
 //!   times, end after start, `24:00` allowed as an end. Example: `Mon-Fri 09:00-12:30,13:30-17:00; Sat 10:00-13:00`;

@@ -450,30 +450,77 @@ pub async fn check(config: Option<&IdentityConfig>, token: Option<&str>) -> Resu
     }
 }
 
-/// Reads the `IDENTITY_*` settings. `text` looks a key up (trimmed, empty = unset); every problem is returned as
-/// (key, what is wrong), never with a secret or the file's content.
+/// The `IDENTITY_*` settings, as clap reads them (flattened into [`crate::infra::config::Settings`]; see
+/// [`from_settings`]).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct IdentitySettings {
+    /// HS256 secret that verifies the page's identity tokens (at least 32 characters).
+    #[arg(long, env)]
+    pub identity_jwt_secret: Option<String>,
+    /// The identity secret before the last rotation: tokens signed with it still verify.
+    #[arg(long, env)]
+    pub identity_jwt_secret_previous: Option<String>,
+    /// A JWK set file of the identity provider's public keys.
+    #[arg(long, env)]
+    pub identity_jwks_file: Option<String>,
+    /// The identity provider's JWK set URL (https).
+    #[arg(long, env)]
+    pub identity_jwks_url: Option<String>,
+    /// The `iss` identity tokens must carry.
+    #[arg(long, env)]
+    pub identity_issuer: Option<String>,
+    /// The `aud` identity tokens must carry (required with every key source).
+    #[arg(long, env)]
+    pub identity_audience: Option<String>,
+    /// Clock skew allowed on `exp`/`nbf`, seconds (default 60, 0 to 300).
+    #[arg(long, env)]
+    pub identity_leeway_seconds: Option<String>,
+    /// Longest life of a token from its `iat` to its `exp`, seconds (default 600, 10 to 86400).
+    #[arg(long, env)]
+    pub identity_max_token_age_seconds: Option<String>,
+    /// `true`: a token must carry a `jti` and starts one chat.
+    #[arg(long, env)]
+    pub identity_single_use: Option<String>,
+    /// How long fetched JWKS keys are reused, seconds (default 300).
+    #[arg(long, env)]
+    pub identity_jwks_cache_seconds: Option<String>,
+    /// How long keys are kept while the JWKS URL fails, seconds.
+    #[arg(long, env)]
+    pub identity_jwks_max_age_seconds: Option<String>,
+    /// `true`: a start without an identity token is refused (no guests).
+    #[arg(long, env)]
+    pub identity_required: Option<String>,
+    /// Key of the verified customers' Twilio identities (default: derived from SESSION_SECRET).
+    #[arg(long, env)]
+    pub identity_subject_key: Option<String>,
+}
+
+/// Reads the `IDENTITY_*` settings (trimmed, empty = unset); every problem is returned as (key, what is wrong), never
+/// with a secret or the file's content.
 pub fn from_settings(
-    text: &dyn Fn(&str) -> Option<String>,
+    settings: &IdentitySettings,
     session_secret: Option<&Secret>,
 ) -> Result<Option<IdentityConfig>, Vec<(&'static str, String)>> {
+    let s = settings;
+    let text = |value: &Option<String>| value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(String::from);
     let mut problems = Vec::new();
-    let secret = text("IDENTITY_JWT_SECRET");
-    let file = text("IDENTITY_JWKS_FILE");
-    let url = text("IDENTITY_JWKS_URL");
-    let issuer = text("IDENTITY_ISSUER");
-    let audience = text("IDENTITY_AUDIENCE");
-    let number = |key: &'static str, default: u64, min: u64, max: u64, problems: &mut Vec<(&'static str, String)>| match text(key) {
+    let secret = text(&s.identity_jwt_secret);
+    let file = text(&s.identity_jwks_file);
+    let url = text(&s.identity_jwks_url);
+    let issuer = text(&s.identity_issuer);
+    let audience = text(&s.identity_audience);
+    let number = |key: &'static str, value: &Option<String>, default: u64, min: u64, max: u64, problems: &mut Vec<(&'static str, String)>| match text(value) {
         None => default,
         Some(v) => crate::infra::setting::whole_number(&v, min, max).unwrap_or_else(|why| {
             problems.push((key, why));
             default
         }),
     };
-    let leeway = number("IDENTITY_LEEWAY_SECONDS", DEFAULT_LEEWAY_SECONDS, 0, 300, &mut problems);
-    let max_token_age = number("IDENTITY_MAX_TOKEN_AGE_SECONDS", DEFAULT_MAX_TOKEN_AGE_SECONDS, 10, 86_400, &mut problems);
-    let cache_for = number("IDENTITY_JWKS_CACHE_SECONDS", 300, 10, 86_400, &mut problems);
-    let max_age = number("IDENTITY_JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE_SECONDS.max(cache_for), cache_for, 30 * 86_400, &mut problems);
-    let flag = |key: &'static str, problems: &mut Vec<(&'static str, String)>| match text(key).map(|v| v.to_ascii_lowercase()) {
+    let leeway = number("IDENTITY_LEEWAY_SECONDS", &s.identity_leeway_seconds, DEFAULT_LEEWAY_SECONDS, 0, 300, &mut problems);
+    let max_token_age = number("IDENTITY_MAX_TOKEN_AGE_SECONDS", &s.identity_max_token_age_seconds, DEFAULT_MAX_TOKEN_AGE_SECONDS, 10, 86_400, &mut problems);
+    let cache_for = number("IDENTITY_JWKS_CACHE_SECONDS", &s.identity_jwks_cache_seconds, 300, 10, 86_400, &mut problems);
+    let max_age = number("IDENTITY_JWKS_MAX_AGE_SECONDS", &s.identity_jwks_max_age_seconds, DEFAULT_JWKS_MAX_AGE_SECONDS.max(cache_for), cache_for, 30 * 86_400, &mut problems);
+    let flag = |key: &'static str, value: &Option<String>, problems: &mut Vec<(&'static str, String)>| match text(value).map(|v| v.to_ascii_lowercase()) {
         None => false,
         Some(v) if ["true", "1", "yes", "on"].contains(&v.as_str()) => true,
         Some(v) if ["false", "0", "no", "off"].contains(&v.as_str()) => false,
@@ -482,22 +529,19 @@ pub fn from_settings(
             false
         }
     };
-    let required = flag("IDENTITY_REQUIRED", &mut problems);
-    let single_use = flag("IDENTITY_SINGLE_USE", &mut problems);
+    let required = flag("IDENTITY_REQUIRED", &s.identity_required, &mut problems);
+    let single_use = flag("IDENTITY_SINGLE_USE", &s.identity_single_use, &mut problems);
     let set = [secret.is_some(), file.is_some(), url.is_some()].iter().filter(|b| **b).count();
     if set == 0 {
         if required {
             problems.push(("IDENTITY_REQUIRED", "needs IDENTITY_JWT_SECRET, IDENTITY_JWKS_FILE or IDENTITY_JWKS_URL".into()));
         }
-        if text("IDENTITY_JWT_SECRET_PREVIOUS").is_some() {
+        if text(&s.identity_jwt_secret_previous).is_some() {
             problems.push(("IDENTITY_JWT_SECRET_PREVIOUS", "is only used with IDENTITY_JWT_SECRET".into()));
         }
-        for key in ["IDENTITY_ISSUER", "IDENTITY_AUDIENCE", "IDENTITY_SUBJECT_KEY"] {
-            if text(key).is_some() {
-                problems.push((
-                    if key == "IDENTITY_ISSUER" { "IDENTITY_ISSUER" } else if key == "IDENTITY_AUDIENCE" { "IDENTITY_AUDIENCE" } else { "IDENTITY_SUBJECT_KEY" },
-                    "needs IDENTITY_JWT_SECRET, IDENTITY_JWKS_FILE or IDENTITY_JWKS_URL".into(),
-                ));
+        for (key, value) in [("IDENTITY_ISSUER", &issuer), ("IDENTITY_AUDIENCE", &audience), ("IDENTITY_SUBJECT_KEY", &text(&s.identity_subject_key))] {
+            if value.is_some() {
+                problems.push((key, "needs IDENTITY_JWT_SECRET, IDENTITY_JWKS_FILE or IDENTITY_JWKS_URL".into()));
             }
         }
         return if problems.is_empty() { Ok(None) } else { Err(problems) };
@@ -505,7 +549,7 @@ pub fn from_settings(
     if set > 1 {
         problems.push(("IDENTITY_JWT_SECRET", "set only one of IDENTITY_JWT_SECRET, IDENTITY_JWKS_FILE and IDENTITY_JWKS_URL".into()));
     }
-    let previous_secret = match text("IDENTITY_JWT_SECRET_PREVIOUS") {
+    let previous_secret = match text(&s.identity_jwt_secret_previous) {
         Some(_) if secret.is_none() => {
             problems.push(("IDENTITY_JWT_SECRET_PREVIOUS", "is only used with IDENTITY_JWT_SECRET".into()));
             None
@@ -549,7 +593,7 @@ pub fn from_settings(
     if matches!(keys, Some(Keys::Jwks(_) | Keys::Remote(_))) && issuer.is_none() {
         problems.push(("IDENTITY_ISSUER", "is required with IDENTITY_JWKS_FILE / IDENTITY_JWKS_URL (your identity provider's iss)".into()));
     }
-    let subject_key = match text("IDENTITY_SUBJECT_KEY") {
+    let subject_key = match text(&s.identity_subject_key) {
         Some(k) if k.len() < 32 => {
             problems.push(("IDENTITY_SUBJECT_KEY", "must be at least 32 characters".into()));
             None
@@ -743,8 +787,8 @@ mod tests {
     #[test]
     fn a_token_names_this_audience_and_lives_at_most_the_maximum_age_from_its_issue() {
         let session = Secret::new("session-secret-0123456789abcdef-0123456789");
-        let map: std::collections::HashMap<String, String> = [("IDENTITY_JWT_SECRET", SECRET)].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let e = from_settings(&move |k: &str| map.get(k).cloned(), Some(&session)).unwrap_err();
+        let settings = IdentitySettings { identity_jwt_secret: Some(SECRET.into()), ..IdentitySettings::default() };
+        let e = from_settings(&settings, Some(&session)).unwrap_err();
         assert!(e.iter().any(|(k, _)| *k == "IDENTITY_AUDIENCE"), "an HS256 secret without an audience: {e:?}");
 
         let c = hs_config();
@@ -797,7 +841,8 @@ mod tests {
             if map.keys().any(|k| k.starts_with("IDENTITY_JWT_SECRET") || k.starts_with("IDENTITY_JWKS_")) && !map.contains_key("IDENTITY_AUDIENCE") {
                 map.insert("IDENTITY_AUDIENCE".into(), "flexdesk".into());
             }
-            from_settings(&move |k: &str| map.get(k).cloned(), Some(&session))
+            let settings: IdentitySettings = crate::infra::setting::from_lookup(|k| map.get(k).cloned()).unwrap();
+            from_settings(&settings, Some(&session))
         };
         assert!(read(&[]).unwrap().is_none(), "off by default");
         let c = read(&[("IDENTITY_JWT_SECRET", SECRET)]).unwrap().unwrap();

@@ -20,3 +20,9 @@ pub fn is_secure_url(url: &str) -> bool {
         _ => false,
     }
 }
+
+/// True for Twilio's own hosts (`*.twilio.com`): the published demo secrets are refused (at start) or failed (by
+/// `doctor`) only there, since an emulator is where they belong.
+pub fn is_twilio_com(url: &str) -> bool {
+    reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(|h| h == "twilio.com" || h.ends_with(".twilio.com"))).unwrap_or(false)
+}

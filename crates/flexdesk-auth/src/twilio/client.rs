@@ -216,7 +216,7 @@ impl TwilioClient {
         TwilioClient {
             http,
             // Basic auth with the API key SID + secret (https://www.twilio.com/docs/usage/requests-to-twilio).
-            username: config.api_key_sid.clone(),
+            username: config.api_key_sid.to_string(),
             password: config.api_key_secret.clone(),
             max_retries: config.twilio_max_retries,
             retry_base: config.twilio_retry_base,

@@ -20,37 +20,27 @@ pub fn sid(prefix: &str) -> String {
     format!("{prefix}{:032x}", 0xf1e8)
 }
 
-pub const AUTH_TOKEN: &str = "f1e8de5c0ffee0000000000000000001";
-pub const API_SECRET: &str = "fakeApiKeySecret-not-a-real-secret-0001";
-pub const SESSION_SECRET: &str = "dev-session-secret-change-me-0123456789abcdef";
+pub const AUTH_TOKEN: &str = flexdesk_auth::infra::config::TEST_AUTH_TOKEN;
+pub const API_SECRET: &str = flexdesk_auth::infra::config::TEST_API_KEY_SECRET;
+pub const SESSION_SECRET: &str = flexdesk_auth::infra::config::DEMO_SESSION_SECRETS[0];
 pub const ORIGIN: &str = "http://localhost:3000";
 pub const CONVERSATION: &str = "CH11111111111111111111111111111111";
 pub const HANDOFF_SECRET: &str = "fake-handoff-secret-from-the-bot-back-end-0001";
 
-/// tests/support/fake-env.mjs, plus fast retries and the fake Twilio's URL.
+/// The crate's test settings (`config::test_env`), plus an origin, fast retries, room for many requests and a
+/// hand-off secret.
 pub fn env(twilio_url: &str) -> HashMap<String, String> {
-    let pairs = [
-        ("TWILIO_ACCOUNT_SID", sid("AC")),
-        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN.into()),
-        ("TWILIO_API_KEY_SID", sid("SK")),
-        ("TWILIO_API_KEY_SECRET", API_SECRET.into()),
-        ("TWILIO_CONVERSATIONS_SERVICE_SID", sid("IS")),
-        ("TWILIO_ADDRESS_SID", sid("IG")),
-        ("TWILIO_FLEX_FLOW_SID", sid("FO")),
-        ("TWILIO_WORKSPACE_SID", sid("WS")),
-        ("TWILIO_WORKFLOW_SID", sid("WW")),
-        ("TWILIO_QUEUE_SID", sid("WQ")),
-        ("SESSION_SECRET", SESSION_SECRET.into()),
-        ("ALLOWED_ORIGINS", ORIGIN.into()),
-        ("TWILIO_FLEX_API_URL", twilio_url.into()),
-        ("TWILIO_CONVERSATIONS_API_URL", twilio_url.into()),
-        ("TWILIO_TASKROUTER_API_URL", twilio_url.into()),
-        ("TWILIO_RETRY_BASE_MS", "1".into()),
-        ("RATE_LIMIT_BURST", "1000".into()),
-        ("HANDOFF_SECRET", HANDOFF_SECRET.into()),
-        ("MAX_OPEN_SESSIONS_PER_CLIENT", "0".into()),
-    ];
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    let mut env: HashMap<String, String> = flexdesk_auth::infra::config::test_env(twilio_url).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    for (k, v) in [
+        ("ALLOWED_ORIGINS", ORIGIN),
+        ("TWILIO_RETRY_BASE_MS", "1"),
+        ("RATE_LIMIT_BURST", "1000"),
+        ("HANDOFF_SECRET", HANDOFF_SECRET),
+        ("MAX_OPEN_SESSIONS_PER_CLIENT", "0"),
+    ] {
+        env.insert(k.to_string(), v.to_string());
+    }
+    env
 }
 
 pub struct Harness {

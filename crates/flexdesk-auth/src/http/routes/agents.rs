@@ -56,27 +56,12 @@ mod tests {
     use super::*;
     use crate::infra::config::Config;
 
-    fn state(extra: &[(&str, &str)]) -> Arc<AppState> {
-        let sid = |p: &str| format!("{p}{:032x}", 0xf1e8);
-        let mut env: std::collections::HashMap<String, String> = [
-            ("TWILIO_ACCOUNT_SID", sid("AC")),
-            ("TWILIO_API_KEY_SID", sid("SK")),
-            ("TWILIO_API_KEY_SECRET", "secret".into()),
-            ("TWILIO_CONVERSATIONS_SERVICE_SID", sid("IS")),
-            ("TWILIO_FLEX_FLOW_SID", sid("FO")),
-            ("FLEX_START_MODE", "flexflow".into()),
-            ("TWILIO_WORKSPACE_SID", sid("WS")),
-            ("TWILIO_QUEUE_SID", sid("WQ")),
-            ("SESSION_SECRET", "s".repeat(40)),
-            // Nothing listens there: a Twilio call would fail, so an answer proves none was made.
-            ("TWILIO_TASKROUTER_API_URL", "http://127.0.0.1:9".into()),
-            ("TWILIO_MAX_RETRIES", "0".into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+    fn state(extra: &[(&'static str, &str)]) -> Arc<AppState> {
+        // Nothing listens there: a Twilio call would fail, so an answer proves none was made.
+        let mut env = crate::infra::config::test_env("http://127.0.0.1:9");
+        env.insert("TWILIO_MAX_RETRIES", "0".into());
         for (k, v) in extra {
-            env.insert(k.to_string(), v.to_string());
+            env.insert(k, v.to_string());
         }
         AppState::new(Config::from_lookup(|k| env.get(k).cloned()).unwrap())
     }

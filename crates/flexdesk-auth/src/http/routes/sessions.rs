@@ -177,7 +177,7 @@ pub async fn refresh(
         true
     } else if session.client().is_some()
         && now < session.checked_open_at().saturating_add(c.token_ttl_seconds)
-        && state.webhooks.healthy(c.twilio_webhooks, c.twilio_webhooks_fresh_seconds, now)
+        && state.webhooks.healthy(c.webhooks.as_ref().map(|w| w.fresh), now)
     {
         false
     } else {

@@ -18,9 +18,14 @@
 //! | queue | `FetchTaskQueue` (twilio_taskrouter_v1.json) | `GET /v1/Workspaces/{WS}/TaskQueues/{WQ}` |
 //! | task channel | `ListTaskChannel` (twilio_taskrouter_v1.json) | `GET /v1/Workspaces/{WS}/TaskChannels` |
 //!
+//! Checked from the settings alone, first (`settings.rs`): an unset `HANDOFF_SECRET` (routing keys dropped), the
+//! repository's demo secrets, plain-http URLs to another machine.
+//!
 //! The customer token is checked offline (Twilio's REST API takes no access tokens, and joining a conversation with
 //! the SDK would need one to exist): it is minted as for a chat, verified with the key secret that Twilio accepted,
 //! and its chat grant must name the service the start mode creates conversations in. See docs/auth-server.md.
+
+mod settings;
 
 use std::fmt;
 use std::sync::Arc;
@@ -139,7 +144,8 @@ pub async fn run(config: &Config) -> Vec<Check> {
     let rest = TwilioClient::new(config, metrics);
     let conv = &config.conversations_api_url;
     let tr = &config.taskrouter_api_url;
-    let mut out = Vec::new();
+    // 0. What the settings alone say (no Twilio call).
+    let mut out = settings::checks(config);
 
     // 1. The API key: it signs every customer token, so Twilio must accept it for this account.
     let services_url = format!("{conv}/v1/Services?PageSize=100");
@@ -231,7 +237,7 @@ pub async fn run(config: &Config) -> Vec<Check> {
     }
 
     // 4. Where this start mode creates the conversation the customer joins.
-    let mut chats_in: Option<String> = matches!(config.start_mode, StartMode::Interactions { .. }).then(|| service_sid.clone());
+    let mut chats_in: Option<String> = matches!(config.start_mode, StartMode::Interactions { .. }).then(|| service_sid.to_string());
     if let Some(ig) = &config.address_sid {
         let used = matches!(config.start_mode, StartMode::Webchat { .. });
         match rest.get(FETCH_ADDRESS, &format!("{conv}/v1/Configuration/Addresses/{ig}")).await {
@@ -296,7 +302,7 @@ pub async fn run(config: &Config) -> Vec<Check> {
 fn default_service_check(config: &Config, c: &Value) -> Check {
     let service = &config.conversations_service_sid;
     match str_of(c, "default_chat_service_sid") {
-        Some(d) if d == service => check("default service", Status::Ok, format!("TWILIO_CONVERSATIONS_SERVICE_SID {service} is the account's default Conversations service, as Flex requires.")),
+        Some(d) if d == *service => check("default service", Status::Ok, format!("TWILIO_CONVERSATIONS_SERVICE_SID {service} is the account's default Conversations service, as Flex requires.")),
         other => fail(
             "default service",
             format!("the account's default Conversations service is {}, not TWILIO_CONVERSATIONS_SERVICE_SID {service}.", other.unwrap_or("unset")),
@@ -319,7 +325,7 @@ fn webhooks_check(config: &Config, service: &Value, account: &Value) -> Check {
         (None, Some(a)) => format!("no service webhook; the account-level target ({}) posts to {a}", str_of(account, "target").unwrap_or("?")),
         (None, None) => "no post-event webhook on the service or the account".into(),
     };
-    match (config.twilio_webhooks, ours, filters.contains(&"onConversationStateUpdated")) {
+    match (config.webhooks.is_some(), ours, filters.contains(&"onConversationStateUpdated")) {
         (true, true, true) => check("webhooks", Status::Ok, format!("TWILIO_WEBHOOKS=on and {target}, with onConversationStateUpdated.")),
         (true, _, _) => fail(
             "webhooks",
