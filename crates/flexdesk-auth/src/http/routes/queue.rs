@@ -1,7 +1,7 @@
 //! `GET /v1/sessions/{id}/queue`: the session's own place in the queue and the expected wait, while it waits for an
 //! agent (crate::chat::queue has the TaskRouter reads and the rules). Authenticated like the other per-session calls, with
 //! the session credential (here in `Authorization: Bearer`, a GET has no body) and the same check
-//! ([`crate::http::routes::sessions::authorize`]): signature and binding to the URL's session (401), a session this
+//! (`sessions::authorize`, crate::http::routes): signature and binding to the URL's session (401), a session this
 //! process does not know (restart, another replica) rebuilt only for a customer participant of its conversation (401
 //! otherwise: this call can end a chat whose routing failed), then not ended (404 `session_ended`). Rate limited with
 //! the other `/v1` calls (the `other` budget).

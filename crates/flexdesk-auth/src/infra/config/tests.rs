@@ -337,3 +337,39 @@ fn webhooks_carry_their_signing_key_and_their_own_settings() {
     env.remove("TWILIO_AUTH_TOKEN");
     assert!(load(&env).unwrap_err().to_string().contains("TWILIO_WEBHOOKS: needs TWILIO_AUTH_TOKEN"));
 }
+
+/// Issue 24's settings: defaults, ranges, and every problem at once (TRUSTED_PROXIES means nothing without
+/// TRUST_PROXY_HOPS: the server would read no forwarding header at all).
+#[test]
+fn connection_limits_block_budgets_and_trusted_proxies() {
+    let c = Config::for_tests("http://127.0.0.1:4010");
+    assert_eq!(c.connections, ConnectionLimits { max_connections: 4096, header_read_timeout: Duration::from_secs(10) });
+    assert_eq!(c.block_budgets, BlockBudgets { factor: 4, ipv4_24: false });
+    assert!(c.trusted_proxies.is_empty());
+
+    let mut env = fake_env();
+    env.insert("TRUST_PROXY_HOPS", "1".into());
+    env.insert("TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7 ,2001:db8::1/48".into());
+    env.insert("MAX_CONNECTIONS", "100".into());
+    env.insert("HEADER_READ_TIMEOUT_SECONDS", "5".into());
+    env.insert("RATE_LIMIT_BLOCK_FACTOR", "0".into());
+    env.insert("RATE_LIMIT_IPV4_24", "true".into());
+    let c = load(&env).unwrap();
+    let nets: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+    assert_eq!(nets, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/48"]);
+    assert_eq!(c.connections, ConnectionLimits { max_connections: 100, header_read_timeout: Duration::from_secs(5) });
+    assert_eq!(c.block_budgets, BlockBudgets { factor: 0, ipv4_24: true });
+
+    env.remove("TRUST_PROXY_HOPS");
+    env.insert("MAX_CONNECTIONS", "0".into());
+    env.insert("HEADER_READ_TIMEOUT_SECONDS", "301".into());
+    env.insert("RATE_LIMIT_BLOCK_FACTOR", "1001".into());
+    env.insert("RATE_LIMIT_IPV4_24", "maybe".into());
+    let err = load(&env).unwrap_err().to_string();
+    for key in ["TRUSTED_PROXIES: needs TRUST_PROXY_HOPS", "MAX_CONNECTIONS", "HEADER_READ_TIMEOUT_SECONDS", "RATE_LIMIT_BLOCK_FACTOR", "RATE_LIMIT_IPV4_24"] {
+        assert!(err.contains(key), "{key}: {err}");
+    }
+    env.insert("TRUST_PROXY_HOPS", "1".into());
+    env.insert("TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal".into());
+    assert!(load(&env).unwrap_err().to_string().contains("TRUSTED_PROXIES: must be a comma list of CIDRs or addresses, got \"proxy.internal\""));
+}
