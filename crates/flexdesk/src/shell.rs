@@ -57,6 +57,8 @@ enum Incoming {
     Joined(JsValue),
     /// Queued too, so a warm transfer's "new agent joined, old one left" keeps its order.
     Left(JsValue),
+    /// The end of a sync, after its items.
+    Synced,
 }
 
 pub struct Shell {
@@ -530,6 +532,7 @@ impl Shell {
                         Some(Event::ParticipantJoined(participant(&p, name)))
                     }
                     Incoming::Left(p) => Some(Event::ParticipantLeft(participant(&p, None))),
+                    Incoming::Synced => Some(Event::Synced),
                 };
                 if let (Some(event), true) = (event, this.generation.get() == generation) {
                     this.dispatch(event);
@@ -569,6 +572,7 @@ impl Shell {
                 for m in missed {
                     this.receive(Incoming::Message(m));
                 }
+                this.receive(Incoming::Synced);
             }
         }));
     }
