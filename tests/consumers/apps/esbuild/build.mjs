@@ -14,8 +14,10 @@ await build({
   entryPoints: [path.join(here, 'main.js')],
   bundle: true,
   format: 'esm',
+  // The SDK's dynamic import becomes a chunk of its own, loaded when a chat with an agent starts.
+  splitting: true,
   minify: true,
-  outfile: path.join(dist, 'main.js'),
+  outdir: dist,
   logLevel: 'warning',
 });
 const require = createRequire(import.meta.url);
