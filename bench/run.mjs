@@ -63,6 +63,8 @@ async function ensureTools() {
     await run('apt-get', ['update', '-qq'], { quiet: true });
     await run('apt-get', ['install', '-y', '-qq', 'wrk'], { quiet: true, env: { DEBIAN_FRONTEND: 'noninteractive' } });
   }
+  // The Node anchor and the ceiling are only the refresh row's.
+  if (!wants('refresh')) return;
   const anchor = path.join(ROOT, 'bench/reference-node');
   const stamp = path.join(anchor, 'node_modules/.package-lock.json');
   if (!existsSync(stamp) || statSync(path.join(anchor, 'package-lock.json')).mtimeMs > statSync(stamp).mtimeMs) {
@@ -74,6 +76,7 @@ async function ensureTools() {
 async function buildServers() {
   say('building flexdesk-auth and flexdesk-emulator (release)');
   await run('cargo', ['build', '--release', '-q', '-p', 'flexdesk-auth', '-p', 'flexdesk-emulator'], { cwd: ROOT });
+  if (!wants('refresh')) return;
   say('building the ceiling (bench/ceiling, release)');
   await run('cargo', ['build', '--release', '-q', '--manifest-path', 'bench/ceiling/Cargo.toml'], {
     cwd: ROOT,

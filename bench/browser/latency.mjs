@@ -21,6 +21,9 @@ const loadSdk = () =>
 const sdkClient = (token, emulatorUrl) =>
   new Twilio.Conversations.Client(token, { Twilsock: { uri: emulatorUrl.replace(/^http/, 'ws') + '/v3/wsconnect' } });
 
+/** What the bench's agent writes once it accepted (bench/lib/latency.mjs). */
+const AGENT_WORDS = 'Hello, this is Alice.';
+
 const connectMessage = { output: { generic: [{ response_type: 'connect_to_agent', message_to_human_agent: 'bench' }] } };
 
 window.latency = {
@@ -37,14 +40,16 @@ window.latency = {
   async startToJoined(authServerUrl, emulatorUrl) {
     const t = {};
     const stamp = (k) => (t[k] ??= Date.now());
+    window.latency.joined = null;
     let joined, wrote;
     const agentJoined = new Promise((r) => (joined = r));
     const agentWrote = new Promise((r) => (wrote = r));
     const callback = new Proxy({}, { get: (_, name) => {
       if (name === 'persistedState') return () => null;
-      return () => {
+      return (...args) => {
         if (name === 'agentJoined') { stamp('agentJoined'); joined(); }
-        if (name === 'sendMessageToUser') { stamp('agentMessage'); wrote(); }
+        // The bench agent's words (bench/lib/latency.mjs), not a status line.
+        if (name === 'sendMessageToUser' && JSON.stringify(args).includes(AGENT_WORDS)) { stamp('agentMessage'); wrote(); }
         return Promise.resolve();
       };
     } });
@@ -59,6 +64,9 @@ window.latency = {
         // The floor of "agents seen at once": when the SDK itself tells the page a participant other than the
         // customer joined (the Client re-emits each conversation's participantJoined).
         client.on('participantJoined', (p) => { if (p.identity && p.identity !== client.user?.identity) stamp('sdkAgentJoined'); });
+        // The bench's agent accepts once the customer's client is in the conversation (bench/lib/latency.mjs), so
+        // the agent's arrival reaches the page as an event, as it does for a customer who waits.
+        client.on('conversationJoined', (c) => { stamp('conversationJoined'); window.latency.joined = c.sid; });
         return client;
       },
     });
@@ -73,7 +81,7 @@ window.latency = {
     if (auth) { t.authSent = performance.timeOrigin + auth.startTime; t.authAnswered = performance.timeOrigin + auth.responseEnd; }
     const rel = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v - t.start]));
     await desk.endChat({}).catch(() => {});
-    return { start: t.start, ms: rel };
+    return { start: t.start, ms: rel, conversationSid: window.latency.joined };
   },
 
   /** The floor's two parts, measured directly: one POST /v1/sessions, then the SDK's handshake with its token. */

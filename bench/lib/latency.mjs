@@ -1,6 +1,7 @@
 // startChat → connecting → agentJoined → the agent's first message with the real Conversations SDK against the
 // emulator, beside the physical floor (one auth round trip + the twilsock handshake, measured in the same page). The
-// agent is played from here: it accepts a chat's task as soon as the emulator lists it (polled every 5 ms), then
+// agent is played from here: it accepts a chat's task as soon as the emulator lists it (polled every 5 ms) and the
+// customer's client is in the conversation (as for a customer who waits: the agent's arrival is an SDK event), then
 // writes once; the time of its accept's answer is recorded so the part of agentJoined spent waiting for the (bench)
 // agent is visible. Each run is made twice, the SDK loaded with the page (`eager`) and by createConversationsClient
 // when the chat starts (`lazy`, issue 27), in alternation so load on the shared cores falls on both alike; the lazy
@@ -35,13 +36,15 @@ export async function latencyBench({ startStack, runs = 5 }) {
   const { url: emulatorUrl } = stack.emulator;
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS, timeout: 60000 });
   let stopAgent = false;
+  // The conversation the current page's client has joined (null before): the agent accepts its task only then.
+  let customerJoined = async () => null;
   const accepted = new Map(); // conversation SID → Date.now() when the accept was answered
   const agent = (async () => {
     while (!stopAgent) {
       try {
         const state = await (await fetch(`${emulatorUrl}/agent/api/state`)).json();
         for (const task of state.tasks ?? []) {
-          if (task.status !== 'pending' || accepted.has(task.conversationSid)) continue;
+          if (task.status !== 'pending' || accepted.has(task.conversationSid) || task.conversationSid !== (await customerJoined())) continue;
           accepted.set(task.conversationSid, null);
           const r = await fetch(`${emulatorUrl}/agent/api/tasks/${task.sid}/accept`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agent: 'alice' }) });
           accepted.set(task.conversationSid, r.ok ? Date.now() : NaN);
@@ -63,11 +66,11 @@ export async function latencyBench({ startStack, runs = 5 }) {
         try {
           const requested = [];
           page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+          customerJoined = () => page.evaluate(() => window.latency.joined).catch(() => null);
           await page.evaluate((l) => window.latency.load(l), lazy);
           const beforeChat = requested.length;
-          const before = new Set(accepted.keys());
           const chat = await page.evaluate(([a, e]) => window.latency.startToJoined(a, e), [authUrl, emulatorUrl]);
-          const sid = [...accepted.keys()].find((k) => !before.has(k));
+          const sid = chat.conversationSid;
           chat.ms.agentAccepted = sid && accepted.get(sid) ? accepted.get(sid) - chat.start : undefined;
           (lazy ? lazyChats : chats).push(chat.ms);
           if (lazy) {

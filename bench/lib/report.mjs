@@ -146,7 +146,7 @@ export function table(r) {
   if (r.latency) {
     const l = r.latency;
     const floor = l.floorAuthMs + l.floorHandshakeMs;
-    lines.push(`Start to agent with the real @twilio/conversations SDK (UMD build) against the emulator, in headless Chromium — median of ${l.runs} chats, each in a fresh browser context (the wasm fetched and compiled each time); Twilio's rates off; the bench's agent accepts the task as soon as the emulator lists it (polled every 5 ms)`);
+    lines.push(`Start to agent with the real @twilio/conversations SDK (UMD build) against the emulator, in headless Chromium — median of ${l.runs} chats, each in a fresh browser context (the wasm fetched and compiled each time); Twilio's rates off; the bench's agent accepts the task as soon as the emulator lists it (polled every 5 ms) and the customer's client has joined the conversation, then writes once`);
     lines.push('');
     lines.push('| from startChat to | ms | beside it |');
     lines.push('| --- | ---: | --- |');

@@ -1,4 +1,4 @@
-// The esbuild app's build, as a web team writes it: one ES-module bundle. esbuild does not copy files that code
+// The esbuild app's build, as a web team writes it: ES modules, split at dynamic imports. esbuild does not copy files that code
 // finds with new URL(..., import.meta.url), so flexdesk's .wasm is copied next to the bundle (the one step a user
 // adds for esbuild; see flexdesk's README). `format: 'esm'` is needed: flexdesk finds its .wasm from import.meta.url.
 import { build } from 'esbuild';
