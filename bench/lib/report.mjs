@@ -62,8 +62,8 @@ export function targets(r) {
   }
   if (many?.open) {
     const o = many.open;
-    const fd = r.refresh?.flexdesk;
-    out.push([`${f(o.sessions)} sessions open in one auth server`, 'reported', `RSS ${mib(o.rssAfterKb)} (${mib(o.rssBeforeKb)} before: ${f(o.bytesPerSession)} bytes per session); refresh p99 ${f(o.p99Ms, 2)} ms at ${f(o.rps)} req/s${fd ? ` (floor: one session, ${f(fd.p99Ms, 2)} ms)` : ''}${o.failed ? `, ${o.failed} failed` : ''}`, null]);
+    const d = many.distinct;
+    out.push([`${f(o.sessions)} sessions open in one auth server`, 'reported', `RSS ${mib(o.rssAfterKb)} (${mib(o.rssBeforeKb)} before: ${f(o.bytesPerSession)} bytes per session); refresh p99 over all of them, webhooks off, ${f(o.p99Ms, 2)} ms at ${f(o.rps)} req/s${d ? ` (floor: ${f(d.sessions)} sessions, ${f(d.p99Ms, 2)} ms)` : ''}${o.failed ? `, ${o.failed} failed` : ''}`, null]);
   }
   if (r.redis?.perChat !== undefined) {
     const x = r.redis;

@@ -2,7 +2,8 @@
 //  - queue: N waiting customers poll their place (GET /v1/sessions/{id}/queue) at the desk's default interval;
 //    the emulator counts the Twilio calls that causes (GET /admin/calls);
 //  - many: a refresh row over 1 000 distinct sessions with webhooks off (each refresh its own Twilio check), and
-//    10 000 sessions open in one auth server: its RSS and bytes per session, and the refresh p99 with them open;
+//    10 000 sessions open in one auth server: its RSS and bytes per session, and the refresh p99 with them open
+//    (webhooks off as well, see manySessionsBench);
 //  - redis: with REDIS_URL, the Redis commands one chat's lifecycle (start, refreshes, end) costs, from the
 //    server's own `INFO commandstats`.
 // Every server is started and stopped here, on 127.0.0.1; every loop is bounded.
@@ -12,13 +13,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer } from './proc.mjs';
-import { configureWebhooks, post, startStack } from './stack.mjs';
+import { post } from './stack.mjs';
 import { load } from './wrk.mjs';
 
 /** The desk's default queue poll (crates/flexdesk-core `QUEUE_POLL_MS`, the README's `queuePollMs` default). */
 export const QUEUE_POLL_MS = 30_000;
 
 const say = (s) => console.error(`[bench] ${s}`);
+const MAX_IN_FLIGHT = 256;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts `n` sessions, `parallel` at a time; resolves to their 201 bodies. */
@@ -55,13 +57,24 @@ async function routed(emulator, n, timeoutMs = 120_000) {
 async function pollRound(url, sessions, intervalMs) {
   const t0 = performance.now();
   const failed = {};
+  const fail = (key) => (failed[key] = (failed[key] ?? 0) + 1);
+  // At most this many polls in flight (this process's sockets are bounded); a poll waiting for a slot is late.
+  let inFlight = 0;
+  const slot = async () => {
+    while (inFlight >= MAX_IN_FLIGHT) await sleep(5);
+    inFlight++;
+  };
   await Promise.all(sessions.map(async (s, i) => {
     await sleep(t0 + (i * intervalMs) / sessions.length - performance.now());
-    const r = await fetch(`${url}/v1/sessions/${s.sessionId}/queue`, { headers: { authorization: `Bearer ${s.sessionCredential}` } });
-    const body = await r.text();
-    if (r.status !== 200) {
-      const key = `${r.status} ${JSON.parse(body || '{}').error?.code ?? ''}`.trim();
-      failed[key] = (failed[key] ?? 0) + 1;
+    await slot();
+    try {
+      const r = await fetch(`${url}/v1/sessions/${s.sessionId}/queue`, { headers: { authorization: `Bearer ${s.sessionCredential}` } });
+      const body = await r.text();
+      if (r.status !== 200) fail(`${r.status} ${JSON.parse(body || '{}').error?.code ?? ''}`.trim());
+    } catch (e) {
+      fail(`no answer (${e.cause?.code ?? e.message})`);
+    } finally {
+      inFlight--;
     }
   }));
   const left = t0 + intervalMs - performance.now();
@@ -107,7 +120,7 @@ const rssKb = (pid) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(
 
 /**
  * The refresh rows over many sessions: 1 000 distinct sessions with webhooks off (every refresh asks Twilio for its
- * own chat), and 10 000 open in one server with webhooks healthy (memory per session, p99 with them open).
+ * own chat), and 10 000 open in one server (memory per session, p99 with them open).
  */
 export async function manySessionsBench({ startStackUnpaced, seconds, warmup, connections, distinct = 1000, open = 10000 }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flexdesk-bench-'));
@@ -124,15 +137,16 @@ export async function manySessionsBench({ startStackUnpaced, seconds, warmup, co
     } finally {
       await off.stop();
     }
-    const on = await startStackUnpaced({ TWILIO_WEBHOOKS: 'on' });
+    // Webhooks off here too: with Twilio's rates off the emulator's webhook to the auth server did not arrive in
+    // configureWebhooks' time (not yet understood), so every refresh asks the emulator, as in the row above.
+    const on = await startStackUnpaced();
     try {
-      await configureWebhooks(on);
       const before = rssKb(on.auth.pid);
       say(`sessions: ${open} open in one auth server`);
       const sessions = await startSessions(on.auth.url, open);
       await sleep(1000); // the starts' buffers returned to the allocator
       const after = rssKb(on.auth.pid);
-      say(`refresh: over the ${open} open sessions, webhooks healthy`);
+      say(`refresh: over the ${open} open sessions, webhooks off`);
       const r = await load(on.auth.url, {}, { seconds, warmup, connections, requestsFile: refreshFile(dir, sessions) });
       out.open = { sessions: open, rssBeforeKb: before, rssAfterKb: after, bytesPerSession: ((after - before) * 1024) / open, ...r, raw: undefined };
     } finally {
