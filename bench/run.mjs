@@ -30,6 +30,8 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const wants = (what) => !only || only.includes(what);
 const writeResults = !quick && !only;
+// --queue-counts=100,1000: the queue row's sizes (default 100, 1 000, 10 000; --quick 100, 1 000).
+const queueCounts = args.find((a) => a.startsWith('--queue-counts='))?.slice('--queue-counts='.length).split(',').map(Number);
 
 const REFRESH = quick ? { seconds: 2, warmup: 1 } : { seconds: 10, warmup: 2 };
 const SESSION = quick ? { seconds: 1, warmup: 0 } : { seconds: 3, warmup: 1 };
@@ -278,7 +280,7 @@ async function main() {
   // Contact-centre scale (issue 27), each on fresh stacks with Twilio's rates off (the figures are the server's and
   // the emulator's counts, not Twilio's pacing).
   const startStackUnpaced = (env = {}) => startStack({ ...UNPACED.auth, ...env }, UNPACED.emulator);
-  if (wants('queue')) results.queue = await queueBench({ startStackUnpaced, counts: quick ? [100, 1000] : [100, 1000, 10000], ...(quick && { intervalMs: 5000 }) });
+  if (wants('queue')) results.queue = await queueBench({ startStackUnpaced, counts: queueCounts ?? (quick ? [100, 1000] : [100, 1000, 10000]), ...(quick && { intervalMs: 5000 }) });
   if (wants('many')) results.many = await manySessionsBench({ startStackUnpaced, ...(quick ? { seconds: 2, warmup: 1, distinct: 200, open: 2000 } : REFRESH), connections: CONNECTIONS });
   if (wants('redis')) results.redis = await redisBench({ startStackUnpaced });
   if (wants('desk')) {
