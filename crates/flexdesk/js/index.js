@@ -1,7 +1,7 @@
 // flexdesk: a Twilio Flex service desk for Carbon AI Chat, in Rust compiled to WebAssembly.
 //
 //   import { createTwilioFlexServiceDesk } from 'flexdesk';
-//   serviceDeskFactory: createTwilioFlexServiceDesk({ authServerUrl, createConversationsClient: (t) => new Client(t) })
+//   serviceDeskFactory: createTwilioFlexServiceDesk({ authServerUrl, createConversationsClient: async (t) => new (await import('@twilio/conversations')).Client(t) })
 //
 // This file is all a page loads until a customer asks for an agent. The desk itself (wasm-bindgen's glue
 // `flexdesk.js` and `flexdesk_bg.wasm`, next to this file, or the .wasm at the `wasmUrl` option) is loaded on the first `startChat` or `reconnect`
@@ -115,7 +115,7 @@ export function createTwilioFlexServiceDesk(config) {
     throw new TypeError(`flexdesk: config.authServerUrl must be an http(s) URL, got ${JSON.stringify(config.authServerUrl)}`);
   }
   if (typeof config.createConversationsClient !== 'function') {
-    throw new TypeError('flexdesk: config.createConversationsClient must be a function (token) => Conversations Client');
+    throw new TypeError('flexdesk: config.createConversationsClient must be a function (token) => Conversations Client, or a promise of one');
   }
   if (!(config.transcript == null || typeof config.transcript === 'function')) {
     throw new TypeError('flexdesk: config.transcript must be a function () => [{ from, text }]');
