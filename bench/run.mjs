@@ -2,7 +2,7 @@
 //
 //   node bench/run.mjs            the full run (10 s + 2 s warm-up per server), rewrites bench/results.md
 //   node bench/run.mjs --quick    2 s + 1 s warm-up, for development; prints the table, leaves results.md alone
-//   --only=refresh,session,start,latency,bundle,desk   a subset (implies not rewriting results.md)
+//   --only=refresh,session,start,latency,bundle,desk,queue,many,redis   a subset (implies not rewriting results.md)
 //
 // Everything runs on 127.0.0.1, each load run is bounded in time, and every process started here is stopped
 // here. Installs what it needs: wrk (Debian, when root), the Node anchor's own npm dependencies, the release
@@ -22,6 +22,7 @@ import { describeSplit } from './lib/cpus.mjs';
 import { FAKE_TWILIO_ENV } from '../tests/support/fake-env.mjs';
 import { AUTH_ENV, bin, configureWebhooks, post, startStack } from './lib/stack.mjs';
 import { render, table } from './lib/report.mjs';
+import { manySessionsBench, queueBench, redisBench } from './lib/scale.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -29,6 +30,8 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const wants = (what) => !only || only.includes(what);
 const writeResults = !quick && !only;
+// --queue-counts=100,1000: the queue row's sizes (default 100, 1 000, 10 000; --quick 100, 1 000).
+const queueCounts = args.find((a) => a.startsWith('--queue-counts='))?.slice('--queue-counts='.length).split(',').map(Number);
 
 const REFRESH = quick ? { seconds: 2, warmup: 1 } : { seconds: 10, warmup: 2 };
 const SESSION = quick ? { seconds: 1, warmup: 0 } : { seconds: 3, warmup: 1 };
@@ -62,6 +65,8 @@ async function ensureTools() {
     await run('apt-get', ['update', '-qq'], { quiet: true });
     await run('apt-get', ['install', '-y', '-qq', 'wrk'], { quiet: true, env: { DEBIAN_FRONTEND: 'noninteractive' } });
   }
+  // The Node anchor and the ceiling are only the refresh row's.
+  if (!wants('refresh')) return;
   const anchor = path.join(ROOT, 'bench/reference-node');
   const stamp = path.join(anchor, 'node_modules/.package-lock.json');
   if (!existsSync(stamp) || statSync(path.join(anchor, 'package-lock.json')).mtimeMs > statSync(stamp).mtimeMs) {
@@ -73,6 +78,7 @@ async function ensureTools() {
 async function buildServers() {
   say('building flexdesk-auth and flexdesk-emulator (release)');
   await run('cargo', ['build', '--release', '-q', '-p', 'flexdesk-auth', '-p', 'flexdesk-emulator'], { cwd: ROOT });
+  if (!wants('refresh')) return;
   say('building the ceiling (bench/ceiling, release)');
   await run('cargo', ['build', '--release', '-q', '--manifest-path', 'bench/ceiling/Cargo.toml'], {
     cwd: ROOT,
@@ -259,7 +265,8 @@ async function bundle(results) {
 async function main() {
   const results = { machine: machine(), quick, settings: { refresh: REFRESH, session: SESSION, connections: CONNECTIONS, messages: MESSAGES, wrkThreads: WRK_THREADS, cpus: describeSplit() } };
   say(`${results.machine.cores} cores, ${results.machine.cpu}${quick ? ' (quick run: figures are indicative only)' : ''}`);
-  if (wants('refresh') || wants('session') || wants('start') || wants('latency')) {
+  const scale = ['queue', 'many', 'redis'].filter(wants);
+  if (wants('refresh') || wants('session') || wants('start') || wants('latency') || scale.length) {
     await ensureTools();
     await buildServers();
   }
@@ -270,6 +277,12 @@ async function main() {
     // Rates off: the floor's start follows the chat's within a second, and pacing would make it wait.
     results.latency = await latencyBench({ startStack: (env) => startStack({ ...UNPACED.auth, ...env }, UNPACED.emulator), runs: quick ? 3 : 5 });
   }
+  // Contact-centre scale (issue 27), each on fresh stacks with Twilio's rates off (the figures are the server's and
+  // the emulator's counts, not Twilio's pacing).
+  const startStackUnpaced = (env = {}) => startStack({ ...UNPACED.auth, ...env }, UNPACED.emulator);
+  if (wants('queue')) results.queue = await queueBench({ startStackUnpaced, counts: queueCounts ?? (quick ? [100, 1000] : [100, 1000, 10000]), ...(quick && { intervalMs: 5000 }) });
+  if (wants('many')) results.many = await manySessionsBench({ startStackUnpaced, ...(quick ? { seconds: 2, warmup: 1, distinct: 200, open: 2000 } : REFRESH), connections: CONNECTIONS });
+  if (wants('redis')) results.redis = await redisBench({ startStackUnpaced });
   if (wants('desk')) {
     say(`desk: cold start x3, ${MESSAGES} messages each way and the memory after ${MESSAGES} in headless Chromium`);
     results.desk = await deskBench({ messages: MESSAGES, coldRuns: 3 });

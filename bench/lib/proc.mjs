@@ -17,9 +17,10 @@ export function peakRssKb(pid) {
 
 /**
  * Starts `command args` with the fake Twilio env plus `env`; resolves to { name, url, pid, stop(), output() }.
- * Only the last 16 KB of output is kept: a server that logs per request must not grow this process.
+ * Only the last 16 KB of output is kept: a server that logs per request must not grow this process. `ready`: the
+ * line that says it is ready (another program's than ours); its first group, if any, is the `url`.
  */
-export function startServer(name, command, args = [], env = {}, { timeoutMs = 30000, cwd } = {}) {
+export function startServer(name, command, args = [], env = {}, { timeoutMs = 30000, cwd, ready = LISTENING } = {}) {
   // taskset execs the server, so the pid (and its memory read from /proc) stays the server's.
   const child = spawn(...pinned('server', command, args), {
     cwd,
@@ -56,7 +57,7 @@ export function startServer(name, command, args = [], env = {}, { timeoutMs = 30
       reject(new Error(`${name} exited (${code ?? signal}) before listening:\n${out}`));
     });
     const onData = () => {
-      const m = out.match(/^listening on (http:\/\/127\.0\.0\.1:\d+)/m);
+      const m = out.match(ready);
       if (!m) return;
       clearTimeout(timer);
       child.removeAllListeners('exit');
@@ -66,6 +67,8 @@ export function startServer(name, command, args = [], env = {}, { timeoutMs = 30
     child.stdout.on('data', onData);
   });
 }
+
+const LISTENING = /^listening on (http:\/\/127\.0\.0\.1:\d+)/m;
 
 /** Runs a command to completion with inherited output; rejects on a non-zero exit. */
 export function run(command, args, { cwd, env = {}, quiet = false, timeoutMs = 20 * 60 * 1000 } = {}) {

@@ -55,8 +55,14 @@ export async function configureWebhooks(stack, { tries = 500 } = {}) {
   const conf = await fetch(`${stack.emulator.url}/v1/Services/${is}/Configuration/Webhooks`, { method: 'POST', headers: { authorization: 'Basic ' + Buffer.from(`${ac}:${token}`).toString('base64') }, body: form });
   if (!conf.ok) throw new Error(`webhook configuration answered ${conf.status}`);
   const closed = await post(`${stack.auth.url}/v1/sessions`, { customerName: 'Closed by the agent' });
-  const state = await (await fetch(`${stack.emulator.url}/agent/api/state`)).json();
-  const task = state.tasks.find((t) => t.conversationSid === closed.conversationSid);
+  // Flex's pipeline routes a moment after the start (docs/emulator.md): wait for the task, a bounded while.
+  let task;
+  for (let i = 0; i < tries && !task; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 10));
+    const state = await (await fetch(`${stack.emulator.url}/agent/api/state`)).json();
+    task = state.tasks.find((t) => t.conversationSid === closed.conversationSid);
+  }
+  if (!task) throw new Error(`no task routed within ${tries / 100} s`);
   await post(`${stack.emulator.url}/agent/api/tasks/${task.sid}/end`, {});
   for (let i = 0; i < tries; i++) {
     const { deliveries } = await (await fetch(`${stack.emulator.url}/admin/webhooks`)).json();

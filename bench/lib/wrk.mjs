@@ -5,10 +5,10 @@ import { run } from './proc.mjs';
 
 const LUA = fileURLToPath(new URL('../wrk/post.lua', import.meta.url));
 
-async function wrkOnce(url, body, { seconds, connections, threads }) {
+async function wrkOnce(url, body, { seconds, connections, threads, requestsFile }) {
   const out = await run(
     ...pinned('load', 'wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', LUA, url]),
-    { quiet: true, env: { WRK_BODY: JSON.stringify(body) }, timeoutMs: (seconds + 30) * 1000 },
+    { quiet: true, env: { WRK_BODY: JSON.stringify(body), ...(requestsFile && { WRK_REQUESTS: requestsFile }) }, timeoutMs: (seconds + 30) * 1000 },
   );
   const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
   if (!line) throw new Error(`wrk printed no result line:\n${out}`);
@@ -16,15 +16,16 @@ async function wrkOnce(url, body, { seconds, connections, threads }) {
 }
 
 /**
- * POSTs `body` to `url` for `seconds` after `warmup` seconds of the same load.
+ * POSTs `body` to `url` for `seconds` after `warmup` seconds of the same load (or, with `requestsFile`, the lines of
+ * that file in turn: `path<TAB>body`, against `url`'s host; bench/wrk/post.lua).
  * Returns { rps, p50Ms, p90Ms, p99Ms, maxMs, requests, failed } where failed counts socket errors,
  * timeouts and non-2xx answers (a benchmark of error pages would be worthless, so callers check it).
  */
 export const WRK_THREADS = split?.loadThreads ?? 2;
 
-export async function load(url, body, { seconds = 10, warmup = 2, connections = 32, threads = WRK_THREADS } = {}) {
-  if (warmup > 0) await wrkOnce(url, body, { seconds: warmup, connections, threads });
-  const r = await wrkOnce(url, body, { seconds, connections, threads });
+export async function load(url, body, { seconds = 10, warmup = 2, connections = 32, threads = WRK_THREADS, requestsFile } = {}) {
+  if (warmup > 0) await wrkOnce(url, body, { seconds: warmup, connections, threads, requestsFile });
+  const r = await wrkOnce(url, body, { seconds, connections, threads, requestsFile });
   const ms = (us) => us / 1000;
   return {
     rps: r.requests / (r.duration_us / 1e6),

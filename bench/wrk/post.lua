@@ -1,8 +1,30 @@
 -- POSTs the JSON body in $WRK_BODY to the URL wrk was given, and at the end prints one machine-readable
 -- line `BENCH_JSON {...}` (latencies in microseconds) that bench/lib/wrk.mjs parses.
+-- With $WRK_REQUESTS (a file of `path<TAB>body` lines) each request is the next line's instead, each thread starting
+-- at its own place: many sessions refreshed in turn, so overlapping requests seldom share a session.
 wrk.method = "POST"
 wrk.body = os.getenv("WRK_BODY") or "{}"
 wrk.headers["Content-Type"] = "application/json"
+
+local many = os.getenv("WRK_REQUESTS")
+if many then
+  local requests, at, threads = {}, 0, 0
+  function setup(thread)
+    threads = threads + 1
+    thread:set("start", threads * 7919) -- a prime stride: each thread starts at its own place
+  end
+  function init(args)
+    for line in io.lines(many) do
+      local path, body = line:match("([^\t]+)\t(.*)")
+      requests[#requests + 1] = wrk.format("POST", path, { ["Content-Type"] = "application/json" }, body)
+    end
+    at = start % #requests
+  end
+  function request()
+    at = at % #requests + 1
+    return requests[at]
+  end
+end
 
 function done(summary, latency, requests)
   local e = summary.errors

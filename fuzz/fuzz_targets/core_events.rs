@@ -39,7 +39,7 @@ enum FuzzEvent {
     Refused,
     Adopt { last_shown: Option<u8>, outbox: Vec<u8>, agent: Option<Who> },
     Released,
-    Resume { last_shown: Option<u8>, outbox: Vec<u8>, agent: Option<Who> },
+    Resume { last_shown: Option<u8>, outbox: Vec<u8>, agent: Option<Who>, connected: bool },
     Joined,
     JoinFailed,
     AgentJoined(Who),
@@ -77,12 +77,13 @@ fn participant(w: Who) -> Participant {
     Participant { identity: w.id().into(), member_type: None, friendly_name: Some(format!("Agent {}", w.id())), avatar: None }
 }
 
-fn saved(last_shown: Option<u8>, outbox: Vec<u8>, a: Option<Who>) -> PersistedState {
+fn saved(last_shown: Option<u8>, outbox: Vec<u8>, a: Option<Who>, connected: bool) -> PersistedState {
     PersistedState {
         session_id: "s1".into(),
         credential: "c1".into(),
         conversation_sid: "CH1".into(),
         identity: ME.into(),
+        connected: connected || a.is_some(),
         agent: a.map(agent),
         last_shown: last_shown.map(|i| u64::from(i % 32)),
         outbox: outbox.into_iter().take(4).map(|n| Outgoing::Text { id: uid(n), text: "queued".into() }).collect(),
@@ -105,9 +106,9 @@ fn to_event(e: FuzzEvent) -> Event {
             session_credential: "c1".into(),
         }),
         FuzzEvent::Refused => Event::SessionRefused(AuthFailure { status: 503, code: Some("twilio_busy".into()), retry_after_secs: Some(5) }),
-        FuzzEvent::Adopt { last_shown, outbox, agent: a } => Event::Adopt(saved(last_shown, outbox, a)),
+        FuzzEvent::Adopt { last_shown, outbox, agent: a } => Event::Adopt(saved(last_shown, outbox, a, false)),
         FuzzEvent::Released => Event::Released,
-        FuzzEvent::Resume { last_shown, outbox, agent: a } => Event::Resume(saved(last_shown, outbox, a)),
+        FuzzEvent::Resume { last_shown, outbox, agent: a, connected } => Event::Resume(saved(last_shown, outbox, a, connected)),
         FuzzEvent::Joined => Event::ConversationJoined,
         FuzzEvent::JoinFailed => Event::JoinFailed { message: "no".into() },
         FuzzEvent::AgentJoined(w) => Event::ParticipantJoined(participant(w)),

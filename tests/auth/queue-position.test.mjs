@@ -80,6 +80,45 @@ for (const mode of ['webchat', 'interactions', 'flexflow']) {
   });
 }
 
+// Issue 27, item 4: a poll costs no Twilio call of its own. Each chat's task is looked up once (ListTask by
+// conversationSid) and remembered; later polls find it in the queue's list, read once per queue and cached. Counted by
+// the emulator (`GET /admin/calls`), not timed: the per-queue reads are cached for the whole test, so every poll after
+// a chat's first must cost nothing, with 3 customers waiting as with 15.
+test('queue polls cost Twilio calls per queue, not per waiting customer', async () => {
+  // Limits lifted: 15 customers from one address would spend the start budget.
+  const stack = await startStack(
+    { FLEX_START_MODE: 'interactions', AVAILABILITY_CACHE_SECONDS: '3600', TWILIO_INTERACTIONS_RATE: '0', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_BURST: '100000' },
+    { EMULATOR_INTERACTIONS_RATE: '0' },
+  );
+  try {
+    const c = client(stack);
+    const calls = async () => (await (await call(`${stack.emulator.url}/admin/calls`)).json()).byRoute;
+    const reset = () => call(`${stack.emulator.url}/admin/calls`, 'DELETE');
+    const FIND = `GET /v1/Workspaces/WS…/Tasks`;
+    const waiting = [];
+    const rounds = {};
+    for (const n of [3, 15]) {
+      while (waiting.length < n) waiting.push(await c.start(`Customer ${waiting.length + 1}`));
+      await reset();
+      for (const s of waiting) assert.equal((await c.position(s)).waiting, true);
+      const first = await calls();
+      await reset();
+      for (let round = 0; round < 2; round++) {
+        for (const [i, s] of waiting.entries()) assert.equal((await c.position(s)).position, i + 1);
+      }
+      rounds[n] = { first, later: await calls() };
+    }
+    // The first poll of a chat looks its task up (the newcomers only: 3, then 12 more); the Tasks route also serves
+    // the queue's list, read once when it first lacked a newcomer.
+    assert.ok(rounds[3].first[FIND] <= 3 + 1, JSON.stringify(rounds[3].first));
+    assert.ok(rounds[15].first[FIND] <= 12 + 1, JSON.stringify(rounds[15].first));
+    assert.deepEqual(rounds[3].later, {}, 'two more polls of 3 customers: no Twilio call');
+    assert.deepEqual(rounds[15].later, {}, 'two more polls of 15 customers: no Twilio call');
+  } finally {
+    await stack.stop();
+  }
+});
+
 test('the position needs the session credential of that very session', async () => {
   const stack = await startStack({ FLEX_START_MODE: 'webchat' });
   try {

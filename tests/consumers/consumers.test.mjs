@@ -180,7 +180,7 @@ test('webpack 5: defaults (no asyncWebAssembly, no loaders, no plugins)', { time
   await timed(t, 'chat', async () => chatThrough(t, await serve(t, dist), 'webpack'));
 });
 
-test('esbuild: one ES-module bundle, the .wasm copied next to it', { timeout: TIMEOUT }, async (t) => {
+test('esbuild: ES modules (the SDK a chunk of its own, imported at the first chat), the .wasm copied next to them', { timeout: TIMEOUT }, async (t) => {
   const dir = path.join(APPS, 'esbuild');
   await timed(t, 'esbuild build', () => tool(dir, ['build.mjs']));
   await timed(t, 'chat', async () => chatThrough(t, await serve(t, path.join(dir, 'dist')), 'esbuild'));

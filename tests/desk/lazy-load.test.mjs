@@ -23,11 +23,13 @@ window.calls = [];
 window.errors = [];
 const consoleError = console.error;
 console.error = (...args) => { window.errors.push(args.map(String).join(' ')); consoleError(...args); };
-const callback = new Proxy({}, { get: (_, name) => name === 'persistedState' ? () => null
+let saved = null;
+const callback = new Proxy({}, { get: (_, name) => name === 'persistedState' ? () => saved
   : (...args) => { window.calls.push([name, ...args]); return Promise.resolve(); } });
-window.makeDesk = async () => {
-  const factory = createTwilioFlexServiceDesk({ authServerUrl: location.origin, createConversationsClient: () => ({}) });
-  window.desk = await factory({ callback, instance: {}, persistedState: null });
+window.makeDesk = async (state = null, options = {}) => {
+  saved = state;
+  const factory = createTwilioFlexServiceDesk({ authServerUrl: location.origin, createConversationsClient: () => ({}), ...options });
+  window.desk = await factory({ callback, instance: {}, persistedState: saved });
   return true;
 };
 window.ready = true;
@@ -48,6 +50,8 @@ async function serve({ wasm = 'ok', csp = null, availability = 200 } = {}) {
     if (url.pathname.startsWith('/pkg/')) {
       const name = path.basename(url.pathname);
       if (name.endsWith('.wasm') && wasm === '404') return res.writeHead(404).end('not found');
+      // A slow network: the first download takes longer than Carbon waits for areAnyAgentsOnline (5 s).
+      if (name.endsWith('.wasm') && wasm === 'slow') await new Promise((r) => setTimeout(r, 8000));
       try {
         const type = name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
         return res.writeHead(200, { ...headers, 'content-type': type }).end(await readFile(path.join(PKG, name)));
@@ -112,6 +116,33 @@ test('the wasm is loaded only at escalation; availability comes from the auth se
   assert.equal(await page.evaluate(() => window.desk.areAnyAgentsOnline({})), true);
   assert.ok(requests.includes('/pkg/flexdesk_bg.wasm'), 'the bot offered an agent: the desk is loaded');
   assert.deepEqual(await page.evaluate(() => window.errors), []);
+});
+
+// Issue 23, item 11: Carbon gives areAnyAgentsOnline 5 s (HumanAgentServiceImpl.ts AVAILABILITY_TIMEOUT_MS) and then
+// says no agents are available; a first wasm download still under way counts as loading, and the answer is the auth
+// server's.
+test('a slow first download of the wasm: availability still answers within Carbon\'s 5 s, from the auth server', { skip }, async (t) => {
+  const { page, requests } = await open(t, { wasm: 'slow' });
+  const started = Date.now();
+  assert.equal(await page.evaluate(() => window.desk.areAnyAgentsOnline({})), true);
+  const took = Date.now() - started;
+  assert.ok(took < 4500, `answered after ${took} ms`);
+  assert.ok(requests.includes('/pkg/flexdesk_bg.wasm'), 'the download started at the question');
+});
+
+// Carbon keeps the input disabled until `reconnect` settles (HumanAgentServiceImpl.ts `handleHydration`); a wasm that
+// does not arrive must not keep it so: after a join's wait the chat is back but disconnected, and the desk carries on
+// once it arrives (here it finds the saved chat over: the auth server knows no such session, so the chat ends).
+test('a reload while the wasm download hangs: reconnect settles after a join\'s wait, disconnected; the desk carries on when it arrives', { skip }, async (t) => {
+  const { page } = await open(t, { wasm: 'slow' });
+  const saved = { sessionId: 's1', credential: 'c1', conversationSid: 'CH1', identity: 'me', agent: { id: 'alice', name: 'Alice' }, connected: true, lastShown: 3, outbox: [] };
+  await page.evaluate((s) => window.makeDesk(s, { joinTimeoutMs: 1000 }), saved);
+  const started = Date.now();
+  assert.equal(await page.evaluate(() => window.desk.reconnect()), true);
+  assert.ok(Date.now() - started < 3000, 'settled after the join wait, not the download');
+  const calls = () => page.evaluate(() => window.calls.filter((c) => c[0] === 'setErrorStatus' || c[0] === 'agentEndedChat'));
+  assert.deepEqual(await calls(), [['setErrorStatus', { type: 2, isDisconnected: true }]]);
+  await page.waitForFunction(() => window.calls.some((c) => c[0] === 'agentEndedChat'), null, { timeout: 15_000 });
 });
 
 test('availability unknown (the auth server fails): null, as before', { skip }, async (t) => {

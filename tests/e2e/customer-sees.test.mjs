@@ -1,8 +1,9 @@
 // Issue 23: what the customer sees is what happened, read from Carbon AI Chat 1.9.1's own DOM (the TypeScript sources
 // embedded in node_modules/@carbon/ai-chat/dist/es/chat.ChatAppEntry.js.map: HumanAgentServiceImpl.ts, reducers.ts,
 // ChatActionsImpl.ts, MessageComponent.tsx), through the real web chat page and the agent console.
-// The cold transfer (defect 8) is in carbon-contract.test.mjs, the tab hand-over (defect 10) in tabs.test.mjs; the reload
-// (defect 2) here runs the package's flexdesk/history, as the demo page does.
+// The cold transfer (defect 8) is in carbon-contract.test.mjs (a reload during one, defect 4, is here), the tab
+// hand-over (defect 10) in tabs.test.mjs; the reload (defect 2) here runs the package's flexdesk/history, as the demo
+// page does.
 import assert from 'node:assert/strict';
 import { BOTH_CLIENTS, e2eSuite } from './support/harness.mjs';
 import { STRINGS } from './support/customer.mjs';
@@ -160,6 +161,34 @@ scenario('after an agent chat ended, a restart and a reload both show the bot\'s
   await customer.send('What are your opening hours?');
   await customer.see('We are open Monday to Friday, 9:00 to 17:00.');
 });
+
+// Defect 4. After a cold transfer Carbon still counts the chat as connected (humanAgentReducers.ts
+// HA_SET_HUMAN_AGENT_LEFT_CHAT clears only the agent's profile; `isConnected` is persisted), so a reload calls
+// `reconnect` (HumanAgentServiceImpl.ts `handleHydration`). The desk restored the chat as never connected and reported
+// Flex's close as CONNECTING ("closed before an agent joined"): Carbon then kept the chat open with no agent, dropped
+// what the customer sent and "End chat" did nothing (`endChat` returns early once `chatStarted` is false).
+scenario('a cold transfer, a reload, then Flex closes: the chat ends cleanly with no stale agent named', async (ctx) => {
+  const { customer, stack } = ctx;
+  await connectCustomerToAgent(ctx);
+  const state = await emuState(stack);
+  const ch = state.tasks[0].conversationSid;
+  const alice = state.agents.find((a) => a.name === 'Alice');
+  const participant = state.conversations[ch].participants.find((p) => p.identity === alice.identity);
+  // What Flex does on a cold transfer: the agent's participant is removed, the conversation stays open.
+  await twilio(stack, 'DELETE', `/Conversations/${ch}/Participants/${participant.sid}`);
+  // Carbon's language pack: agent_agentLeftChat.
+  await customer.see('Alice disconnected.');
+
+  await customer.returnToPage();
+  // No agent takes the transfer and Flex closes the conversation (agent_agentEndedChatNoName).
+  await twilio(stack, 'POST', `/Conversations/${ch}`, { State: 'closed' });
+  await customer.see('The live agent ended the chat.', { timeout: 30_000 });
+  await notSeen(customer.page.getByText(STRINGS.agentEndedChat('Alice')), '"Alice ended the chat." after Alice had left', 300);
+  await notSeen(customer.page.getByText('The chat was closed before an agent joined'), 'a CONNECTING error for a connected chat', 300);
+  // Back with the bot.
+  await customer.send('What are your opening hours?');
+  await customer.see('We are open Monday to Friday, 9:00 to 17:00.');
+}, { clients: BOTH_CLIENTS });
 
 // Defect 6. A message from an author who is not an agent of the chat (a supervisor, a Studio greeting, the system)
 // was sent with that author's id; Carbon shows an id no agent joined under as the current agent's

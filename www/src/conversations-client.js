@@ -1,7 +1,10 @@
-// Which Conversations client the demo's desk uses. The desk only needs `createConversationsClient(token)`:
+// Which Conversations client the demo's desk uses. The desk only needs `createConversationsClient(token)`, which may
+// return a promise: the page loads the SDK when a chat with an agent starts, never with the page (issue 27; the e2e
+// suite checks it by the page's requests, tests/e2e/page-weight.test.mjs).
 //  - 'real-sdk' (default): the production @twilio/conversations SDK (its published UMD build, copied next to the
-//    bundle by scripts/build-www.mjs and loaded only when chosen), pointed at the emulator's twilsock endpoint. A real
-//    deployment passes no `Twilsock` option and talks to Twilio.
+//    bundle by scripts/build-www.mjs), pointed at the emulator's twilsock endpoint. A real deployment passes no
+//    `Twilsock` option and talks to Twilio, and with a bundler imports the SDK the README's way:
+//    `async (token) => new (await import('@twilio/conversations')).Client(token)`.
 //  - 'stand-in': the emulator's small JS stand-in (www/emulator-client/, over `/v1/realtime`); kept because its
 //    frames are plain JSON, easy to read when debugging the desk.
 import { Client as StandInClient } from '../emulator-client/index.js';
@@ -39,12 +42,18 @@ function recorded(client) {
   return client;
 }
 
-/** Resolves to the `createConversationsClient` function for `config.client`. */
-export async function conversationsClientFactory({ client, emulatorUrl }) {
+/** The `createConversationsClient` function for `config.client`. */
+export function conversationsClientFactory({ client, emulatorUrl }) {
   if (client === 'stand-in') return (token) => recorded(new StandInClient(token, { emulatorUrl }));
   if (client !== 'real-sdk') throw new Error(`unknown Conversations client ${JSON.stringify(client)}`);
-  if (!globalThis.Twilio?.Conversations?.Client) await loadScript(SDK_SCRIPT);
-  const { Client } = globalThis.Twilio.Conversations;
   const uri = twilsockUri(emulatorUrl);
-  return (token) => recorded(new Client(token, { Twilsock: { uri } }));
+  let sdk; // the SDK's script, loaded once, at the first chat with an agent (again after a failure)
+  return async (token) => {
+    sdk ??= globalThis.Twilio?.Conversations?.Client ? Promise.resolve() : loadScript(SDK_SCRIPT).catch((e) => {
+      sdk = undefined;
+      throw e;
+    });
+    await sdk;
+    return recorded(new globalThis.Twilio.Conversations.Client(token, { Twilsock: { uri } }));
+  };
 }

@@ -24,9 +24,9 @@ let config;
 let createConversationsClient;
 try {
   config = readPageConfig(window.FLEXDESK_CONFIG, location.search);
-  // The real @twilio/conversations SDK by default, the emulator's stand-in when the config or `?client=stand-in`
-  // asks.
-  createConversationsClient = await conversationsClientFactory(config);
+  // The real @twilio/conversations SDK by default (loaded when a chat with an agent starts), the emulator's stand-in
+  // when the config or `?client=stand-in` asks.
+  createConversationsClient = conversationsClientFactory(config);
 } catch (e) {
   showSetupError(e);
 }

@@ -241,14 +241,19 @@ fn file_links_show_the_name_as_typed() {
 // ---- Defect 8: agent names from the Conversations User ----
 
 #[test]
-fn the_agent_name_is_the_users_friendly_name_else_the_identity() {
+fn the_agent_name_is_the_users_friendly_name_else_none_never_the_identity() {
+    // Issue 23, item 11: the shell waits 3 s at most for the User; an identity (a Flex worker's contact URI) is no
+    // name to show. Carbon words an empty nickname itself ("An agent connected": agent_agentJoinedNoName).
     let mut s = waiting();
     let p = Participant { identity: "WKalice".into(), member_type: None, friendly_name: Some("Alice".into()), avatar: None };
     let fx = visible(s.handle(Event::ParticipantJoined(p)));
     assert!(matches!(&fx[0], Effect::Web(WebCall::AgentJoined(a)) if a.name == "Alice" && a.id == "WKalice"));
     let bob = Participant { identity: "WKbob".into(), friendly_name: Some("  ".into()), ..Default::default() };
     let fx = visible(s.handle(Event::ParticipantJoined(bob)));
-    assert!(fx.iter().any(|e| matches!(e, Effect::Web(WebCall::AgentJoined(a)) if a.name == "WKbob")));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Web(WebCall::AgentJoined(a)) if a.name.is_empty() && a.id == "WKbob")));
+    let carol = Participant { identity: "WKcarol".into(), ..Default::default() };
+    let fx = visible(s.handle(Event::ParticipantJoined(carol)));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Web(WebCall::AgentJoined(a)) if a.name.is_empty() && a.id == "WKcarol")), "no User at all: {fx:?}");
 }
 
 #[test]

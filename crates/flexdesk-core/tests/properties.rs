@@ -119,6 +119,8 @@ impl World {
                 if s.phase() == Phase::Joining {
                     self.joined_seen = true;
                     self.apply(s, Event::ConversationJoined);
+                    // The shell syncs after every join and says when it is done.
+                    self.apply(s, Event::Synced);
                 }
             }
             Step::Deliver => {

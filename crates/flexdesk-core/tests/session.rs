@@ -6,7 +6,7 @@ use flexdesk_core::wire::CreateSessionRequest;
 use flexdesk_core::session::{refusal, refusal_text};
 use flexdesk_core::texts::{Retry, Text};
 use flexdesk_core::{
-    AgentItem, AuthCall, AuthFailure, ClientCall, ConnState, Content, Effect, EndedBy, ErrorStatus, Event, Media, Outcome, PersistedState, Phase, Session, Timer, WebCall,
+    AgentItem, AuthCall, AuthFailure, ClientCall, ConnState, Content, Effect, EndedBy, ErrorStatus, Event, Media, Outcome, Participant, PersistedState, Phase, Session, Timer, WebCall,
 };
 
 #[test]
@@ -142,7 +142,8 @@ fn a_client_that_gives_up_mid_chat_is_replaced_and_nothing_is_lost() {
     s.handle(Event::Connection(ConnState::Connected));
     let fx = s.handle(Event::ConversationJoined);
     assert_eq!(s.phase(), Phase::Chatting, "the agent is still there");
-    assert_eq!(sends(&fx), vec!["m1"], "the message in flight is sent again");
+    assert!(sends(&fx).is_empty(), "not before the sync: it may have arrived");
+    assert_eq!(sends(&s.handle(Event::Synced)), vec!["m1"], "the message in flight is sent again");
 }
 
 #[test]
@@ -197,6 +198,56 @@ fn a_cold_transfer_then_a_close_by_flex_ends_the_chat_with_no_agent_left_in_the_
 }
 
 #[test]
+fn a_reload_during_a_cold_transfer_keeps_the_chat_connected_so_a_later_end_is_not_connecting() {
+    // Issue 23, defect 4: after `agentLeftChat` Carbon still counts the chat as connected (humanAgentReducers.ts
+    // HA_SET_HUMAN_AGENT_LEFT_CHAT clears only the profile; `isConnected` is persisted), so after a reload it calls
+    // `reconnect` (HumanAgentServiceImpl.ts `handleHydration`: `if (isConnected)`). A close or failure must then be
+    // reported as for a connected chat: a CONNECTING error would clear `chatStarted` and Carbon's `endChat` would
+    // return early, leaving the customer stuck.
+    let mut s = chatting();
+    s.handle(Event::ParticipantLeft(participant("alice")));
+    let saved = s.saved_state().unwrap();
+    assert_eq!(saved.agent, None, "no agent in the header after the cold transfer");
+    let resume = |saved: &PersistedState| {
+        let mut s = Session::new();
+        s.handle(Event::Resume(saved.clone()));
+        s.handle(Event::TokenRefreshed(token("tok-2")));
+        s.handle(Event::ConversationJoined);
+        s
+    };
+    let mut closed = resume(&saved);
+    let fx = visible(closed.handle(Event::ConversationClosed));
+    assert_eq!(fx.first(), Some(&Effect::Web(WebCall::ChatEnded)), "ended as a connected chat: {fx:?}");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Web(WebCall::SetError(ErrorStatus::Connecting { .. })))), "{fx:?}");
+    let mut failed = resume(&saved);
+    failed.handle(Event::ClientFailed { message: "terminal".into() });
+    let fx = visible(failed.handle(Event::TokenRefused(refused())));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Web(WebCall::SetError(ErrorStatus::Connecting { .. })))), "{fx:?}");
+    // The connected chat is saved again as such: a second reload keeps it.
+    assert!(resume(&saved).saved_state().unwrap().connected);
+}
+
+#[test]
+fn a_supervisor_joining_and_leaving_is_no_transfer_and_their_words_are_a_status_line() {
+    // Issue 23, defect 7: Flex's participant roles are `agent`, `customer`, `supervisor`, `external`, `unknown`
+    // (twilio-oai `interaction_channel_participant_enum_type`); only an agent is someone the customer chats with.
+    let mut s = chatting();
+    let role = |id: &str, t: &str| Participant { member_type: Some(t.into()), ..participant(id) };
+    for (id, t) in [("sam", "supervisor"), ("ext", "external"), ("who", "unknown")] {
+        assert!(visible(s.handle(Event::ParticipantJoined(role(id, t)))).is_empty(), "{t} joining");
+    }
+    let fx = visible(s.handle(agent_msg(5, "sam", "Supervisor here, all good.")));
+    assert_eq!(fx, vec![Effect::Web(WebCall::ShowAgentMessage { agent_id: None, items: vec![AgentItem::Text("Supervisor here, all good.".into())] })]);
+    assert!(visible(s.handle(Event::ParticipantLeft(role("sam", "supervisor")))).is_empty(), "the supervisor leaving");
+    assert_eq!(s.current_agent().map(|a| a.id.as_str()), Some("alice"));
+    // Alice leaving while only the supervisor is left is still a cold transfer: the supervisor does not carry on.
+    assert_eq!(
+        visible(s.handle(Event::ParticipantLeft(participant("alice")))),
+        vec![Effect::Web(WebCall::AgentLeft), Effect::Web(WebCall::BeginTransfer(None))]
+    );
+}
+
+#[test]
 fn warm_transfer_begins_transfer_then_joins_and_the_old_agent_leaving_is_silent() {
     let mut s = chatting();
     let fx = visible(s.handle(Event::ParticipantJoined(participant("bob"))));
@@ -248,6 +299,7 @@ fn after_a_reload_the_saved_agent_is_still_named_on_their_messages() {
         agent: Some(agent("alice")),
         last_shown: Some(4),
         outbox: vec![],
+        connected: true,
     };
     s.handle(Event::Resume(saved));
     s.handle(Event::TokenRefreshed(token("tok-2")));
@@ -347,6 +399,49 @@ fn user_file_is_checked_then_sent_and_confirmed() {
     assert_eq!(sends(&s.handle(Event::UserFile { id: "f2".into(), name: "x.png".into(), size: 5 })), vec!["f2"]);
     let fx = s.handle(Event::MessageSent { id: "f2".into(), index: Some(2) });
     assert!(fx.contains(&Effect::Web(WebCall::FileStatus { id: "f2".into(), error: None })));
+}
+
+#[test]
+fn after_a_reload_queued_text_waits_for_the_sync_that_drops_what_already_arrived() {
+    // Issue 23, item 11: a message saved unconfirmed may have reached Twilio before the reload; its echo, matched by
+    // `flexdeskId`, comes with the sync after the join. Sending before the sync would send it twice.
+    let mut saved = chatting().saved_state().unwrap();
+    saved.outbox = vec![
+        flexdesk_core::session::Outgoing::Text { id: "m1".into(), text: "arrived".into() },
+        flexdesk_core::session::Outgoing::Text { id: "m2".into(), text: "did not".into() },
+    ];
+    let mut s = Session::new();
+    s.handle(Event::Resume(saved));
+    s.handle(Event::TokenRefreshed(token("tok-2")));
+    assert!(sends(&s.handle(Event::ConversationJoined)).is_empty(), "nothing sent before the sync");
+    let echo = Event::Message { index: 7, author: ME.into(), client_id: Some("m1".into()), handoff: None, content: text("arrived") };
+    assert!(sends(&s.handle(echo)).is_empty());
+    assert_eq!(sends(&s.handle(Event::Synced)), vec!["m2"], "only what did not arrive, after the sync");
+    assert!(sends(&s.handle(Event::Synced)).is_empty(), "a later sync sends nothing again");
+}
+
+#[test]
+fn files_still_unsent_when_the_chat_ends_lose_their_spinner() {
+    // Issue 23, item 11: Carbon 1.9.1 shows a file's spinner until `setFileUploadStatus` names it (it accepts the
+    // call after the end too); a file in flight or queued at the end would spin for ever.
+    let failed = |id: &str| Effect::Web(WebCall::FileStatus { id: id.into(), error: Some(Text::FileNotSent) });
+    let file = |id: &str| Event::UserFile { id: id.into(), name: format!("{id}.png"), size: 5 };
+    let mut ended = [Event::EndRequested, Event::ConversationClosed, Event::Released].into_iter().map(|end| {
+        let mut s = chatting();
+        s.handle(file("f1"));
+        s.handle(user_msg("m1"));
+        s.handle(file("f2"));
+        s.handle(end)
+    });
+    for fx in ended.by_ref() {
+        assert!(fx.contains(&failed("f1")) && fx.contains(&failed("f2")), "{fx:?}");
+    }
+    // Ended while the chat was still being created: its queued files too, once.
+    let mut s = starting();
+    s.handle(file("f3"));
+    assert!(s.handle(Event::EndRequested).contains(&failed("f3")));
+    s.handle(Event::StartRequested(CreateSessionRequest::default()));
+    assert!(!s.handle(Event::EndRequested).contains(&failed("f3")), "told once");
 }
 
 #[test]
@@ -506,7 +601,8 @@ fn resume_refreshes_then_rejoins_and_replays_only_what_was_missed() {
     let fx = s.handle(Event::ConversationJoined);
     assert_eq!(s.phase(), Phase::Chatting, "the agent is remembered");
     assert!(fx.contains(&Effect::Client(ClientCall::SyncMessages { after: Some(4) })));
-    assert_eq!(sends(&fx), vec!["m1"], "the unconfirmed message is still delivered");
+    assert!(sends(&fx).is_empty(), "not before the sync");
+    assert_eq!(sends(&s.handle(Event::Synced)), vec!["m1"], "the unconfirmed message is still delivered");
     assert!(visible(s.handle(agent_msg(4, "alice", "seen"))).is_empty());
     assert_eq!(visible(s.handle(agent_msg(5, "alice", "new"))).len(), 1);
 }
@@ -519,10 +615,11 @@ fn resume_drops_pending_messages_that_already_reached_twilio() {
     let mut s = Session::new();
     s.handle(Event::Resume(saved));
     s.handle(Event::TokenRefreshed(token("t2")));
-    s.handle(Event::ConversationJoined); // m1 handed out again...
-    // ...but the replay shows it had arrived before the reload: the next message must not wait for it forever.
+    s.handle(Event::ConversationJoined);
+    // The sync's replay shows m1 had arrived before the reload: it is not sent again, and m2 goes after the sync.
     s.handle(Event::Message { index: 3, author: ME.into(), client_id: Some("m1".into()), handoff: None, content: text("text of m1") });
-    assert_eq!(sends(&s.handle(user_msg("m2"))), vec!["m2"]);
+    assert!(sends(&s.handle(user_msg("m2"))).is_empty());
+    assert_eq!(sends(&s.handle(Event::Synced)), vec!["m2"]);
 }
 
 #[test]

@@ -19,6 +19,19 @@ pub fn router() -> Router<Shared> {
         .route("/admin/rates", get(get_rates).post(set_rates).delete(reset_rates))
         .route("/admin/webhooks", get(get_webhooks).delete(clear_webhooks))
         .route("/admin/pipeline", get(get_pipeline).post(set_pipeline))
+        .route("/admin/calls", get(get_calls).delete(reset_calls))
+}
+
+/// `GET /admin/calls`: the Twilio REST calls received so far, `{"total": N, "byRoute": {"GET /v1/Workspaces/WS…/Tasks":
+/// N, …}}` (every call, refused ones included: Twilio counts a request against the account's limits either way).
+async fn get_calls(State(emu): State<Shared>) -> Json<Value> {
+    Json(json!(*emu.calls.lock().unwrap_or_else(|e| e.into_inner())))
+}
+
+/// `DELETE /admin/calls`: the counts start again.
+async fn reset_calls(State(emu): State<Shared>) -> Json<Value> {
+    *emu.calls.lock().unwrap_or_else(|e| e.into_inner()) = Default::default();
+    get_calls(State(emu)).await
 }
 
 /// `GET /admin/webhooks`: the Conversations webhooks sent so far (last 500), each with its URL, parameters,

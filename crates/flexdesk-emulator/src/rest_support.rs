@@ -18,6 +18,29 @@ use twilio_model::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::state::Shared;
 use crate::twilio_error::TwilioError;
 
+/// Twilio REST calls received, by route: the method and the path with each SID cut to its prefix
+/// (`GET /v1/Workspaces/WS…/Tasks`), so a client's calls of one kind add up whatever chat they are for.
+#[derive(Default, serde::Serialize)]
+pub struct CallCounts {
+    total: u64,
+    #[serde(rename = "byRoute")]
+    by_route: std::collections::BTreeMap<String, u64>,
+}
+
+impl CallCounts {
+    fn count(&mut self, method: &axum::http::Method, path: &str) {
+        let route: Vec<String> = path
+            .split('/')
+            .map(|seg| match seg.get(..2) {
+                Some(prefix) if prefix.bytes().all(|b| b.is_ascii_uppercase()) && twilio_model::sid::is_sid(seg, prefix) => format!("{prefix}…"),
+                _ => seg.to_string(),
+            })
+            .collect();
+        self.total += 1;
+        *self.by_route.entry(format!("{method} {}", route.join("/"))).or_default() += 1;
+    }
+}
+
 /// Middleware for the Twilio paths: faults first (a throttled call is refused whatever its
 /// credentials, as Twilio does), then the optional delay, then Basic auth.
 pub async fn twilio_gate(State(emu): State<Shared>, req: Request, next: Next) -> Response {
@@ -52,6 +75,7 @@ pub async fn twilio_gate(State(emu): State<Shared>, req: Request, next: Next) ->
         return res;
     }
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    emu.calls.lock().unwrap_or_else(|e| e.into_inner()).count(&method, &path);
     if !basic_auth_ok(&emu, req.headers()) {
         tracing::warn!(%method, path, "twilio REST call refused: bad or missing Basic auth");
         return TwilioError::unauthenticated().into_response();

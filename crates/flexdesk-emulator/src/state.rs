@@ -175,6 +175,9 @@ pub struct Emulator {
     pub webhooks: crate::webhooks::Webhooks,
     /// Flex's pipeline: timing and the answers to what Twilio leaves open (`pipeline.rs`, `POST /admin/pipeline`).
     pub switches: Mutex<crate::pipeline::Switches>,
+    /// Every Twilio REST call received, by route (`GET /admin/calls`): what a client costs an account, counted where
+    /// Twilio would count it.
+    pub calls: Mutex<crate::rest_support::CallCounts>,
 }
 
 pub type Shared = Arc<Emulator>;
@@ -222,6 +225,7 @@ impl Emulator {
             twilsock: OnceLock::new(),
             webhooks,
             switches: Mutex::new(config_switches),
+            calls: Mutex::default(),
         })
     }
 

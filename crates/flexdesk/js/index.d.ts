@@ -11,8 +11,11 @@ export interface ConversationsClientLike {
 export interface FlexdeskConfig {
   /** Base URL of the flexdesk auth server, e.g. `https://chat-auth.example.com`. */
   authServerUrl: string;
-  /** Creates the Conversations client for a token: `(token) => new Client(token)`. */
-  createConversationsClient: (token: string) => ConversationsClientLike;
+  /**
+   * Creates the Conversations client for a token, or a promise of it, so the SDK is imported only when a chat with an
+   * agent starts: `async (token) => new (await import('@twilio/conversations')).Client(token)`.
+   */
+  createConversationsClient: (token: string) => ConversationsClientLike | Promise<ConversationsClientLike>;
   /** Shown to the agent; a pre-chat payload's `customerName` / `name` wins. Default "Customer". Read at each `startChat`. */
   customerName?: string | (() => string | undefined);
   /** Pre-engagement data handed to Flex (routing and the agent's task). Read at each `startChat`. */

@@ -1,7 +1,7 @@
 // flexdesk: a Twilio Flex service desk for Carbon AI Chat, in Rust compiled to WebAssembly.
 //
 //   import { createTwilioFlexServiceDesk } from 'flexdesk';
-//   serviceDeskFactory: createTwilioFlexServiceDesk({ authServerUrl, createConversationsClient: (t) => new Client(t) })
+//   serviceDeskFactory: createTwilioFlexServiceDesk({ authServerUrl, createConversationsClient: async (t) => new (await import('@twilio/conversations')).Client(t) })
 //
 // This file is all a page loads until a customer asks for an agent. The desk itself (wasm-bindgen's glue
 // `flexdesk.js` and `flexdesk_bg.wasm`, next to this file, or the .wasm at the `wasmUrl` option) is loaded on the first `startChat` or `reconnect`
@@ -115,7 +115,7 @@ export function createTwilioFlexServiceDesk(config) {
     throw new TypeError(`flexdesk: config.authServerUrl must be an http(s) URL, got ${JSON.stringify(config.authServerUrl)}`);
   }
   if (typeof config.createConversationsClient !== 'function') {
-    throw new TypeError('flexdesk: config.createConversationsClient must be a function (token) => Conversations Client');
+    throw new TypeError('flexdesk: config.createConversationsClient must be a function (token) => Conversations Client, or a promise of one');
   }
   if (!(config.transcript == null || typeof config.transcript === 'function')) {
     throw new TypeError('flexdesk: config.transcript must be a function () => [{ from, text }]');
@@ -308,7 +308,10 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
             // This customer's chat still open elsewhere: carry on with it (same task), with what this tab has shown.
             const chat = openChat();
             take();
-            if (chat) return d.adoptChat({ ...chat, lastShown: mine()?.sessionId === chat.sessionId ? mine().lastShown : null });
+            // Adopting reached the desk once called: an endChat meanwhile goes to it at once (Carbon waits 5 s for it,
+            // END_CHAT_TIMEOUT_MS in HumanAgentServiceImpl.ts `doEndChat`; adopting may take a join timeout).
+            // (Nothing awaiting `starting` runs before adoptChat below: promise callbacks wait for this code to finish.)
+            if (chat) return reached(), d.adoptChat({ ...chat, lastShown: mine()?.sessionId === chat.sessionId ? mine().lastShown : null });
             // A signed-in customer's token, read now (a function can fetch a fresh one). Without one: a guest.
             let token;
             try {
@@ -337,21 +340,34 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
     userTyping: (isTyping) => during((d) => d.userTyping(!!isTyping)),
     userReadMessages: () => during((d) => d.userReadMessages()),
     // Answered by the auth server without the wasm; `false` when the desk cannot load (no chat could start),
-    // `null` when the availability cannot be read. Loading starts here: the bot has just offered an agent.
+    // `null` when the availability cannot be read. Loading starts here: the bot has just offered an agent. Carbon
+    // waits 5 s for the answer (HumanAgentServiceImpl.ts AVAILABILITY_TIMEOUT_MS, then "no agents"): a first
+    // download still under way after 3 s counts as loading, not as failed.
     areAnyAgentsOnline: async () => {
+      const loads = Promise.race([initFlexdesk({ wasmUrl: config.wasmUrl }).then(() => true, () => false), new Promise((r) => setTimeout(r, 3e3, true))]);
       // A chat already open needs no free agent to carry on.
-      const [loads, online] = await Promise.all([initFlexdesk({ wasmUrl: config.wasmUrl }).then(() => true, () => false), openChat() ? true : agentsOnline(config.authServerUrl)]);
-      return loads && online;
+      // Otherwise `GET /v1/agents/availability`: `true` / `false` from the contact centre's queue statistics, `null` when
+      // unknown (`getAgentAvailability`, below, says what `agentsAvailable` counts).
+      const online = openChat() ? true : (await getAgentAvailability(config.authServerUrl)).available;
+      return (await loads) && online;
     },
     filesSelectedForUpload: (uploads) => {
       if (desk) desk.filesSelectedForUpload(uploads ?? []);
       else during((d) => d.filesSelectedForUpload(uploads ?? []));
     },
     screenShareStop: () => Promise.resolve(),
-    // Nothing saved: nothing to resume, and nothing to load.
-    // Not a chat this desk can read (another version's shape): Carbon ends it on `false`; saving `false` (as the desk
-    // forgets a chat, shell.rs `save_now`) lets the bot's welcome come back.
-    reconnect: () => (mine() ? open().then((d) => (take(), d.reconnect()), () => false) : (callback.persistedState?.() && callback.updatePersistedState(false, false), Promise.resolve(false))),
+    // Nothing saved: nothing to resume, and nothing to load. Not a chat this desk can read (another version's shape):
+    // Carbon ends it on `false`; saving `false` (as the desk forgets a chat, shell.rs `save_now`) lets the bot's welcome
+    // come back. Carbon keeps the input disabled until `reconnect` settles (HumanAgentServiceImpl.ts
+    // `handleHydration`, `setIsReconnecting`): a desk still loading after a join's wait answers "back, but
+    // disconnected" (DISCONNECTED = 2), as the desk does for a slow join, and carries on once it arrives.
+    reconnect: () => {
+      if (!mine()) return callback.persistedState?.() && callback.updatePersistedState(false, false), Promise.resolve(false);
+      const down = (isDisconnected) => callback.setErrorStatus({ type: 2, isDisconnected });
+      const back = open().then((d) => (take(), d.reconnect()), () => false);
+      const wait = (r) => desk || (r(true), down(true), back.then((b) => (b ? down(false) : callback.agentEndedChat())));
+      return Promise.race([back, new Promise((r) => setTimeout(wait, config.joinTimeoutMs ?? 2e4, r))]);
+    },
     /** Not part of the ServiceDesk contract: the chat's phase, for status displays and tests. */
     get phase() {
       return desk ? desk.phase : 'Idle';
@@ -367,7 +383,10 @@ const authApi = (authServerUrl, path) => String(authServerUrl).replace(/\/+$/, '
  * to say more than Carbon's card: `{ available, closed, opensAt }`. `available`: `true` / `false`, `null` when the
  * server cannot be read; `closed`: outside the business hours (`BUSINESS_HOURS`); `opensAt`: when agents are back, a
  * `Date` (format it in the customer's locale and time zone), or `null` when not closed or nothing opens soon.
- * Never rejects. Needs no wasm.
+ * Never rejects. Needs no wasm. `agentsAvailable` is TaskRouter's `total_available_workers` for the configured queue:
+ * agents in an available activity, whether or not they are busy with other chats (twilio-oai's description of that
+ * field). The queue is the one the auth server is configured with (`TWILIO_QUEUE_SID`); the connect message's routing
+ * hints do not pick another.
  * @param {string} authServerUrl
  */
 export async function getAgentAvailability(authServerUrl) {
@@ -382,12 +401,3 @@ export async function getAgentAvailability(authServerUrl) {
   }
 }
 
-/**
- * `GET /v1/agents/availability`: `true` / `false` from the contact centre's queue statistics, `null` when unknown.
- * `agentsAvailable` is TaskRouter's `total_available_workers` for the configured queue: agents in an available
- * activity, whether or not they are busy with other chats (twilio-oai's description of that field). The queue is the
- * one the auth server is configured with (`TWILIO_QUEUE_SID`); the connect message's routing hints do not pick another.
- */
-async function agentsOnline(authServerUrl) {
-  return (await getAgentAvailability(authServerUrl)).available;
-}

@@ -268,7 +268,7 @@ pub fn session_request(req: &CreateSessionRequest) -> JsValue {
 /// The saved state as the plain object the web chat keeps (serde's JSON shape: camelCase fields, `outbox` items
 /// tagged by `kind`). Exhaustive destructuring makes a new field a compile error here until it is handled.
 pub fn saved_to_js(state: &PersistedState) -> JsValue {
-    let PersistedState { session_id, credential, conversation_sid, identity, agent, last_shown, outbox } = state;
+    let PersistedState { session_id, credential, conversation_sid, identity, agent, connected, last_shown, outbox } = state;
     let outbox: Array = outbox
         .iter()
         .map(|o| match o {
@@ -284,6 +284,7 @@ pub fn saved_to_js(state: &PersistedState) -> JsValue {
         ("conversationSid", JsValue::from_str(conversation_sid)),
         ("identity", JsValue::from_str(identity)),
         ("agent", agent.as_ref().map_or(JsValue::NULL, agent_to_js)),
+        ("connected", JsValue::from_bool(*connected)),
         ("lastShown", last_shown.map_or(JsValue::NULL, |i| JsValue::from_f64(i as f64))),
         ("outbox", outbox.into()),
     ])
@@ -320,6 +321,8 @@ pub fn saved_from_js(v: &JsValue) -> Option<PersistedState> {
         conversation_sid: get_str(v, "conversationSid")?,
         identity: get_str(v, "identity")?,
         agent,
+        // Missing in states saved before it: serde's default, false.
+        connected: get(v, "connected") == JsValue::TRUE,
         last_shown: get_u64(v, "lastShown"),
         outbox,
     })

@@ -57,6 +57,8 @@ enum Incoming {
     Joined(JsValue),
     /// Queued too, so a warm transfer's "new agent joined, old one left" keeps its order.
     Left(JsValue),
+    /// The end of a sync, after its items.
+    Synced,
 }
 
 pub struct Shell {
@@ -432,30 +434,41 @@ impl Shell {
     fn join(self: &Rc<Self>, token: String, conversation_sid: String) {
         // A client being replaced: its listeners go with it.
         self.close_client();
-        let client = match self.make_client.call1(&JsValue::NULL, &JsValue::from_str(&token)) {
-            Ok(c) if c.is_object() => c,
-            Ok(_) => {
-                let message = "createConversationsClient returned no client".into();
-                return self.events.defer(Event::JoinFailed { message });
-            }
-            Err(e) => return self.events.defer(Event::JoinFailed { message: error_message(&e) }),
-        };
         let generation = self.generation.get();
-        self.listen(&client, "connectionStateChanged", generation, Box::new(|_, state| Some(interop::connection_event(&state))));
-        self.listen(&client, "tokenAboutToExpire", generation, Box::new(|_, _| Some(Event::TokenAboutToExpire)));
-        self.listen(&client, "tokenExpired", generation, Box::new(|_, _| Some(Event::TokenExpired)));
-        self.listen(&client, "initFailed", generation, Box::new(|_, e| {
-            Some(Event::JoinFailed { message: error_message(&get(&e, "error")) })
-        }));
-        // A terminal connection error: the SDK stops retrying for good (e.g. the socket closed during its init
-        // handshake).
-        self.listen(&client, "connectionError", generation, Box::new(|_, e| {
-            (get(&e, "terminal") == JsValue::TRUE).then(|| Event::ClientFailed { message: error_message(&e) })
-        }));
-        let found = call_promise(&client, "getConversationBySid", &[&JsValue::from_str(&conversation_sid)]);
-        *self.client.borrow_mut() = Some(client);
+        // The page's factory may return the client or a promise of one, so a page can import the SDK only when a
+        // chat with an agent starts (`async (t) => new (await import('@twilio/conversations')).Client(t)`).
+        let made = self.make_client.call1(&JsValue::NULL, &JsValue::from_str(&token)).map(|c| Promise::resolve(&c));
         let this = self.clone();
         go(Box::pin(async move {
+            let made = match made {
+                Ok(p) => JsFuture::from(p).await,
+                Err(e) => Err(e),
+            };
+            if this.generation.get() != generation {
+                // Replaced or ended while the page was still making it: nobody will use this client.
+                if let Ok(c) = made {
+                    let _ = call(&c, "shutdown", &[]);
+                }
+                return;
+            }
+            let client = match made {
+                Ok(c) if c.is_object() => c,
+                Ok(_) => return this.dispatch(Event::JoinFailed { message: "createConversationsClient returned no client".into() }),
+                Err(e) => return this.dispatch(Event::JoinFailed { message: error_message(&e) }),
+            };
+            this.listen(&client, "connectionStateChanged", generation, Box::new(|_, state| Some(interop::connection_event(&state))));
+            this.listen(&client, "tokenAboutToExpire", generation, Box::new(|_, _| Some(Event::TokenAboutToExpire)));
+            this.listen(&client, "tokenExpired", generation, Box::new(|_, _| Some(Event::TokenExpired)));
+            this.listen(&client, "initFailed", generation, Box::new(|_, e| {
+                Some(Event::JoinFailed { message: error_message(&get(&e, "error")) })
+            }));
+            // A terminal connection error: the SDK stops retrying for good (e.g. the socket closed during its init
+            // handshake).
+            this.listen(&client, "connectionError", generation, Box::new(|_, e| {
+                (get(&e, "terminal") == JsValue::TRUE).then(|| Event::ClientFailed { message: error_message(&e) })
+            }));
+            let found = call_promise(&client, "getConversationBySid", &[&JsValue::from_str(&conversation_sid)]);
+            *this.client.borrow_mut() = Some(client);
             match JsFuture::from(found).await {
                 Ok(conv) if this.generation.get() == generation => {
                     this.attach(&conv, generation);
@@ -530,6 +543,7 @@ impl Shell {
                         Some(Event::ParticipantJoined(participant(&p, name)))
                     }
                     Incoming::Left(p) => Some(Event::ParticipantLeft(participant(&p, None))),
+                    Incoming::Synced => Some(Event::Synced),
                 };
                 if let (Some(event), true) = (event, this.generation.get() == generation) {
                     this.dispatch(event);
@@ -569,6 +583,7 @@ impl Shell {
                 for m in missed {
                     this.receive(Incoming::Message(m));
                 }
+                this.receive(Incoming::Synced);
             }
         }));
     }

@@ -6,7 +6,11 @@
 //!    the conversation in their `conversationSid` attribute (the spec's `CreateInteraction` example, and Flex's
 //!    Interactions API page <https://www.twilio.com/docs/flex/developer/conversations/interactions-api/>), whatever
 //!    started them (the Webchat orchestrator and Studio's "Send to Flex" create an interaction too). This works in
-//!    every start mode, also for a session rebuilt from its credential, so no task SID needs remembering;
+//!    every start mode, also for a session rebuilt from its credential. It is asked once per chat (issue 27): the
+//!    task is remembered ([`QueueCache`]) and later polls find it in the queue's list (read 2), so a poll costs no
+//!    call of its own and the calls per minute do not grow with the customers waiting. It is asked again only when
+//!    the remembered task is no longer in a list read after it was found (assigned, cancelled, or moved to another
+//!    queue by a transfer);
 //! 2. the tasks waiting in that task's queue: `ListTask` with `TaskQueueSid`, `AssignmentStatus=pending,reserved` and
 //!    `Ordering=Priority:desc,VirtualStartTime:asc` (LIFO queues: `VirtualStartTime:desc`), one page of up to
 //!    [`QUEUE_PAGE_SIZE`] (the spec's `PageSize` maximum is 1000). Lists carry no attributes (the schema: "only
@@ -28,7 +32,7 @@
 //! The estimate, [`estimated_wait`], is flexdesk's, not Twilio's: the queue served `reservations_accepted` tasks in the
 //! last [`STATISTICS_MINUTES`], so it takes `position × window / reservations_accepted` seconds, no estimate when it
 //! accepted none. Reads 2 and 3 are per queue, cached `AVAILABILITY_CACHE_SECONDS` and shared by every waiting
-//! customer; read 1 is per chat.
+//! customer; read 1 is once per chat.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -138,18 +142,64 @@ pub fn estimated_wait(position: u32, reservations_accepted: u64, window_seconds:
     Some((u64::from(position) * window_seconds).div_ceil(reservations_accepted))
 }
 
-/// The per-queue reads (2 and 3), cached and shared by every waiting customer of this replica.
+/// A chat's waiting task(s) as read 1 found them, and when.
+#[derive(Clone)]
+struct Found {
+    at: Instant,
+    tasks: Vec<WaitingTask>,
+    queue_sid: String,
+}
+
+/// How long a chat's task is remembered without a poll: a page that stopped polling (closed while waiting) is
+/// forgotten after this, so the table holds only the chats still waiting.
+const FORGET_AFTER: Duration = Duration::from_secs(600);
+
+/// The per-queue reads (2 and 3), cached and shared by every waiting customer of this replica, and each waiting
+/// chat's task (read 1), remembered by conversation SID.
 pub struct QueueCache {
     ttl: Duration,
     waiting: Mutex<HashMap<String, (Instant, Vec<WaitingTask>)>>,
     accepted: Mutex<HashMap<String, (Instant, u64)>>,
     order: Mutex<HashMap<String, (Instant, TaskOrder)>>,
+    /// conversation SID → (last poll, its task). A plain mutex: never held across a Twilio call.
+    remembered: std::sync::Mutex<Remembered>,
+}
+
+/// The remembered tasks and when stale ones were last swept.
+#[derive(Default)]
+struct Remembered {
+    by_conversation: HashMap<String, (Instant, Found)>,
+    swept: Option<Instant>,
 }
 
 impl QueueCache {
     /// An empty cache whose reads live `ttl`.
     pub fn new(ttl: Duration) -> QueueCache {
-        QueueCache { ttl, waiting: Mutex::default(), accepted: Mutex::default(), order: Mutex::default() }
+        QueueCache { ttl, waiting: Mutex::default(), accepted: Mutex::default(), order: Mutex::default(), remembered: Default::default() }
+    }
+
+    fn remembered(&self, conversation_sid: &str) -> Option<Found> {
+        let mut t = self.remembered.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = t.by_conversation.get_mut(conversation_sid)?;
+        entry.0 = Instant::now();
+        Some(entry.1.clone())
+    }
+
+    fn remember(&self, conversation_sid: &str, found: Option<Found>) {
+        let mut t = self.remembered.lock().unwrap_or_else(|e| e.into_inner());
+        match found {
+            Some(f) => {
+                t.by_conversation.insert(conversation_sid.to_string(), (Instant::now(), f));
+            }
+            None => {
+                t.by_conversation.remove(conversation_sid);
+            }
+        }
+        // A sweep at most once a minute keeps the cost of forgetting off each poll.
+        if t.swept.is_none_or(|at| at.elapsed() > Duration::from_secs(60)) {
+            t.by_conversation.retain(|_, (used, _)| used.elapsed() < FORGET_AFTER);
+            t.swept = Some(Instant::now());
+        }
     }
 }
 
@@ -177,94 +227,122 @@ pub async fn read(client: &TwilioClient, config: &Config, cache: &QueueCache, co
 }
 
 async fn read_in(client: &TwilioClient, config: &Config, cache: &QueueCache, ws: &str, conversation_sid: &str) -> Result<QueuePosition, CallError> {
-    let tasks_url = format!("{}/v1/Workspaces/{ws}/Tasks", config.taskrouter_api_url);
     let not_waiting = QueuePosition { waiting: false, position: None, estimated_wait_seconds: None };
     // The SID goes into an expression: it comes from our own signed credential, and only a SID's characters pass.
     if conversation_sid.is_empty() || !conversation_sid.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Ok(not_waiting);
     }
-    let expression = format!("conversationSid == \"{conversation_sid}\"");
-    let found = client
-        .get(
-            FIND_TASK,
-            &format!(
-                "{tasks_url}?{}",
-                query(&[("EvaluateTaskAttributes", &expression), ("AssignmentStatus", "pending"), ("AssignmentStatus", "reserved"), ("PageSize", "20")])
-            ),
-        )
-        .await?;
-    // Several waiting tasks for one chat (a transfer to a queue): the one TaskRouter assigns first counts.
-    let mine: Vec<WaitingTask> = found.get("tasks").and_then(Value::as_array).into_iter().flatten().filter_map(WaitingTask::from_rest).collect();
-    if mine.is_empty() {
-        // With an agent already, not routed yet, or over.
-        return Ok(not_waiting);
+    let mut found = match cache.remembered(conversation_sid) {
+        Some(f) => f,
+        None => match find_task(client, config, cache, ws, conversation_sid).await? {
+            Some(f) => f,
+            None => return Ok(not_waiting),
+        },
+    };
+    let mut asked = false;
+    loop {
+        let order = task_order(client, config, cache, ws, &found.queue_sid).await?;
+        let (listed_at, waiting) = waiting_list(client, config, cache, ws, &found, order).await?;
+        if let Some(best) = found.tasks.iter().filter(|m| waiting.iter().any(|t| t.sid == m.sid)).min_by_key(|m| position(m, &waiting, order)) {
+            let place = position(best, &waiting, order);
+            let accepted = accepted_recently(client, config, cache, ws, &found.queue_sid).await?;
+            return Ok(QueuePosition { waiting: true, position: Some(place), estimated_wait_seconds: estimated_wait(place, accepted, STATISTICS_MINUTES * 60) });
+        }
+        if waiting.len() >= QUEUE_PAGE_SIZE as usize {
+            // Waiting, but not within the first page of the queue: more than QUEUE_PAGE_SIZE tasks ahead.
+            return Ok(QueuePosition { waiting: true, position: None, estimated_wait_seconds: None });
+        }
+        if asked || listed_at < found.at {
+            // Just asked, or a list older than the task: nothing more to learn now.
+            return Ok(not_waiting);
+        }
+        // Gone from a list read after it was found: assigned, cancelled or transferred. Asked once more.
+        asked = true;
+        found = match find_task(client, config, cache, ws, conversation_sid).await? {
+            Some(f) => f,
+            None => return Ok(not_waiting),
+        };
     }
-    let Some(queue_sid) = mine.iter().find_map(|t| t.queue_sid.clone()).or_else(|| config.queue_sid.as_ref().map(|q| q.to_string())) else {
-        return Ok(not_waiting);
-    };
+}
 
-    let order = {
-        let mut cached = cache.order.lock().await;
-        match cached.get(&queue_sid).filter(|(at, _)| at.elapsed() < cache.ttl) {
-            Some((_, o)) => *o,
-            None => {
-                let q = client.get(FETCH_QUEUE, &format!("{}/v1/Workspaces/{ws}/TaskQueues/{queue_sid}", config.taskrouter_api_url)).await?;
-                let o = if q.get("task_order").and_then(Value::as_str) == Some("LIFO") { TaskOrder::Lifo } else { TaskOrder::Fifo };
-                cached.insert(queue_sid.clone(), (Instant::now(), o));
-                o
-            }
-        }
-    };
-    let waiting = {
-        let mut cached = cache.waiting.lock().await;
-        let fresh = cached.get(&queue_sid).filter(|(at, list)| at.elapsed() < cache.ttl && mine.iter().all(|m| list.iter().any(|t| t.sid == m.sid)));
-        match fresh {
-            Some((_, list)) => list.clone(),
-            None => {
-                let page = QUEUE_PAGE_SIZE.to_string();
-                let url = format!(
-                    "{tasks_url}?{}",
-                    query(&[
-                        ("TaskQueueSid", &queue_sid),
-                        ("AssignmentStatus", "pending"),
-                        ("AssignmentStatus", "reserved"),
-                        ("Ordering", order.ordering()),
-                        ("PageSize", &page),
-                    ])
-                );
-                let list = client.get(LIST_WAITING, &url).await?;
-                let list: Vec<WaitingTask> = list.get("tasks").and_then(Value::as_array).into_iter().flatten().filter_map(WaitingTask::from_rest).collect();
-                cached.retain(|_, (at, _)| at.elapsed() < cache.ttl);
-                cached.insert(queue_sid.clone(), (Instant::now(), list.clone()));
-                list
-            }
-        }
-    };
-    let Some(best) = mine.iter().filter(|m| waiting.iter().any(|t| t.sid == m.sid)).min_by_key(|m| position(m, &waiting, order)) else {
-        // Waiting, but not within the first page of the queue: more than QUEUE_PAGE_SIZE tasks ahead.
-        return Ok(QueuePosition { waiting: true, position: None, estimated_wait_seconds: None });
-    };
-    let place = position(best, &waiting, order);
+/// Read 1: the chat's waiting task(s), remembered for its later polls (forgotten when it has none).
+async fn find_task(client: &TwilioClient, config: &Config, cache: &QueueCache, ws: &str, conversation_sid: &str) -> Result<Option<Found>, CallError> {
+    let expression = format!("conversationSid == \"{conversation_sid}\"");
+    let url = format!(
+        "{}/v1/Workspaces/{ws}/Tasks?{}",
+        config.taskrouter_api_url,
+        query(&[("EvaluateTaskAttributes", &expression), ("AssignmentStatus", "pending"), ("AssignmentStatus", "reserved"), ("PageSize", "20")])
+    );
+    let at = Instant::now();
+    let answer = client.get(FIND_TASK, &url).await?;
+    // Several waiting tasks for one chat (a transfer to a queue): the one TaskRouter assigns first counts.
+    let tasks: Vec<WaitingTask> = answer.get("tasks").and_then(Value::as_array).into_iter().flatten().filter_map(WaitingTask::from_rest).collect();
+    // No task: with an agent already, not routed yet, or over.
+    let queue_sid = tasks.iter().find_map(|t| t.queue_sid.clone()).or_else(|| config.queue_sid.as_ref().map(|q| q.to_string()));
+    let found = queue_sid.filter(|_| !tasks.is_empty()).map(|queue_sid| Found { at, tasks, queue_sid });
+    cache.remember(conversation_sid, found.clone());
+    Ok(found)
+}
 
-    let accepted = {
-        let mut cached = cache.accepted.lock().await;
-        match cached.get(&queue_sid).filter(|(at, _)| at.elapsed() < cache.ttl) {
-            Some((_, n)) => *n,
-            None => {
-                let minutes = STATISTICS_MINUTES.to_string();
-                let url = format!(
-                    "{}/v1/Workspaces/{ws}/TaskQueues/{queue_sid}/CumulativeStatistics?{}",
-                    config.taskrouter_api_url,
-                    query(&[("Minutes", &minutes), ("TaskChannel", TASK_CHANNEL)])
-                );
-                let stats = client.get(QUEUE_CUMULATIVE, &url).await?;
-                let n = count(stats.get("reservations_accepted"));
-                cached.insert(queue_sid.clone(), (Instant::now(), n));
-                n
-            }
-        }
-    };
-    Ok(QueuePosition { waiting: true, position: Some(place), estimated_wait_seconds: estimated_wait(place, accepted, STATISTICS_MINUTES * 60) })
+/// The queue's `task_order`, cached per queue.
+async fn task_order(client: &TwilioClient, config: &Config, cache: &QueueCache, ws: &str, queue_sid: &str) -> Result<TaskOrder, CallError> {
+    let mut cached = cache.order.lock().await;
+    if let Some((_, o)) = cached.get(queue_sid).filter(|(at, _)| at.elapsed() < cache.ttl) {
+        return Ok(*o);
+    }
+    let q = client.get(FETCH_QUEUE, &format!("{}/v1/Workspaces/{ws}/TaskQueues/{queue_sid}", config.taskrouter_api_url)).await?;
+    let o = if q.get("task_order").and_then(Value::as_str) == Some("LIFO") { TaskOrder::Lifo } else { TaskOrder::Fifo };
+    cached.insert(queue_sid.to_string(), (Instant::now(), o));
+    Ok(o)
+}
+
+/// Read 2, cached per queue, and when it was read. Read again when stale, or when it is older than the chat's task,
+/// does not list it and is not a full page (a task newer than the list; past a full page it is simply far back).
+async fn waiting_list(client: &TwilioClient, config: &Config, cache: &QueueCache, ws: &str, found: &Found, order: TaskOrder) -> Result<(Instant, Vec<WaitingTask>), CallError> {
+    let mut cached = cache.waiting.lock().await;
+    let fresh = cached.get(&found.queue_sid).filter(|(at, list)| {
+        at.elapsed() < cache.ttl
+            && (*at >= found.at || list.len() >= QUEUE_PAGE_SIZE as usize || found.tasks.iter().all(|m| list.iter().any(|t| t.sid == m.sid)))
+    });
+    if let Some((at, list)) = fresh {
+        return Ok((*at, list.clone()));
+    }
+    let page = QUEUE_PAGE_SIZE.to_string();
+    let url = format!(
+        "{}/v1/Workspaces/{ws}/Tasks?{}",
+        config.taskrouter_api_url,
+        query(&[
+            ("TaskQueueSid", &found.queue_sid),
+            ("AssignmentStatus", "pending"),
+            ("AssignmentStatus", "reserved"),
+            ("Ordering", order.ordering()),
+            ("PageSize", &page),
+        ])
+    );
+    let at = Instant::now();
+    let list = client.get(LIST_WAITING, &url).await?;
+    let list: Vec<WaitingTask> = list.get("tasks").and_then(Value::as_array).into_iter().flatten().filter_map(WaitingTask::from_rest).collect();
+    cached.retain(|_, (at, _)| at.elapsed() < cache.ttl);
+    cached.insert(found.queue_sid.clone(), (at, list.clone()));
+    Ok((at, list))
+}
+
+/// Read 3: the queue's acceptances over the statistics window, cached per queue.
+async fn accepted_recently(client: &TwilioClient, config: &Config, cache: &QueueCache, ws: &str, queue_sid: &str) -> Result<u64, CallError> {
+    let mut cached = cache.accepted.lock().await;
+    if let Some((_, n)) = cached.get(queue_sid).filter(|(at, _)| at.elapsed() < cache.ttl) {
+        return Ok(*n);
+    }
+    let minutes = STATISTICS_MINUTES.to_string();
+    let url = format!(
+        "{}/v1/Workspaces/{ws}/TaskQueues/{queue_sid}/CumulativeStatistics?{}",
+        config.taskrouter_api_url,
+        query(&[("Minutes", &minutes), ("TaskChannel", TASK_CHANNEL)])
+    );
+    let stats = client.get(QUEUE_CUMULATIVE, &url).await?;
+    let n = count(stats.get("reservations_accepted"));
+    cached.insert(queue_sid.to_string(), (Instant::now(), n));
+    Ok(n)
 }
 
 #[cfg(test)]

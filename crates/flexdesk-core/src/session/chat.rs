@@ -98,6 +98,10 @@ pub(super) struct Chat {
     typing: bool,
     /// A [`Timer::Typing`] is running: at most one, however often typing starts and stops.
     typing_timer: bool,
+    /// The customer's messages wait for the next [`Event::Synced`]: a chat taken up from its saved state (or a
+    /// replaced client's, whose message in flight went back to the queue) may hold messages that did reach Twilio;
+    /// the sync's echoes (matched by `flexdeskId`) take them out, so they are not sent twice.
+    await_sync: bool,
     /// Clients replaced since the last successful join.
     rejoins: u32,
     join_attempt: u32,
@@ -120,6 +124,7 @@ impl Chat {
     pub(super) fn resumed(state: PersistedState, roster: Roster, owed: Owed, out: &mut Vec<Effect>) -> Chat {
         let creds = Creds::saved(&state);
         let mut chat = Chat::new(creds, Outbox::new(state.outbox), roster, Transcript::resumed(state.last_shown), Some(owed));
+        chat.await_sync = true;
         chat.refresh(out);
         chat
     }
@@ -136,6 +141,7 @@ impl Chat {
             refresh_retry: Backoff::new(2_000, 30_000),
             typing: false,
             typing_timer: false,
+            await_sync: false,
             rejoins: 0,
             join_attempt: 0,
             outbox,
@@ -154,6 +160,7 @@ impl Chat {
             conversation_sid: c.conversation_sid.clone(),
             identity: c.identity.clone(),
             agent: self.roster.current.clone(),
+            connected: self.roster.connected,
             last_shown: self.transcript.last_shown,
             outbox: self.outbox.saved(),
         }
@@ -176,6 +183,8 @@ impl Chat {
                 }
                 self.settle_start(out);
                 self.settle_reconnect(false, out);
+                // The files stay with this tab's page: the other tab cannot send them.
+                self.outbox.abandon_files(out);
                 // No EndSession: the chat goes on in the other tab.
                 out.push(Effect::Persist);
                 return Fate::Over;
@@ -190,6 +199,11 @@ impl Chat {
                     if self.roster.current.is_none() {
                         self.read_position(out);
                     }
+                    self.pump(out);
+                }
+            }
+            Event::Synced => {
+                if std::mem::take(&mut self.await_sync) {
                     self.pump(out);
                 }
             }
@@ -485,7 +499,7 @@ impl Chat {
 
     /// Hands the next queued message to the shell when it can be delivered.
     fn pump(&mut self, out: &mut Vec<Effect>) {
-        if self.joined() && self.online {
+        if self.joined() && self.online && !self.await_sync {
             out.extend(self.outbox.next().map(Effect::Client));
         }
     }
@@ -534,6 +548,7 @@ impl Chat {
         self.show_disconnected(out);
         self.online = false;
         self.outbox.requeue();
+        self.await_sync = true;
         self.step = Step::Resuming { rejoin: true };
         self.refreshing = false;
         self.refresh(out);
@@ -565,8 +580,10 @@ impl Chat {
         out.push(Effect::Web(WebCall::Outcome(outcome)));
     }
 
-    /// Ends the session on the auth server, closes the client, forgets the saved state.
+    /// Ends the session on the auth server, closes the client, forgets the saved state; files never sent lose
+    /// their spinner.
     fn end(&mut self, out: &mut Vec<Effect>) {
+        self.outbox.abandon_files(out);
         out.push(self.creds.end());
         if matches!(self.step, Step::Joining { .. } | Step::Joined) {
             out.push(Effect::Client(ClientCall::Close));

@@ -17,7 +17,7 @@ use crate::wire::{Availability, CreateSessionRequest, QueuePosition, SessionCrea
 pub struct Agent {
     /// The agent's Conversations identity.
     pub id: String,
-    /// The name shown to the customer (see [`Participant::agent`]).
+    /// The name shown to the customer (see [`Participant::agent`]); empty when it is not known.
     pub name: String,
     /// URL of the agent's picture, when the participant's attributes carry one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -30,7 +30,7 @@ pub struct Agent {
 pub struct Participant {
     /// The participant's Conversations identity.
     pub identity: String,
-    /// `attributes.member_type` (`"customer"` / `"agent"`), when set.
+    /// `attributes.member_type`, when set: the participant's role in Flex's words (see [`Participant::agent`]).
     pub member_type: Option<String>,
     /// The Conversations User's `friendlyName` (`participant.getUser()`): where Flex puts the agent's name.
     pub friendly_name: Option<String>,
@@ -39,13 +39,26 @@ pub struct Participant {
 }
 
 impl Participant {
-    /// Anyone but the customer (`me`) who is not marked as a customer is an agent; the name is the User's
-    /// friendly name, else the identity.
+    /// Whether this participant is an agent the customer chats with, and as whom: the name is the User's friendly
+    /// name, else none. Never the identity: Flex's are worker contact URIs (an e-mail address, escaped), and the
+    /// shell gives up waiting for the User after a few seconds; without a name Carbon says "An agent" in its own
+    /// words (agentStatusMessage.ts: `agent_agentJoinedNoName` and the other `…NoName` texts for an empty
+    /// `nickname`).
+    ///
+    /// Flex names a participant's role with the Interaction Channel Participant `type`: `agent`, `customer`,
+    /// `supervisor`, `external` or `unknown` (twilio-oai `twilio_flex_v1.json`,
+    /// `interaction_channel_participant_enum_type`; docs: flex/developer/conversations/interactions-api/
+    /// interaction-channel-participants). The customer's SDK sees only the Conversations participant, so the role is
+    /// read from its `member_type` attribute in that vocabulary (the auth server writes `customer` for the customer,
+    /// the emulator `agent` for its agents): `agent` is an agent; any other role is not (a supervisor joining or
+    /// leaving is no transfer, and what they write is a status line, not the agent's). Which attributes Flex itself
+    /// writes on a Conversations participant is not documented, so a participant with no role at all is taken for an
+    /// agent, as someone Flex added who is not the customer (`me`).
     pub fn agent(&self, me: &str) -> Option<Agent> {
-        if self.identity == me || self.member_type.as_deref() == Some("customer") {
+        if self.identity == me || self.member_type.as_deref().is_some_and(|t| t != "agent") {
             return None;
         }
-        let name = self.friendly_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or(&self.identity);
+        let name = self.friendly_name.as_deref().map_or("", str::trim);
         Some(Agent { id: self.identity.clone(), name: name.into(), avatar: self.avatar.clone() })
     }
 }
@@ -255,6 +268,8 @@ pub enum Event {
         /// The upload's id.
         id: String,
     },
+    /// The shell fed every participant and message of a [`ClientCall::SyncMessages`] (after them, in order).
+    Synced,
     /// A timer asked for with [`Effect::Timer`] is due.
     TimerDue(Timer),
     /// The user started (`true`) or stopped typing (`userTyping`).
@@ -301,6 +316,11 @@ pub struct PersistedState {
     /// The agent in the chat, if one joined.
     #[serde(default)]
     pub agent: Option<Agent>,
+    /// An agent joined this chat, whether or not one is in it now (during a cold transfer none is): the web chat
+    /// counts it as connected until it ends (Carbon's persisted `isConnected`). States saved before this field
+    /// count as connected when they name an agent.
+    #[serde(default)]
+    pub connected: bool,
     /// Highest conversation index shown to the user.
     #[serde(default)]
     pub last_shown: Option<u64>,

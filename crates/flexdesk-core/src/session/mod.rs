@@ -235,8 +235,9 @@ impl Session {
             },
             Event::Resume(mut state) => {
                 if !self.open() {
-                    // The web chat kept its own record of the agent across the reload.
-                    let roster = Roster::resumed(state.agent.take());
+                    // The web chat kept its own record of the agent across the reload, and whether it counts the
+                    // chat as connected (also during a cold transfer, when it shows no agent).
+                    let roster = Roster::resumed(state.agent.take(), state.connected);
                     self.link = Link::Live(Chat::resumed(state, roster, Owed::Reconnect, &mut out));
                 }
             }
@@ -312,7 +313,8 @@ impl Session {
                 }
             }
             Event::EndRequested if matches!(self.link, Link::Starting { .. }) => {
-                let Link::Starting { start, .. } = &mut self.link else { return out };
+                let Link::Starting { start, outbox } = &mut self.link else { return out };
+                outbox.abandon_files(&mut out);
                 match std::mem::replace(start, Start::Cancelled) {
                     // Nothing to end yet: remember it, so the session is ended when it arrives; Carbon still awaits
                     // startChat, and a promise rejected later would cancel whatever chat runs then.

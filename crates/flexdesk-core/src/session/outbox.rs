@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 
 use super::backoff::Backoff;
-use super::effect::ClientCall;
+use super::effect::{ClientCall, Effect, WebCall};
+use crate::texts::Text;
 
 /// A user message not yet confirmed by Twilio (`{"kind": "text" | "file", ...}` in the saved state).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +138,19 @@ impl Outbox {
                 Echo::Queued
             }
             None => Echo::Unknown,
+        }
+    }
+
+    /// The chat ended with these still unsent: each file's upload is told it failed, so the web chat drops its
+    /// spinner (Carbon 1.9.1 shows one until `setFileUploadStatus` names the file, which it accepts after the end
+    /// too: HumanAgentServiceImpl.ts `setFileUploadStatus` has no `chatStarted` check). Texts need nothing: Carbon
+    /// shows no pending state for them. The queue is emptied: nothing of it is sent any more.
+    pub(super) fn abandon_files(&mut self, out: &mut Vec<Effect>) {
+        self.requeue();
+        while let Some(m) = self.queue.pop_front() {
+            if let Outgoing::File { id } = m {
+                out.push(Effect::Web(WebCall::FileStatus { id, error: Some(Text::FileNotSent) }));
+            }
         }
     }
 

@@ -21,10 +21,13 @@ pub(super) struct Roster {
 }
 
 impl Roster {
-    /// After a reload: the agent the web chat kept (Carbon persists its profile, `responseUserProfiles`).
-    pub(super) fn resumed(agent: Option<Agent>) -> Self {
+    /// After a reload: the agent the web chat kept (Carbon persists its profile, `responseUserProfiles`), and
+    /// whether it counts the chat as connected. Carbon persists `isConnected` and keeps it through a cold transfer
+    /// (humanAgentReducers.ts HA_SET_HUMAN_AGENT_LEFT_CHAT clears only the profile), so `connected` without an agent
+    /// is a reload during a cold transfer: a later end is reported as for a connected chat, never as CONNECTING.
+    pub(super) fn resumed(agent: Option<Agent>, connected: bool) -> Self {
         Roster {
-            connected: agent.is_some(),
+            connected: connected || agent.is_some(),
             announced: agent.iter().map(|a| a.id.clone()).collect(),
             present: agent.iter().cloned().collect(),
             current: agent,

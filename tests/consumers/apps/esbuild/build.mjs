@@ -1,4 +1,4 @@
-// The esbuild app's build, as a web team writes it: one ES-module bundle. esbuild does not copy files that code
+// The esbuild app's build, as a web team writes it: ES modules, split at dynamic imports. esbuild does not copy files that code
 // finds with new URL(..., import.meta.url), so flexdesk's .wasm is copied next to the bundle (the one step a user
 // adds for esbuild; see flexdesk's README). `format: 'esm'` is needed: flexdesk finds its .wasm from import.meta.url.
 import { build } from 'esbuild';
@@ -14,8 +14,10 @@ await build({
   entryPoints: [path.join(here, 'main.js')],
   bundle: true,
   format: 'esm',
+  // The SDK's dynamic import becomes a chunk of its own, loaded when a chat with an agent starts.
+  splitting: true,
   minify: true,
-  outfile: path.join(dist, 'main.js'),
+  outdir: dist,
   logLevel: 'warning',
 });
 const require = createRequire(import.meta.url);

@@ -4,14 +4,14 @@
 import { useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ChatContainer } from '@carbon/ai-chat';
-import { Client } from '@twilio/conversations';
 import { createTwilioFlexServiceDesk } from 'flexdesk';
 import { customSendMessage, pageConfig } from '../shared/bot.js';
 
 const { authServerUrl, twilsockUri } = pageConfig();
 const serviceDeskFactory = createTwilioFlexServiceDesk({
   authServerUrl,
-  createConversationsClient: (token) => new Client(token, { Twilsock: { uri: twilsockUri } }),
+  // The SDK is imported when a chat with an agent starts, not with the page.
+  createConversationsClient: async (token) => new (await import('@twilio/conversations')).Client(token, { Twilsock: { uri: twilsockUri } }),
   customerName: 'Consumer Customer',
 });
 const messaging = { customSendMessage };

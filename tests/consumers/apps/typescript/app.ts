@@ -1,12 +1,12 @@
 // A TypeScript app's view of the installed tarball: the types resolve through package.json's `exports` (`types`
 // condition), with Carbon AI Chat's own types for the factory it returns.
 import type { PublicConfig, ServiceDeskFactoryParameters, ServiceDesk } from '@carbon/ai-chat';
-import { Client } from '@twilio/conversations';
 import { createTwilioFlexServiceDesk, initFlexdesk, type FlexdeskConfig } from 'flexdesk';
 
 const options: FlexdeskConfig = {
   authServerUrl: 'https://chat-auth.example.com',
-  createConversationsClient: (token: string) => new Client(token),
+  // The SDK is imported when a chat with an agent starts: a promise of the client type-checks.
+  createConversationsClient: async (token: string) => new (await import('@twilio/conversations')).Client(token),
   customerName: () => 'Ada',
   preEngagement: { topic: 'billing' },
   transcript: () => [{ from: 'bot', text: 'Hello!' }],
