@@ -137,8 +137,8 @@ export async function manySessionsBench({ startStackUnpaced, seconds, warmup, co
     } finally {
       await off.stop();
     }
-    // Webhooks off here too: with Twilio's rates off the emulator's webhook to the auth server did not arrive in
-    // configureWebhooks' time (not yet understood), so every refresh asks the emulator, as in the row above.
+    // Webhooks off here too, so every refresh asks the emulator, as in the row above. (They were off because no
+    // webhook arrived: the emulator's Flex close fires none by default, which configureWebhooks now switches on.)
     const on = await startStackUnpaced();
     try {
       const before = rssKb(on.auth.pid);

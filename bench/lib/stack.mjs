@@ -54,6 +54,10 @@ export async function configureWebhooks(stack, { tries = 500 } = {}) {
   const form = new URLSearchParams([['PostWebhookUrl', `${stack.auth.url}/v1/twilio/webhooks`], ['Filters', 'onConversationStateUpdated'], ['Filters', 'onConversationRemoved'], ['Method', 'POST']]);
   const conf = await fetch(`${stack.emulator.url}/v1/Services/${is}/Configuration/Webhooks`, { method: 'POST', headers: { authorization: 'Basic ' + Buffer.from(`${ac}:${token}`).toString('base64') }, body: form });
   if (!conf.ok) throw new Error(`webhook configuration answered ${conf.status}`);
+  // Whether Flex's own close (the agent ending the task) fires the Conversations webhooks is not documented; the
+  // emulator's default is the harder "no" (docs/emulator.md, Flex's pipeline). The bench measures a server whose
+  // webhooks arrive, so it takes the "yes" answer.
+  await post(`${stack.emulator.url}/admin/pipeline`, { flexCloseFiresWebhook: true });
   const closed = await post(`${stack.auth.url}/v1/sessions`, { customerName: 'Closed by the agent' });
   // Flex's pipeline routes a moment after the start (docs/emulator.md): wait for the task, a bounded while.
   let task;
