@@ -86,6 +86,10 @@ pub struct SessionCreated {
     pub token_expires_at: u64,
     /// Server-signed credential bound to this session; needed to refresh the token and to end the chat.
     pub session_credential: String,
+    /// The pre-engagement keys the server dropped (not in its `PRE_ENGAGEMENT_KEYS`), names only, at most 10; left
+    /// out when none. For the page's developer: the desk says them in the console.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped_pre_engagement_keys: Vec<String>,
 }
 
 /// Answer to `POST /v1/sessions/{id}/token`.
@@ -353,9 +357,11 @@ mod tests {
             token: "t".into(),
             token_expires_at: 5,
             session_credential: "c".into(),
+            dropped_pre_engagement_keys: Vec::new(),
         };
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(v["conversationSid"], "CH1");
+        assert!(v.get("droppedPreEngagementKeys").is_none(), "left out when none");
         assert_eq!(v["sessionCredential"], "c");
         assert_eq!(v["tokenExpiresAt"], 5);
     }

@@ -21,12 +21,17 @@ impl AuthClient {
         AuthClient { base: base.trim_end_matches('/').into() }
     }
 
-    /// A refused start is also said in the page's console, once per attempt, for the page's developer: the
+    /// A refused start is also said in the page's console, once per attempt, for the page's developer (and so are the
+    /// pre-engagement keys the server dropped): the
     /// server's code and `x-request-id` (to find the server's log line), or, when the browser let the page read
     /// nothing (status 0), what to check: the server is down, or this page's origin is not in its
     /// `ALLOWED_ORIGINS` (a CORS refusal is opaque to the page: the Fetch standard's "network error").
     pub async fn create_session(&self, req: &CreateSessionRequest) -> Result<SessionCreated, AuthFailure> {
         let v = self.call_with("POST", "/v1/sessions", interop::session_request(req), None, true).await?;
+        let dropped = get(&v, "droppedPreEngagementKeys");
+        if !dropped.is_undefined() {
+            warn("the auth server dropped these pre-engagement keys (not in its PRE_ENGAGEMENT_KEYS):", &dropped);
+        }
         interop::session_created(&v).ok_or_else(|| unexpected(201))
     }
 

@@ -199,6 +199,8 @@ pub fn session_created(v: &JsValue) -> Option<SessionCreated> {
         token: get_str(v, "token")?,
         token_expires_at: get_u64(v, "tokenExpiresAt")?,
         session_credential: get_str(v, "sessionCredential")?,
+        // Said in the console by `AuthClient::create_session`; the core has no use for them.
+        dropped_pre_engagement_keys: Vec::new(),
     })
 }
 

@@ -61,6 +61,8 @@ pub struct Prepared<'a> {
     pub handoff_claim: Option<Claim<'a>>,
     /// With `IDENTITY_SINGLE_USE`, the identity token's `jti`, taken the same way.
     pub identity_claim: Option<Claim<'a>>,
+    /// The form's keys not passed on ([`dropped_form_keys`]), told to the page so its developer sees them.
+    pub dropped_keys: Vec<String>,
 }
 
 /// Verifies the identity token (if any: a refusal is 401/400 before anything else happens), then builds the name,
@@ -104,11 +106,12 @@ pub async fn prepare<'a>(
         policy.handoff_replayed = handoff_claim.is_none();
     }
     let pre_engagement = pre_engagement_data(req, &name, &policy).map_err(invalid)?;
+    let dropped_keys = dropped_form_keys(req, &policy);
     let identity = match verified {
         Some(v) => v.identity,
         None => format!("customer-{}", uuid::Uuid::new_v4()),
     };
-    Ok(Prepared { name, pre_engagement, identity, handoff_claim, identity_claim })
+    Ok(Prepared { name, pre_engagement, identity, handoff_claim, identity_claim, dropped_keys })
 }
 
 /// The tokens' lengths as /openapi.json states them (`maxLength`, in characters), checked before anything else and
@@ -233,6 +236,23 @@ fn check_transcript(lines: &[TranscriptLine]) -> Result<(), EngagementError> {
     }
 }
 
+/// The server's own keys of `PreEngagementData`: never taken from the form, even when listed.
+const RESERVED: [&str; 7] = ["routing_verified", "transcript_source", "transcript", "transcript_truncated", "customers", "customer_verified", "customer_supplied"];
+
+/// A form field the server passes on: listed in `PRE_ENGAGEMENT_KEYS` and not one of the server's own keys.
+fn passed_on(key: &str, policy: &Policy) -> bool {
+    policy.pre_engagement_keys.iter().any(|a| a == key) && !RESERVED.contains(&key)
+}
+
+/// The form's keys that are not passed on, the first 10, each cut to 40 characters: logged, and answered to the page
+/// (`droppedPreEngagementKeys`) so its developer sees them in the console (issue 25), names only, never values.
+pub fn dropped_form_keys(req: &CreateSessionRequest, policy: &Policy) -> Vec<String> {
+    match &req.pre_engagement {
+        Some(Value::Object(fields)) => fields.keys().filter(|k| !passed_on(k, policy)).take(10).map(|k| k.chars().take(40).collect()).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The `PreEngagementData` object.
 ///
 /// - Form fields: only the keys in `PRE_ENGAGEMENT_KEYS` (others are dropped and logged by name count).
@@ -249,19 +269,8 @@ pub fn pre_engagement_data(req: &CreateSessionRequest, name: &str, policy: &Poli
     // The client's form fields first, so the server's own keys below win on a clash.
     match &req.pre_engagement {
         Some(Value::Object(fields)) => {
-            let mut dropped = Vec::new();
             for (k, v) in fields {
-                // The server's own keys are never taken from the form, even when listed.
-                const RESERVED: [&str; 7] = [
-                    "routing_verified",
-                    "transcript_source",
-                    "transcript",
-                    "transcript_truncated",
-                    "customers",
-                    "customer_verified",
-                    "customer_supplied",
-                ];
-                if policy.pre_engagement_keys.iter().any(|a| a == k) && !RESERVED.contains(&k.as_str()) {
+                if passed_on(k, policy) {
                     // A form field passed on is a string, a number or a boolean (issue 24, item 9): nothing a plugin
                     // or Studio flow would walk into, nothing padded out through nesting. (Dropped keys may be anything.)
                     if !(v.is_string() || v.is_number() || v.is_boolean()) {
@@ -270,12 +279,10 @@ pub fn pre_engagement_data(req: &CreateSessionRequest, name: &str, policy: &Poli
                     }
                     data.insert(k.clone(), v.clone());
                     supplied.push(k.clone());
-                } else {
-                    dropped.push(k.chars().take(40).collect::<String>());
                 }
             }
+            let dropped = dropped_form_keys(req, policy);
             if !dropped.is_empty() {
-                dropped.truncate(10);
                 tracing::info!(keys = ?dropped, "pre-engagement keys not in PRE_ENGAGEMENT_KEYS dropped");
             }
         }

@@ -74,6 +74,10 @@ pub struct SessionCreated {
     token_expires_at: u64,
     /// Needed to refresh the token and to end the chat; dies with the session.
     session_credential: String,
+    /// The `preEngagement` keys not in the server's `PRE_ENGAGEMENT_KEYS`, dropped (names only, at most 10, each at
+    /// most 40 characters); absent when none.
+    #[schema(max_items = 10)]
+    dropped_pre_engagement_keys: Option<Vec<String>>,
 }
 
 /// A fresh access token for the same identity.

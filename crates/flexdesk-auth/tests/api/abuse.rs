@@ -155,6 +155,11 @@ async fn unsigned_routing_keys_and_unlisted_form_keys_do_not_reach_the_task() {
     assert!(attrs["pre_engagement_data"].get("routing_verified").is_none());
     assert_eq!(attrs["pre_engagement_data"]["email"], "eve@example.com");
     assert_eq!(attrs["pre_engagement_data"]["transcript_source"], "customer-supplied");
+    // The page is told which of its keys were dropped (names only), so its developer sees them (issue 25).
+    assert_eq!(a.body["droppedPreEngagementKeys"], json!(["priority", "routing_verified", "skill"]), "{}", a.text);
+    let listed_only = h.json(Method::POST, "/v1/sessions", json!({ "customerName": "Ada", "preEngagement": { "email": "ada@example.com" } })).await;
+    assert_eq!(listed_only.status, StatusCode::CREATED, "{}", listed_only.text);
+    assert!(listed_only.body.get("droppedPreEngagementKeys").is_none(), "left out when nothing was dropped: {}", listed_only.text);
 
     // Signed by the bot's back end: routed.
     let token = sign_handoff(json!({ "topic": "billing", "skill": "refunds", "language": "en" }));

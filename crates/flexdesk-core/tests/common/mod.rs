@@ -14,6 +14,7 @@ pub fn created() -> SessionCreated {
         token: "tok-1".into(),
         token_expires_at: 100,
         session_credential: "cred-1".into(),
+        dropped_pre_engagement_keys: Vec::new(),
     }
 }
 

@@ -51,7 +51,7 @@ pub async fn create(
     ApiJson(req): ApiJson<CreateSessionRequest>,
 ) -> Result<(StatusCode, Json<SessionCreated>), AppError> {
     // The identity token (issue 17) is checked first: a refused one starts nothing (crate::infra::identity).
-    let Prepared { name, pre_engagement, identity, handoff_claim, identity_claim } =
+    let Prepared { name, pre_engagement, identity, handoff_claim, identity_claim, dropped_keys } =
         crate::chat::engagement::prepare(&state.config, &state.used_tokens, &req).await?;
     let client = client.map(|Extension(c)| c).unwrap_or(Client {
         ip: std::net::IpAddr::from([0, 0, 0, 0]),
@@ -129,6 +129,7 @@ pub async fn create(
             token,
             token_expires_at,
             session_credential,
+            dropped_pre_engagement_keys: dropped_keys,
         }),
     ))
 }
