@@ -86,7 +86,7 @@ mod tests {
             ("CreateSessionRequest", serde_json::to_value(wire::CreateSessionRequest { customer_name: "a".into(), pre_engagement: Some(json!({})), handoff: Some(full_handoff.clone()), verification_token: Some("v".into()), identity_token: Some("i".into()) }).unwrap()),
             ("Handoff", serde_json::to_value(&full_handoff).unwrap()),
             ("TranscriptLine", serde_json::to_value(wire::TranscriptLine { from: "u".into(), text: "t".into() }).unwrap()),
-            ("SessionCreated", serde_json::to_value(wire::SessionCreated { session_id: "".into(), conversation_sid: "".into(), identity: "".into(), token: "".into(), token_expires_at: 0, session_credential: "".into(), dropped_pre_engagement_keys: Vec::new() }).unwrap()),
+            ("SessionCreated", serde_json::to_value(wire::SessionCreated { session_id: "".into(), conversation_sid: "".into(), identity: "".into(), token: "".into(), token_expires_at: 0, session_credential: "".into(), dropped_pre_engagement_keys: vec!["".into()] }).unwrap()),
             ("TokenRefreshed", serde_json::to_value(wire::TokenRefreshed { token: "".into(), token_expires_at: 0 }).unwrap()),
             ("SessionAuth", serde_json::to_value(wire::SessionAuth { session_credential: "".into() }).unwrap()),
             ("Availability", serde_json::to_value(wire::AvailabilityAnswer { figures: wire::Availability { agents_available: 0, tasks_waiting: 0, longest_wait_seconds: 0 }, closed: true, opens_at: Some("t".into()) }).unwrap()),
