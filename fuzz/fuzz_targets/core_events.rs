@@ -104,6 +104,7 @@ fn to_event(e: FuzzEvent) -> Event {
             token: "t1".into(),
             token_expires_at: 100,
             session_credential: "c1".into(),
+            dropped_pre_engagement_keys: Vec::new(),
         }),
         FuzzEvent::Refused => Event::SessionRefused(AuthFailure { status: 503, code: Some("twilio_busy".into()), retry_after_secs: Some(5) }),
         FuzzEvent::Adopt { last_shown, outbox, agent: a } => Event::Adopt(saved(last_shown, outbox, a, false)),
