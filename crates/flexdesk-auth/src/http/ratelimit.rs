@@ -106,6 +106,8 @@ pub(crate) fn client_of(req: &Request, state: &AppState) -> Client {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
     let c = &state.config;
     let ip = client_ip(req.headers(), peer, c.trust_proxy_hops, c.proxy_header, &c.trusted_proxies);
+    // For checking TRUST_PROXY_HOPS against a real request (issue 25); `doctor` shows a test request's.
+    tracing::debug!(peer = ?peer, client = %ip, "client address resolved");
     Client { ip, key: ClientKey::from_ip(ip) }
 }
 

@@ -2,13 +2,14 @@
 //! production deployment should not run with.
 
 use super::{check, fail, warn, Check, Status};
-use crate::infra::config::{Config, DEMO_SESSION_SECRETS};
+use crate::http::ratelimit::client_ip;
+use crate::infra::config::{Config, ProxyHeader, DEMO_SESSION_SECRETS};
 use crate::infra::identity::{Keys, DEMO_IDENTITY_SECRETS};
 use crate::infra::url::{is_secure_url, is_twilio_com};
 
-/// The three checks, in report order.
+/// The four checks, in report order.
 pub fn checks(config: &Config) -> Vec<Check> {
-    vec![handoff(config), demo_secrets(config), plain_http(config)]
+    vec![handoff(config), demo_secrets(config), plain_http(config), client_address(config)]
 }
 
 /// Without `HANDOFF_SECRET` no hand-off token verifies, so the bot's routing keys never reach Flex.
@@ -70,6 +71,44 @@ fn plain_http(config: &Config) -> Check {
     )
 }
 
+/// What the server would count a test request as: a customer at 203.0.113.7 (an RFC 5737 documentation address)
+/// reaching it through `TRUST_PROXY_HOPS` proxies (198.51.100.x, or the first `TRUSTED_PROXIES` address for the last
+/// one), each adding itself to the forwarding header as proxies do. The server's own rule ([`client_ip`]) decides,
+/// so the line shows what `TRUST_PROXY_HOPS` / `TRUST_PROXY_HEADER` / `TRUSTED_PROXIES` mean together; a count that
+/// is off puts every customer in the proxy's budget, or lets a client choose its own key (docs/auth-server.md).
+fn client_address(config: &Config) -> Check {
+    use std::net::{IpAddr, Ipv4Addr};
+    const CUSTOMER: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7));
+    let hops = config.trust_proxy_hops;
+    if hops == 0 {
+        return check("client address", Status::Ok, "TRUST_PROXY_HOPS=0: a request counts as its TCP peer (behind a proxy, every customer would share the proxy's budgets: set TRUST_PROXY_HOPS to the number of your proxies).");
+    }
+    let mut proxies: Vec<IpAddr> = (1..=hops.min(200)).map(|i| IpAddr::V4(Ipv4Addr::new(198, 51, 100, i as u8))).collect();
+    if let (Some(net), Some(last)) = (config.trusted_proxies.first(), proxies.last_mut()) {
+        *last = net.network();
+    }
+    // Each proxy appends the address it received the request from: the customer, then every proxy but the last.
+    let chain: Vec<IpAddr> = std::iter::once(CUSTOMER).chain(proxies[..proxies.len() - 1].iter().copied()).collect();
+    let mut headers = axum::http::HeaderMap::new();
+    let (name, value) = match config.proxy_header {
+        ProxyHeader::XForwardedFor => ("x-forwarded-for", chain.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(", ")),
+        ProxyHeader::Forwarded => ("forwarded", chain.iter().map(|a| format!("for={a}")).collect::<Vec<_>>().join(", ")),
+    };
+    headers.insert(name, value.parse().expect("addresses are header-safe"));
+    let peer = *proxies.last().expect("hops > 0");
+    let seen = client_ip(&headers, Some(peer), hops, config.proxy_header, &config.trusted_proxies);
+    let request = format!("a request from {peer} with `{name}: {value}`");
+    if seen == CUSTOMER {
+        check("client address", Status::Ok, format!("TRUST_PROXY_HOPS={hops}: {request} counts as the customer, {seen}."))
+    } else {
+        fail(
+            "client address",
+            format!("TRUST_PROXY_HOPS={hops}: {request} counts as {seen}, not the customer {CUSTOMER}."),
+            "make TRUSTED_PROXIES hold the address your last proxy connects from, and TRUST_PROXY_HOPS the number of proxies.",
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +154,18 @@ mod tests {
         assert!(line.starts_with("FAIL") && line.contains("TWILIO_TASKROUTER_API_URL=http://twilio-proxy.internal:8080"), "{line}");
         let hooks = checks(&config(&[("TWILIO_WEBHOOKS", "on"), ("PUBLIC_BASE_URL", "http://chat.example.com/auth")]));
         assert_eq!(status(&hooks, "plain http"), Status::Fail);
+    }
+
+    #[test]
+    fn the_client_address_of_a_test_request_is_shown_as_the_server_counts_it() {
+        let line = |o: &[(&'static str, &str)]| checks(&config(o)).into_iter().find(|c| c.name == "client address").unwrap();
+        assert!(line(&[]).detail.contains("TCP peer"));
+        let two = line(&[("TRUST_PROXY_HOPS", "2")]);
+        assert_eq!(two.status, Status::Ok, "{two}");
+        assert!(two.detail.contains("x-forwarded-for: 203.0.113.7, 198.51.100.1") && two.detail.ends_with("counts as the customer, 203.0.113.7."), "{two}");
+        let forwarded = line(&[("TRUST_PROXY_HOPS", "1"), ("TRUST_PROXY_HEADER", "forwarded"), ("TRUSTED_PROXIES", "10.1.0.0/16")]);
+        assert!(forwarded.detail.contains("a request from 10.1.0.0 with `forwarded: for=203.0.113.7`"), "{forwarded}");
+        assert_eq!(forwarded.status, Status::Ok, "{forwarded}");
     }
 
     #[test]
