@@ -45,6 +45,7 @@ function doctor(env, urls = { flex: emulator.url, conversations: emulator.url, t
     TWILIO_FLEX_API_URL: urls.flex,
     TWILIO_CONVERSATIONS_API_URL: urls.conversations,
     TWILIO_TASKROUTER_API_URL: urls.taskrouter,
+    TWILIO_STUDIO_API_URL: urls.studio ?? urls.conversations,
     TWILIO_RETRY_BASE_MS: '10',
     ...env,
   };
@@ -76,7 +77,7 @@ describe('against the emulator, correctly configured', () => {
       const r = await doctor({ FLEX_START_MODE: mode });
       assert.equal(r.code, 0, r.out);
       assert.deepEqual(fails(r), [], r.out);
-      for (const name of ['API key', 'auth token', 'Conversations service', 'default service', 'webhooks', 'address', 'workspace', 'workflow', 'queue', 'task channel', 'customer token']) {
+      for (const name of ['API key', 'auth token', 'Conversations service', 'default service', 'webhooks', 'address', 'Studio flow', 'client address', 'workspace', 'workflow', 'queue', 'task channel', 'customer token']) {
         assert.ok(line(r, 'ok  ', name), `no ok line for ${name}:\n${r.out}`);
       }
       // The legacy Flex Flow works but is reported: Programmable Chat's end of life.
@@ -149,6 +150,20 @@ describe('each wrong setting fails, naming the setting, and exits 1', () => {
       check: 'address',
       names: ['TWILIO_ADDRESS_SID', DEFAULT_SERVICE, 'TWILIO_CONVERSATIONS_SERVICE_SID'],
       alsoFails: ['customer token'],
+    },
+    // The emulator's fixtures (rest_config.rs: DRAFT_FLOW_ADDRESS, MISSING_FLOW_ADDRESS): chat addresses into the
+    // Flex service whose Studio flow was never published, or was deleted.
+    {
+      name: "an address whose Studio flow is a draft",
+      env: { TWILIO_ADDRESS_SID: sid('IG', 0xd4af) },
+      check: 'Studio flow',
+      names: ['TWILIO_ADDRESS_SID', sid('FW', 0xd4af), '"draft"', 'Publish'],
+    },
+    {
+      name: "an address whose Studio flow does not exist",
+      env: { TWILIO_ADDRESS_SID: sid('IG', 0xdead) },
+      check: 'Studio flow',
+      names: ['TWILIO_ADDRESS_SID', sid('FW', 0xdead), 'does not exist'],
     },
     {
       name: 'a bad API key secret',
@@ -264,7 +279,7 @@ describe('through the contract stack (Prism validating against twilio-oai)', () 
   });
 
   test("every request doctor sends is a twilio-oai operation, and the emulator's answers match the spec", async () => {
-    const urls = { flex: stack.recorders.flex.url, conversations: stack.recorders.conversations.url, taskrouter: stack.recorders.taskrouter.url };
+    const urls = { flex: stack.recorders.flex.url, conversations: stack.recorders.conversations.url, taskrouter: stack.recorders.taskrouter.url, studio: stack.recorders.studio.url };
     for (const mode of MODES) {
       stack.state.step = `doctor (${mode})`;
       const r = await doctor({ FLEX_START_MODE: mode }, urls);
@@ -277,6 +292,7 @@ describe('through the contract stack (Prism validating against twilio-oai)', () 
       'conversations GET /v1/Services',
       'conversations GET /v1/Services/{Sid}',
       'conversations GET /v1/Configuration/Addresses/{Sid}',
+      'studio GET /v2/Flows/{Sid}',
       'flex GET /v1/FlexFlows/{Sid}',
       'taskrouter GET /v1/Workspaces/{Sid}',
       'taskrouter GET /v1/Workspaces/{Sid}/Workflows/{Sid}',

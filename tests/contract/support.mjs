@@ -44,11 +44,12 @@ const PRISM_BIN = path.join(ROOT, 'node_modules/.bin/prism');
 
 const PRISM_ERROR_PREFIX = 'https://stoplight.io/prism/errors#';
 
-/** The three Twilio domains the auth server calls, each with its spec file(s) and the auth server's base-URL key. */
+/** The Twilio domains the auth server calls (Studio: only `doctor`), each with its spec file(s) and base-URL key. */
 export const DOMAINS = {
   flex: { host: 'flex-api.twilio.com', files: ['twilio_flex_v1.json', 'twilio_flex_v2.json'], env: 'TWILIO_FLEX_API_URL' },
   conversations: { host: 'conversations.twilio.com', files: ['twilio_conversations_v1.json'], env: 'TWILIO_CONVERSATIONS_API_URL' },
   taskrouter: { host: 'taskrouter.twilio.com', files: ['twilio_taskrouter_v1.json'], env: 'TWILIO_TASKROUTER_API_URL' },
+  studio: { host: 'studio.twilio.com', files: ['twilio_studio_v2.json'], env: 'TWILIO_STUDIO_API_URL' },
 };
 
 const specCache = new Map();
@@ -547,6 +548,7 @@ export async function startContractStack() {
           TWILIO_FLEX_API_URL: recorders.flex.url,
           TWILIO_CONVERSATIONS_API_URL: recorders.conversations.url,
           TWILIO_TASKROUTER_API_URL: recorders.taskrouter.url,
+          TWILIO_STUDIO_API_URL: recorders.studio.url,
           RATE_LIMIT_PER_MINUTE: '1000000',
           RATE_LIMIT_BURST: '1000000',
           AVAILABILITY_CACHE_SECONDS: '0',

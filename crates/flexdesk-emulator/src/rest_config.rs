@@ -9,6 +9,8 @@
 //! - the chat Address Configuration `TWILIO_ADDRESS_SID` (auto-creation into the Flex service, through a Studio flow)
 //!   and [`OTHER_SERVICE_ADDRESS`], a chat address whose conversations go to [`OTHER_SERVICE`] (a misconfiguration
 //!   to test against);
+//! - [`DRAFT_FLOW_ADDRESS`] and [`MISSING_FLOW_ADDRESS`], chat addresses whose Studio flow is a draft or does not
+//!   exist; the Studio flows themselves (`GET /v2/Flows/{Sid}`): [`STUDIO_FLOW`] published, [`DRAFT_FLOW`] a draft;
 //! - the Flex Flow `TWILIO_FLEX_FLOW_SID` (web, Studio, the Flex service) and [`OTHER_SERVICE_FLEX_FLOW`] (into
 //!   [`OTHER_SERVICE`]);
 //! - the workspace `TWILIO_WORKSPACE_SID` with the workflow `TWILIO_WORKFLOW_SID` (routing every task to the queue
@@ -39,8 +41,16 @@ pub const OTHER_SERVICE: &str = "IS0000000000000000000000000000defa";
 pub const OTHER_SERVICE_ADDRESS: &str = "IG0000000000000000000000000000defa";
 /// A web Flex Flow of another service, not Flex's.
 pub const OTHER_SERVICE_FLEX_FLOW: &str = "FO0000000000000000000000000000defa";
-/// The Studio flow the emulated address and Flex Flow name ("Send to Flex"; the emulator runs no Studio flow).
+/// The Studio flow the emulated address and Flex Flow name ("Send to Flex"; the emulator runs no Studio flow), published.
 pub const STUDIO_FLOW: &str = "FW0000000000000000000000000000f1e8";
+/// A chat address into the Flex service whose Studio flow ([`DRAFT_FLOW`]) was never published (a misconfiguration).
+pub const DRAFT_FLOW_ADDRESS: &str = "IG0000000000000000000000000000d4af";
+/// A Studio flow in `draft` status (twilio-oai studio v2 `flow_enum_status`: `draft` | `published`).
+pub const DRAFT_FLOW: &str = "FW0000000000000000000000000000d4af";
+/// A chat address into the Flex service whose Studio flow ([`MISSING_FLOW`]) does not exist (deleted).
+pub const MISSING_FLOW_ADDRESS: &str = "IG0000000000000000000000000000dead";
+/// A Studio flow SID no flow has: `GET /v2/Flows/{Sid}` answers 404.
+pub const MISSING_FLOW: &str = "FW0000000000000000000000000000dead";
 /// Flex's task channels (unique names) in a Flex workspace.
 const TASK_CHANNELS: &[(&str, &str)] = &[("default", "Default"), ("voice", "Voice"), ("chat", "Programmable Chat"), ("sms", "SMS"), ("video", "Video"), ("email", "Email")];
 /// Creation date of every fixture (they exist before the emulator starts).
@@ -54,6 +64,7 @@ pub fn router() -> Router<Shared> {
         .route("/v1/Configuration/Webhooks", get(fetch_account_webhooks))
         .route("/v1/Configuration/Addresses/{ig}", get(fetch_address))
         .route("/v1/FlexFlows/{fo}", get(fetch_flex_flow))
+        .route("/v2/Flows/{fw}", get(fetch_studio_flow))
         .route("/v1/Workspaces/{ws}", get(fetch_workspace))
         .route("/v1/Workspaces/{ws}/Workflows/{ww}", get(fetch_workflow))
         .route("/v1/Workspaces/{ws}/TaskQueues/{wq}", get(fetch_task_queue))
@@ -149,14 +160,22 @@ async fn fetch_service(State(emu): State<Shared>, Path(p): Params) -> R {
 /// and the spec's example for `auto_creation` (`enabled`, `type`, `conversation_service_sid`, then the type's own keys).
 async fn fetch_address(State(emu): State<Shared>, Path(p): Params) -> R {
     let key = &p["ig"];
-    let (sid, service, name) = if key == &emu.config.address_sid || key == "flexdesk-web" {
-        (emu.config.address_sid.clone(), emu.config.service_sid.clone(), "Web chat (emulator)")
+    let (sid, service, name, flow) = if key == &emu.config.address_sid || key == "flexdesk-web" {
+        (emu.config.address_sid.clone(), emu.config.service_sid.clone(), "Web chat (emulator)", STUDIO_FLOW)
     } else if key == OTHER_SERVICE_ADDRESS || key == "flexdesk-web-default-service" {
-        (OTHER_SERVICE_ADDRESS.to_string(), OTHER_SERVICE.to_string(), "Web chat into another service (emulator)")
+        (OTHER_SERVICE_ADDRESS.to_string(), OTHER_SERVICE.to_string(), "Web chat into another service (emulator)", STUDIO_FLOW)
+    } else if key == DRAFT_FLOW_ADDRESS {
+        (key.to_string(), emu.config.service_sid.clone(), "Web chat with a draft flow (emulator)", DRAFT_FLOW)
+    } else if key == MISSING_FLOW_ADDRESS {
+        (key.to_string(), emu.config.service_sid.clone(), "Web chat with a deleted flow (emulator)", MISSING_FLOW)
     } else {
         return Err(TwilioError::not_found(&format!("/v1/Configuration/Addresses/{key}")));
     };
-    let address = if sid == emu.config.address_sid { "flexdesk-web" } else { "flexdesk-web-default-service" };
+    let address = match sid.as_str() {
+        s if s == emu.config.address_sid => "flexdesk-web",
+        OTHER_SERVICE_ADDRESS => "flexdesk-web-default-service",
+        other => other,
+    };
     ok(json!({
         "sid": sid,
         "account_sid": emu.config.account_sid,
@@ -167,13 +186,43 @@ async fn fetch_address(State(emu): State<Shared>, Path(p): Params) -> R {
             "enabled": true,
             "type": "studio",
             "conversation_service_sid": service,
-            "studio_flow_sid": STUDIO_FLOW,
+            "studio_flow_sid": flow,
             "studio_retry_count": 3,
         },
         "date_created": CREATED,
         "date_updated": CREATED,
         "url": format!("{}/v1/Configuration/Addresses/{sid}", emu.base_url()),
         "address_country": null,
+    }))
+}
+
+// ---- studio --------------------------------------------------------------------------------------
+
+/// twilio-oai studio v2 `FetchFlow` (`GET /v2/Flows/{Sid}`, host studio.twilio.com): `studio.v2.flow`, with `status`
+/// `published` for [`STUDIO_FLOW`] and `draft` for [`DRAFT_FLOW`]; the `definition` is not modelled (`{}`).
+async fn fetch_studio_flow(State(emu): State<Shared>, Path(p): Params) -> R {
+    let fw = &p["fw"];
+    let (status, name) = match fw.as_str() {
+        STUDIO_FLOW => ("published", "Send to Flex (emulator)"),
+        DRAFT_FLOW => ("draft", "Never published (emulator)"),
+        _ => return Err(TwilioError::not_found(&format!("/v2/Flows/{fw}"))),
+    };
+    ok(json!({
+        "sid": fw,
+        "account_sid": emu.config.account_sid,
+        "friendly_name": name,
+        "definition": {},
+        "status": status,
+        "revision": 1,
+        "commit_message": null,
+        "valid": true,
+        "errors": [],
+        "warnings": [],
+        "date_created": CREATED,
+        "date_updated": CREATED,
+        "webhook_url": format!("{}/v2/Flows/{fw}/Executions", emu.base_url()),
+        "url": format!("{}/v2/Flows/{fw}", emu.base_url()),
+        "links": { "revisions": format!("{}/v2/Flows/{fw}/Revisions", emu.base_url()) },
     }))
 }
 

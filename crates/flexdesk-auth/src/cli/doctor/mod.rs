@@ -44,6 +44,7 @@ const FETCH_SERVICE_WEBHOOKS: Operation = Operation::repeatable("doctor_fetch_se
 const FETCH_ACCOUNT_WEBHOOKS: Operation = Operation::repeatable("doctor_fetch_account_webhooks");
 const FETCH_ADDRESS: Operation = Operation::repeatable("doctor_fetch_address");
 const FETCH_FLEX_FLOW: Operation = Operation::repeatable("doctor_fetch_flex_flow");
+const FETCH_STUDIO_FLOW: Operation = Operation::repeatable("doctor_fetch_studio_flow");
 const FETCH_WORKSPACE: Operation = Operation::repeatable("doctor_fetch_workspace");
 const FETCH_WORKFLOW: Operation = Operation::repeatable("doctor_fetch_workflow");
 const FETCH_QUEUE: Operation = Operation::repeatable("doctor_fetch_queue");
@@ -247,6 +248,10 @@ pub async fn run(config: &Config) -> Vec<Check> {
                     chats_in = service;
                 }
                 out.push(c);
+                let auto = a.get("auto_creation").cloned().unwrap_or(Value::Null);
+                if let (Some("studio"), Some(fw)) = (str_of(&auto, "type"), str_of(&auto, "studio_flow_sid")) {
+                    out.push(studio_flow_check(config, &rest, ig, fw, used).await);
+                }
             }
             Err(e) if e.is_not_found() => out.push(fail_or_warn(
                 used,
@@ -378,6 +383,32 @@ fn address_check(config: &Config, ig: &str, a: &Value, used: bool) -> (Check, Op
         }
     };
     (c, service)
+}
+
+/// The address's Studio flow, which creates the Flex task (the "Send to Flex" widget): it must exist and be
+/// published. twilio-oai studio v2 `FetchFlow`, `status` is `draft` or `published` (`flow_enum_status`; the Flow
+/// resource, <https://www.twilio.com/docs/studio/rest-api/v2/flow>); Studio runs a flow's published revision, so a
+/// flow never published routes nothing.
+async fn studio_flow_check(config: &Config, rest: &TwilioClient, ig: &str, fw: &str, used: bool) -> Check {
+    let studio = &config.studio_api_url;
+    match rest.get(FETCH_STUDIO_FLOW, &format!("{studio}/v2/Flows/{fw}")).await {
+        Ok(f) if str_of(&f, "status") == Some("published") => {
+            check("Studio flow", Status::Ok, format!("TWILIO_ADDRESS_SID {ig} runs Studio flow {fw} ({:?}), published.", str_of(&f, "friendly_name").unwrap_or("")))
+        }
+        Ok(f) => fail_or_warn(
+            used,
+            "Studio flow",
+            format!("TWILIO_ADDRESS_SID {ig} runs Studio flow {fw}, whose status is {:?}: its changes are not live, and a flow never published creates no Flex task.", str_of(&f, "status").unwrap_or("?")),
+            "open the flow in Twilio Console > Studio and Publish it.",
+        ),
+        Err(e) if e.is_not_found() => fail_or_warn(
+            used,
+            "Studio flow",
+            format!("TWILIO_ADDRESS_SID {ig} names Studio flow {fw}, which does not exist: {}.", said(&e)),
+            "edit the address (Flex Console > Messaging > Conversations Addresses) and choose your \"Send to Flex\" flow.",
+        ),
+        Err(e) => fail("Studio flow", format!("could not read Studio flow {fw}: {}.", said(&e)), transport_fix(config, studio)),
+    }
 }
 
 /// The Flex Flow: enabled, a web channel, in the configured service (Programmable Chat's end of life noted).

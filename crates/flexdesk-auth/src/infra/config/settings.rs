@@ -101,6 +101,9 @@ pub struct Settings {
     /// Base URL of the TaskRouter API (default `https://taskrouter.twilio.com`).
     #[arg(long, env)]
     pub twilio_taskrouter_api_url: Option<String>,
+    /// Base URL of the Studio API (default `https://studio.twilio.com`); only `doctor` reads it (the address's flow).
+    #[arg(long, env)]
+    pub twilio_studio_api_url: Option<String>,
     /// Timeout of one Twilio call, seconds (default 5, 1 to 60).
     #[arg(long, env)]
     pub twilio_timeout_seconds: Option<String>,
