@@ -4,7 +4,7 @@
 //  - 'real-sdk' (default): the production @twilio/conversations SDK (its published UMD build, copied next to the
 //    bundle by scripts/build-www.mjs), pointed at the emulator's twilsock endpoint. A real deployment passes no
 //    `Twilsock` option and talks to Twilio, and with a bundler imports the SDK the README's way:
-//    `async (token) => new (await import('@twilio/conversations')).Client(token)`.
+//    `async (token) => { const sdk = await import('@twilio/conversations'); return new (sdk.Client ?? sdk.default.Client)(token); }`.
 //  - 'stand-in': the emulator's small JS stand-in (www/emulator-client/, over `/v1/realtime`); kept because its
 //    frames are plain JSON, easy to read when debugging the desk.
 import { Client as StandInClient } from '../emulator-client/index.js';

@@ -13,7 +13,7 @@ export interface FlexdeskConfig {
   authServerUrl: string;
   /**
    * Creates the Conversations client for a token, or a promise of it, so the SDK is imported only when a chat with an
-   * agent starts: `async (token) => new (await import('@twilio/conversations')).Client(token)`.
+   * agent starts: `async (token) => { const sdk = await import('@twilio/conversations'); return new (sdk.Client ?? sdk.default.Client)(token); }`.
    */
   createConversationsClient: (token: string) => ConversationsClientLike | Promise<ConversationsClientLike>;
   /** Shown to the agent; a pre-chat payload's `customerName` / `name` wins. Default "Customer". Read at each `startChat`. */

@@ -1,7 +1,7 @@
 // flexdesk: a Twilio Flex service desk for Carbon AI Chat, in Rust compiled to WebAssembly.
 //
 //   import { createTwilioFlexServiceDesk } from 'flexdesk';
-//   serviceDeskFactory: createTwilioFlexServiceDesk({ authServerUrl, createConversationsClient: async (t) => new (await import('@twilio/conversations')).Client(t) })
+//   serviceDeskFactory: createTwilioFlexServiceDesk({ authServerUrl, createConversationsClient: async (t) => { const sdk = await import('@twilio/conversations'); return new (sdk.Client ?? sdk.default.Client)(t); } })
 //
 // This file is all a page loads until a customer asks for an agent. The desk itself (wasm-bindgen's glue
 // `flexdesk.js` and `flexdesk_bg.wasm`, next to this file, or the .wasm at the `wasmUrl` option) is loaded on the first `startChat` or `reconnect`

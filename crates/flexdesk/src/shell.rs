@@ -436,7 +436,7 @@ impl Shell {
         self.close_client();
         let generation = self.generation.get();
         // The page's factory may return the client or a promise of one, so a page can import the SDK only when a
-        // chat with an agent starts (`async (t) => new (await import('@twilio/conversations')).Client(t)`).
+        // chat with an agent starts (`async (t) => { const sdk = await import('@twilio/conversations'); return new (sdk.Client ?? sdk.default.Client)(t); }`).
         let made = self.make_client.call1(&JsValue::NULL, &JsValue::from_str(&token)).map(|c| Promise::resolve(&c));
         let this = self.clone();
         go(Box::pin(async move {

@@ -11,7 +11,10 @@ const { authServerUrl, twilsockUri } = pageConfig();
 const serviceDeskFactory = createTwilioFlexServiceDesk({
   authServerUrl,
   // The SDK is imported when a chat with an agent starts, not with the page.
-  createConversationsClient: async (token) => new (await import('@twilio/conversations')).Client(token, { Twilsock: { uri: twilsockUri } }),
+  createConversationsClient: async (token) => {
+    const sdk = await import('@twilio/conversations');
+    return new (sdk.Client ?? sdk.default.Client)(token, { Twilsock: { uri: twilsockUri } });
+  },
   customerName: 'Consumer Customer',
 });
 const messaging = { customSendMessage };

@@ -11,8 +11,11 @@ chat.messaging = { customSendMessage };
 chat.serviceDeskFactory = createTwilioFlexServiceDesk({
   authServerUrl,
   // `{ Twilsock: { uri } }` points the SDK at the emulator; against Twilio it is
-  // `async (token) => new (await import('@twilio/conversations')).Client(token)`.
-  createConversationsClient: async (token) => new (await import('@twilio/conversations')).Client(token, { Twilsock: { uri: twilsockUri } }),
+  // `async (token) => { const sdk = await import('@twilio/conversations'); return new (sdk.Client ?? sdk.default.Client)(token); }`.
+  createConversationsClient: async (token) => {
+    const sdk = await import('@twilio/conversations');
+    return new (sdk.Client ?? sdk.default.Client)(token, { Twilsock: { uri: twilsockUri } });
+  },
   customerName: 'Consumer Customer',
 });
 document.body.appendChild(chat);
