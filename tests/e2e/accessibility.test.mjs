@@ -33,6 +33,12 @@ scenario('after a refusal: no serious or critical violation, and the refusal is 
   const second = await secondCustomerRefused(ctx);
   const refusal = 'Too many chats with an agent are open right now.';
   await second.see(refusal);
-  await waitUntil(async () => (await announced(second.page)).includes(refusal), { message: "the refusal in Carbon's live region", timeout: 10_000 });
+  // What the region held at each look, for the failure message (it once timed out under load, holding something else).
+  const heard = new Set();
+  await waitUntil(async () => {
+    const now = await announced(second.page);
+    heard.add(now);
+    return now.includes(refusal);
+  }, { message: "the refusal in Carbon's live region", timeout: 10_000 }).catch((e) => { throw new Error(`${e.message}; it held ${JSON.stringify([...heard])}`); });
   assert.deepEqual(await blockingViolations(second.page), [], 'the refused customer\'s page');
 }, { timeout: 120_000, authEnv: { MAX_OPEN_SESSIONS_PER_CLIENT: '1' } });
