@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { measure } from '../scripts/wasm-size.mjs';
+import { shares as crateShares, trials as sizeTrials } from './lib/crates.mjs';
 import { deskBench } from './lib/browser.mjs';
 import { latencyBench } from './lib/latency.mjs';
 import { peakRssKb, run, startServer } from './lib/proc.mjs';
@@ -260,6 +261,9 @@ async function bundle(results) {
   // glue + wasm loaded when a chat with an agent starts.
   const m = measure(path.join(ROOT, 'crates/flexdesk/pkg'));
   results.bundle = { files: m.files, raw: m.total.raw, gzip: m.total.gzip, beforeEscalation: m.beforeEscalation };
+  const wasm = m.files.find((x) => x.name.endsWith('.wasm'));
+  results.bundle.crates = crateShares(ROOT, say).map((x) => ({ ...x, gzipEstimate: x.fraction * (wasm?.gzip ?? 0) }));
+  results.bundle.trials = sizeTrials(ROOT, say);
 }
 
 async function main() {

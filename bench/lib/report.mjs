@@ -183,6 +183,27 @@ export function table(r) {
     lines.push(`| **total** | **${kib(r.bundle.raw)}** | **${kib(r.bundle.gzip)}** | after escalation |`);
     if (r.bundle.beforeEscalation) lines.push(`| **before escalation** | ${kib(r.bundle.beforeEscalation.raw)} | **${kib(r.bundle.beforeEscalation.gzip)}** | the wrapper alone |`);
     lines.push('');
+    if (r.bundle.crates) {
+      lines.push('The wasm by crate (twiggy over the wasm before wasm-opt, grouped by the crate each symbol names; the gzipped');
+      lines.push('figure is that share of the shipped wasm, an estimate: bench/lib/crates.mjs).');
+      lines.push('');
+      lines.push('| crate | bytes before wasm-opt | share | ≈ gzipped |');
+      lines.push('| --- | ---: | ---: | ---: |');
+      for (const x of r.bundle.crates) lines.push(`| ${x.crate} | ${f(x.bytes)} | ${f(100 * x.fraction, 1)} % | ${kib(x.gzipEstimate)} |`);
+      lines.push('');
+    }
+    if (r.bundle.trials?.length) {
+      lines.push('Design crates the desk leaves out, built (bench/trials/*.diff applied to this commit; same wrapper, glue and wasm');
+      lines.push('measure as the bundle table):');
+      lines.push('');
+      lines.push('| trial | wrapper + glue + wasm, gzipped | against this build | within the 60 KiB budget |');
+      lines.push('| --- | ---: | ---: | --- |');
+      for (const x of r.bundle.trials) {
+        if (x.error) lines.push(`| ${x.name} | — | — | ${x.error} |`);
+        else lines.push(`| ${x.name} | ${kib(x.gzip)} | +${kib(x.gzip - r.bundle.gzip)} | ${x.gzip <= 60 * 1024 ? 'yes' : 'no'} |`);
+      }
+      lines.push('');
+    }
   }
   if (r.desk) {
     const d = r.desk;
