@@ -5,7 +5,8 @@
 //
 // This file is all a page loads until a customer asks for an agent. The desk itself (wasm-bindgen's glue
 // `flexdesk.js` and `flexdesk_bg.wasm`, next to this file, or the .wasm at the `wasmUrl` option) is loaded on the first `startChat` or `reconnect`
-// (or when the bot offers an agent: `areAnyAgentsOnline`), with a dynamic import and
+// (or when the bot offers an agent: `areAnyAgentsOnline`; or when the web chat is ready, if the customer has a chat open
+// in another tab or saved before a reload: the desk decides whether to offer it), with a dynamic import and
 // new URL(..., import.meta.url), which Vite, webpack 5 and esbuild resolve without plugins.
 //
 // A desk that cannot load (the .wasm missing, a Content-Security-Policy without 'wasm-unsafe-eval') never
