@@ -38,7 +38,9 @@ enum FuzzEvent {
     Created,
     Refused,
     Adopt { last_shown: Option<u8>, outbox: Vec<u8>, agent: Option<Who> },
-    Released,
+    TakenElsewhere(bool),
+    Found { connected: bool },
+    Checked(Option<u16>),
     Resume { last_shown: Option<u8>, outbox: Vec<u8>, agent: Option<Who>, connected: bool },
     Joined,
     JoinFailed,
@@ -107,8 +109,13 @@ fn to_event(e: FuzzEvent) -> Event {
             dropped_pre_engagement_keys: Vec::new(),
         }),
         FuzzEvent::Refused => Event::SessionRefused(AuthFailure { status: 503, code: Some("twilio_busy".into()), retry_after_secs: Some(5) }),
-        FuzzEvent::Adopt { last_shown, outbox, agent: a } => Event::Adopt(saved(last_shown, outbox, a, false)),
-        FuzzEvent::Released => Event::Released,
+        FuzzEvent::Adopt { last_shown, outbox, agent: a } => {
+            let chat = saved(last_shown, outbox, a, false);
+            Event::Adopt { this_tab: Some(chat.clone()), chat }
+        }
+        FuzzEvent::TakenElsewhere(this_chat) => Event::TakenElsewhere { session_id: if this_chat { "s1" } else { "s2" }.into() },
+        FuzzEvent::Found { connected } => Event::ChatFound { chat: saved(None, Vec::new(), None, false), connected },
+        FuzzEvent::Checked(status) => Event::ChatChecked(status.map(|status| AuthFailure { status, code: None, retry_after_secs: None })),
         FuzzEvent::Resume { last_shown, outbox, agent: a, connected } => Event::Resume(saved(last_shown, outbox, a, connected)),
         FuzzEvent::Joined => Event::ConversationJoined,
         FuzzEvent::JoinFailed => Event::JoinFailed { message: "no".into() },
@@ -183,7 +190,7 @@ fuzz_target!(|events: Vec<FuzzEvent>| {
             Event::MessageSent { id, .. } | Event::MessageFailed { id, .. } => (None, Some(id.clone())),
             _ => (None, None),
         };
-        if let Event::Resume(p) | Event::Adopt(p) = &event {
+        if let Event::Resume(p) | Event::Adopt { chat: p, .. } = &event {
             if was_ended || s.phase() == flexdesk_core::Phase::Idle {
                 shown = p.last_shown.map(|l| (0..=l).collect()).unwrap_or_default();
             }
@@ -194,7 +201,7 @@ fuzz_target!(|events: Vec<FuzzEvent>| {
         }
         if restart && !effects.is_empty() {
             in_flight = None;
-            if !matches!(effects.first(), Some(Effect::Auth(flexdesk_core::AuthCall::RefreshToken { .. }))) {
+            if !effects.iter().any(|e| matches!(e, Effect::Auth(flexdesk_core::AuthCall::RefreshToken { .. }))) {
                 shown.clear();
             }
         }

@@ -7,6 +7,9 @@
 // The recorders log every request (method, path, query and form parameter names and values, content type) and the
 // answer that came back. Prism validates requests and responses as they pass; `checkRequest` / `checkAnswer` below
 // check what Prism does not (see the notes on Prism below).
+//
+// Over 600 lines because it is the one harness of every contract test: spec reading, the request and answer checks
+// Prism leaves out, and the recorder/Prism/emulator stack; each part is used by all the contract test files.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import http from 'node:http';

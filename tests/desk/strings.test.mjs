@@ -201,15 +201,13 @@ test('the README lists every strings key with the default the wrapper holds', { 
   const source = await readFile(path.join(ROOT, 'crates/flexdesk/js/index.js'), 'utf8');
   const block = source.match(/const STRINGS = \{([\s\S]*?)\n\};/)[1];
   const defaults = Object.fromEntries([...block.matchAll(/^\s+(\w+): (['"])(.*)\2,$/gm)].map((m) => [m[1], m[3].replace(/\\'/g, "'")]));
-  // The core's keys (flexdesk-core/src/texts.rs, KEYS) are exactly the wrapper's, but for the texts of the connect
-  // card the wrapper itself offers for a chat open in another tab (issue 17): no core rule picks those.
-  const WRAPPER_ONLY = ['resumeChat', 'continuedElsewhere'];
+  // The core's keys (flexdesk-core/src/texts.rs, KEYS) are exactly the wrapper's: the core picks every text, the
+  // connect cards of a chat open in another tab included (issue 17, `session/tab.rs`).
   const texts = await readFile(path.join(ROOT, 'crates/flexdesk-core/src/texts.rs'), 'utf8');
   const coreKeys = [...texts.match(/pub const KEYS: &\[&str\] = &\[([\s\S]*?)\];/)[1].matchAll(/"(\w+)"/g)].map((m) => m[1]);
-  assert.deepEqual(Object.keys(defaults).filter((k) => !WRAPPER_ONLY.includes(k)).sort(), coreKeys.sort());
+  assert.deepEqual(Object.keys(defaults).sort(), coreKeys.sort());
   for (const [key, text] of Object.entries(defaults)) {
     assert.ok(readme.includes(`| \`${key}\` | ${text} |`), `README row for ${key}: ${text}`);
-    if (WRAPPER_ONLY.includes(key)) continue;
     // The core's English template (texts.rs, used by its native tests) is the same text.
     assert.ok(texts.includes(`=> "${text.replace(/"/g, '\\"')}"`), `texts.rs template for ${key}: ${text}`);
   }

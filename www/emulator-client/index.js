@@ -7,6 +7,9 @@
 //   client.on('initialized', async () => { const conv = await client.getConversationBySid('CH…'); … });
 //
 // Types: index.d.ts, checked against the real SDK's types by typecheck.ts (`npx tsc -p tsconfig.json`).
+//
+// Over 600 lines because it mirrors each SDK class the desk uses (Client, Conversation, Participant, Message, Media,
+// the paginator and message builder) in one dependency-free module a page imports as is, with no build step.
 
 /** Minimal event emitter with the SDK's `on`/`once`/`off` (+ node-style aliases). */
 class Emitter {

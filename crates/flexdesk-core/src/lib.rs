@@ -2,8 +2,8 @@
 //!
 //! [`Session`] is a state machine in the style of quinn-proto or rustls: the shell (the wasm desk in the
 //! browser, or a test) feeds it [`Event`]s and carries out the [`Effect`]s it returns, each addressed to one
-//! target: the auth server ([`AuthCall`]), the Conversations client ([`ClientCall`]), the web chat ([`WebCall`]), a timer,
-//! or the saved state. Nothing here touches the network, a clock or JavaScript, so every rule is tested natively.
+//! target: the auth server ([`AuthCall`]), the Conversations client ([`ClientCall`]), the web chat ([`WebCall`]), the
+//! customer's other tabs ([`TabCall`]), a timer, or the saved state. Nothing here touches the network, a clock or JavaScript, so every rule is tested natively.
 //!
 //! [`wire`] holds the JSON bodies exchanged between the desk and the auth server, so both sides share one
 //! definition; [`handoff`] reads what the web chat hands over at `startChat`.
@@ -18,5 +18,5 @@ pub mod wire;
 
 pub use session::{
     Agent, AgentItem, AuthCall, AuthFailure, ChosenFile, ClientCall, ConnState, Content, EndedBy, Effect, ErrorStatus, Event, Media, Outcome,
-    Participant, PersistedState, Phase, Session, Timer, WebCall,
+    Participant, PersistedState, Phase, Save, Session, TabCall, Timer, WebCall,
 };

@@ -101,9 +101,13 @@ pub enum Text {
     },
     /// A file could not be delivered.
     FileNotSent,
+    /// On the connect card offering this customer's chat open in another tab, or waiting before a reload.
+    ResumeChat,
+    /// On the connect card of the tab that let the chat go to another tab.
+    ContinuedElsewhere,
 }
 
-/// Every key, in the order the documentation lists them (refusals, retry parts, chat, files).
+/// Every key, in the order the documentation lists them (refusals, retry parts, chat, files, tabs).
 pub const KEYS: &[&str] = &[
     "unreachable",
     "tooManySessions",
@@ -122,6 +126,8 @@ pub const KEYS: &[&str] = &[
     "fileTooLarge",
     "fileType",
     "fileNotSent",
+    "resumeChat",
+    "continuedElsewhere",
 ];
 
 impl Text {
@@ -142,6 +148,8 @@ impl Text {
             Text::FileTooLarge { .. } => "fileTooLarge",
             Text::FileType { .. } => "fileType",
             Text::FileNotSent => "fileNotSent",
+            Text::ResumeChat => "resumeChat",
+            Text::ContinuedElsewhere => "continuedElsewhere",
         }
     }
 
@@ -162,6 +170,8 @@ impl Text {
             Text::FileTooLarge { .. } => "This file is {size} MB; files can be at most {max} MB.",
             Text::FileType { .. } => "Files of type \"{type}\" cannot be sent. Allowed: {allowed}.",
             Text::FileNotSent => "The file could not be sent.",
+            Text::ResumeChat => "You have a chat with an agent open. Connect to carry on with it here.",
+            Text::ContinuedElsewhere => "Your chat with an agent goes on in another tab. Connect to carry on with it here instead.",
         }
     }
 
@@ -281,6 +291,8 @@ mod tests {
             Text::FileTooLarge { size: 0, max: 0 },
             Text::FileType { extension: String::new(), allowed: String::new() },
             Text::FileNotSent,
+            Text::ResumeChat,
+            Text::ContinuedElsewhere,
         ];
         let mut keys: Vec<&str> = all.iter().map(Text::key).collect();
         keys.extend([Retry::Later, Retry::InAMinute, Retry::InMinutes(2)].iter().map(Retry::key));

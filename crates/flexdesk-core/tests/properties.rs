@@ -275,7 +275,10 @@ fn any_event() -> impl Strategy<Value = Event> {
         Just(Event::EndRequested),
         Just(Event::ConversationClosed),
         Just(Event::Resume(chatting().saved_state().unwrap())),
-        Just(Event::Adopt(chatting().saved_state().unwrap())),
-        Just(Event::Released),
+        Just(Event::Adopt { chat: chatting().saved_state().unwrap(), this_tab: None }),
+        Just(Event::TakenElsewhere { session_id: "sess-1".into() }),
+        Just(Event::ChatFound { chat: chatting().saved_state().unwrap(), connected: false }),
+        Just(Event::ChatChecked(None)),
+        Just(Event::ChatChecked(Some(refused()))),
     ]
 }

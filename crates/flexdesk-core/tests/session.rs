@@ -1,4 +1,6 @@
 //! One test (at least) per event of the session state machine.
+//! Over 600 lines because it holds one short test per event (about 50), sharing `common`; the rules of one concern
+//! have their own files (`carbon_rules.rs`, `tabs.rs`, `outcome.rs`, `suspended.rs`, `queue_poll.rs`).
 
 mod common;
 use common::*;
@@ -6,7 +8,7 @@ use flexdesk_core::wire::CreateSessionRequest;
 use flexdesk_core::session::{refusal, refusal_text};
 use flexdesk_core::texts::{Retry, Text};
 use flexdesk_core::{
-    AgentItem, AuthCall, AuthFailure, ClientCall, ConnState, Content, Effect, EndedBy, ErrorStatus, Event, Media, Outcome, Participant, PersistedState, Phase, Session, Timer, WebCall,
+    AgentItem, AuthCall, AuthFailure, ClientCall, ConnState, Content, Effect, EndedBy, ErrorStatus, Event, Media, Outcome, Participant, PersistedState, Phase, Session, TabCall, Timer, WebCall,
 };
 
 #[test]
@@ -426,7 +428,7 @@ fn files_still_unsent_when_the_chat_ends_lose_their_spinner() {
     // call after the end too); a file in flight or queued at the end would spin for ever.
     let failed = |id: &str| Effect::Web(WebCall::FileStatus { id: id.into(), error: Some(Text::FileNotSent) });
     let file = |id: &str| Event::UserFile { id: id.into(), name: format!("{id}.png"), size: 5 };
-    let mut ended = [Event::EndRequested, Event::ConversationClosed, Event::Released].into_iter().map(|end| {
+    let mut ended = [Event::EndRequested, Event::ConversationClosed, Event::TakenElsewhere { session_id: "sess-1".into() }].into_iter().map(|end| {
         let mut s = chatting();
         s.handle(file("f1"));
         s.handle(user_msg("m1"));
@@ -596,7 +598,13 @@ fn resume_refreshes_then_rejoins_and_replays_only_what_was_missed() {
     let saved = before.saved_state().unwrap();
 
     let mut s = Session::new();
-    assert_eq!(s.handle(Event::Resume(saved)), vec![Effect::Auth(AuthCall::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() })]);
+    assert_eq!(
+        s.handle(Event::Resume(saved)),
+        vec![
+            Effect::Tab(TabCall::Announce { session_id: "sess-1".into() }),
+            Effect::Auth(AuthCall::RefreshToken { session_id: "sess-1".into(), credential: "cred-1".into() })
+        ]
+    );
     assert_eq!(visible(s.handle(Event::TokenRefreshed(token("t2")))), vec![Effect::Client(ClientCall::Join { token: "t2".into(), conversation_sid: "CH1".into() })]);
     let fx = s.handle(Event::ConversationJoined);
     assert_eq!(s.phase(), Phase::Chatting, "the agent is remembered");

@@ -5,7 +5,8 @@
 //
 // This file is all a page loads until a customer asks for an agent. The desk itself (wasm-bindgen's glue
 // `flexdesk.js` and `flexdesk_bg.wasm`, next to this file, or the .wasm at the `wasmUrl` option) is loaded on the first `startChat` or `reconnect`
-// (or when the bot offers an agent: `areAnyAgentsOnline`), with a dynamic import and
+// (or when the bot offers an agent: `areAnyAgentsOnline`; or when the web chat is ready, if the customer has a chat open
+// in another tab or saved before a reload: the desk decides whether to offer it), with a dynamic import and
 // new URL(..., import.meta.url), which Vite, webpack 5 and esbuild resolve without plugins.
 //
 // A desk that cannot load (the .wasm missing, a Content-Security-Policy without 'wasm-unsafe-eval') never
@@ -150,10 +151,9 @@ export function createTwilioFlexServiceDesk(config) {
 }
 
 /**
- * One chat wherever the customer is (issue 17): the desk's saved chat is kept in localStorage too, for every tab of
- * the origin, and the tab that takes the chat over says so on a BroadcastChannel. Carbon keeps its own state per tab
- * (sessionStorage) and hands a chat back only through `reconnect` after an agent joined, so a chat open elsewhere (or
- * still waiting before a reload) is offered again with a connect card: `startChat` then adopts it, same Flex task.
+ * One chat wherever the customer is (issue 17): the browser side only. The desk's saved chat is kept in localStorage
+ * too, for every tab of the origin, and the tabs talk on a BroadcastChannel; which tab holds the chat, when it is
+ * offered with a connect card and when a tab lets go are the core's rules (flexdesk-core `session/tab.rs`).
  */
 function sharedChat(url) {
   const key = `flexdesk:${url}`;
@@ -186,17 +186,33 @@ function sharedChat(url) {
 /** The `ServiceDesk` the web chat gets at once; it loads the real desk when a chat with an agent starts. */
 function lightDesk(config, { callback, instance, persistedState }, texts) {
   const shared = sharedChat(config.authServerUrl);
-  const tab = Math.random();
-  let owner = false; // this tab shows the shared chat and holds its connection
-  // What the desk saves goes to this tab's web chat and to every tab, while this tab shows the chat. A tab that let
-  // go keeps its own copy: it tells what its web chat shows of that chat.
+  // The callback the desk gets: the web chat's, every save also written to the copy every tab reads (the desk saves
+  // only while this tab holds the chat), and the core's tab calls (flexdesk-core `TabCall`) carried out.
   const cb = Object.create(callback, {
     updatePersistedState: {
       value(state, merge) {
-        if (!owner) return;
         shared.set(state);
-        owner = !!state?.sessionId; // the chat is over: nothing left to hand over
         return callback.updatePersistedState(state, merge);
+      },
+    },
+    announceChat: { value: (sessionId) => shared.bc?.postMessage({ taken: sessionId }) },
+    forgetChat: { value: () => shared.set(null) },
+    // A connect card for the open chat; the web chat asks `areAnyAgentsOnline`, then `startChat`.
+    offerChat: {
+      value: (text) =>
+        instance?.messaging?.addMessage({
+          output: { generic: [{ response_type: 'connect_to_agent', message_to_human_agent: '', agent_available: { message: text } }] },
+        }),
+    },
+    // Suspended first, then ended: Carbon then adds no line of its own (flexdesk-core `TabCall::LetGo` says why).
+    letGo: {
+      value: () => {
+        const sd = instance?.serviceDesk;
+        return Promise.resolve()
+          .then(() => sd?.updateIsSuspended?.(true))
+          .catch(() => {}) // an older web chat without it: the chat is still ended, with its default line
+          .then(() => sd?.endConversation())
+          .catch((error) => console.warn('flexdesk: ending the chat in the tab that let go failed:', error));
       },
     },
   });
@@ -206,16 +222,6 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
   };
   // The chat this customer has open; without localStorage, this tab's own copy (a reload while waiting still finds it).
   const openChat = () => (shared.ok ? shared.get() : mine());
-  const take = () => {
-    owner = true;
-    shared.bc?.postMessage({ taken: tab });
-  };
-  // A connect card for the shared chat (`key`: its text); the web chat asks `areAnyAgentsOnline`, then `startChat`.
-  const offer = (key) =>
-    openChat() &&
-    instance?.messaging?.addMessage({
-      output: { generic: [{ response_type: 'connect_to_agent', message_to_human_agent: '', agent_available: { message: say(config.strings, key, {}, texts) } }] },
-    });
   let desk; // the wasm desk, once loaded and created
   let pending; // the promise of it
   const open = () =>
@@ -257,44 +263,16 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
   const during = (f) => (pending ? Promise.all([pending, starting]).then(([d]) => f(d), () => {}) : Promise.resolve());
   // A chat saved by an earlier page: load the desk at once, Carbon may call reconnect.
   if (mine()) open().catch(() => {});
-  // Another tab took the chat: let go of the connection (the chat goes on there), end it in this web chat without
-  // saying it ended, and offer it with a card that says where it went.
-  // Carbon 1.9.1 ends a chat from the page only with `instance.serviceDesk.endConversation()`, which is
-  // `agentEndConversation(false)` (instance/ChatInstanceImpl.ts → HumanAgentServiceImpl.ts `endChat(false)`): it adds
-  // "You disconnected from the live agent." (CHAT_WAS_ENDED, agent_conversationWasEnded) and, 1.5 s later, the
-  // assistant's return line, both through `addMessages(…, !wasSuspended)` (`doEndChat`, humanAgentUtils.ts). So the
-  // chat is suspended first (`updateIsSuspended(true)`, accepted while connecting or connected:
-  // humanAgentReducers.ts HA_UPDATE_IS_SUSPENDED; `HA_END_CHAT` clears it again): the ending adds nothing, and the
-  // card with `continuedElsewhere` is the last word, at once (no return line to wait for).
-  if (shared.bc)
-    shared.bc.onmessage = ({ data }) => {
-      if (owner && data?.taken !== tab) {
-        owner = false;
-        during((d) => d.release());
-        const desk = instance?.serviceDesk;
-        Promise.resolve()
-          .then(() => desk?.updateIsSuspended?.(true))
-          .catch(() => {}) // an older web chat without it: the chat is still ended, with its default line
-          .then(() => desk?.endConversation())
-          .catch((error) => console.warn('flexdesk: ending the chat in the tab that let go failed:', error))
-          .finally(() => offer('continuedElsewhere'));
-      }
-    };
-  // A chat open elsewhere, or waiting before this reload, that this web chat will not reconnect: offer it, unless it
-  // is over (ended while no tab had it): the auth server refuses its refresh then (401/404, docs/auth-server.md).
-  const live = (chat) =>
-    fetch(authApi(config.authServerUrl, `/v1/sessions/${encodeURIComponent(chat.sessionId)}/token`), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ sessionCredential: chat.credential }),
-    }).then((r) => r.status !== 401 && r.status !== 404, () => true);
+  // Another tab took a chat: the desk lets go if it is the one this tab holds (a tab without the desk holds none).
+  if (shared.bc) shared.bc.onmessage = ({ data }) => typeof data?.taken === 'string' && desk?.chatTaken(data.taken);
+  // A chat open elsewhere, or waiting before this reload: the desk checks it and offers it, or forgets it when it is
+  // over. Only a chat found loads the desk here: a visitor without one loads nothing heavy before asking for an agent.
   instance?.once?.({
     type: 'chat:ready',
-    handler: async () => {
+    handler: () => {
       const chat = openChat();
-      if (!chat || instance.getState?.().humanAgent?.isConnected) return;
-      if (await live(chat)) offer('resumeChat');
-      else shared.set(null);
+      const connected = !!instance.getState?.().humanAgent?.isConnected;
+      if (chat) open().then((d) => d.chatFound(chat, connected), () => {});
     },
   });
   return {
@@ -305,13 +283,13 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
       return open()
         .then(
           async (d) => {
-            // This customer's chat still open elsewhere: carry on with it (same task), with what this tab has shown.
+            // This customer's chat still open elsewhere: the desk carries on with it (same task); only a new chat needs
+            // the identity token.
             const chat = openChat();
-            take();
             // Adopting reached the desk once called: an endChat meanwhile goes to it at once (Carbon waits 5 s for it,
             // END_CHAT_TIMEOUT_MS in HumanAgentServiceImpl.ts `doEndChat`; adopting may take a join timeout).
             // (Nothing awaiting `starting` runs before adoptChat below: promise callbacks wait for this code to finish.)
-            if (chat) return reached(), d.adoptChat({ ...chat, lastShown: mine()?.sessionId === chat.sessionId ? mine().lastShown : null });
+            if (chat) return reached(), d.adoptChat(chat, mine());
             // A signed-in customer's token, read now (a function can fetch a fresh one). Without one: a guest.
             let token;
             try {
@@ -364,7 +342,7 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
     reconnect: () => {
       if (!mine()) return callback.persistedState?.() && callback.updatePersistedState(false, false), Promise.resolve(false);
       const down = (isDisconnected) => callback.setErrorStatus({ type: 2, isDisconnected });
-      const back = open().then((d) => (take(), d.reconnect()), () => false);
+      const back = open().then((d) => d.reconnect(), () => false);
       const wait = (r) => desk || (r(true), down(true), back.then((b) => (b ? down(false) : callback.agentEndedChat())));
       return Promise.race([back, new Promise((r) => setTimeout(wait, config.joinTimeoutMs ?? 2e4, r))]);
     },

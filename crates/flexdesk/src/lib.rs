@@ -146,19 +146,31 @@ impl TwilioFlex {
     }
 
     /// `startChat` for a chat this customer already has open (another tab's, or this tab's before a reload while
-    /// waiting; `saved` as `updatePersistedState` wrote it): the same Flex task, no new one. Settles like
-    /// `startChat`.
+    /// waiting): `chat` as every tab reads it, `this_tab` what this tab's web chat saved (both as
+    /// `updatePersistedState` wrote them). The same Flex task, no new one. Settles like `startChat`.
     #[wasm_bindgen(js_name = adoptChat)]
-    pub fn adopt_chat(&self, saved: JsValue) -> Promise {
-        match interop::saved_from_js(&saved) {
-            Some(state) => self.shell.start_promise(Event::Adopt(state)),
+    pub fn adopt_chat(&self, chat: JsValue, this_tab: JsValue) -> Promise {
+        match interop::saved_from_js(&chat) {
+            Some(chat) => self.shell.start_promise(Event::Adopt { chat, this_tab: interop::saved_from_js(&this_tab) }),
             None => Promise::resolve(&JsValue::FALSE),
         }
     }
 
-    /// Another tab shows the chat now: let go of the connection, keep the chat.
-    pub fn release(&self) {
-        self.shell.dispatch(Event::Released);
+    /// Not part of Carbon's `ServiceDesk`: at the web chat's `chat:ready`, the chat `js/index.js` found where every
+    /// tab reads it, and whether the web chat counts a chat with an agent as connected. The core decides whether it
+    /// is offered (the tab rules: flexdesk-core `session/tab.rs`).
+    #[wasm_bindgen(js_name = chatFound)]
+    pub fn chat_found(&self, chat: JsValue, connected: bool) {
+        if let Some(chat) = interop::saved_from_js(&chat) {
+            self.shell.dispatch(Event::ChatFound { chat, connected });
+        }
+    }
+
+    /// Not part of Carbon's `ServiceDesk`: another tab announced it took the chat `session_id` (heard by
+    /// `js/index.js` on the tabs' BroadcastChannel).
+    #[wasm_bindgen(js_name = chatTaken)]
+    pub fn chat_taken(&self, session_id: String) {
+        self.shell.dispatch(Event::TakenElsewhere { session_id });
     }
 
     /// After a page reload: reattach to the saved chat, refresh its token through the session credential and

@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use flexdesk_core::media::MediaLimits;
 use flexdesk_core::texts::Text;
-use flexdesk_core::{AuthCall, ClientCall, Effect, Event, Phase, Session, Timer, WebCall};
+use flexdesk_core::{AuthCall, ClientCall, Effect, Event, Phase, Save, Session, TabCall, Timer, WebCall};
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -218,6 +218,7 @@ impl Shell {
             Effect::Auth(call) => self.auth_call(call),
             Effect::Client(call) => self.client_call(call),
             Effect::Web(call) => self.web_call(call),
+            Effect::Tab(call) => self.tab_call(call),
             Effect::Timer { timer, delay_ms } => {
                 let due = match timer {
                     Timer::Retry => TIMER_RETRY,
@@ -241,22 +242,30 @@ impl Shell {
                     Err(e) => Event::SessionRefused(e),
                 })
             })),
-            AuthCall::RefreshToken { session_id, credential } => self.spawn(Box::pin(async move {
-                Some(match auth.refresh(&session_id, &credential).await {
-                    Ok(t) => Event::TokenRefreshed(t),
-                    Err(e) => Event::TokenRefused(e),
-                })
-            })),
+            AuthCall::RefreshToken { session_id, credential } => self.refresh(auth, session_id, credential, false),
             AuthCall::EndSession { session_id, credential } => go(Box::pin(async move {
                 if let Err(e) = auth.end(&session_id, &credential).await {
                     warn("ending the session failed", &JsValue::from_str(e.code.as_deref().unwrap_or("")));
                 }
             })),
+            AuthCall::CheckChat { session_id, credential } => self.refresh(auth, session_id, credential, true),
             AuthCall::ReadQueue => self.spawn(Box::pin(async move { Some(Event::QueueRead(auth.availability().await)) })),
             AuthCall::ReadPosition { session_id, credential } => {
                 self.spawn(Box::pin(async move { Some(Event::QueuePositionRead(auth.position(&session_id, &credential).await)) }))
             }
         }
+    }
+
+    /// `POST /v1/sessions/{id}/token`, answered as a refresh, or (`check`) as whether the chat is open: one future
+    /// for both, as each `async` block costs the size-budgeted wasm its own copy of the request code.
+    fn refresh(self: &Rc<Self>, auth: AuthClient, session_id: String, credential: String, check: bool) {
+        self.spawn(Box::pin(async move {
+            Some(match auth.refresh(&session_id, &credential).await {
+                Ok(t) if !check => Event::TokenRefreshed(t),
+                Err(e) if !check => Event::TokenRefused(e),
+                answer => Event::ChatChecked(answer.err()),
+            })
+        }));
     }
 
     fn client_call(self: &Rc<Self>, call: ClientCall) {
@@ -349,6 +358,18 @@ impl Shell {
         }
     }
 
+    /// The tab calls go to the functions `js/index.js` adds to the callback it gives the desk, in order with the web
+    /// chat's other calls (so a card comes after the end it follows).
+    fn tab_call(self: &Rc<Self>, tab: TabCall) {
+        let (what, arg) = match tab {
+            TabCall::Announce { session_id } => ("announceChat", JsValue::from_str(&session_id)),
+            TabCall::Forget => ("forgetChat", JsValue::UNDEFINED),
+            TabCall::LetGo => ("letGo", JsValue::UNDEFINED),
+            TabCall::Offer(text) => ("offerChat", self.text(&text)),
+        };
+        self.ui(what, &[arg]);
+    }
+
     fn send_file(self: &Rc<Self>, id: String) {
         let file = self.take_file(&id);
         let (Some(conv), Some(file)) = (self.conversation.borrow().clone(), file) else {
@@ -395,9 +416,11 @@ impl Shell {
         // `shouldSkipWelcomeForAgentSession`), so an empty object kept the bot's welcome away for good in this tab
         // (after "Restart conversation" and after a reload), and ending a chat never clears it (humanAgentReducers.ts
         // `HA_END_CHAT`). Replaced, not merged (`false`): merging a saved chat with nothing would keep it.
-        let value = match self.session.borrow().saved_state() {
-            Some(s) => interop::saved_to_js(&s),
-            None => JsValue::FALSE,
+        let value = match self.session.borrow().to_save() {
+            Save::Chat(s) => interop::saved_to_js(&s),
+            Save::Forget => JsValue::FALSE,
+            // The chat went to another tab: its saves are that tab's.
+            Save::Nothing => return,
         };
         report("updatePersistedState", call(&self.callback, "updatePersistedState", &[&value, &JsValue::FALSE]));
     }

@@ -1,5 +1,7 @@
 //! The desk in headless Chromium, against fakes of the Conversations client, the web chat callback and the
 //! auth server (tests/fake.js). One test per ServiceDesk method and per callback path.
+//! Over 600 lines because it holds about 40 short tests, one per method and path, on the same fakes and helpers;
+//! split, each part would need the same `extern` block and helpers.
 #![cfg(target_arch = "wasm32")]
 
 use flexdesk::TwilioFlex;
@@ -206,7 +208,7 @@ async fn a_chat_saved_while_waiting_is_kept_and_adopted_by_start_chat_then_relea
     let desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(js(&saved)), js(&saved));
     settle().await;
     assert_eq!(parse(requests()), json!([]), "nothing ended at page load");
-    let started = desk.adopt_chat(js(&saved));
+    let started = desk.adopt_chat(js(&saved), js(&saved));
     settle().await;
     open_client();
     JsFuture::from(started).await.expect("adoptChat settles like startChat");
@@ -216,10 +218,40 @@ async fn a_chat_saved_while_waiting_is_kept_and_adopted_by_start_chat_then_relea
     let reqs = reqs.as_array().unwrap();
     assert!(!reqs.iter().any(|r| r["path"] == "/v1/sessions"), "no second chat: {reqs:?}");
     assert!(reqs.iter().any(|r| r["path"] == "/v1/sessions/sess-1/token"), "the saved session's token: {reqs:?}");
-    desk.release();
+    assert_eq!(parse(calls("announceChat")), json!([["sess-1"]]), "the other tabs are told");
+    desk.chat_taken("sess-other".into());
+    settle().await;
+    assert_eq!(desk.phase(), "Waiting", "another chat's announcement lets nothing go");
+    desk.chat_taken("sess-1".into());
     settle().await;
     assert_eq!(desk.phase(), "Ended");
     assert!(!parse(requests()).as_array().unwrap().iter().any(|r| r["method"] == "DELETE"), "released, not ended");
+    let names = parse(call_names());
+    let names: Vec<&str> = names.as_array().unwrap().iter().filter_map(|n| n.as_str()).collect();
+    let at = |n: &str| names.iter().position(|x| *x == n).unwrap_or_else(|| panic!("{n} in {names:?}"));
+    assert!(at("letGo") < at("offerChat"), "the card after the end: {names:?}");
+    assert_eq!(parse(calls("offerChat")), json!([["continuedElsewhere {}"]]));
+}
+
+#[wasm_bindgen_test]
+async fn a_chat_found_at_start_is_offered_when_open_and_forgotten_when_over() {
+    let saved = json!({"sessionId": "sess-1", "credential": "cred-1", "conversationSid": "CH1", "identity": "me",
+        "agent": null, "lastShown": null, "outbox": []});
+    let desk = new_desk();
+    desk.chat_found(js(&saved), true);
+    settle().await;
+    assert_eq!(parse(requests()), json!([]), "a chat the web chat reconnects itself is not checked");
+    desk.chat_found(js(&saved), false);
+    settle().await;
+    assert_eq!(parse(calls("offerChat")), json!([["resumeChat {}"]]));
+    assert_eq!(parse(calls("forgetChat")), json!([]));
+    reset();
+    refuse_auth("/v1/sessions/sess-1/token", 404);
+    let desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(JsValue::NULL), JsValue::NULL);
+    desk.chat_found(js(&saved), false);
+    settle().await;
+    assert_eq!(parse(calls("forgetChat")), json!([[null]]), "over: forgotten");
+    assert_eq!(parse(calls("offerChat")), json!([]), "and not offered");
 }
 
 #[wasm_bindgen_test]

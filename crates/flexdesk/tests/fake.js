@@ -99,7 +99,9 @@ export function callback(persisted = null) {
   const cb = {};
   for (const n of ['updateCapabilities', 'updateAgentAvailability', 'agentJoined', 'agentReadMessages', 'agentTyping',
     'sendMessageToUser', 'beginTransferToAnotherAgent', 'agentLeftChat', 'agentEndedChat', 'setErrorStatus',
-    'setFileUploadStatus', 'screenShareEnded']) cb[n] = record(n);
+    'setFileUploadStatus', 'screenShareEnded',
+    // The tab calls js/index.js adds to the callback it gives the desk (flexdesk-core TabCall).
+    'announceChat', 'forgetChat', 'letGo', 'offerChat']) cb[n] = record(n);
   cb.persisted = persisted;
   cb.updatePersistedState = (s) => {
     // Like Carbon AI Chat 1.9.1, which stores `deepFreeze(cloneDeep(state))` (HumanAgentServiceImpl.ts

@@ -174,21 +174,22 @@ impl Chat {
         self.joined() && self.roster.current.is_none()
     }
 
+    /// Another tab took this chat over: close the connection, settle what the web chat awaits, and keep the
+    /// session (no `EndSession`: the chat goes on in the other tab). Nothing is saved: this tab's web chat keeps its
+    /// own copy (what it showed, read if it takes the chat back) and the shared copy is the other tab's.
+    pub(super) fn let_go(&mut self, out: &mut Vec<Effect>) {
+        if matches!(self.step, Step::Joining { .. } | Step::Joined) {
+            out.push(Effect::Client(ClientCall::Close));
+        }
+        self.settle_start(out);
+        self.settle_reconnect(false, out);
+        // The files stay with this tab's page: the other tab cannot send them.
+        self.outbox.abandon_files(out);
+    }
+
     /// Applies one event to the live chat.
     pub(super) fn handle(&mut self, config: &Config, suspended: bool, event: Event, out: &mut Vec<Effect>) -> Fate {
         match event {
-            Event::Released => {
-                if matches!(self.step, Step::Joining { .. } | Step::Joined) {
-                    out.push(Effect::Client(ClientCall::Close));
-                }
-                self.settle_start(out);
-                self.settle_reconnect(false, out);
-                // The files stay with this tab's page: the other tab cannot send them.
-                self.outbox.abandon_files(out);
-                // No EndSession: the chat goes on in the other tab.
-                out.push(Effect::Persist);
-                return Fate::Over;
-            }
             Event::ConversationJoined => {
                 if let Step::Joining { .. } = self.step {
                     self.step = Step::Joined;

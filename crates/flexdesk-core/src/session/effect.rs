@@ -67,6 +67,14 @@ pub enum AuthCall {
         /// Its session credential.
         credential: String,
     },
+    /// Whether a chat found at the web chat's start is still open ([`Event::ChatFound`]): a token for it
+    /// (`POST /v1/sessions/{id}/token`, whose token is not used); answer with [`Event::ChatChecked`].
+    CheckChat {
+        /// The session's id.
+        session_id: String,
+        /// Its session credential.
+        credential: String,
+    },
     /// Read the queue figures; answer with [`Event::QueueRead`].
     ReadQueue,
     /// Read this session's own place in the queue; answer with [`Event::QueuePositionRead`].
@@ -173,6 +181,32 @@ pub enum WebCall {
     Outcome(Outcome),
 }
 
+/// Calls to the page about this customer's other tabs (the npm wrapper, `js/index.js`, carries them out with the
+/// tabs' `BroadcastChannel`, the shared `localStorage` copy and the web chat instance): see `tab.rs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TabCall {
+    /// Tell the other tabs this tab holds the chat `session_id` now: the one holding it lets go
+    /// ([`Event::TakenElsewhere`]).
+    Announce {
+        /// The chat taken.
+        session_id: String,
+    },
+    /// Add a connect card for the open chat with this text (`connect_to_agent`): accepting it, the web chat asks
+    /// `areAnyAgentsOnline`, then calls `startChat`, which adopts the chat ([`Event::Adopt`]).
+    Offer(Text),
+    /// End the chat in this tab's web chat without a word, the chat going on in another tab: suspend it
+    /// (`instance.serviceDesk.updateIsSuspended(true)`), then `endConversation()`. Carbon 1.9.1 ends a chat from the
+    /// page only with `endConversation()` (`agentEndConversation(false)`: instance/ChatInstanceImpl.ts →
+    /// HumanAgentServiceImpl.ts `endChat(false)`), which adds "You disconnected from the live agent."
+    /// (`agent_conversationWasEnded`) and, 1.5 s later, the assistant's return line, both through
+    /// `addMessages(…, !wasSuspended)` (humanAgentUtils.ts `doEndChat`); suspended first
+    /// (humanAgentReducers.ts `HA_UPDATE_IS_SUSPENDED`, cleared again by `HA_END_CHAT`), the ending adds nothing.
+    /// Carried out in order with the web chat's other calls: an [`TabCall::Offer`] after it comes after the end.
+    LetGo,
+    /// Remove the shared copy of the chat: it is over (ended while no tab had it).
+    Forget,
+}
+
 /// Who or what ended a chat with an agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndedBy {
@@ -218,6 +252,8 @@ pub enum Effect {
     Client(ClientCall),
     /// Call the web chat.
     Web(WebCall),
+    /// Call the page about the other tabs.
+    Tab(TabCall),
     /// Feed [`Event::TimerDue`] with `timer` after this many milliseconds.
     Timer {
         /// Which timer.
@@ -225,9 +261,10 @@ pub enum Effect {
         /// Milliseconds from now.
         delay_ms: u64,
     },
-    /// The saved state changed: store [`Session::saved_state`] (or forget it when that is `None`) so a reload
-    /// can [`Event::Resume`]. A marker rather than the state itself: a burst of messages then costs one save
-    /// when the shell gets round to it, not one copy of the outbox per message.
+    /// The saved state changed: store what [`Session::to_save`] says when the shell gets round to it (in the web
+    /// chat and in the copy every tab reads), so a reload can [`Event::Resume`] and another tab [`Event::Adopt`].
+    /// A marker rather than the state itself: a burst of messages then costs one save, not one copy of the outbox
+    /// per message.
     Persist,
 }
 

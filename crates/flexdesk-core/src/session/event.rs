@@ -172,11 +172,34 @@ pub enum Event {
     /// The web chat asked for an agent (`startChat`) while this customer's chat is still open elsewhere: in another
     /// tab, or in this one before a reload while waiting (Carbon hands a waiting chat back only through a new
     /// `startChat`: `handleHydration` calls `reconnect` only `if (isConnected)`). Carry on with that chat, the
-    /// same Flex task, instead of creating one; the web chat does not know its agent yet, so the agent is
-    /// announced again and the agent's messages after `last_shown` are shown.
-    Adopt(PersistedState),
-    /// Another tab took this chat over: close the connection but keep the session (the other tab carries on).
-    Released,
+    /// same Flex task, instead of creating one, and tell the other tabs ([`super::TabCall::Announce`]); the web chat
+    /// does not know its agent yet, so the agent is announced again and the agent's messages after what this tab
+    /// showed are shown.
+    Adopt {
+        /// The open chat, as every tab reads it (the shared copy; without one, this tab's own).
+        chat: PersistedState,
+        /// What this tab's web chat saved (its `persistedState`), if anything: its `last_shown`, when it is the same
+        /// chat, is what this tab has shown of it.
+        this_tab: Option<PersistedState>,
+    },
+    /// At the web chat's start (`chat:ready`), an open chat of this customer was found where every tab reads it
+    /// (the shared copy; without one, this tab's own). `connected`: the web chat counts a chat with an agent as
+    /// connected (Carbon then calls `reconnect` itself).
+    ChatFound {
+        /// The chat found.
+        chat: PersistedState,
+        /// Carbon's `humanAgent.isConnected`.
+        connected: bool,
+    },
+    /// The answer to [`AuthCall::CheckChat`]: `None` when the auth server gave a token (the chat is open), else
+    /// its refusal (or 0 when it was not reached).
+    ChatChecked(Option<AuthFailure>),
+    /// Another tab announced it took the chat `session_id` ([`super::TabCall::Announce`], heard on the tabs'
+    /// channel).
+    TakenElsewhere {
+        /// The chat it took.
+        session_id: String,
+    },
     /// After a page reload, the web chat called `reconnect`: carry on with the chat saved by
     /// [`Effect::Persist`].
     Resume(PersistedState),

@@ -21,7 +21,8 @@
 //!
 //! Layout, by concern: [`event`] what the session reacts to, [`effect`] what it asks for, [`config`] what the page
 //! sets, `chat` a live chat, `outbox` the customer's messages on their way, `roster` the agents, `transcript` what
-//! the customer has seen, `wait` the wait shown before an agent joins, `backoff` the retry delays.
+//! the customer has seen, `wait` the wait shown before an agent joins, `backoff` the retry delays, `tab` the rules
+//! between the customer's tabs (who holds the chat, when it is offered, letting go).
 
 mod backoff;
 mod chat;
@@ -30,6 +31,7 @@ pub mod effect;
 pub mod event;
 mod outbox;
 mod roster;
+mod tab;
 mod transcript;
 mod wait;
 
@@ -38,9 +40,10 @@ use serde::{Deserialize, Serialize};
 pub use config::{
     Config, JOIN_TIMEOUT_MS, MAX_BODY_BYTES, MAX_REJOINS, MAX_ROUTING_POLLS, QUEUE_POLL_MS, ROUTING_POLL_MS, TYPING_REPEAT_MS,
 };
-pub use effect::{agent_items, file_link, AgentItem, AuthCall, ClientCall, Effect, EndedBy, ErrorStatus, Outcome, WebCall};
+pub use effect::{agent_items, file_link, AgentItem, AuthCall, ClientCall, Effect, EndedBy, ErrorStatus, Outcome, TabCall, WebCall};
 pub use event::{Agent, AuthFailure, ChosenFile, ConnState, Content, Event, Media, Participant, PersistedState, Timer};
 pub use outbox::Outgoing;
+pub use tab::Save;
 
 use crate::media::MediaLimits;
 use crate::texts::{Retry, Text};
@@ -68,6 +71,8 @@ enum Link {
     /// A chat with credentials: resuming, joining or joined.
     Live(Chat),
     Ended,
+    /// The chat went on in another tab ([`Event::TakenElsewhere`]): over here, kept open there.
+    Elsewhere,
 }
 
 /// What becomes of a session being created when the auth server answers.
@@ -178,13 +183,13 @@ impl Session {
                 Step::Joined if chat.roster.current.is_some() => Phase::Chatting,
                 Step::Joined => Phase::Waiting,
             },
-            Link::Ended => Phase::Ended,
+            Link::Ended | Link::Elsewhere => Phase::Ended,
         }
     }
 
-    /// True once the chat is over (until a new one is started).
+    /// True once the chat is over here (until a new one is started), also when it went to another tab.
     pub fn is_ended(&self) -> bool {
-        matches!(self.link, Link::Ended)
+        matches!(self.link, Link::Ended | Link::Elsewhere)
     }
 
     fn chat(&self) -> Option<&Chat> {
@@ -220,7 +225,7 @@ impl Session {
 
     /// A chat is being started or is live: the customer's messages are taken.
     fn open(&self) -> bool {
-        !matches!(self.link, Link::Idle | Link::Ended)
+        !matches!(self.link, Link::Idle | Link::Ended | Link::Elsewhere)
     }
 
     /// Applies one event and returns what the shell must do, in order.
@@ -228,26 +233,33 @@ impl Session {
         let mut out = Vec::new();
         match event {
             Event::StartRequested(req) => match &mut self.link {
-                Link::Idle | Link::Ended => self.begin(req, &mut out),
+                Link::Idle | Link::Ended | Link::Elsewhere => self.begin(req, &mut out),
                 // The cancelled creation has not answered yet: this start goes out once it is ended.
                 Link::Starting { start: start @ (Start::Cancelled | Start::Again(_)), .. } => *start = Start::Again(req),
                 _ => {}
             },
             Event::Resume(mut state) => {
                 if !self.open() {
+                    Session::announce(&state.session_id, &mut out);
                     // The web chat kept its own record of the agent across the reload, and whether it counts the
                     // chat as connected (also during a cold transfer, when it shows no agent).
                     let roster = Roster::resumed(state.agent.take(), state.connected);
                     self.link = Link::Live(Chat::resumed(state, roster, Owed::Reconnect, &mut out));
                 }
             }
-            Event::Adopt(mut state) => {
+            Event::Adopt { chat: mut state, this_tab } => {
                 if !self.open() {
-                    // The agent, if any, is announced again when the participants are synced after the join.
+                    Session::announce(&state.session_id, &mut out);
+                    // The agent, if any, is announced again when the participants are synced after the join; the
+                    // agent's messages are shown after what this tab showed of this chat (nothing of another one).
                     state.agent = None;
+                    state.last_shown = this_tab.filter(|t| t.session_id == state.session_id).and_then(|t| t.last_shown);
                     self.link = Link::Live(Chat::resumed(state, Roster::default(), Owed::Start, &mut out));
                 }
             }
+            Event::ChatFound { chat, connected } => self.found(chat, connected, &mut out),
+            Event::ChatChecked(refused) => self.checked(refused, &mut out),
+            Event::TakenElsewhere { session_id } => self.taken_elsewhere(&session_id, &mut out),
             Event::SessionCreated(s) => {
                 let Some((start, outbox)) = self.take_start() else { return out };
                 let creds = Creds::created(s.clone());
