@@ -1,6 +1,5 @@
 //! The customer's messages on their way to Twilio: queued, handed out one at a time, retried.
 
-use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +37,9 @@ impl Outgoing {
 /// order Twilio gives them), each kept until Twilio confirms it or refuses it for good.
 #[derive(Debug, Clone)]
 pub(super) struct Outbox {
-    queue: VecDeque<Outgoing>,
+    // A Vec, not a VecDeque: a customer's unsent messages are a handful, and the ring buffer's code costs the
+    // size-budgeted wasm (scripts/build-wasm) more than the shifts it saves.
+    queue: Vec<Outgoing>,
     in_flight: Option<Outgoing>,
     /// Sending is paused after a retryable failure until [`Outbox::resume`] (the retry timer, or the connection
     /// coming back).
@@ -70,11 +71,11 @@ pub(super) enum Echo {
 impl Outbox {
     /// Messages saved before a reload, oldest first.
     pub(super) fn new(saved: Vec<Outgoing>) -> Self {
-        Outbox { queue: saved.into(), in_flight: None, paused: false, retry: Backoff::new(500, 10_000) }
+        Outbox { queue: saved, in_flight: None, paused: false, retry: Backoff::new(500, 10_000) }
     }
 
     pub(super) fn push(&mut self, m: Outgoing) {
-        self.queue.push_back(m);
+        self.queue.push(m);
     }
 
     /// The next message for the shell to send, unless one is in flight or sending is paused.
@@ -82,7 +83,10 @@ impl Outbox {
         if self.paused || self.in_flight.is_some() {
             return None;
         }
-        let next = self.queue.pop_front()?;
+        if self.queue.is_empty() {
+            return None;
+        }
+        let next = self.queue.remove(0);
         let call = match &next {
             Outgoing::Text { id, text } => ClientCall::SendMessage { id: id.clone(), text: text.clone() },
             Outgoing::File { id } => ClientCall::SendFile { id: id.clone() },
@@ -108,7 +112,7 @@ impl Outbox {
         if !retryable {
             return Failed::Final(m);
         }
-        self.queue.push_front(m);
+        self.queue.insert(0, m);
         self.paused = true;
         Failed::Retry(self.retry.next_delay_ms())
     }
@@ -122,7 +126,7 @@ impl Outbox {
     /// takes it out again).
     pub(super) fn requeue(&mut self) {
         if let Some(m) = self.in_flight.take() {
-            self.queue.push_front(m);
+            self.queue.insert(0, m);
         }
     }
 
@@ -147,7 +151,7 @@ impl Outbox {
     /// shows no pending state for them. The queue is emptied: nothing of it is sent any more.
     pub(super) fn abandon_files(&mut self, out: &mut Vec<Effect>) {
         self.requeue();
-        while let Some(m) = self.queue.pop_front() {
+        for m in std::mem::take(&mut self.queue) {
             if let Outgoing::File { id } = m {
                 out.push(Effect::Web(WebCall::FileStatus { id, error: Some(Text::FileNotSent) }));
             }
