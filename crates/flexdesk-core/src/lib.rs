@@ -18,5 +18,5 @@ pub mod wire;
 
 pub use session::{
     Agent, AgentItem, AuthCall, AuthFailure, ChosenFile, ClientCall, ConnState, Content, EndedBy, Effect, ErrorStatus, Event, Media, Outcome,
-    Participant, PersistedState, Phase, Session, Timer, WebCall,
+    Participant, PersistedState, Phase, RatingTicket, Session, Timer, WebCall,
 };

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 pub use config::{
     Config, JOIN_TIMEOUT_MS, MAX_BODY_BYTES, MAX_REJOINS, MAX_ROUTING_POLLS, QUEUE_POLL_MS, ROUTING_POLL_MS, TYPING_REPEAT_MS,
 };
-pub use effect::{agent_items, file_link, AgentItem, AuthCall, ClientCall, Effect, EndedBy, ErrorStatus, Outcome, WebCall};
+pub use effect::{agent_items, file_link, AgentItem, AuthCall, ClientCall, Effect, EndedBy, ErrorStatus, Outcome, RatingTicket, WebCall};
 pub use event::{Agent, AuthFailure, ChosenFile, ConnState, Content, Event, Media, Participant, PersistedState, Timer};
 pub use outbox::Outgoing;
 
@@ -378,7 +378,7 @@ impl Session {
 
 /// How a chat ended that never had an agent (it was still being created).
 fn no_agent_outcome(ended_by: EndedBy) -> Effect {
-    Effect::Web(WebCall::Outcome(Outcome { ended_by, agent: None, agent_joined: false }))
+    Effect::Web(WebCall::Outcome(Outcome { ended_by, agent: None, agent_joined: false, rating: None }))
 }
 
 #[cfg(test)]

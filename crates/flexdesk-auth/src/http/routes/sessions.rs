@@ -249,6 +249,7 @@ pub async fn end(
             let flex = Flex { client: &state.twilio, config: &state.config };
             flex.close(session.conversation_sid(), session.interaction()).await?;
             state.chats().session_ended(&id, session.conversation_sid(), session.expires_at(), unix_now()).await;
+            state.figures.ended(session.conversation_sid(), crate::chat::figures::AbandonReason::Customer, unix_now());
             tracing::info!(session_id = id, "chat ended by the customer");
         }
     }
