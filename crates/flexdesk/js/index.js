@@ -405,34 +405,9 @@ export async function getAgentAvailability(authServerUrl) {
 
 /**
  * The page's outcome (issue 28): the desk's `rating` ticket (the ended session's id and credential, only when an agent
- * joined) is taken off the object and kept in `rate`, which is not enumerable, so the outcome stays plain data.
+ * joined) is taken off the object and kept in `rate`, which is not enumerable, so the outcome stays plain data. The
+ * request is `rating.js`'s, loaded only when the page rates (it is not in the page's first load).
  */
 function withRate({ rating: ticket, ...outcome }, authServerUrl) {
-  return Object.defineProperty(outcome, 'rate', { value: (rating) => rateChat(authServerUrl, ticket, rating) });
-}
-
-/**
- * Sends the customer's rating of the ended chat to the auth server (`POST /v1/sessions/{id}/rating`), which writes it
- * to the chat's task for Flex Insights. Resolves `{ recorded: true }`, or `{ recorded: false, reason }` with the
- * server's code (`already_rated`, `rating_closed`, `chat_not_ended`, `rating_not_configured`, …), `no_agent` (nobody
- * to rate) or `unreachable`. Rejects only on bad input: a TypeError saying what is wrong.
- */
-async function rateChat(authServerUrl, ticket, { score, comment } = {}) {
-  if (!Number.isInteger(score) || score < 1 || score > 5) throw new TypeError('flexdesk: rate({ score }) takes a whole number from 1 to 5');
-  if (comment !== undefined && (typeof comment !== 'string' || [...comment].length > 500)) {
-    throw new TypeError('flexdesk: rate({ comment }) takes a string of at most 500 characters');
-  }
-  if (!ticket) return { recorded: false, reason: 'no_agent' };
-  try {
-    const res = await fetch(authApi(authServerUrl, `/v1/sessions/${encodeURIComponent(ticket.sessionId)}/rating`), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ sessionCredential: ticket.sessionCredential, score, ...(comment?.trim() && { comment }) }),
-    });
-    if (res.ok) return { recorded: true };
-    const answer = await res.json().catch(() => null);
-    return { recorded: false, reason: answer?.error?.code ?? `http_${res.status}` };
-  } catch {
-    return { recorded: false, reason: 'unreachable' };
-  }
+  return Object.defineProperty(outcome, 'rate', { value: (rating) => import('./rating.js').then((m) => m.rateChat(authServerUrl, ticket, rating)) });
 }
