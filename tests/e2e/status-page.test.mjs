@@ -9,25 +9,11 @@ import path from 'node:path';
 import { e2eSuite } from './support/harness.mjs';
 import { STRINGS } from './support/customer.mjs';
 import { connectCustomerToAgent } from './support/flows.mjs';
-import { routedTask, ROOT } from '../support/servers.mjs';
-import { FAKE_TWILIO_ENV as ENV } from '../support/fake-env.mjs';
+import { routedTask, sendTaskRouterEvents, ROOT } from '../support/servers.mjs';
 import { waitUntil } from './support/wait.mjs';
 
 const scenario = e2eSuite('status-page');
 const QUEUE = 'Everyone (emulator)';
-
-/** Points the workspace's event callbacks at the auth server, as an administrator does (twilio-oai `UpdateWorkspace`). */
-async function sendTaskRouterEventsTo(stack) {
-  const res = await fetch(`${stack.emulator.url}/v1/Workspaces/${ENV.TWILIO_WORKSPACE_SID}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: 'Basic ' + Buffer.from(`${ENV.TWILIO_API_KEY_SID}:${ENV.TWILIO_API_KEY_SECRET}`).toString('base64'),
-    },
-    body: new URLSearchParams({ EventCallbackUrl: `${stack.auth.url}/v1/twilio/webhooks` }),
-  });
-  assert.equal(res.status, 200, await res.text());
-}
 
 /** A chat started straight on the auth server (another customer's page), routed into the queue. */
 async function startChat(stack, name) {
@@ -40,7 +26,7 @@ async function startChat(stack, name) {
 
 scenario('the status page shows who waits, the median and 90th-percentile wait and the abandonment rate, from a mix of chats', async (ctx) => {
   const { customer, agent, stack, newPage } = ctx;
-  await sendTaskRouterEventsTo(stack);
+  await sendTaskRouterEvents(stack);
 
   // 1. Through the real web chat: Alice takes the chat, they talk, she ends it.
   const task = await connectCustomerToAgent(ctx, { customerName: 'Dana Customer' });
