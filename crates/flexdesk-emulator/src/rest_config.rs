@@ -299,7 +299,7 @@ async fn fetch_workspace(State(emu): State<Shared>, Path(p): Params) -> R {
 }
 
 /// twilio-oai taskrouter v1 `UpdateWorkspace`, its `EventCallbackUrl` and `EventsFilter` only (where TaskRouter posts
-/// its events, webhooks.rs; an empty URL stops them); any other parameter is an emulator limit (400 / 20001). Answers
+/// its events, webhooks.rs; an empty URL stops them, the emulator's reading: the spec types it a URI); any other parameter is an emulator limit (400 / 20001). Answers
 /// the workspace as `FetchWorkspace` does.
 async fn update_workspace(State(emu): State<Shared>, Path(p): Params, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> R {
     workspace(&emu, &p)?;
