@@ -24,7 +24,7 @@
 //! one is kept until then, so a late or repeated event counts nothing twice), at most `MAX_TASKS` (100 000) of them, and the
 //! last hour's outcomes are kept for `/status` only.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -89,6 +89,8 @@ struct Done {
 #[derive(Default)]
 struct Inner {
     tasks: HashMap<String, Seen>,
+    /// The tasks waiting now, by queue SID: kept as the events come, so counting them scans nothing.
+    waiting: HashMap<String, HashSet<String>>,
     queue_names: HashMap<String, String>,
     ended: HashMap<String, (AbandonReason, u64)>,
     last_hour: VecDeque<Done>,
@@ -153,6 +155,8 @@ impl Figures {
     /// had it), the abandonment counts with that reason.
     pub fn ended(&self, conversation_sid: &str, reason: AbandonReason, now: u64) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        // (Pruned here too: without TaskRouter's events nothing else would forget these.)
+        inner.prune(now);
         inner.ended.insert(conversation_sid.to_string(), (reason, now));
     }
 
@@ -186,11 +190,18 @@ impl Figures {
                 }
                 let entered_at = now.saturating_sub(task_age.unwrap_or(0));
                 let seen = Seen { queue_sid: queue_sid.clone(), conversation, entered_at, accepted_at: None, finished: false };
-                inner.tasks.insert(task_sid, seen);
+                // (Moved from another queue: it waits in this one now.)
+                inner.stop_waiting(&task_sid);
+                let moved_from = inner.tasks.insert(task_sid.clone(), seen).map(|old| old.queue_sid).filter(|q| *q != queue_sid);
+                inner.waiting.entry(queue_sid.clone()).or_default().insert(task_sid);
+                if let Some(old) = moved_from {
+                    let label = inner.label(&old);
+                    self.metrics.set_waiting(&label, inner.waiting_in(&old));
+                }
                 Some(queue_sid)
             }
             "reservation.accepted" => {
-                let seen = inner.tasks.entry(task_sid).or_insert_with(|| Seen {
+                let seen = inner.tasks.entry(task_sid.clone()).or_insert_with(|| Seen {
                     queue_sid: queue_sid.clone().unwrap_or_else(|| "unknown".into()),
                     conversation,
                     entered_at: now.saturating_sub(task_age.unwrap_or(0)),
@@ -203,11 +214,13 @@ impl Figures {
                 seen.accepted_at = Some(now);
                 let wait = task_age.unwrap_or(now.saturating_sub(seen.entered_at));
                 let queue_sid = seen.queue_sid.clone();
+                inner.stop_waiting(&task_sid);
                 self.metrics.record_answered(&inner.label(&queue_sid), wait);
                 inner.last_hour.push_back(Done { at: now, queue_sid: queue_sid.clone(), wait: Some(wait) });
                 Some(queue_sid)
             }
             "task.canceled" => {
+                inner.stop_waiting(&task_sid);
                 let seen = inner.tasks.remove(&task_sid);
                 if seen.as_ref().is_some_and(|s| s.accepted_at.is_some() || s.finished) {
                     return;
@@ -227,17 +240,20 @@ impl Figures {
                 };
                 seen.finished = true;
                 let queue_sid = seen.queue_sid.clone();
+                inner.stop_waiting(&task_sid);
                 if let Some(d) = duration {
                     self.metrics.record_chat_duration(&inner.label(&queue_sid), d);
                 }
                 Some(queue_sid)
             }
-            "task.deleted" => inner.tasks.remove(&task_sid).map(|s| s.queue_sid),
+            "task.deleted" => {
+                inner.stop_waiting(&task_sid);
+                inner.tasks.remove(&task_sid).map(|s| s.queue_sid)
+            }
             _ => None,
         };
         if let Some(queue_sid) = touched {
-            let waiting = inner.tasks.values().filter(|t| t.queue_sid == queue_sid && t.accepted_at.is_none() && !t.finished).count();
-            self.metrics.set_waiting(&inner.label(&queue_sid), waiting);
+            self.metrics.set_waiting(&inner.label(&queue_sid), inner.waiting_in(&queue_sid));
         }
     }
 
@@ -247,11 +263,10 @@ impl Figures {
         inner.prune(now);
         let mut by_queue: HashMap<String, QueueStatus> = HashMap::new();
         let inner = &*inner;
-        for t in inner.tasks.values().filter(|t| t.accepted_at.is_none() && !t.finished) {
-            let q = by_queue.entry(t.queue_sid.clone()).or_insert_with(|| empty(inner.label(&t.queue_sid)));
-            q.waiting_now += 1;
-            let waited = now.saturating_sub(t.entered_at);
-            q.longest_waiting = Some(q.longest_waiting.map_or(waited, |l| l.max(waited)));
+        for (queue_sid, tasks) in inner.waiting.iter().filter(|(_, t)| !t.is_empty()) {
+            let q = by_queue.entry(queue_sid.clone()).or_insert_with(|| empty(inner.label(queue_sid)));
+            q.waiting_now = tasks.len();
+            q.longest_waiting = tasks.iter().filter_map(|t| inner.tasks.get(t)).map(|t| now.saturating_sub(t.entered_at)).max();
         }
         for d in inner.last_hour.iter().filter(|d| now.saturating_sub(d.at) <= STATUS_WINDOW_SECONDS) {
             let q = by_queue.entry(d.queue_sid.clone()).or_insert_with(|| empty(inner.label(&d.queue_sid)));
@@ -278,13 +293,31 @@ impl Inner {
         self.queue_names.get(queue_sid).cloned().unwrap_or_else(|| queue_sid.to_string())
     }
 
-    /// Forgets what is too old, at most once a minute.
+    /// The task no longer waits (wherever it waited).
+    fn stop_waiting(&mut self, task_sid: &str) {
+        if let Some(queue) = self.tasks.get(task_sid).map(|t| t.queue_sid.clone()) {
+            if let Some(set) = self.waiting.get_mut(&queue) {
+                set.remove(task_sid);
+            }
+        }
+    }
+
+    fn waiting_in(&self, queue_sid: &str) -> usize {
+        self.waiting.get(queue_sid).map_or(0, HashSet::len)
+    }
+
+    /// Forgets what is too old, at most once a minute. (A task forgotten while it waits leaves the count here; the
+    /// gauge follows at its queue's next event.)
     fn prune(&mut self, now: u64) {
         if now < self.pruned_at.saturating_add(60) {
             return;
         }
         self.pruned_at = now;
         self.tasks.retain(|_, t| now.saturating_sub(t.entered_at) < FORGET_TASK_SECONDS);
+        let tasks = &self.tasks;
+        for set in self.waiting.values_mut() {
+            set.retain(|t| tasks.contains_key(t));
+        }
         self.ended.retain(|_, (_, at)| now.saturating_sub(*at) < FORGET_ENDED_SECONDS);
         while self.last_hour.front().is_some_and(|d| now.saturating_sub(d.at) > STATUS_WINDOW_SECONDS) {
             self.last_hour.pop_front();
@@ -293,6 +326,7 @@ impl Inner {
 
     fn forget_oldest(&mut self) {
         if let Some(oldest) = self.tasks.iter().min_by_key(|(_, t)| t.entered_at).map(|(k, _)| k.clone()) {
+            self.stop_waiting(&oldest);
             self.tasks.remove(&oldest);
         }
     }
@@ -376,6 +410,19 @@ mod tests {
         feed(&f, event("reservation.accepted", "1", &[("TaskAge", "100")]), 1_100);
         assert_eq!(f.status(1_100)[0].answered(), 1);
         assert_eq!(f.status(1_100 + STATUS_WINDOW_SECONDS + 1)[0].answered(), 0, "older than an hour");
+    }
+
+    #[test]
+    fn a_task_moved_to_another_queue_waits_there_only() {
+        let metrics = Arc::new(Metrics::default());
+        let f = Figures::new(metrics.clone());
+        feed(&f, entered("1"), 1_000);
+        feed(&f, event("task-queue.entered", "1", &[("TaskQueueSid", "WQ2"), ("TaskQueueName", "Sales"), ("TaskAge", "30")]), 1_030);
+        let status = f.status(1_040);
+        let waiting: Vec<(&str, usize)> = status.iter().map(|q| (q.queue.as_str(), q.waiting_now)).collect();
+        assert_eq!(waiting, vec![("Sales", 1)]);
+        let text = metrics.render(0);
+        assert!(text.contains(r#"flexdesk_chats_waiting{queue="Support"} 0"#) && text.contains(r#"flexdesk_chats_waiting{queue="Sales"} 1"#), "{text}");
     }
 
     #[test]
