@@ -309,7 +309,8 @@ async fn update_workspace(State(emu): State<Shared>, Path(p): Params, headers: a
     }
     let mut events = emu.webhooks.workspace_events();
     if let Some(url) = form.get("EventCallbackUrl") {
-        if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+        let http = url.starts_with("http://") || url.starts_with("https://");
+        if !url.is_empty() && !http {
             return Err(TwilioError::invalid("EventCallbackUrl", "must be an http(s) URL"));
         }
         events.url = Some(url).filter(|u| !u.is_empty());

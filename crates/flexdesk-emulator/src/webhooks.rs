@@ -109,7 +109,7 @@ impl Webhooks {
     /// events) and, for `task-queue.entered`, `TaskQueueName`. One queue, one workflow (rest_tasks.rs).
     pub fn notify_taskrouter(&self, config: &crate::config::Config, event: &str, t: &crate::state::Task, now: u64) {
         let WorkspaceEvents { url, filter } = self.workspace_events();
-        let Some(url) = url.filter(|_| filter.as_ref().is_none_or(|f| f.iter().any(|e| e == event))) else { return };
+        let Some(url) = url.filter(|_| filter.as_ref().map_or(true, |f| f.iter().any(|e| e == event))) else { return };
         let Some(queue) = self.queue.get() else { return };
         let reservation = event.starts_with("reservation.");
         let mut params: Vec<(String, String)> = vec![

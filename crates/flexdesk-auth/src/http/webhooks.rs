@@ -101,8 +101,8 @@ pub async fn receive(State(state): State<Arc<AppState>>, uri: Uri, headers: Head
     // TaskRouter's workspace events come here too (its `EventCallbackUrl`, signed the same way): the queue figures
     // (crate::chat::figures). They say nothing of the Conversations webhooks' health.
     if get("WorkspaceSid").is_some() && get("ChatServiceSid").is_none() {
-        let ours = get("AccountSid").is_none_or(|s| s == config.account_sid)
-            && config.workspace_sid.as_ref().is_none_or(|w| get("WorkspaceSid") == Some(w.as_str()));
+        let ours = get("AccountSid").map_or(true, |s| s == config.account_sid)
+            && config.workspace_sid.as_ref().map_or(true, |w| get("WorkspaceSid") == Some(w.as_str()));
         if ours {
             state.figures.taskrouter_event(&|name| get(name).map(str::to_string), now);
         }
