@@ -402,7 +402,6 @@ export async function getAgentAvailability(authServerUrl) {
   }
 }
 
-
 /**
  * The page's outcome (issue 28): the desk's `rating` ticket (the ended session's id and credential, only when an agent
  * joined) is taken off the object and kept in `rate`, which is not enumerable, so the outcome stays plain data. The
