@@ -14,7 +14,8 @@
 //! data from updates that occurred within this time limit", and TaskRouter deletes a canceled or completed task five
 //! minutes after that state (<https://www.twilio.com/docs/taskrouter/lifecycle-task-state>). So the rating is written
 //! while the task exists: a task that is gone (404), or whose update Twilio refuses, answers 409 `rating_closed`.
-//! Twilio does not document refusing attribute updates of a completed task; the 409 covers it if it does.
+//! twilio-oai's `UpdateTask` says nothing of a completed or canceled task's `Attributes` (only that a `Reason` "queues
+//! the task for deletion"), nor does the Task resource page: Twilio documents no refusal, and the 409 covers one.
 //!
 //! Who: only the ended session's credential, once (a [`crate::chat::single_use::SingleUse`] by session id, shared
 //! through Redis), and within `RATING_WINDOW_SECONDS` of the end: the end this server recorded, else the
