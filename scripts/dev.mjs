@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { ensureWwwBuilt, ROOT } from './build-www.mjs';
 import { CLIENT_KINDS, DEFAULT_CLIENT } from '../www/src/page-config.js';
-import { startStack } from '../tests/support/servers.mjs';
+import { sendTaskRouterEvents, startStack } from '../tests/support/servers.mjs';
 import { DEMO_IDENTITY, DEMO_IDENTITY_AUTH_ENV, startWwwServer } from '../www/serve.mjs';
 
 const HOST = '127.0.0.1';
@@ -78,10 +78,12 @@ try {
 
   const stack = await startStack(
     // The demo posts the whole bot conversation for the agent (docs/auth-server.md, "What the agent sees").
-    { PORT: String(ports.auth), ALLOWED_ORIGINS: origins, HANDOFF_TRANSCRIPT: 'full', ...DEMO_IDENTITY_AUTH_ENV },
+    // TWILIO_WEBHOOKS: the emulator's TaskRouter events feed the queue figures (/status, docs/auth-server.md "Live figures").
+    { PORT: String(ports.auth), ALLOWED_ORIGINS: origins, HANDOFF_TRANSCRIPT: 'full', TWILIO_WEBHOOKS: 'on', ...DEMO_IDENTITY_AUTH_ENV },
     { EMULATOR_PORT: String(ports.emulator), ALLOWED_ORIGINS: origins },
   );
   stoppers.push(stack.stop);
+  await sendTaskRouterEvents(stack);
   // The config object is read per request, so filling it in now is enough.
   Object.assign(pageConfig, { authServerUrl: stack.auth.url, emulatorUrl: stack.emulator.url, client });
   for (const [name, child] of [['emulator', stack.emulator.child], ['auth server', stack.auth.child]]) {
@@ -99,6 +101,7 @@ flexdesk demo is running:
   Signed in:      ${www.url}/?signed-in   (a signed-in customer: no form, the agent sees a verified name)
   Agent console:  ${stack.emulator.url}/console
   Auth server:    ${stack.auth.url}   (API: ${stack.auth.adminUrl}/openapi.json)
+  Queue status:   ${stack.auth.adminUrl}/status   (for a supervisor: waits, abandonment)
 
   Conversations client: ${client}, ${CLIENT_LABEL[client]}
   (FLEXDESK_CLIENT=${client === 'real-sdk' ? 'stand-in' : 'real-sdk'} npm start, or ?client=${client === 'real-sdk' ? 'stand-in' : 'real-sdk'} on the page URL, for the other one)

@@ -184,6 +184,20 @@ describe('direct calls through Prism: the operations the auth server uses', () =
   test('FetchTaskQueueRealTimeStatistics with a wrong auth token → 401, Twilio error body', async () => {
     await expectAnswer('taskrouter', 'GET', rts, null, 401, { authorization: WRONG_BASIC });
   });
+  // Issue 28: a rating's task update, and where TaskRouter's events go.
+  test('UpdateTask Attributes → 200 (the interaction\'s task, ended or not)', async () => {
+    const list = await twilio(stack, 'taskrouter', 'GET', `/v1/Workspaces/${ENV.TWILIO_WORKSPACE_SID}/Tasks?PageSize=1&Ordering=DateCreated:desc`);
+    const sid = list.responseBody?.tasks?.[0]?.sid;
+    assert.ok(sid, `a task to update: ${list.responseText?.slice(0, 300)}`);
+    await expectAnswer('taskrouter', 'POST', `/v1/Workspaces/${ENV.TWILIO_WORKSPACE_SID}/Tasks/${sid}`, { Attributes: JSON.stringify({ conversations: { conversation_measure_1: 4 } }) }, 200);
+  });
+  test('UpdateTask of an unknown task → 404, Twilio error body', async () => {
+    await expectAnswer('taskrouter', 'POST', `/v1/Workspaces/${ENV.TWILIO_WORKSPACE_SID}/Tasks/${UNKNOWN('WT')}`, { Attributes: '{}' }, 404);
+  });
+  test('UpdateWorkspace EventCallbackUrl → 200', async () => {
+    // (A closed local port with a filter no event passes: nothing is sent anywhere.)
+    await expectAnswer('taskrouter', 'POST', `/v1/Workspaces/${ENV.TWILIO_WORKSPACE_SID}`, { EventCallbackUrl: 'http://127.0.0.1:9/events', EventsFilter: 'workspace.deleted' }, 200);
+  });
   test('an injected 429 and 503 (emulator fault injection) → Twilio error bodies', async () => {
     for (const status of [429, 503]) {
       const armed = await fetch(`${stack.emulator.url}/admin/faults`, {

@@ -17,7 +17,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { ROOT, startBinary } from '../support/servers.mjs';
+import { ROOT, routedTask, startBinary } from '../support/servers.mjs';
 import { FAKE_TWILIO_ENV } from '../support/fake-env.mjs';
 
 export const SPEC_DIR = path.join(ROOT, 'node_modules/@twilio-alpha/mcp/twilio-oai/spec/json');
@@ -672,11 +672,14 @@ export async function driveAuth(stack, mode) {
 
     // The agent ends the second chat (emulator agent API), then the customer ends it too, then tries a refresh.
     stack.state.step = 'agent ends the chat (emulator agent API)';
-    const st = await call(`${stack.emulator.url}/agent/api/state`);
-    const task = st.json?.tasks?.find((t) => t.conversationSid === s2?.conversationSid);
+    // (Once Flex's pipeline routed it: a chat closed before that never gets a task, and nothing would be rated.)
+    const task = s2 ? await routedTask(stack.emulator.url, s2.conversationSid).catch(() => null) : null;
     if (task) await call(`${stack.emulator.url}/agent/api/tasks/${task.sid}/end`, 'POST', {});
     await end('DELETE /v1/sessions/{id} (after the agent ended the chat)', s2);
     await refresh('POST /v1/sessions/{id}/token (after the agent and the customer ended: refused)', s2, 404);
+    // The customer rates the chat the agent ended (issue 28): the chat's newest task (ListTask newest first, FetchTask)
+    // gets the rating in its attributes (UpdateTask).
+    await run('POST /v1/sessions/{id}/rating', 204, () => call(`${auth.url}/v1/sessions/${s2?.sessionId}/rating`, 'POST', { sessionCredential: s2?.sessionCredential, score: 4, comment: 'kind' }));
   } finally {
     stack.state.step = 'direct';
     stack.state.mode = null;

@@ -115,3 +115,25 @@ test('back with the bot (issue 17): after a chat with an agent it asks for a rat
   await send({ input: { text: 'What are your opening hours?' } }, {}, instance);
   assert.match(added.pop()[0].text, /We are open/, 'not a rating: the bot answers as usual');
 });
+
+test('the rating goes to the desk (issue 28): the outcome\'s rate() gets the score, and a rating Flex did not take is said', async () => {
+  const m = new Map();
+  const storage = { getItem: (k) => m.get(k) ?? null, setItem: (k, v) => m.set(k, String(v)), removeItem: (k) => m.delete(k) };
+  const rating = new Rating(storage);
+  const sent = [];
+  const outcome = (answer) => ({ endedBy: 'agent', agent: { name: 'Alice' }, agentJoined: true, rate: async (r) => (sent.push(r), answer) });
+  const added = [];
+  const send = makeCustomSendMessage(new Transcript(memoryStorage()), { rating });
+  const instance = { messaging: { addMessage: async (x) => added.push(x.output.generic) } };
+  rating.ask(outcome({ recorded: true }));
+  await send({ input: { text: ' 4 ' } }, {}, instance);
+  assert.deepEqual(sent, [{ score: 4 }]);
+  assert.deepEqual(added.pop(), [{ response_type: 'text', text: 'Thanks for rating 4.' }]);
+  rating.ask(outcome({ recorded: false, reason: 'rating_closed' }));
+  await send({ input: { text: '2' } }, {}, instance);
+  assert.deepEqual(sent.at(-1), { score: 2 });
+  assert.equal(added.pop()[0].text, 'Thanks for rating 2. (It could not be recorded: rating_closed.)');
+  rating.ask(outcome({ recorded: true }));
+  await send({ input: { text: 'not now' } }, {}, instance);
+  assert.equal(sent.length, 2, 'no score, nothing sent');
+});

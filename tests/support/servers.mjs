@@ -78,6 +78,23 @@ export async function startStack(authEnv = {}, emulatorEnv = {}) {
 }
 
 /**
+ * Points the emulator's TaskRouter workspace event callbacks at the auth server's webhook route, as a Flex administrator
+ * does (twilio-oai `UpdateWorkspace` `EventCallbackUrl`): the queue figures of docs/auth-server.md ("Live figures").
+ * The auth server needs `TWILIO_WEBHOOKS=on`.
+ */
+export async function sendTaskRouterEvents({ emulator, auth }) {
+  const res = await fetch(`${emulator.url}/v1/Workspaces/${FAKE_TWILIO_ENV.TWILIO_WORKSPACE_SID}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: 'Basic ' + Buffer.from(`${FAKE_TWILIO_ENV.TWILIO_API_KEY_SID}:${FAKE_TWILIO_ENV.TWILIO_API_KEY_SECRET}`).toString('base64'),
+    },
+    body: new URLSearchParams({ EventCallbackUrl: `${auth.url}/v1/twilio/webhooks` }),
+  });
+  if (res.status !== 200) throw new Error(`UpdateWorkspace EventCallbackUrl: ${res.status} ${await res.text()}`);
+}
+
+/**
  * The chat's task once Flex's pipeline made it (docs/emulator.md, "Flex's pipeline"): a task appears a moment after
  * the message that runs the address's Studio flow, or after `POST /v1/Interactions`. Resolves to the task as
  * `GET /agent/api/state` lists it; rejects after `timeoutMs`.

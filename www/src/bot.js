@@ -99,27 +99,39 @@ export function closedText(opensAt, options) {
 const RATING_KEY = 'flexdesk-demo-rating';
 
 /**
- * Back with the bot after a chat with an agent (flexdesk's `onChatEnd`): the bot asks for a rating and answers the
- * reply. The pending question is kept in sessionStorage, so a reload in between does not lose it.
+ * Back with the bot after a chat with an agent (flexdesk's `onChatEnd`): the bot asks for a rating, hands the reply to
+ * the desk (the outcome's `rate`, issue 28: it reaches the chat's Flex task for Flex Insights) and answers it. The
+ * pending question is kept in sessionStorage, so a reload in between does not lose it (the outcome, and so the
+ * rating's way to Flex, does not survive a reload: the reply is then only thanked).
  */
 export class Rating {
   constructor(storage = globalThis.sessionStorage) {
     this.storage = storage;
+    this.outcome = null;
   }
 
-  /** The question to ask after `outcome` (`{ endedBy, agent, agentJoined }`), or null when no agent joined. */
+  /** The question to ask after `outcome` (`{ endedBy, agent, agentJoined, rate }`), or null when no agent joined. */
   ask(outcome) {
     if (!outcome?.agentJoined) return null;
+    this.outcome = outcome;
     this.storage?.setItem(RATING_KEY, 'asked');
     return `How was your chat with ${outcome.agent?.name ?? 'our agent'}? Reply 1 to 5.`;
   }
 
-  /** The bot's answer when `userText` replies to the question (null otherwise: the bot answers as usual). */
-  answer(userText) {
+  /**
+   * The bot's answer when `userText` replies to the question (null otherwise: the bot answers as usual), once the
+   * rating went to the desk. A rating Flex could not take is said, with the desk's reason.
+   */
+  async answer(userText) {
     if (this.storage?.getItem(RATING_KEY) !== 'asked') return null;
     this.storage.removeItem(RATING_KEY);
     const score = /^\s*([1-5])\s*$/.exec(userText)?.[1];
-    return score ? `Thanks for rating ${score}.` : null;
+    if (!score) return null;
+    const outcome = this.outcome;
+    this.outcome = null;
+    const result = outcome?.rate ? await outcome.rate({ score: Number(score) }).catch(() => null) : null;
+    this.lastResult = result;
+    return result && !result.recorded ? `Thanks for rating ${score}. (It could not be recorded: ${result.reason}.)` : `Thanks for rating ${score}.`;
   }
 }
 
@@ -136,7 +148,7 @@ export function makeCustomSendMessage(transcript, { agentAvailability, rating } 
   return async (request, _options, instance) => {
     const userText = (request.input?.text ?? '').trim();
     if (userText) transcript.add('user', userText);
-    const thanks = userText && rating?.answer(userText);
+    const thanks = userText && (await rating?.answer(userText));
     const generic = thanks ? [text(thanks)] : reply(userText, transcript);
     const offer = generic.find((item) => item.response_type === 'connect_to_agent');
     if (offer && agentAvailability) {

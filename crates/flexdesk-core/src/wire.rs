@@ -110,6 +110,25 @@ pub struct SessionAuth {
     pub session_credential: String,
 }
 
+/// Body of `POST /v1/sessions/{id}/rating` (issue 28): the customer's rating of a chat with an agent, sent after the
+/// chat ended with that session's credential. The server writes it to the chat's TaskRouter task for Flex Insights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RatingRequest {
+    /// The [`SessionCreated::session_credential`] of the ended session.
+    pub session_credential: String,
+    /// The score, a whole number from 1 to [`MAX_RATING_SCORE`].
+    pub score: u8,
+    /// What the customer wrote, at most [`MAX_RATING_COMMENT_CHARS`] characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// The highest [`RatingRequest::score`] (1 to 5, the scale of the demo's question).
+pub const MAX_RATING_SCORE: u8 = 5;
+/// Longest [`RatingRequest::comment`], in characters.
+pub const MAX_RATING_COMMENT_CHARS: usize = 500;
+
 /// Answer to `GET /v1/agents/availability`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -225,11 +244,20 @@ pub enum ErrorCode {
     TwilioUnreachable,
     /// 502: Twilio answered in an unexpected way.
     TwilioBadResponse,
+    /// 409: a rating for a chat that has not ended (issue 28).
+    ChatNotEnded,
+    /// 409: the chat was rated already; a rating is accepted once.
+    AlreadyRated,
+    /// 409: the chat can no longer be rated: too long after its end (`RATING_WINDOW_SECONDS`), or its task can no
+    /// longer take it (gone, or Twilio refused the update).
+    RatingClosed,
+    /// 503: ratings need `TWILIO_WORKSPACE_SID` (the task is found in TaskRouter).
+    RatingNotConfigured,
 }
 
 impl ErrorCode {
     /// Every code, in the order above.
-    pub const ALL: [ErrorCode; 31] = [ErrorCode::InvalidJson, ErrorCode::BadRequest, ErrorCode::InvalidBody, ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType, ErrorCode::NotFound, ErrorCode::MethodNotAllowed, ErrorCode::Timeout, ErrorCode::InternalError, ErrorCode::OriginNotAllowed, ErrorCode::RateLimited, ErrorCode::TooManySessions, ErrorCode::InvalidCredential, ErrorCode::SessionNotFound, ErrorCode::SessionEnded, ErrorCode::OutsideBusinessHours, ErrorCode::VerificationRequired, ErrorCode::VerificationFailed, ErrorCode::VerificationUnavailable, ErrorCode::IdentityInvalid, ErrorCode::IdentityNotConfigured, ErrorCode::IdentityUnavailable, ErrorCode::IdentityRequired, ErrorCode::InvalidSignature, ErrorCode::QueueNotConfigured, ErrorCode::AvailabilityNotConfigured, ErrorCode::TwilioBusy, ErrorCode::TwilioUnavailable, ErrorCode::TwilioRejected, ErrorCode::TwilioUnreachable, ErrorCode::TwilioBadResponse];
+    pub const ALL: [ErrorCode; 35] = [ErrorCode::InvalidJson, ErrorCode::BadRequest, ErrorCode::InvalidBody, ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType, ErrorCode::NotFound, ErrorCode::MethodNotAllowed, ErrorCode::Timeout, ErrorCode::InternalError, ErrorCode::OriginNotAllowed, ErrorCode::RateLimited, ErrorCode::TooManySessions, ErrorCode::InvalidCredential, ErrorCode::SessionNotFound, ErrorCode::SessionEnded, ErrorCode::OutsideBusinessHours, ErrorCode::VerificationRequired, ErrorCode::VerificationFailed, ErrorCode::VerificationUnavailable, ErrorCode::IdentityInvalid, ErrorCode::IdentityNotConfigured, ErrorCode::IdentityUnavailable, ErrorCode::IdentityRequired, ErrorCode::InvalidSignature, ErrorCode::QueueNotConfigured, ErrorCode::AvailabilityNotConfigured, ErrorCode::TwilioBusy, ErrorCode::TwilioUnavailable, ErrorCode::TwilioRejected, ErrorCode::TwilioUnreachable, ErrorCode::TwilioBadResponse, ErrorCode::ChatNotEnded, ErrorCode::AlreadyRated, ErrorCode::RatingClosed, ErrorCode::RatingNotConfigured];
 
     /// The code written `code` on the wire, if this version knows it. A plain lookup, not serde: the wasm desk reads
     /// codes without serde's deserializers (its size budget).
@@ -271,6 +299,10 @@ impl ErrorCode {
             ErrorCode::TwilioRejected => "twilio_rejected",
             ErrorCode::TwilioUnreachable => "twilio_unreachable",
             ErrorCode::TwilioBadResponse => "twilio_bad_response",
+            ErrorCode::ChatNotEnded => "chat_not_ended",
+            ErrorCode::AlreadyRated => "already_rated",
+            ErrorCode::RatingClosed => "rating_closed",
+            ErrorCode::RatingNotConfigured => "rating_not_configured",
         }
     }
 }

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use flexdesk_core::session::MAX_REJOINS;
 use flexdesk_core::wire::CreateSessionRequest;
-use flexdesk_core::{Effect, EndedBy, Event, Outcome, Session, Timer, WebCall};
+use flexdesk_core::{Effect, EndedBy, Event, Outcome, RatingTicket, Session, Timer, WebCall};
 
 fn outcomes(effects: Vec<Effect>) -> Vec<Outcome> {
     effects
@@ -23,11 +23,16 @@ fn run(s: &mut Session, events: impl IntoIterator<Item = Event>) -> Vec<Outcome>
 }
 
 fn with_alice(ended_by: EndedBy) -> Outcome {
-    Outcome { ended_by, agent: Some(agent("alice")), agent_joined: true }
+    Outcome { ended_by, agent: Some(agent("alice")), agent_joined: true, rating: Some(ticket()) }
 }
 
 fn no_agent(ended_by: EndedBy) -> Outcome {
-    Outcome { ended_by, agent: None, agent_joined: false }
+    Outcome { ended_by, agent: None, agent_joined: false, rating: None }
+}
+
+/// The session the common helpers start (`sess-1`, `cred-1`): what a rating of it is sent with.
+fn ticket() -> RatingTicket {
+    RatingTicket { session_id: "sess-1".into(), credential: "cred-1".into() }
 }
 
 fn start() -> Event {
@@ -146,7 +151,7 @@ fn the_outcome_names_the_last_agent_after_a_transfer() {
     // Warm transfer: Bob joins, Alice leaves; Bob ends.
     s.handle(Event::ParticipantJoined(participant("bob")));
     s.handle(Event::ParticipantLeft(participant("alice")));
-    let bob = Outcome { ended_by: EndedBy::Agent, agent: Some(agent("bob")), agent_joined: true };
+    let bob = Outcome { ended_by: EndedBy::Agent, agent: Some(agent("bob")), agent_joined: true, rating: Some(ticket()) };
     assert_eq!(outcomes(s.handle(Event::ConversationClosed)), vec![bob]);
 }
 
@@ -251,4 +256,24 @@ mod random {
             }
         }
     }
+}
+
+/// Issue 28: the outcome carries what rates the chat (its own session's id and credential) only when an agent joined;
+/// a chat that never reached an agent has nobody to rate, and a later chat is rated with its own session.
+#[test]
+fn only_a_chat_an_agent_joined_can_be_rated_and_with_its_own_session() {
+    let mut s = chatting();
+    let first = outcomes(s.handle(Event::ConversationClosed));
+    assert_eq!(first[0].rating, Some(ticket()));
+    let waiting = run(&mut s, [start(), Event::SessionCreated(created()), Event::ConversationJoined, Event::EndRequested]);
+    assert_eq!(waiting[0].rating, None, "no agent joined: nothing to rate");
+    let second = flexdesk_core::wire::SessionCreated { session_id: "sess-2".into(), session_credential: "cred-2".into(), ..created() };
+    let rated = run(&mut s, [
+        start(),
+        Event::SessionCreated(second),
+        Event::ConversationJoined,
+        Event::ParticipantJoined(participant("alice")),
+        Event::EndRequested,
+    ]);
+    assert_eq!(rated[0].rating, Some(RatingTicket { session_id: "sess-2".into(), credential: "cred-2".into() }));
 }

@@ -65,7 +65,7 @@ pub fn router() -> Router<Shared> {
         .route("/v1/Configuration/Addresses/{ig}", get(fetch_address))
         .route("/v1/FlexFlows/{fo}", get(fetch_flex_flow))
         .route("/v2/Flows/{fw}", get(fetch_studio_flow))
-        .route("/v1/Workspaces/{ws}", get(fetch_workspace))
+        .route("/v1/Workspaces/{ws}", get(fetch_workspace).post(update_workspace))
         .route("/v1/Workspaces/{ws}/Workflows/{ww}", get(fetch_workflow))
         .route("/v1/Workspaces/{ws}/TaskQueues/{wq}", get(fetch_task_queue))
         .route("/v1/Workspaces/{ws}/TaskChannels", get(list_task_channels))
@@ -270,6 +270,7 @@ fn workspace(emu: &Shared, p: &HashMap<String, String>) -> Result<String, Twilio
 /// twilio-oai taskrouter v1 `FetchWorkspace`: `taskrouter.v1.workspace`.
 async fn fetch_workspace(State(emu): State<Shared>, Path(p): Params) -> R {
     let url = workspace(&emu, &p)?;
+    let events = emu.webhooks.workspace_events();
     let links = ["activities", "statistics", "real_time_statistics", "cumulative_statistics", "task_queues", "tasks", "workers", "workflows", "task_channels", "events"];
     let path = |l: &str| match l {
         "task_queues" => "TaskQueues".to_string(),
@@ -284,8 +285,8 @@ async fn fetch_workspace(State(emu): State<Shared>, Path(p): Params) -> R {
         "date_updated": CREATED,
         "default_activity_name": "Offline",
         "default_activity_sid": sid_like("WA", &emu.config.workspace_sid),
-        "event_callback_url": null,
-        "events_filter": null,
+        "event_callback_url": events.url,
+        "events_filter": events.filter.map(|f| f.join(",")),
         "friendly_name": "Flex Task Assignment (emulator)",
         "multi_task_enabled": true,
         "sid": emu.config.workspace_sid,
@@ -295,6 +296,31 @@ async fn fetch_workspace(State(emu): State<Shared>, Path(p): Params) -> R {
         "url": url,
         "links": links.iter().map(|l| (l.to_string(), Value::from(format!("{url}/{}", path(l))))).collect::<serde_json::Map<_, _>>(),
     }))
+}
+
+/// twilio-oai taskrouter v1 `UpdateWorkspace`, its `EventCallbackUrl` and `EventsFilter` only (where TaskRouter posts
+/// its events, webhooks.rs; an empty URL stops them, the emulator's reading: the spec types it a URI); any other parameter is an emulator limit (400 / 20001). Answers
+/// the workspace as `FetchWorkspace` does.
+async fn update_workspace(State(emu): State<Shared>, Path(p): Params, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> R {
+    workspace(&emu, &p)?;
+    let form = crate::rest_support::Form::parse(&headers, &body)?;
+    if let Some((key, _)) = form.0.iter().find(|(k, _)| k != "EventCallbackUrl" && k != "EventsFilter") {
+        return Err(TwilioError::invalid(key, "the emulator updates a workspace's EventCallbackUrl and EventsFilter only"));
+    }
+    let mut events = emu.webhooks.workspace_events();
+    if let Some(url) = form.get("EventCallbackUrl") {
+        let http = url.starts_with("http://") || url.starts_with("https://");
+        if !url.is_empty() && !http {
+            return Err(TwilioError::invalid("EventCallbackUrl", "must be an http(s) URL"));
+        }
+        events.url = Some(url).filter(|u| !u.is_empty());
+    }
+    if let Some(filter) = form.get("EventsFilter") {
+        let list: Vec<String> = filter.split(',').map(|e| e.trim().to_string()).filter(|e| !e.is_empty()).collect();
+        events.filter = Some(list).filter(|l| !l.is_empty());
+    }
+    emu.webhooks.set_workspace_events(events);
+    fetch_workspace(State(emu), Path(p)).await
 }
 
 /// twilio-oai taskrouter v1 `FetchWorkflow`: `taskrouter.v1.workspace.workflow`. `configuration` is the JSON string

@@ -181,7 +181,9 @@ async fn update_reservation(State(emu): State<Shared>, Path(p): Params, headers:
         (Some("completed"), "wrapping") => {
             let mut st = emu.lock();
             if let Some(task) = st.tasks.iter_mut().find(|x| x.sid == t.sid && x.status == TaskStatus::Wrapping) {
-                task.status = TaskStatus::Completed;
+                if let Some(event) = task.set_status(TaskStatus::Completed, crate::util::now_secs()) {
+                    emu.task_event(event, task);
+                }
             }
         }
         (Some("accepted" | "completed"), other) => {
@@ -254,6 +256,7 @@ mod tests {
             date_accepted: None,
             interaction_sid: None,
             channel_sid: None,
+            date_ended: None,
         }
     }
 

@@ -12,6 +12,8 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
+use axum::body::Bytes;
+use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -34,7 +36,7 @@ const TASK_CHANNEL_NAMES: &[&str] = &["default", "voice", "chat", "sms", "video"
 pub fn router() -> Router<Shared> {
     Router::new()
         .route("/v1/Workspaces/{ws}/Tasks", get(list_tasks))
-        .route("/v1/Workspaces/{ws}/Tasks/{wt}", get(fetch_task))
+        .route("/v1/Workspaces/{ws}/Tasks/{wt}", get(fetch_task).post(update_task))
         .route("/v1/Workspaces/{ws}/TaskQueues/{wq}/CumulativeStatistics", get(cumulative_statistics))
 }
 
@@ -215,6 +217,7 @@ async fn list_tasks(State(emu): State<Shared>, Path(p): Params, RawQuery(raw): R
     check_workspace(&emu, &p["ws"])?;
     let q = query_pairs(raw);
     let c = &emu.config;
+    let now = now_secs();
     let mut statuses: Vec<TaskStatus> = Vec::new();
     for value in q.iter().filter(|(k, _)| k == "AssignmentStatus").flat_map(|(_, v)| v.split(',')) {
         let value = value.trim();
@@ -235,7 +238,6 @@ async fn list_tasks(State(emu): State<Shared>, Path(p): Params, RawQuery(raw): R
     let workflow_ok = name_matches("WorkflowSid", &c.workflow_sid) && name_matches("WorkflowName", "Assign to Anyone (emulator)");
     let others_ok = one(&q, "RoutingTarget").is_none() && one(&q, "HasAddons").map_or(true, |v| v == "false");
 
-    let now = now_secs();
     // Creation order is the tie-breaker within one second (`date_created` has second precision). Only the tasks that
     // match are copied out of the store: with 10 000 tasks, copying them all for each look-up of one chat's task made
     // the bench's queue row (bench/lib/scale.mjs) quadratic.
@@ -245,6 +247,7 @@ async fn list_tasks(State(emu): State<Shared>, Path(p): Params, RawQuery(raw): R
         .iter()
         .enumerate()
         .filter(|_| queue_ok && workflow_ok && others_ok)
+        .filter(|(_, t)| !t.deleted(now))
         .filter(|(_, t)| statuses.is_empty() || statuses.contains(&t.status))
         .filter(|_| priority.map_or(true, |p| p == 0))
         .filter(|(_, t)| terms.as_ref().map_or(true, |terms| matches(&t.attributes, terms)))
@@ -286,8 +289,39 @@ async fn list_tasks(State(emu): State<Shared>, Path(p): Params, RawQuery(raw): R
 /// `GET /v1/Workspaces/{WS}/Tasks/{WT}` (twilio-oai `FetchTask`): one task, with its `attributes`.
 async fn fetch_task(State(emu): State<Shared>, Path(p): Params) -> R {
     check_workspace(&emu, &p["ws"])?;
-    let task = emu.task(&p["wt"]).map_err(|_| TwilioError::not_found(&format!("/v1/Workspaces/{}/Tasks/{}", p["ws"], p["wt"])))?;
-    Ok(Json(task_rest(&emu, &task, true, now_secs())).into_response())
+    let now = now_secs();
+    let task = emu.task(&p["wt"]).ok().filter(|t| !t.deleted(now)).ok_or_else(|| TwilioError::not_found(&format!("/v1/Workspaces/{}/Tasks/{}", p["ws"], p["wt"])))?;
+    Ok(Json(task_rest(&emu, &task, true, now)).into_response())
+}
+
+/// `POST /v1/Workspaces/{WS}/Tasks/{WT}` (twilio-oai `UpdateTask`), its `Attributes` ("The JSON string that describes
+/// the custom attributes of the task"): replaced whole, whatever the task's status, until TaskRouter deletes the task
+/// five minutes after it ended (404 then; the lifecycle page). Twilio documents no refusal of an attribute update for
+/// a completed or canceled task, and Flex Insights reads `task.updated` within those five minutes
+/// (https://www.twilio.com/docs/flex/developer/insights/enhance-integration), so the emulator takes it. Attributes
+/// that are not a JSON object: 400 / 20001 (emulator's reading). The other parameters (`AssignmentStatus`, `Reason`,
+/// `Priority`, …) are an emulator limit: 400 / 20001, never silently ignored. No `If-Match` check.
+async fn update_task(State(emu): State<Shared>, Path(p): Params, headers: HeaderMap, body: Bytes) -> R {
+    check_workspace(&emu, &p["ws"])?;
+    let form = crate::rest_support::Form::parse(&headers, &body)?;
+    if let Some((key, _)) = form.0.iter().find(|(k, _)| k != "Attributes") {
+        return Err(TwilioError::invalid(key, "the emulator updates a task's Attributes only"));
+    }
+    let attributes: Option<Value> = match form.get("Attributes") {
+        Some(a) => Some(serde_json::from_str::<Value>(&a).ok().filter(Value::is_object).ok_or_else(|| TwilioError::invalid("Attributes", "must be a JSON object"))?),
+        None => None,
+    };
+    let now = now_secs();
+    let gone = || TwilioError::not_found(&format!("/v1/Workspaces/{}/Tasks/{}", p["ws"], p["wt"]));
+    let task = {
+        let mut st = emu.lock();
+        let t = st.tasks.iter_mut().find(|t| t.sid == p["wt"] && !t.deleted(now)).ok_or_else(gone)?;
+        if let Some(a) = attributes {
+            t.attributes = a;
+        }
+        t.clone()
+    };
+    Ok(Json(task_rest(&emu, &task, true, now)).into_response())
 }
 
 /// `{avg, min, max, total}` in seconds, as the spec's example shows `wait_duration_until_accepted`.

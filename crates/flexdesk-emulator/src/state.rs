@@ -99,6 +99,40 @@ pub struct Task {
     pub date_accepted: Option<u64>,
     pub interaction_sid: Option<String>,
     pub channel_sid: Option<String>,
+    /// Unix seconds at which it was canceled or completed: TaskRouter deletes it five minutes later ("the Task is
+    /// deleted five minutes after moving into this state", https://www.twilio.com/docs/taskrouter/lifecycle-task-state),
+    /// so the REST reads and updates of rest_tasks.rs no longer find it then ([`Task::deleted`]).
+    pub date_ended: Option<u64>,
+}
+
+/// How long TaskRouter keeps a canceled or completed task (see [`Task::date_ended`]).
+pub const ENDED_TASK_KEPT_SECONDS: u64 = 300;
+
+impl Task {
+    /// Moves the task to `to` at `now` (noting when it ended); the TaskRouter event that tells it, if any
+    /// (https://www.twilio.com/docs/taskrouter/api/event/reference: `reservation.accepted`, `task.canceled`,
+    /// `task.wrapup`, `task.completed`).
+    pub(crate) fn set_status(&mut self, to: TaskStatus, now: u64) -> Option<&'static str> {
+        if self.status == to {
+            return None;
+        }
+        self.status = to;
+        if !to.is_open() {
+            self.date_ended = Some(now);
+        }
+        match to {
+            TaskStatus::Assigned => Some("reservation.accepted"),
+            TaskStatus::Canceled => Some("task.canceled"),
+            TaskStatus::Wrapping => Some("task.wrapup"),
+            TaskStatus::Completed => Some("task.completed"),
+            TaskStatus::Pending | TaskStatus::Reserved => None,
+        }
+    }
+
+    /// TaskRouter has deleted it (five minutes after it ended).
+    pub fn deleted(&self, now: u64) -> bool {
+        self.date_ended.is_some_and(|at| now >= at + ENDED_TASK_KEPT_SECONDS)
+    }
 }
 
 /// An Interactions API interaction (`KD…`) with its one channel (`UO…`) and media conversation.
@@ -269,6 +303,11 @@ impl Emulator {
         self.webhooks.notify(&self.config.auth_token, &self.config.account_sid, service_sid, event, params);
     }
 
+    /// Posts TaskRouter's event about task `t` to the workspace's `EventCallbackUrl`, when one is set (webhooks.rs).
+    pub(crate) fn task_event(&self, event: &str, t: &Task) {
+        self.webhooks.notify_taskrouter(&self.config, event, t, now_secs());
+    }
+
     fn publish(&self, conv: &mut Conversation, actor: Option<&str>, change: Change) {
         conv.seq += 1;
         let _ = self.events.send(Arc::new(Event { conversation_sid: conv.sid.clone(), seq: conv.seq, actor: actor.map(str::to_string), change }));
@@ -409,7 +448,7 @@ impl Emulator {
         }
         if closing && effect == TaskEffect::End {
             let sid = st.conversations[idx].sid.clone();
-            end_tasks_of(st, &sid);
+            end_tasks_of(self, st, &sid);
         }
     }
 
@@ -428,7 +467,7 @@ impl Emulator {
         let mut st = self.lock();
         let idx = find_conversation(&st, key)?;
         let sid = st.conversations[idx].sid.clone();
-        end_tasks_of(&mut st, &sid);
+        end_tasks_of(self, &mut st, &sid);
         let mut conv = st.conversations.remove(idx);
         self.publish(&mut conv, None, Change::ConversationRemoved);
         let params = vec![
@@ -769,6 +808,8 @@ impl Emulator {
         }
         t.interaction_sid = Some(i.sid.clone());
         t.channel_sid = Some(i.channel_sid.clone());
+        // The workflow puts it in the one queue at once: `task-queue.entered` (the events reference).
+        self.task_event("task-queue.entered", &t);
         st.tasks.push(t);
     }
 
@@ -797,13 +838,17 @@ impl Emulator {
         }
         st.interactions[pos].channel_status = status;
         let conversation_sid = st.interactions[pos].conversation_sid.clone();
+        let now = now_secs();
         for t in st.tasks.iter_mut().filter(|t| t.interaction_sid.as_deref() == Some(kd) && t.status.is_open()) {
-            t.status = match (routing_closed, t.status.is_waiting()) {
+            let to = match (routing_closed, t.status.is_waiting()) {
                 // A task no agent holds cannot wrap up or complete in TaskRouter: it is canceled (emulator's reading).
                 (_, true) => TaskStatus::Canceled,
                 (true, false) => TaskStatus::Completed,
                 (false, false) => TaskStatus::Wrapping,
             };
+            if let Some(event) = t.set_status(to, now) {
+                self.task_event(event, t);
+            }
         }
         if status == ChannelStatus::Closed {
             if let Ok(idx) = find_conversation(&st, &conversation_sid) {
@@ -840,9 +885,11 @@ impl Emulator {
         let ci = find_conversation(&st, &st.tasks[ti].conversation_sid.clone())?;
         self.add_participant_in(&mut st.conversations[ci], Some(agent.identity.clone()), Some(attributes))?;
         let t = &mut st.tasks[ti];
-        t.status = TaskStatus::Assigned;
         t.agent = Some(agent.id.clone());
         t.date_accepted = Some(now_secs());
+        if let Some(event) = t.set_status(TaskStatus::Assigned, now_secs()) {
+            self.task_event(event, t);
+        }
         Ok(t.clone())
     }
 
@@ -878,7 +925,9 @@ impl Emulator {
         {
             let mut st = self.lock();
             if let Some(t) = st.tasks.iter_mut().find(|t| t.sid == task_sid && t.status == TaskStatus::Wrapping) {
-                t.status = TaskStatus::Completed;
+                if let Some(event) = t.set_status(TaskStatus::Completed, now_secs()) {
+                    self.task_event(event, t);
+                }
             }
         }
         self.task(task_sid)
@@ -934,18 +983,23 @@ pub(crate) fn new_task(conversation_sid: &str, attributes: Value, task_channel: 
         date_accepted: None,
         interaction_sid: None,
         channel_sid: None,
+        date_ended: None,
     }
 }
 
 /// When a conversation closes directly, its tasks end: waiting ones are canceled, the others completed
 /// (emulator convenience; see [`TaskEffect::End`]).
-fn end_tasks_of(st: &mut State, conversation_sid: &str) {
+fn end_tasks_of(emu: &Emulator, st: &mut State, conversation_sid: &str) {
+    let now = now_secs();
     for t in st.tasks.iter_mut().filter(|t| t.conversation_sid == conversation_sid) {
-        t.status = match t.status {
+        let to = match t.status {
             TaskStatus::Pending | TaskStatus::Reserved => TaskStatus::Canceled,
             TaskStatus::Assigned | TaskStatus::Wrapping => TaskStatus::Completed,
             other => other,
         };
+        if let Some(event) = t.set_status(to, now) {
+            emu.task_event(event, t);
+        }
     }
 }
 

@@ -58,10 +58,23 @@ struct Outgoing {
     signature: String,
 }
 
+/// The workspace's event callback (twilio-oai taskrouter v1 `UpdateWorkspace`: `EventCallbackUrl`, and `EventsFilter`,
+/// "The list of Workspace events for which to call event_callback_url. For example, if `EventsFilter=task.created,
+/// task.canceled,worker.activity.update`, then TaskRouter will call event_callback_url only when a task is created,
+/// canceled, or a Worker activity is updated").
+#[derive(Debug, Clone, Default)]
+pub struct WorkspaceEvents {
+    pub url: Option<String>,
+    /// `None`: every event.
+    pub filter: Option<Vec<String>>,
+}
+
 #[derive(Default)]
 pub struct Webhooks {
     /// Service SID → its webhook configuration.
     targets: Mutex<HashMap<String, Target>>,
+    /// The one workspace's event callback.
+    workspace: Mutex<WorkspaceEvents>,
     queue: OnceLock<mpsc::UnboundedSender<Outgoing>>,
     deliveries: Mutex<VecDeque<Delivery>>,
 }
@@ -75,6 +88,55 @@ impl Webhooks {
 
     pub fn set_target(&self, service_sid: &str, target: Target) {
         self.targets.lock().unwrap_or_else(|e| e.into_inner()).insert(service_sid.to_string(), target);
+    }
+
+    pub fn workspace_events(&self) -> WorkspaceEvents {
+        self.workspace.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_workspace_events(&self, events: WorkspaceEvents) {
+        *self.workspace.lock().unwrap_or_else(|e| e.into_inner()) = events;
+    }
+
+    /// Queues TaskRouter's `event` about `t` for the workspace's `EventCallbackUrl` (when set and its filter allows the
+    /// event): POSTed, form-encoded, signed like every Twilio webhook. The parameters every event has, from the events
+    /// reference (https://www.twilio.com/docs/taskrouter/api/event/reference, "Event Callbacks": `EventType`,
+    /// `AccountSid`, `WorkspaceSid`, `WorkspaceName`, `EventDescription`, `ResourceType`, `ResourceSid`, `Timestamp`), then
+    /// the task's: the reference lists them as "Task" without naming each; the names here are the Event Streams
+    /// schema's (https://www.twilio.com/docs/events/event-types/taskrouter/reservation: `task_sid`, `task_attributes`,
+    /// `task_age`, `task_assignment_status`, `task_canceled_reason`, `task_channel_unique_name`, …) in the callback's
+    /// capitalised form (`TaskSid`, `TaskAge`, …: the emulator's reading), plus `TaskQueueSid` (listed for reservation
+    /// events) and, for `task-queue.entered`, `TaskQueueName`. One queue, one workflow (rest_tasks.rs).
+    pub fn notify_taskrouter(&self, config: &crate::config::Config, event: &str, t: &crate::state::Task, now: u64) {
+        let WorkspaceEvents { url, filter } = self.workspace_events();
+        let Some(url) = url.filter(|_| filter.as_ref().map_or(true, |f| f.iter().any(|e| e == event))) else { return };
+        let Some(queue) = self.queue.get() else { return };
+        let reservation = event.starts_with("reservation.");
+        let mut params: Vec<(String, String)> = vec![
+            ("EventType".into(), event.into()),
+            ("AccountSid".into(), config.account_sid.clone()),
+            ("WorkspaceSid".into(), config.workspace_sid.clone()),
+            ("WorkspaceName".into(), "Flex Task Assignment (emulator)".into()),
+            ("EventDescription".into(), format!("Task {} {event}", t.sid)),
+            ("ResourceType".into(), if reservation { "Reservation" } else { "Task" }.into()),
+            ("ResourceSid".into(), t.sid.clone()),
+            ("Timestamp".into(), now.to_string()),
+            ("TaskSid".into(), t.sid.clone()),
+            ("TaskAttributes".into(), t.attributes.to_string()),
+            ("TaskAge".into(), now.saturating_sub(t.date_created).to_string()),
+            ("TaskPriority".into(), "0".into()),
+            ("TaskAssignmentStatus".into(), t.status.as_str().into()),
+            ("TaskChannelUniqueName".into(), t.task_channel.clone()),
+            ("TaskQueueSid".into(), config.queue_sid.clone()),
+        ];
+        if event == "task-queue.entered" {
+            params.push(("TaskQueueName".into(), "Everyone (emulator)".into()));
+        }
+        if event == "task.canceled" {
+            params.push(("TaskCanceledReason".into(), "Task canceled".into()));
+        }
+        let signature = twilio_model::webhook::signature(config.auth_token.as_bytes(), &url, &params);
+        let _ = queue.send(Outgoing { url, method: "POST".into(), params, signature });
     }
 
     pub fn deliveries(&self) -> Vec<Delivery> {

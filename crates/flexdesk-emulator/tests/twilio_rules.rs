@@ -276,3 +276,74 @@ fn accepting_a_task_is_checked_and_done_under_one_lock() {
         assert_eq!(emu.conversation(&ch).unwrap().participants.len(), 1, "only that agent joined");
     }
 }
+
+/// Issue 28: UpdateTask `Attributes` replaces an ended task's attributes too, until TaskRouter deletes the task five
+/// minutes after it ended (twilio-oai `UpdateTask`; the task lifecycle page); other parameters are an emulator limit.
+#[tokio::test]
+async fn an_ended_tasks_attributes_can_be_updated_until_it_is_deleted_five_minutes_later() {
+    let emu = emulator();
+    let (kd, uo, wt, ch) = interaction(&emu, "chat").await;
+    emu.accept_task(&wt, "alice").unwrap();
+    twilio(&emu, "POST", &format!("/v1/Interactions/{kd}/Channels/{uo}"), &[("Status", "closed"), ("Routing", r#"{"status":"closed"}"#)]).await;
+    assert_eq!(emu.task(&wt).unwrap().status, "completed");
+    let path = format!("/v1/Workspaces/{}/Tasks/{wt}", emu.config.workspace_sid);
+    let rated = json!({"conversationSid": ch, "conversations": {"conversation_measure_1": 4}}).to_string();
+    let (s, v) = twilio(&emu, "POST", &path, &[("Attributes", &rated)]).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(serde_json::from_str::<Value>(v["attributes"].as_str().unwrap()).unwrap()["conversations"]["conversation_measure_1"], 4);
+    assert_eq!(twilio(&emu, "GET", &path, &[]).await.1["attributes"], v["attributes"]);
+    for bad in [&[("Attributes", "[1]")][..], &[("AssignmentStatus", "canceled")]] {
+        let (s, v) = twilio(&emu, "POST", &path, bad).await;
+        assert_eq!((s, v["code"].clone()), (StatusCode::BAD_REQUEST, json!(20001)), "{bad:?}: {v}");
+    }
+    // Five minutes after it ended, TaskRouter has deleted it.
+    emu.lock().tasks.iter_mut().find(|t| t.sid == wt).unwrap().date_ended = Some(flexdesk_emulator::util::now_secs() - 300);
+    assert_eq!(twilio(&emu, "GET", &path, &[]).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(twilio(&emu, "POST", &path, &[("Attributes", &rated)]).await.0, StatusCode::NOT_FOUND);
+    let list = twilio(&emu, "GET", &format!("/v1/Workspaces/{}/Tasks", emu.config.workspace_sid), &[]).await.1;
+    assert!(list["tasks"].as_array().unwrap().iter().all(|t| t["sid"] != json!(wt)), "{list}");
+}
+
+/// Issue 28: TaskRouter posts its events to the workspace's `EventCallbackUrl` (`UpdateWorkspace`), signed, filtered by
+/// `EventsFilter` (https://www.twilio.com/docs/taskrouter/api/event/reference).
+#[tokio::test]
+async fn taskrouter_events_reach_the_workspace_event_callback_signed_and_filtered() {
+    let emu = emulator();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/events", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let app = axum::Router::new().fallback(|| async { StatusCode::NO_CONTENT });
+        axum::serve(listener, app).await.unwrap();
+    });
+    flexdesk_emulator::webhooks::start(&emu);
+    let ws = format!("/v1/Workspaces/{}", emu.config.workspace_sid);
+    let (s, v) = twilio(&emu, "POST", &ws, &[("EventCallbackUrl", &url)]).await;
+    assert_eq!((s, v["event_callback_url"].clone()), (StatusCode::OK, json!(url)), "{v}");
+    assert_eq!(twilio(&emu, "POST", &ws, &[("FriendlyName", "x")]).await.0, StatusCode::BAD_REQUEST, "an emulator limit, said");
+
+    let (kd, uo, wt, ch) = interaction(&emu, "chat").await;
+    emu.accept_task(&wt, "alice").unwrap();
+    twilio(&emu, "POST", &format!("/v1/Interactions/{kd}/Channels/{uo}"), &[("Status", "closed")]).await;
+    emu.end_task(&wt).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let sent = emu.webhooks.deliveries();
+    let events: Vec<&str> = sent.iter().map(|d| d.event_type.as_str()).collect();
+    assert_eq!(events, ["task-queue.entered", "reservation.accepted", "task.wrapup", "task.completed"]);
+    for d in &sent {
+        assert!(twilio_model::webhook::verify(emu.config.auth_token.as_bytes(), &d.signature, &d.url, &d.params), "signed: {d:?}");
+        let get = |k: &str| d.params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!((get("TaskSid"), get("WorkspaceSid"), get("TaskChannelUniqueName")), (Some(wt.as_str()), Some(emu.config.workspace_sid.as_str()), Some("chat")));
+        assert_eq!(serde_json::from_str::<Value>(get("TaskAttributes").unwrap()).unwrap()["conversationSid"], json!(ch));
+        assert_eq!(d.status, Some(204));
+    }
+    assert_eq!(sent[0].params.iter().find(|(k, _)| k == "TaskQueueName").map(|(_, v)| v.as_str()), Some("Everyone (emulator)"));
+
+    // A filter: only the events it names.
+    emu.webhooks.clear_deliveries();
+    twilio(&emu, "POST", &ws, &[("EventsFilter", "task.canceled")]).await;
+    let (kd, uo, _, _) = interaction(&emu, "chat").await;
+    twilio(&emu, "POST", &format!("/v1/Interactions/{kd}/Channels/{uo}"), &[("Status", "closed")]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let events: Vec<String> = emu.webhooks.deliveries().iter().map(|d| d.event_type.clone()).collect();
+    assert_eq!(events, ["task.canceled"]);
+}

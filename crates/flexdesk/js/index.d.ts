@@ -82,7 +82,35 @@ export interface FlexdeskChatOutcome {
   agent: { name: string } | null;
   /** Whether an agent ever joined the chat. */
   agentJoined: boolean;
+  /**
+   * Sends the customer's rating of this chat to the auth server, which writes it to the chat's Flex task for Flex
+   * Insights (`conversations.conversation_measure_N`, the comment in `conversation_attribute_N`). Accepted once, within
+   * the server's `RATING_WINDOW_SECONDS` (default 15 minutes) of the end, and only for a chat an agent joined.
+   * Never rejects except on bad input (a `TypeError`). Not enumerable: the outcome stays plain data.
+   */
+  rate(rating: FlexdeskRating): Promise<FlexdeskRatingResult>;
 }
+
+/** A customer's rating of a chat with an agent (`FlexdeskChatOutcome.rate`). */
+export interface FlexdeskRating {
+  /** A whole number from 1 to 5. */
+  score: number;
+  /** What the customer wrote, at most 500 characters. */
+  comment?: string;
+}
+
+/** What became of a rating. */
+export type FlexdeskRatingResult =
+  | { recorded: true }
+  | {
+      recorded: false;
+      /**
+       * Why: the auth server's error code (`'already_rated'`; `'rating_closed'`: too late, or the task no longer takes
+       * it; `'chat_not_ended'`; `'rating_not_configured'`; …), `'no_agent'` (no agent joined: nothing to rate) or
+       * `'unreachable'`.
+       */
+      reason: string;
+    };
 
 /** Every text the desk may show the customer (see `strings`). */
 export type FlexdeskStringKey =

@@ -232,7 +232,8 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
           // `onChatEnd` guarded: a hook that throws or rejects is logged, and the chat goes on.
           const strings = (key, params) => say(config.strings, key, params, texts);
           const hook = config.onChatEnd;
-          const onChatEnd = hook && ((o) => (async () => hook(o))().catch((e) => console.warn('flexdesk: config.onChatEnd failed:', e)));
+          const onChatEnd =
+            hook && ((o) => (async () => hook(withRate(o, config.authServerUrl)))().catch((e) => console.warn('flexdesk: config.onChatEnd failed:', e)));
           desk = new glue.TwilioFlex(Object.create(config, { strings: { value: strings }, onChatEnd: { value: onChatEnd } }), cb, persistedState ?? null);
           // Carbon never tells the desk the page suspended the chat (`instance.serviceDesk.updateIsSuspended`), but
           // drops agent messages meanwhile (HumanAgentServiceImpl.ts `sendMessageToUser`: `addMessages(…,
@@ -379,3 +380,11 @@ export async function getAgentAvailability(authServerUrl) {
   }
 }
 
+/**
+ * The page's outcome (issue 28): the desk's `rating` ticket (the ended session's id and credential, only when an agent
+ * joined) is taken off the object and kept in `rate`, which is not enumerable, so the outcome stays plain data. The
+ * request is `rating.js`'s, loaded only when the page rates (it is not in the page's first load).
+ */
+function withRate({ rating: ticket, ...outcome }, authServerUrl) {
+  return Object.defineProperty(outcome, 'rate', { value: (rating) => import('./rating.js').then((m) => m.rateChat(authServerUrl, ticket, rating)) });
+}

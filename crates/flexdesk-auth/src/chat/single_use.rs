@@ -23,6 +23,8 @@ pub struct UsedTokens {
     pub handoffs: SingleUse,
     /// Identity tokens, with `IDENTITY_SINGLE_USE`.
     pub identities: SingleUse,
+    /// Rated chats, by session id: a rating is accepted once (issue 28).
+    pub ratings: SingleUse,
 }
 
 /// The `jti`s already used, of one kind of token.

@@ -32,7 +32,7 @@ use tracing::Level;
 use crate::infra::config::BODY_LIMIT_BYTES;
 use crate::http::layers::CallerRequestId;
 use crate::http::state::AppState;
-use crate::http::routes::{agents, ops, queue, ready, sessions};
+use crate::http::routes::{agents, ops, queue, rating, ready, sessions, status};
 
 /// The public listener: the API and `/healthz` (for load balancers). No metrics, no OpenAPI document.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -43,6 +43,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/sessions/{id}", delete(sessions::end))
         .route("/v1/agents/availability", get(agents::availability))
         .route("/v1/sessions/{id}/queue", get(queue::position))
+        .route("/v1/sessions/{id}/rating", post(rating::rate))
         // One `route_layer` call: each call boxes the routes once more (see below).
         .route_layer(ServiceBuilder::new().map_response(layers::no_store).layer(ratelimit::LimitLayer(state.clone())));
 
@@ -93,10 +94,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// The admin listener (`ADMIN_PORT`, `ADMIN_BIND`): Prometheus metrics, the OpenAPI document, health.
+/// The admin listener (`ADMIN_PORT`, `ADMIN_BIND`): Prometheus metrics, the queues' status page, the OpenAPI document,
+/// health.
 pub fn admin_router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/metrics", get(ops::metrics))
+        .route("/status", get(status::page))
         .route("/openapi.json", get(crate::http::openapi::document))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ready::readyz))

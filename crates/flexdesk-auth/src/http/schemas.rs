@@ -96,6 +96,20 @@ pub struct SessionAuth {
     session_credential: String,
 }
 
+/// The customer's rating of an ended chat (issue 28), with that session's credential; accepted once, within
+/// `RATING_WINDOW_SECONDS` of the end.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RatingRequest {
+    session_credential: String,
+    /// A whole number from 1 to 5 (Flex Insights: `conversations.conversation_measure_<RATING_INSIGHTS_SLOT>`).
+    #[schema(minimum = 1, maximum = 5)]
+    score: u8,
+    /// At most 500 characters, no control characters but new lines (`conversation_attribute_<slot>`).
+    #[schema(max_length = 500)]
+    comment: Option<String>,
+}
+
 /// Live figures of the chat queue.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -41,6 +41,8 @@ pub struct AppState {
     /// Signed hand-offs (each routes one chat) and, with `IDENTITY_SINGLE_USE`, identity tokens already used, by
     /// `jti` (in Redis too when configured).
     pub used_tokens: UsedTokens,
+    /// The queue figures from TaskRouter's events (`/status` and the `flexdesk_queue_*` / `flexdesk_chat*` metrics).
+    pub figures: crate::chat::figures::Figures,
     /// Coalesces concurrent "is this conversation closed?" calls to Twilio, per conversation.
     pub closed_checks: singleflight::SingleFlight<Result<bool, CallError>>,
     /// State shared with the other replicas through Redis (`REDIS_URL`); `None`: this process only.
@@ -78,8 +80,11 @@ impl AppState {
                     std::time::Duration::from_secs(config.identity.as_ref().map_or(60, |i| i.max_token_age + i.leeway)),
                     redis.clone(),
                 ),
+                // Past the window a rating is refused anyway: forgotten then.
+                ratings: SingleUse::new("rating", config.ratings.window + std::time::Duration::from_secs(60), redis.clone()),
             },
             redis,
+            figures: crate::chat::figures::Figures::new(metrics.clone()),
             metrics,
             verifier: reqwest::Client::builder()
                 .timeout(config.twilio_timeout)

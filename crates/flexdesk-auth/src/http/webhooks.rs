@@ -9,7 +9,10 @@
 //! (<https://www.twilio.com/docs/usage/webhooks/webhooks-security>). [`verify`] follows the official helper
 //! (`twilio` npm 6.x `validateRequest`), and tests/auth/webhooks.test.mjs checks that both accept the same requests.
 //!
-//! What a webhook can do here: move a conversation to ended, nothing else. One whose signature does not verify is
+//! TaskRouter's workspace event callbacks (`EventCallbackUrl`) may come here too: they feed the queue figures
+//! (`crate::chat::figures`) and nothing else.
+//!
+//! What a Conversations webhook can do here: move a conversation to ended, nothing else. One whose signature does not verify is
 //! refused (403) before its content is read. One seen before ([`crate::chat::webhooks::SeenWebhooks`]: the same `I-Twilio-Idempotency-Token`,
 //! or the same signed request under another token or none) is acknowledged (204) and changes nothing, not even
 //! health: a captured webhook replayed cannot keep refresh trusting a record Twilio stopped feeding (issue 24).
@@ -94,8 +97,18 @@ pub async fn receive(State(state): State<Arc<AppState>>, uri: Uri, headers: Head
         return Ok(StatusCode::NO_CONTENT);
     }
     let now = unix_now();
-    state.webhooks.record(now);
     let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    // TaskRouter's workspace events come here too (its `EventCallbackUrl`, signed the same way): the queue figures
+    // (crate::chat::figures). They say nothing of the Conversations webhooks' health.
+    if get("WorkspaceSid").is_some() && get("ChatServiceSid").is_none() {
+        let ours = get("AccountSid").map_or(true, |s| s == config.account_sid)
+            && config.workspace_sid.as_ref().map_or(true, |w| get("WorkspaceSid") == Some(w.as_str()));
+        if ours {
+            state.figures.taskrouter_event(&|name| get(name).map(str::to_string), now);
+        }
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    state.webhooks.record(now);
     let ours = get("ChatServiceSid").is_none_or(|s| s == config.conversations_service_sid)
         && get("AccountSid").is_none_or(|s| s == config.account_sid);
     let ended = match get("EventType") {

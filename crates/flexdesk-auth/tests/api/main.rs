@@ -2,8 +2,10 @@
 
 mod abuse;
 mod availability;
+mod figures;
 mod hardening;
 mod openapi_contract;
+mod rating;
 mod readiness;
 mod sessions;
 mod slowloris;

@@ -27,7 +27,7 @@ fn closed_params(conversation: &str) -> Vec<(String, String)> {
 }
 
 /// A webhook as Twilio sends it to `http://auth.test/v1/twilio/webhooks`, signed with `signature` (or correctly).
-fn webhook(params: &[(String, String)], signature: Option<&str>, host: &str) -> Request<Body> {
+pub(crate) fn webhook(params: &[(String, String)], signature: Option<&str>, host: &str) -> Request<Body> {
     let url = format!("http://{host}/v1/twilio/webhooks");
     let sig = signature.map(str::to_string).unwrap_or_else(|| expected_signature(AUTH_TOKEN.as_bytes(), &url, params));
     let body = form_body(params);

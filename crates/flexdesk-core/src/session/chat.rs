@@ -3,7 +3,7 @@
 
 use super::backoff::Backoff;
 use super::config::{Config, MAX_REJOINS, TYPING_REPEAT_MS};
-use super::effect::{AuthCall, ClientCall, EndedBy, Effect, ErrorStatus, Outcome, WebCall};
+use super::effect::{AuthCall, ClientCall, EndedBy, Effect, ErrorStatus, Outcome, RatingTicket, WebCall};
 use super::event::{ConnState, Event, PersistedState, Timer};
 use super::outbox::{Echo, Failed, Outbox, Outgoing};
 use super::roster::Roster;
@@ -577,7 +577,9 @@ impl Chat {
     /// chat goes on elsewhere (another tab took it over) or was found over when resumed (ended in another tab, or
     /// while the page was away): that page told it, or nobody saw it end.
     fn tell_outcome(&self, ended_by: EndedBy, out: &mut Vec<Effect>) {
-        let outcome = Outcome { ended_by, agent: self.roster.last_agent(), agent_joined: self.roster.connected };
+        let agent_joined = self.roster.connected;
+        let rating = agent_joined.then(|| RatingTicket { session_id: self.creds.session_id.clone(), credential: self.creds.credential.clone() });
+        let outcome = Outcome { ended_by, agent: self.roster.last_agent(), agent_joined, rating };
         out.push(Effect::Web(WebCall::Outcome(outcome)));
     }
 

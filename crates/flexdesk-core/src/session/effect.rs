@@ -241,6 +241,19 @@ pub struct Outcome {
     pub agent: Option<Agent>,
     /// Whether an agent ever joined.
     pub agent_joined: bool,
+    /// What rates this chat (issue 28): the ended session's id and credential, which the auth server accepts once,
+    /// for a while after the end (`POST /v1/sessions/{id}/rating`). Only when an agent joined: there is nobody to
+    /// rate otherwise.
+    pub rating: Option<RatingTicket>,
+}
+
+/// The ended session a rating goes to ([`Outcome::rating`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatingTicket {
+    /// The session id (the rating's URL).
+    pub session_id: String,
+    /// The session credential (the rating's proof).
+    pub credential: String,
 }
 
 /// What the shell must do, as returned by [`Session::handle`], in order.

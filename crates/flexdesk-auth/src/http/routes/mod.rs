@@ -3,5 +3,7 @@
 pub mod agents;
 pub mod ops;
 pub mod queue;
+pub mod rating;
 pub mod ready;
 pub mod sessions;
+pub mod status;

@@ -246,6 +246,8 @@ pub async fn end(
             // Ended on another replica (REDIS_URL): closed there already; 204 without calling Twilio again.
             state.sessions.end(&id, unix_now());
         } else {
+            // Noted first: TaskRouter's `task.canceled` for this chat may arrive before Twilio answers the close.
+            state.figures.ended(session.conversation_sid(), crate::chat::figures::AbandonReason::Customer, unix_now());
             let flex = Flex { client: &state.twilio, config: &state.config };
             flex.close(session.conversation_sid(), session.interaction()).await?;
             state.chats().session_ended(&id, session.conversation_sid(), session.expires_at(), unix_now()).await;

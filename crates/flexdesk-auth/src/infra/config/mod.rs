@@ -249,6 +249,8 @@ pub struct Config {
     pub handoff_bot_name: String,
     /// `TWILIO_WEBHOOKS=on`: Twilio's Conversations webhooks reach `POST /v1/twilio/webhooks`; `None` when off.
     pub webhooks: Option<Webhooks>,
+    /// Customers' ratings of their chats for Flex Insights (`RATING_*`).
+    pub ratings: Ratings,
     /// Human verification: the page's token is POSTed here before a chat starts.
     pub verify_url: Option<String>,
     /// Sent to the verifier as `secret` (`VERIFY_SECRET`), as the `siteverify` endpoints expect.
@@ -283,6 +285,16 @@ pub struct Webhooks {
     pub public_base_url: Option<String>,
     /// How recent the last verified webhook must be for webhooks to count as healthy (`TWILIO_WEBHOOKS_FRESH_SECONDS`).
     pub fresh: Duration,
+}
+
+/// Customers' ratings of their chats (issue 28; `chat::rating`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ratings {
+    /// How long after a chat's end its rating is accepted (`RATING_WINDOW_SECONDS`, default 900; zero: refused).
+    pub window: Duration,
+    /// The Flex Insights custom slot written (`RATING_INSIGHTS_SLOT`, 1 to 10, default 1): the score goes to
+    /// `conversations.conversation_measure_<slot>`, the comment to `conversations.conversation_attribute_<slot>`.
+    pub slot: u8,
 }
 
 /// Shared state for replicas in Redis (`REDIS_URL`; see [`crate::infra::redis`]).

@@ -219,6 +219,12 @@ pub struct Settings {
     /// How recent the last webhook must be for webhooks to count as healthy, seconds (default 600).
     #[arg(long, env)]
     pub twilio_webhooks_fresh_seconds: Option<String>,
+    /// How long after a chat ends its rating is accepted, seconds (default 900; 0 = ratings refused).
+    #[arg(long, env)]
+    pub rating_window_seconds: Option<String>,
+    /// Which Flex Insights custom slot a rating fills, 1 to 10 (default 1): conversation_measure_N and conversation_attribute_N.
+    #[arg(long, env)]
+    pub rating_insights_slot: Option<String>,
     /// Human verification endpoint (https) the page's token is POSTed to.
     #[arg(long, env)]
     pub verify_url: Option<String>,

@@ -171,6 +171,10 @@ impl Settings {
             }
         }
         let webhooks_fresh = Duration::from_secs(r.number(value!(s.twilio_webhooks_fresh_seconds), 600, 1, 86_400));
+        let ratings = Ratings {
+            window: Duration::from_secs(r.number(value!(s.rating_window_seconds), 900, 0, 86_400)),
+            slot: r.number(value!(s.rating_insights_slot), 1, 1, 10) as u8,
+        };
         let webhooks = match (twilio_webhooks, &auth_token) {
             (false, _) => None,
             (true, None) => {
@@ -276,6 +280,7 @@ impl Settings {
             handoff_transcript,
             handoff_bot_name,
             webhooks,
+            ratings,
             verify_url,
             verify_secret,
             redis,
