@@ -211,7 +211,7 @@ fn reconnect_resolves_true_once_joined() {
 #[test]
 fn agent_text_and_every_file_of_one_message_are_shown_text_first() {
     let mut s = chatting();
-    let media = |f: &str, t: &str| Media { filename: f.into(), content_type: t.into(), url: format!("https://m/{f}") };
+    let media = |f: &str, t: &str| Media { sid: String::new(), filename: f.into(), content_type: t.into(), url: format!("https://m/{f}") };
     let content = Content { body: Some("Here you go".into()), media: vec![media("a.png", "image/png"), media("b.pdf", "application/pdf")] };
     let fx = visible(s.handle(Event::Message { index: 3, author: "alice".into(), client_id: None, handoff: None, content }));
     let items = vec![

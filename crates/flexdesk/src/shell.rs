@@ -94,7 +94,7 @@ pub struct Shell {
 impl Shell {
     pub fn new(callback: ServiceDeskCallback, auth: AuthClient, make_client: Function, limits: MediaLimits, join_timeout_ms: u64) -> Rc<Self> {
         Rc::new_cyclic(|me: &std::rc::Weak<Shell>| Shell {
-            session: RefCell::new(Session::with_limits(limits).with_join_timeout(join_timeout_ms)),
+            session: RefCell::new(Session::with_limits(limits).with_join_timeout(join_timeout_ms).with_auth_server(auth.base())),
             events: Serial::default(),
             callback,
             auth,
@@ -537,7 +537,10 @@ impl Shell {
             while let Some(item) = this.inbox.next() {
                 let generation = this.generation.get();
                 let event = match item {
-                    Incoming::Message(m) => message_event(&m).await,
+                    Incoming::Message(m) => {
+                        let temporary_urls = this.session.borrow().wants_temporary_urls();
+                        message_event(&m, temporary_urls).await
+                    }
                     Incoming::Joined(p) => {
                         let name = user_name(&p).await;
                         Some(Event::ParticipantJoined(participant(&p, name)))

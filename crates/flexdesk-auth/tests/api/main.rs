@@ -3,6 +3,7 @@
 mod abuse;
 mod availability;
 mod hardening;
+mod media;
 mod openapi_contract;
 mod readiness;
 mod sessions;
