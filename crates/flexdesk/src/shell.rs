@@ -27,6 +27,11 @@ use crate::serial::Serial;
 
 /// What a timer firing means (the argument `setTimeout` hands to `Shell::timers`); the core's
 /// join timers are `TIMER_JOIN + attempt`.
+/// Longest a closed client's shutdown waits for its joining and syncing calls ([`Shell::close_client`]): the SDK's
+/// own limit for a request waiting for its connection (twilsock's `REQUEST_TIMEOUT`, 20 s, in
+/// `@twilio/conversations` 3.0's build), after which those requests have failed anyway.
+const SHUTDOWN_WAIT_MS: f64 = 20_000.0;
+
 const TIMER_RETRY: i32 = 0;
 const TIMER_SAVE: i32 = 1;
 const TIMER_TYPING: i32 = 2;
@@ -70,6 +75,8 @@ pub struct Shell {
     make_client: Function,
     client: RefCell<Option<JsValue>>,
     conversation: RefCell<Option<JsValue>>,
+    /// The current client's joining and syncing calls, settled or not: its shutdown waits for them (`close_client`).
+    in_flight: RefCell<Option<Promise>>,
     /// Files the user chose (`File`s), by web-chat upload id, until they are sent.
     pub files: RefCell<Vec<(String, JsValue)>>,
     start_waiter: RefCell<Option<Function>>,
@@ -101,6 +108,7 @@ impl Shell {
             make_client,
             client: RefCell::new(None),
             conversation: RefCell::new(None),
+            in_flight: RefCell::new(None),
             files: RefCell::new(Vec::new()),
             start_waiter: RefCell::new(None),
             reconnect_waiter: RefCell::new(None),
@@ -468,6 +476,15 @@ impl Shell {
                 (get(&e, "terminal") == JsValue::TRUE).then(|| Event::ClientFailed { message: error_message(&e) })
             }));
             let found = call_promise(&client, "getConversationBySid", &[&JsValue::from_str(&conversation_sid)]);
+            this.hold(&found);
+            // The real SDK fetches the user's conversations as it starts (`Client._initialize`: `_conversationsPromise`,
+            // whose failure is logged and rethrown) and nothing holds that promise unless the page asks for them: a
+            // shutdown while it is under way left "Unable to connect: Connection is not initialized" uncaught in the
+            // page (issue 23). Asking for them holds it (the answer is local, no request); held here, so a shutdown
+            // also waits for it. The stand-in has no such method and no such fetch.
+            if get(&client, "getSubscribedConversations").is_function() {
+                this.hold(&call_promise(&client, "getSubscribedConversations", &[]));
+            }
             *this.client.borrow_mut() = Some(client);
             match JsFuture::from(found).await {
                 Ok(conv) if this.generation.get() == generation => {
@@ -561,7 +578,9 @@ impl Shell {
         let this = self.clone();
         let generation = self.generation.get();
         go(Box::pin(async move {
-            if let Ok(list) = JsFuture::from(call_promise(&conv, "getParticipants", &[])).await {
+            let participants = call_promise(&conv, "getParticipants", &[]);
+            this.hold(&participants);
+            if let Ok(list) = JsFuture::from(participants).await {
                 if this.generation.get() == generation {
                     for p in array(&list).iter() {
                         this.receive(Incoming::Joined(p));
@@ -570,7 +589,9 @@ impl Shell {
             }
             // Pages come newest first, each in index order: older pages go in front.
             let mut missed: Vec<JsValue> = Vec::new();
-            let mut page = JsFuture::from(call_promise(&conv, "getMessages", &[&JsValue::from_f64(50.0)])).await.ok();
+            let first = call_promise(&conv, "getMessages", &[&JsValue::from_f64(50.0)]);
+            this.hold(&first);
+            let mut page = JsFuture::from(first).await.ok();
             while let Some(p) = page {
                 let items: Vec<JsValue> = array(&get(&p, "items")).iter().collect();
                 let oldest = items.iter().filter_map(|m| get_u64(m, "index")).min();
@@ -603,18 +624,42 @@ impl Shell {
         }
     }
 
+    /// Keeps `p` among the current client's calls its shutdown waits for.
+    fn hold(&self, p: &Promise) {
+        let mut held = self.in_flight.borrow_mut();
+        let all = match held.take() {
+            Some(prev) => Array::of2(&prev, p),
+            None => Array::of1(p),
+        };
+        *held = Some(Promise::all_settled(&all));
+    }
+
     /// Shuts the client down, removes the listeners this desk put on it and its conversation, and forgets them.
+    ///
+    /// The shutdown waits (at most [`SHUTDOWN_WAIT_MS`]) for the joining and syncing calls still under way: the real
+    /// SDK subscribes a joined conversation's message and participant lists on its own (`Conversation._setStatus`
+    /// calls `_subscribeStreams()` and rethrows its failure unless the sync client already says `disconnected`), and
+    /// a shutdown meanwhile rejects the list's request as "Unable to connect: Connection is not initialized"
+    /// (twilsock's `rejectPendingMessages`) in a promise nobody holds: an uncaught error in the page (issue 23, a
+    /// reload during a cold transfer, then Flex's close). Our own `getParticipants` / `getMessages` wait for the same
+    /// subscription (`_subscribeStreams`, cached), so once they settled the SDK's has too.
     fn close_client(&self) {
         self.generation.set(self.generation.get().wrapping_add(1));
         let mut removed = true;
         if let Some(conv) = self.conversation.borrow_mut().take() {
             removed &= call(&conv, "removeAllListeners", &[]).is_ok();
         }
+        let held = self.in_flight.borrow_mut().take();
         if let Some(client) = self.client.borrow_mut().take() {
             removed &= call(&client, "removeAllListeners", &[]).is_ok();
-            let p = call_promise(&client, "shutdown", &[]);
             go(Box::pin(async move {
-                let _ = JsFuture::from(p).await;
+                if let Some(held) = held {
+                    let bound = Promise::new(&mut |resolve, _| {
+                        crate::js::set_timeout(&resolve, SHUTDOWN_WAIT_MS, 0);
+                    });
+                    let _ = JsFuture::from(Promise::race(&Array::of2(&held, &bound))).await;
+                }
+                let _ = JsFuture::from(call_promise(&client, "shutdown", &[])).await;
             }));
         }
         // Listeners still registered (an SDK object without removeAllListeners) would call a dropped closure: keep
