@@ -283,7 +283,7 @@ pub fn saved_to_js(state: &PersistedState) -> JsValue {
             Outgoing::File { id } => object(&[("kind", "file".into()), ("id", JsValue::from_str(id))]),
         })
         .collect();
-    object(&[
+    let saved = object(&[
         ("sessionId", JsValue::from_str(session_id)),
         ("credential", JsValue::from_str(credential)),
         ("conversationSid", JsValue::from_str(conversation_sid)),
@@ -292,8 +292,12 @@ pub fn saved_to_js(state: &PersistedState) -> JsValue {
         ("connected", JsValue::from_bool(*connected)),
         ("lastShown", last_shown.map_or(JsValue::NULL, |i| JsValue::from_f64(i as f64))),
         ("outbox", outbox.into()),
-        ("mediaLinkQuery", opt_str(media_link_query)),
-    ])
+    ]);
+    // Only when the server offered media links, as serde leaves it out.
+    if let Some(q) = media_link_query {
+        set(&saved, "mediaLinkQuery", &JsValue::from_str(q));
+    }
+    saved
 }
 
 fn agent_to_js(agent: &Agent) -> JsValue {
