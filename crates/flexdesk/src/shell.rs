@@ -25,13 +25,13 @@ use crate::interop::{self, agent_message, message_event, participant, profile, s
 use crate::js::{array, error_message, get, get_u64, object, warn};
 use crate::serial::Serial;
 
-/// What a timer firing means (the argument `setTimeout` hands to `Shell::timers`); the core's
-/// join timers are `TIMER_JOIN + attempt`.
 /// Longest a closed client's shutdown waits for its joining and syncing calls ([`Shell::close_client`]): the SDK's
 /// own limit for a request waiting for its connection (twilsock's `REQUEST_TIMEOUT`, 20 s, in
 /// `@twilio/conversations` 3.0's build), after which those requests have failed anyway.
 const SHUTDOWN_WAIT_MS: f64 = 20_000.0;
 
+/// What a timer firing means (the argument `setTimeout` hands to `Shell::timers`); the core's
+/// join timers are `TIMER_JOIN + attempt`.
 const TIMER_RETRY: i32 = 0;
 const TIMER_SAVE: i32 = 1;
 const TIMER_TYPING: i32 = 2;
@@ -579,7 +579,9 @@ impl Shell {
         let generation = self.generation.get();
         go(Box::pin(async move {
             let participants = call_promise(&conv, "getParticipants", &[]);
-            this.hold(&participants);
+            if this.generation.get() == generation {
+                this.hold(&participants);
+            }
             if let Ok(list) = JsFuture::from(participants).await {
                 if this.generation.get() == generation {
                     for p in array(&list).iter() {
@@ -590,7 +592,9 @@ impl Shell {
             // Pages come newest first, each in index order: older pages go in front.
             let mut missed: Vec<JsValue> = Vec::new();
             let first = call_promise(&conv, "getMessages", &[&JsValue::from_f64(50.0)]);
-            this.hold(&first);
+            if this.generation.get() == generation {
+                this.hold(&first);
+            }
             let mut page = JsFuture::from(first).await.ok();
             while let Some(p) = page {
                 let items: Vec<JsValue> = array(&get(&p, "items")).iter().collect();
@@ -636,13 +640,16 @@ impl Shell {
 
     /// Shuts the client down, removes the listeners this desk put on it and its conversation, and forgets them.
     ///
-    /// The shutdown waits (at most [`SHUTDOWN_WAIT_MS`]) for the joining and syncing calls still under way: the real
-    /// SDK subscribes a joined conversation's message and participant lists on its own (`Conversation._setStatus`
-    /// calls `_subscribeStreams()` and rethrows its failure unless the sync client already says `disconnected`), and
-    /// a shutdown meanwhile rejects the list's request as "Unable to connect: Connection is not initialized"
-    /// (twilsock's `rejectPendingMessages`) in a promise nobody holds: an uncaught error in the page (issue 23, a
-    /// reload during a cold transfer, then Flex's close). Our own `getParticipants` / `getMessages` wait for the same
-    /// subscription (`_subscribeStreams`, cached), so once they settled the SDK's has too.
+    /// The shutdown waits (at most [`SHUTDOWN_WAIT_MS`]) for the joining and syncing calls still under way. A shutdown
+    /// rejects every request the real SDK still has waiting for its connection as "Unable to connect: Connection is
+    /// not initialized" (twilsock's `rejectPendingMessages`, on `disconnected`), and some of them sit in promises the
+    /// SDK holds itself and rethrows: its start-up fetch of the user's conversations (`_conversationsPromise`, the one
+    /// seen uncaught in the page in issue 23: a reload during a cold transfer, then Flex's close, the conversation's
+    /// message list still being fetched), and a joined conversation's own subscription of its lists
+    /// (`Conversation._setStatus` → `_subscribeStreams()`, rethrown unless the sync client already says
+    /// `disconnected`). Our `getParticipants` / `getMessages` wait for that same subscription (cached in
+    /// `_subscribeStreams`), and `getSubscribedConversations` for the start-up fetch, so once they settled the SDK's
+    /// have too, and nothing is left to reject.
     fn close_client(&self) {
         self.generation.set(self.generation.get().wrapping_add(1));
         let mut removed = true;
