@@ -89,6 +89,7 @@ fn saved(last_shown: Option<u8>, outbox: Vec<u8>, a: Option<Who>, connected: boo
         agent: a.map(agent),
         last_shown: last_shown.map(|i| u64::from(i % 32)),
         outbox: outbox.into_iter().take(4).map(|n| Outgoing::Text { id: uid(n), text: "queued".into() }).collect(),
+        media_link_query: None,
     }
 }
 
@@ -107,6 +108,7 @@ fn to_event(e: FuzzEvent) -> Event {
             token_expires_at: 100,
             session_credential: "c1".into(),
             dropped_pre_engagement_keys: Vec::new(),
+            media_link_query: Some("conversation=CH1&expires=9&signature=s".into()),
         }),
         FuzzEvent::Refused => Event::SessionRefused(AuthFailure { status: 503, code: Some("twilio_busy".into()), retry_after_secs: Some(5) }),
         FuzzEvent::Adopt { last_shown, outbox, agent: a } => {
@@ -129,7 +131,7 @@ fn to_event(e: FuzzEvent) -> Event {
             content: Content {
                 body: body.then(|| "hi".into()),
                 media: (0..media % 3)
-                    .map(|_| Media { filename: "a.png".into(), content_type: "image/png".into(), url: "http://x".into() })
+                    .map(|_| Media { sid: "ME00000000000000000000000000000001".into(), filename: "a.png".into(), content_type: "image/png".into(), url: "http://x".into() })
                     .collect(),
             },
         },

@@ -72,6 +72,8 @@ export async function startStack(authEnv = {}, emulatorEnv = {}) {
     TWILIO_FLEX_API_URL: emulator.url,
     TWILIO_CONVERSATIONS_API_URL: emulator.url,
     TWILIO_TASKROUTER_API_URL: emulator.url,
+    // Agent files' links (GET /v1/media/{MediaSid}) read the media service's record there.
+    TWILIO_MEDIA_API_URL: emulator.url,
     ...authEnv,
   });
   return { emulator, auth, stop: async () => { await auth.stop(); await emulator.stop(); } };

@@ -90,6 +90,13 @@ pub struct SessionCreated {
     /// out when none. For the page's developer: the desk says them in the console.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dropped_pre_engagement_keys: Vec<String>,
+    /// The query of this chat's media links (`conversation=CH…&expires=…&signature=…`): an agent's file is then
+    /// linked as `GET /v1/media/{MediaSid}?<this>` on the auth server, which redirects to a fresh Twilio temporary
+    /// URL each time it is opened (docs/auth-server.md, "Agent files"). Signed for the conversation and the
+    /// session's lifetime, never the session credential. Left out by a server without media links: the desk then
+    /// shows Twilio's temporary URL, which expires after minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_link_query: Option<String>,
 }
 
 /// Answer to `POST /v1/sessions/{id}/token`.
@@ -390,10 +397,12 @@ mod tests {
             token_expires_at: 5,
             session_credential: "c".into(),
             dropped_pre_engagement_keys: Vec::new(),
+            media_link_query: Some("conversation=CH1&expires=9&signature=x".into()),
         };
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(v["conversationSid"], "CH1");
         assert!(v.get("droppedPreEngagementKeys").is_none(), "left out when none");
+        assert_eq!(v["mediaLinkQuery"], "conversation=CH1&expires=9&signature=x");
         assert_eq!(v["sessionCredential"], "c");
         assert_eq!(v["tokenExpiresAt"], 5);
     }

@@ -70,6 +70,27 @@ fn adopting_a_chat_that_is_over_tells_the_customer_and_settles_start() {
     assert_eq!(s.saved_state(), None);
 }
 
+/// Issue 23, defect 11: the customer ends while a chat is being adopted (a token being fetched, or the join under
+/// way, which may take a join timeout). Carbon waits 5 s for `endChat` (HumanAgentServiceImpl.ts `doEndChat`,
+/// `END_CHAT_TIMEOUT_MS`): the end is handled at once, whatever step the adoption is at, `startChat` settles and the
+/// chat is ended for the agent too (the wrapper hands the `endChat` to the desk at once: `js/index.js` `startChat`).
+#[test]
+fn ending_while_a_chat_is_being_adopted_settles_start_and_ends_it_at_once() {
+    for joining in [false, true] {
+        let saved = waiting().saved_state().unwrap();
+        let mut s = Session::new();
+        s.handle(Event::Adopt { chat: saved, this_tab: None });
+        if joining {
+            s.handle(Event::TokenRefreshed(token("tok-2")));
+        }
+        let fx = s.handle(Event::EndRequested);
+        assert!(fx.contains(&Effect::Web(WebCall::StartSettled)), "joining: {joining}: {fx:?}");
+        assert!(fx.contains(&end_session()), "joining: {joining}: {fx:?}");
+        assert!(s.is_ended(), "joining: {joining}");
+        assert!(s.handle(Event::ConversationJoined).iter().all(|e| !matches!(e, Effect::Web(_))), "nothing after the end");
+    }
+}
+
 #[test]
 fn ending_during_the_start_request_settles_start_and_ends_the_session_when_it_arrives() {
     let mut s = starting();
@@ -200,7 +221,7 @@ fn reconnect_resolves_true_once_joined() {
 #[test]
 fn agent_text_and_every_file_of_one_message_are_shown_text_first() {
     let mut s = chatting();
-    let media = |f: &str, t: &str| Media { filename: f.into(), content_type: t.into(), url: format!("https://m/{f}") };
+    let media = |f: &str, t: &str| Media { sid: String::new(), filename: f.into(), content_type: t.into(), url: format!("https://m/{f}") };
     let content = Content { body: Some("Here you go".into()), media: vec![media("a.png", "image/png"), media("b.pdf", "application/pdf")] };
     let fx = visible(s.handle(Event::Message { index: 3, author: "alice".into(), client_id: None, handoff: None, content }));
     let items = vec![

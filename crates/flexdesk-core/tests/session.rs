@@ -302,6 +302,7 @@ fn after_a_reload_the_saved_agent_is_still_named_on_their_messages() {
         last_shown: Some(4),
         outbox: vec![],
         connected: true,
+        media_link_query: None,
     };
     s.handle(Event::Resume(saved));
     s.handle(Event::TokenRefreshed(token("tok-2")));
@@ -337,7 +338,7 @@ fn hand_off_messages_are_never_shown_whoever_wrote_them() {
 #[test]
 fn agent_media_is_shown() {
     let mut s = chatting();
-    let media = Media { filename: "a.png".into(), content_type: "image/png".into(), url: "u".into() };
+    let media = Media { sid: String::new(), filename: "a.png".into(), content_type: "image/png".into(), url: "u".into() };
     let content = Content { body: None, media: vec![media] };
     let fx = visible(s.handle(Event::Message { index: 1, author: "alice".into(), client_id: None, handoff: None, content }));
     let image = AgentItem::Image { url: "u".into(), title: "a.png".into() };

@@ -116,6 +116,7 @@ struct FaultRequest {
     drop_websockets: Option<bool>,
     refuse_websockets: Option<u32>,
     expire_tokens_in_seconds: Option<u64>,
+    media_url_ttl_seconds: Option<u64>,
 }
 
 async fn set_faults(State(emu): State<Shared>, body: Result<Json<FaultRequest>, axum::extract::rejection::JsonRejection>) -> Response {
@@ -142,6 +143,9 @@ async fn set_faults(State(emu): State<Shared>, body: Result<Json<FaultRequest>, 
         }
         if let Some(n) = req.refuse_websockets {
             st.faults.refuse_websockets = n;
+        }
+        if let Some(secs) = req.media_url_ttl_seconds {
+            st.faults.media_url_ttl_seconds = Some(secs);
         }
         if let Some(secs) = req.expire_tokens_in_seconds {
             // Only tokens that exist now expire early; tokens minted afterwards keep their own expiry,

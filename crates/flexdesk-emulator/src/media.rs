@@ -1,7 +1,8 @@
-//! Media upload (token-authenticated, Twilio's limits) and temporary download URLs.
+//! Media upload (token-authenticated, Twilio's limits) and temporary download URLs, for the stand-in client; and
+//! the media service's record read with account credentials, as a server does.
 //! Upload: `POST /v1/Media?filename=photo.png` with the access token in `X-Twilio-Token` (or
 //! `Authorization: Bearer …`) and the file as the raw body. Download: the URL that `temporary_url`
-//! signs, valid for five minutes.
+//! signs, valid for [`URL_TTL_SECONDS`] unless a test shortened it (`POST /admin/faults` `mediaUrlTtlSeconds`).
 
 use std::collections::HashMap;
 
@@ -19,7 +20,17 @@ use crate::state::{media_info_json, Shared, MAX_MEDIA_BYTES};
 use crate::twilio_error::TwilioError;
 use crate::util::now_secs;
 
-pub const URL_TTL_SECONDS: u64 = 300;
+/// How long a temporary media URL stays valid. Twilio publishes no lifetime for `content_direct_temporary` (the
+/// media resource, https://www.twilio.com/docs/conversations/api/media-resource, names the link; the media guide,
+/// https://www.twilio.com/docs/conversations/media-support-conversations, calls such URLs "temporary, time-limited"):
+/// five minutes is this emulator's choice, the same as its media service's
+/// (`twilsock::mcs::TEMPORARY_URL_SECS`).
+pub const URL_TTL_SECONDS: u64 = twilsock::mcs::TEMPORARY_URL_SECS;
+
+/// The lifetime of a temporary media URL signed now: [`URL_TTL_SECONDS`], or what a test set.
+pub fn url_ttl(emu: &Shared) -> u64 {
+    emu.lock().faults.media_url_ttl_seconds.unwrap_or(URL_TTL_SECONDS)
+}
 
 #[derive(Serialize, Deserialize)]
 struct UrlClaims {
@@ -27,9 +38,9 @@ struct UrlClaims {
     exp: u64,
 }
 
-/// A URL anyone holding it may fetch for five minutes, like Twilio's MCS temporary URLs.
+/// A URL anyone holding it may fetch for [`url_ttl`] seconds, like Twilio's MCS temporary URLs.
 pub fn temporary_url(emu: &Shared, media_sid: &str) -> String {
-    let claims = UrlClaims { sub: media_sid.to_string(), exp: now_secs() + URL_TTL_SECONDS };
+    let claims = UrlClaims { sub: media_sid.to_string(), exp: now_secs() + url_ttl(emu) };
     let t = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(emu.media_key.as_bytes()))
         .expect("HS256 signing cannot fail");
     format!("{}/v1/Media/{media_sid}/Content?t={t}", emu.base_url())
@@ -95,6 +106,19 @@ pub async fn content(
         media.bytes,
     )
         .into_response())
+}
+
+/// `GET /v1/Services/{IS}/Media/{ME}` with the account's credentials (Basic auth, checked by the REST gate): the
+/// media service's record, `channel_sid` and a fresh `links.content_direct_temporary` included, as Twilio's media
+/// resource documents it (https://www.twilio.com/docs/conversations/api/media-resource, "Retrieve Media"; base
+/// `https://mcs.us1.twilio.com`, here the emulator's own URL). 404 / 20404 for an unknown service or media.
+pub async fn record(State(emu): State<Shared>, Path((service, media_sid)): Path<(String, String)>) -> Result<Response, TwilioError> {
+    let path = format!("/v1/Services/{service}/Media/{media_sid}");
+    if !emu.known_service(&service) {
+        return Err(TwilioError::not_found(&path));
+    }
+    let twilsock = emu.twilsock.get_or_init(|| crate::twilsock_backend::start(&emu));
+    twilsock.media_record(&media_sid).map(|r| Json(r).into_response()).ok_or_else(|| TwilioError::not_found(&path))
 }
 
 pub fn limit_layer() -> axum::extract::DefaultBodyLimit {

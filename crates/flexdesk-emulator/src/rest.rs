@@ -42,6 +42,8 @@ pub fn router() -> Router<Shared> {
         .route("/v1/Workspaces/{ws}/TaskQueues/{wq}/RealTimeStatistics", get(queue_statistics))
         .route("/v1/Workspaces/{ws}/Workers/Statistics", get(worker_statistics))
         .route("/v1/Services/{is}/Configuration/Webhooks", get(fetch_service_webhooks).post(update_service_webhooks))
+        // The media service (mcs.us1.twilio.com), read with account credentials: crate::media::record.
+        .route("/v1/Services/{is}/Media/{me}", get(crate::media::record))
         // `/v1/Conversations/…` addresses the account's default service only; `/v1/Services/{IS}/Conversations/…`
         // any service of the account (twilio-oai: the two path families of twilio_conversations_v1.json).
         .nest("/v1", conversations.clone())

@@ -164,6 +164,9 @@ pub struct Faults {
     pub realtime_delay_ms: u64,
     /// Realtime sockets refused outright (before the token is read) for the next N connection attempts.
     pub refuse_websockets: u32,
+    /// Seconds a temporary media URL signed from now on stays valid, instead of `media::URL_TTL_SECONDS`
+    /// (`mediaUrlTtlSeconds`: a test expires agent files' URLs).
+    pub media_url_ttl_seconds: Option<u64>,
 }
 
 #[derive(Default)]

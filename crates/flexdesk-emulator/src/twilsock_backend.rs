@@ -222,6 +222,10 @@ impl ConnectionHooks for EmulatorHooks {
         st.early_expiry.get(token).map_or(exp, |early| exp.min(*early))
     }
 
+    fn media_url_ttl_secs(&self) -> u64 {
+        self.emu.upgrade().map_or(crate::media::URL_TTL_SECONDS, |emu| crate::media::url_ttl(&emu))
+    }
+
     fn delay(&self) -> Duration {
         self.emu.upgrade().map_or(Duration::ZERO, |emu| Duration::from_millis(emu.lock().faults.realtime_delay_ms))
     }

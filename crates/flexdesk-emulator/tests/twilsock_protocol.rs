@@ -344,3 +344,57 @@ async fn a_participant_cannot_attach_media_someone_else_uploaded() {
     let (status, _) = request(&mut customer, "TM2", "POST", &path, json!({}), Some(json!({"media_sids": [theirs]}))).await;
     assert_eq!(status, 201);
 }
+
+/// The media service's record read with the account's credentials, as the auth server reads it for an agent file's
+/// link (docs/emulator.md, "Media record and temporary URLs"): `channel_sid` and a fresh `content_direct_temporary`;
+/// and the test switch that makes those URLs expire (`mediaUrlTtlSeconds`).
+#[tokio::test]
+async fn the_media_record_is_read_with_account_credentials_and_its_temporary_url_expires() {
+    let emu = Emulator::new(Config::for_tests());
+    let ch = chat(&emu);
+    let me = emu.store_media("a.png", bytes::Bytes::from_static(b"\x89PNG"), "alice").unwrap().sid;
+    let router = app(emu.clone());
+    let record_path = format!("/v1/Services/{}/Media/{me}", emu.config.service_sid);
+    let account = {
+        use base64::Engine;
+        let c = &emu.config;
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", c.api_key_sid, c.api_key_secret)))
+    };
+    let get = |path: &str, auth: Option<&str>| {
+        let mut r = Request::get(path);
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    let json_of = |res: axum::response::Response| async move {
+        serde_json::from_slice::<Value>(&res.into_body().collect().await.unwrap().to_bytes()).unwrap()
+    };
+    assert_eq!(router.clone().oneshot(get(&record_path, None)).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    // Uploaded, not sent: no conversation yet.
+    let res = router.clone().oneshot(get(&record_path, Some(&account))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(json_of(res).await["channel_sid"], Value::Null);
+    emu.add_message(&ch, Some("alice".into()), None, None, vec![me.clone()]).unwrap();
+    let record = json_of(router.clone().oneshot(get(&record_path, Some(&account))).await.unwrap()).await;
+    assert_eq!(record["channel_sid"], json!(ch));
+    let signed = record["links"]["content_direct_temporary"].as_str().unwrap().to_string();
+    let content = &signed[signed.find("/mcs/").unwrap()..];
+    assert_eq!(router.clone().oneshot(get(content, None)).await.unwrap().status(), StatusCode::OK, "no credentials needed");
+    let unknown = format!("/v1/Services/{}/Media/ME{}", emu.config.service_sid, "0".repeat(32));
+    assert_eq!(router.clone().oneshot(get(&unknown, Some(&account))).await.unwrap().status(), StatusCode::NOT_FOUND);
+
+    // URLs signed from now on last 0 s: one second later they are refused, with no leeway.
+    let faults = Request::post("/admin/faults").header("content-type", "application/json").body(Body::from(r#"{"mediaUrlTtlSeconds":0}"#)).unwrap();
+    assert_eq!(router.clone().oneshot(faults).await.unwrap().status(), StatusCode::OK);
+    let record = json_of(router.clone().oneshot(get(&record_path, Some(&account))).await.unwrap()).await;
+    let short = record["links"]["content_direct_temporary"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let short = &short[short.find("/mcs/").unwrap()..];
+    assert_eq!(router.clone().oneshot(get(short, None)).await.unwrap().status(), StatusCode::FORBIDDEN, "expired");
+    // The stand-in client's temporary URLs follow the same switch.
+    let stand_in = flexdesk_emulator::media::temporary_url(&emu, &me);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let stand_in = &stand_in[stand_in.find("/v1/Media/").unwrap()..];
+    assert_eq!(router.oneshot(get(stand_in, None)).await.unwrap().status(), StatusCode::FORBIDDEN);
+}

@@ -20,6 +20,11 @@ pub trait ConnectionHooks: Send + Sync + 'static {
     fn delay(&self) -> Duration {
         Duration::ZERO
     }
+    /// How long a media `content_direct_temporary` URL signed now stays valid, in seconds (a test shortens it to
+    /// see links expire).
+    fn media_url_ttl_secs(&self) -> u64 {
+        crate::mcs::TEMPORARY_URL_SECS
+    }
 }
 
 /// No faults.

@@ -104,6 +104,13 @@ impl Twilsock {
         Twilsock { hub: hub::Hub::start(backend, config, hooks) }
     }
 
+    /// The media service's record of media `sid` (`GET /v1/Services/{IS}/Media/{ME}`), with a fresh
+    /// `content_direct_temporary` URL; `None` when there is no such media. For a host that serves the record to
+    /// account credentials (the emulator's REST side), which this router does not check.
+    pub fn media_record(&self, sid: &str) -> Option<serde_json::Value> {
+        self.hub.backend.media(sid).map(|(m, _)| mcs::record_json(&self.hub, &m))
+    }
+
     /// Makes every connection ask [`ConnectionHooks::expiry`] again for its token (after an injected early expiry).
     pub fn expiries_changed(&self) {
         self.hub.expiry_generation.send_modify(|g| *g += 1);

@@ -29,8 +29,12 @@ use crate::token;
 /// The Flex web channel's per-attachment limit.
 /// The web channel's media size limit (`twilio_model::limits`).
 pub use twilio_model::limits::MAX_MEDIA_BYTES;
-/// Lifetime of a `content_direct_temporary` URL.
-const TEMPORARY_URL_SECS: u64 = 300;
+/// Lifetime of a `content_direct_temporary` URL, unless the hooks say otherwise
+/// ([`crate::hooks::ConnectionHooks::media_url_ttl_secs`]). Twilio publishes none ("temporary, time-limited":
+/// https://www.twilio.com/docs/conversations/media-support-conversations; the media resource page,
+/// https://www.twilio.com/docs/conversations/api/media-resource, names the link without a lifetime): five minutes
+/// is this emulator's choice, short enough that a page keeping one URL for a chat's length sees it break.
+pub const TEMPORARY_URL_SECS: u64 = 300;
 const CONTENT_URL_PURPOSE: &str = "flexdesk-mcs-content";
 
 /// Path prefix of the media service, so it cannot collide with a host router's own `/v1/Services/…` routes (the
@@ -100,13 +104,15 @@ fn now_secs() -> u64 {
 }
 
 fn temporary_token(hub: &Hub, sid: &str) -> String {
-    let claims = ContentClaims { sub: sid.to_string(), purpose: CONTENT_URL_PURPOSE.into(), exp: now_secs() + TEMPORARY_URL_SECS };
+    let claims = ContentClaims { sub: sid.to_string(), purpose: CONTENT_URL_PURPOSE.into(), exp: now_secs() + hub.hooks.media_url_ttl_secs() };
     encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(hub.config.api_key_secret.as_bytes()))
         .expect("HS256 signing cannot fail")
 }
 
 fn temporary_token_valid(hub: &Hub, sid: &str, token: &str) -> bool {
-    let validation = Validation::new(Algorithm::HS256);
+    let mut validation = Validation::new(Algorithm::HS256);
+    // Expired is expired: jsonwebtoken's default 60 s of leeway would keep a short-lived URL open a minute longer.
+    validation.leeway = 0;
     decode::<ContentClaims>(token, &DecodingKey::from_secret(hub.config.api_key_secret.as_bytes()), &validation)
         .map(|d| d.claims.sub == sid && d.claims.purpose == CONTENT_URL_PURPOSE)
         .unwrap_or(false)

@@ -21,6 +21,11 @@ impl AuthClient {
         AuthClient { base: base.trim_end_matches('/').into() }
     }
 
+    /// The server's base URL, no trailing `/`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// A refused start is also said in the page's console, once per attempt, for the page's developer (and so are the
     /// pre-engagement keys the server dropped): the
     /// server's code and `x-request-id` (to find the server's log line), or, when the browser let the page read

@@ -80,8 +80,9 @@ pub async fn user_name(p: &JsValue) -> Option<String> {
     get_str(&user, "friendlyName")
 }
 
-/// Converts an SDK message (resolving its media URLs, fresh each time it is shown) into a session event.
-pub async fn message_event(m: &JsValue) -> Option<Event> {
+/// Converts an SDK message into a session event; with `temporary_urls` (the core's
+/// `Session::wants_temporary_urls`), reading each file's temporary URL, fresh each time it is shown.
+pub async fn message_event(m: &JsValue, temporary_urls: bool) -> Option<Event> {
     let index = get_u64(m, "index")?;
     let author = get_str(m, "author").unwrap_or_default();
     // `Message.attributes`: a parsed JSON value in @twilio/conversations (`builds/lib.d.ts`:
@@ -94,11 +95,12 @@ pub async fn message_event(m: &JsValue) -> Option<Event> {
     let handoff = (!handoff.is_undefined() && !handoff.is_null()).then(|| handoff.as_string().unwrap_or_default());
     let mut media = Vec::new();
     for item in array(&get(m, "attachedMedia")).iter() {
-        let url = match call(&item, "getContentTemporaryUrl", &[]) {
-            Ok(p) => JsFuture::from(Promise::resolve(&p)).await.ok().and_then(|u| u.as_string()).unwrap_or_default(),
-            Err(_) => String::new(),
+        let url = match temporary_urls.then(|| call(&item, "getContentTemporaryUrl", &[])) {
+            Some(Ok(p)) => JsFuture::from(Promise::resolve(&p)).await.ok().and_then(|u| u.as_string()).unwrap_or_default(),
+            _ => String::new(),
         };
         media.push(Media {
+            sid: get_str(&item, "sid").unwrap_or_default(),
             filename: get_str(&item, "filename").unwrap_or_else(|| "file".into()),
             content_type: get_str(&item, "contentType").unwrap_or_default(),
             url,
@@ -205,6 +207,7 @@ pub fn session_created(v: &JsValue) -> Option<SessionCreated> {
         session_credential: get_str(v, "sessionCredential")?,
         // Said in the console by `AuthClient::create_session`; the core has no use for them.
         dropped_pre_engagement_keys: Vec::new(),
+        media_link_query: get_str(v, "mediaLinkQuery"),
     })
 }
 
@@ -274,7 +277,7 @@ pub fn session_request(req: &CreateSessionRequest) -> JsValue {
 /// The saved state as the plain object the web chat keeps (serde's JSON shape: camelCase fields, `outbox` items
 /// tagged by `kind`). Exhaustive destructuring makes a new field a compile error here until it is handled.
 pub fn saved_to_js(state: &PersistedState) -> JsValue {
-    let PersistedState { session_id, credential, conversation_sid, identity, agent, connected, last_shown, outbox } = state;
+    let PersistedState { session_id, credential, conversation_sid, identity, agent, connected, last_shown, outbox, media_link_query } = state;
     let outbox: Array = outbox
         .iter()
         .map(|o| match o {
@@ -284,7 +287,7 @@ pub fn saved_to_js(state: &PersistedState) -> JsValue {
             Outgoing::File { id } => object(&[("kind", "file".into()), ("id", JsValue::from_str(id))]),
         })
         .collect();
-    object(&[
+    let saved = object(&[
         ("sessionId", JsValue::from_str(session_id)),
         ("credential", JsValue::from_str(credential)),
         ("conversationSid", JsValue::from_str(conversation_sid)),
@@ -293,7 +296,12 @@ pub fn saved_to_js(state: &PersistedState) -> JsValue {
         ("connected", JsValue::from_bool(*connected)),
         ("lastShown", last_shown.map_or(JsValue::NULL, |i| JsValue::from_f64(i as f64))),
         ("outbox", outbox.into()),
-    ])
+    ]);
+    // Only when the server offered media links, as serde leaves it out.
+    if let Some(q) = media_link_query {
+        set(&saved, "mediaLinkQuery", &JsValue::from_str(q));
+    }
+    saved
 }
 
 fn agent_to_js(agent: &Agent) -> JsValue {
@@ -331,5 +339,6 @@ pub fn saved_from_js(v: &JsValue) -> Option<PersistedState> {
         connected: get(v, "connected") == JsValue::TRUE,
         last_shown: get_u64(v, "lastShown"),
         outbox,
+        media_link_query: get_str(v, "mediaLinkQuery"),
     })
 }

@@ -25,6 +25,11 @@ use crate::interop::{self, agent_message, message_event, participant, profile, s
 use crate::js::{array, error_message, get, get_u64, object, warn};
 use crate::serial::Serial;
 
+/// Longest a closed client's shutdown waits for its joining and syncing calls ([`Shell::close_client`]): the SDK's
+/// own limit for a request waiting for its connection (twilsock's `REQUEST_TIMEOUT`, 20 s, in
+/// `@twilio/conversations` 3.0's build), after which those requests have failed anyway.
+const SHUTDOWN_WAIT_MS: f64 = 20_000.0;
+
 /// What a timer firing means (the argument `setTimeout` hands to `Shell::timers`); the core's
 /// join timers are `TIMER_JOIN + attempt`.
 const TIMER_RETRY: i32 = 0;
@@ -70,6 +75,8 @@ pub struct Shell {
     make_client: Function,
     client: RefCell<Option<JsValue>>,
     conversation: RefCell<Option<JsValue>>,
+    /// The current client's joining and syncing calls, settled or not: its shutdown waits for them (`close_client`).
+    in_flight: RefCell<Option<Promise>>,
     /// Files the user chose (`File`s), by web-chat upload id, until they are sent.
     pub files: RefCell<Vec<(String, JsValue)>>,
     start_waiter: RefCell<Option<Function>>,
@@ -94,13 +101,14 @@ pub struct Shell {
 impl Shell {
     pub fn new(callback: ServiceDeskCallback, auth: AuthClient, make_client: Function, limits: MediaLimits, join_timeout_ms: u64) -> Rc<Self> {
         Rc::new_cyclic(|me: &std::rc::Weak<Shell>| Shell {
-            session: RefCell::new(Session::with_limits(limits).with_join_timeout(join_timeout_ms)),
+            session: RefCell::new(Session::with_limits(limits).with_join_timeout(join_timeout_ms).with_auth_server(auth.base())),
             events: Serial::default(),
             callback,
             auth,
             make_client,
             client: RefCell::new(None),
             conversation: RefCell::new(None),
+            in_flight: RefCell::new(None),
             files: RefCell::new(Vec::new()),
             start_waiter: RefCell::new(None),
             reconnect_waiter: RefCell::new(None),
@@ -491,6 +499,15 @@ impl Shell {
                 (get(&e, "terminal") == JsValue::TRUE).then(|| Event::ClientFailed { message: error_message(&e) })
             }));
             let found = call_promise(&client, "getConversationBySid", &[&JsValue::from_str(&conversation_sid)]);
+            this.hold(&found);
+            // The real SDK fetches the user's conversations as it starts (`Client._initialize`: `_conversationsPromise`,
+            // whose failure is logged and rethrown) and nothing holds that promise unless the page asks for them: a
+            // shutdown while it is under way left "Unable to connect: Connection is not initialized" uncaught in the
+            // page (issue 23). Asking for them holds it (the answer is local, no request); held here, so a shutdown
+            // also waits for it. The stand-in has no such method and no such fetch.
+            if get(&client, "getSubscribedConversations").is_function() {
+                this.hold(&call_promise(&client, "getSubscribedConversations", &[]));
+            }
             *this.client.borrow_mut() = Some(client);
             match JsFuture::from(found).await {
                 Ok(conv) if this.generation.get() == generation => {
@@ -560,7 +577,10 @@ impl Shell {
             while let Some(item) = this.inbox.next() {
                 let generation = this.generation.get();
                 let event = match item {
-                    Incoming::Message(m) => message_event(&m).await,
+                    Incoming::Message(m) => {
+                        let temporary_urls = this.session.borrow().wants_temporary_urls();
+                        message_event(&m, temporary_urls).await
+                    }
                     Incoming::Joined(p) => {
                         let name = user_name(&p).await;
                         Some(Event::ParticipantJoined(participant(&p, name)))
@@ -581,7 +601,11 @@ impl Shell {
         let this = self.clone();
         let generation = self.generation.get();
         go(Box::pin(async move {
-            if let Ok(list) = JsFuture::from(call_promise(&conv, "getParticipants", &[])).await {
+            let participants = call_promise(&conv, "getParticipants", &[]);
+            if this.generation.get() == generation {
+                this.hold(&participants);
+            }
+            if let Ok(list) = JsFuture::from(participants).await {
                 if this.generation.get() == generation {
                     for p in array(&list).iter() {
                         this.receive(Incoming::Joined(p));
@@ -590,7 +614,11 @@ impl Shell {
             }
             // Pages come newest first, each in index order: older pages go in front.
             let mut missed: Vec<JsValue> = Vec::new();
-            let mut page = JsFuture::from(call_promise(&conv, "getMessages", &[&JsValue::from_f64(50.0)])).await.ok();
+            let first = call_promise(&conv, "getMessages", &[&JsValue::from_f64(50.0)]);
+            if this.generation.get() == generation {
+                this.hold(&first);
+            }
+            let mut page = JsFuture::from(first).await.ok();
             while let Some(p) = page {
                 let items: Vec<JsValue> = array(&get(&p, "items")).iter().collect();
                 let oldest = items.iter().filter_map(|m| get_u64(m, "index")).min();
@@ -623,18 +651,45 @@ impl Shell {
         }
     }
 
+    /// Keeps `p` among the current client's calls its shutdown waits for.
+    fn hold(&self, p: &Promise) {
+        let mut held = self.in_flight.borrow_mut();
+        let all = match held.take() {
+            Some(prev) => Array::of2(&prev, p),
+            None => Array::of1(p),
+        };
+        *held = Some(Promise::all_settled(&all));
+    }
+
     /// Shuts the client down, removes the listeners this desk put on it and its conversation, and forgets them.
+    ///
+    /// The shutdown waits (at most [`SHUTDOWN_WAIT_MS`]) for the joining and syncing calls still under way. A shutdown
+    /// rejects every request the real SDK still has waiting for its connection as "Unable to connect: Connection is
+    /// not initialized" (twilsock's `rejectPendingMessages`, on `disconnected`), and some of them sit in promises the
+    /// SDK holds itself and rethrows: its start-up fetch of the user's conversations (`_conversationsPromise`, the one
+    /// seen uncaught in the page in issue 23: a reload during a cold transfer, then Flex's close, the conversation's
+    /// message list still being fetched), and a joined conversation's own subscription of its lists
+    /// (`Conversation._setStatus` → `_subscribeStreams()`, rethrown unless the sync client already says
+    /// `disconnected`). Our `getParticipants` / `getMessages` wait for that same subscription (cached in
+    /// `_subscribeStreams`), and `getSubscribedConversations` for the start-up fetch, so once they settled the SDK's
+    /// have too, and nothing is left to reject.
     fn close_client(&self) {
         self.generation.set(self.generation.get().wrapping_add(1));
         let mut removed = true;
         if let Some(conv) = self.conversation.borrow_mut().take() {
             removed &= call(&conv, "removeAllListeners", &[]).is_ok();
         }
+        let held = self.in_flight.borrow_mut().take();
         if let Some(client) = self.client.borrow_mut().take() {
             removed &= call(&client, "removeAllListeners", &[]).is_ok();
-            let p = call_promise(&client, "shutdown", &[]);
             go(Box::pin(async move {
-                let _ = JsFuture::from(p).await;
+                if let Some(held) = held {
+                    let bound = Promise::new(&mut |resolve, _| {
+                        crate::js::set_timeout(&resolve, SHUTDOWN_WAIT_MS, 0);
+                    });
+                    let _ = JsFuture::from(Promise::race(&Array::of2(&held, &bound))).await;
+                }
+                let _ = JsFuture::from(call_promise(&client, "shutdown", &[])).await;
             }));
         }
         // Listeners still registered (an SDK object without removeAllListeners) would call a dropped closure: keep

@@ -49,6 +49,10 @@ extern "C" {
     fn file(name: &str, size: u32, content_type: &str) -> JsValue;
     #[wasm_bindgen(js_name = mediaMessage)]
     fn media_message(index: u32, author: &str, body: &str, files: &[&str]) -> JsValue;
+    #[wasm_bindgen(js_name = offerMediaLinks)]
+    fn offer_media_links(query: &str);
+    #[wasm_bindgen(js_name = temporaryUrlReads)]
+    fn temporary_url_reads() -> u32;
 }
 
 async fn settle() {
@@ -274,6 +278,32 @@ async fn agent_text_is_shown_once_as_typed() {
     emit_conv("messageAdded", m);
     settle().await;
     assert_eq!(shown(), json!([[typed, "alice"]]), "duplicate index shown once, text as typed");
+}
+
+/// Issue 23, defect 5: with the auth server's media links, the files are linked through it (a fresh temporary URL on
+/// every open) and the desk reads no temporary URL.
+#[wasm_bindgen_test]
+async fn with_the_servers_media_links_agent_files_link_through_it_and_no_temporary_url_is_read() {
+    reset();
+    offer_media_links("conversation=CH1&expires=9&signature=s");
+    let desk = TwilioFlex::new(config(JsValue::UNDEFINED), callback(JsValue::NULL), JsValue::NULL);
+    JsFuture::from(desk.start_chat(connect_message(), JsValue::UNDEFINED)).await.unwrap();
+    open_client();
+    settle().await;
+    emit_conv("participantJoined", agent("alice", "Alice"));
+    emit_conv("messageAdded", media_message(2, "alice", "", &["a.png", "b.pdf"]));
+    settle().await;
+    let base = parse(calls("sendMessageToUser"));
+    let items = base[0][0]["output"]["generic"].as_array().unwrap().clone();
+    let server = config(JsValue::UNDEFINED);
+    let server = js_sys::Reflect::get(&server, &"authServerUrl".into()).unwrap().as_string().unwrap();
+    let link = |n: u32| format!("{}/v1/media/ME{n:032}?conversation=CH1&expires=9&signature=s", server.trim_end_matches('/'));
+    assert_eq!(items[0]["source"], json!(link(1)), "{items:?}");
+    assert_eq!(items[1]["text"], json!(format!("[b.pdf](<{}>)", link(2))));
+    assert_eq!(temporary_url_reads(), 0);
+    // Saved for a reload.
+    assert!(calls("updatePersistedState").contains("mediaLinkQuery"), "{}", calls("updatePersistedState"));
+    drop(desk);
 }
 
 #[wasm_bindgen_test]

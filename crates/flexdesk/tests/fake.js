@@ -7,7 +7,7 @@ world.unhandled = [];
 globalThis.addEventListener?.('unhandledrejection', (e) => { world.unhandled.push(String(e.reason?.message ?? e.reason)); });
 
 export function reset() {
-  world.requests = []; world.calls = []; world.clients = []; world.authStatus = {}; world.availability = 2; world.throwIn = null; world.slowMs = 0; world.overlaps = 0; world.unhandled = [];
+  world.requests = []; world.calls = []; world.clients = []; world.authStatus = {}; world.availability = 2; world.throwIn = null; world.slowMs = 0; world.overlaps = 0; world.unhandled = []; world.mediaLinkQuery = undefined; world.temporaryUrlReads = 0;
   globalThis.fetch = async (input, init) => {
     const req = input instanceof Request ? input : new Request(input, init);
     const u = new URL(req.url);
@@ -19,7 +19,8 @@ export function reset() {
     const refused = world.authStatus[u.pathname];
     if (refused) return json(refused, { error: { code: 'refused', message: `refused with ${refused}` } });
     if (u.pathname === '/v1/sessions') return json(201, {
-      sessionId: 'sess-1', conversationSid: 'CH1', identity: 'me', token: 'tok-1', tokenExpiresAt: 9e9, sessionCredential: 'cred-1' });
+      sessionId: 'sess-1', conversationSid: 'CH1', identity: 'me', token: 'tok-1', tokenExpiresAt: 9e9, sessionCredential: 'cred-1',
+      mediaLinkQuery: world.mediaLinkQuery });
     if (u.pathname.endsWith('/token')) return json(200, { token: `tok-${world.requests.length}`, tokenExpiresAt: 9e9 });
     if (method === 'DELETE') return new Response(null, { status: 204 });
     if (u.pathname === '/v1/agents/availability') return json(200, { agentsAvailable: world.availability, tasksWaiting: 0, longestWaitSeconds: 0 });
@@ -122,10 +123,14 @@ export const conv = () => client().conversation;
 export const agent = (identity, name) => ({ identity, attributes: { member_type: 'agent', avatar: `https://x/${identity}.png` },
   getUser: () => Promise.resolve({ identity, friendlyName: name }) });
 export const message = (index, author, body, attributes = {}) => ({ index, author, body, attributes, attachedMedia: [] });
-// A message with text and files (`attachedMedia`, each with a temporary URL fetched on use, as SDK `Media`).
+// A message with text and files (`attachedMedia`, each with its SID and a temporary URL fetched on use, as SDK
+// `Media`: `sid`, `getContentTemporaryUrl()`, builds/lib.d.ts).
 export const mediaMessage = (index, author, body, files) => ({ index, author, body, attributes: {},
-  attachedMedia: files.map((f) => ({ filename: f, contentType: f.endsWith('.png') ? 'image/png' : 'application/pdf',
-    getContentTemporaryUrl: () => Promise.resolve(`https://media/${f}?fresh=1`) })) });
+  attachedMedia: files.map((f, i) => ({ sid: `ME${String(i + 1).padStart(32, '0')}`, filename: f, contentType: f.endsWith('.png') ? 'image/png' : 'application/pdf',
+    getContentTemporaryUrl: () => { world.temporaryUrlReads++; return Promise.resolve(`https://media/${f}?fresh=1`); } })) });
+// The auth server offers media links (`SessionCreated.mediaLinkQuery`, issue 23) from the next start on.
+export const offerMediaLinks = (query) => { world.mediaLinkQuery = query; };
+export const temporaryUrlReads = () => world.temporaryUrlReads;
 export const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 export const json = (v) => JSON.stringify(v);
 export const file = (name, size, type) => new File([new Uint8Array(size)], name, { type });

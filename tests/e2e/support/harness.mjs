@@ -99,8 +99,7 @@ export function e2eSuite(fileName) {
       try {
         await fn({ ...env, t });
         // An uncaught error in either page is a bug even when everything the scenario looked at was right.
-        // (`allowPageErrors`: patterns of a known error from outside our code, named with its reason where it is used.)
-        const errors = env.pageErrors().filter((e) => !(options.allowPageErrors ?? []).some((re) => re.test(e)));
+        const errors = env.pageErrors();
         if (errors.length) throw new Error(`uncaught errors in the page:\n${errors.join('\n')}`);
         env.checkClient();
       } catch (e) {

@@ -5,6 +5,7 @@
 pub mod availability;
 pub mod credential;
 pub mod engagement;
+pub mod media_link;
 pub mod error;
 pub mod figures;
 pub mod names;

@@ -78,6 +78,10 @@ pub struct SessionCreated {
     /// most 40 characters); absent when none.
     #[schema(max_items = 10)]
     dropped_pre_engagement_keys: Option<Vec<String>>,
+    /// The query of this chat's media links: the desk links an agent's file as `GET /v1/media/{mediaSid}?<this>`,
+    /// which redirects to a fresh Twilio temporary URL whenever it is opened. Signed for the conversation until the
+    /// session expires; not a credential.
+    media_link_query: Option<String>,
 }
 
 /// A fresh access token for the same identity.

@@ -26,6 +26,8 @@ pub struct AppState {
     /// SESSION_SECRET (and SESSION_SECRET_PREVIOUS while rotating), prepared once for signing and checking
     /// session credentials.
     pub session_keys: credential::SessionKeys,
+    /// The same secrets, prepared for signing and checking media links (`GET /v1/media/{MediaSid}`).
+    pub media_link_keys: crate::chat::media_link::MediaLinkKeys,
     /// Cache of the queue figures and queue reads (`AVAILABILITY_CACHE_SECONDS`).
     pub availability: AvailabilityCache,
     /// The per-client request budgets (`RATE_LIMIT_*`).
@@ -63,6 +65,10 @@ impl AppState {
             twilio: TwilioClient::with_redis(&config, metrics.clone(), redis.clone()),
             sessions: SessionStore::default(),
             session_keys: credential::SessionKeys::new(
+                config.session_secret.expose().as_bytes(),
+                config.session_secret_previous.as_ref().map(|s| s.expose().as_bytes()),
+            ),
+            media_link_keys: crate::chat::media_link::MediaLinkKeys::new(
                 config.session_secret.expose().as_bytes(),
                 config.session_secret_previous.as_ref().map(|s| s.expose().as_bytes()),
             ),

@@ -4,5 +4,6 @@
 pub mod client;
 pub mod flex;
 pub mod handoff_messages;
+pub mod media;
 pub mod task_attributes;
 pub mod token;

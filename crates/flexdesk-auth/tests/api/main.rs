@@ -4,6 +4,7 @@ mod abuse;
 mod availability;
 mod figures;
 mod hardening;
+mod media;
 mod openapi_contract;
 mod rating;
 mod readiness;

@@ -1,5 +1,8 @@
 //! A live chat: one value from the moment the auth server created the session (or a saved one is taken up) to its
 //! end. A new chat is a new `Chat`; nothing of an old one carries over.
+//!
+//! Over 600 lines because it is the one `handle` over every event a live chat meets; its parts (outbox, roster,
+//! transcript, wait, backoff, media links) are modules of their own.
 
 use super::backoff::Backoff;
 use super::config::{Config, MAX_REJOINS, TYPING_REPEAT_MS};
@@ -19,11 +22,14 @@ pub(super) struct Creds {
     pub(super) credential: String,
     pub(super) conversation_sid: String,
     pub(super) identity: String,
+    /// See [`crate::wire::SessionCreated::media_link_query`].
+    pub(super) media_link_query: Option<String>,
 }
 
 impl Creds {
     pub(super) fn created(s: SessionCreated) -> Creds {
-        Creds { session_id: s.session_id, credential: s.session_credential, conversation_sid: s.conversation_sid, identity: s.identity }
+        let SessionCreated { session_id, session_credential: credential, conversation_sid, identity, media_link_query, .. } = s;
+        Creds { session_id, credential, conversation_sid, identity, media_link_query }
     }
 
     pub(super) fn saved(s: &PersistedState) -> Creds {
@@ -32,6 +38,7 @@ impl Creds {
             credential: s.credential.clone(),
             conversation_sid: s.conversation_sid.clone(),
             identity: s.identity.clone(),
+            media_link_query: s.media_link_query.clone(),
         }
     }
 
@@ -163,6 +170,7 @@ impl Chat {
             connected: self.roster.connected,
             last_shown: self.transcript.last_shown,
             outbox: self.outbox.saved(),
+            media_link_query: c.media_link_query.clone(),
         }
     }
 
@@ -255,7 +263,7 @@ impl Chat {
                     self.own_message_seen(index, client_id, out);
                 } else if self.transcript.first_sight(index) {
                     let agent_id = self.roster.announced(&author).then_some(author);
-                    let items = super::effect::agent_items(content);
+                    let items = super::effect::agent_items(content, self.creds.media_links(config).as_ref());
                     let show = (!items.is_empty()).then_some(WebCall::ShowAgentMessage { agent_id, items });
                     self.pass(index, show, suspended, out);
                 }

@@ -40,10 +40,13 @@ pub struct Config {
     pub join_timeout_ms: u64,
     /// How often the queue figures are read while waiting ([`QUEUE_POLL_MS`] unless the page sets `queuePollMs`).
     pub queue_poll_ms: u64,
+    /// The auth server's base URL (the page's `authServerUrl`, no trailing `/`): where agent files are linked when
+    /// the server offers media links. Empty: files are linked by Twilio's temporary URLs.
+    pub auth_server_url: String,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { limits: MediaLimits::default(), join_timeout_ms: JOIN_TIMEOUT_MS, queue_poll_ms: QUEUE_POLL_MS }
+        Config { limits: MediaLimits::default(), join_timeout_ms: JOIN_TIMEOUT_MS, queue_poll_ms: QUEUE_POLL_MS, auth_server_url: String::new() }
     }
 }

@@ -2,6 +2,7 @@
 //! chat items.
 
 use super::event::{Agent, Content, Timer};
+pub use super::media_link::MediaLinks;
 #[cfg(doc)]
 use super::{Event, PersistedState, Session};
 use crate::texts::Text;
@@ -16,14 +17,14 @@ pub enum AgentItem {
     Text(String),
     /// An image, shown inline.
     Image {
-        /// Where the image can be loaded (temporary).
+        /// Where the image can be loaded: the auth server's media link, else a temporary URL.
         url: String,
         /// Its file name.
         title: String,
     },
     /// A file that is not an image: a link named after the file.
     File {
-        /// Where the file can be downloaded (temporary).
+        /// Where the file can be downloaded: the auth server's media link, else a temporary URL.
         url: String,
         /// Its file name.
         name: String,
@@ -282,17 +283,20 @@ pub enum Effect {
 }
 
 /// The items the web chat shows for an agent message: its text first, then each file (an image inline, any
-/// other file as a link), none dropped.
-pub fn agent_items(content: Content) -> Vec<AgentItem> {
+/// other file as a link), none dropped. With `links`, each file's URL is its auth server link, which resolves to a
+/// fresh temporary URL whenever it is opened (a reload, a restored history, a click an hour later); without, the
+/// temporary URL the shell read, which Twilio lets expire.
+pub fn agent_items(content: Content, links: Option<&MediaLinks<'_>>) -> Vec<AgentItem> {
     let mut items = Vec::new();
     if let Some(body) = content.body.filter(|b| !b.trim().is_empty()) {
         items.push(AgentItem::Text(body));
     }
     for m in content.media {
+        let url = links.and_then(|l| l.url(&m.sid)).unwrap_or(m.url);
         items.push(if m.content_type.starts_with("image/") {
-            AgentItem::Image { url: m.url, title: m.filename }
+            AgentItem::Image { url, title: m.filename }
         } else {
-            AgentItem::File { url: m.url, name: m.filename }
+            AgentItem::File { url, name: m.filename }
         });
     }
     items

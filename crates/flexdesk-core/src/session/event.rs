@@ -66,11 +66,15 @@ impl Participant {
 /// One attached file of a conversation message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Media {
+    /// The media's SID (`ME…`, the SDK's `Media.sid`): what the auth server's media link names.
+    #[serde(default)]
+    pub sid: String,
     /// The file's name as sent.
     pub filename: String,
     /// Its MIME type, e.g. `image/png`.
     pub content_type: String,
-    /// A temporary URL (Twilio's expire after minutes): resolved by the shell when the message is shown.
+    /// A temporary URL (Twilio's expire after minutes), resolved by the shell when the message is shown; empty
+    /// when the chat links media through the auth server ([`super::Session::wants_temporary_urls`]).
     pub url: String,
 }
 
@@ -350,6 +354,10 @@ pub struct PersistedState {
     /// User messages not yet confirmed by Twilio, oldest first.
     #[serde(default)]
     pub outbox: Vec<Outgoing>,
+    /// The chat's media link query ([`crate::wire::SessionCreated::media_link_query`]), so a reload keeps linking
+    /// agent files through the auth server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_link_query: Option<String>,
 }
 
 /// A file the user picked ([`Event::FilesSelected`]).

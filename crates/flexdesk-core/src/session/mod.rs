@@ -26,6 +26,7 @@
 
 mod backoff;
 mod chat;
+mod media_link;
 pub mod config;
 pub mod effect;
 pub mod event;
@@ -165,6 +166,18 @@ impl Session {
     pub fn with_queue_poll(mut self, ms: u64) -> Self {
         self.config.queue_poll_ms = ms.max(1_000);
         self
+    }
+
+    /// This session, linking agent files through the auth server at `url` when it offers media links.
+    pub fn with_auth_server(mut self, url: &str) -> Self {
+        self.config.auth_server_url = url.trim_end_matches('/').into();
+        self
+    }
+
+    /// Whether agent messages need Twilio's temporary URLs for their files: not when the chat links them through
+    /// the auth server (then the shell skips the SDK's `getContentTemporaryUrl`, one media-service call per file).
+    pub fn wants_temporary_urls(&self) -> bool {
+        self.chat().is_none_or(|c| c.creds.media_links(&self.config).is_none())
     }
 
     /// The limits files are checked against.

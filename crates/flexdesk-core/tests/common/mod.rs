@@ -15,6 +15,7 @@ pub fn created() -> SessionCreated {
         token_expires_at: 100,
         session_credential: "cred-1".into(),
         dropped_pre_engagement_keys: Vec::new(),
+        media_link_query: None,
     }
 }
 

@@ -59,6 +59,7 @@ fn plain_http(config: &Config) -> Check {
         ("TWILIO_CONVERSATIONS_API_URL", Some(config.conversations_api_url.as_str())),
         ("TWILIO_TASKROUTER_API_URL", Some(config.taskrouter_api_url.as_str())),
         ("TWILIO_STUDIO_API_URL", Some(config.studio_api_url.as_str())),
+        ("TWILIO_MEDIA_API_URL", Some(config.media_api_url.as_str())),
         ("PUBLIC_BASE_URL", config.webhooks.as_ref().and_then(|w| w.public_base_url.as_deref())),
     ];
     let open: Vec<String> = urls.iter().filter_map(|(key, url)| url.filter(|u| !is_secure_url(u)).map(|u| format!("{key}={u}"))).collect();

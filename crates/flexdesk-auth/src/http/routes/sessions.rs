@@ -120,6 +120,8 @@ pub async fn create(
     // Twilio made it open just now.
     live.mark_checked_open(now);
     crate::chat::replicas::opened(slot, &session_id, &started.conversation_sid, token_expires_at, expires_at, now).await;
+    // The agent's files are linked through `GET /v1/media/{MediaSid}` for as long as the session lives.
+    let media_link_query = state.media_link_keys.query(&started.conversation_sid, expires_at);
     Ok((
         StatusCode::CREATED,
         Json(SessionCreated {
@@ -130,6 +132,7 @@ pub async fn create(
             token_expires_at,
             session_credential,
             dropped_pre_engagement_keys: dropped_keys,
+            media_link_query: Some(media_link_query),
         }),
     ))
 }

@@ -201,6 +201,10 @@ pub struct Config {
     /// Base URL of the Studio API (`TWILIO_STUDIO_API_URL`, default `https://studio.twilio.com`): `doctor` reads the
     /// address's Studio flow there.
     pub studio_api_url: String,
+    /// Base URL of Twilio's Media Content Service (`TWILIO_MEDIA_API_URL`, default `https://mcs.us1.twilio.com`):
+    /// `GET /v1/media/{MediaSid}` looks the media up there
+    /// (<https://www.twilio.com/docs/conversations/api/media-resource>).
+    pub media_api_url: String,
     /// Timeout of one Twilio call (`TWILIO_TIMEOUT_SECONDS`, default 5, 1 to 60); also the verifier's.
     pub twilio_timeout: Duration,
     /// Retries after a 429, 5xx or failed connection (`TWILIO_MAX_RETRIES`, default 2, 0 to 10).
@@ -400,6 +404,7 @@ pub fn test_env(twilio_url: &str) -> std::collections::HashMap<&'static str, Str
         ("TWILIO_CONVERSATIONS_API_URL", twilio_url.into()),
         ("TWILIO_TASKROUTER_API_URL", twilio_url.into()),
         ("TWILIO_STUDIO_API_URL", twilio_url.into()),
+        ("TWILIO_MEDIA_API_URL", twilio_url.into()),
     ])
 }
 

@@ -104,6 +104,9 @@ pub struct Settings {
     /// Base URL of the Studio API (default `https://studio.twilio.com`); only `doctor` reads it (the address's flow).
     #[arg(long, env)]
     pub twilio_studio_api_url: Option<String>,
+    /// Base URL of Twilio's Media Content Service (default `https://mcs.us1.twilio.com`): agent files' links.
+    #[arg(long, env)]
+    pub twilio_media_api_url: Option<String>,
     /// Timeout of one Twilio call, seconds (default 5, 1 to 60).
     #[arg(long, env)]
     pub twilio_timeout_seconds: Option<String>,

@@ -74,6 +74,7 @@ impl Settings {
         let conversations_api_url = r.base_url(value!(s.twilio_conversations_api_url), "https://conversations.twilio.com");
         let taskrouter_api_url = r.base_url(value!(s.twilio_taskrouter_api_url), "https://taskrouter.twilio.com");
         let studio_api_url = r.base_url(value!(s.twilio_studio_api_url), "https://studio.twilio.com");
+        let media_api_url = r.base_url(value!(s.twilio_media_api_url), "https://mcs.us1.twilio.com");
         let twilio_timeout = Duration::from_secs(r.number(value!(s.twilio_timeout_seconds), 5, 1, 60));
         let twilio_max_retries = r.number(value!(s.twilio_max_retries), 2, 0, 10) as u32;
         let twilio_retry_base = Duration::from_millis(r.number(value!(s.twilio_retry_base_ms), 250, 0, 10_000));
@@ -259,6 +260,7 @@ impl Settings {
             conversations_api_url,
             taskrouter_api_url,
             studio_api_url,
+            media_api_url,
             twilio_timeout,
             twilio_max_retries,
             twilio_retry_base,
