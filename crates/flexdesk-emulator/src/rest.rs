@@ -101,7 +101,7 @@ fn conversation_rest(emu: &Shared, c: &Conversation) -> Value {
         "state": c.state,
         "date_created": iso8601(c.date_created),
         "date_updated": iso8601(c.date_updated),
-        "timers": {},
+        "timers": c.timers.rest(),
         "bindings": null,
         "url": url,
         "links": {
@@ -443,7 +443,15 @@ async fn worker_statistics(State(emu): State<Shared>, Path(p): Params, Query(q):
 async fn create_conversation(State(emu): State<Shared>, Path(p): Params, headers: HeaderMap, body: Bytes) -> R {
     let svc = service(&emu, &p)?;
     let form = Form::parse(&headers, &body)?;
-    let c = emu.create_conversation(&svc, form.get("FriendlyName"), form.get("UniqueName"), form.get("Attributes"), form.get("State"))?;
+    let timers = crate::timers::requested(form.get("Timers.Inactive"), form.get("Timers.Closed"))?;
+    if timers.is_some() && form.get("State").is_none() {
+        // https://www.twilio.com/docs/api/errors/50382
+        return Err(TwilioError::new(400, 50382, "Timer can't be set without state"));
+    }
+    let mut c = emu.create_conversation(&svc, form.get("FriendlyName"), form.get("UniqueName"), form.get("Attributes"), form.get("State"))?;
+    if let Some((inactive, closed)) = timers {
+        c = emu.set_timers(&c.sid, inactive, closed, crate::util::now_secs())?;
+    }
     created(conversation_rest(&emu, &c))
 }
 
@@ -473,7 +481,11 @@ async fn update_conversation(State(emu): State<Shared>, Path(p): Params, headers
     let svc = service(&emu, &p)?;
     let form = Form::parse(&headers, &body)?;
     let conv = emu.conversation_in(&svc, &p["ch"])?;
-    let c = emu.update_conversation(&conv.sid, form.get("State"), form.get("Attributes"), form.get("FriendlyName"), webhook_enabled(&headers))?;
+    let timers = crate::timers::requested(form.get("Timers.Inactive"), form.get("Timers.Closed"))?;
+    let mut c = emu.update_conversation(&conv.sid, form.get("State"), form.get("Attributes"), form.get("FriendlyName"), webhook_enabled(&headers))?;
+    if let Some((inactive, closed)) = timers {
+        c = emu.set_timers(&c.sid, inactive, closed, crate::util::now_secs())?;
+    }
     ok(conversation_rest(&emu, &c))
 }
 

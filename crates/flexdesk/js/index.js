@@ -13,6 +13,7 @@
 // that could not start, and the console says why.
 
 const NAME = 'flexdesk (Twilio Flex)';
+const PAGE = 1 + Math.random(); // this page among the tabs of the origin (a desk made twice in one page is one tab)
 let loading;
 
 /**
@@ -186,7 +187,8 @@ function sharedChat(url) {
 /** The `ServiceDesk` the web chat gets at once; it loads the real desk when a chat with an agent starts. */
 function lightDesk(config, { callback, instance, persistedState }, texts) {
   const shared = sharedChat(config.authServerUrl);
-  const tab = Math.random();
+  const tab = 1 + Math.random();
+  const peers = new Set(); // the other pages of this origin with this desk: each can take the shared chat up
   let owner = false; // this tab shows the shared chat and holds its connection
   // What the desk saves goes to this tab's web chat and to every tab, while this tab shows the chat. A tab that let
   // go keeps its own copy: it tells what its web chat shows of that chat.
@@ -268,7 +270,10 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
   // card with `continuedElsewhere` is the last word, at once (no return line to wait for).
   if (shared.bc)
     shared.bc.onmessage = ({ data }) => {
-      if (owner && data?.taken !== tab) {
+      if (data?.hi && data.hi !== PAGE) peers.add(data.hi), shared.bc.postMessage({ here: PAGE });
+      if (data?.here && data.here !== PAGE) peers.add(data.here);
+      if (data?.bye) peers.delete(data.bye);
+      if (owner && data?.taken && data.taken !== tab) {
         owner = false;
         during((d) => d.release());
         const desk = instance?.serviceDesk;
@@ -288,6 +293,23 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ sessionCredential: chat.credential }),
     }).then((r) => r.status !== 401 && r.status !== 404, () => true);
+  // No ghost chats (issue 28): the last tab of this origin with the chat to go away (`pagehide`: closed, reloaded or
+  // navigated away) tells the auth server, which ends the chat after its grace period unless a reload or another tab
+  // refreshes it first (every take-up does: `live` below, or the desk's resume). `sendBeacon` outlives the page but
+  // sets no header, so the credential is in the body, as a string: `text/plain`, which needs no CORS preflight
+  // (https://developer.mozilla.org/en-US/docs/Web/API/Navigator/sendBeacon). A page back from the back/forward cache
+  // is a tab again and takes its chat up.
+  shared.bc?.postMessage({ hi: PAGE });
+  globalThis.addEventListener?.('pagehide', () => {
+    shared.bc?.postMessage({ bye: PAGE });
+    const chat = openChat();
+    if (chat && !peers.size)
+      navigator.sendBeacon?.(authApi(config.authServerUrl, `/v1/sessions/${encodeURIComponent(chat.sessionId)}/leave`), JSON.stringify({ sessionCredential: chat.credential }));
+  });
+  globalThis.addEventListener?.('pageshow', (e) => {
+    const chat = e.persisted && (shared.bc?.postMessage({ hi: PAGE }), openChat());
+    if (chat) live(chat);
+  });
   instance?.once?.({
     type: 'chat:ready',
     handler: async () => {

@@ -160,6 +160,8 @@ pub async fn refresh(
     if session.is_ended() {
         return Err(AppError::session_ended());
     }
+    // Whoever refreshes has the chat: a reload or another tab within an abandonment's grace period (routes/leave.rs).
+    state.abandonments.cancel(state.redis.as_ref(), &id).await;
     // A token is minted only while the chat is open (a cached "open" answer once let refresh succeed after the
     // agent had closed the chat; tests/auth/emulator-stack.test.mjs). Who says it is open:
     // - a verified Twilio webhook said it ended: ended, whatever else;
@@ -241,18 +243,26 @@ pub async fn end(
     let body = body.map_err(crate::http::extract::bytes_rejection)?;
     let credential = credential_from(&headers, &body)?;
     let session = authorize(&state, &id, &credential).await?;
-    if !session.is_ended() {
-        if state.chats().known_ended(&id, session.conversation_sid()).await {
-            // Ended on another replica (REDIS_URL): closed there already; 204 without calling Twilio again.
-            state.sessions.end(&id, unix_now());
-        } else {
-            let flex = Flex { client: &state.twilio, config: &state.config };
-            flex.close(session.conversation_sid(), session.interaction()).await?;
-            state.chats().session_ended(&id, session.conversation_sid(), session.expires_at(), unix_now()).await;
-            tracing::info!(session_id = id, "chat ended by the customer");
-        }
-    }
+    close_chat(&state, &id, &session, "the customer").await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends session `id`'s chat for everyone, unless it already ended (here or, with REDIS_URL, on another replica:
+/// closed there already, so Twilio is not called again). `by` says who, for the log. The customer's end and the end
+/// of a chat whose last tab went away (routes/leave.rs) both come here.
+pub(crate) async fn close_chat(state: &AppState, id: &str, session: &LiveSession, by: &str) -> Result<(), AppError> {
+    if session.is_ended() {
+        return Ok(());
+    }
+    if state.chats().known_ended(id, session.conversation_sid()).await {
+        state.sessions.end(id, unix_now());
+    } else {
+        let flex = Flex { client: &state.twilio, config: &state.config };
+        flex.close(session.conversation_sid(), session.interaction()).await?;
+        state.chats().session_ended(id, session.conversation_sid(), session.expires_at(), unix_now()).await;
+        tracing::info!(session_id = id, by, "chat ended");
+    }
+    Ok(())
 }
 
 /// Checks the credential against the URL's session and returns that session. A session this process does not
