@@ -84,3 +84,30 @@ scenario(
   },
   { authEnv },
 );
+
+// "Are you still there?": the page's idlePromptMs / idleCloseMs (short here). With the agent in the chat and the
+// customer silent, the prompt appears; a message is the way to stay; no answer closes the chat with a line on both sides.
+const IDLE = { idlePromptMs: 2000, idleCloseMs: 3000 };
+const ASK = 'Are you still there? Send a message to stay in the chat.';
+const CLOSED = 'The chat was closed because there was no answer.';
+// The auth server's line for the agent (crates/flexdesk-auth/src/http/routes/sessions.rs CUSTOMER_IDLE).
+const IDLE_LINE = 'The customer did not answer "Are you still there?", so the chat was closed.';
+
+scenario(
+  'a silent customer is asked "Are you still there?"; a message keeps the chat, no answer closes it on both sides',
+  async ({ customer, agent }) => {
+    const task = await connectCustomerToAgent({ customer, agent }, { customerName: 'Ida Idle' });
+    await customer.see(ASK);
+    await customer.send('Yes, still here.');
+    await agent.see('Yes, still here.');
+    await pause((IDLE.idleCloseMs + 500) / 1000);
+    // The first question's wait is over by now: only the answer kept the chat.
+    assert.equal(await customer.page.getByText(CLOSED).count(), 0, 'the answer kept the chat');
+    // Now silence: asked again, then closed.
+    await waitUntil(async () => (await customer.page.getByText(ASK).count()) >= 2, { message: 'the question asked again' });
+    await customer.see(CLOSED);
+    await agent.see(IDLE_LINE, { timeout: 10_000 });
+    await agent.seeClosed(task);
+  },
+  { pageConfig: IDLE },
+);

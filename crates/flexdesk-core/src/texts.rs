@@ -101,6 +101,10 @@ pub enum Text {
     },
     /// A file could not be delivered.
     FileNotSent,
+    /// "Are you still there?": the customer has been silent with an agent in the chat (issue 28).
+    IdlePrompt,
+    /// The chat was closed because the customer did not answer [`Text::IdlePrompt`].
+    IdleClosed,
 }
 
 /// Every key, in the order the documentation lists them (refusals, retry parts, chat, files).
@@ -122,6 +126,8 @@ pub const KEYS: &[&str] = &[
     "fileTooLarge",
     "fileType",
     "fileNotSent",
+    "idlePrompt",
+    "idleClosed",
 ];
 
 impl Text {
@@ -142,6 +148,8 @@ impl Text {
             Text::FileTooLarge { .. } => "fileTooLarge",
             Text::FileType { .. } => "fileType",
             Text::FileNotSent => "fileNotSent",
+            Text::IdlePrompt => "idlePrompt",
+            Text::IdleClosed => "idleClosed",
         }
     }
 
@@ -162,6 +170,8 @@ impl Text {
             Text::FileTooLarge { .. } => "This file is {size} MB; files can be at most {max} MB.",
             Text::FileType { .. } => "Files of type \"{type}\" cannot be sent. Allowed: {allowed}.",
             Text::FileNotSent => "The file could not be sent.",
+            Text::IdlePrompt => "Are you still there? Send a message to stay in the chat.",
+            Text::IdleClosed => "The chat was closed because there was no answer.",
         }
     }
 
@@ -281,6 +291,8 @@ mod tests {
             Text::FileTooLarge { size: 0, max: 0 },
             Text::FileType { extension: String::new(), allowed: String::new() },
             Text::FileNotSent,
+            Text::IdlePrompt,
+            Text::IdleClosed,
         ];
         let mut keys: Vec<&str> = all.iter().map(Text::key).collect();
         keys.extend([Retry::Later, Retry::InAMinute, Retry::InMinutes(2)].iter().map(Retry::key));

@@ -443,16 +443,9 @@ async fn worker_statistics(State(emu): State<Shared>, Path(p): Params, Query(q):
 async fn create_conversation(State(emu): State<Shared>, Path(p): Params, headers: HeaderMap, body: Bytes) -> R {
     let svc = service(&emu, &p)?;
     let form = Form::parse(&headers, &body)?;
-    let timers = crate::timers::requested(form.get("Timers.Inactive"), form.get("Timers.Closed"))?;
-    if timers.is_some() && form.get("State").is_none() {
-        // https://www.twilio.com/docs/api/errors/50382
-        return Err(TwilioError::new(400, 50382, "Timer can't be set without state"));
-    }
-    let mut c = emu.create_conversation(&svc, form.get("FriendlyName"), form.get("UniqueName"), form.get("Attributes"), form.get("State"))?;
-    if let Some((inactive, closed)) = timers {
-        c = emu.set_timers(&c.sid, inactive, closed, crate::util::now_secs())?;
-    }
-    created(conversation_rest(&emu, &c))
+    let timers = crate::timers::requested(&form, true)?;
+    let c = emu.create_conversation(&svc, form.get("FriendlyName"), form.get("UniqueName"), form.get("Attributes"), form.get("State"))?;
+    created(conversation_rest(&emu, &crate::timers::apply(&emu, c, timers)?))
 }
 
 async fn list_conversations(State(emu): State<Shared>, Path(p): Params, Query(q): Q) -> R {
@@ -481,12 +474,9 @@ async fn update_conversation(State(emu): State<Shared>, Path(p): Params, headers
     let svc = service(&emu, &p)?;
     let form = Form::parse(&headers, &body)?;
     let conv = emu.conversation_in(&svc, &p["ch"])?;
-    let timers = crate::timers::requested(form.get("Timers.Inactive"), form.get("Timers.Closed"))?;
-    let mut c = emu.update_conversation(&conv.sid, form.get("State"), form.get("Attributes"), form.get("FriendlyName"), webhook_enabled(&headers))?;
-    if let Some((inactive, closed)) = timers {
-        c = emu.set_timers(&c.sid, inactive, closed, crate::util::now_secs())?;
-    }
-    ok(conversation_rest(&emu, &c))
+    let timers = crate::timers::requested(&form, false)?;
+    let c = emu.update_conversation(&conv.sid, form.get("State"), form.get("Attributes"), form.get("FriendlyName"), webhook_enabled(&headers))?;
+    ok(conversation_rest(&emu, &crate::timers::apply(&emu, c, timers)?))
 }
 
 /// twilio-oai `FetchServiceWebhookConfiguration`.

@@ -19,6 +19,8 @@
 use serde_json::{json, Value};
 use twilio_model::ConversationState;
 
+use crate::rest_support::Form;
+use crate::state::{Conversation, Emulator};
 use crate::twilio_error::TwilioError;
 use crate::util::iso8601;
 
@@ -56,14 +58,30 @@ impl Timers {
     }
 }
 
-/// The timers a create or update form asks for: `None` when it names neither; each `Some(None)` turns one off.
-pub fn requested(inactive: Option<String>, closed: Option<String>) -> Result<Option<(Option<Option<u64>>, Option<Option<u64>>)>, TwilioError> {
+/// Timers a form asks for: each `Some(None)` turns one off, `None` leaves it.
+pub type Requested = (Option<Option<u64>>, Option<Option<u64>>);
+
+/// The timers a create (`at_creation`) or update form asks for: `None` when it names neither. Checked before anything
+/// changes; at creation they need `State` (https://www.twilio.com/docs/api/errors/50382).
+pub fn requested(form: &Form, at_creation: bool) -> Result<Option<Requested>, TwilioError> {
+    let (inactive, closed) = (form.get("Timers.Inactive"), form.get("Timers.Closed"));
     if inactive.is_none() && closed.is_none() {
         return Ok(None);
+    }
+    if at_creation && form.get("State").is_none() {
+        return Err(TwilioError::new(400, 50382, "Timer can't be set without state"));
     }
     let inactive = inactive.map(|t| duration("Timers.Inactive", &t, 60, 50379)).transpose()?;
     let closed = closed.map(|t| duration("Timers.Closed", &t, 600, 50380)).transpose()?;
     Ok(Some((inactive, closed)))
+}
+
+/// The conversation with the `requested` timers set from now (as it is when none were asked for).
+pub fn apply(emu: &Emulator, c: Conversation, requested: Option<Requested>) -> Result<Conversation, TwilioError> {
+    match requested {
+        Some((inactive, closed)) => emu.set_timers(&c.sid, inactive, closed, crate::util::now_secs()),
+        None => Ok(c),
+    }
 }
 
 /// An ISO 8601 duration (`P[nD][T[nH][nM][nS]]`, also `PnW`) in seconds; `PT0S` is `None` (off). Not a duration →

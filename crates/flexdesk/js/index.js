@@ -68,6 +68,8 @@ const STRINGS = {
   fileTooLarge: 'This file is {size} MB; files can be at most {max} MB.',
   fileType: 'Files of type "{type}" cannot be sent. Allowed: {allowed}.',
   fileNotSent: 'The file could not be sent.',
+  idlePrompt: 'Are you still there? Send a message to stay in the chat.',
+  idleClosed: 'The chat was closed because there was no answer.',
 };
 
 /** English: the texts until (or unless) a `locale`'s arrive from `./locales.js` (loaded with the desk, never in the .wasm). */
@@ -129,6 +131,11 @@ export function createTwilioFlexServiceDesk(config) {
   }
   if (config.queuePollMs !== undefined && !(Number.isInteger(config.queuePollMs) && config.queuePollMs >= 1000)) {
     throw new TypeError(`flexdesk: config.queuePollMs must be a whole number of milliseconds, at least 1000, got ${JSON.stringify(config.queuePollMs)}`);
+  }
+  for (const key of ['idlePromptMs', 'idleCloseMs']) {
+    if (config[key] !== undefined && !(Number.isInteger(config[key]) && config[key] >= 1000)) {
+      throw new TypeError(`flexdesk: config.${key} must be a whole number of milliseconds, at least 1000, got ${JSON.stringify(config[key])}`);
+    }
   }
   if (!(config.wasmUrl === undefined || typeof config.wasmUrl === 'string' || config.wasmUrl instanceof URL)) {
     throw new TypeError('flexdesk: config.wasmUrl must be the URL of flexdesk_bg.wasm (a string or a URL)');

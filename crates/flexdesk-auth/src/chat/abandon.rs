@@ -28,7 +28,7 @@ impl Abandonments {
         let ticket = uuid::Uuid::new_v4().as_u128();
         self.lock().insert(id.to_string(), ticket);
         if let Some(redis) = redis {
-            redis.abandon_set(id, ticket, grace.as_secs() + 60).await;
+            redis.abandon_set(id, Some(ticket), grace.as_secs() + 60).await;
         }
         ticket
     }
@@ -41,7 +41,7 @@ impl Abandonments {
             tracing::info!(session_id = id, "abandonment cancelled: the chat is in use again");
         }
         if let Some(redis) = redis {
-            redis.abandon_cancel(id).await;
+            redis.abandon_set(id, None, 0).await;
         }
     }
 

@@ -398,24 +398,20 @@ impl Redis {
         let _: Option<i64> = self.call("single_use", |mut c| async move { redis::cmd("DEL").arg(key).query_async(&mut c).await }).await;
     }
 
-    /// Marks session `id`'s abandonment `ticket` as the current one for `ttl` seconds (crate::chat::abandon).
-    pub async fn abandon_set(&self, id: &str, ticket: u128, ttl: u64) {
+    /// Makes `ticket` session `id`'s current abandonment for `ttl` s (crate::chat::abandon); `ticket: None` cancels.
+    pub async fn abandon_set(&self, id: &str, ticket: Option<u128>, ttl: u64) {
         let key = self.key(&format!("abandon:{id}"));
-        let _: Option<()> =
-            self.call("abandon", |mut c| async move { redis::cmd("SET").arg(key).arg(ticket.to_string()).arg("EX").arg(ttl.max(1)).query_async(&mut c).await }).await;
+        let cmd = match ticket {
+            Some(t) => redis::cmd("SET").arg(key).arg(t.to_string()).arg("EX").arg(ttl.max(1)).clone(),
+            None => redis::cmd("DEL").arg(key).clone(),
+        };
+        let _: Option<redis::Value> = self.call("abandon", |mut c| async move { cmd.query_async(&mut c).await }).await;
     }
 
-    /// Session `id` is in use again: no abandonment of it is current.
-    pub async fn abandon_cancel(&self, id: &str) {
-        let key = self.key(&format!("abandon:{id}"));
-        let _: Option<i64> = self.call("abandon", |mut c| async move { redis::cmd("DEL").arg(key).query_async(&mut c).await }).await;
-    }
-
-    /// Takes `ticket` if it is still session `id`'s current abandonment (compare and delete, one script):
-    /// `Some(true)` it was, `Some(false)` a refresh (or a later beacon) on some replica replaced it, `None` no Redis.
+    /// Takes `ticket` if it is still session `id`'s current abandonment: `Some(false)` a refresh (or a later beacon)
+    /// on some replica replaced it, `None` no Redis.
     pub async fn abandon_take(&self, id: &str, ticket: u128) -> Option<bool> {
-        let key = self.key(&format!("abandon:{id}"));
-        let script = &self.abandon_take;
+        let (key, script) = (self.key(&format!("abandon:{id}")), &self.abandon_take);
         let taken: i64 = self.call("abandon", |mut c| async move { script.key(key).arg(ticket.to_string()).invoke_async(&mut c).await }).await?;
         Some(taken == 1)
     }

@@ -101,3 +101,26 @@ async fn a_beacon_needs_the_sessions_credential_and_an_ended_chat_or_off_does_no
     assert_eq!(a.status, StatusCode::NO_CONTENT);
     assert!(off.state.abandonments.is_empty());
 }
+
+/// The desk closing a chat whose customer did not answer "Are you still there?" (`"reason": "idle"`): the agent's line
+/// first, then the usual end; an ordinary end posts nothing.
+#[tokio::test]
+async fn an_idle_end_posts_the_agents_line_and_an_ordinary_end_does_not() {
+    let h = harness(&[]).await;
+    let s = h.start_webchat_session().await;
+    mount_close(&h).await;
+    let (id, cred) = (s["sessionId"].as_str().unwrap(), s["sessionCredential"].as_str().unwrap());
+    let a = h.json(axum::http::Method::DELETE, &format!("/v1/sessions/{id}"), json!({ "sessionCredential": cred, "reason": "idle" })).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{}", a.text);
+    let notices = |body: &str| body.contains("customer_idle");
+    let received = h.twilio.received_requests().await.unwrap();
+    assert_eq!(received.iter().filter(|r| notices(&String::from_utf8_lossy(&r.body))).count(), 1);
+    assert_eq!(closes_requested(&h).await, 1);
+
+    let plain = harness(&[]).await;
+    let s = plain.start_webchat_session().await;
+    mount_close(&plain).await;
+    assert_eq!(plain.end(s["sessionId"].as_str().unwrap(), s["sessionCredential"].as_str().unwrap()).await.status, StatusCode::NO_CONTENT);
+    let received = plain.twilio.received_requests().await.unwrap();
+    assert!(!received.iter().any(|r| String::from_utf8_lossy(&r.body).contains("customer_")), "no line for an ordinary end");
+}

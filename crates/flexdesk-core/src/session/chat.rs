@@ -2,6 +2,8 @@
 //! end. A new chat is a new `Chat`; nothing of an old one carries over.
 
 use super::backoff::Backoff;
+pub(super) use super::creds::Creds;
+use super::idle::{Due, Idle};
 use super::config::{Config, MAX_REJOINS, TYPING_REPEAT_MS};
 use super::effect::{AuthCall, ClientCall, EndedBy, Effect, ErrorStatus, Outcome, WebCall};
 use super::event::{ConnState, Event, PersistedState, Timer};
@@ -10,36 +12,6 @@ use super::roster::Roster;
 use super::transcript::Transcript;
 use super::wait::Wait;
 use crate::texts::Text;
-use crate::wire::SessionCreated;
-
-/// What the auth server gave for the chat: exactly what a live chat has and a start does not.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Creds {
-    pub(super) session_id: String,
-    pub(super) credential: String,
-    pub(super) conversation_sid: String,
-    pub(super) identity: String,
-}
-
-impl Creds {
-    pub(super) fn created(s: SessionCreated) -> Creds {
-        Creds { session_id: s.session_id, credential: s.session_credential, conversation_sid: s.conversation_sid, identity: s.identity }
-    }
-
-    pub(super) fn saved(s: &PersistedState) -> Creds {
-        Creds {
-            session_id: s.session_id.clone(),
-            credential: s.credential.clone(),
-            conversation_sid: s.conversation_sid.clone(),
-            identity: s.identity.clone(),
-        }
-    }
-
-    /// `DELETE /v1/sessions/{id}`.
-    pub(super) fn end(&self) -> Effect {
-        Effect::Auth(AuthCall::EndSession { session_id: self.session_id.clone(), credential: self.credential.clone() })
-    }
-}
 
 /// Where a live chat is with the conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +82,8 @@ pub(super) struct Chat {
     pub(super) transcript: Transcript,
     /// The wait while no agent joined yet.
     wait: Wait,
+    /// The customer's silence with an agent: "Are you still there?" (issue 28).
+    idle: Idle,
 }
 
 impl Chat {
@@ -148,6 +122,7 @@ impl Chat {
             roster,
             transcript,
             wait: Wait::default(),
+            idle: Idle::default(),
         }
     }
 
@@ -233,6 +208,8 @@ impl Chat {
                     if self.roster.joined(agent, out) {
                         out.push(Effect::Persist);
                     }
+                    // The customer's silence counts from the agent's arrival.
+                    self.customer_active(config, out);
                 }
             }
             Event::ParticipantLeft(p) => {
@@ -326,6 +303,9 @@ impl Chat {
                 // The Conversations SDK has no "stopped typing" signal: the indicator lapses on its own, so stopping
                 // only stops the repeats.
                 self.typing = typing;
+                if typing {
+                    self.customer_active(config, out);
+                }
                 if typing && self.joined() && self.online {
                     out.push(Effect::Client(ClientCall::SendTyping));
                     self.repeat_typing(out);
@@ -378,6 +358,20 @@ impl Chat {
                     }
                 }
             }
+            Event::TimerDue(Timer::Idle(n)) => match self.idle.due(n, config, self.joined() && self.roster.current.is_some(), out) {
+                Due::Nothing => {}
+                Due::Ask => out.push(Effect::Web(WebCall::Notice(Text::IdlePrompt))),
+                Due::Close => {
+                    // No answer: a clear line here, one for the agent (the server's, `EndIdle`), then the end.
+                    out.push(Effect::Web(WebCall::Notice(Text::IdleClosed)));
+                    out.push(Effect::Web(WebCall::ChatEnded));
+                    let c = &self.creds;
+                    let call = Effect::Auth(AuthCall::EndIdle { session_id: c.session_id.clone(), credential: c.credential.clone() });
+                    self.end_with(call, out);
+                    self.tell_outcome(EndedBy::Idle, out);
+                    return Fate::Over;
+                }
+            },
             Event::EndRequested => {
                 self.end(out);
                 self.tell_outcome(EndedBy::Customer, out);
@@ -403,6 +397,11 @@ impl Chat {
             _ => {}
         }
         Fate::On
+    }
+
+    /// The customer did something (a message, a file, started typing), or an agent joined (idle.rs).
+    pub(super) fn customer_active(&mut self, config: &Config, out: &mut Vec<Effect>) {
+        self.idle.active(config, self.roster.current.is_some(), out);
     }
 
     /// The customer's message or file, queued; `save` when it belongs in the saved state now.
@@ -583,8 +582,14 @@ impl Chat {
     /// Ends the session on the auth server, closes the client, forgets the saved state; files never sent lose
     /// their spinner.
     fn end(&mut self, out: &mut Vec<Effect>) {
+        let call = self.creds.end();
+        self.end_with(call, out);
+    }
+
+    /// [`Chat::end`] with the auth server's `call`.
+    fn end_with(&mut self, call: Effect, out: &mut Vec<Effect>) {
         self.outbox.abandon_files(out);
-        out.push(self.creds.end());
+        out.push(call);
         if matches!(self.step, Step::Joining { .. } | Step::Joined) {
             out.push(Effect::Client(ClientCall::Close));
         }

@@ -20,7 +20,6 @@ use crate::chat::sessions::LiveSession;
 use crate::http::extract::credential_from;
 use crate::http::routes::sessions::{authorize, close_chat};
 use crate::http::state::AppState;
-use crate::twilio::flex::Flex;
 
 /// What the agent reads when the customer's last tab went away (a stock Flex agent UI shows the conversation's
 /// messages, not task attributes: docs/auth-server.md "What the agent sees").
@@ -65,18 +64,11 @@ pub async fn leave(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// Ends an abandoned chat: a line for the agent (whoever has the task sees the customer left; one Twilio call,
-/// skipped when the chat already ended), then the customer's own end path (the task is withdrawn when no agent has
-/// it). A failure is logged: Twilio's conversation timers close the chat later (docs/auth-server.md).
+/// Ends an abandoned chat: a line for the agent (whoever has the task sees the customer left; skipped when the chat
+/// already ended), then the customer's own end path (the task is withdrawn when no agent has it). A failure is
+/// logged: Twilio's conversation timers close the chat later (docs/auth-server.md).
 async fn abandon(state: &AppState, id: &str, session: &LiveSession) {
-    if session.is_ended() || state.chats().known_ended(id, session.conversation_sid()).await {
-        return;
-    }
-    let flex = Flex { client: &state.twilio, config: &state.config };
-    if let Err(e) = flex.post_notice(session.conversation_sid(), "customer_left", CUSTOMER_LEFT).await {
-        tracing::info!(session_id = id, error = %e, "could not tell the agent the customer left");
-    }
-    if let Err(e) = close_chat(state, id, session, "abandonment (its last tab went away)").await {
+    if let Err(e) = close_chat(state, id, session, "abandonment (its last tab went away)", Some(("customer_left", CUSTOMER_LEFT))).await {
         tracing::warn!(session_id = id, error = ?e, "could not end an abandoned chat; Twilio's conversation timers will");
     }
 }

@@ -221,7 +221,7 @@ fn token_refreshed(token: String, token_expires_at: u64) -> Response {
 /// Idempotent: ending an ended session answers 204 again.
 #[utoipa::path(delete, path = "/v1/sessions/{id}", tag = "sessions",
     params(("id" = String, Path, description = "session id from SessionCreated")),
-    request_body(content = crate::http::schemas::SessionAuth, description = "or header `Authorization: Bearer <sessionCredential>` (then no body)"),
+    request_body(content = crate::http::schemas::SessionAuth, description = "or header `Authorization: Bearer <sessionCredential>` (then no body). With `\"reason\": \"idle\"` beside the credential (the desk closing for the customer's silence), a line for the agent is posted first"),
     responses(
         (status = 204, description = "ended"),
         (status = 400, body = crate::http::schemas::ApiError, description = "broken JSON"),
@@ -243,14 +243,21 @@ pub async fn end(
     let body = body.map_err(crate::http::extract::bytes_rejection)?;
     let credential = credential_from(&headers, &body)?;
     let session = authorize(&state, &id, &credential).await?;
-    close_chat(&state, &id, &session, "the customer").await?;
+    // `"reason": "idle"`: the desk closes a chat whose customer did not answer "Are you still there?" (issue 28).
+    let idle = serde_json::from_slice::<serde_json::Value>(&body).ok().is_some_and(|v| v.get("reason").and_then(|r| r.as_str()) == Some("idle"));
+    let (by, notice) = if idle { ("idle customer", Some(("customer_idle", CUSTOMER_IDLE))) } else { ("the customer", None) };
+    close_chat(&state, &id, &session, by, notice).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// What the agent reads when the desk closed the chat for the customer's silence (flexdesk-core `session/idle.rs`).
+pub const CUSTOMER_IDLE: &str = "The customer did not answer \"Are you still there?\", so the chat was closed.";
+
 /// Ends session `id`'s chat for everyone, unless it already ended (here or, with REDIS_URL, on another replica:
-/// closed there already, so Twilio is not called again). `by` says who, for the log. The customer's end and the end
-/// of a chat whose last tab went away (routes/leave.rs) both come here.
-pub(crate) async fn close_chat(state: &AppState, id: &str, session: &LiveSession, by: &str) -> Result<(), AppError> {
+/// closed there already, so Twilio is not called again). `by` says who, for the log; `notice` (its attributes' key
+/// and text) is a line posted for the agent first, one Twilio call (a failure to post it is logged, the end goes on).
+/// The customer's end, an idle customer's and the end of a chat whose last tab went away (routes/leave.rs) come here.
+pub(crate) async fn close_chat(state: &AppState, id: &str, session: &LiveSession, by: &str, notice: Option<(&str, &str)>) -> Result<(), AppError> {
     if session.is_ended() {
         return Ok(());
     }
@@ -258,6 +265,11 @@ pub(crate) async fn close_chat(state: &AppState, id: &str, session: &LiveSession
         state.sessions.end(id, unix_now());
     } else {
         let flex = Flex { client: &state.twilio, config: &state.config };
+        if let Some((kind, text)) = notice {
+            if let Err(e) = flex.post_notice(session.conversation_sid(), kind, text).await {
+                tracing::info!(session_id = id, error = %e, "could not post the line for the agent");
+            }
+        }
         flex.close(session.conversation_sid(), session.interaction()).await?;
         state.chats().session_ended(id, session.conversation_sid(), session.expires_at(), unix_now()).await;
         tracing::info!(session_id = id, by, "chat ended");
