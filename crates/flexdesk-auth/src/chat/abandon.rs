@@ -100,4 +100,21 @@ mod tests {
         assert!(!a.due(None, "s2", t).await, "a refresh within the grace period keeps the chat");
         assert!(a.is_empty());
     }
+
+    /// REDIS_URL: the beacon reaches replica A, the reload's refresh replica B; B's cancel must stop A's timer.
+    #[tokio::test]
+    async fn a_refresh_on_another_replica_cancels_through_redis() {
+        use crate::infra::redis::test_replica as replica;
+        let Some(r) = crate::infra::test_redis::redis_server().await else { return };
+        let (ra, rb) = (replica(r.1, "ab:").await, replica(r.1, "ab:").await);
+        let (a, b) = (Abandonments::default(), Abandonments::default());
+        let grace = Duration::from_secs(60);
+        let t = a.schedule(Some(&ra), "s1", grace).await;
+        b.cancel(Some(&rb), "s1").await;
+        assert!(!a.due(Some(&ra), "s1", t).await, "cancelled on the other replica");
+        // Not cancelled: due once, on the replica that took the beacon.
+        let t = a.schedule(Some(&ra), "s2", grace).await;
+        assert!(a.due(Some(&ra), "s2", t).await);
+        assert!(!a.due(Some(&ra), "s2", t).await);
+    }
 }
