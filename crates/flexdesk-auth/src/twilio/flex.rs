@@ -111,10 +111,7 @@ impl Flex<'_> {
             StartMode::FlexFlow { flow } => self.start_flexflow(flow, chat).await?,
         };
         match self.post_handoff(&started.conversation_sid, &started.identity, chat.pre_engagement, true).await {
-            Ok(()) => {
-                self.set_timers(&started.conversation_sid).await;
-                Ok(started)
-            }
+            Ok(()) => Ok(started),
             Err(e) => {
                 // Unrouted and half told: end it rather than leave a conversation no agent will ever get.
                 if let Err(close) = self.close_conversation(&started.conversation_sid).await {
@@ -136,11 +133,12 @@ impl Flex<'_> {
         std::iter::once(("State", "active".to_string())).chain(form).collect()
     }
 
-    /// Sets the timers on a conversation Twilio made (webchat and Flex Flow modes): one call per chat. A failure is
-    /// logged, not the start's: the chat works, only the backstop is missing.
-    async fn set_timers(&self, conversation_sid: &str) {
+    /// Sets the timers on a conversation Twilio made (webchat and Flex Flow modes; the interactions mode sets them
+    /// at creation): one call per chat, after the start has answered (routes/sessions.rs `create`), so the customer
+    /// never waits for it. A failure is logged, not the start's: the chat works, only the backstop is missing.
+    pub async fn set_timers(&self, conversation_sid: &str) {
         let form = self.config.conversation_timers.form();
-        if form.is_empty() {
+        if form.is_empty() || matches!(self.config.start_mode, StartMode::Interactions { .. }) {
             return;
         }
         let url = format!("{}/{conversation_sid}", self.conversations_url());

@@ -124,3 +124,28 @@ async fn an_idle_end_posts_the_agents_line_and_an_ordinary_end_does_not() {
     let received = plain.twilio.received_requests().await.unwrap();
     assert!(!received.iter().any(|r| String::from_utf8_lossy(&r.body).contains("customer_")), "no line for an ordinary end");
 }
+
+/// The backstop: Twilio's conversation timers set on a conversation Twilio made (webchat mode), after the start, to
+/// the session's lifetime by default (`CONVERSATION_*_SECONDS`); `off` sets none.
+#[tokio::test]
+async fn a_start_sets_twilios_conversation_timers_unless_off() {
+    let h = harness(&[]).await;
+    h.start_webchat_session().await;
+    let mut waited = 0;
+    while timers_set(&h).await.is_empty() {
+        assert!(waited < 100, "no timers were set");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += 1;
+    }
+    assert_eq!(timers_set(&h).await, vec!["Timers.Inactive=PT86400S&Timers.Closed=PT86400S".to_string()]);
+
+    let off = harness(&[("CONVERSATION_INACTIVE_SECONDS", "off"), ("CONVERSATION_CLOSED_SECONDS", "off")]).await;
+    off.start_webchat_session().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(timers_set(&off).await.is_empty());
+}
+
+async fn timers_set(h: &Harness) -> Vec<String> {
+    let received = h.twilio.received_requests().await.unwrap();
+    received.iter().map(|r| String::from_utf8_lossy(&r.body).into_owned()).filter(|b| b.contains("Timers.")).collect()
+}

@@ -120,6 +120,9 @@ pub async fn create(
     // Twilio made it open just now.
     live.mark_checked_open(now);
     crate::chat::replicas::opened(slot, &session_id, &started.conversation_sid, token_expires_at, expires_at, now).await;
+    // Twilio's conversation timers, the backstop for a page that sends nothing (issue 28): not on the customer's wait.
+    let (st, sid) = (state.clone(), started.conversation_sid.clone());
+    tokio::spawn(async move { Flex { client: &st.twilio, config: &st.config }.set_timers(&sid).await });
     Ok((
         StatusCode::CREATED,
         Json(SessionCreated {
