@@ -647,9 +647,17 @@ export async function driveAuth(stack, mode) {
     await fault(stack.emulator.url, 503);
     await run('GET /v1/agents/availability (after a 503, retried)', 200, () => call(`${auth.url}/v1/agents/availability`));
 
+    // A start's conversation timers are set once it has answered (issue 28; webchat and Flex Flow modes): wait for
+    // that call, so the fault armed next meets the next route's own first call.
+    const timersSet = async (s) => {
+      const done = () => stack.records.some((r) => r.path.endsWith(`/Conversations/${s?.conversationSid}`) && r.form?.some(([k]) => k === 'Timers.Closed'));
+      for (let i = 0; mode !== 'interactions' && i < 250 && !done(); i++) await new Promise((r) => setTimeout(r, 20));
+    };
     const s1 = (await start('POST /v1/sessions')).json;
+    await timersSet(s1);
     await fault(stack.emulator.url, 503);
     const s2 = (await start('POST /v1/sessions (after a 503, retried)')).json;
+    await timersSet(s2);
 
     // The second chat's own place in the queue (TaskRouter Tasks list + the queue's cumulative statistics).
     const queue = (name) =>

@@ -111,6 +111,9 @@ chat.serviceDeskFactory = withReadReceipts((params) => {
     onChatEnd,
     ...(config.joinTimeoutMs !== undefined && { joinTimeoutMs: config.joinTimeoutMs }),
     ...(config.queuePollMs !== undefined && { queuePollMs: config.queuePollMs }),
+    // "Are you still there?" after 5 minutes of the customer's silence with an agent (issue 28).
+    idlePromptMs: config.idlePromptMs ?? 300_000,
+    ...(config.idleCloseMs !== undefined && { idleCloseMs: config.idleCloseMs }),
     ...(config.strings !== undefined && { strings: config.strings }),
     ...(config.locale !== undefined && { locale: config.locale }),
   });

@@ -40,6 +40,9 @@ export function readPageConfig(raw, search = '') {
   if (raw.joinTimeoutMs !== undefined) out.joinTimeoutMs = raw.joinTimeoutMs;
   // A test can make the desk read the queue position more often than every 30 s (the desk checks the value).
   if (raw.queuePollMs !== undefined) out.queuePollMs = raw.queuePollMs;
+  // "Are you still there?" (issue 28): a test asks sooner than the demo's 5 minutes (the desk checks the values).
+  if (raw.idlePromptMs !== undefined) out.idlePromptMs = raw.idlePromptMs;
+  if (raw.idleCloseMs !== undefined) out.idleCloseMs = raw.idleCloseMs;
   // A test can reword the desk's customer texts (the `strings` option; the desk checks the keys).
   if (raw.strings !== undefined) out.strings = raw.strings;
   // The customer's language (`?locale=de` or the config): the web chat's `locale` and texts, and the desk's.

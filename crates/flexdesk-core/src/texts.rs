@@ -105,6 +105,10 @@ pub enum Text {
     ResumeChat,
     /// On the connect card of the tab that let the chat go to another tab.
     ContinuedElsewhere,
+    /// "Are you still there?": the customer has been silent with an agent in the chat (issue 28).
+    IdlePrompt,
+    /// The chat was closed because the customer did not answer [`Text::IdlePrompt`].
+    IdleClosed,
 }
 
 /// Every key, in the order the documentation lists them (refusals, retry parts, chat, files, tabs).
@@ -128,6 +132,8 @@ pub const KEYS: &[&str] = &[
     "fileNotSent",
     "resumeChat",
     "continuedElsewhere",
+    "idlePrompt",
+    "idleClosed",
 ];
 
 impl Text {
@@ -150,6 +156,8 @@ impl Text {
             Text::FileNotSent => "fileNotSent",
             Text::ResumeChat => "resumeChat",
             Text::ContinuedElsewhere => "continuedElsewhere",
+            Text::IdlePrompt => "idlePrompt",
+            Text::IdleClosed => "idleClosed",
         }
     }
 
@@ -172,6 +180,8 @@ impl Text {
             Text::FileNotSent => "The file could not be sent.",
             Text::ResumeChat => "You have a chat with an agent open. Connect to carry on with it here.",
             Text::ContinuedElsewhere => "Your chat with an agent goes on in another tab. Connect to carry on with it here instead.",
+            Text::IdlePrompt => "Are you still there? Send a message to stay in the chat.",
+            Text::IdleClosed => "The chat was closed because there was no answer.",
         }
     }
 
@@ -293,6 +303,8 @@ mod tests {
             Text::FileNotSent,
             Text::ResumeChat,
             Text::ContinuedElsewhere,
+            Text::IdlePrompt,
+            Text::IdleClosed,
         ];
         let mut keys: Vec<&str> = all.iter().map(Text::key).collect();
         keys.extend([Retry::Later, Retry::InAMinute, Retry::InMinutes(2)].iter().map(Retry::key));

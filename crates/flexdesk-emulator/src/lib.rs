@@ -16,6 +16,7 @@ pub mod rest_reservations;
 pub mod rest_support;
 pub mod rest_tasks;
 pub mod state;
+pub mod timers;
 pub mod token;
 pub mod twilio_error;
 pub mod twilsock_backend;
@@ -36,6 +37,7 @@ pub use state::{Emulator, Shared};
 pub fn app(emu: Shared) -> Router {
     let twilsock = emu.twilsock.get_or_init(|| twilsock_backend::start(&emu)).router();
     webhooks::start(&emu);
+    timers::start(&emu);
     let twilio = rest::router().merge(rest_config::router()).merge(rest_tasks::router()).merge(rest_reservations::router()).layer(middleware::from_fn_with_state(emu.clone(), rest_support::twilio_gate));
     // The browser calls these from the desk's origin: no cookies are involved (the token travels in a
     // header or in the signed URL), so any origin may.

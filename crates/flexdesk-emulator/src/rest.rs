@@ -103,7 +103,7 @@ fn conversation_rest(emu: &Shared, c: &Conversation) -> Value {
         "state": c.state,
         "date_created": iso8601(c.date_created),
         "date_updated": iso8601(c.date_updated),
-        "timers": {},
+        "timers": c.timers.rest(),
         "bindings": null,
         "url": url,
         "links": {
@@ -445,8 +445,9 @@ async fn worker_statistics(State(emu): State<Shared>, Path(p): Params, Query(q):
 async fn create_conversation(State(emu): State<Shared>, Path(p): Params, headers: HeaderMap, body: Bytes) -> R {
     let svc = service(&emu, &p)?;
     let form = Form::parse(&headers, &body)?;
+    let timers = crate::timers::requested(&form, true)?;
     let c = emu.create_conversation(&svc, form.get("FriendlyName"), form.get("UniqueName"), form.get("Attributes"), form.get("State"))?;
-    created(conversation_rest(&emu, &c))
+    created(conversation_rest(&emu, &crate::timers::apply(&emu, c, timers)?))
 }
 
 async fn list_conversations(State(emu): State<Shared>, Path(p): Params, Query(q): Q) -> R {
@@ -475,8 +476,9 @@ async fn update_conversation(State(emu): State<Shared>, Path(p): Params, headers
     let svc = service(&emu, &p)?;
     let form = Form::parse(&headers, &body)?;
     let conv = emu.conversation_in(&svc, &p["ch"])?;
+    let timers = crate::timers::requested(&form, false)?;
     let c = emu.update_conversation(&conv.sid, form.get("State"), form.get("Attributes"), form.get("FriendlyName"), webhook_enabled(&headers))?;
-    ok(conversation_rest(&emu, &c))
+    ok(conversation_rest(&emu, &crate::timers::apply(&emu, c, timers)?))
 }
 
 /// twilio-oai `FetchServiceWebhookConfiguration`.

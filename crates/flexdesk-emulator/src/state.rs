@@ -62,6 +62,8 @@ pub struct Conversation {
     pub typing: HashMap<String, u64>,
     /// The address's (or Flex Flow's) Studio integration, run on the first `onMessageAdded` (`pipeline.rs`).
     pub integration: Option<crate::pipeline::Integration>,
+    /// `Timers.Inactive` / `Timers.Closed` (timers.rs).
+    pub timers: crate::timers::Timers,
 }
 
 // The record's fields read and write as the conversation's own (`c.sid`, `c.state = …`): the wrapper only adds.
@@ -210,6 +212,8 @@ pub struct Emulator {
     pub(crate) twilsock: OnceLock<twilsock::Twilsock>,
     /// Conversations webhooks: each service's configuration and the sender (see `webhooks.rs`).
     pub webhooks: crate::webhooks::Webhooks,
+    /// The conversation timers' task runs (timers.rs `start`).
+    pub(crate) timers_started: OnceLock<()>,
     /// Flex's pipeline: timing and the answers to what Twilio leaves open (`pipeline.rs`, `POST /admin/pipeline`).
     pub switches: Mutex<crate::pipeline::Switches>,
     /// Every Twilio REST call received, by route (`GET /admin/calls`): what a client costs an account, counted where
@@ -261,6 +265,7 @@ impl Emulator {
             base_url: OnceLock::new(),
             twilsock: OnceLock::new(),
             webhooks,
+            timers_started: OnceLock::new(),
             switches: Mutex::new(config_switches),
             calls: Mutex::default(),
         })
@@ -362,6 +367,7 @@ impl Emulator {
             seq: 0,
             typing: HashMap::new(),
             integration: None,
+            timers: Default::default(),
         };
         st.conversations.push(conv.clone());
         Ok(conv)
@@ -395,8 +401,35 @@ impl Emulator {
         }
         // What a direct close does to a Flex task is not documented: a switch (pipeline.rs).
         let effect = if self.switches().direct_close_ends_task { TaskEffect::End } else { TaskEffect::Keep };
-        self.apply_update(&mut st, idx, state, attributes, friendly_name, effect, webhook_enabled);
+        self.apply_update(&mut st, idx, state, attributes, friendly_name, effect, webhook_enabled, "API");
         Ok(st.conversations[idx].clone())
+    }
+
+    /// Sets the conversation's timers (timers.rs `requested`: `Some(None)` turns one off), counted from `now`.
+    pub fn set_timers(&self, key: &str, inactive: Option<Option<u64>>, closed: Option<Option<u64>>, now: u64) -> Result<Conversation, TwilioError> {
+        let mut st = self.lock();
+        let idx = find_conversation(&st, key)?;
+        let t = &mut st.conversations[idx].timers;
+        if let Some(v) = inactive {
+            t.inactive = v;
+        }
+        if let Some(v) = closed {
+            t.closed = v;
+        }
+        t.since = now;
+        Ok(st.conversations[idx].clone())
+    }
+
+    /// Moves every conversation whose timer ran out at `now` (timers.rs): to `inactive`, or to `closed` (final, its
+    /// tasks ended as by a direct close). Run every second (`timers::start`); tests call it with a later `now`.
+    pub fn run_timers(&self, now: u64) {
+        let mut st = self.lock();
+        let due: Vec<(usize, ConversationState)> =
+            st.conversations.iter().enumerate().filter_map(|(i, c)| c.timers.due(c.state, now).map(|s| (i, s))).collect();
+        for (idx, to) in due {
+            let effect = if to == ConversationState::Closed { TaskEffect::End } else { TaskEffect::Keep };
+            self.apply_update(&mut st, idx, Some(to), None, None, effect, true, "TIMER");
+        }
     }
 
     fn apply_update(
@@ -408,6 +441,7 @@ impl Emulator {
         friendly_name: Option<String>,
         effect: TaskEffect,
         webhook: bool,
+        reason: &str,
     ) {
         let mut reasons = Vec::new();
         let closing;
@@ -420,7 +454,7 @@ impl Emulator {
                         ("ConversationSid".to_string(), conv.sid.clone()),
                         ("StateFrom".to_string(), conv.state.as_str().to_string()),
                         ("StateTo".to_string(), s.as_str().to_string()),
-                        ("Reason".to_string(), "API".to_string()),
+                        ("Reason".to_string(), reason.to_string()),
                         ("StateUpdated".to_string(), iso8601(now_secs())),
                     ];
                     if webhook {
@@ -461,7 +495,7 @@ impl Emulator {
         let webhook = self.switches().flex_close_fires_webhook;
         let mut st = self.lock();
         let idx = find_conversation(&st, key)?;
-        self.apply_update(&mut st, idx, Some(ConversationState::Closed), None, None, effect, webhook);
+        self.apply_update(&mut st, idx, Some(ConversationState::Closed), None, None, effect, webhook, "API");
         Ok(st.conversations[idx].clone())
     }
 
@@ -740,8 +774,15 @@ impl Emulator {
         conv.messages.push(message.clone());
         conv.typing.remove(&message.author);
         conv.date_updated = now;
+        conv.timers.since = now;
+        let reactivate = conv.state == ConversationState::Inactive;
         let author = message.author.clone();
         self.publish(conv, Some(&author), Change::MessageAdded(message.clone()));
+        // "The Conversation will automatically move from an inactive to active state when a new text or media message
+        // arrives" (https://www.twilio.com/docs/conversations/states-timers).
+        if reactivate {
+            self.apply_update(&mut st, idx, Some(ConversationState::Active), None, None, TaskEffect::Keep, true, "MESSAGE");
+        }
         Ok(message)
     }
 
@@ -856,7 +897,7 @@ impl Emulator {
         if status == ChannelStatus::Closed {
             if let Ok(idx) = find_conversation(&st, &conversation_sid) {
                 let webhook = self.switches().flex_close_fires_webhook;
-                self.apply_update(&mut st, idx, Some(ConversationState::Closed), None, None, TaskEffect::Keep, webhook);
+                self.apply_update(&mut st, idx, Some(ConversationState::Closed), None, None, TaskEffect::Keep, webhook, "API");
             }
         }
         Ok(st.interactions[pos].clone())

@@ -347,3 +347,42 @@ async fn taskrouter_events_reach_the_workspace_event_callback_signed_and_filtere
     let events: Vec<String> = emu.webhooks.deliveries().iter().map(|d| d.event_type.clone()).collect();
     assert_eq!(events, ["task.canceled"]);
 }
+
+/// Conversation timers (src/timers.rs; docs/emulator.md "Conversation timers"): set at creation (with `State`, else
+/// 50382) or by an update, shown as `timers`, inactive then closed when they run out (the waiting task withdrawn), a
+/// message bringing an inactive conversation back and restarting them.
+#[tokio::test]
+async fn conversation_timers_move_a_silent_conversation_to_inactive_then_closed() {
+    let emu = emulator();
+    let conversations = flex(&emu, "/Conversations");
+    let (s, v) = twilio(&emu, "POST", &conversations, &[("Timers.Closed", "PT10M")]).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::BAD_REQUEST, json!(50382)), "{v}");
+    let (s, v) = twilio(&emu, "POST", &conversations, &[("State", "active"), ("Timers.Inactive", "PT30S")]).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::BAD_REQUEST, json!(20001)), "under the 1-minute minimum: {v}");
+    let (s, v) = twilio(&emu, "POST", &conversations, &[("State", "active"), ("Timers.Inactive", "soon")]).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::BAD_REQUEST, json!(50379)), "{v}");
+
+    let (ch, _) = webchat(&emu).await;
+    route_by_message(&emu, &ch).await;
+    let path = flex(&emu, &format!("/Conversations/{ch}"));
+    assert_eq!(twilio(&emu, "GET", &path, &[]).await.1["timers"], json!({}), "none unless set");
+    let (s, v) = twilio(&emu, "POST", &path, &[("Timers.Inactive", "PT1M"), ("Timers.Closed", "PT10M")]).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["timers"]["date_inactive"].is_string() && v["timers"]["date_closed"].is_string(), "{v}");
+    let since = emu.lock().conversations.iter().find(|c| c.sid == ch).unwrap().timers.since;
+
+    emu.run_timers(since + 59);
+    assert_eq!(twilio(&emu, "GET", &path, &[]).await.1["state"], "active");
+    emu.run_timers(since + 60);
+    assert_eq!(twilio(&emu, "GET", &path, &[]).await.1["state"], "inactive");
+    // A message brings it back and restarts both timers.
+    let (s, _) = rest_message(&emu, &ch, "still here", false).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(twilio(&emu, "GET", &path, &[]).await.1["state"], "active");
+    let since = emu.lock().conversations.iter().find(|c| c.sid == ch).unwrap().timers.since;
+    emu.run_timers(since + 599);
+    assert_ne!(twilio(&emu, "GET", &path, &[]).await.1["state"], "closed");
+    emu.run_timers(since + 600);
+    assert_eq!(twilio(&emu, "GET", &path, &[]).await.1["state"], "closed");
+    assert!(emu.lock().tasks.iter().filter(|t| t.conversation_sid == ch).all(|t| t.status == flexdesk_emulator::state::TaskStatus::Canceled), "the waiting task is withdrawn");
+}

@@ -37,6 +37,17 @@ export interface FlexdeskConfig {
    */
   queuePollMs?: number;
   /**
+   * "Are you still there?" (issue 28): while an agent is in the chat and the customer has sent nothing (no message,
+   * file or typing) for this many milliseconds, the desk shows the `idlePrompt` text; any message keeps the chat. Off
+   * unless set (at least 1000).
+   */
+  idlePromptMs?: number;
+  /**
+   * How long the question waits for an answer before the chat is closed with the `idleClosed` text (the agent reads
+   * why: the auth server posts a line), in milliseconds (default 60000, at least 1000).
+   */
+  idleCloseMs?: number;
+  /**
    * A signed-in customer's identity token: a JWT your back end signed (HS256 with the auth server's
    * `IDENTITY_JWT_SECRET`, or RS256/ES256 with a key of its `IDENTITY_JWKS_FILE` / `IDENTITY_JWKS_URL`), or a function
    * returning one or a promise of one, called at each `startChat` (so it can fetch a fresh one). The auth server
@@ -75,9 +86,10 @@ export interface FlexdeskChatOutcome {
   /**
    * `'agent'`: the agent (or Flex) closed it after an agent joined; `'customer'`: the customer ended it (also while
    * waiting); `'failure'`: it could not start or go on (refused, joining kept failing, the connection given up);
-   * `'closedBeforeAgent'`: Flex closed it before any agent joined.
+   * `'closedBeforeAgent'`: Flex closed it before any agent joined. `'idle'`: the customer did not answer "Are you
+   * still there?" (`idlePromptMs`).
    */
-  endedBy: 'agent' | 'customer' | 'failure' | 'closedBeforeAgent';
+  endedBy: 'agent' | 'customer' | 'failure' | 'closedBeforeAgent' | 'idle';
   /** The last agent in the chat, or `null` when none joined. */
   agent: { name: string } | null;
   /** Whether an agent ever joined the chat. */
@@ -132,7 +144,9 @@ export type FlexdeskStringKey =
   | 'fileEmpty'
   | 'fileTooLarge'
   | 'fileType'
-  | 'fileNotSent';
+  | 'fileNotSent'
+  | 'idlePrompt'
+  | 'idleClosed';
 
 /**
  * A Carbon AI Chat `serviceDeskFactory` backed by Twilio Flex. The factory resolves at once with a light desk;

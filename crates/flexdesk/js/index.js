@@ -14,6 +14,7 @@
 // that could not start, and the console says why.
 
 const NAME = 'flexdesk (Twilio Flex)';
+const PAGE = 1 + Math.random(); // this page among the tabs of the origin (a desk made twice in one page is one tab)
 let loading;
 
 /**
@@ -68,6 +69,8 @@ const STRINGS = {
   fileTooLarge: 'This file is {size} MB; files can be at most {max} MB.',
   fileType: 'Files of type "{type}" cannot be sent. Allowed: {allowed}.',
   fileNotSent: 'The file could not be sent.',
+  idlePrompt: 'Are you still there? Send a message to stay in the chat.',
+  idleClosed: 'The chat was closed because there was no answer.',
 };
 
 /** English: the texts until (or unless) a `locale`'s arrive from `./locales.js` (loaded with the desk, never in the .wasm). */
@@ -130,6 +133,11 @@ export function createTwilioFlexServiceDesk(config) {
   if (config.queuePollMs !== undefined && !(Number.isInteger(config.queuePollMs) && config.queuePollMs >= 1000)) {
     throw new TypeError(`flexdesk: config.queuePollMs must be a whole number of milliseconds, at least 1000, got ${JSON.stringify(config.queuePollMs)}`);
   }
+  for (const key of ['idlePromptMs', 'idleCloseMs']) {
+    if (config[key] !== undefined && !(Number.isInteger(config[key]) && config[key] >= 1000)) {
+      throw new TypeError(`flexdesk: config.${key} must be a whole number of milliseconds, at least 1000, got ${JSON.stringify(config[key])}`);
+    }
+  }
   if (!(config.wasmUrl === undefined || typeof config.wasmUrl === 'string' || config.wasmUrl instanceof URL)) {
     throw new TypeError('flexdesk: config.wasmUrl must be the URL of flexdesk_bg.wasm (a string or a URL)');
   }
@@ -186,6 +194,7 @@ function sharedChat(url) {
 /** The `ServiceDesk` the web chat gets at once; it loads the real desk when a chat with an agent starts. */
 function lightDesk(config, { callback, instance, persistedState }, texts) {
   const shared = sharedChat(config.authServerUrl);
+  const peers = new Set(); // the other pages of this origin with this desk: each can take the shared chat up
   // The callback the desk gets: the web chat's, every save also written to the copy every tab reads (the desk saves
   // only while this tab holds the chat), and the core's tab calls (flexdesk-core `TabCall`) carried out.
   const cb = Object.create(callback, {
@@ -265,7 +274,33 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
   // A chat saved by an earlier page: load the desk at once, Carbon may call reconnect.
   if (mine()) open().catch(() => {});
   // Another tab took a chat: the desk lets go if it is the one this tab holds (a tab without the desk holds none).
-  if (shared.bc) shared.bc.onmessage = ({ data }) => typeof data?.taken === 'string' && desk?.chatTaken(data.taken);
+  // Pages also say hello and goodbye, so the last one to go knows it is the last (the beacon below).
+  if (shared.bc)
+    shared.bc.onmessage = ({ data }) => {
+      if (data?.hi && data.hi !== PAGE) peers.add(data.hi), shared.bc.postMessage({ here: PAGE });
+      if (data?.here && data.here !== PAGE) peers.add(data.here);
+      if (data?.bye) peers.delete(data.bye);
+      if (typeof data?.taken === 'string') desk?.chatTaken(data.taken);
+    };
+  // No ghost chats (issue 28): the last tab of this origin with the chat to go away (`pagehide`: closed, reloaded or
+  // navigated away) tells the auth server, which ends the chat after its grace period unless a reload or another tab
+  // refreshes it first (every take-up does: the core's check of a chat found, or the desk's resume). `sendBeacon`
+  // outlives the page but sets no header, so the credential is in the body, as a string: `text/plain`, which needs no
+  // CORS preflight (https://developer.mozilla.org/en-US/docs/Web/API/Navigator/sendBeacon). A page back from the
+  // back/forward cache is a tab again and takes its chat up with a refresh.
+  shared.bc?.postMessage({ hi: PAGE });
+  const sessionUrl = (chat, what) =>
+    authApi(config.authServerUrl, `/v1/sessions/${encodeURIComponent(chat.sessionId)}/${what}`);
+  globalThis.addEventListener?.('pagehide', () => {
+    shared.bc?.postMessage({ bye: PAGE });
+    const chat = openChat();
+    if (chat && !peers.size) navigator.sendBeacon?.(sessionUrl(chat, 'leave'), JSON.stringify({ sessionCredential: chat.credential }));
+  });
+  globalThis.addEventListener?.('pageshow', (e) => {
+    const chat = e.persisted && (shared.bc?.postMessage({ hi: PAGE }), openChat());
+    if (chat)
+      fetch(sessionUrl(chat, 'token'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sessionCredential: chat.credential }) }).catch(() => {});
+  });
   // A chat open elsewhere, or waiting before this reload: the desk checks it and offers it, or forgets it when it is
   // over. Only a chat found loads the desk here: a visitor without one loads nothing heavy before asking for an agent.
   instance?.once?.({

@@ -37,6 +37,8 @@ export const DESK = {
     fileTooLarge: 'Diese Datei ist {size} MB groß; Dateien dürfen höchstens {max} MB groß sein.',
     fileType: 'Dateien vom Typ „{type}“ können nicht gesendet werden. Erlaubt: {allowed}.',
     fileNotSent: 'Die Datei konnte nicht gesendet werden.',
+    idlePrompt: 'Sind Sie noch da? Senden Sie eine Nachricht, um im Chat zu bleiben.',
+    idleClosed: 'Der Chat wurde beendet, weil keine Antwort kam.',
   },
   es: {
     unreachable: 'No se puede acceder al servicio de chat. Compruebe su conexión e inténtelo de nuevo.',
@@ -58,6 +60,8 @@ export const DESK = {
     fileTooLarge: 'Este archivo ocupa {size} MB; los archivos pueden ocupar como máximo {max} MB.',
     fileType: 'No se pueden enviar archivos de tipo «{type}». Permitidos: {allowed}.',
     fileNotSent: 'No se ha podido enviar el archivo.',
+    idlePrompt: '¿Sigue ahí? Envíe un mensaje para seguir en el chat.',
+    idleClosed: 'El chat se ha cerrado porque no hubo respuesta.',
   },
   fr: {
     unreachable: 'Le service de chat est injoignable. Vérifiez votre connexion et réessayez.',
@@ -79,6 +83,8 @@ export const DESK = {
     fileTooLarge: 'Ce fichier fait {size} Mo ; un fichier peut faire au plus {max} Mo.',
     fileType: 'Les fichiers de type « {type} » ne peuvent pas être envoyés. Autorisés : {allowed}.',
     fileNotSent: 'Le fichier n’a pas pu être envoyé.',
+    idlePrompt: 'Êtes-vous toujours là ? Envoyez un message pour rester dans le chat.',
+    idleClosed: 'Le chat a été fermé faute de réponse.',
   },
   it: {
     unreachable: 'Il servizio di chat non è raggiungibile. Controlla la connessione e riprova.',
@@ -100,6 +106,8 @@ export const DESK = {
     fileTooLarge: 'Questo file è di {size} MB; i file possono essere al massimo di {max} MB.',
     fileType: 'I file di tipo «{type}» non possono essere inviati. Consentiti: {allowed}.',
     fileNotSent: 'Non è stato possibile inviare il file.',
+    idlePrompt: 'Ci sei ancora? Invia un messaggio per restare nella chat.',
+    idleClosed: 'La chat è stata chiusa perché non è arrivata nessuna risposta.',
   },
   nl: {
     unreachable: 'De chatdienst is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.',
@@ -121,6 +129,8 @@ export const DESK = {
     fileTooLarge: 'Dit bestand is {size} MB; bestanden mogen hoogstens {max} MB zijn.',
     fileType: 'Bestanden van het type "{type}" kunnen niet worden verstuurd. Toegestaan: {allowed}.',
     fileNotSent: 'Het bestand kon niet worden verstuurd.',
+    idlePrompt: 'Bent u er nog? Stuur een bericht om in de chat te blijven.',
+    idleClosed: 'De chat is gesloten omdat er geen antwoord kwam.',
   },
   'pt-BR': {
     unreachable: 'Não foi possível acessar o serviço de chat. Verifique sua conexão e tente novamente.',
@@ -142,6 +152,8 @@ export const DESK = {
     fileTooLarge: 'Este arquivo tem {size} MB; os arquivos podem ter no máximo {max} MB.',
     fileType: 'Arquivos do tipo "{type}" não podem ser enviados. Permitidos: {allowed}.',
     fileNotSent: 'Não foi possível enviar o arquivo.',
+    idlePrompt: 'Você ainda está aí? Envie uma mensagem para continuar no chat.',
+    idleClosed: 'O chat foi encerrado porque não houve resposta.',
   },
   ja: {
     unreachable: 'チャットサービスに接続できません。接続を確認して、もう一度お試しください。',
@@ -163,6 +175,8 @@ export const DESK = {
     fileTooLarge: 'このファイルは{size} MBです。ファイルは最大{max} MBまでです。',
     fileType: '「{type}」形式のファイルは送信できません。送信できる形式: {allowed}。',
     fileNotSent: 'ファイルを送信できませんでした。',
+    idlePrompt: 'まだいらっしゃいますか？チャットを続けるにはメッセージを送信してください。',
+    idleClosed: '応答がなかったため、チャットを終了しました。',
   },
 };
 

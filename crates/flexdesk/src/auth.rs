@@ -58,8 +58,13 @@ impl AuthClient {
         interop::queue_position(&self.call_with("GET", &path, JsValue::UNDEFINED, Some(&bearer), false).await.ok()?)
     }
 
-    pub async fn end(&self, session_id: &str, credential: &str) -> Result<(), AuthFailure> {
-        self.call("DELETE", &self.session_path(session_id), interop::credential_body(credential)).await.map(drop)
+    pub async fn end(&self, session_id: &str, credential: &str, idle: bool) -> Result<(), AuthFailure> {
+        let body = interop::credential_body(credential);
+        if idle {
+            // The agent is told why (the server's line): the customer did not answer "Are you still there?".
+            let _ = js_sys::Reflect::set(&body, &JsValue::from_str("reason"), &JsValue::from_str("idle"));
+        }
+        self.call("DELETE", &self.session_path(session_id), body).await.map(drop)
     }
 
     fn session_path(&self, session_id: &str) -> String {

@@ -23,6 +23,8 @@ pub struct Config {
     pub join_timeout_ms: u64,
     /// `queuePollMs`: how often the queue position is read while waiting; the core's default otherwise.
     pub queue_poll_ms: u64,
+    /// `idlePromptMs` (off unless set) and `idleCloseMs`: "Are you still there?" (flexdesk-core `session/idle.rs`).
+    pub idle: (Option<u64>, u64),
     /// The page's wording of customer texts: `js/index.js` turns the `strings` option into a function
     /// `(key, params) => string | undefined` (see `flexdesk_core::texts`); anything else is ignored.
     pub strings: Option<Function>,
@@ -57,6 +59,7 @@ impl Config {
             on_chat_end: get(v, "onChatEnd"),
             join_timeout_ms,
             queue_poll_ms,
+            idle: (crate::js::get_u64(v, "idlePromptMs"), crate::js::get_u64(v, "idleCloseMs").unwrap_or(flexdesk_core::session::IDLE_CLOSE_MS)),
             auth_server_url: url,
             create_client,
             customer_name: get(v, "customerName"),

@@ -63,7 +63,7 @@ impl TwilioFlex {
         let shell = Shell::new(callback, AuthClient::new(&config.auth_server_url), config.create_client.clone(), config.limits.clone(), config.join_timeout_ms);
         *shell.strings.borrow_mut() = config.strings.clone();
         *shell.on_chat_end.borrow_mut() = config.on_chat_end.clone();
-        shell.set_queue_poll(config.queue_poll_ms);
+        shell.configure(config.queue_poll_ms, config.idle);
         TwilioFlex { shell, config, persisted: persisted_state }
     }
 

@@ -153,6 +153,7 @@ impl Shell {
             TIMER_REFRESH => self.dispatch(Event::TimerDue(Timer::Refresh)),
             TIMER_QUEUE => self.dispatch(Event::TimerDue(Timer::Queue)),
             n if n >= TIMER_JOIN => self.dispatch(Event::TimerDue(Timer::Join((n - TIMER_JOIN) as u32))),
+            n if n < 0 => self.dispatch(Event::TimerDue(Timer::Idle((-1 - n) as u32))),
             _ => {}
         }
     }
@@ -182,10 +183,12 @@ impl Shell {
         p
     }
 
-    /// `queuePollMs`: how often the queue position is read while waiting (set once, before the first chat).
-    pub fn set_queue_poll(&self, ms: u64) {
-        let session = self.session.take();
-        *self.session.borrow_mut() = session.with_queue_poll(ms);
+    /// The page's `queuePollMs` (how often the queue position is read while waiting) and `idlePromptMs` /
+    /// `idleCloseMs` ("Are you still there?"), set once, before the first chat.
+    pub fn configure(&self, ms: u64, (idle_prompt_ms, idle_close_ms): (Option<u64>, u64)) {
+        let mut session = self.session.take().with_queue_poll(ms);
+        session.set_idle(idle_prompt_ms, idle_close_ms);
+        *self.session.borrow_mut() = session;
     }
 
     pub fn dispatch(self: &Rc<Self>, event: Event) {
@@ -234,6 +237,7 @@ impl Shell {
                     Timer::Queue => TIMER_QUEUE,
                     Timer::Typing => TIMER_TYPING,
                     Timer::Join(n) => TIMER_JOIN + (n % 1_000_000) as i32,
+                    Timer::Idle(n) => -1 - (n % 1_000_000) as i32,
                 };
                 self.after(delay_ms as f64, due);
             }
@@ -243,6 +247,7 @@ impl Shell {
 
     fn auth_call(self: &Rc<Self>, call: AuthCall) {
         let auth = self.auth.clone();
+        let idle = matches!(call, AuthCall::EndIdle { .. });
         match call {
             AuthCall::CreateSession(req) => self.spawn(Box::pin(async move {
                 Some(match auth.create_session(&req).await {
@@ -251,8 +256,8 @@ impl Shell {
                 })
             })),
             AuthCall::RefreshToken { session_id, credential } => self.refresh(auth, session_id, credential, false),
-            AuthCall::EndSession { session_id, credential } => go(Box::pin(async move {
-                if let Err(e) = auth.end(&session_id, &credential).await {
+            AuthCall::EndSession { session_id, credential } | AuthCall::EndIdle { session_id, credential } => go(Box::pin(async move {
+                if let Err(e) = auth.end(&session_id, &credential, idle).await {
                     warn("ending the session failed", &JsValue::from_str(e.code.as_deref().unwrap_or("")));
                 }
             })),
@@ -357,6 +362,10 @@ impl Shell {
                 self.ui("setFileUploadStatus", &[JsValue::from_str(&id), failed, error]);
             }
             WebCall::ChatEnded => self.ui("agentEndedChat", &[]),
+            WebCall::Notice(t) => {
+                let text = self.text(&t).as_string().unwrap_or_default();
+                self.ui("sendMessageToUser", &[agent_message(&[flexdesk_core::AgentItem::Text(text)], Some(NOTICE))]);
+            }
             WebCall::Outcome(o) => {
                 // `config.onChatEnd(outcome)`, queued behind the web chat's own calls (so after `agentEndedChat`).
                 if self.on_chat_end.borrow().is_function() {

@@ -2,6 +2,7 @@
 //! credential and the open sessions (here and across replicas), queue positions and availability, and the errors
 //! the API answers with. Depends on `twilio` and `infra`, never on `http`.
 
+pub mod abandon;
 pub mod availability;
 pub mod credential;
 pub mod engagement;

@@ -41,6 +41,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/sessions", post(sessions::create))
         .route("/v1/sessions/{id}/token", post(sessions::refresh))
         .route("/v1/sessions/{id}", delete(sessions::end))
+        .route("/v1/sessions/{id}/leave", post(crate::http::routes::leave::leave))
         .route("/v1/agents/availability", get(agents::availability))
         .route("/v1/sessions/{id}/queue", get(queue::position))
         .route("/v1/sessions/{id}/rating", post(rating::rate))

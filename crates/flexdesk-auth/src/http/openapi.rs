@@ -14,6 +14,7 @@ use crate::http::schemas::*;
         crate::http::routes::sessions::create,
         crate::http::routes::sessions::refresh,
         crate::http::routes::sessions::end,
+        crate::http::routes::leave::leave,
         crate::http::routes::agents::availability,
         crate::http::routes::queue::position,
         crate::http::routes::rating::rate,

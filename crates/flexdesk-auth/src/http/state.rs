@@ -49,6 +49,8 @@ pub struct AppState {
     pub closed_checks: singleflight::SingleFlight<Result<bool, CallError>>,
     /// State shared with the other replicas through Redis (`REDIS_URL`); `None`: this process only.
     pub redis: Option<Arc<Redis>>,
+    /// Chats whose last tab went away, in their grace period (`ABANDON_GRACE_SECONDS`).
+    pub abandonments: crate::chat::abandon::Abandonments,
 }
 
 impl AppState {
@@ -100,6 +102,7 @@ impl AppState {
             webhooks: Default::default(),
             seen_webhooks: Default::default(),
             closed_checks: Default::default(),
+            abandonments: Default::default(),
             config,
         })
     }

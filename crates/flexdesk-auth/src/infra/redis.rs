@@ -139,6 +139,13 @@ redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[5])
 return 1
 "#;
 
+/// A pending abandonment's timer ran out: takes it if its ticket is still the current one (crate::chat::abandon).
+/// KEYS: abandon:<id>. ARGV: ticket.
+const ABANDON_TAKE: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"#;
+
 /// A wait for a paced lane, as Redis handed it out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Paced {
@@ -167,6 +174,7 @@ pub struct Redis {
     opened: Script,
     touch: Script,
     end: Script,
+    abandon_take: Script,
 }
 
 /// The client for `url`: `redis://` in clear, `rediss://` over TLS (rustls) checked against `ca` (PEM) when given,
@@ -214,6 +222,7 @@ impl Redis {
             opened: Script::new(OPENED),
             touch: Script::new(TOUCH),
             end: Script::new(END),
+            abandon_take: Script::new(ABANDON_TAKE),
         });
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(connect(Arc::downgrade(&shared), client, timeout));
@@ -387,6 +396,24 @@ impl Redis {
     pub async fn forget(&self, key: &str) {
         let key = self.key(key);
         let _: Option<i64> = self.call("single_use", |mut c| async move { redis::cmd("DEL").arg(key).query_async(&mut c).await }).await;
+    }
+
+    /// Makes `ticket` session `id`'s current abandonment for `ttl` s (crate::chat::abandon); `ticket: None` cancels.
+    pub async fn abandon_set(&self, id: &str, ticket: Option<u128>, ttl: u64) {
+        let key = self.key(&format!("abandon:{id}"));
+        let cmd = match ticket {
+            Some(t) => redis::cmd("SET").arg(key).arg(t.to_string()).arg("EX").arg(ttl.max(1)).clone(),
+            None => redis::cmd("DEL").arg(key).clone(),
+        };
+        let _: Option<redis::Value> = self.call("abandon", |mut c| async move { cmd.query_async(&mut c).await }).await;
+    }
+
+    /// Takes `ticket` if it is still session `id`'s current abandonment: `Some(false)` a refresh (or a later beacon)
+    /// on some replica replaced it, `None` no Redis.
+    pub async fn abandon_take(&self, id: &str, ticket: u128) -> Option<bool> {
+        let (key, script) = (self.key(&format!("abandon:{id}")), &self.abandon_take);
+        let taken: i64 = self.call("abandon", |mut c| async move { script.key(key).arg(ticket.to_string()).invoke_async(&mut c).await }).await?;
+        Some(taken == 1)
     }
 
     async fn release(&self, client: &str, member: &str) {

@@ -32,6 +32,10 @@ const GET_CONVERSATION: Operation = Operation::repeatable("get_conversation");
 const LIST_PARTICIPANTS: Operation = Operation::repeatable("list_participants");
 /// conversations v1 `CreateServiceConversationMessage` (the hand-off messages).
 const POST_HANDOFF: Operation = Operation::create("post_handoff_message");
+/// conversations v1 `CreateServiceConversationMessage` (a line for the agent: the customer left).
+const POST_NOTICE: Operation = Operation::create("post_notice_message");
+/// conversations v1 `UpdateServiceConversation` (`Timers.Inactive`, `Timers.Closed`).
+const SET_TIMERS: Operation = Operation::repeatable("set_conversation_timers");
 /// flex v1 `FetchInteractionChannel` (did routing fail?).
 const GET_INTERACTION_CHANNEL: Operation = Operation::repeatable("get_interaction_channel");
 /// taskrouter v1 `ListTask` (the chat's task, to end it through its interaction).
@@ -118,6 +122,31 @@ impl Flex<'_> {
         }
     }
 
+    /// Twilio's conversation timers (`CONVERSATION_*_SECONDS`), the backstop for a page that sends nothing (no beacon:
+    /// a crash, a phone that killed the browser): at creation they need `State` too
+    /// (<https://www.twilio.com/docs/api/errors/50382>), so no extra call in the interactions mode.
+    fn timers_at_creation(&self) -> Vec<(&'static str, String)> {
+        let form = self.config.conversation_timers.form();
+        if form.is_empty() {
+            return form;
+        }
+        std::iter::once(("State", "active".to_string())).chain(form).collect()
+    }
+
+    /// Sets the timers on a conversation Twilio made (webchat and Flex Flow modes; the interactions mode sets them
+    /// at creation): one call per chat, after the start has answered (routes/sessions.rs `create`), so the customer
+    /// never waits for it. A failure is logged, not the start's: the chat works, only the backstop is missing.
+    pub async fn set_timers(&self, conversation_sid: &str) {
+        let form = self.config.conversation_timers.form();
+        if form.is_empty() || matches!(self.config.start_mode, StartMode::Interactions { .. }) {
+            return;
+        }
+        let url = format!("{}/{conversation_sid}", self.conversations_url());
+        if let Err(e) = self.client.post_form(SET_TIMERS, &url, &form).await {
+            tracing::warn!(error = %e, "could not set the conversation's timers; Twilio will not close it by itself");
+        }
+    }
+
     /// Posts the hand-off messages; with `route`, the last one fires `onMessageAdded` (see [`Flex::start`]).
     async fn post_handoff(&self, conversation_sid: &str, identity: &str, pre_engagement: &Map<String, Value>, route: bool) -> Result<(), CallError> {
         let c = self.config;
@@ -170,7 +199,10 @@ impl Flex<'_> {
                 &[
                     ("FriendlyName", format!("Chat with {}", chat.customer_name)),
                     ("Attributes", json!({ "pre_engagement_data": chat.pre_engagement }).to_string()),
-                ],
+                ]
+                .into_iter()
+                .chain(self.timers_at_creation())
+                .collect::<Vec<_>>(),
             )
             .await?;
         let conversation_sid = field(CREATE_CONVERSATION, &conversation, "sid")?.to_string();
@@ -276,6 +308,15 @@ impl Flex<'_> {
             }
         }
         self.close_conversation(conversation_sid).await
+    }
+
+    /// Posts a line for the agent, without an `Author` (Twilio's default author is `system`: twilio-oai
+    /// `CreateServiceConversationMessage`), with `{"flexdesk": {kind: true}}` in its attributes. Fires no webhook (no
+    /// `X-Twilio-Webhook-Enabled`), so it routes nothing.
+    pub async fn post_notice(&self, conversation_sid: &str, kind: &str, body: &str) -> Result<(), CallError> {
+        let url = format!("{}/{conversation_sid}/Messages", self.conversations_url());
+        let form = [("Body", body.to_string()), ("Attributes", json!({ "flexdesk": { kind: true } }).to_string())];
+        self.client.post_form(POST_NOTICE, &url, &form).await.map(|_| ())
     }
 
     /// The interaction of the chat's open task, from TaskRouter (`None` without a workspace or an open task).

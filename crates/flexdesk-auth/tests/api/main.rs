@@ -1,5 +1,6 @@
 //! HTTP-level tests of the auth server against a wiremock fake of Twilio (one test binary, several modules).
 
+mod abandon;
 mod abuse;
 mod availability;
 mod figures;

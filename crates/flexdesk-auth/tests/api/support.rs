@@ -103,6 +103,15 @@ pub async fn harness(overrides: &[(&str, &str)]) -> Harness {
         .with_priority(200)
         .mount(&twilio)
         .await;
+    // Twilio's conversation timers, set after a start has answered (issue 28): answered before any test's own mock of
+    // the conversation, which it would otherwise reach at an unforeseen moment.
+    Mock::given(method("POST"))
+        .and(wiremock::matchers::path_regex(r"^/v1/Services/IS[0-9a-f]{32}/Conversations/CH[0-9a-f]{32}$"))
+        .and(wiremock::matchers::body_string_contains("Timers.Closed"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION, "state": "active" })))
+        .with_priority(1)
+        .mount(&twilio)
+        .await;
     Harness { twilio, app: app(state.clone()), admin: flexdesk_auth::admin_app(state.clone()), state }
 }
 

@@ -5,6 +5,8 @@
 //! transcript, wait, backoff, media links) are modules of their own.
 
 use super::backoff::Backoff;
+pub(super) use super::creds::Creds;
+use super::idle::{Due, Idle};
 use super::config::{Config, MAX_REJOINS, TYPING_REPEAT_MS};
 use super::effect::{AuthCall, ClientCall, EndedBy, Effect, ErrorStatus, Outcome, RatingTicket, WebCall};
 use super::event::{ConnState, Event, PersistedState, Timer};
@@ -13,40 +15,6 @@ use super::roster::Roster;
 use super::transcript::Transcript;
 use super::wait::Wait;
 use crate::texts::Text;
-use crate::wire::SessionCreated;
-
-/// What the auth server gave for the chat: exactly what a live chat has and a start does not.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Creds {
-    pub(super) session_id: String,
-    pub(super) credential: String,
-    pub(super) conversation_sid: String,
-    pub(super) identity: String,
-    /// See [`crate::wire::SessionCreated::media_link_query`].
-    pub(super) media_link_query: Option<String>,
-}
-
-impl Creds {
-    pub(super) fn created(s: SessionCreated) -> Creds {
-        let SessionCreated { session_id, session_credential: credential, conversation_sid, identity, media_link_query, .. } = s;
-        Creds { session_id, credential, conversation_sid, identity, media_link_query }
-    }
-
-    pub(super) fn saved(s: &PersistedState) -> Creds {
-        Creds {
-            session_id: s.session_id.clone(),
-            credential: s.credential.clone(),
-            conversation_sid: s.conversation_sid.clone(),
-            identity: s.identity.clone(),
-            media_link_query: s.media_link_query.clone(),
-        }
-    }
-
-    /// `DELETE /v1/sessions/{id}`.
-    pub(super) fn end(&self) -> Effect {
-        Effect::Auth(AuthCall::EndSession { session_id: self.session_id.clone(), credential: self.credential.clone() })
-    }
-}
 
 /// Where a live chat is with the conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +85,8 @@ pub(super) struct Chat {
     pub(super) transcript: Transcript,
     /// The wait while no agent joined yet.
     wait: Wait,
+    /// The customer's silence with an agent: "Are you still there?" (issue 28).
+    idle: Idle,
 }
 
 impl Chat {
@@ -155,6 +125,7 @@ impl Chat {
             roster,
             transcript,
             wait: Wait::default(),
+            idle: Idle::default(),
         }
     }
 
@@ -242,6 +213,8 @@ impl Chat {
                     if self.roster.joined(agent, out) {
                         out.push(Effect::Persist);
                     }
+                    // The customer's silence counts from the agent's arrival.
+                    self.customer_active(config, out);
                 }
             }
             Event::ParticipantLeft(p) => {
@@ -335,6 +308,9 @@ impl Chat {
                 // The Conversations SDK has no "stopped typing" signal: the indicator lapses on its own, so stopping
                 // only stops the repeats.
                 self.typing = typing;
+                if typing {
+                    self.customer_active(config, out);
+                }
                 if typing && self.joined() && self.online {
                     out.push(Effect::Client(ClientCall::SendTyping));
                     self.repeat_typing(out);
@@ -387,6 +363,20 @@ impl Chat {
                     }
                 }
             }
+            Event::TimerDue(Timer::Idle(n)) => match self.idle.due(n, config, self.joined() && self.roster.current.is_some(), out) {
+                Due::Nothing => {}
+                Due::Ask => out.push(Effect::Web(WebCall::Notice(Text::IdlePrompt))),
+                Due::Close => {
+                    // No answer: a clear line here, one for the agent (the server's, `EndIdle`), then the end.
+                    out.push(Effect::Web(WebCall::Notice(Text::IdleClosed)));
+                    out.push(Effect::Web(WebCall::ChatEnded));
+                    let c = &self.creds;
+                    let call = Effect::Auth(AuthCall::EndIdle { session_id: c.session_id.clone(), credential: c.credential.clone() });
+                    self.end_with(call, out);
+                    self.tell_outcome(EndedBy::Idle, out);
+                    return Fate::Over;
+                }
+            },
             Event::EndRequested => {
                 self.end(out);
                 self.tell_outcome(EndedBy::Customer, out);
@@ -412,6 +402,11 @@ impl Chat {
             _ => {}
         }
         Fate::On
+    }
+
+    /// The customer did something (a message, a file, started typing), or an agent joined (idle.rs).
+    pub(super) fn customer_active(&mut self, config: &Config, out: &mut Vec<Effect>) {
+        self.idle.active(config, self.roster.current.is_some(), out);
     }
 
     /// The customer's message or file, queued; `save` when it belongs in the saved state now.
@@ -594,8 +589,14 @@ impl Chat {
     /// Ends the session on the auth server, closes the client, forgets the saved state; files never sent lose
     /// their spinner.
     fn end(&mut self, out: &mut Vec<Effect>) {
+        let call = self.creds.end();
+        self.end_with(call, out);
+    }
+
+    /// [`Chat::end`] with the auth server's `call`.
+    fn end_with(&mut self, call: Effect, out: &mut Vec<Effect>) {
         self.outbox.abandon_files(out);
-        out.push(self.creds.end());
+        out.push(call);
         if matches!(self.step, Step::Joining { .. } | Step::Joined) {
             out.push(Effect::Client(ClientCall::Close));
         }

@@ -31,6 +31,10 @@ pub const MAX_ROUTING_POLLS: u8 = 5;
 /// its own: <https://www.twilio.com/docs/conversations/typing-indicator>).
 pub const TYPING_REPEAT_MS: u64 = 3_000;
 
+/// How long "Are you still there?" waits for the customer before the chat is closed, unless the page sets
+/// `idleCloseMs` ([`Config::idle_close_ms`]).
+pub const IDLE_CLOSE_MS: u64 = 60_000;
+
 /// What the page configures: kept across chats, so a new chat is a new value and the configuration stays.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -43,10 +47,23 @@ pub struct Config {
     /// The auth server's base URL (the page's `authServerUrl`, no trailing `/`): where agent files are linked when
     /// the server offers media links. Empty: files are linked by Twilio's temporary URLs.
     pub auth_server_url: String,
+    /// With an agent in the chat, a customer silent this long is asked "Are you still there?" (issue 28); `None`
+    /// (the default: the page sets `idlePromptMs`) asks nothing.
+    pub idle_prompt_ms: Option<u64>,
+    /// How long the question waits for the customer before the chat is closed ([`IDLE_CLOSE_MS`] unless the page
+    /// sets `idleCloseMs`).
+    pub idle_close_ms: u64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { limits: MediaLimits::default(), join_timeout_ms: JOIN_TIMEOUT_MS, queue_poll_ms: QUEUE_POLL_MS, auth_server_url: String::new() }
+        Config {
+            limits: MediaLimits::default(),
+            join_timeout_ms: JOIN_TIMEOUT_MS,
+            queue_poll_ms: QUEUE_POLL_MS,
+            idle_prompt_ms: None,
+            idle_close_ms: IDLE_CLOSE_MS,
+            auth_server_url: String::new(),
+        }
     }
 }

@@ -76,6 +76,14 @@ pub enum AuthCall {
         /// Its session credential.
         credential: String,
     },
+    /// `DELETE /v1/sessions/{id}` with `"reason": "idle"`: the customer did not answer "Are you still there?"; the
+    /// server tells the agent why before ending.
+    EndIdle {
+        /// The session's id.
+        session_id: String,
+        /// Its session credential.
+        credential: String,
+    },
     /// Read the queue figures; answer with [`Event::QueueRead`].
     ReadQueue,
     /// Read this session's own place in the queue; answer with [`Event::QueuePositionRead`].
@@ -177,6 +185,8 @@ pub enum WebCall {
     },
     /// `agentEndedChat`.
     ChatEnded,
+    /// `sendMessageToUser`: a status line with a customer text (no agent's name).
+    Notice(Text),
     /// The chat with an agent is over: the page's `onChatEnd` hook hears how (once per chat, after the web chat
     /// was told).
     Outcome(Outcome),
@@ -219,6 +229,8 @@ pub enum EndedBy {
     Failure,
     /// The conversation was closed before any agent joined.
     ClosedBeforeAgent,
+    /// The customer did not answer "Are you still there?" (issue 28).
+    Idle,
 }
 
 impl EndedBy {
@@ -229,6 +241,7 @@ impl EndedBy {
             EndedBy::Customer => "customer",
             EndedBy::Failure => "failure",
             EndedBy::ClosedBeforeAgent => "closedBeforeAgent",
+            EndedBy::Idle => "idle",
         }
     }
 }

@@ -161,6 +161,8 @@ pub enum Timer {
     Queue,
     /// Tell the agent again that the customer is still typing ([`TYPING_REPEAT_MS`]).
     Typing,
+    /// The customer has been silent since their activity number `n` (issue 28: ask, then close).
+    Idle(u32),
 }
 
 /// Everything the session reacts to, fed to [`Session::handle`] by the shell: what the web chat asks, what the auth

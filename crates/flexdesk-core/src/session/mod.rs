@@ -22,14 +22,16 @@
 //! Layout, by concern: [`event`] what the session reacts to, [`effect`] what it asks for, [`config`] what the page
 //! sets, `chat` a live chat, `outbox` the customer's messages on their way, `roster` the agents, `transcript` what
 //! the customer has seen, `wait` the wait shown before an agent joins, `backoff` the retry delays, `tab` the rules
-//! between the customer's tabs (who holds the chat, when it is offered, letting go).
+//! between the customer's tabs (who holds the chat, when it is offered, letting go), `idle` "Are you still there?".
 
 mod backoff;
 mod chat;
+mod creds;
 mod media_link;
 pub mod config;
 pub mod effect;
 pub mod event;
+mod idle;
 mod outbox;
 mod roster;
 mod tab;
@@ -39,7 +41,7 @@ mod wait;
 use serde::{Deserialize, Serialize};
 
 pub use config::{
-    Config, JOIN_TIMEOUT_MS, MAX_BODY_BYTES, MAX_REJOINS, MAX_ROUTING_POLLS, QUEUE_POLL_MS, ROUTING_POLL_MS, TYPING_REPEAT_MS,
+    Config, IDLE_CLOSE_MS, JOIN_TIMEOUT_MS, MAX_BODY_BYTES, MAX_REJOINS, MAX_ROUTING_POLLS, QUEUE_POLL_MS, ROUTING_POLL_MS, TYPING_REPEAT_MS,
 };
 pub use effect::{agent_items, file_link, AgentItem, AuthCall, ClientCall, Effect, EndedBy, ErrorStatus, Outcome, RatingTicket, TabCall, WebCall};
 pub use event::{Agent, AuthFailure, ChosenFile, ConnState, Content, Event, Media, Participant, PersistedState, Timer};
@@ -153,6 +155,13 @@ impl Session {
     /// A session that checks files against `limits` instead of Twilio's.
     pub fn with_limits(limits: MediaLimits) -> Self {
         Session::with_config(Config { limits, ..Config::default() })
+    }
+
+    /// Asks "Are you still there?" after `prompt_ms` of the customer's silence with an agent (`None`: never), and closes
+    /// `close_ms` later without an answer (session/idle.rs).
+    pub fn set_idle(&mut self, prompt_ms: Option<u64>, close_ms: u64) {
+        self.config.idle_prompt_ms = prompt_ms.map(|ms| ms.max(1));
+        self.config.idle_close_ms = close_ms.max(1);
     }
 
     /// This session, giving each join `ms` milliseconds (at least 1) instead of [`JOIN_TIMEOUT_MS`].
@@ -310,6 +319,7 @@ impl Session {
                     out.push(Effect::Web(WebCall::SetError(ErrorStatus::UserMessage { id })));
                 } else if !text.trim().is_empty() {
                     self.queue(Outgoing::Text { id, text }, true, &mut out);
+                    self.customer_active(&mut out);
                 }
             }
             Event::FilesSelected(files) => {
@@ -326,7 +336,10 @@ impl Session {
                 }
                 match self.config.limits.check(&name, size) {
                     Err(why) => out.push(Effect::Web(WebCall::FileStatus { id, error: Some(why.text()) })),
-                    Ok(()) => self.queue(Outgoing::File { id }, false, &mut out),
+                    Ok(()) => {
+                        self.queue(Outgoing::File { id }, false, &mut out);
+                        self.customer_active(&mut out);
+                    }
                 }
             }
             Event::Suspended(suspended) => {
@@ -397,6 +410,13 @@ impl Session {
             Link::Starting { outbox, .. } => outbox.push(m),
             Link::Live(chat) => chat.queue(m, save, out),
             _ => {}
+        }
+    }
+
+    /// The customer sent something: counts as an answer to "Are you still there?" ([`Chat::customer_active`]).
+    fn customer_active(&mut self, out: &mut Vec<Effect>) {
+        if let Link::Live(chat) = &mut self.link {
+            chat.customer_active(&self.config, out);
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::chat::credential;
 use crate::infra::config::StartMode;
 use crate::chat::engagement::{routing_attributes, Prepared};
 use crate::chat::error::{AppError, ErrorCode};
+use crate::chat::figures::AbandonReason;
 use crate::http::extract::{credential_from, ApiJson};
 use crate::twilio::flex::{ChatRequest, Flex, InteractionRef};
 use crate::chat::sessions::ClientKey;
@@ -122,6 +123,9 @@ pub async fn create(
     crate::chat::replicas::opened(slot, &session_id, &started.conversation_sid, token_expires_at, expires_at, now).await;
     // The agent's files are linked through `GET /v1/media/{MediaSid}` for as long as the session lives.
     let media_link_query = state.media_link_keys.query(&started.conversation_sid, expires_at);
+    // Twilio's conversation timers, the backstop for a page that sends nothing (issue 28): not on the customer's wait.
+    let (st, sid) = (state.clone(), started.conversation_sid.clone());
+    tokio::spawn(async move { Flex { client: &st.twilio, config: &st.config }.set_timers(&sid).await });
     Ok((
         StatusCode::CREATED,
         Json(SessionCreated {
@@ -163,6 +167,8 @@ pub async fn refresh(
     if session.is_ended() {
         return Err(AppError::session_ended());
     }
+    // Whoever refreshes has the chat: a reload or another tab within an abandonment's grace period (routes/leave.rs).
+    state.abandonments.cancel(state.redis.as_ref(), &id).await;
     // A token is minted only while the chat is open (a cached "open" answer once let refresh succeed after the
     // agent had closed the chat; tests/auth/emulator-stack.test.mjs). Who says it is open:
     // - a verified Twilio webhook said it ended: ended, whatever else;
@@ -222,7 +228,7 @@ fn token_refreshed(token: String, token_expires_at: u64) -> Response {
 /// Idempotent: ending an ended session answers 204 again.
 #[utoipa::path(delete, path = "/v1/sessions/{id}", tag = "sessions",
     params(("id" = String, Path, description = "session id from SessionCreated")),
-    request_body(content = crate::http::schemas::SessionAuth, description = "or header `Authorization: Bearer <sessionCredential>` (then no body)"),
+    request_body(content = crate::http::schemas::SessionAuth, description = "or header `Authorization: Bearer <sessionCredential>` (then no body). With `\"reason\": \"idle\"` beside the credential (the desk closing for the customer's silence), a line for the agent is posted first"),
     responses(
         (status = 204, description = "ended"),
         (status = 400, body = crate::http::schemas::ApiError, description = "broken JSON"),
@@ -244,20 +250,51 @@ pub async fn end(
     let body = body.map_err(crate::http::extract::bytes_rejection)?;
     let credential = credential_from(&headers, &body)?;
     let session = authorize(&state, &id, &credential).await?;
-    if !session.is_ended() {
-        if state.chats().known_ended(&id, session.conversation_sid()).await {
-            // Ended on another replica (REDIS_URL): closed there already; 204 without calling Twilio again.
-            state.sessions.end(&id, unix_now());
-        } else {
-            // Noted first: TaskRouter's `task.canceled` for this chat may arrive before Twilio answers the close.
-            state.figures.ended(session.conversation_sid(), crate::chat::figures::AbandonReason::Customer, unix_now());
-            let flex = Flex { client: &state.twilio, config: &state.config };
-            flex.close(session.conversation_sid(), session.interaction()).await?;
-            state.chats().session_ended(&id, session.conversation_sid(), session.expires_at(), unix_now()).await;
-            tracing::info!(session_id = id, "chat ended by the customer");
-        }
-    }
+    // `"reason": "idle"`: the desk closes a chat whose customer did not answer "Are you still there?" (issue 28).
+    let idle = serde_json::from_slice::<serde_json::Value>(&body).ok().is_some_and(|v| v.get("reason").and_then(|r| r.as_str()) == Some("idle"));
+    let (by, reason, notice) = if idle {
+        ("idle customer", AbandonReason::Idle, Some(("customer_idle", CUSTOMER_IDLE)))
+    } else {
+        ("the customer", AbandonReason::Customer, None)
+    };
+    close_chat(&state, &id, &session, by, reason, notice).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What the agent reads when the desk closed the chat for the customer's silence (flexdesk-core `session/idle.rs`).
+pub const CUSTOMER_IDLE: &str = "The customer did not answer \"Are you still there?\", so the chat was closed.";
+
+/// Ends session `id`'s chat for everyone, unless it already ended (here or, with REDIS_URL, on another replica:
+/// closed there already, so Twilio is not called again). `by` says who, for the log; `notice` (its attributes' key
+/// and text) is a line posted for the agent first, one Twilio call (a failure to post it is logged, the end goes on).
+/// The customer's end, an idle customer's and the end of a chat whose last tab went away (routes/leave.rs) come here.
+pub(crate) async fn close_chat(
+    state: &AppState,
+    id: &str,
+    session: &LiveSession,
+    by: &str,
+    reason: AbandonReason,
+    notice: Option<(&str, &str)>,
+) -> Result<(), AppError> {
+    if session.is_ended() {
+        return Ok(());
+    }
+    if state.chats().known_ended(id, session.conversation_sid()).await {
+        state.sessions.end(id, unix_now());
+    } else {
+        // Noted first: TaskRouter's `task.canceled` for this chat may arrive before Twilio answers the close.
+        state.figures.ended(session.conversation_sid(), reason, unix_now());
+        let flex = Flex { client: &state.twilio, config: &state.config };
+        if let Some((kind, text)) = notice {
+            if let Err(e) = flex.post_notice(session.conversation_sid(), kind, text).await {
+                tracing::info!(session_id = id, error = %e, "could not post the line for the agent");
+            }
+        }
+        flex.close(session.conversation_sid(), session.interaction()).await?;
+        state.chats().session_ended(id, session.conversation_sid(), session.expires_at(), unix_now()).await;
+        tracing::info!(session_id = id, by, "chat ended");
+    }
+    Ok(())
 }
 
 /// Checks the credential against the URL's session and returns that session. A session this process does not

@@ -19,6 +19,29 @@ use std::time::Duration;
 
 use crate::infra::pacing::Rates;
 use crate::infra::secret::Secret;
+/// Twilio's conversation timers (`Timers.Inactive`, `Timers.Closed`), seconds; `None`: not set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConversationTimers {
+    /// Seconds without a message before the conversation goes `inactive`.
+    pub inactive: Option<u64>,
+    /// Seconds before it is `closed` (final).
+    pub closed: Option<u64>,
+}
+
+impl ConversationTimers {
+    /// The form fields that set them (ISO 8601 durations), none when both are off.
+    pub fn form(&self) -> Vec<(&'static str, String)> {
+        let mut form = Vec::new();
+        if let Some(s) = self.inactive {
+            form.push(("Timers.Inactive", format!("PT{s}S")));
+        }
+        if let Some(s) = self.closed {
+            form.push(("Timers.Closed", format!("PT{s}S")));
+        }
+        form
+    }
+}
+
 use sid::{Account, Address, ApiKey, ConversationsService, FlexFlow, Queue, Workflow, Workspace};
 
 /// How much of the bot conversation the agent gets as messages (`HANDOFF_TRANSCRIPT`).
@@ -192,6 +215,12 @@ pub struct Config {
     pub token_ttl_seconds: u64,
     /// A session (and its credential) dies after this long even if nobody ended it.
     pub session_max_age_seconds: u64,
+    /// How long a chat whose last tab went away waits for a reload or another tab before it is ended
+    /// (`ABANDON_GRACE_SECONDS`, default 60; `None`: `off`, the beacon is ignored). crate::chat::abandon.
+    pub abandon_grace: Option<Duration>,
+    /// Twilio's conversation timers set on every chat (`CONVERSATION_INACTIVE_SECONDS`, `CONVERSATION_CLOSED_SECONDS`;
+    /// each `None` when `off`): crate::twilio::flex `Flex::start`.
+    pub conversation_timers: ConversationTimers,
     /// Base URL of the Flex API (`TWILIO_FLEX_API_URL`, default `https://flex-api.twilio.com`; the emulator's in tests).
     pub flex_api_url: String,
     /// Base URL of the Conversations API (`TWILIO_CONVERSATIONS_API_URL`, default `https://conversations.twilio.com`).

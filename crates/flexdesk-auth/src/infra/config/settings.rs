@@ -79,6 +79,17 @@ pub struct Settings {
     /// A session dies after this long, seconds (default 86400).
     #[arg(long, env)]
     pub session_max_age_seconds: Option<String>,
+    /// After the last tab of a chat is gone (the desk's beacon), wait this long for a reload or another tab before
+    /// ending the chat, seconds (default 60, 1 to 3600; off = keep the chat).
+    #[arg(long, env)]
+    pub abandon_grace_seconds: Option<String>,
+    /// Twilio's conversation timers set on every chat, the backstop for a page that sent nothing: seconds without a
+    /// message before the conversation goes inactive (default: SESSION_MAX_AGE_SECONDS, at least 60; off = not set).
+    #[arg(long, env)]
+    pub conversation_inactive_seconds: Option<String>,
+    /// ... and before it is closed (default: SESSION_MAX_AGE_SECONDS, at least 600; off = not set).
+    #[arg(long, env)]
+    pub conversation_closed_seconds: Option<String>,
     /// Port of the public listener (default 4000; 0 = any free port).
     #[arg(long, env)]
     pub port: Option<String>,

@@ -69,6 +69,23 @@ impl Settings {
         let allowed_origins = r.origins(value!(s.allowed_origins));
         let token_ttl_seconds = r.number(value!(s.token_ttl_seconds), 3600, 60, MAX_TOKEN_TTL_SECONDS);
         let session_max_age_seconds = r.number(value!(s.session_max_age_seconds), 86_400, 60, 7 * 86_400);
+        let abandon_grace = match value!(s.abandon_grace_seconds) {
+            v if v.text.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("off")) => None,
+            v => Some(Duration::from_secs(r.number(v, 60, 1, 3600))),
+        };
+        // Twilio's minimums: 1 minute and 10 minutes (twilio-oai `conversations.v1.configuration` default timers). The
+        // default is the session's own lifetime: no customer can use a chat longer, so no waiting customer is closed.
+        let mut timer = |v: Value, min: u64| {
+            if v.text.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("off")) {
+                None
+            } else {
+                Some(r.number(v, session_max_age_seconds, min, 30 * 86_400))
+            }
+        };
+        let conversation_timers = super::ConversationTimers {
+            inactive: timer(value!(s.conversation_inactive_seconds), 60),
+            closed: timer(value!(s.conversation_closed_seconds), 600),
+        };
         let port = r.number(value!(s.port), 4000, 0, u16::MAX as u64) as u16;
         let flex_api_url = r.base_url(value!(s.twilio_flex_api_url), "https://flex-api.twilio.com");
         let conversations_api_url = r.base_url(value!(s.twilio_conversations_api_url), "https://conversations.twilio.com");
@@ -256,6 +273,8 @@ impl Settings {
             allowed_origins,
             token_ttl_seconds,
             session_max_age_seconds,
+            abandon_grace,
+            conversation_timers,
             flex_api_url,
             conversations_api_url,
             taskrouter_api_url,
