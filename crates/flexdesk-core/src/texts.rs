@@ -101,6 +101,11 @@ pub enum Text {
     },
     /// A file could not be delivered.
     FileNotSent,
+    /// The chat goes on by SMS to `{phone}` (masked).
+    ContinuesBySms {
+        /// The number, masked (`crate::phone::mask`).
+        phone: String,
+    },
 }
 
 /// Every key, in the order the documentation lists them (refusals, retry parts, chat, files).
@@ -122,6 +127,7 @@ pub const KEYS: &[&str] = &[
     "fileTooLarge",
     "fileType",
     "fileNotSent",
+    "continuesBySms",
 ];
 
 impl Text {
@@ -142,6 +148,7 @@ impl Text {
             Text::FileTooLarge { .. } => "fileTooLarge",
             Text::FileType { .. } => "fileType",
             Text::FileNotSent => "fileNotSent",
+            Text::ContinuesBySms { .. } => "continuesBySms",
         }
     }
 
@@ -162,6 +169,7 @@ impl Text {
             Text::FileTooLarge { .. } => "This file is {size} MB; files can be at most {max} MB.",
             Text::FileType { .. } => "Files of type \"{type}\" cannot be sent. Allowed: {allowed}.",
             Text::FileNotSent => "The file could not be sent.",
+            Text::ContinuesBySms { .. } => "This chat continues by SMS to {phone}: the agent's replies reach your phone, and you can answer there.",
         }
     }
 
@@ -187,6 +195,7 @@ impl Text {
                 let shown = if extension.is_empty() { "(none)" } else { extension };
                 vec![("type", shown.into()), ("allowed", allowed.clone())]
             }
+            Text::ContinuesBySms { phone } => vec![("phone", phone.clone())],
             _ => Vec::new(),
         }
     }
@@ -281,6 +290,7 @@ mod tests {
             Text::FileTooLarge { size: 0, max: 0 },
             Text::FileType { extension: String::new(), allowed: String::new() },
             Text::FileNotSent,
+            Text::ContinuesBySms { phone: String::new() },
         ];
         let mut keys: Vec<&str> = all.iter().map(Text::key).collect();
         keys.extend([Retry::Later, Retry::InAMinute, Retry::InMinutes(2)].iter().map(Retry::key));

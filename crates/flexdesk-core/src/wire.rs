@@ -110,6 +110,24 @@ pub struct SessionAuth {
     pub session_credential: String,
 }
 
+/// Body of `POST /v1/sessions/{id}/sms`: continue the chat by SMS to `phone`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContinueBySms {
+    /// The [`SessionCreated::session_credential`] of the session.
+    pub session_credential: String,
+    /// The customer's number, E.164 (`+4915112345678`; spaces, dashes and brackets are accepted: `crate::phone`).
+    pub phone: String,
+}
+
+/// Answer to `POST /v1/sessions/{id}/sms`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsContinued {
+    /// The number the chat continues to, masked (`crate::phone::mask`): what the page may show.
+    pub phone: String,
+}
+
 /// Answer to `GET /v1/agents/availability`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -225,11 +243,19 @@ pub enum ErrorCode {
     TwilioUnreachable,
     /// 502: Twilio answered in an unexpected way.
     TwilioBadResponse,
+    /// 503: "continue by SMS" is off (`TWILIO_SMS_NUMBER` unset).
+    SmsNotConfigured,
+    /// 422: not a phone number in international (E.164) form.
+    PhoneInvalid,
+    /// 422: the number's country calling code is not in `SMS_ALLOWED_CALLING_CODES`.
+    PhoneNotAllowed,
+    /// 409: the number already talks to the SMS number in another open conversation (Twilio error 50416).
+    PhoneInUse,
 }
 
 impl ErrorCode {
     /// Every code, in the order above.
-    pub const ALL: [ErrorCode; 31] = [ErrorCode::InvalidJson, ErrorCode::BadRequest, ErrorCode::InvalidBody, ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType, ErrorCode::NotFound, ErrorCode::MethodNotAllowed, ErrorCode::Timeout, ErrorCode::InternalError, ErrorCode::OriginNotAllowed, ErrorCode::RateLimited, ErrorCode::TooManySessions, ErrorCode::InvalidCredential, ErrorCode::SessionNotFound, ErrorCode::SessionEnded, ErrorCode::OutsideBusinessHours, ErrorCode::VerificationRequired, ErrorCode::VerificationFailed, ErrorCode::VerificationUnavailable, ErrorCode::IdentityInvalid, ErrorCode::IdentityNotConfigured, ErrorCode::IdentityUnavailable, ErrorCode::IdentityRequired, ErrorCode::InvalidSignature, ErrorCode::QueueNotConfigured, ErrorCode::AvailabilityNotConfigured, ErrorCode::TwilioBusy, ErrorCode::TwilioUnavailable, ErrorCode::TwilioRejected, ErrorCode::TwilioUnreachable, ErrorCode::TwilioBadResponse];
+    pub const ALL: [ErrorCode; 35] = [ErrorCode::InvalidJson, ErrorCode::BadRequest, ErrorCode::InvalidBody, ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType, ErrorCode::NotFound, ErrorCode::MethodNotAllowed, ErrorCode::Timeout, ErrorCode::InternalError, ErrorCode::OriginNotAllowed, ErrorCode::RateLimited, ErrorCode::TooManySessions, ErrorCode::InvalidCredential, ErrorCode::SessionNotFound, ErrorCode::SessionEnded, ErrorCode::OutsideBusinessHours, ErrorCode::VerificationRequired, ErrorCode::VerificationFailed, ErrorCode::VerificationUnavailable, ErrorCode::IdentityInvalid, ErrorCode::IdentityNotConfigured, ErrorCode::IdentityUnavailable, ErrorCode::IdentityRequired, ErrorCode::InvalidSignature, ErrorCode::QueueNotConfigured, ErrorCode::AvailabilityNotConfigured, ErrorCode::TwilioBusy, ErrorCode::TwilioUnavailable, ErrorCode::TwilioRejected, ErrorCode::TwilioUnreachable, ErrorCode::TwilioBadResponse, ErrorCode::SmsNotConfigured, ErrorCode::PhoneInvalid, ErrorCode::PhoneNotAllowed, ErrorCode::PhoneInUse];
 
     /// The code written `code` on the wire, if this version knows it. A plain lookup, not serde: the wasm desk reads
     /// codes without serde's deserializers (its size budget).
@@ -271,6 +297,10 @@ impl ErrorCode {
             ErrorCode::TwilioRejected => "twilio_rejected",
             ErrorCode::TwilioUnreachable => "twilio_unreachable",
             ErrorCode::TwilioBadResponse => "twilio_bad_response",
+            ErrorCode::SmsNotConfigured => "sms_not_configured",
+            ErrorCode::PhoneInvalid => "phone_invalid",
+            ErrorCode::PhoneNotAllowed => "phone_not_allowed",
+            ErrorCode::PhoneInUse => "phone_in_use",
         }
     }
 }

@@ -300,6 +300,7 @@ fn after_a_reload_the_saved_agent_is_still_named_on_their_messages() {
         last_shown: Some(4),
         outbox: vec![],
         connected: true,
+        by_sms: false,
     };
     s.handle(Event::Resume(saved));
     s.handle(Event::TokenRefreshed(token("tok-2")));

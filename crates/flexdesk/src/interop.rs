@@ -270,7 +270,7 @@ pub fn session_request(req: &CreateSessionRequest) -> JsValue {
 /// The saved state as the plain object the web chat keeps (serde's JSON shape: camelCase fields, `outbox` items
 /// tagged by `kind`). Exhaustive destructuring makes a new field a compile error here until it is handled.
 pub fn saved_to_js(state: &PersistedState) -> JsValue {
-    let PersistedState { session_id, credential, conversation_sid, identity, agent, connected, last_shown, outbox } = state;
+    let PersistedState { session_id, credential, conversation_sid, identity, agent, connected, last_shown, outbox, by_sms } = state;
     let outbox: Array = outbox
         .iter()
         .map(|o| match o {
@@ -289,6 +289,7 @@ pub fn saved_to_js(state: &PersistedState) -> JsValue {
         ("connected", JsValue::from_bool(*connected)),
         ("lastShown", last_shown.map_or(JsValue::NULL, |i| JsValue::from_f64(i as f64))),
         ("outbox", outbox.into()),
+        ("bySms", JsValue::from_bool(*by_sms)),
     ])
 }
 
@@ -327,5 +328,6 @@ pub fn saved_from_js(v: &JsValue) -> Option<PersistedState> {
         connected: get(v, "connected") == JsValue::TRUE,
         last_shown: get_u64(v, "lastShown"),
         outbox,
+        by_sms: get(v, "bySms") == JsValue::TRUE,
     })
 }

@@ -184,6 +184,21 @@ impl TwilioFlex {
         }
     }
 
+    /// Not part of Carbon's `ServiceDesk` (issue 28, item 4): continue the chat by SMS to `phone`, which the customer
+    /// typed and confirmed. Resolves `{ phone }` (masked) once the auth server added it, or `{ code }` (an auth
+    /// server error code, `phone_invalid` or `session_ended` from the desk itself, `unreachable`); never rejects.
+    #[wasm_bindgen(js_name = continueBySms)]
+    pub fn continue_by_sms(&self, phone: String) -> Promise {
+        self.shell.sms_promise(Event::SmsRequested(phone))
+    }
+
+    /// The chat goes on by SMS (the core's `Session::continues_by_sms`): a closed tab is then not the customer
+    /// leaving it.
+    #[wasm_bindgen(getter, js_name = continuesBySms)]
+    pub fn continues_by_sms(&self) -> bool {
+        self.shell.continues_by_sms()
+    }
+
     /// The session's phase (`Idle`, `Starting`, `Waiting`, `Chatting`, `Ended`...), for status displays and tests.
     #[wasm_bindgen(getter)]
     pub fn phase(&self) -> String {

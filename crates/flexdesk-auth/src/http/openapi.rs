@@ -16,10 +16,11 @@ use crate::http::schemas::*;
         crate::http::routes::sessions::end,
         crate::http::routes::agents::availability,
         crate::http::routes::queue::position,
+        crate::http::routes::sms::continue_by_sms,
         crate::http::routes::ops::healthz,
         crate::http::routes::ready::readyz,
     ),
-    components(schemas(CreateSessionRequest, Handoff, TranscriptLine, SessionCreated, TokenRefreshed, SessionAuth, Availability, QueuePosition, ApiError, ApiErrorBody)),
+    components(schemas(CreateSessionRequest, Handoff, TranscriptLine, SessionCreated, TokenRefreshed, SessionAuth, ContinueBySms, SmsContinued, Availability, QueuePosition, ApiError, ApiErrorBody)),
     modifiers(&OptionalDeleteBody)
 )]
 /// The OpenAPI document of the public API (`ApiDoc::openapi()`, from [`utoipa::OpenApi`]).
@@ -89,6 +90,8 @@ mod tests {
             ("SessionCreated", serde_json::to_value(wire::SessionCreated { session_id: "".into(), conversation_sid: "".into(), identity: "".into(), token: "".into(), token_expires_at: 0, session_credential: "".into(), dropped_pre_engagement_keys: vec!["".into()] }).unwrap()),
             ("TokenRefreshed", serde_json::to_value(wire::TokenRefreshed { token: "".into(), token_expires_at: 0 }).unwrap()),
             ("SessionAuth", serde_json::to_value(wire::SessionAuth { session_credential: "".into() }).unwrap()),
+            ("ContinueBySms", serde_json::to_value(wire::ContinueBySms { session_credential: "".into(), phone: "".into() }).unwrap()),
+            ("SmsContinued", serde_json::to_value(wire::SmsContinued { phone: "".into() }).unwrap()),
             ("Availability", serde_json::to_value(wire::AvailabilityAnswer { figures: wire::Availability { agents_available: 0, tasks_waiting: 0, longest_wait_seconds: 0 }, closed: true, opens_at: Some("t".into()) }).unwrap()),
             ("QueuePosition", serde_json::to_value(wire::QueuePosition { waiting: true, position: Some(1), estimated_wait_seconds: Some(1) }).unwrap()),
             ("ApiError", serde_json::to_value(wire::ApiError::new(wire::ErrorCode::NotFound, "m")).unwrap()),
@@ -108,6 +111,7 @@ mod tests {
             ("/v1/sessions/{id}", "delete"),
             ("/v1/agents/availability", "get"),
             ("/v1/sessions/{id}/queue", "get"),
+            ("/v1/sessions/{id}/sms", "post"),
             ("/healthz", "get"),
             ("/readyz", "get"),
         ] {

@@ -4,4 +4,5 @@
 pub mod client;
 pub mod flex;
 pub mod handoff_messages;
+pub mod sms;
 pub mod token;

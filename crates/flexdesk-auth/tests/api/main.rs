@@ -6,6 +6,7 @@ mod hardening;
 mod openapi_contract;
 mod readiness;
 mod sessions;
+mod sms;
 mod slowloris;
 mod support;
 mod twilio_calls;

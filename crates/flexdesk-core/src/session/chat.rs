@@ -110,6 +110,8 @@ pub(super) struct Chat {
     pub(super) transcript: Transcript,
     /// The wait while no agent joined yet.
     wait: Wait,
+    /// The chat goes on by SMS too (`sms.rs`).
+    pub(super) by_sms: bool,
 }
 
 impl Chat {
@@ -125,6 +127,7 @@ impl Chat {
         let creds = Creds::saved(&state);
         let mut chat = Chat::new(creds, Outbox::new(state.outbox), roster, Transcript::resumed(state.last_shown), Some(owed));
         chat.await_sync = true;
+        chat.by_sms = state.by_sms;
         chat.refresh(out);
         chat
     }
@@ -148,6 +151,7 @@ impl Chat {
             roster,
             transcript,
             wait: Wait::default(),
+            by_sms: false,
         }
     }
 
@@ -163,6 +167,7 @@ impl Chat {
             connected: self.roster.connected,
             last_shown: self.transcript.last_shown,
             outbox: self.outbox.saved(),
+            by_sms: self.by_sms,
         }
     }
 

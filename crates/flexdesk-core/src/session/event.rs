@@ -299,6 +299,11 @@ pub enum Event {
     EndRequested,
     /// The conversation was closed by the agent / contact centre.
     ConversationClosed,
+    /// The page asks to continue the chat by SMS to this number, as the customer typed and confirmed it
+    /// (`desk.continueBySms`; `sms.rs`). Settled with [`crate::WebCall::SmsSettled`].
+    SmsRequested(String),
+    /// The auth server's answer to [`crate::AuthCall::ContinueBySms`]: the masked number, or the refusal.
+    SmsAnswered(Result<String, AuthFailure>),
 }
 
 /// What survives a page reload. Small and JSON-serialisable: it goes to the web chat's session storage.
@@ -327,6 +332,9 @@ pub struct PersistedState {
     /// User messages not yet confirmed by Twilio, oldest first.
     #[serde(default)]
     pub outbox: Vec<Outgoing>,
+    /// The chat goes on by SMS too ([`crate::Session::continues_by_sms`]).
+    #[serde(default)]
+    pub by_sms: bool,
 }
 
 /// A file the user picked ([`Event::FilesSelected`]).

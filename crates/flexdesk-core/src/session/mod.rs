@@ -21,7 +21,7 @@
 //!
 //! Layout, by concern: [`event`] what the session reacts to, [`effect`] what it asks for, [`config`] what the page
 //! sets, `chat` a live chat, `outbox` the customer's messages on their way, `roster` the agents, `transcript` what
-//! the customer has seen, `wait` the wait shown before an agent joins, `backoff` the retry delays.
+//! the customer has seen, `wait` the wait shown before an agent joins, `sms` going on by SMS, `backoff` the retry delays.
 
 mod backoff;
 mod chat;
@@ -30,6 +30,7 @@ pub mod effect;
 pub mod event;
 mod outbox;
 mod roster;
+mod sms;
 mod transcript;
 mod wait;
 
@@ -331,6 +332,8 @@ impl Session {
                     Start::Cancelled => {}
                 }
             }
+            Event::SmsRequested(typed) => self.sms_requested(&typed, &mut out),
+            Event::SmsAnswered(answer) => self.sms_answered(answer, &mut out),
             event => {
                 if let Link::Live(chat) = &mut self.link {
                     if let Fate::Over = chat.handle(&self.config, self.suspended, event, &mut out) {

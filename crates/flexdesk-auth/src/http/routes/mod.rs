@@ -5,3 +5,4 @@ pub mod ops;
 pub mod queue;
 pub mod ready;
 pub mod sessions;
+pub mod sms;
