@@ -67,6 +67,7 @@ const STRINGS = {
   fileTooLarge: 'This file is {size} MB; files can be at most {max} MB.',
   fileType: 'Files of type "{type}" cannot be sent. Allowed: {allowed}.',
   fileNotSent: 'The file could not be sent.',
+  continuesBySms: "This chat continues by SMS to {phone}: the agent's replies reach your phone, and you can answer there.",
 };
 
 /** English: the texts until (or unless) a `locale`'s arrive from `./locales.js` (loaded with the desk, never in the .wasm). */
@@ -367,6 +368,16 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
       const back = open().then((d) => (take(), d.reconnect()), () => false);
       const wait = (r) => desk || (r(true), down(true), back.then((b) => (b ? down(false) : callback.agentEndedChat())));
       return Promise.race([back, new Promise((r) => setTimeout(wait, config.joinTimeoutMs ?? 2e4, r))]);
+    },
+    /**
+     * Not part of the ServiceDesk contract (issue 28, item 4): continue this chat by SMS to `phone`, a number the
+     * customer typed and confirmed. Resolves `{ phone }` (masked) once the auth server added it, else `{ code }`;
+     * never rejects. The desk decides (flexdesk-core `sms.rs`); this only passes it on.
+     */
+    continueBySms: (phone) => (desk ? desk.continueBySms(String(phone ?? '')) : Promise.resolve({ code: 'session_ended' })),
+    /** The chat goes on by SMS too: a closed tab is not the customer leaving it. */
+    get continuesBySms() {
+      return !!desk?.continuesBySms;
     },
     /** Not part of the ServiceDesk contract: the chat's phase, for status displays and tests. */
     get phase() {

@@ -37,6 +37,7 @@ export const DESK = {
     fileTooLarge: 'Diese Datei ist {size} MB groß; Dateien dürfen höchstens {max} MB groß sein.',
     fileType: 'Dateien vom Typ „{type}“ können nicht gesendet werden. Erlaubt: {allowed}.',
     fileNotSent: 'Die Datei konnte nicht gesendet werden.',
+    continuesBySms: 'Dieser Chat geht per SMS an {phone} weiter: Die Antworten der Mitarbeitenden kommen auf Ihr Telefon, und Sie können dort antworten.',
   },
   es: {
     unreachable: 'No se puede acceder al servicio de chat. Compruebe su conexión e inténtelo de nuevo.',
@@ -58,6 +59,7 @@ export const DESK = {
     fileTooLarge: 'Este archivo ocupa {size} MB; los archivos pueden ocupar como máximo {max} MB.',
     fileType: 'No se pueden enviar archivos de tipo «{type}». Permitidos: {allowed}.',
     fileNotSent: 'No se ha podido enviar el archivo.',
+    continuesBySms: 'Este chat continúa por SMS al {phone}: las respuestas del agente llegarán a su teléfono y puede contestar desde allí.',
   },
   fr: {
     unreachable: 'Le service de chat est injoignable. Vérifiez votre connexion et réessayez.',
@@ -79,6 +81,7 @@ export const DESK = {
     fileTooLarge: 'Ce fichier fait {size} Mo ; un fichier peut faire au plus {max} Mo.',
     fileType: 'Les fichiers de type « {type} » ne peuvent pas être envoyés. Autorisés : {allowed}.',
     fileNotSent: 'Le fichier n’a pas pu être envoyé.',
+    continuesBySms: 'Ce chat continue par SMS au {phone} : les réponses de l’agent arrivent sur votre téléphone, et vous pouvez y répondre.',
   },
   it: {
     unreachable: 'Il servizio di chat non è raggiungibile. Controlla la connessione e riprova.',
@@ -100,6 +103,7 @@ export const DESK = {
     fileTooLarge: 'Questo file è di {size} MB; i file possono essere al massimo di {max} MB.',
     fileType: 'I file di tipo «{type}» non possono essere inviati. Consentiti: {allowed}.',
     fileNotSent: 'Non è stato possibile inviare il file.',
+    continuesBySms: 'Questa chat continua via SMS al {phone}: le risposte dell\'operatore arrivano sul tuo telefono e puoi rispondere da lì.',
   },
   nl: {
     unreachable: 'De chatdienst is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.',
@@ -121,6 +125,7 @@ export const DESK = {
     fileTooLarge: 'Dit bestand is {size} MB; bestanden mogen hoogstens {max} MB zijn.',
     fileType: 'Bestanden van het type "{type}" kunnen niet worden verstuurd. Toegestaan: {allowed}.',
     fileNotSent: 'Het bestand kon niet worden verstuurd.',
+    continuesBySms: 'Deze chat gaat verder per sms naar {phone}: de antwoorden van de medewerker komen op uw telefoon, en u kunt daar antwoorden.',
   },
   'pt-BR': {
     unreachable: 'Não foi possível acessar o serviço de chat. Verifique sua conexão e tente novamente.',
@@ -142,6 +147,7 @@ export const DESK = {
     fileTooLarge: 'Este arquivo tem {size} MB; os arquivos podem ter no máximo {max} MB.',
     fileType: 'Arquivos do tipo "{type}" não podem ser enviados. Permitidos: {allowed}.',
     fileNotSent: 'Não foi possível enviar o arquivo.',
+    continuesBySms: 'Este chat continua por SMS para {phone}: as respostas do atendente chegam ao seu telefone, e você pode responder por lá.',
   },
   ja: {
     unreachable: 'チャットサービスに接続できません。接続を確認して、もう一度お試しください。',
@@ -163,6 +169,7 @@ export const DESK = {
     fileTooLarge: 'このファイルは{size} MBです。ファイルは最大{max} MBまでです。',
     fileType: '「{type}」形式のファイルは送信できません。送信できる形式: {allowed}。',
     fileNotSent: 'ファイルを送信できませんでした。',
+    continuesBySms: 'このチャットは {phone} へのSMSで続きます。担当者の返信はお使いの電話に届き、そこから返信できます。',
   },
 };
 
