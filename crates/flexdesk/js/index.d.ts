@@ -141,7 +141,7 @@ export interface FlexdeskServiceDesk extends ServiceDesk {
    * text). Never rejects.
    */
   continueBySms(phone: string): Promise<FlexdeskSmsResult>;
-  /** The chat goes on by SMS too (saved across a reload): a closed tab is then not the customer leaving it. */
+  /** The chat goes on by SMS too (the desk's mark in the saved chat, kept across a reload): a closed tab is then not the customer leaving it. */
   readonly continuesBySms: boolean;
   /** The chat's phase (`Idle`, `Starting`, `Waiting`, `Chatting`, `Ended`, ...), for status displays and tests. */
   readonly phase: string;

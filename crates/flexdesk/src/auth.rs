@@ -53,15 +53,6 @@ impl AuthClient {
         interop::queue_position(&self.call_with("GET", &path, JsValue::UNDEFINED, Some(&bearer), false).await.ok()?)
     }
 
-    /// `POST /v1/sessions/{id}/sms`: the masked number the chat now continues to. The number goes in the body, never
-    /// the URL (it is personal data: URLs end up in logs).
-    pub async fn continue_by_sms(&self, session_id: &str, credential: &str, phone: &str) -> Result<String, AuthFailure> {
-        let body = interop::credential_body(credential);
-        crate::js::set(&body, "phone", &JsValue::from_str(phone));
-        let v = self.call("POST", &(self.session_path(session_id) + "/sms"), body).await?;
-        get_str(&v, "phone").ok_or_else(|| unexpected(200))
-    }
-
     pub async fn end(&self, session_id: &str, credential: &str) -> Result<(), AuthFailure> {
         self.call("DELETE", &self.session_path(session_id), interop::credential_body(credential)).await.map(drop)
     }

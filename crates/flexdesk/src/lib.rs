@@ -184,19 +184,18 @@ impl TwilioFlex {
         }
     }
 
-    /// Not part of Carbon's `ServiceDesk` (issue 28, item 4): continue the chat by SMS to `phone`, which the customer
-    /// typed and confirmed. Resolves `{ phone }` (masked) once the auth server added it, or `{ code }` (an auth
-    /// server error code, `phone_invalid` or `session_ended` from the desk itself, `unreachable`); never rejects.
-    #[wasm_bindgen(js_name = continueBySms)]
-    pub fn continue_by_sms(&self, phone: String) -> Promise {
-        self.shell.sms_promise(Event::SmsRequested(phone))
+    /// Not part of Carbon's `ServiceDesk` (issue 28, item 4): the core's answer to "continue by SMS to `phone`" (typed
+    /// and confirmed by the customer): the number in E.164 (`+…`) for the wrapper to post to the auth server
+    /// (`POST /v1/sessions/{id}/sms`), or an error code (`session_ended`, `phone_invalid`). Changes nothing.
+    #[wasm_bindgen(js_name = smsRequest)]
+    pub fn sms_request(&self, phone: String) -> String {
+        self.shell.sms_request(&phone).unwrap_or_else(String::from)
     }
 
-    /// The chat goes on by SMS (the core's `Session::continues_by_sms`): a closed tab is then not the customer
-    /// leaving it.
-    #[wasm_bindgen(getter, js_name = continuesBySms)]
-    pub fn continues_by_sms(&self) -> bool {
-        self.shell.continues_by_sms()
+    /// The auth server added the customer's phone (`masked`, as it answered): the chat goes on by SMS.
+    #[wasm_bindgen(js_name = smsAdded)]
+    pub fn sms_added(&self, masked: String) {
+        self.shell.dispatch(Event::SmsAdded(masked));
     }
 
     /// The session's phase (`Idle`, `Starting`, `Waiting`, `Chatting`, `Ended`...), for status displays and tests.

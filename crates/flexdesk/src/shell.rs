@@ -74,8 +74,6 @@ pub struct Shell {
     pub files: RefCell<Vec<(String, JsValue)>>,
     start_waiter: RefCell<Option<Function>>,
     reconnect_waiter: RefCell<Option<Function>>,
-    /// `continueBySms`'s promise (`WebCall::SmsSettled`).
-    sms_waiter: RefCell<Option<Function>>,
     /// Bumped whenever a client is closed: listeners of an older client are ignored.
     generation: Cell<u32>,
     listeners: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
@@ -106,7 +104,6 @@ impl Shell {
             files: RefCell::new(Vec::new()),
             start_waiter: RefCell::new(None),
             reconnect_waiter: RefCell::new(None),
-            sms_waiter: RefCell::new(None),
             generation: Cell::new(0),
             listeners: RefCell::new(Vec::new()),
             inbox: Serial::default(),
@@ -156,8 +153,8 @@ impl Shell {
         self.session.borrow().phase()
     }
 
-    pub fn continues_by_sms(&self) -> bool {
-        self.session.borrow().continues_by_sms()
+    pub fn sms_request(&self, typed: &str) -> Result<String, &'static str> {
+        self.session.borrow().sms_request(typed)
     }
 
     /// A promise resolved when the core settles `startChat` (never rejected: a refusal is told to the user with
@@ -169,11 +166,6 @@ impl Shell {
     /// A promise of `true` when a saved chat is back, `false` when it is over.
     pub fn reconnect_promise(self: &Rc<Self>, event: Event) -> Promise {
         self.promise(&self.reconnect_waiter, event)
-    }
-
-    /// `continueBySms`: a promise of `{phone}` (masked) or `{code}`.
-    pub fn sms_promise(self: &Rc<Self>, event: Event) -> Promise {
-        self.promise(&self.sms_waiter, event)
     }
 
     /// A promise whose resolver waits in `slot` until the core settles it, after `event` is dispatched.
@@ -263,9 +255,6 @@ impl Shell {
                     warn("ending the session failed", &JsValue::from_str(e.code.as_deref().unwrap_or("")));
                 }
             })),
-            AuthCall::ContinueBySms { session_id, credential, phone } => {
-                self.spawn(Box::pin(async move { Some(Event::SmsAnswered(auth.continue_by_sms(&session_id, &credential, &phone).await)) }))
-            }
             AuthCall::ReadQueue => self.spawn(Box::pin(async move { Some(Event::QueueRead(auth.availability().await)) })),
             AuthCall::ReadPosition { session_id, credential } => {
                 self.spawn(Box::pin(async move { Some(Event::QueuePositionRead(auth.position(&session_id, &credential).await)) }))
@@ -358,15 +347,7 @@ impl Shell {
                 let line = self.text(&t).as_string().unwrap_or_default();
                 self.ui("sendMessageToUser", &[agent_message(&[AgentItem::Text(line)], Some(NOTICE))]);
             }
-            WebCall::SmsSettled(result) => {
-                if let Some(resolve) = self.sms_waiter.borrow_mut().take() {
-                    let answer = match result {
-                        Ok(phone) => object(&[("phone", JsValue::from_str(&phone))]),
-                        Err(code) => object(&[("code", JsValue::from_str(&code))]),
-                    };
-                    let _ = resolve.call1(&JsValue::NULL, &answer);
-                }
-            }
+
             WebCall::Outcome(o) => {
                 // `config.onChatEnd(outcome)`, queued behind the web chat's own calls (so after `agentEndedChat`).
                 if self.on_chat_end.borrow().is_function() {

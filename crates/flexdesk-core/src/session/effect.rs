@@ -69,16 +69,6 @@ pub enum AuthCall {
     },
     /// Read the queue figures; answer with [`Event::QueueRead`].
     ReadQueue,
-    /// `POST /v1/sessions/{id}/sms`: add the customer's phone to the conversation; answer with
-    /// [`Event::SmsAnswered`].
-    ContinueBySms {
-        /// The session's id.
-        session_id: String,
-        /// Its session credential.
-        credential: String,
-        /// The number, E.164 (checked by [`crate::phone::e164`]).
-        phone: String,
-    },
     /// Read this session's own place in the queue; answer with [`Event::QueuePositionRead`].
     ReadPosition {
         /// The session's id.
@@ -180,9 +170,6 @@ pub enum WebCall {
     ChatEnded,
     /// A status line from the desk itself (centred, under nobody's name), e.g. that the chat continues by SMS.
     Notice(Text),
-    /// Settle the page's pending `continueBySms` promise: the masked number, or an error code (`wire::ErrorCode`
-    /// names, or `unreachable`).
-    SmsSettled(Result<String, String>),
     /// The chat with an agent is over: the page's `onChatEnd` hook hears how (once per chat, after the web chat
     /// was told).
     Outcome(Outcome),

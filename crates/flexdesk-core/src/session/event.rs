@@ -299,11 +299,9 @@ pub enum Event {
     EndRequested,
     /// The conversation was closed by the agent / contact centre.
     ConversationClosed,
-    /// The page asks to continue the chat by SMS to this number, as the customer typed and confirmed it
-    /// (`desk.continueBySms`; `sms.rs`). Settled with [`crate::WebCall::SmsSettled`].
-    SmsRequested(String),
-    /// The auth server's answer to [`crate::AuthCall::ContinueBySms`]: the masked number, or the refusal.
-    SmsAnswered(Result<String, AuthFailure>),
+    /// The auth server added the customer's phone to the chat (`POST /v1/sessions/{id}/sms` with the number
+    /// [`crate::Session::sms_request`] gave; `sms.rs`): the number masked, as it answered.
+    SmsAdded(String),
 }
 
 /// What survives a page reload. Small and JSON-serialisable: it goes to the web chat's session storage.

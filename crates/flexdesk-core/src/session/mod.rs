@@ -332,8 +332,7 @@ impl Session {
                     Start::Cancelled => {}
                 }
             }
-            Event::SmsRequested(typed) => self.sms_requested(&typed, &mut out),
-            Event::SmsAnswered(answer) => self.sms_answered(answer, &mut out),
+            Event::SmsAdded(masked) => self.sms_added(masked, &mut out),
             event => {
                 if let Link::Live(chat) = &mut self.link {
                     if let Fate::Over = chat.handle(&self.config, self.suspended, event, &mut out) {
