@@ -26,7 +26,7 @@ test('the saved chat has the documented fields; one a newer desk adds is ignored
   const { saved, newPage, emu, ch } = await savedChat(t);
   // The shape docs/ARCHITECTURE.md and the package README describe; a rename here breaks every saved chat of the
   // previous release, so it must come with a reader for the old shape (and a CHANGELOG line).
-  assert.deepEqual(Object.keys(saved).sort(), ['agent', 'connected', 'conversationSid', 'credential', 'identity', 'lastShown', 'outbox', 'sessionId']);
+  assert.deepEqual(Object.keys(saved).sort(), ['agent', 'bySms', 'connected', 'conversationSid', 'credential', 'identity', 'lastShown', 'outbox', 'sessionId']);
   await emu('POST', `/agent/api/conversations/${ch}/messages`, { agent: 'alice', body: 'while away' });
   const again = await newPage({ ...saved, addedByANewerDesk: { any: 'thing' } });
   assert.equal(await again.evaluate(() => window.desk.reconnect()), true);
