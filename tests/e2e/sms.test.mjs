@@ -3,7 +3,7 @@
 // recorded by the emulator as an SMS to that number (from TWILIO_SMS_NUMBER); a text back from the phone reaches the
 // agent console in the same chat.
 import assert from 'node:assert/strict';
-import { e2eSuite } from './support/harness.mjs';
+import { BOTH_CLIENTS, e2eSuite } from './support/harness.mjs';
 import { connectCustomerToAgent } from './support/flows.mjs';
 import { waitUntil } from './support/wait.mjs';
 import { DEMO_SMS_ENV } from '../support/fake-env.mjs';
@@ -45,4 +45,4 @@ scenario('continue by SMS: the customer confirms a number, the agent\'s reply is
   });
   assert.equal(reply.status, 200, await reply.text());
   await agent.see('Thanks, got it on my phone');
-}, { authEnv: DEMO_SMS_ENV });
+}, { authEnv: DEMO_SMS_ENV, clients: BOTH_CLIENTS });
