@@ -160,18 +160,19 @@ impl Shell {
     /// A promise resolved when the core settles `startChat` (never rejected: a refusal is told to the user with
     /// `setErrorStatus`).
     pub fn start_promise(self: &Rc<Self>, event: Event) -> Promise {
-        self.promise(&self.start_waiter, event)
+        let this = self.clone();
+        let p = Promise::new(&mut |resolve, _| {
+            *this.start_waiter.borrow_mut() = Some(resolve);
+        });
+        self.dispatch(event);
+        p
     }
 
     /// A promise of `true` when a saved chat is back, `false` when it is over.
     pub fn reconnect_promise(self: &Rc<Self>, event: Event) -> Promise {
-        self.promise(&self.reconnect_waiter, event)
-    }
-
-    /// A promise whose resolver waits in `slot` until the core settles it, after `event` is dispatched.
-    fn promise(self: &Rc<Self>, slot: &RefCell<Option<Function>>, event: Event) -> Promise {
+        let this = self.clone();
         let p = Promise::new(&mut |resolve, _| {
-            *slot.borrow_mut() = Some(resolve);
+            *this.reconnect_waiter.borrow_mut() = Some(resolve);
         });
         self.dispatch(event);
         p
@@ -347,7 +348,6 @@ impl Shell {
                 let line = self.text(&t).as_string().unwrap_or_default();
                 self.ui("sendMessageToUser", &[agent_message(&[AgentItem::Text(line)], Some(NOTICE))]);
             }
-
             WebCall::Outcome(o) => {
                 // `config.onChatEnd(outcome)`, queued behind the web chat's own calls (so after `agentEndedChat`).
                 if self.on_chat_end.borrow().is_function() {

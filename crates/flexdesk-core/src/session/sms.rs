@@ -11,7 +11,7 @@
 //!
 //! The request itself is not an [`Effect`]: [`Session::sms_request`] answers at once with the number to send, and the
 //! npm wrapper posts it with the saved chat's session id and credential (one `fetch`, as it already checks a saved
-//! chat's token), because a desk-side auth call with its promise cost the size-budgeted wasm about 1 KiB gzipped
+//! chat's token), because a desk-side auth call with its promise cost the size-budgeted wasm 0.5 KiB more gzipped
 //! (measured with `scripts/build-wasm`); the wrapper then reports the answer with [`super::Event::SmsAdded`].
 
 use super::effect::{Effect, WebCall};
