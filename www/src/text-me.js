@@ -8,6 +8,7 @@ const PROBLEMS = {
   phone_invalid: 'Please enter the number with its country code, e.g. +1 415 555 0100.',
   phone_not_allowed: 'We cannot text numbers in that country.',
   phone_in_use: 'That number already has an open chat by SMS.',
+  sms_already_on: 'This chat is already texted to another number.',
   sms_not_configured: 'Texting is not available here.',
   session_ended: 'The chat with an agent is over.',
 };

@@ -63,6 +63,11 @@ async fn no_secret_reaches_logs_or_responses() {
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "code": 50407, "message": "Invalid messaging binding address +14155550199 (14155550199)", "status": 400 })))
         .mount(&h.twilio)
         .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}/Participants", sid("IS"))))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "participants": [], "meta": { "page": 0 } })))
+        .mount(&h.twilio)
+        .await;
     let sms = |phone: &str| json!({ "sessionCredential": cred, "phone": phone });
     let refused_by_twilio = h.json(Method::POST, &format!("/v1/sessions/{id}/sms"), sms("+1 415 555 0199")).await;
     assert_eq!(refused_by_twilio.status, StatusCode::BAD_GATEWAY, "{}", refused_by_twilio.text);

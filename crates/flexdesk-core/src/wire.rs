@@ -251,11 +251,13 @@ pub enum ErrorCode {
     PhoneNotAllowed,
     /// 409: the number already talks to the SMS number in another open conversation (Twilio error 50416).
     PhoneInUse,
+    /// 409: this chat already continues by SMS, to another number (one number per chat).
+    SmsAlreadyOn,
 }
 
 impl ErrorCode {
     /// Every code, in the order above.
-    pub const ALL: [ErrorCode; 35] = [ErrorCode::InvalidJson, ErrorCode::BadRequest, ErrorCode::InvalidBody, ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType, ErrorCode::NotFound, ErrorCode::MethodNotAllowed, ErrorCode::Timeout, ErrorCode::InternalError, ErrorCode::OriginNotAllowed, ErrorCode::RateLimited, ErrorCode::TooManySessions, ErrorCode::InvalidCredential, ErrorCode::SessionNotFound, ErrorCode::SessionEnded, ErrorCode::OutsideBusinessHours, ErrorCode::VerificationRequired, ErrorCode::VerificationFailed, ErrorCode::VerificationUnavailable, ErrorCode::IdentityInvalid, ErrorCode::IdentityNotConfigured, ErrorCode::IdentityUnavailable, ErrorCode::IdentityRequired, ErrorCode::InvalidSignature, ErrorCode::QueueNotConfigured, ErrorCode::AvailabilityNotConfigured, ErrorCode::TwilioBusy, ErrorCode::TwilioUnavailable, ErrorCode::TwilioRejected, ErrorCode::TwilioUnreachable, ErrorCode::TwilioBadResponse, ErrorCode::SmsNotConfigured, ErrorCode::PhoneInvalid, ErrorCode::PhoneNotAllowed, ErrorCode::PhoneInUse];
+    pub const ALL: [ErrorCode; 36] = [ErrorCode::InvalidJson, ErrorCode::BadRequest, ErrorCode::InvalidBody, ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType, ErrorCode::NotFound, ErrorCode::MethodNotAllowed, ErrorCode::Timeout, ErrorCode::InternalError, ErrorCode::OriginNotAllowed, ErrorCode::RateLimited, ErrorCode::TooManySessions, ErrorCode::InvalidCredential, ErrorCode::SessionNotFound, ErrorCode::SessionEnded, ErrorCode::OutsideBusinessHours, ErrorCode::VerificationRequired, ErrorCode::VerificationFailed, ErrorCode::VerificationUnavailable, ErrorCode::IdentityInvalid, ErrorCode::IdentityNotConfigured, ErrorCode::IdentityUnavailable, ErrorCode::IdentityRequired, ErrorCode::InvalidSignature, ErrorCode::QueueNotConfigured, ErrorCode::AvailabilityNotConfigured, ErrorCode::TwilioBusy, ErrorCode::TwilioUnavailable, ErrorCode::TwilioRejected, ErrorCode::TwilioUnreachable, ErrorCode::TwilioBadResponse, ErrorCode::SmsNotConfigured, ErrorCode::PhoneInvalid, ErrorCode::PhoneNotAllowed, ErrorCode::PhoneInUse, ErrorCode::SmsAlreadyOn];
 
     /// The code written `code` on the wire, if this version knows it. A plain lookup, not serde: the wasm desk reads
     /// codes without serde's deserializers (its size budget).
@@ -301,6 +303,7 @@ impl ErrorCode {
             ErrorCode::PhoneInvalid => "phone_invalid",
             ErrorCode::PhoneNotAllowed => "phone_not_allowed",
             ErrorCode::PhoneInUse => "phone_in_use",
+            ErrorCode::SmsAlreadyOn => "sms_already_on",
         }
     }
 }

@@ -124,7 +124,8 @@ export type FlexdeskSmsResult =
       phone?: undefined;
       /**
        * `phone_invalid` (not an international number), `phone_not_allowed` (a country the auth server does not text),
-       * `phone_in_use` (that number already has an open chat by SMS), `sms_not_configured` (the auth server's
+       * `phone_in_use` (that number already has an open chat by SMS), `sms_already_on` (this chat texts another number
+       * already), `sms_not_configured` (the auth server's
        * `TWILIO_SMS_NUMBER` is unset), `session_ended` (no chat with an agent open), `unreachable`, or another of the
        * auth server's error codes.
        */

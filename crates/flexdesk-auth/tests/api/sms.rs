@@ -20,6 +20,17 @@ async fn ask(h: &Harness, session: &Value, phone: &str) -> Answer {
     h.json(Method::POST, &format!("/v1/sessions/{id}/sms"), json!({ "sessionCredential": session["sessionCredential"], "phone": phone })).await
 }
 
+/// Mounts the conversation's participants list: the customer, and an SMS participant for each of `phones`.
+async fn sms_participants(h: &Harness, phones: &[&str]) {
+    let mut list = vec![json!({ "identity": "customer-from-twilio", "attributes": "{}", "messaging_binding": null })];
+    list.extend(phones.iter().map(|p| json!({ "identity": null, "attributes": "{}", "messaging_binding": { "type": "sms", "address": p, "proxy_address": "+14155550100" } })));
+    Mock::given(method("GET"))
+        .and(path(participants_path()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "participants": list, "meta": { "page": 0 } })))
+        .mount(&h.twilio)
+        .await;
+}
+
 /// The SMS participant calls Twilio received.
 async fn sms_calls(h: &Harness) -> Vec<String> {
     let calls = h.twilio.received_requests().await.unwrap_or_default();
@@ -42,6 +53,7 @@ async fn the_customers_number_joins_the_conversation_as_an_sms_participant() {
     assert!(sms_calls(&h).await.is_empty());
 
     let h = harness(&[SMS[0], ("SMS_ALLOWED_CALLING_CODES", "49")]).await;
+    sms_participants(&h, &[]).await;
     Mock::given(method("POST"))
         .and(path(participants_path()))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "sid": "MB00000000000000000000000000000001" })))
@@ -105,6 +117,7 @@ async fn only_with_the_sessions_credential_and_while_the_chat_is_open() {
 #[tokio::test]
 async fn a_number_already_in_another_open_sms_chat_is_a_conflict() {
     let h = harness(&SMS).await;
+    sms_participants(&h, &[]).await;
     Mock::given(method("POST"))
         .and(path(participants_path()))
         .respond_with(ResponseTemplate::new(409).set_body_json(json!({ "code": 50416, "message": "Participant +14155550199 and proxy address pair is already in use", "status": 409 })))
@@ -114,4 +127,19 @@ async fn a_number_already_in_another_open_sms_chat_is_a_conflict() {
     let a = ask(&h, &session, "+14155550199").await;
     assert_eq!((a.status, error_code(&a)), (StatusCode::CONFLICT, "phone_in_use"), "{}", a.text);
     assert!(!a.text.contains("4155550199"));
+}
+
+/// One number per chat, whoever holds the credential (a page that could add numbers at will would be an SMS pumping
+/// tool): the same number again is done already (no second participant), another is refused. Twilio is asked which
+/// SMS participants the chat has, so this holds across replicas and restarts.
+#[tokio::test]
+async fn a_chat_texts_one_number_at_most() {
+    let h = harness(&SMS).await;
+    sms_participants(&h, &["+14155550199"]).await;
+    let session = h.start_webchat_session().await;
+    let again = ask(&h, &session, "+1 (415) 555-0199").await;
+    assert_eq!((again.status, again.body.clone()), (StatusCode::OK, json!({ "phone": "+14•••••••99" })), "{}", again.text);
+    let other = ask(&h, &session, "+14155550123").await;
+    assert_eq!((other.status, error_code(&other)), (StatusCode::CONFLICT, "sms_already_on"), "{}", other.text);
+    assert!(sms_calls(&h).await.is_empty(), "no participant added");
 }

@@ -6,8 +6,9 @@
 //!
 //! Checked in this order: the feature is on (503 `sms_not_configured` without `TWILIO_SMS_NUMBER`), the credential
 //! (401), the chat still open (404 `session_ended`), the number in E.164 (422 `phone_invalid`), its country calling
-//! code allowed (422 `phone_not_allowed`, `SMS_ALLOWED_CALLING_CODES`); then one Twilio call. Rate limited with the
-//! other `/v1` calls (the `other` budget).
+//! code allowed (422 `phone_not_allowed`, `SMS_ALLOWED_CALLING_CODES`), the chat not texting another number already
+//! (409 `sms_already_on`: one number per chat); then two Twilio calls (list, add). Rate limited with the other `/v1`
+//! calls (the `other` budget).
 
 use std::sync::Arc;
 
@@ -31,7 +32,7 @@ use crate::twilio::client::CallError;
         (status = 400, body = crate::http::schemas::ApiError, description = "broken JSON"),
         (status = 401, body = crate::http::schemas::ApiError, description = "credential missing, forged, expired or of another session"),
         (status = 404, body = crate::http::schemas::ApiError, description = "session_ended"),
-        (status = 409, body = crate::http::schemas::ApiError, description = "phone_in_use: the number already texts with TWILIO_SMS_NUMBER in another open conversation"),
+        (status = 409, body = crate::http::schemas::ApiError, description = "phone_in_use: the number already texts with TWILIO_SMS_NUMBER in another open conversation; sms_already_on: this chat already continues by SMS to another number"),
         (status = 413, body = crate::http::schemas::ApiError, description = "body over 64 KB"),
         (status = 415, body = crate::http::schemas::ApiError, description = "not application/json"),
         (status = 422, body = crate::http::schemas::ApiError, description = "phone_invalid (not E.164), phone_not_allowed (country calling code not in SMS_ALLOWED_CALLING_CODES), or invalid_body"),
@@ -55,6 +56,15 @@ pub async fn continue_by_sms(State(state): State<Arc<AppState>>, Path(id): Path<
     if !phone::has_calling_code(&number, &sms.allowed_calling_codes) {
         tracing::info!(session_id = id, phone = %masked, "SMS refused: country calling code not allowed");
         return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PhoneNotAllowed, "texts cannot be sent to this country"));
+    }
+    // One number per chat: the same one again is done already; another is refused (SMS pumping, crate::twilio::sms).
+    let present = crate::twilio::sms::sms_addresses(&state.twilio, &state.config, session.conversation_sid()).await?;
+    if present.iter().any(|a| *a == number) {
+        return Ok(Json(SmsContinued { phone: masked }));
+    }
+    if !present.is_empty() {
+        tracing::info!(session_id = id, phone = %masked, "SMS refused: the chat already continues by SMS to another number");
+        return Err(AppError::new(StatusCode::CONFLICT, ErrorCode::SmsAlreadyOn, "this chat already continues by SMS to another number"));
     }
     match crate::twilio::sms::add_participant(&state.twilio, &state.config, session.conversation_sid(), &number, &sms.number).await {
         Ok(()) => {}
