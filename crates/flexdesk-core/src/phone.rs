@@ -35,7 +35,7 @@ pub fn mask(number: &str) -> String {
     let n = digits.len();
     let mut out = String::from("+");
     out.extend(&digits[..2]);
-    out.extend(std::iter::repeat_n('•', n - 4));
+    out.extend(std::iter::repeat('•').take(n - 4));
     out.extend(&digits[n - 2..]);
     out
 }

@@ -125,7 +125,7 @@ impl Emulator {
                 .bindings
                 .iter()
                 .rev()
-                .filter(|b| b.address == from && to.is_none_or(|t| t == b.proxy_address))
+                .filter(|b| b.address == from && to.map_or(true, |t| t == b.proxy_address))
                 .find(|b| st.conversations.iter().any(|c| c.sid == b.conversation_sid && c.state != ConversationState::Closed))
                 .map(|b| b.conversation_sid.clone())
                 .ok_or_else(|| TwilioError::not_found("/admin/sms (no open conversation has this SMS participant)"))?

@@ -59,7 +59,7 @@ pub async fn continue_by_sms(State(state): State<Arc<AppState>>, Path(id): Path<
     }
     // One number per chat: the same one again is done already; another is refused (SMS pumping, crate::twilio::sms).
     let present = crate::twilio::sms::sms_addresses(&state.twilio, &state.config, session.conversation_sid()).await?;
-    if present.iter().any(|a| *a == number) {
+    if present.contains(&number) {
         return Ok(Json(SmsContinued { phone: masked }));
     }
     if !present.is_empty() {
