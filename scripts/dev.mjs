@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { ensureWwwBuilt, ROOT } from './build-www.mjs';
 import { CLIENT_KINDS, DEFAULT_CLIENT } from '../www/src/page-config.js';
 import { sendTaskRouterEvents, startStack } from '../tests/support/servers.mjs';
+import { DEMO_SMS_ENV } from '../tests/support/fake-env.mjs';
 import { DEMO_IDENTITY, DEMO_IDENTITY_AUTH_ENV, startWwwServer } from '../www/serve.mjs';
 
 const HOST = '127.0.0.1';
@@ -79,7 +80,7 @@ try {
   const stack = await startStack(
     // The demo posts the whole bot conversation for the agent (docs/auth-server.md, "What the agent sees").
     // TWILIO_WEBHOOKS: the emulator's TaskRouter events feed the queue figures (/status, docs/auth-server.md "Live figures").
-    { PORT: String(ports.auth), ALLOWED_ORIGINS: origins, HANDOFF_TRANSCRIPT: 'full', TWILIO_WEBHOOKS: 'on', ...DEMO_IDENTITY_AUTH_ENV },
+    { PORT: String(ports.auth), ALLOWED_ORIGINS: origins, HANDOFF_TRANSCRIPT: 'full', TWILIO_WEBHOOKS: 'on', ...DEMO_IDENTITY_AUTH_ENV, ...DEMO_SMS_ENV },
     { EMULATOR_PORT: String(ports.emulator), ALLOWED_ORIGINS: origins },
   );
   stoppers.push(stack.stop);
@@ -100,6 +101,7 @@ flexdesk demo is running:
   Customer page:  ${www.url}/
   Signed in:      ${www.url}/?signed-in   (a signed-in customer: no form, the agent sees a verified name)
   Agent console:  ${stack.emulator.url}/console
+  Texts sent:     ${stack.emulator.url}/admin/sms   ("Text me instead" in a chat; POST {from, body} there to answer by SMS)
   Auth server:    ${stack.auth.url}   (API: ${stack.auth.adminUrl}/openapi.json)
   Queue status:   ${stack.auth.adminUrl}/status   (for a supervisor: waits, abandonment)
 

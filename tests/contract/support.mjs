@@ -556,6 +556,10 @@ export async function startContractStack() {
           RATE_LIMIT_BURST: '1000000',
           AVAILABILITY_CACHE_SECONDS: '0',
           TWILIO_RETRY_BASE_MS: '20',
+          // Continue by SMS on, so its one Twilio call (CreateServiceConversationParticipant with a messaging binding)
+          // is checked too.
+          TWILIO_SMS_NUMBER: '+15005550006',
+          SMS_ALLOWED_CALLING_CODES: '1',
           ...env,
         });
         auths.push(auth);
@@ -668,6 +672,10 @@ export async function driveAuth(stack, mode) {
     await queue('GET /v1/sessions/{id}/queue');
     await fault(stack.emulator.url, 503);
     await queue('GET /v1/sessions/{id}/queue (after a 503, retried)');
+
+    // The second chat goes on by SMS too (a number per mode: Twilio keeps one open conversation per number pair).
+    const phone = `+1415555${String(100 + MODES.indexOf(mode)).padStart(4, '0')}`;
+    await run('POST /v1/sessions/{id}/sms', 200, () => call(`${auth.url}/v1/sessions/${s2?.sessionId}/sms`, 'POST', { sessionCredential: s2?.sessionCredential, phone }));
 
     await refresh('POST /v1/sessions/{id}/token', s1);
     await fault(stack.emulator.url, 503);

@@ -27,7 +27,7 @@ test('the saved chat has the documented fields; one a newer desk adds is ignored
   // The shape docs/ARCHITECTURE.md and the package README describe; a rename here breaks every saved chat of the
   // previous release, so it must come with a reader for the old shape (and a CHANGELOG line).
   // `mediaLinkQuery` (issue 23) only when the auth server offers media links, as it does here.
-  assert.deepEqual(Object.keys(saved).sort(), ['agent', 'connected', 'conversationSid', 'credential', 'identity', 'lastShown', 'mediaLinkQuery', 'outbox', 'sessionId']);
+  assert.deepEqual(Object.keys(saved).sort(), ['agent', 'bySms', 'connected', 'conversationSid', 'credential', 'identity', 'lastShown', 'mediaLinkQuery', 'outbox', 'sessionId']);
   await emu('POST', `/agent/api/conversations/${ch}/messages`, { agent: 'alice', body: 'while away' });
   const again = await newPage({ ...saved, addedByANewerDesk: { any: 'thing' } });
   assert.equal(await again.evaluate(() => window.desk.reconnect()), true);

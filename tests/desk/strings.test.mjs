@@ -191,7 +191,7 @@ test('strings: a wrong key or value is refused at once, naming the keys', { skip
   const { site } = await sites(t, {});
   const page = await open(t, site);
   const refused = (strings) => page.evaluate((strings) => window.make({ strings }).then(() => 'made', (e) => e.message), strings);
-  assert.match(await refused({ chatFailled: 'x' }), /^flexdesk: config\.strings\.chatFailled is not one of its keys \(unreachable,.*fileNotSent,idlePrompt,idleClosed\)/);
+  assert.match(await refused({ chatFailled: 'x' }), /^flexdesk: config\.strings\.chatFailled is not one of its keys \(unreachable,.*fileNotSent,idlePrompt,idleClosed,continuesBySms\)/);
   assert.match(await refused({ chatFailed: 3 }), /^flexdesk: config\.strings\.chatFailed is not one of its keys/);
   assert.equal(await refused({ chatFailed: 'ok' }), 'made');
 });

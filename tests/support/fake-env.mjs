@@ -15,3 +15,10 @@ export const FAKE_TWILIO_ENV = {
   TWILIO_QUEUE_SID: sid('WQ', 0xf1e8),
   SESSION_SECRET: 'dev-session-secret-change-me-0123456789abcdef',
 };
+
+/**
+ * "Continue by SMS" on (docs/auth-server.md): the demo's and the e2e suite's auth server texts from Twilio's magic
+ * test number +15005550006 (https://www.twilio.com/docs/iam/test-credentials; here only the emulator sees it) to
+ * North America, the UK and Germany.
+ */
+export const DEMO_SMS_ENV = { TWILIO_SMS_NUMBER: '+15005550006', SMS_ALLOWED_CALLING_CODES: '1,44,49' };

@@ -8,6 +8,7 @@ import { Rating, Transcript, makeCustomSendMessage } from './bot.js';
 import { readPageConfig } from './page-config.js';
 import { demoIdentityToken, preEngagementForm, showSignedIn } from './pre-engagement.js';
 import { withReadReceipts } from './read-receipt.js';
+import { withTextMeInstead } from './text-me.js';
 import { chatHistory } from 'flexdesk/history';
 import { carbonStrings } from 'flexdesk/locales';
 
@@ -101,7 +102,7 @@ if (config.signedIn) {
     .then((who) => showSignedIn(document.getElementById('details'), who))
     .catch(() => showSignedIn(document.getElementById('details'), { name: 'a demo customer' }));
 }
-chat.serviceDeskFactory = withReadReceipts((params) => {
+chat.serviceDeskFactory = withReadReceipts(withTextMeInstead((params) => {
   const factory = createTwilioFlexServiceDesk({
     authServerUrl: config.authServerUrl,
     createConversationsClient,
@@ -118,7 +119,7 @@ chat.serviceDeskFactory = withReadReceipts((params) => {
     ...(config.locale !== undefined && { locale: config.locale }),
   });
   return factory(params);
-});
+}));
 // Tests and curious developers can reach the chat instance from the console.
 chat.onBeforeRender = (instance) => {
   window.flexdeskChat = instance;

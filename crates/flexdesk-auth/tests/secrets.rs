@@ -44,7 +44,7 @@ async fn no_secret_reaches_logs_or_responses() {
     let subscriber = tracing_subscriber::fmt().with_writer(logs.clone()).with_max_level(tracing::Level::TRACE).with_ansi(false).finish();
     tracing::subscriber::set_global_default(subscriber).expect("the only test in this binary");
 
-    let h = harness(&[]).await;
+    let h = harness(&[("TWILIO_SMS_NUMBER", "+14155550100"), ("SMS_ALLOWED_CALLING_CODES", "1")]).await;
     let s = h.start_webchat_session().await;
     let (id, cred, token) = (s["sessionId"].as_str().unwrap(), s["sessionCredential"].as_str().unwrap(), s["token"].as_str().unwrap());
     conversation_state(&h.twilio, "active").await;
@@ -56,11 +56,28 @@ async fn no_secret_reaches_logs_or_responses() {
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "code": 20001, "message": "bad request", "status": 400 })))
         .mount(&h.twilio)
         .await;
+    // A phone number is personal data (continue by SMS): logged masked only, also when Twilio's message quotes it and
+    // when the country is refused.
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}/Participants", sid("IS"))))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "code": 50407, "message": "Invalid messaging binding address +14155550199 (14155550199)", "status": 400 })))
+        .mount(&h.twilio)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}/Participants", sid("IS"))))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "participants": [], "meta": { "page": 0 } })))
+        .mount(&h.twilio)
+        .await;
+    let sms = |phone: &str| json!({ "sessionCredential": cred, "phone": phone });
+    let refused_by_twilio = h.json(Method::POST, &format!("/v1/sessions/{id}/sms"), sms("+1 415 555 0199")).await;
+    assert_eq!(refused_by_twilio.status, StatusCode::BAD_GATEWAY, "{}", refused_by_twilio.text);
+    let refused_here = h.json(Method::POST, &format!("/v1/sessions/{id}/sms"), sms("+44 20 7946 0018")).await;
+    assert_eq!(refused_here.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused_here.text);
     answers.push(h.end(id, cred).await);
     answers.push(h.json(Method::POST, "/v1/sessions", json!({ "customerName": "" })).await);
     answers.push(h.get("/metrics").await);
     answers.push(h.get("/openapi.json").await);
-    assert_eq!(answers[2].status, StatusCode::BAD_GATEWAY);
+    assert_eq!(answers[2].status, StatusCode::BAD_GATEWAY, "{}", answers[2].text);
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("chat started"), "logging was captured: {logs}");
@@ -73,6 +90,10 @@ async fn no_secret_reaches_logs_or_responses() {
             assert!(!a.text.contains(secret), "a secret leaked into an answer: {}", a.text);
         }
     }
+    for digits in ["4155550199", "2079460018"] {
+        assert!(!logs.contains(digits), "a phone number reached the logs:\n{logs}");
+    }
+    assert!(logs.contains("+44••••••••18"), "the refused number is logged masked: {logs}");
     // The MAC part of the credential is what must stay private; the session id is public.
     let mac = cred.rsplit('.').next().unwrap();
     assert!(!logs.contains(mac));

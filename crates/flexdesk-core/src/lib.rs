@@ -12,6 +12,7 @@
 
 pub mod handoff;
 pub mod media;
+pub mod phone;
 pub mod session;
 pub mod texts;
 pub mod wire;

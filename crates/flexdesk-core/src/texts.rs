@@ -109,6 +109,11 @@ pub enum Text {
     IdlePrompt,
     /// The chat was closed because the customer did not answer [`Text::IdlePrompt`].
     IdleClosed,
+    /// The chat goes on by SMS to `{phone}` (masked).
+    ContinuesBySms {
+        /// The number, masked (`crate::phone::mask`).
+        phone: String,
+    },
 }
 
 /// Every key, in the order the documentation lists them (refusals, retry parts, chat, files, tabs).
@@ -134,6 +139,7 @@ pub const KEYS: &[&str] = &[
     "continuedElsewhere",
     "idlePrompt",
     "idleClosed",
+    "continuesBySms",
 ];
 
 impl Text {
@@ -158,6 +164,7 @@ impl Text {
             Text::ContinuedElsewhere => "continuedElsewhere",
             Text::IdlePrompt => "idlePrompt",
             Text::IdleClosed => "idleClosed",
+            Text::ContinuesBySms { .. } => "continuesBySms",
         }
     }
 
@@ -182,6 +189,7 @@ impl Text {
             Text::ContinuedElsewhere => "Your chat with an agent goes on in another tab. Connect to carry on with it here instead.",
             Text::IdlePrompt => "Are you still there? Send a message to stay in the chat.",
             Text::IdleClosed => "The chat was closed because there was no answer.",
+            Text::ContinuesBySms { .. } => "This chat continues by SMS to {phone}: the agent's replies reach your phone, and you can answer there.",
         }
     }
 
@@ -207,6 +215,7 @@ impl Text {
                 let shown = if extension.is_empty() { "(none)" } else { extension };
                 vec![("type", shown.into()), ("allowed", allowed.clone())]
             }
+            Text::ContinuesBySms { phone } => vec![("phone", phone.clone())],
             _ => Vec::new(),
         }
     }
@@ -305,6 +314,7 @@ mod tests {
             Text::ContinuedElsewhere,
             Text::IdlePrompt,
             Text::IdleClosed,
+            Text::ContinuesBySms { phone: String::new() },
         ];
         let mut keys: Vec<&str> = all.iter().map(Text::key).collect();
         keys.extend([Retry::Later, Retry::InAMinute, Retry::InMinutes(2)].iter().map(Retry::key));

@@ -136,6 +136,24 @@ pub const MAX_RATING_SCORE: u8 = 5;
 /// Longest [`RatingRequest::comment`], in characters.
 pub const MAX_RATING_COMMENT_CHARS: usize = 500;
 
+/// Body of `POST /v1/sessions/{id}/sms`: continue the chat by SMS to `phone`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContinueBySms {
+    /// The [`SessionCreated::session_credential`] of the session.
+    pub session_credential: String,
+    /// The customer's number, E.164 (`+4915112345678`; spaces, dashes and brackets are accepted: `crate::phone`).
+    pub phone: String,
+}
+
+/// Answer to `POST /v1/sessions/{id}/sms`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsContinued {
+    /// The number the chat continues to, masked (`crate::phone::mask`): what the page may show.
+    pub phone: String,
+}
+
 /// Answer to `GET /v1/agents/availability`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -260,11 +278,21 @@ pub enum ErrorCode {
     RatingClosed,
     /// 503: ratings need `TWILIO_WORKSPACE_SID` (the task is found in TaskRouter).
     RatingNotConfigured,
+    /// 503: "continue by SMS" is off (`TWILIO_SMS_NUMBER` unset).
+    SmsNotConfigured,
+    /// 422: not a phone number in international (E.164) form.
+    PhoneInvalid,
+    /// 422: the number's country calling code is not in `SMS_ALLOWED_CALLING_CODES`.
+    PhoneNotAllowed,
+    /// 409: the number already talks to the SMS number in another open conversation (Twilio error 50416).
+    PhoneInUse,
+    /// 409: this chat already continues by SMS, to another number (one number per chat).
+    SmsAlreadyOn,
 }
 
 impl ErrorCode {
     /// Every code, in the order above.
-    pub const ALL: [ErrorCode; 35] = [ErrorCode::InvalidJson, ErrorCode::BadRequest, ErrorCode::InvalidBody, ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType, ErrorCode::NotFound, ErrorCode::MethodNotAllowed, ErrorCode::Timeout, ErrorCode::InternalError, ErrorCode::OriginNotAllowed, ErrorCode::RateLimited, ErrorCode::TooManySessions, ErrorCode::InvalidCredential, ErrorCode::SessionNotFound, ErrorCode::SessionEnded, ErrorCode::OutsideBusinessHours, ErrorCode::VerificationRequired, ErrorCode::VerificationFailed, ErrorCode::VerificationUnavailable, ErrorCode::IdentityInvalid, ErrorCode::IdentityNotConfigured, ErrorCode::IdentityUnavailable, ErrorCode::IdentityRequired, ErrorCode::InvalidSignature, ErrorCode::QueueNotConfigured, ErrorCode::AvailabilityNotConfigured, ErrorCode::TwilioBusy, ErrorCode::TwilioUnavailable, ErrorCode::TwilioRejected, ErrorCode::TwilioUnreachable, ErrorCode::TwilioBadResponse, ErrorCode::ChatNotEnded, ErrorCode::AlreadyRated, ErrorCode::RatingClosed, ErrorCode::RatingNotConfigured];
+    pub const ALL: [ErrorCode; 40] = [ErrorCode::InvalidJson, ErrorCode::BadRequest, ErrorCode::InvalidBody, ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType, ErrorCode::NotFound, ErrorCode::MethodNotAllowed, ErrorCode::Timeout, ErrorCode::InternalError, ErrorCode::OriginNotAllowed, ErrorCode::RateLimited, ErrorCode::TooManySessions, ErrorCode::InvalidCredential, ErrorCode::SessionNotFound, ErrorCode::SessionEnded, ErrorCode::OutsideBusinessHours, ErrorCode::VerificationRequired, ErrorCode::VerificationFailed, ErrorCode::VerificationUnavailable, ErrorCode::IdentityInvalid, ErrorCode::IdentityNotConfigured, ErrorCode::IdentityUnavailable, ErrorCode::IdentityRequired, ErrorCode::InvalidSignature, ErrorCode::QueueNotConfigured, ErrorCode::AvailabilityNotConfigured, ErrorCode::TwilioBusy, ErrorCode::TwilioUnavailable, ErrorCode::TwilioRejected, ErrorCode::TwilioUnreachable, ErrorCode::TwilioBadResponse, ErrorCode::ChatNotEnded, ErrorCode::AlreadyRated, ErrorCode::RatingClosed, ErrorCode::RatingNotConfigured, ErrorCode::SmsNotConfigured, ErrorCode::PhoneInvalid, ErrorCode::PhoneNotAllowed, ErrorCode::PhoneInUse, ErrorCode::SmsAlreadyOn];
 
     /// The code written `code` on the wire, if this version knows it. A plain lookup, not serde: the wasm desk reads
     /// codes without serde's deserializers (its size budget).
@@ -310,6 +338,11 @@ impl ErrorCode {
             ErrorCode::AlreadyRated => "already_rated",
             ErrorCode::RatingClosed => "rating_closed",
             ErrorCode::RatingNotConfigured => "rating_not_configured",
+            ErrorCode::SmsNotConfigured => "sms_not_configured",
+            ErrorCode::PhoneInvalid => "phone_invalid",
+            ErrorCode::PhoneNotAllowed => "phone_not_allowed",
+            ErrorCode::PhoneInUse => "phone_in_use",
+            ErrorCode::SmsAlreadyOn => "sms_already_on",
         }
     }
 }

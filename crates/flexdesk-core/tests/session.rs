@@ -303,6 +303,7 @@ fn after_a_reload_the_saved_agent_is_still_named_on_their_messages() {
         outbox: vec![],
         connected: true,
         media_link_query: None,
+        by_sms: false,
     };
     s.handle(Event::Resume(saved));
     s.handle(Event::TokenRefreshed(token("tok-2")));

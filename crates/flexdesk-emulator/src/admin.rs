@@ -20,6 +20,34 @@ pub fn router() -> Router<Shared> {
         .route("/admin/webhooks", get(get_webhooks).delete(clear_webhooks))
         .route("/admin/pipeline", get(get_pipeline).post(set_pipeline))
         .route("/admin/calls", get(get_calls).delete(reset_calls))
+        .route("/admin/sms", get(get_sms).post(inject_sms))
+}
+
+/// `GET /admin/sms`: the texts Twilio would have sent to SMS participants so far, oldest first, each
+/// `{to, from, body, media, conversationSid, messageSid, dateCreated}` (`sms.rs`).
+async fn get_sms(State(emu): State<Shared>) -> Json<Value> {
+    Json(json!({ "sent": emu.lock().sms.sent }))
+}
+
+/// `POST /admin/sms` `{"from": "+1…", "to"?: "+1…", "body": "…"}`: a text from a phone, into the open conversation that
+/// has it as an SMS participant (authored by the phone's address, `sms.rs`); answers the message as `/admin/state`
+/// shows it, 404 when no open conversation has that participant.
+async fn inject_sms(State(emu): State<Shared>, body: Result<Json<Value>, axum::extract::rejection::JsonRejection>) -> Response {
+    let Ok(Json(v)) = body else { return TwilioError::new(400, 20001, "Bad SMS: a JSON object {from, body} is required").into_response() };
+    let (Some(from), Some(text)) = (v["from"].as_str(), v["body"].as_str()) else {
+        return TwilioError::new(400, 20001, "Bad SMS: from and body are required").into_response();
+    };
+    match emu.receive_sms(from, v["to"].as_str(), text.to_string()) {
+        Ok(m) => {
+            let conversation = emu.lock().conversations.iter().find(|c| c.messages.iter().any(|x| x.sid == m.sid)).map(|c| c.sid.clone());
+            // Like any customer message: Flex's pipeline hears of it (`onMessageAdded`).
+            if let Some(sid) = conversation {
+                crate::pipeline::message_added(&emu, &sid);
+            }
+            Json(message_json(&m)).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 /// `GET /admin/calls`: the Twilio REST calls received so far, `{"total": N, "byRoute": {"GET /v1/Workspaces/WS…/Tasks":

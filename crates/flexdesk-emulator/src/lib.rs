@@ -15,6 +15,7 @@ pub mod rest_config;
 pub mod rest_reservations;
 pub mod rest_support;
 pub mod rest_tasks;
+pub mod sms;
 pub mod state;
 pub mod timers;
 pub mod token;

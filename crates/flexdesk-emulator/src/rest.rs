@@ -125,7 +125,7 @@ fn participant_rest(emu: &Shared, c: &Conversation, p: &Participant, scoped: boo
         "sid": p.sid,
         "identity": p.identity,
         "attributes": p.attributes,
-        "messaging_binding": null,
+        "messaging_binding": emu.lock().sms.binding_json(&p.sid),
         "role_sid": null,
         "last_read_message_index": p.last_read_message_index,
         "last_read_timestamp": p.last_read_at.map(iso8601),
@@ -532,7 +532,10 @@ async fn create_participant(State(emu): State<Shared>, Path(p): Params, headers:
         return Err(TwilioError::missing("Identity"));
     }
     let conv = emu.conversation_in(&svc, &p["ch"])?;
-    let participant = emu.add_participant(&conv.sid, identity, form.get("Attributes"))?;
+    let participant = match (identity, form.get("MessagingBinding.Address")) {
+        (None, Some(address)) => emu.add_sms_participant(&conv.sid, address, form.get("MessagingBinding.ProxyAddress"), form.get("Attributes"))?,
+        (identity, _) => emu.add_participant(&conv.sid, identity, form.get("Attributes"))?,
+    };
     created(participant_rest(&emu, &conv, &participant, p.contains_key("is")))
 }
 

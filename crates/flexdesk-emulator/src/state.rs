@@ -184,6 +184,8 @@ pub struct State {
     pub early_expiry: HashMap<String, u64>,
     pub faults: Faults,
     pub open_websockets: usize,
+    /// SMS participants and the texts sent to them (`sms.rs`).
+    pub sms: crate::sms::Sms,
 }
 
 /// What closing a conversation does to its tasks.
@@ -554,7 +556,7 @@ impl Emulator {
 
     /// Participant `Attributes` ≤ 4 KB (https://www.twilio.com/docs/conversations/conversations-limits); none may
     /// join a closed conversation (50377).
-    fn add_participant_in(&self, conv: &mut Conversation, identity: Option<String>, attributes: Option<String>) -> Result<Participant, TwilioError> {
+    pub(crate) fn add_participant_in(&self, conv: &mut Conversation, identity: Option<String>, attributes: Option<String>) -> Result<Participant, TwilioError> {
         let attributes = validate_json_attributes("Attributes", attributes, limits::MAX_PARTICIPANT_ATTRIBUTES_BYTES)?;
         let identity = match identity {
             Some(i) if i.trim().is_empty() => return Err(TwilioError::invalid("Identity", "must not be empty")),
@@ -759,12 +761,14 @@ impl Emulator {
             entry.record.message_sid = Some(message_sid.clone());
             media.push(entry.record.clone());
         }
+        // An SMS participant's text is authored by its address, not an identity (`sms.rs`).
+        let sms_participant = st.sms.participant_sid(&conversation_sid, &author);
         let conv = &mut st.conversations[idx];
         let now = now_secs();
         let message = Message {
             sid: message_sid,
             index: conv.messages.last().map(|m| m.index + 1).unwrap_or(0),
-            participant_sid: conv.participants.iter().find(|p| p.identity.as_deref() == Some(&author)).map(|p| p.sid.clone()),
+            participant_sid: conv.participants.iter().find(|p| p.identity.as_deref() == Some(&author)).map(|p| p.sid.clone()).or(sms_participant),
             author,
             body,
             attributes,
@@ -783,6 +787,7 @@ impl Emulator {
         if reactivate {
             self.apply_update(&mut st, idx, Some(ConversationState::Active), None, None, TaskEffect::Keep, true, "MESSAGE");
         }
+        st.sms.deliver(&conversation_sid, &message);
         Ok(message)
     }
 

@@ -386,3 +386,42 @@ async fn conversation_timers_move_a_silent_conversation_to_inactive_then_closed(
     assert_eq!(twilio(&emu, "GET", &path, &[]).await.1["state"], "closed");
     assert!(emu.lock().tasks.iter().filter(|t| t.conversation_sid == ch).all(|t| t.status == flexdesk_emulator::state::TaskStatus::Canceled), "the waiting task is withdrawn");
 }
+
+/// SMS participants (src/sms.rs): a `MessagingBinding` participant gets every other message as an SMS from the proxy
+/// number (`GET /admin/sms`), a text from the phone is a message authored by its address with its participant
+/// (`POST /admin/sms`), and Twilio's binding rules hold: 50412, 50409, 50437 here, 50416 in another open conversation.
+#[tokio::test]
+async fn an_sms_participant_gets_each_message_as_a_text_and_its_texts_come_back_as_messages() {
+    let emu = emulator();
+    let (ch, customer) = webchat(&emu).await;
+    let participants = flex(&emu, &format!("/Conversations/{ch}/Participants"));
+    let (phone, proxy) = ("+4915112345678", "+14155550100");
+    let bind = [("MessagingBinding.Address", phone), ("MessagingBinding.ProxyAddress", proxy), ("Attributes", r#"{"member_type":"customer"}"#)];
+    assert_eq!(twilio(&emu, "POST", &participants, &[("MessagingBinding.Address", phone)]).await.1["code"], 50412);
+    assert_eq!(twilio(&emu, "POST", &participants, &[("MessagingBinding.Address", proxy), ("MessagingBinding.ProxyAddress", proxy)]).await.1["code"], 50409);
+    let (s, p) = twilio(&emu, "POST", &participants, &bind).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    assert_eq!((p["identity"].clone(), p["messaging_binding"].clone()), (Value::Null, json!({"type": "sms", "address": phone, "proxy_address": proxy})));
+    assert_eq!(twilio(&emu, "POST", &participants, &bind).await.1["code"], 50437, "already in this conversation");
+    let (other, _) = webchat(&emu).await;
+    let (s, v) = twilio(&emu, "POST", &flex(&emu, &format!("/Conversations/{other}/Participants")), &bind).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::CONFLICT, json!(50416)), "the pair is in an open conversation already");
+
+    let messages = flex(&emu, &format!("/Conversations/{ch}/Messages"));
+    twilio(&emu, "POST", &messages, &[("Author", "agent-alice"), ("Body", "I will text you the label.")]).await;
+    twilio(&emu, "POST", &messages, &[("Author", &customer), ("Body", "thanks")]).await;
+    let (_, sent) = call(&emu, "GET", "/admin/sms", None, None).await;
+    let sent: Vec<(Value, Value, Value)> = sent["sent"].as_array().unwrap().iter().map(|m| (m["to"].clone(), m["from"].clone(), m["body"].clone())).collect();
+    assert_eq!(sent, [(json!(phone), json!(proxy), json!("I will text you the label.")), (json!(phone), json!(proxy), json!("thanks"))]);
+
+    let req = axum::http::Request::post("/admin/sms").header("content-type", "application/json").body(axum::body::Body::from(json!({"from": phone, "body": "got it"}).to_string())).unwrap();
+    let (s, m) = send(&emu, req).await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    let (_, list) = twilio(&emu, "GET", &messages, &[]).await;
+    let last = list["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["author"].clone(), last["body"].clone(), last["participant_sid"].clone()), (json!(phone), json!("got it"), p["sid"].clone()));
+    let (_, sent) = call(&emu, "GET", "/admin/sms", None, None).await;
+    assert_eq!(sent["sent"].as_array().unwrap().len(), 2, "the phone's own text is not sent back to it");
+    let req = axum::http::Request::post("/admin/sms").header("content-type", "application/json").body(axum::body::Body::from(json!({"from": "+4915100000000", "body": "x"}).to_string())).unwrap();
+    assert_eq!(send(&emu, req).await.0, StatusCode::NOT_FOUND);
+}

@@ -146,7 +146,8 @@ export type FlexdeskStringKey =
   | 'fileType'
   | 'fileNotSent'
   | 'idlePrompt'
-  | 'idleClosed';
+  | 'idleClosed'
+  | 'continuesBySms';
 
 /**
  * A Carbon AI Chat `serviceDeskFactory` backed by Twilio Flex. The factory resolves at once with a light desk;
@@ -156,7 +157,38 @@ export type FlexdeskStringKey =
  */
 export function createTwilioFlexServiceDesk(
   config: FlexdeskConfig,
-): (parameters: ServiceDeskFactoryParameters) => Promise<ServiceDesk>;
+): (parameters: ServiceDeskFactoryParameters) => Promise<FlexdeskServiceDesk>;
+
+/** What `continueBySms` resolves: the number the chat continues to, masked, or why not. */
+export type FlexdeskSmsResult =
+  | { phone: string; code?: undefined }
+  | {
+      phone?: undefined;
+      /**
+       * `phone_invalid` (not an international number), `phone_not_allowed` (a country the auth server does not text),
+       * `phone_in_use` (that number already has an open chat by SMS), `sms_already_on` (this chat texts another number
+       * already), `sms_not_configured` (the auth server's
+       * `TWILIO_SMS_NUMBER` is unset), `session_ended` (no chat with an agent open), `unreachable`, or another of the
+       * auth server's error codes.
+       */
+      code: string;
+    };
+
+/** The desk the factory resolves with: Carbon's `ServiceDesk`, plus what a page may call on it. */
+export interface FlexdeskServiceDesk extends ServiceDesk {
+  /**
+   * Continue the open chat by SMS ("text me instead"), while waiting or chatting: the auth server adds `phone` to the
+   * same Flex conversation, so the agent keeps the task and the history and the replies reach the phone. Ask the
+   * customer to confirm the number first: it is sent as given (spaces, dashes, brackets and a leading `00` are fine;
+   * it must include the country code). On success the web chat says the chat continues by SMS (`continuesBySms`
+   * text). Never rejects.
+   */
+  continueBySms(phone: string): Promise<FlexdeskSmsResult>;
+  /** The chat goes on by SMS too (the desk's mark in the saved chat, kept across a reload): a closed tab is then not the customer leaving it. */
+  readonly continuesBySms: boolean;
+  /** The chat's phase (`Idle`, `Starting`, `Waiting`, `Chatting`, `Ended`, ...), for status displays and tests. */
+  readonly phase: string;
+}
 
 /** What the auth server says about agents now (`GET /v1/agents/availability`). */
 export interface AgentAvailability {

@@ -71,6 +71,7 @@ const STRINGS = {
   fileNotSent: 'The file could not be sent.',
   idlePrompt: 'Are you still there? Send a message to stay in the chat.',
   idleClosed: 'The chat was closed because there was no answer.',
+  continuesBySms: "This chat continues by SMS to {phone}: the agent's replies reach your phone, and you can answer there.",
 };
 
 /** English: the texts until (or unless) a `locale`'s arrive from `./locales.js` (loaded with the desk, never in the .wasm). */
@@ -294,7 +295,8 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
   globalThis.addEventListener?.('pagehide', () => {
     shared.bc?.postMessage({ bye: PAGE });
     const chat = openChat();
-    if (chat && !peers.size) navigator.sendBeacon?.(sessionUrl(chat, 'leave'), JSON.stringify({ sessionCredential: chat.credential }));
+    // A chat that goes on by SMS (`continueBySms`) is not left when its pages go: the phone is still in it.
+    if (chat && !peers.size && !chat.bySms) navigator.sendBeacon?.(sessionUrl(chat, 'leave'), JSON.stringify({ sessionCredential: chat.credential }));
   });
   globalThis.addEventListener?.('pageshow', (e) => {
     const chat = e.persisted && (shared.bc?.postMessage({ hi: PAGE }), openChat());
@@ -381,6 +383,34 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
       const back = open().then((d) => d.reconnect(), () => false);
       const wait = (r) => desk || (r(true), down(true), back.then((b) => (b ? down(false) : callback.agentEndedChat())));
       return Promise.race([back, new Promise((r) => setTimeout(wait, config.joinTimeoutMs ?? 2e4, r))]);
+    },
+    /**
+     * Not part of the ServiceDesk contract (issue 28, item 4): continue this chat by SMS to `phone`, a number the
+     * customer typed and confirmed. Resolves `{ phone }` (masked) once the auth server added it, else `{ code }`;
+     * never rejects. The desk decides (flexdesk-core `sms.rs`: a live chat, an E.164 number); this posts what it says
+     * with the saved chat's credential (the number in the body, never the URL) and reports the answer back to it.
+     */
+    continueBySms: async (phone) => {
+      const chat = mine();
+      const number = desk && chat ? desk.smsRequest(String(phone ?? '')) : 'session_ended';
+      if (!number.startsWith('+')) return { code: number };
+      try {
+        const res = await fetch(authApi(config.authServerUrl, `/v1/sessions/${encodeURIComponent(chat.sessionId)}/sms`), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ sessionCredential: chat.credential, phone: number }),
+        });
+        const answer = await res.json().catch(() => null);
+        if (!res.ok || typeof answer?.phone !== 'string') return { code: answer?.error?.code ?? 'unexpected_answer' };
+        desk.smsAdded(answer.phone);
+        return { phone: answer.phone };
+      } catch {
+        return { code: 'unreachable' };
+      }
+    },
+    /** The chat goes on by SMS too (the core's mark, in the saved chat): a closed tab is not the customer leaving it. */
+    get continuesBySms() {
+      return mine()?.bySms === true;
     },
     /** Not part of the ServiceDesk contract: the chat's phase, for status displays and tests. */
     get phase() {

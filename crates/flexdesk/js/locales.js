@@ -39,6 +39,7 @@ export const DESK = {
     fileNotSent: 'Die Datei konnte nicht gesendet werden.',
     idlePrompt: 'Sind Sie noch da? Senden Sie eine Nachricht, um im Chat zu bleiben.',
     idleClosed: 'Der Chat wurde beendet, weil keine Antwort kam.',
+    continuesBySms: 'Dieser Chat geht per SMS an {phone} weiter: Die Antworten der Mitarbeitenden kommen auf Ihr Telefon, und Sie können dort antworten.',
   },
   es: {
     unreachable: 'No se puede acceder al servicio de chat. Compruebe su conexión e inténtelo de nuevo.',
@@ -62,6 +63,7 @@ export const DESK = {
     fileNotSent: 'No se ha podido enviar el archivo.',
     idlePrompt: '¿Sigue ahí? Envíe un mensaje para seguir en el chat.',
     idleClosed: 'El chat se ha cerrado porque no hubo respuesta.',
+    continuesBySms: 'Este chat continúa por SMS al {phone}: las respuestas del agente llegarán a su teléfono y puede contestar desde allí.',
   },
   fr: {
     unreachable: 'Le service de chat est injoignable. Vérifiez votre connexion et réessayez.',
@@ -85,6 +87,7 @@ export const DESK = {
     fileNotSent: 'Le fichier n’a pas pu être envoyé.',
     idlePrompt: 'Êtes-vous toujours là ? Envoyez un message pour rester dans le chat.',
     idleClosed: 'Le chat a été fermé faute de réponse.',
+    continuesBySms: 'Ce chat continue par SMS au {phone} : les réponses de l’agent arrivent sur votre téléphone, et vous pouvez y répondre.',
   },
   it: {
     unreachable: 'Il servizio di chat non è raggiungibile. Controlla la connessione e riprova.',
@@ -108,6 +111,7 @@ export const DESK = {
     fileNotSent: 'Non è stato possibile inviare il file.',
     idlePrompt: 'Ci sei ancora? Invia un messaggio per restare nella chat.',
     idleClosed: 'La chat è stata chiusa perché non è arrivata nessuna risposta.',
+    continuesBySms: 'Questa chat continua via SMS al {phone}: le risposte dell\'operatore arrivano sul tuo telefono e puoi rispondere da lì.',
   },
   nl: {
     unreachable: 'De chatdienst is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.',
@@ -131,6 +135,7 @@ export const DESK = {
     fileNotSent: 'Het bestand kon niet worden verstuurd.',
     idlePrompt: 'Bent u er nog? Stuur een bericht om in de chat te blijven.',
     idleClosed: 'De chat is gesloten omdat er geen antwoord kwam.',
+    continuesBySms: 'Deze chat gaat verder per sms naar {phone}: de antwoorden van de medewerker komen op uw telefoon, en u kunt daar antwoorden.',
   },
   'pt-BR': {
     unreachable: 'Não foi possível acessar o serviço de chat. Verifique sua conexão e tente novamente.',
@@ -154,6 +159,7 @@ export const DESK = {
     fileNotSent: 'Não foi possível enviar o arquivo.',
     idlePrompt: 'Você ainda está aí? Envie uma mensagem para continuar no chat.',
     idleClosed: 'O chat foi encerrado porque não houve resposta.',
+    continuesBySms: 'Este chat continua por SMS para {phone}: as respostas do atendente chegam ao seu telefone, e você pode responder por lá.',
   },
   ja: {
     unreachable: 'チャットサービスに接続できません。接続を確認して、もう一度お試しください。',
@@ -177,6 +183,7 @@ export const DESK = {
     fileNotSent: 'ファイルを送信できませんでした。',
     idlePrompt: 'まだいらっしゃいますか？チャットを続けるにはメッセージを送信してください。',
     idleClosed: '応答がなかったため、チャットを終了しました。',
+    continuesBySms: 'このチャットは {phone} へのSMSで続きます。担当者の返信はお使いの電話に届き、そこから返信できます。',
   },
 };
 

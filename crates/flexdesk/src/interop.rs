@@ -277,7 +277,7 @@ pub fn session_request(req: &CreateSessionRequest) -> JsValue {
 /// The saved state as the plain object the web chat keeps (serde's JSON shape: camelCase fields, `outbox` items
 /// tagged by `kind`). Exhaustive destructuring makes a new field a compile error here until it is handled.
 pub fn saved_to_js(state: &PersistedState) -> JsValue {
-    let PersistedState { session_id, credential, conversation_sid, identity, agent, connected, last_shown, outbox, media_link_query } = state;
+    let PersistedState { session_id, credential, conversation_sid, identity, agent, connected, last_shown, outbox, media_link_query, by_sms } = state;
     let outbox: Array = outbox
         .iter()
         .map(|o| match o {
@@ -301,6 +301,7 @@ pub fn saved_to_js(state: &PersistedState) -> JsValue {
     if let Some(q) = media_link_query {
         set(&saved, "mediaLinkQuery", &JsValue::from_str(q));
     }
+    set(&saved, "bySms", &JsValue::from_bool(*by_sms));
     saved
 }
 
@@ -340,5 +341,6 @@ pub fn saved_from_js(v: &JsValue) -> Option<PersistedState> {
         last_shown: get_u64(v, "lastShown"),
         outbox,
         media_link_query: get_str(v, "mediaLinkQuery"),
+        by_sms: get(v, "bySms") == JsValue::TRUE,
     })
 }

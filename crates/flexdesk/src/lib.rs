@@ -196,6 +196,20 @@ impl TwilioFlex {
         }
     }
 
+    /// Not part of Carbon's `ServiceDesk` (issue 28, item 4): the core's answer to "continue by SMS to `phone`" (typed
+    /// and confirmed by the customer): the number in E.164 (`+…`) for the wrapper to post to the auth server
+    /// (`POST /v1/sessions/{id}/sms`), or an error code (`session_ended`, `phone_invalid`). Changes nothing.
+    #[wasm_bindgen(js_name = smsRequest)]
+    pub fn sms_request(&self, phone: String) -> String {
+        self.shell.sms_request(&phone).unwrap_or_else(String::from)
+    }
+
+    /// The auth server added the customer's phone (`masked`, as it answered): the chat goes on by SMS.
+    #[wasm_bindgen(js_name = smsAdded)]
+    pub fn sms_added(&self, masked: String) {
+        self.shell.dispatch(Event::SmsAdded(masked));
+    }
+
     /// The session's phase (`Idle`, `Starting`, `Waiting`, `Chatting`, `Ended`...), for status displays and tests.
     #[wasm_bindgen(getter)]
     pub fn phase(&self) -> String {

@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use flexdesk_core::media::MediaLimits;
 use flexdesk_core::texts::Text;
-use flexdesk_core::{AuthCall, ClientCall, Effect, Event, Phase, Save, Session, TabCall, Timer, WebCall};
+use flexdesk_core::{AgentItem, AuthCall, ClientCall, Effect, Event, Phase, Save, Session, TabCall, Timer, WebCall};
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -160,6 +160,10 @@ impl Shell {
 
     pub fn phase(&self) -> Phase {
         self.session.borrow().phase()
+    }
+
+    pub fn sms_request(&self, typed: &str) -> Result<String, &'static str> {
+        self.session.borrow().sms_request(typed)
     }
 
     /// A promise resolved when the core settles `startChat` (never rejected: a refusal is told to the user with
@@ -363,8 +367,8 @@ impl Shell {
             }
             WebCall::ChatEnded => self.ui("agentEndedChat", &[]),
             WebCall::Notice(t) => {
-                let text = self.text(&t).as_string().unwrap_or_default();
-                self.ui("sendMessageToUser", &[agent_message(&[flexdesk_core::AgentItem::Text(text)], Some(NOTICE))]);
+                let line = self.text(&t).as_string().unwrap_or_default();
+                self.ui("sendMessageToUser", &[agent_message(&[AgentItem::Text(line)], Some(NOTICE))]);
             }
             WebCall::Outcome(o) => {
                 // `config.onChatEnd(outcome)`, queued behind the web chat's own calls (so after `agentEndedChat`).

@@ -38,6 +38,10 @@ impl ObjectShape for flexdesk_core::wire::RatingRequest {
     const OBJECTS: &'static [&'static str] = &[""];
 }
 
+impl ObjectShape for flexdesk_core::wire::ContinueBySms {
+    const OBJECTS: &'static [&'static str] = &[""];
+}
+
 /// Values found at `path` (absent and `null` members yield nothing).
 fn at<'v>(v: &'v Value, path: &str) -> Vec<&'v Value> {
     let mut found = vec![v];

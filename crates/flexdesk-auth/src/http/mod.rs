@@ -32,7 +32,7 @@ use tracing::Level;
 use crate::infra::config::BODY_LIMIT_BYTES;
 use crate::http::layers::CallerRequestId;
 use crate::http::state::AppState;
-use crate::http::routes::{agents, media, ops, queue, rating, ready, sessions, status};
+use crate::http::routes::{agents, media, ops, queue, rating, ready, sessions, sms, status};
 
 /// The public listener: the API and `/healthz` (for load balancers). No metrics, no OpenAPI document.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -46,6 +46,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/sessions/{id}/queue", get(queue::position))
         .route("/v1/sessions/{id}/rating", post(rating::rate))
         .route("/v1/media/{mediaSid}", get(media::open))
+        .route("/v1/sessions/{id}/sms", post(sms::continue_by_sms))
         // One `route_layer` call: each call boxes the routes once more (see below).
         .route_layer(ServiceBuilder::new().map_response(layers::no_store).layer(ratelimit::LimitLayer(state.clone())));
 

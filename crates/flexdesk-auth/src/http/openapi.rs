@@ -19,10 +19,11 @@ use crate::http::schemas::*;
         crate::http::routes::queue::position,
         crate::http::routes::rating::rate,
         crate::http::routes::media::open,
+        crate::http::routes::sms::continue_by_sms,
         crate::http::routes::ops::healthz,
         crate::http::routes::ready::readyz,
     ),
-    components(schemas(CreateSessionRequest, Handoff, TranscriptLine, SessionCreated, TokenRefreshed, SessionAuth, RatingRequest, Availability, QueuePosition, ApiError, ApiErrorBody)),
+    components(schemas(CreateSessionRequest, Handoff, TranscriptLine, SessionCreated, TokenRefreshed, SessionAuth, RatingRequest, ContinueBySms, SmsContinued, Availability, QueuePosition, ApiError, ApiErrorBody)),
     modifiers(&OptionalDeleteBody)
 )]
 /// The OpenAPI document of the public API (`ApiDoc::openapi()`, from [`utoipa::OpenApi`]).
@@ -93,6 +94,8 @@ mod tests {
             ("TokenRefreshed", serde_json::to_value(wire::TokenRefreshed { token: "".into(), token_expires_at: 0 }).unwrap()),
             ("SessionAuth", serde_json::to_value(wire::SessionAuth { session_credential: "".into() }).unwrap()),
             ("RatingRequest", serde_json::to_value(wire::RatingRequest { session_credential: "".into(), score: 1, comment: Some("c".into()) }).unwrap()),
+            ("ContinueBySms", serde_json::to_value(wire::ContinueBySms { session_credential: "".into(), phone: "".into() }).unwrap()),
+            ("SmsContinued", serde_json::to_value(wire::SmsContinued { phone: "".into() }).unwrap()),
             ("Availability", serde_json::to_value(wire::AvailabilityAnswer { figures: wire::Availability { agents_available: 0, tasks_waiting: 0, longest_wait_seconds: 0 }, closed: true, opens_at: Some("t".into()) }).unwrap()),
             ("QueuePosition", serde_json::to_value(wire::QueuePosition { waiting: true, position: Some(1), estimated_wait_seconds: Some(1) }).unwrap()),
             ("ApiError", serde_json::to_value(wire::ApiError::new(wire::ErrorCode::NotFound, "m")).unwrap()),
@@ -114,6 +117,7 @@ mod tests {
             ("/v1/sessions/{id}/queue", "get"),
             ("/v1/sessions/{id}/rating", "post"),
             ("/v1/media/{mediaSid}", "get"),
+            ("/v1/sessions/{id}/sms", "post"),
             ("/healthz", "get"),
             ("/readyz", "get"),
         ] {

@@ -114,6 +114,24 @@ pub struct RatingRequest {
     comment: Option<String>,
 }
 
+/// Continue the chat by SMS (`POST /v1/sessions/{id}/sms`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContinueBySms {
+    session_credential: String,
+    /// The customer's number, international (E.164, e.g. `+14155550100`; spaces, dashes, brackets and a leading `00`
+    /// are accepted).
+    #[schema(max_length = 40)]
+    phone: String,
+}
+
+/// The chat continues by SMS.
+#[derive(Serialize, ToSchema)]
+pub struct SmsContinued {
+    /// The number, masked (`+14•••••••00`): what a page may show.
+    phone: String,
+}
+
 /// Live figures of the chat queue.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

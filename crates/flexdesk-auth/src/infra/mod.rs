@@ -12,6 +12,7 @@ pub mod redis;
 pub mod secret;
 pub mod setting;
 pub mod singleflight;
+pub mod sms;
 #[cfg(test)]
 pub(crate) mod test_redis;
 pub mod url;

@@ -5,5 +5,6 @@ pub mod client;
 pub mod flex;
 pub mod handoff_messages;
 pub mod media;
+pub mod sms;
 pub mod task_attributes;
 pub mod token;

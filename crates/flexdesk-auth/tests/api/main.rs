@@ -10,6 +10,7 @@ mod openapi_contract;
 mod rating;
 mod readiness;
 mod sessions;
+mod sms;
 mod slowloris;
 mod support;
 mod twilio_calls;

@@ -87,6 +87,8 @@ pub(super) struct Chat {
     wait: Wait,
     /// The customer's silence with an agent: "Are you still there?" (issue 28).
     idle: Idle,
+    /// The chat goes on by SMS too (`sms.rs`).
+    pub(super) by_sms: bool,
 }
 
 impl Chat {
@@ -102,6 +104,7 @@ impl Chat {
         let creds = Creds::saved(&state);
         let mut chat = Chat::new(creds, Outbox::new(state.outbox), roster, Transcript::resumed(state.last_shown), Some(owed));
         chat.await_sync = true;
+        chat.by_sms = state.by_sms;
         chat.refresh(out);
         chat
     }
@@ -126,6 +129,7 @@ impl Chat {
             transcript,
             wait: Wait::default(),
             idle: Idle::default(),
+            by_sms: false,
         }
     }
 
@@ -142,6 +146,7 @@ impl Chat {
             last_shown: self.transcript.last_shown,
             outbox: self.outbox.saved(),
             media_link_query: c.media_link_query.clone(),
+            by_sms: self.by_sms,
         }
     }
 

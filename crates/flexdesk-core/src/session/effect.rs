@@ -185,7 +185,7 @@ pub enum WebCall {
     },
     /// `agentEndedChat`.
     ChatEnded,
-    /// `sendMessageToUser`: a status line with a customer text (no agent's name).
+    /// A status line from the desk itself (centred, under nobody's name), e.g. that the chat continues by SMS.
     Notice(Text),
     /// The chat with an agent is over: the page's `onChatEnd` hook hears how (once per chat, after the web chat
     /// was told).

@@ -328,6 +328,9 @@ pub enum Event {
     EndRequested,
     /// The conversation was closed by the agent / contact centre.
     ConversationClosed,
+    /// The auth server added the customer's phone to the chat (`POST /v1/sessions/{id}/sms` with the number
+    /// [`crate::Session::sms_request`] gave; `sms.rs`): the number masked, as it answered.
+    SmsAdded(String),
 }
 
 /// What survives a page reload. Small and JSON-serialisable: it goes to the web chat's session storage.
@@ -360,6 +363,9 @@ pub struct PersistedState {
     /// agent files through the auth server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_link_query: Option<String>,
+    /// The chat goes on by SMS too ([`crate::Session::continues_by_sms`]).
+    #[serde(default)]
+    pub by_sms: bool,
 }
 
 /// A file the user picked ([`Event::FilesSelected`]).

@@ -21,7 +21,7 @@
 //!
 //! Layout, by concern: [`event`] what the session reacts to, [`effect`] what it asks for, [`config`] what the page
 //! sets, `chat` a live chat, `outbox` the customer's messages on their way, `roster` the agents, `transcript` what
-//! the customer has seen, `wait` the wait shown before an agent joins, `backoff` the retry delays, `tab` the rules
+//! the customer has seen, `wait` the wait shown before an agent joins, `backoff` the retry delays, `sms` going on by SMS, `tab` the rules
 //! between the customer's tabs (who holds the chat, when it is offered, letting go), `idle` "Are you still there?".
 
 mod backoff;
@@ -34,6 +34,7 @@ pub mod event;
 mod idle;
 mod outbox;
 mod roster;
+mod sms;
 mod tab;
 mod transcript;
 mod wait;
@@ -369,6 +370,7 @@ impl Session {
                     Start::Cancelled => {}
                 }
             }
+            Event::SmsAdded(masked) => self.sms_added(masked, &mut out),
             event => {
                 if let Link::Live(chat) = &mut self.link {
                     if let Fate::Over = chat.handle(&self.config, self.suspended, event, &mut out) {

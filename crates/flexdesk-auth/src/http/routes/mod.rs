@@ -8,4 +8,5 @@ pub mod queue;
 pub mod rating;
 pub mod ready;
 pub mod sessions;
+pub mod sms;
 pub mod status;

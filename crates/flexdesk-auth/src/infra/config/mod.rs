@@ -302,6 +302,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `BUSINESS_HOURS`, `BUSINESS_TZ`, `BUSINESS_HOLIDAYS` (see [`crate::infra::hours`]); `None`: always open.
     pub business_hours: Option<crate::infra::hours::BusinessHours>,
+    /// `TWILIO_SMS_NUMBER`, `SMS_ALLOWED_CALLING_CODES` (see [`crate::infra::sms`]); `None`: "continue by SMS" is off
+    /// (`POST /v1/sessions/{id}/sms` answers 503 `sms_not_configured`).
+    pub sms: Option<crate::infra::sms::SmsConfig>,
     /// `IDENTITY_*` (see [`crate::infra::identity`]): verifies the identity tokens of signed-in customers; `None`: a start
     /// that carries one is refused (400 `identity_not_configured`), guests start as before.
     pub identity: Option<crate::infra::identity::IdentityConfig>,

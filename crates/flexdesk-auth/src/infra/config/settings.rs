@@ -282,6 +282,13 @@ pub struct Settings {
     #[arg(long, env)]
     pub business_holidays: Option<String>,
 
+    /// Continue by SMS: the Twilio number (E.164) texts come from; off when unset.
+    #[arg(long, env)]
+    pub twilio_sms_number: Option<String>,
+    /// Continue by SMS: country calling codes customers' numbers may have, e.g. "1,44" (required with the number).
+    #[arg(long, env)]
+    pub sms_allowed_calling_codes: Option<String>,
+
     /// The `IDENTITY_*` settings.
     #[command(flatten)]
     pub identity: crate::infra::identity::IdentitySettings,

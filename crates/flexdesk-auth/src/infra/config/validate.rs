@@ -220,6 +220,12 @@ impl Settings {
             })
             .unwrap_or(LogFormat::Text);
         let business_hours = r.business_hours(value!(s.business_hours).text, value!(s.business_tz).text, value!(s.business_holidays).text);
+        let sms = crate::infra::sms::from_settings(value!(s.twilio_sms_number).text, value!(s.sms_allowed_calling_codes).text).unwrap_or_else(|problems| {
+            for (key, what) in problems {
+                r.problem(key, &what);
+            }
+            None
+        });
         let identity = match crate::infra::identity::from_settings(&s.identity, session_secret.as_ref()) {
             Ok(identity) => identity,
             Err(problems) => {
@@ -310,6 +316,7 @@ impl Settings {
             ready_twilio_grace,
             log_format,
             business_hours,
+            sms,
             identity,
         })
     }
