@@ -2,6 +2,9 @@
 //! Twilio's official API description (twilio-oai, `twilio_flex_v1.json`, `twilio_flex_v2.json`,
 //! `twilio_conversations_v1.json`, `twilio_taskrouter_v1.json`): snake_case JSON, `attributes` as a JSON string,
 //! Twilio's error body. Every rule cites its source; the table is in docs/emulator.md.
+//!
+//! Over 600 lines because it is the one router of every emulated REST path, each handler a few lines that parse
+//! Twilio's form and call the state; the rules themselves live in `state.rs`, `pipeline.rs`, `timers.rs`, `sms.rs`.
 
 use std::collections::HashMap;
 

@@ -387,27 +387,11 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
     /**
      * Not part of the ServiceDesk contract (issue 28, item 4): continue this chat by SMS to `phone`, a number the
      * customer typed and confirmed. Resolves `{ phone }` (masked) once the auth server added it, else `{ code }`;
-     * never rejects. The desk decides (flexdesk-core `sms.rs`: a live chat, an E.164 number); this posts what it says
-     * with the saved chat's credential (the number in the body, never the URL) and reports the answer back to it.
+     * never rejects. The desk decides (flexdesk-core `sms.rs`: a live chat, an E.164 number); `sms.js`, loaded only
+     * when a page uses this (it is not in the page's first load), posts what it says with the saved chat's credential
+     * (the number in the body, never the URL) and reports the answer back to it.
      */
-    continueBySms: async (phone) => {
-      const chat = mine();
-      const number = desk && chat ? desk.smsRequest(String(phone ?? '')) : 'session_ended';
-      if (!number.startsWith('+')) return { code: number };
-      try {
-        const res = await fetch(authApi(config.authServerUrl, `/v1/sessions/${encodeURIComponent(chat.sessionId)}/sms`), {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ sessionCredential: chat.credential, phone: number }),
-        });
-        const answer = await res.json().catch(() => null);
-        if (!res.ok || typeof answer?.phone !== 'string') return { code: answer?.error?.code ?? 'unexpected_answer' };
-        desk.smsAdded(answer.phone);
-        return { phone: answer.phone };
-      } catch {
-        return { code: 'unreachable' };
-      }
-    },
+    continueBySms: (phone) => import('./sms.js').then((m) => m.continueBySms(config.authServerUrl, desk, mine(), phone)),
     /** The chat goes on by SMS too (the core's mark, in the saved chat): a closed tab is not the customer leaving it. */
     get continuesBySms() {
       return mine()?.bySms === true;
