@@ -81,3 +81,14 @@ fn nothing_is_asked_while_waiting_for_an_agent_or_when_the_page_did_not_ask_for_
     let fx = plain.handle(user_msg("u1"));
     assert!(!fx.iter().any(|e| matches!(e, Effect::Timer { timer: Timer::Idle(_), .. })), "off unless idlePromptMs is set");
 }
+
+/// Issue 28, items 1 and 4 together: once the chat goes on by SMS the customer answers by phone, so the web chat's
+/// silence neither asks nor closes (closing would end the SMS conversation too).
+#[test]
+fn a_chat_that_goes_on_by_sms_is_not_closed_for_the_web_chats_silence() {
+    let (mut s, timer) = chatting_with_idle();
+    s.handle(Event::SmsAdded("+49•••••••••78".into()));
+    let fx = s.handle(Event::TimerDue(timer));
+    assert_eq!(visible(fx), vec![], "no question, no close");
+    assert!(!s.is_ended());
+}

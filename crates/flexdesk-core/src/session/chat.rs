@@ -368,7 +368,8 @@ impl Chat {
                     }
                 }
             }
-            Event::TimerDue(Timer::Idle(n)) => match self.idle.due(n, config, self.joined() && self.roster.current.is_some(), out) {
+            // A chat that goes on by SMS is never closed for the web chat's silence: the customer answers by phone.
+            Event::TimerDue(Timer::Idle(n)) => match self.idle.due(n, config, self.joined() && self.roster.current.is_some() && !self.by_sms, out) {
                 Due::Nothing => {}
                 Due::Ask => out.push(Effect::Web(WebCall::Notice(Text::IdlePrompt))),
                 Due::Close => {
