@@ -508,6 +508,9 @@ impl Emulator {
         let sid = st.conversations[idx].sid.clone();
         end_tasks_of(self, &mut st, &sid);
         let mut conv = st.conversations.remove(idx);
+        // "When you remove a Conversation object, all its Messages, attached Media, and Participants will be deleted"
+        // (https://www.twilio.com/docs/conversations/modifying-objects): the uploads its messages carry go with it.
+        st.media.retain(|_, m| m.record.conversation_sid.as_deref() != Some(sid.as_str()));
         self.publish(&mut conv, None, Change::ConversationRemoved);
         let params = vec![
             ("ConversationSid".to_string(), conv.sid.clone()),

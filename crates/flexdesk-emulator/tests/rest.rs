@@ -176,6 +176,28 @@ async fn media_messages_follow_twilio_limits() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "a media is attached once");
 }
 
+/// Deleting a conversation deletes "all its Messages, attached Media, and Participants"
+/// (https://www.twilio.com/docs/conversations/modifying-objects; twilio-oai `DeleteServiceConversation`, 204): the
+/// erase-on-request route (issue 28) relies on it. An upload no message carries is not the conversation's and stays.
+#[tokio::test]
+async fn deleting_a_conversation_deletes_its_messages_participants_and_attached_media() {
+    let emu = emulator();
+    let (ch, identity) = webchat(&emu).await;
+    let attached = emu.store_media("photo.png", bytes::Bytes::from_static(b"\x89PNG"), &identity).unwrap();
+    let loose = emu.store_media("other.png", bytes::Bytes::from_static(b"\x89PNG"), &identity).unwrap();
+    let messages = flex(&emu, &format!("/Conversations/{ch}/Messages"));
+    assert_eq!(twilio(&emu, "POST", &messages, &[("Author", &identity), ("MediaSid", &attached.sid)]).await.0, StatusCode::CREATED);
+    assert_eq!(twilio(&emu, "POST", &messages, &[("Author", &identity), ("Body", "my address is …")]).await.0, StatusCode::CREATED);
+    let conversation = flex(&emu, &format!("/Conversations/{ch}"));
+    assert_eq!(twilio(&emu, "DELETE", &conversation, &[]).await.0, StatusCode::NO_CONTENT);
+    for path in [conversation.clone(), messages, flex(&emu, &format!("/Conversations/{ch}/Participants"))] {
+        assert_eq!(twilio(&emu, "GET", &path, &[]).await.0, StatusCode::NOT_FOUND, "{path}");
+    }
+    assert!(!emu.lock().media.contains_key(&attached.sid), "the attached media went with its conversation");
+    assert!(emu.lock().media.contains_key(&loose.sid));
+    assert_eq!(twilio(&emu, "DELETE", &conversation, &[]).await.0, StatusCode::NOT_FOUND, "deleted once");
+}
+
 #[tokio::test]
 async fn interactions_route_a_task_and_closing_the_channel_closes_the_conversation() {
     let emu = emulator();
