@@ -288,11 +288,15 @@ pub enum ErrorCode {
     PhoneInUse,
     /// 409: this chat already continues by SMS, to another number (one number per chat).
     SmsAlreadyOn,
+    /// 404: erasure on request is off (`ERASE_ON_REQUEST` not `on`; issue 28).
+    EraseNotEnabled,
+    /// 410: the chat's conversation was erased already (or is gone at Twilio); an erasure is done once.
+    AlreadyErased,
 }
 
 impl ErrorCode {
     /// Every code, in the order above.
-    pub const ALL: [ErrorCode; 40] = [ErrorCode::InvalidJson, ErrorCode::BadRequest, ErrorCode::InvalidBody, ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType, ErrorCode::NotFound, ErrorCode::MethodNotAllowed, ErrorCode::Timeout, ErrorCode::InternalError, ErrorCode::OriginNotAllowed, ErrorCode::RateLimited, ErrorCode::TooManySessions, ErrorCode::InvalidCredential, ErrorCode::SessionNotFound, ErrorCode::SessionEnded, ErrorCode::OutsideBusinessHours, ErrorCode::VerificationRequired, ErrorCode::VerificationFailed, ErrorCode::VerificationUnavailable, ErrorCode::IdentityInvalid, ErrorCode::IdentityNotConfigured, ErrorCode::IdentityUnavailable, ErrorCode::IdentityRequired, ErrorCode::InvalidSignature, ErrorCode::QueueNotConfigured, ErrorCode::AvailabilityNotConfigured, ErrorCode::TwilioBusy, ErrorCode::TwilioUnavailable, ErrorCode::TwilioRejected, ErrorCode::TwilioUnreachable, ErrorCode::TwilioBadResponse, ErrorCode::ChatNotEnded, ErrorCode::AlreadyRated, ErrorCode::RatingClosed, ErrorCode::RatingNotConfigured, ErrorCode::SmsNotConfigured, ErrorCode::PhoneInvalid, ErrorCode::PhoneNotAllowed, ErrorCode::PhoneInUse, ErrorCode::SmsAlreadyOn];
+    pub const ALL: [ErrorCode; 42] = [ErrorCode::InvalidJson, ErrorCode::BadRequest, ErrorCode::InvalidBody, ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType, ErrorCode::NotFound, ErrorCode::MethodNotAllowed, ErrorCode::Timeout, ErrorCode::InternalError, ErrorCode::OriginNotAllowed, ErrorCode::RateLimited, ErrorCode::TooManySessions, ErrorCode::InvalidCredential, ErrorCode::SessionNotFound, ErrorCode::SessionEnded, ErrorCode::OutsideBusinessHours, ErrorCode::VerificationRequired, ErrorCode::VerificationFailed, ErrorCode::VerificationUnavailable, ErrorCode::IdentityInvalid, ErrorCode::IdentityNotConfigured, ErrorCode::IdentityUnavailable, ErrorCode::IdentityRequired, ErrorCode::InvalidSignature, ErrorCode::QueueNotConfigured, ErrorCode::AvailabilityNotConfigured, ErrorCode::TwilioBusy, ErrorCode::TwilioUnavailable, ErrorCode::TwilioRejected, ErrorCode::TwilioUnreachable, ErrorCode::TwilioBadResponse, ErrorCode::ChatNotEnded, ErrorCode::AlreadyRated, ErrorCode::RatingClosed, ErrorCode::RatingNotConfigured, ErrorCode::SmsNotConfigured, ErrorCode::PhoneInvalid, ErrorCode::PhoneNotAllowed, ErrorCode::PhoneInUse, ErrorCode::SmsAlreadyOn, ErrorCode::EraseNotEnabled, ErrorCode::AlreadyErased];
 
     /// The code written `code` on the wire, if this version knows it. A plain lookup, not serde: the wasm desk reads
     /// codes without serde's deserializers (its size budget).
@@ -343,6 +347,8 @@ impl ErrorCode {
             ErrorCode::PhoneNotAllowed => "phone_not_allowed",
             ErrorCode::PhoneInUse => "phone_in_use",
             ErrorCode::SmsAlreadyOn => "sms_already_on",
+            ErrorCode::EraseNotEnabled => "erase_not_enabled",
+            ErrorCode::AlreadyErased => "already_erased",
         }
     }
 }

@@ -281,6 +281,12 @@ impl SessionStore {
         self.find(id).map(|s| s.snapshot())
     }
 
+    /// Forgets the session (its conversation was erased): a later call with its credential rebuilds nothing, since
+    /// Twilio no longer lists it as a participant of anything.
+    pub fn remove(&self, id: &str) {
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
+
     /// Marks the session ended at `now`; returns false if it was unknown.
     pub fn end(&self, id: &str, now: u64) -> bool {
         self.find(id).map(|s| s.end(now)).is_some()

@@ -25,6 +25,8 @@ pub struct UsedTokens {
     pub identities: SingleUse,
     /// Rated chats, by session id: a rating is accepted once (issue 28).
     pub ratings: SingleUse,
+    /// Erased chats, by session id: an erasure is done once (issue 28, `ERASE_ON_REQUEST`).
+    pub erasures: SingleUse,
 }
 
 /// The `jti`s already used, of one kind of token.

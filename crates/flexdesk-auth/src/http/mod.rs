@@ -45,6 +45,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/agents/availability", get(agents::availability))
         .route("/v1/sessions/{id}/queue", get(queue::position))
         .route("/v1/sessions/{id}/rating", post(rating::rate))
+        .route("/v1/sessions/{id}/erase", post(crate::http::routes::erase::erase))
         .route("/v1/media/{mediaSid}", get(media::open))
         .route("/v1/sessions/{id}/sms", post(sms::continue_by_sms))
         // One `route_layer` call: each call boxes the routes once more (see below).

@@ -18,12 +18,13 @@ use crate::http::schemas::*;
         crate::http::routes::agents::availability,
         crate::http::routes::queue::position,
         crate::http::routes::rating::rate,
+        crate::http::routes::erase::erase,
         crate::http::routes::media::open,
         crate::http::routes::sms::continue_by_sms,
         crate::http::routes::ops::healthz,
         crate::http::routes::ready::readyz,
     ),
-    components(schemas(CreateSessionRequest, Handoff, TranscriptLine, SessionCreated, TokenRefreshed, SessionAuth, RatingRequest, ContinueBySms, SmsContinued, Availability, QueuePosition, ApiError, ApiErrorBody)),
+    components(schemas(CreateSessionRequest, Handoff, TranscriptLine, SessionCreated, TokenRefreshed, SessionAuth, RatingRequest, EraseReceipt, ContinueBySms, SmsContinued, Availability, QueuePosition, ApiError, ApiErrorBody)),
     modifiers(&OptionalDeleteBody)
 )]
 /// The OpenAPI document of the public API (`ApiDoc::openapi()`, from [`utoipa::OpenApi`]).
@@ -116,6 +117,7 @@ mod tests {
             ("/v1/agents/availability", "get"),
             ("/v1/sessions/{id}/queue", "get"),
             ("/v1/sessions/{id}/rating", "post"),
+            ("/v1/sessions/{id}/erase", "post"),
             ("/v1/media/{mediaSid}", "get"),
             ("/v1/sessions/{id}/sms", "post"),
             ("/healthz", "get"),

@@ -114,6 +114,18 @@ pub struct RatingRequest {
     comment: Option<String>,
 }
 
+/// What `POST /v1/sessions/{id}/erase` deleted (issue 28, `ERASE_ON_REQUEST=on`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EraseReceipt {
+    /// What was deleted: `conversation`, `messages`, `participants`, `media` (at Twilio) and `session` (here).
+    erased: Vec<String>,
+    /// When, RFC 3339 (UTC).
+    at: String,
+    /// This request's `x-request-id`, to quote to support.
+    request_id: String,
+}
+
 /// Continue the chat by SMS (`POST /v1/sessions/{id}/sms`).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -90,6 +90,8 @@ impl AppState {
                 ),
                 // Past the window a rating is refused anyway: forgotten then.
                 ratings: SingleUse::new("rating", config.ratings.window + std::time::Duration::from_secs(60), redis.clone()),
+                // Past the credential's lifetime nothing can ask again: forgotten then.
+                erasures: SingleUse::new("erasure", std::time::Duration::from_secs(config.session_max_age_seconds + 60), redis.clone()),
             },
             redis,
             figures: crate::chat::figures::Figures::new(metrics.clone()),

@@ -392,6 +392,13 @@ impl Redis {
         Some(set.is_some())
     }
 
+    /// Forgets what Redis holds of session `id` of `conversation_sid` (its conversation was erased): its ended marks
+    /// and any pending abandonment. (Its open-chat slot went when it ended.)
+    pub async fn forget_session(&self, id: &str, conversation_sid: &str) {
+        let keys = [self.key(&format!("ended:{id}")), self.key(&format!("ended-conv:{conversation_sid}")), self.key(&format!("abandon:{id}"))];
+        let _: Option<i64> = self.call("erase", |mut c| async move { redis::cmd("DEL").arg(&keys).query_async(&mut c).await }).await;
+    }
+
     /// Deletes `key` (under the prefix): a claim given back.
     pub async fn forget(&self, key: &str) {
         let key = self.key(key);

@@ -255,6 +255,11 @@ impl TwilioClient {
         self.call_with(operation, Method::POST, url, form, true).await
     }
 
+    /// DELETEs `url` (Twilio answers 204, [`Value::Null`] here); retried per [`Operation::repeatable`].
+    pub async fn delete(&self, operation: Operation, url: &str) -> Result<Value, CallError> {
+        self.call(operation, Method::DELETE, url, &[]).await
+    }
+
     /// GETs `url` and returns the JSON answer, retried on 429, 5xx and connection failures.
     pub async fn get(&self, operation: Operation, url: &str) -> Result<Value, CallError> {
         self.call(operation, Method::GET, url, &[]).await

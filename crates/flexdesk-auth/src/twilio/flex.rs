@@ -26,6 +26,8 @@ const CREATE_INTERACTION: Operation = Operation::create("create_interaction").pa
 const CLOSE_INTERACTION: Operation = Operation::repeatable("close_interaction").paced(Lane::InteractionChannels);
 /// conversations v1 `UpdateServiceConversation`.
 const CLOSE_CONVERSATION: Operation = Operation::repeatable("close_conversation");
+/// conversations v1 `DeleteServiceConversation` (erase on request).
+const DELETE_CONVERSATION: Operation = Operation::repeatable("delete_conversation");
 /// conversations v1 `FetchServiceConversation`.
 const GET_CONVERSATION: Operation = Operation::repeatable("get_conversation");
 /// conversations v1 `ListServiceConversationParticipant`.
@@ -366,6 +368,18 @@ impl Flex<'_> {
                 tracing::info!(error = %e, "conversation already closed or gone");
                 Ok(())
             }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes the conversation: "all its Messages, attached Media, and Participants will be deleted"
+    /// (<https://www.twilio.com/docs/conversations/modifying-objects>, "Deleting"; twilio-oai
+    /// `DeleteServiceConversation`, 204). `Ok(false)`: it was gone already (404).
+    pub async fn delete_conversation(&self, conversation_sid: &str) -> Result<bool, CallError> {
+        let url = format!("{}/{conversation_sid}", self.conversations_url());
+        match self.client.delete(DELETE_CONVERSATION, &url).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
             Err(e) => Err(e),
         }
     }

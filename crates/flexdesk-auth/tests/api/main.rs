@@ -3,6 +3,7 @@
 mod abandon;
 mod abuse;
 mod availability;
+mod erase;
 mod figures;
 mod hardening;
 mod media;

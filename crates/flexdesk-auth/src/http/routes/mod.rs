@@ -1,6 +1,7 @@
 //! The handlers, one file per resource.
 
 pub mod agents;
+pub mod erase;
 pub mod leave;
 pub mod media;
 pub mod ops;

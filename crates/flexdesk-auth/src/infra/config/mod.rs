@@ -284,6 +284,9 @@ pub struct Config {
     pub webhooks: Option<Webhooks>,
     /// Customers' ratings of their chats for Flex Insights (`RATING_*`).
     pub ratings: Ratings,
+    /// `ERASE_ON_REQUEST=on`: the customer may delete an ended chat's conversation at Twilio (issue 28, item 5;
+    /// `chat::erase`). Off by default: the route answers 404 `erase_not_enabled`.
+    pub erase_on_request: bool,
     /// Human verification: the page's token is POSTed here before a chat starts.
     pub verify_url: Option<String>,
     /// Sent to the verifier as `secret` (`VERIFY_SECRET`), as the `siteverify` endpoints expect.

@@ -236,6 +236,9 @@ pub struct Settings {
     /// How long after a chat ends its rating is accepted, seconds (default 900; 0 = ratings refused).
     #[arg(long, env)]
     pub rating_window_seconds: Option<String>,
+    /// on: a customer may delete an ended chat's conversation at Twilio (POST /v1/sessions/{id}/erase; default off).
+    #[arg(long, env)]
+    pub erase_on_request: Option<String>,
     /// Which Flex Insights custom slot a rating fills, 1 to 10 (default 1): conversation_measure_N and conversation_attribute_N.
     #[arg(long, env)]
     pub rating_insights_slot: Option<String>,

@@ -184,6 +184,13 @@ impl Settings {
                 _ => None,
             })
             .unwrap_or(false);
+        let erase_on_request = r
+            .choice(value!(s.erase_on_request), "on or off", |v| match v {
+                "off" | "false" | "0" => Some(false),
+                "on" | "true" | "1" => Some(true),
+                _ => None,
+            })
+            .unwrap_or(false);
         let public_base_url = value!(s.public_base_url).text;
         if let Some(url) = &public_base_url {
             let ok = reqwest::Url::parse(url).ok().is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.query().is_none());
@@ -311,6 +318,7 @@ impl Settings {
             handoff_bot_name,
             webhooks,
             ratings,
+            erase_on_request,
             verify_url,
             verify_secret,
             redis,
