@@ -16,7 +16,7 @@ import { PKG, crateVersion, pack } from './support.mjs';
 const run = promisify(execFile);
 const skip = !existsSync(path.join(PKG, 'flexdesk_bg.wasm')) && 'crates/flexdesk/pkg is not built (bash scripts/build-wasm)';
 const SHIPPED = ['LICENSE', 'README.md', 'flexdesk.d.ts', 'flexdesk.js', 'flexdesk_bg.wasm', 'flexdesk_bg.wasm.d.ts', 'index.d.ts', 'index.js', 'package.json',
-  'transcript.d.ts', 'transcript.js', 'history.d.ts', 'history.js', 'locales.d.ts', 'locales.js', 'stored-list.js', 'rating.js', 'sms.js'].sort();
+  'transcript.d.ts', 'transcript.js', 'history.d.ts', 'history.js', 'locales.d.ts', 'locales.js', 'stored-list.js', 'rating.js', 'erase.js', 'sms.js'].sort();
 const manifest = () => JSON.parse(readFileSync(path.join(PKG, 'package.json'), 'utf8'));
 
 test('npm pack --dry-run lists exactly LICENSE, README, package.json, the types, the js and the wasm, at the crate version', { skip }, async () => {

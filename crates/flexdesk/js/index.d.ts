@@ -101,7 +101,33 @@ export interface FlexdeskChatOutcome {
    * Never rejects except on bad input (a `TypeError`). Not enumerable: the outcome stays plain data.
    */
   rate(rating: FlexdeskRating): Promise<FlexdeskRatingResult>;
+  /**
+   * Deletes this chat's conversation at Twilio (its messages, media and participants) through the auth server, with
+   * the ended session's credential: "Delete this conversation". Needs `ERASE_ON_REQUEST=on` on the server; done once;
+   * only for a chat an agent joined (as `rate`). After the receipt the page's saved copy of this chat is forgotten.
+   * Not deleted: the Flex task's history, Flex Insights, the bot's logs, the transcript the page still shows or kept.
+   * Never rejects. Not enumerable.
+   */
+  erase(): Promise<FlexdeskEraseResult>;
 }
+
+/** What became of an erasure (`FlexdeskChatOutcome.erase`). */
+export type FlexdeskEraseResult =
+  | {
+      /** What was deleted: `'conversation'`, `'messages'`, `'participants'`, `'media'` (at Twilio), `'session'`. */
+      erased: string[];
+      /** When, RFC 3339. */
+      at: string;
+      /** The auth server's request id, to quote to support. */
+      requestId: string;
+    }
+  | {
+      /**
+       * The auth server's error code (`'erase_not_enabled'`, `'already_erased'`, `'chat_not_ended'`,
+       * `'invalid_credential'`, …), `'no_chat'` (no agent joined: no ticket) or `'unreachable'`.
+       */
+      code: string;
+    };
 
 /** A customer's rating of a chat with an agent (`FlexdeskChatOutcome.rate`). */
 export interface FlexdeskRating {

@@ -234,6 +234,12 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
   const openChat = () => (shared.ok ? shared.get() : mine());
   let desk; // the wasm desk, once loaded and created
   let pending; // the promise of it
+  // After an erasure: the copy every tab reads and the web chat's saved state, when they are still of that chat (a newer
+  // chat's are kept).
+  const forgetSaved = (sessionId) => {
+    if (shared.get()?.sessionId === sessionId) shared.set(null);
+    if (mine()?.sessionId === sessionId) callback.updatePersistedState(false, false);
+  };
   const open = () =>
     (pending ??= initFlexdesk({ wasmUrl: config.wasmUrl })
       .then((glue) => {
@@ -243,7 +249,7 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
           const strings = (key, params) => say(config.strings, key, params, texts);
           const hook = config.onChatEnd;
           const onChatEnd =
-            hook && ((o) => (async () => hook(withRate(o, config.authServerUrl)))().catch((e) => console.warn('flexdesk: config.onChatEnd failed:', e)));
+            hook && ((o) => (async () => hook(withRate(o, config.authServerUrl, forgetSaved)))().catch((e) => console.warn('flexdesk: config.onChatEnd failed:', e)));
           desk = new glue.TwilioFlex(Object.create(config, { strings: { value: strings }, onChatEnd: { value: onChatEnd } }), cb, persistedState ?? null);
           // Carbon never tells the desk the page suspended the chat (`instance.serviceDesk.updateIsSuspended`), but
           // drops agent messages meanwhile (HumanAgentServiceImpl.ts `sendMessageToUser`: `addMessages(…,
@@ -431,9 +437,12 @@ export async function getAgentAvailability(authServerUrl) {
 
 /**
  * The page's outcome (issue 28): the desk's `rating` ticket (the ended session's id and credential, only when an agent
- * joined) is taken off the object and kept in `rate`, which is not enumerable, so the outcome stays plain data. The
- * request is `rating.js`'s, loaded only when the page rates (it is not in the page's first load).
+ * joined) is taken off the object and kept in `rate` and `erase`, which are not enumerable, so the outcome stays plain
+ * data. The requests are `rating.js`'s and `erase.js`'s, loaded only when the page uses them (not in its first load).
  */
-function withRate({ rating: ticket, ...outcome }, authServerUrl) {
-  return Object.defineProperty(outcome, 'rate', { value: (rating) => import('./rating.js').then((m) => m.rateChat(authServerUrl, ticket, rating)) });
+function withRate({ rating: ticket, ...outcome }, authServerUrl, forget) {
+  return Object.defineProperties(outcome, {
+    rate: { value: (rating) => import('./rating.js').then((m) => m.rateChat(authServerUrl, ticket, rating)) },
+    erase: { value: () => import('./erase.js').then((m) => m.eraseChat(authServerUrl, ticket, forget)) },
+  });
 }

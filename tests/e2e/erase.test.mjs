@@ -1,0 +1,54 @@
+// Issue 28, item 5: erase on request. After a chat with an agent the page's "Delete this conversation" calls the
+// outcome's `erase()`; the desk asks the auth server (ERASE_ON_REQUEST=on) with the ended session's credential, the
+// server deletes the conversation at Twilio (the emulator: messages, participants and attached media go), answers a
+// receipt, and the page's saved copy of that chat is forgotten. Once only.
+import assert from 'node:assert/strict';
+import { e2eSuite } from './support/harness.mjs';
+import { STRINGS } from './support/customer.mjs';
+import { connectCustomerToAgent } from './support/flows.mjs';
+import { waitUntil } from './support/wait.mjs';
+
+const scenario = e2eSuite('erase');
+
+const conversations = async (stack) => (await (await fetch(`${stack.emulator.url}/admin/state`)).json()).conversations;
+
+scenario(
+  'after a chat with an agent, erase() deletes its conversation at Twilio once and the page forgets the saved chat',
+  async (ctx) => {
+    const { customer, agent, stack } = ctx;
+    const page = customer.page;
+    const task = await connectCustomerToAgent(ctx, { customerName: 'Gina Customer' });
+    await customer.send('Please delete my data afterwards.');
+    await agent.see('Please delete my data afterwards.');
+    const [chat] = (await conversations(stack)).filter((c) => c.messages.some((m) => m.body === 'Please delete my data afterwards.'));
+    assert.ok(chat, 'the chat is in the emulator');
+    await agent.end(task);
+    await customer.see(STRINGS.agentEndedChat('Alice'));
+    await waitUntil(() => page.evaluate(() => typeof window.flexdeskLastOutcome?.erase === 'function'), { message: 'the outcome with erase()' });
+
+    const receipt = await page.evaluate(() => window.flexdeskLastOutcome.erase());
+    assert.deepEqual(receipt.erased, ['conversation', 'messages', 'participants', 'media', 'session']);
+    assert.ok(!Number.isNaN(Date.parse(receipt.at)), receipt.at);
+    assert.match(receipt.requestId, /^[0-9a-f-]{36}$/);
+    assert.equal((await conversations(stack)).some((c) => c.sid === chat.sid), false, 'the conversation is gone from Twilio (the emulator)');
+    const saved = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('flexdesk:') && localStorage.getItem(k)?.includes('sessionId')));
+    assert.deepEqual(saved, [], "the page's saved copy of the chat is forgotten");
+
+    // Once only.
+    assert.deepEqual(await page.evaluate(() => window.flexdeskLastOutcome.erase()), { code: 'already_erased' });
+  },
+  { authEnv: { ERASE_ON_REQUEST: 'on' } },
+);
+
+scenario('off by default: erase() answers erase_not_enabled and the conversation stays', async (ctx) => {
+  const { customer, agent, stack } = ctx;
+  const page = customer.page;
+  const task = await connectCustomerToAgent(ctx, { customerName: 'Hugo Customer' });
+  await customer.send('Keep this one.');
+  await agent.see('Keep this one.');
+  await agent.end(task);
+  await customer.see(STRINGS.agentEndedChat('Alice'));
+  await waitUntil(() => page.evaluate(() => typeof window.flexdeskLastOutcome?.erase === 'function'), { message: 'the outcome with erase()' });
+  assert.deepEqual(await page.evaluate(() => window.flexdeskLastOutcome.erase()), { code: 'erase_not_enabled' });
+  assert.ok((await conversations(stack)).some((c) => c.messages.some((m) => m.body === 'Keep this one.')));
+});
