@@ -80,7 +80,8 @@ try {
   const stack = await startStack(
     // The demo posts the whole bot conversation for the agent (docs/auth-server.md, "What the agent sees").
     // TWILIO_WEBHOOKS: the emulator's TaskRouter events feed the queue figures (/status, docs/auth-server.md "Live figures").
-    { PORT: String(ports.auth), ALLOWED_ORIGINS: origins, HANDOFF_TRANSCRIPT: 'full', TWILIO_WEBHOOKS: 'on', ...DEMO_IDENTITY_AUTH_ENV, ...DEMO_SMS_ENV },
+    // ERASE_ON_REQUEST: the chat menu's "Delete this conversation" (docs/auth-server.md, "Erase on request").
+    { PORT: String(ports.auth), ALLOWED_ORIGINS: origins, HANDOFF_TRANSCRIPT: 'full', TWILIO_WEBHOOKS: 'on', ERASE_ON_REQUEST: 'on', ...DEMO_IDENTITY_AUTH_ENV, ...DEMO_SMS_ENV },
     { EMULATOR_PORT: String(ports.emulator), ALLOWED_ORIGINS: origins },
   );
   stoppers.push(stack.stop);

@@ -52,8 +52,24 @@ chat.header = {
   // The demo's bot is scripted, not generative, and the agents are people: no "AI" label. (Carbon 1.9.1's label,
   // `cds-ai-label`, also nests interactive controls, axe's serious `nested-interactive`: tests/e2e/accessibility.test.mjs.)
   showAiLabel: false,
-  menuOptions: [{ text: 'Download transcript', handler: () => fullTranscript?.download('flexdesk-transcript.txt') }],
+  menuOptions: [
+    { text: 'Download transcript', handler: () => fullTranscript?.download('flexdesk-transcript.txt') },
+    // Erase on request (issue 28): the last chat with an agent, deleted at Twilio (the auth server's ERASE_ON_REQUEST).
+    { text: 'Delete this conversation', handler: () => deleteLastChat() },
+  ],
 };
+/** The menu's "Delete this conversation": the outcome's `erase()`, and a bot line saying what became of it. */
+async function deleteLastChat() {
+  const r = await window.flexdeskLastOutcome?.erase();
+  const text = !r
+    ? 'There is no finished chat with an agent to delete.'
+    : r.erased
+      ? `Your conversation with our agents was deleted (reference ${r.requestId}). The copy shown here stays on this page.`
+      : r.code === 'already_erased'
+        ? 'That conversation was deleted already.'
+        : `The conversation could not be deleted (${r.code}).`;
+  window.flexdeskChat?.messaging.addMessage({ output: { generic: [{ response_type: 'text', text }] } });
+}
 chat.messaging = {
   // Outside business hours the bot says when agents are back (the auth server's opensAt, in the customer's time zone).
   customSendMessage: makeCustomSendMessage(transcript, { agentAvailability: () => getAgentAvailability(config.authServerUrl), rating }),
