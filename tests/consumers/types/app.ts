@@ -9,6 +9,12 @@ const config: PublicConfig = {
     createConversationsClient: (token: string) => new Client(token),
     customerName: 'Ada',
     transcript: () => [{ from: 'bot', text: 'Hello!' }],
+    // "Delete this conversation" (issue 28): the receipt, or a code.
+    onChatEnd: async (outcome) => {
+      const r = await outcome.erase();
+      if ('erased' in r) console.log(r.erased.join(', '), r.at, r.requestId);
+      else console.log(r.code);
+    },
   }),
 };
 
