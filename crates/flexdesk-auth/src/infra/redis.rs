@@ -1,4 +1,6 @@
 //! State shared by replicas through Redis (`REDIS_URL`); without it everything stays in this process.
+//! Over 600 lines because each shared piece is one Lua script beside the few lines that call it, so every key's
+//! layout is read in one place.
 //!
 //! What is shared, each as one atomic Lua script (Redis ≥ 6.2; one Redis or a primary, not Redis Cluster):
 //! - rate-limit budgets: one GCRA "theoretical arrival time" per budget and client (`rl:<budget>:<client>`), the
