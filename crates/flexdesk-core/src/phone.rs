@@ -2,7 +2,7 @@
 //! leaves the page) and the auth server (which checks it again, with its country allowlist, before Twilio sees it).
 //!
 //! A number is E.164: `+`, the country calling code, the subscriber number, 15 digits at most
-//! (ITU-T E.164 §6; Twilio's "What is E.164?", https://www.twilio.com/docs/glossary/what-e164). Country calling
+//! (ITU-T E.164 §6; Twilio's "What is E.164?", <https://www.twilio.com/docs/glossary/what-e164>). Country calling
 //! codes form a prefix-free set (ITU-T E.164 Annex: no code is the start of another), so "which country" is a plain
 //! prefix test against the allowed codes. A number is personal data: [`mask`] is what logs and pages may show.
 

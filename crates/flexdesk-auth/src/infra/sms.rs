@@ -2,7 +2,7 @@
 //! (`TWILIO_SMS_NUMBER`) and the countries they may go to (`SMS_ALLOWED_CALLING_CODES`). Off without the number.
 //!
 //! The allowlist is required with the number: every SMS costs money, and a public page that texts any number it is
-//! given is how SMS pumping (toll fraud) works (https://www.twilio.com/docs/messaging/guides/sms-pumping-fraud); the
+//! given is how SMS pumping (toll fraud) works (<https://www.twilio.com/docs/messaging/guides/sms-pumping-fraud>); the
 //! account's own Messaging Geo Permissions still apply on top.
 
 use flexdesk_core::phone;

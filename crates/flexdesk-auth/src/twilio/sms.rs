@@ -4,7 +4,7 @@
 //! default-service `CreateConversationParticipant`, but on the Flex service's own path, as every call here):
 //! `POST /v1/Services/{ChatServiceSid}/Conversations/{ConversationSid}/Participants` with `MessagingBinding.Address` =
 //! the customer's number and `MessagingBinding.ProxyAddress` = our Twilio number. Twilio's "Conversation Participant
-//! Resource" (https://www.twilio.com/docs/conversations/api/conversation-participant-resource, "Add a Conversation
+//! Resource" (<https://www.twilio.com/docs/conversations/api/conversation-participant-resource>, "Add a Conversation
 //! Participant (SMS)"): from then on every message of the conversation goes to the phone as an SMS from the proxy
 //! number, and the phone's replies come back into the same conversation, so the agent keeps the task and the history.
 
@@ -19,7 +19,7 @@ const ADD_SMS_PARTICIPANT: Operation = Operation::create("add_sms_participant");
 const LIST_SMS_PARTICIPANTS: Operation = Operation::repeatable("list_sms_participants");
 
 /// Twilio error 50416: the address and proxy address pair is already in an active conversation: one mapping per pair,
-/// so inbound texts can be routed (https://www.twilio.com/docs/api/errors/50416).
+/// so inbound texts can be routed (<https://www.twilio.com/docs/api/errors/50416>).
 pub const PAIR_IN_USE: u64 = 50416;
 /// Twilio error 50437: that participant is already in this conversation; "ignore this error — your participant is
 /// already present" (https://www.twilio.com/docs/api/errors/50437).
