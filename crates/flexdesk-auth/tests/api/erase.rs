@@ -8,10 +8,6 @@ use wiremock::{Mock, ResponseTemplate};
 
 use crate::support::*;
 
-fn ids(body: &serde_json::Value) -> (String, String) {
-    (body["sessionId"].as_str().unwrap().to_string(), body["sessionCredential"].as_str().unwrap().to_string())
-}
-
 async fn erase(h: &Harness, id: &str, credential: &str) -> Answer {
     h.json(Method::POST, &format!("/v1/sessions/{id}/erase"), json!({ "sessionCredential": credential })).await
 }
@@ -32,17 +28,6 @@ async fn mount_delete(h: &Harness) {
 
 async fn deletes(h: &Harness) -> usize {
     h.twilio.received_requests().await.unwrap().iter().filter(|r| r.method.as_str() == "DELETE" && r.url.path() == conversation_path()).count()
-}
-
-async fn ended_session(h: &Harness) -> (String, String) {
-    let (id, cred) = ids(&h.start_webchat_session().await);
-    Mock::given(method("POST"))
-        .and(path(conversation_path()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION, "state": "closed" })))
-        .mount(&h.twilio)
-        .await;
-    assert_eq!(h.end(&id, &cred).await.status, StatusCode::NO_CONTENT);
-    (id, cred)
 }
 
 #[tokio::test]

@@ -10,10 +10,6 @@ use crate::support::*;
 
 const TASK: &str = "WT11111111111111111111111111111111";
 
-fn ids(body: &Value) -> (String, String) {
-    (body["sessionId"].as_str().unwrap().to_string(), body["sessionCredential"].as_str().unwrap().to_string())
-}
-
 async fn rate(h: &Harness, id: &str, credential: &str, score: u8, comment: Option<&str>) -> Answer {
     let mut body = json!({ "sessionCredential": credential, "score": score });
     if let Some(c) = comment {
@@ -58,17 +54,6 @@ async fn updates(h: &Harness) -> Vec<Value> {
             serde_json::from_str(&form.iter().find(|(k, _)| k == "Attributes").expect("Attributes").1).unwrap()
         })
         .collect()
-}
-
-async fn ended_session(h: &Harness) -> (String, String) {
-    let (id, cred) = ids(&h.start_webchat_session().await);
-    Mock::given(method("POST"))
-        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}", sid("IS"))))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION, "state": "closed" })))
-        .mount(&h.twilio)
-        .await;
-    assert_eq!(h.end(&id, &cred).await.status, StatusCode::NO_CONTENT);
-    (id, cred)
 }
 
 #[tokio::test]

@@ -213,3 +213,21 @@ pub async fn mount_interactions_start(twilio: &MockServer) {
         .mount(twilio)
         .await;
 }
+
+/// A started session's id and credential, from `SessionCreated`.
+pub fn ids(body: &Value) -> (String, String) {
+    (body["sessionId"].as_str().unwrap().to_string(), body["sessionCredential"].as_str().unwrap().to_string())
+}
+
+/// A webchat session the customer ended (Twilio closes its conversation): its id and credential, for what an ended
+/// session's credential may still do (rate, erase).
+pub async fn ended_session(h: &Harness) -> (String, String) {
+    let (id, cred) = ids(&h.start_webchat_session().await);
+    Mock::given(method("POST"))
+        .and(path(format!("/v1/Services/{}/Conversations/{CONVERSATION}", sid("IS"))))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "sid": CONVERSATION, "state": "closed" })))
+        .mount(&h.twilio)
+        .await;
+    assert_eq!(h.end(&id, &cred).await.status, StatusCode::NO_CONTENT);
+    (id, cred)
+}
