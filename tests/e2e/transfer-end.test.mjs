@@ -42,11 +42,14 @@ scenario('5a. agent ends the chat: the web chat shows it ended', async (ctx) => 
   await customer.see('We are open Monday to Friday, 9:00 to 17:00.');
 }, { clients: BOTH_CLIENTS });
 
-scenario('5b. user ends the chat: the console shows it closed', async (ctx) => {
+scenario('5b. user ends the chat: the console shows it closed, in wrap-up until the agent completes it', async (ctx) => {
   const { customer, agent } = ctx;
   const task = await connectCustomerToAgent(ctx);
   await customer.send('Never mind, bye.');
   await agent.see('Never mind, bye.');
   await customer.disconnect();
   await agent.seeClosed(task);
+  // The task wraps up: in one list only, the agent's active chats, until Complete (as in Flex).
+  await agent.seeWrapUp(task);
+  await agent.complete(task);
 });

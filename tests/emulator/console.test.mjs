@@ -197,3 +197,110 @@ test('the display name is the task\'s `name`, else `from`, never another attribu
     await page.close();
   }
 });
+
+/** A chat task for `name` through the Interactions API (as Studio's Send to Flex makes one): its KD, UO and WT. */
+async function interactionTask(name) {
+  const conv = await (await form(`/v1/Services/${ENV.TWILIO_CONVERSATIONS_SERVICE_SID}/Conversations`, { FriendlyName: name })).json();
+  const created = await form('/v1/Interactions', {
+    Channel: JSON.stringify({ type: 'chat', initiated_by: 'customer', properties: { media_channel_sid: conv.sid } }),
+    Routing: JSON.stringify({
+      properties: { workspace_sid: ENV.TWILIO_WORKSPACE_SID, workflow_sid: ENV.TWILIO_WORKFLOW_SID, task_channel_unique_name: 'chat', attributes: { name } },
+    }),
+  });
+  const v = await created.json();
+  assert.equal(created.status, 201, JSON.stringify(v));
+  const wt = v.routing.properties.sid;
+  // Interactions is asynchronous: TaskRouter has the task a moment after the 201.
+  for (let i = 0; i < 100; i++) {
+    const { tasks } = await (await fetch(`${emu.url}/agent/api/state`)).json();
+    if (tasks.some((t) => t.sid === wt)) return { kd: v.sid, uo: v.channel.sid, wt };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the interaction's task ${wt} was not routed within 10 s`);
+}
+
+/** The console's three lists, as the names each lists. */
+async function lists(page) {
+  const names = (label) => page.getByRole('list', { name: label }).getByRole('listitem').allTextContents();
+  return { waiting: await names('Waiting chats'), active: await names('Active chats'), ended: await names('Ended chats') };
+}
+
+test('a task in wrap-up is in the agent\'s Active chats only, marked Wrap-up, until Complete moves it to Ended chats', { skip, timeout: 60000 }, async () => {
+  const { kd, uo, wt } = await interactionTask('Wes Wrapup');
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${emu.url}/console?agent=alice`);
+    await page.getByRole('button', { name: 'Accept chat from Wes Wrapup' }).click({ timeout: 15000 });
+    await page.getByRole('status', { name: 'Console status' }).getByText('Accept: done').waitFor();
+    // The customer leaves: the interaction channel closes without Routing, so the agent's task wraps up
+    // (https://www.twilio.com/docs/flex/developer/conversations/interactions-api/channels-subresource).
+    const closed = await form(`/v1/Interactions/${kd}/Channels/${uo}`, { Status: 'closed' });
+    assert.equal(closed.status, 200, await closed.clone().text());
+    const active = page.getByRole('list', { name: 'Active chats' }).getByRole('listitem').filter({ hasText: 'Wes Wrapup' });
+    await active.getByText('Wrap-up', { exact: true }).waitFor();
+    // A wrapping task is still the agent's (https://www.twilio.com/docs/taskrouter/lifecycle-task-state): one list only.
+    let shown = await lists(page);
+    assert.equal(shown.ended.filter((t) => t.includes('Wes Wrapup')).length, 0, `not in Ended chats while wrapping: ${JSON.stringify(shown)}`);
+    assert.equal(shown.active.filter((t) => t.includes('Wes Wrapup')).length, 1, JSON.stringify(shown));
+    // In wrap-up the chat offers Complete, not the reply box, Transfer or End chat.
+    const chat = page.getByRole('region', { name: 'Chat' });
+    await chat.getByRole('status', { name: 'Wrap-up' }).waitFor();
+    for (const name of ['End chat', 'Transfer', 'Send']) {
+      assert.equal(await chat.getByRole('button', { name, exact: true }).isVisible(), false, `${name} is hidden in wrap-up`);
+    }
+    await chat.getByRole('button', { name: 'Complete', exact: true }).click();
+    await page.getByRole('status', { name: 'Console status' }).getByText('Complete: done').waitFor();
+    await page.getByRole('list', { name: 'Ended chats' }).getByRole('listitem').filter({ hasText: 'Wes Wrapup' }).waitFor();
+    shown = await lists(page);
+    assert.equal(shown.active.filter((t) => t.includes('Wes Wrapup')).length, 0, `left Active chats: ${JSON.stringify(shown)}`);
+    const task = await (await fetch(`${emu.url}/v1/Workspaces/${ENV.TWILIO_WORKSPACE_SID}/Tasks/${wt}`, { headers: { Authorization: basic } })).json();
+    assert.equal(task.assignment_status, 'completed');
+  } finally {
+    await page.close();
+  }
+});
+
+test('a chat\'s rating is in the supervisor view (Flex Insights), not in the agent console', { skip, timeout: 60000 }, async () => {
+  // The customer's comment is untrusted text: shown as text.
+  const COMMENT = 'Quick and kind <img src=x onerror="window.pwned=1">';
+  const { wt } = await interactionTask('Rae Rated');
+  const accepted = await fetch(`${emu.url}/agent/api/tasks/${wt}/accept`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ agent: 'alice' }),
+  });
+  assert.equal(accepted.status, 200, await accepted.clone().text());
+  assert.equal((await fetch(`${emu.url}/agent/api/tasks/${wt}/end`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status, 200);
+  // As the auth server writes a rating: Flex Insights' custom conversation data on the task (twilio-oai UpdateTask).
+  const task = await (await fetch(`${emu.url}/v1/Workspaces/${ENV.TWILIO_WORKSPACE_SID}/Tasks/${wt}`, { headers: { Authorization: basic } })).json();
+  const attributes = { ...JSON.parse(task.attributes), conversations: { conversation_measure_1: 4, conversation_attribute_1: COMMENT } };
+  const updated = await form(`/v1/Workspaces/${ENV.TWILIO_WORKSPACE_SID}/Tasks/${wt}`, { Attributes: JSON.stringify(attributes) });
+  assert.equal(updated.status, 200, await updated.clone().text());
+
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${emu.url}/console?agent=alice`);
+    const ended = page.getByRole('list', { name: 'Ended chats' }).getByRole('listitem').filter({ hasText: 'Rae Rated' });
+    await ended.waitFor();
+    // A stock Flex agent does not see the rating (a task attribute): not in the agent's view.
+    assert.deepEqual(await ended.allTextContents(), ['Rae Rated']);
+    assert.equal(await page.getByText(/Rated 4 of 5|Quick and kind/).count(), 0, 'no rating anywhere in the agent console');
+    // The supervisor view, opened from the console's link in a tab of its own.
+    const [supervisor] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.getByRole('link', { name: 'Supervisor view (Flex Insights)' }).click(),
+    ]);
+    try {
+      await supervisor.getByRole('heading', { name: 'Supervisor view (Flex Insights)' }).waitFor();
+      const row = supervisor.getByRole('table', { name: 'Conversations as Flex Insights reads them' }).getByRole('row').filter({ hasText: 'Rae Rated' });
+      await row.getByText('Rated 4 of 5', { exact: true }).waitFor();
+      assert.deepEqual(await row.getByRole('cell').allTextContents(), ['Rae Rated', 'Alice', 'completed', 'Rated 4 of 5', COMMENT]);
+      assert.equal(await supervisor.locator('img').count(), 0, 'no element was made from the comment');
+      assert.equal(await supervisor.evaluate(() => window.pwned), undefined);
+    } finally {
+      await supervisor.close();
+    }
+  } finally {
+    await page.close();
+  }
+});

@@ -27,6 +27,7 @@ pub fn router() -> Router<Shared> {
         .route("/agent/api/tasks/{wt}/accept", post(accept))
         .route("/agent/api/tasks/{wt}/transfer", post(transfer))
         .route("/agent/api/tasks/{wt}/end", post(end))
+        .route("/agent/api/tasks/{wt}/complete", post(complete))
         .route("/agent/api/conversations/{ch}/messages", post(send))
         .route("/agent/api/conversations/{ch}/typing", post(typing))
         .route("/agent/api/conversations/{ch}/read", post(read))
@@ -108,6 +109,12 @@ async fn transfer(State(emu): State<Shared>, Path(wt): Path<String>, Json(b): Js
 
 async fn end(State(emu): State<Shared>, Path(wt): Path<String>) -> R {
     let t = emu.end_task(&wt)?;
+    Ok(Json(json!({"sid": t.sid, "status": t.status})).into_response())
+}
+
+/// The console's Complete on a task in wrap-up (state.rs `complete_task`): 409 unless the task is wrapping.
+async fn complete(State(emu): State<Shared>, Path(wt): Path<String>) -> R {
+    let t = emu.complete_task(&wt)?;
     Ok(Json(json!({"sid": t.sid, "status": t.status})).into_response())
 }
 

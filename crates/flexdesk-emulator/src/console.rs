@@ -1,4 +1,5 @@
-//! The agent console: one static page (console.html, plain HTML + JS) and the agents' avatars.
+//! The agent console: one static page (console.html, plain HTML + JS), the agents' avatars, and, apart from the
+//! agent's view, the supervisor view (supervisor.html): the task attributes Flex Insights reads (a chat's rating).
 
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -9,9 +10,13 @@ use axum::Router;
 use crate::state::Shared;
 
 const PAGE: &str = include_str!("console.html");
+const SUPERVISOR_PAGE: &str = include_str!("supervisor.html");
 
 pub fn router() -> Router<Shared> {
-    Router::new().route("/console", get(|| async { Html(PAGE) })).route("/console/avatars/{file}", get(avatar))
+    Router::new()
+        .route("/console", get(|| async { Html(PAGE) }))
+        .route("/console/supervisor", get(|| async { Html(SUPERVISOR_PAGE) }))
+        .route("/console/avatars/{file}", get(avatar))
 }
 
 /// A round SVG avatar with the agent's initial; generated so no binary assets are needed.

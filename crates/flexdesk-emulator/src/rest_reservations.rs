@@ -179,12 +179,7 @@ async fn update_reservation(State(emu): State<Shared>, Path(p): Params, headers:
             emu.accept_task(&t.sid, &agent.id)?;
         }
         (Some("completed"), "wrapping") => {
-            let mut st = emu.lock();
-            if let Some(task) = st.tasks.iter_mut().find(|x| x.sid == t.sid && x.status == TaskStatus::Wrapping) {
-                if let Some(event) = task.set_status(TaskStatus::Completed, crate::util::now_secs()) {
-                    emu.task_event(event, task);
-                }
-            }
+            emu.complete_task(&t.sid)?;
         }
         (Some("accepted" | "completed"), other) => {
             return Err(TwilioError::new(409, 20409, format!("The reservation is {other}")));

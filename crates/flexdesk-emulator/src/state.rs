@@ -970,19 +970,30 @@ impl Emulator {
     }
 
     /// The agent ends the chat: the conversation closes (participants stay, as agreed) and the task ends
-    /// (emulator convenience: the console has no separate wrap-up step).
+    /// (emulator convenience: the console has no separate wrap-up step for a chat the agent ends).
     pub fn end_task(&self, task_sid: &str) -> Result<Task, TwilioError> {
         let task = self.task(task_sid)?;
         self.close_conversation(&task.conversation_sid, TaskEffect::End)?;
-        {
-            let mut st = self.lock();
-            if let Some(t) = st.tasks.iter_mut().find(|t| t.sid == task_sid && t.status == TaskStatus::Wrapping) {
-                if let Some(event) = t.set_status(TaskStatus::Completed, now_secs()) {
-                    self.task_event(event, t);
-                }
-            }
+        if self.task(task_sid)?.status == TaskStatus::Wrapping {
+            self.complete_task(task_sid)?;
         }
         self.task(task_sid)
+    }
+
+    /// The agent finishes wrap-up: a `wrapping` task becomes `completed` (Flex UI's `CompleteTask` action,
+    /// https://www.twilio.com/docs/flex/developer/ui/actions; a wrapping task is its worker's until completed:
+    /// https://www.twilio.com/docs/taskrouter/lifecycle-task-state). From any other status TaskRouter documents no
+    /// completion for a reservation (twilio-oai `task_reservation_enum_status`): 409 / 20409 (the emulator's reading).
+    pub fn complete_task(&self, task_sid: &str) -> Result<Task, TwilioError> {
+        let mut st = self.lock();
+        let t = st.tasks.iter_mut().find(|t| t.sid == task_sid).ok_or_else(|| TwilioError::not_found(&format!("task {task_sid}")))?;
+        if t.status != TaskStatus::Wrapping {
+            return Err(TwilioError::new(409, 20409, format!("The task is {}, not wrapping", t.status.as_str())));
+        }
+        if let Some(event) = t.set_status(TaskStatus::Completed, now_secs()) {
+            self.task_event(event, t);
+        }
+        Ok(t.clone())
     }
 
     pub fn set_available(&self, agent_id: &str, available: bool) -> Result<Agent, TwilioError> {

@@ -344,6 +344,33 @@ async fn agent_api_accept_transfer_end() {
     let (s, page) = call(&emu, "GET", "/console", None, None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.as_str().unwrap().contains("aria-label=\"Waiting chats\""));
+    let (s, page) = call(&emu, "GET", "/console/supervisor", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.as_str().unwrap().contains("aria-label=\"Conversations as Flex Insights reads them\""));
+}
+
+/// A task in wrap-up (its interaction channel closed without the agent, e.g. the customer left) stays the agent's
+/// until the agent completes it (https://www.twilio.com/docs/taskrouter/lifecycle-task-state): the console's
+/// Complete completes a `wrapping` task and nothing else.
+#[tokio::test]
+async fn agent_api_completes_a_task_in_wrap_up_only() {
+    let emu = emulator();
+    let (ch, _) = webchat(&emu).await;
+    let wt = route_by_message(&emu, &ch).await;
+    let complete = format!("/agent/api/tasks/{wt}/complete");
+    assert_eq!(send(&emu, post(complete.clone(), json!({}))).await.0, StatusCode::CONFLICT, "a pending task cannot be completed");
+    assert_eq!(send(&emu, post(format!("/agent/api/tasks/{wt}/accept"), json!({"agent":"alice"}))).await.0, StatusCode::OK);
+    let (s, v) = send(&emu, post(complete.clone(), json!({}))).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::CONFLICT, json!(20409)), "an assigned task is ended, not completed: {v}");
+    let task = emu.task(&wt).unwrap();
+    let (kd, uo) = (task.interaction_sid.unwrap(), task.channel_sid.unwrap());
+    assert_eq!(twilio(&emu, "POST", &format!("/v1/Interactions/{kd}/Channels/{uo}"), &[("Status", "closed")]).await.0, StatusCode::OK);
+    assert_eq!(emu.task(&wt).unwrap().status, "wrapping");
+    let (s, v) = send(&emu, post(complete.clone(), json!({}))).await;
+    assert_eq!((s, v["status"].clone()), (StatusCode::OK, json!("completed")), "{v}");
+    assert_eq!(emu.task(&wt).unwrap().status, "completed");
+    assert_eq!(send(&emu, post(complete, json!({}))).await.0, StatusCode::CONFLICT, "completed once");
+    assert_eq!(send(&emu, post("/agent/api/tasks/WT00000000000000000000000000000000/complete".into(), json!({}))).await.0, StatusCode::NOT_FOUND);
 }
 
 /// An agent's message (Flex UI runs the Conversations SDK, whose `MessageBuilder` takes a body and several media:

@@ -194,6 +194,24 @@ export class AgentConsole {
     });
   }
 
+  /** The agent's "Ended chats" entry for `customerName` (completed or canceled tasks; display name only). */
+  endedChat(customerName) {
+    return this.page.getByRole('list', { name: 'Ended chats' }).getByRole('listitem').filter({ hasText: customerName });
+  }
+
+  /**
+   * The emulator's supervisor view (Flex Insights), opened from the console's link in a tab of its own: the task
+   * attributes Insights reads (a chat's rating), which a stock Flex agent does not see. Close the page when done.
+   */
+  async openSupervisorView() {
+    const [page] = await Promise.all([
+      this.page.context().waitForEvent('page'),
+      this.page.getByRole('link', { name: 'Supervisor view (Flex Insights)' }).click(),
+    ]);
+    await seen(page.getByRole('heading', { name: 'Supervisor view (Flex Insights)' }), 'the supervisor view');
+    return page;
+  }
+
   async end(task) {
     await this.openChat(task);
     await this.page.getByRole('button', { name: 'End chat' }).click();
@@ -208,6 +226,25 @@ export class AgentConsole {
         !(await firstShown(this.page.getByRole('button', { name: `Open chat with ${task.customerName}` }))),
       { message: `the console to show the chat with ${task.customerName} closed` },
     );
+  }
+
+  /**
+   * A chat closed without the agent (e.g. the customer left) is in wrap-up: still in the agent's Active chats, marked
+   * "Wrap-up", and not in Ended chats (a wrapping task is its worker's until completed, as in Flex).
+   */
+  async seeWrapUp(task) {
+    const item = this.page.getByRole('list', { name: 'Active chats' }).getByRole('listitem').filter({ hasText: task.customerName });
+    await seen(item.getByText('Wrap-up', { exact: true }), `${task.customerName} marked Wrap-up in Active chats`);
+    if (await firstShown(this.endedChat(task.customerName))) throw new Error(`${task.customerName} is also in Ended chats while in wrap-up`);
+  }
+
+  /** Completes a chat in wrap-up: it leaves Active chats for Ended chats. */
+  async complete(task) {
+    await this.openChat(task);
+    await (await seen(this.chat().getByRole('button', { name: 'Complete', exact: true }), 'the Complete button')).click();
+    await this.done('Complete');
+    await this.seeNoLongerIn(task);
+    await seen(this.endedChat(task.customerName), `${task.customerName} in Ended chats`);
   }
 
   async setAvailable(agentName, available) {
