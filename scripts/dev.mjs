@@ -102,6 +102,7 @@ flexdesk demo is running:
   Customer page:  ${www.url}/
   Signed in:      ${www.url}/?signed-in   (a signed-in customer: no form, the agent sees a verified name)
   Agent console:  ${stack.emulator.url}/console
+  Ratings:        ${stack.emulator.url}/console/supervisor   (what Flex Insights reads from each task: a supervisor's view)
   Texts sent:     ${stack.emulator.url}/admin/sms   ("Text me instead" in a chat; POST {from, body} there to answer by SMS)
   Auth server:    ${stack.auth.url}   (API: ${stack.auth.adminUrl}/openapi.json)
   Queue status:   ${stack.auth.adminUrl}/status   (for a supervisor: waits, abandonment)
