@@ -4,7 +4,7 @@
 // agent who has it reads that the customer left.
 import assert from 'node:assert/strict';
 import { e2eSuite } from './support/harness.mjs';
-import { CustomerPage } from './support/customer.mjs';
+import { CustomerPage, STRINGS } from './support/customer.mjs';
 import { waitUntil } from './support/wait.mjs';
 import { connectCustomerToAgent } from './support/flows.mjs';
 
@@ -92,10 +92,15 @@ const ASK = 'Are you still there? Send a message to stay in the chat.';
 const CLOSED = 'The chat was closed because there was no answer.';
 // The auth server's line for the agent (crates/flexdesk-auth/src/http/routes/sessions.rs CUSTOMER_IDLE).
 const IDLE_LINE = 'The customer did not answer "Are you still there?", so the chat was closed.';
+// Carbon 1.9.1's own lines at an end (its English `agent_agentEndedChat`, "{name} ended the chat.", and
+// `agent_assistantReturned`, added 1.5 s later): the idle close must add neither, the agent did not end it.
+const ENDED_THE_CHAT = /ended the chat/;
+const ASSISTANT_BACK = 'Can I help you with anything else?';
 
 scenario(
-  'a silent customer is asked "Are you still there?"; a message keeps the chat, no answer closes it on both sides',
+  'a silent customer is asked "Are you still there?"; a message keeps the chat, no answer closes it on both sides with only the desk\'s line, and a new chat goes as usual',
   async ({ customer, agent }) => {
+    const page = customer.page;
     const task = await connectCustomerToAgent({ customer, agent }, { customerName: 'Ida Idle' });
     await customer.see(ASK);
     await customer.send('Yes, still here.');
@@ -108,6 +113,34 @@ scenario(
     await customer.see(CLOSED);
     await agent.see(IDLE_LINE, { timeout: 10_000 });
     await agent.seeClosed(task);
+
+    // Only the desk's line: the web chat was suspended for the end (flexdesk-core `WebCall::ChatEndedQuietly`), so
+    // Carbon added neither "Alice ended the chat." nor, 1.5 s later, its "back with the assistant" line.
+    await waitUntil(() => page.evaluate(() => window.flexdeskLastOutcome?.endedBy === 'idle'), { message: 'the idle outcome' });
+    await pause(2.5);
+    assert.equal(await page.getByText(CLOSED).count(), 1, "the desk's idle line, once");
+    assert.equal(await page.getByText(ENDED_THE_CHAT).count(), 0, 'no "Alice ended the chat." line');
+    assert.equal(await page.getByText(ASSISTANT_BACK).count(), 0, "no assistant's return line either");
+    // Carbon cleared the suspension as it ended the chat (humanAgentReducers.ts `HA_END_CHAT`).
+    assert.equal(await page.evaluate(() => window.flexdeskChat.getState().humanAgent.isSuspended), false, 'the web chat is not left suspended');
+
+    // A new chat afterwards goes as usual: the agent's messages are shown, and an agent's end has Carbon's own line.
+    // (Bob takes it: Alice's closed chat with Ida stays in her active chats until she wraps it up.)
+    const connect = page.getByRole('button', { name: STRINGS.connectButton });
+    const cards = await connect.count();
+    await customer.send('I want to talk to an agent');
+    await waitUntil(async () => (await connect.count()) > cards && (await connect.last().isEnabled()), { message: 'a new "Connect to agent" card' });
+    await connect.last().click();
+    await agent.actAs('Bob');
+    const again = await agent.waitForIncomingTask('Ida Idle');
+    await agent.accept(again);
+    await customer.seeAgentInHeader('Bob');
+    await agent.send('Welcome back, Ida.');
+    await customer.see('Welcome back, Ida.');
+    await customer.send('Thanks, bye.'); // (and the silence counts again from here)
+    await agent.see('Thanks, bye.');
+    await agent.end(again);
+    await customer.see(STRINGS.agentEndedChat('Bob'));
   },
   { pageConfig: IDLE },
 );

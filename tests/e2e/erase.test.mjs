@@ -1,4 +1,4 @@
-// Issue 28, item 5: erase on request. After a chat with an agent the page's "Delete this conversation" calls the
+// Issue 28, item 5: erase on request. After a chat (with an agent or not) the page's "Delete this conversation" calls the
 // outcome's `erase()`; the desk asks the auth server (ERASE_ON_REQUEST=on) with the ended session's credential, the
 // server deletes the conversation at Twilio (the emulator: messages, participants and attached media go), answers a
 // receipt, and the page's saved copy of that chat is forgotten. Once only.
@@ -61,3 +61,33 @@ scenario('off by default: erase() answers erase_not_enabled and the conversation
   assert.deepEqual(await page.evaluate(() => window.flexdeskLastOutcome.erase()), { code: 'erase_not_enabled' });
   assert.ok((await conversations(stack)).some((c) => c.messages.some((m) => m.body === 'Keep this one.')));
 });
+
+scenario(
+  'a chat no agent joined (the customer gave up waiting) is erased too: its conversation holds their messages',
+  async ({ customer, agent, stack }) => {
+    const page = customer.page;
+    await customer.open({ name: 'Wanda Waiting' });
+    await customer.askForAgent();
+    await agent.open('Alice');
+    await agent.waitForIncomingTask('Wanda Waiting');
+    // The stack is this scenario's own: its one conversation is Wanda's, holding her details and what she told the bot
+    // (the auth server's hand-off, some of it under her own identity).
+    const [chat, ...others] = await conversations(stack);
+    assert.deepEqual(others, []);
+    assert.ok(chat.messages.some((m) => m.body === 'I want to talk to an agent' && m.participantSid), `her own words: ${JSON.stringify(chat.messages)}`);
+    // Gives up waiting: the header's Cancel, then the confirmation's "Cancel request" (the task is canceled, no agent).
+    await (await seen(page.getByRole('button', { name: 'Cancel', exact: true }), "the header's Cancel button")).click();
+    await (await seen(page.getByRole('button', { name: 'Cancel request', exact: true }), 'the confirmation\'s "Cancel request"')).click();
+    const outcome = await waitUntil(() => page.evaluate(() => window.flexdeskLastOutcome), { message: 'the onChatEnd outcome' });
+    assert.deepEqual(outcome, { endedBy: 'customer', agent: null, agentJoined: false });
+    // Nobody to rate (decided from the outcome's agent), but a conversation to erase.
+    assert.deepEqual(await page.evaluate(() => window.flexdeskLastOutcome.rate({ score: 5 })), { recorded: false, reason: 'no_agent' });
+    assert.ok((await conversations(stack)).some((c) => c.sid === chat.sid), 'ended, not yet erased');
+
+    await deleteFromMenu(page);
+    await customer.see('Your conversation with our agents was deleted (reference');
+    await waitUntil(async () => !(await conversations(stack)).some((c) => c.sid === chat.sid), { message: 'the conversation deleted' });
+    assert.deepEqual(await page.evaluate(() => window.flexdeskLastOutcome.erase()), { code: 'already_erased' });
+  },
+  { authEnv: { ERASE_ON_REQUEST: 'on' } },
+);

@@ -54,7 +54,7 @@ chat.header = {
   showAiLabel: false,
   menuOptions: [
     { text: 'Download transcript', handler: () => fullTranscript?.download('flexdesk-transcript.txt') },
-    // Erase on request (issue 28): the last chat with an agent, deleted at Twilio (the auth server's ERASE_ON_REQUEST).
+    // Erase on request (issue 28): the last chat (with an agent or not), deleted at Twilio (the auth server's ERASE_ON_REQUEST).
     { text: 'Delete this conversation', handler: () => deleteLastChat() },
   ],
 };
@@ -62,7 +62,7 @@ chat.header = {
 async function deleteLastChat() {
   const r = await window.flexdeskLastOutcome?.erase();
   const text = !r
-    ? 'There is no finished chat with an agent to delete.'
+    ? 'There is no finished chat to delete.'
     : r.erased
       ? `Your conversation with our agents was deleted (reference ${r.requestId}). The copy shown here stays on this page.`
       : r.code === 'already_erased'

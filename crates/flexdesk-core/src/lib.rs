@@ -19,5 +19,5 @@ pub mod wire;
 
 pub use session::{
     Agent, AgentItem, AuthCall, AuthFailure, ChosenFile, ClientCall, ConnState, Content, EndedBy, Effect, ErrorStatus, Event, Media, Outcome,
-    Participant, PersistedState, Phase, RatingTicket, Save, Session, TabCall, Timer, WebCall,
+    Participant, PersistedState, Phase, Save, Session, SessionTicket, TabCall, Timer, WebCall,
 };

@@ -67,6 +67,10 @@ fn the_wrapper_carries_out_every_tab_call_and_holds_no_tab_rule() {
         let name = arm.split('"').nth(1).unwrap_or_else(|| panic!("the function called for TabCall::{v}: {arm}"));
         assert!(wrapper.contains(&format!("{name}: {{")), "js/index.js defines {name} on the desk's callback");
     }
+    // The one web-chat call the wrapper carries out itself (suspend, then `agentEndedChat`).
+    let arm = shell.lines().find(|l| l.trim_start().starts_with("WebCall::ChatEndedQuietly")).expect("shell.rs carries out WebCall::ChatEndedQuietly");
+    let name = arm.split('"').nth(1).expect("the function called for WebCall::ChatEndedQuietly");
+    assert!(wrapper.contains(&format!("{name}: {{")), "js/index.js defines {name} on the desk's callback");
     // What the wrapper decided before the tab rules moved to the core (flexdesk-core `session/tab.rs`): which tab holds
     // the chat (an `owner` flag), whether a found chat is over (its own token request), which chat's `lastShown` counts.
     for (pattern, rule) in [("owner", "who holds the chat"), ("/token", "whether a found chat is over"), ("lastShown", "what this tab showed")] {

@@ -41,7 +41,9 @@ fn a_silent_customer_is_asked_then_the_chat_closes_with_a_line_on_both_sides() {
     let close = idle_timer(&fx, CLOSE).expect("the answer is waited for idleCloseMs");
     let fx = s.handle(Event::TimerDue(close));
     let v = visible(fx);
-    assert_eq!(v[..2], [notice(Text::IdleClosed), Effect::Web(WebCall::ChatEnded)], "{v:?}");
+    // Ended quietly: the desk's own line says why, and Carbon adds no "Alice ended the chat." (she did not).
+    assert_eq!(v[..2], [notice(Text::IdleClosed), Effect::Web(WebCall::ChatEndedQuietly)], "{v:?}");
+    assert!(!v.contains(&Effect::Web(WebCall::ChatEnded)), "no end line of the web chat's own: {v:?}");
     assert!(v.contains(&Effect::Auth(AuthCall::EndIdle { session_id: "sess-1".into(), credential: "cred-1".into() })), "the server tells the agent why: {v:?}");
     assert!(v.iter().any(|e| matches!(e, Effect::Web(WebCall::Outcome(o)) if o.ended_by == EndedBy::Idle)), "{v:?}");
     assert!(s.is_ended());
@@ -91,4 +93,21 @@ fn a_chat_that_goes_on_by_sms_is_not_closed_for_the_web_chats_silence() {
     let fx = s.handle(Event::TimerDue(timer));
     assert_eq!(visible(fx), vec![], "no question, no close");
     assert!(!s.is_ended());
+}
+
+/// The quiet end is the idle close's only: the next chat (the web chat clears its suspension as it ends) ends as usual,
+/// with Carbon's own line when the agent closes it.
+#[test]
+fn after_an_idle_close_the_next_chat_ends_with_the_web_chats_own_line() {
+    let (mut s, timer) = chatting_with_idle();
+    let asked = s.handle(Event::TimerDue(timer));
+    s.handle(Event::TimerDue(idle_timer(&asked, CLOSE).unwrap()));
+    assert!(s.is_ended());
+    s.handle(Event::StartRequested(CreateSessionRequest { customer_name: "Ada".into(), ..Default::default() }));
+    s.handle(Event::SessionCreated(created()));
+    s.handle(Event::ConversationJoined);
+    s.handle(Event::ParticipantJoined(participant("alice")));
+    let v = visible(s.handle(Event::ConversationClosed));
+    assert!(v.contains(&Effect::Web(WebCall::ChatEnded)), "{v:?}");
+    assert!(!v.contains(&Effect::Web(WebCall::ChatEndedQuietly)), "{v:?}");
 }

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use flexdesk_core::session::MAX_REJOINS;
 use flexdesk_core::wire::CreateSessionRequest;
-use flexdesk_core::{Effect, EndedBy, Event, Outcome, RatingTicket, Session, Timer, WebCall};
+use flexdesk_core::{Effect, EndedBy, Event, Outcome, Session, SessionTicket, Timer, WebCall};
 
 fn outcomes(effects: Vec<Effect>) -> Vec<Outcome> {
     effects
@@ -23,16 +23,22 @@ fn run(s: &mut Session, events: impl IntoIterator<Item = Event>) -> Vec<Outcome>
 }
 
 fn with_alice(ended_by: EndedBy) -> Outcome {
-    Outcome { ended_by, agent: Some(agent("alice")), agent_joined: true, rating: Some(ticket()) }
+    Outcome { ended_by, agent: Some(agent("alice")), agent_joined: true, ticket: Some(ticket()) }
 }
 
+/// A chat that had a session but no agent: its conversation exists at Twilio, so it carries the ticket (issue 28).
 fn no_agent(ended_by: EndedBy) -> Outcome {
-    Outcome { ended_by, agent: None, agent_joined: false, rating: None }
+    Outcome { ended_by, agent: None, agent_joined: false, ticket: Some(ticket()) }
 }
 
-/// The session the common helpers start (`sess-1`, `cred-1`): what a rating of it is sent with.
-fn ticket() -> RatingTicket {
-    RatingTicket { session_id: "sess-1".into(), credential: "cred-1".into() }
+/// A chat that ended before the auth server created its session: nothing to rate or erase.
+fn no_session(ended_by: EndedBy) -> Outcome {
+    Outcome { ended_by, agent: None, agent_joined: false, ticket: None }
+}
+
+/// The session the common helpers start (`sess-1`, `cred-1`): what a rating or an erasure of it is sent with.
+fn ticket() -> SessionTicket {
+    SessionTicket { session_id: "sess-1".into(), credential: "cred-1".into() }
 }
 
 fn start() -> Event {
@@ -86,7 +92,7 @@ fn the_customer_ends_while_waiting_for_an_agent() {
 #[test]
 fn the_customer_ends_while_the_chat_is_being_created() {
     let mut s = starting();
-    assert_eq!(outcomes(s.handle(Event::EndRequested)), vec![no_agent(EndedBy::Customer)]);
+    assert_eq!(outcomes(s.handle(Event::EndRequested)), vec![no_session(EndedBy::Customer)]);
     // The session arrives and is ended at once: the same chat, no second outcome.
     assert_eq!(run(&mut s, [Event::SessionCreated(created())]), vec![]);
     assert!(s.is_ended());
@@ -95,7 +101,7 @@ fn the_customer_ends_while_the_chat_is_being_created() {
 #[test]
 fn a_chat_asked_for_again_while_the_cancelled_one_is_created_has_its_own_outcome() {
     let mut s = starting();
-    assert_eq!(run(&mut s, [Event::EndRequested, start(), Event::EndRequested]), vec![no_agent(EndedBy::Customer); 2]);
+    assert_eq!(run(&mut s, [Event::EndRequested, start(), Event::EndRequested]), vec![no_session(EndedBy::Customer); 2]);
     assert_eq!(run(&mut s, [Event::SessionCreated(created())]), vec![]);
 }
 
@@ -109,7 +115,7 @@ fn closed_before_an_agent_joined() {
 #[test]
 fn the_auth_server_refuses_the_chat() {
     let mut s = starting();
-    assert_eq!(outcomes(s.handle(Event::SessionRefused(refused()))), vec![no_agent(EndedBy::Failure)]);
+    assert_eq!(outcomes(s.handle(Event::SessionRefused(refused()))), vec![no_session(EndedBy::Failure)]);
     assert_eq!(run(&mut s, afterwards()), vec![]);
 }
 
@@ -151,7 +157,7 @@ fn the_outcome_names_the_last_agent_after_a_transfer() {
     // Warm transfer: Bob joins, Alice leaves; Bob ends.
     s.handle(Event::ParticipantJoined(participant("bob")));
     s.handle(Event::ParticipantLeft(participant("alice")));
-    let bob = Outcome { ended_by: EndedBy::Agent, agent: Some(agent("bob")), agent_joined: true, rating: Some(ticket()) };
+    let bob = Outcome { ended_by: EndedBy::Agent, agent: Some(agent("bob")), agent_joined: true, ticket: Some(ticket()) };
     assert_eq!(outcomes(s.handle(Event::ConversationClosed)), vec![bob]);
 }
 
@@ -258,15 +264,16 @@ mod random {
     }
 }
 
-/// Issue 28: the outcome carries what rates the chat (its own session's id and credential) only when an agent joined;
-/// a chat that never reached an agent has nobody to rate, and a later chat is rated with its own session.
+/// Issue 28: the outcome carries what rates and erases the chat (its own session's id and credential) whenever the chat
+/// had a session: one that never reached an agent has nobody to rate (`agent_joined` says so) but a conversation at
+/// Twilio holding the customer's messages, which an erasure must reach; a later chat has its own session's.
 #[test]
-fn only_a_chat_an_agent_joined_can_be_rated_and_with_its_own_session() {
+fn every_chat_with_a_session_carries_its_own_ticket_agent_or_not() {
     let mut s = chatting();
     let first = outcomes(s.handle(Event::ConversationClosed));
-    assert_eq!(first[0].rating, Some(ticket()));
+    assert_eq!((first[0].agent_joined, first[0].ticket.clone()), (true, Some(ticket())));
     let waiting = run(&mut s, [start(), Event::SessionCreated(created()), Event::ConversationJoined, Event::EndRequested]);
-    assert_eq!(waiting[0].rating, None, "no agent joined: nothing to rate");
+    assert_eq!((waiting[0].agent_joined, waiting[0].ticket.clone()), (false, Some(ticket())), "no agent, but a conversation to erase");
     let second = flexdesk_core::wire::SessionCreated { session_id: "sess-2".into(), session_credential: "cred-2".into(), ..created() };
     let rated = run(&mut s, [
         start(),
@@ -275,5 +282,8 @@ fn only_a_chat_an_agent_joined_can_be_rated_and_with_its_own_session() {
         Event::ParticipantJoined(participant("alice")),
         Event::EndRequested,
     ]);
-    assert_eq!(rated[0].rating, Some(RatingTicket { session_id: "sess-2".into(), credential: "cred-2".into() }));
+    assert_eq!(rated[0].ticket, Some(SessionTicket { session_id: "sess-2".into(), credential: "cred-2".into() }));
+    // Ended before the session existed: no ticket (the page's `erase()` answers `no_chat`).
+    let mut s = starting();
+    assert_eq!(outcomes(s.handle(Event::EndRequested))[0].ticket, None);
 }

@@ -42,7 +42,7 @@ fn session_refused_is_a_connecting_error_with_customer_text_then_start_resolves(
     let fx = s.handle(Event::SessionRefused(busy));
     let message = Text::TwilioBusy(Retry::InMinutes(5));
     assert_eq!(message.english(), "Our agents' system is busy. Please try again in about 5 minutes.");
-    let outcome = Outcome { ended_by: EndedBy::Failure, agent: None, agent_joined: false, rating: None };
+    let outcome = Outcome { ended_by: EndedBy::Failure, agent: None, agent_joined: false, ticket: None };
     assert_eq!(
         fx,
         vec![Effect::Web(WebCall::SetError(ErrorStatus::Connecting { message })), Effect::Web(WebCall::StartSettled), Effect::Web(WebCall::Outcome(outcome))]
@@ -569,7 +569,7 @@ fn user_end_ends_the_session_quietly() {
                 ended_by: EndedBy::Customer,
                 agent: Some(agent("alice")),
                 agent_joined: true,
-                rating: Some(flexdesk_core::RatingTicket { session_id: "sess-1".into(), credential: "cred-1".into() }),
+                ticket: Some(flexdesk_core::SessionTicket { session_id: "sess-1".into(), credential: "cred-1".into() }),
             })),
         ]
     );

@@ -6,7 +6,8 @@
  * ended session's credential from `ticket`; the server needs `ERASE_ON_REQUEST=on`). Resolves the server's receipt
  * `{ erased, at, requestId }` and then calls `forget(sessionId)` (the page's saved copy of that chat), or `{ code }`:
  * the server's code (`erase_not_enabled`, `already_erased`, `chat_not_ended`, `invalid_credential`, …), `no_chat`
- * (no ticket: the desk hands one only for a chat an agent joined) or `unreachable`. Never rejects.
+ * (no ticket: the chat ended before the auth server answered its start: refused, or ended while it was being created)
+ * or `unreachable`. Never rejects. A chat no agent joined has a ticket too: its conversation holds the customer's messages.
  */
 export async function eraseChat(authServerUrl, ticket, forget) {
   if (!ticket) return { code: 'no_chat' };

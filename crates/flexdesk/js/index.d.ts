@@ -104,7 +104,8 @@ export interface FlexdeskChatOutcome {
   /**
    * Deletes this chat's conversation at Twilio (its messages, media and participants) through the auth server, with
    * the ended session's credential: "Delete this conversation". Needs `ERASE_ON_REQUEST=on` on the server; done once;
-   * only for a chat an agent joined (as `rate`). After the receipt the page's saved copy of this chat is forgotten.
+   * for any chat the auth server started, also one no agent joined. After the receipt the page's saved copy of this
+   * chat is forgotten.
    * Not deleted: the Flex task's history, Flex Insights, the bot's logs, the transcript the page still shows or kept.
    * Never rejects. Not enumerable.
    */
@@ -124,7 +125,8 @@ export type FlexdeskEraseResult =
   | {
       /**
        * The auth server's error code (`'erase_not_enabled'`, `'already_erased'`, `'chat_not_ended'`,
-       * `'invalid_credential'`, …), `'no_chat'` (no agent joined: no ticket) or `'unreachable'`.
+       * `'invalid_credential'`, …), `'no_chat'` (the chat ended before the auth server answered its start: no
+       * ticket) or `'unreachable'`.
        */
       code: string;
     };
@@ -144,7 +146,7 @@ export type FlexdeskRatingResult =
       recorded: false;
       /**
        * Why: the auth server's error code (`'already_rated'`; `'rating_closed'`: too late, or the task no longer takes
-       * it; `'chat_not_ended'`; `'rating_not_configured'`; …), `'no_agent'` (no agent joined: nothing to rate) or
+       * it; `'chat_not_ended'`; `'rating_not_configured'`; …), `'no_agent'` (`agentJoined` false: nothing to rate) or
        * `'unreachable'`.
        */
       reason: string;

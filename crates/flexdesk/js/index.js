@@ -198,6 +198,14 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
   const peers = new Set(); // the other pages of this origin with this desk: each can take the shared chat up
   // The callback the desk gets: the web chat's, every save also written to the copy every tab reads (the desk saves
   // only while this tab holds the chat), and the core's tab calls (flexdesk-core `TabCall`) carried out.
+  // Suspended first, then ended: Carbon then adds no line of its own, and clears the suspension as it ends
+  // (flexdesk-core `TabCall::LetGo` and `WebCall::ChatEndedQuietly` say why).
+  const quietly = (end) => () =>
+    Promise.resolve()
+      .then(() => instance?.serviceDesk?.updateIsSuspended?.(true))
+      .catch(() => {}) // an older web chat without it: the chat is still ended, with its default line
+      .then(end)
+      .catch((error) => console.warn('flexdesk: ending the chat quietly failed:', error));
   const cb = Object.create(callback, {
     updatePersistedState: {
       value(state, merge) {
@@ -214,17 +222,8 @@ function lightDesk(config, { callback, instance, persistedState }, texts) {
           output: { generic: [{ response_type: 'connect_to_agent', message_to_human_agent: '', agent_available: { message: text } }] },
         }),
     },
-    // Suspended first, then ended: Carbon then adds no line of its own (flexdesk-core `TabCall::LetGo` says why).
-    letGo: {
-      value: () => {
-        const sd = instance?.serviceDesk;
-        return Promise.resolve()
-          .then(() => sd?.updateIsSuspended?.(true))
-          .catch(() => {}) // an older web chat without it: the chat is still ended, with its default line
-          .then(() => sd?.endConversation())
-          .catch((error) => console.warn('flexdesk: ending the chat in the tab that let go failed:', error));
-      },
-    },
+    letGo: { value: quietly(() => instance?.serviceDesk?.endConversation()) },
+    endQuietly: { value: quietly(() => callback.agentEndedChat()) },
   });
   const mine = () => {
     const s = callback.persistedState?.() ?? persistedState;
@@ -436,13 +435,13 @@ export async function getAgentAvailability(authServerUrl) {
 }
 
 /**
- * The page's outcome (issue 28): the desk's `rating` ticket (the ended session's id and credential, only when an agent
- * joined) is taken off the object and kept in `rate` and `erase`, which are not enumerable, so the outcome stays plain
+ * The page's outcome (issue 28): the desk's `ticket` (the ended session's id and credential, for every chat that had a
+ * session) is taken off the object and kept in `rate` and `erase`, which are not enumerable, so the outcome stays plain
  * data. The requests are `rating.js`'s and `erase.js`'s, loaded only when the page uses them (not in its first load).
  */
-function withRate({ rating: ticket, ...outcome }, authServerUrl, forget) {
+function withRate({ ticket, ...outcome }, authServerUrl, forget) {
   return Object.defineProperties(outcome, {
-    rate: { value: (rating) => import('./rating.js').then((m) => m.rateChat(authServerUrl, ticket, rating)) },
+    rate: { value: (rating) => import('./rating.js').then((m) => m.rateChat(authServerUrl, ticket, rating, outcome.agentJoined)) },
     erase: { value: () => import('./erase.js').then((m) => m.eraseChat(authServerUrl, ticket, forget)) },
   });
 }

@@ -143,15 +143,15 @@ pub fn error_info(status: ErrorStatus, text: impl FnOnce(&Text) -> JsValue) -> J
     }
 }
 
-/// The page's `onChatEnd` argument: `{ endedBy, agent: { name } | null, agentJoined }`, plus `rating: { sessionId,
-/// sessionCredential } | null`, which `js/index.js` takes off and turns into the outcome's `rate()`.
+/// The page's `onChatEnd` argument: `{ endedBy, agent: { name } | null, agentJoined }`, plus `ticket: { sessionId,
+/// sessionCredential } | null`, which `js/index.js` takes off and turns into the outcome's `rate()` and `erase()`.
 pub fn outcome(o: Outcome) -> JsValue {
     let agent = o.agent.map_or(JsValue::NULL, |a| object(&[("name", JsValue::from_str(&a.name))]));
     let ended_by = JsValue::from_str(o.ended_by.key());
-    let rating = o.rating.map_or(JsValue::NULL, |t| {
+    let ticket = o.ticket.map_or(JsValue::NULL, |t| {
         object(&[("sessionId", JsValue::from_str(&t.session_id)), ("sessionCredential", JsValue::from_str(&t.credential))])
     });
-    object(&[("endedBy", ended_by), ("agent", agent), ("agentJoined", o.agent_joined.into()), ("rating", rating)])
+    object(&[("endedBy", ended_by), ("agent", agent), ("agentJoined", o.agent_joined.into()), ("ticket", ticket)])
 }
 
 /// The web chat's `ResponseUserProfile` of an agent.

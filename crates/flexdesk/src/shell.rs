@@ -366,6 +366,7 @@ impl Shell {
                 self.ui("setFileUploadStatus", &[JsValue::from_str(&id), failed, error]);
             }
             WebCall::ChatEnded => self.ui("agentEndedChat", &[]),
+            WebCall::ChatEndedQuietly => self.ui("endQuietly", &[]),
             WebCall::Notice(t) => {
                 let line = self.text(&t).as_string().unwrap_or_default();
                 self.ui("sendMessageToUser", &[agent_message(&[AgentItem::Text(line)], Some(NOTICE))]);

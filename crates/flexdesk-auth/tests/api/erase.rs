@@ -40,6 +40,7 @@ async fn off_by_default_nothing_is_deleted() {
     assert_eq!(deletes(&h).await, 0);
 }
 
+/// The session never had an agent (`ended_session`: the customer ended it in the queue): erasable all the same.
 #[tokio::test]
 async fn after_the_end_one_delete_at_twilio_a_receipt_and_never_again() {
     let h = harness(&[("ERASE_ON_REQUEST", "on")]).await;

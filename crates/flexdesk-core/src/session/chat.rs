@@ -8,7 +8,7 @@ use super::backoff::Backoff;
 pub(super) use super::creds::Creds;
 use super::idle::{Due, Idle};
 use super::config::{Config, MAX_REJOINS, TYPING_REPEAT_MS};
-use super::effect::{AuthCall, ClientCall, EndedBy, Effect, ErrorStatus, Outcome, RatingTicket, WebCall};
+use super::effect::{AuthCall, ClientCall, EndedBy, Effect, ErrorStatus, Outcome, SessionTicket, WebCall};
 use super::event::{ConnState, Event, PersistedState, Timer};
 use super::outbox::{Echo, Failed, Outbox, Outgoing};
 use super::roster::Roster;
@@ -373,9 +373,10 @@ impl Chat {
                 Due::Nothing => {}
                 Due::Ask => out.push(Effect::Web(WebCall::Notice(Text::IdlePrompt))),
                 Due::Close => {
-                    // No answer: a clear line here, one for the agent (the server's, `EndIdle`), then the end.
+                    // No answer: a clear line here, one for the agent (the server's, `EndIdle`), then the end, without
+                    // Carbon's "the agent ended the chat": the agent did not.
                     out.push(Effect::Web(WebCall::Notice(Text::IdleClosed)));
-                    out.push(Effect::Web(WebCall::ChatEnded));
+                    out.push(Effect::Web(WebCall::ChatEndedQuietly));
                     let c = &self.creds;
                     let call = Effect::Auth(AuthCall::EndIdle { session_id: c.session_id.clone(), credential: c.credential.clone() });
                     self.end_with(call, out);
@@ -586,9 +587,8 @@ impl Chat {
     /// chat goes on elsewhere (another tab took it over) or was found over when resumed (ended in another tab, or
     /// while the page was away): that page told it, or nobody saw it end.
     fn tell_outcome(&self, ended_by: EndedBy, out: &mut Vec<Effect>) {
-        let agent_joined = self.roster.connected;
-        let rating = agent_joined.then(|| RatingTicket { session_id: self.creds.session_id.clone(), credential: self.creds.credential.clone() });
-        let outcome = Outcome { ended_by, agent: self.roster.last_agent(), agent_joined, rating };
+        let ticket = Some(SessionTicket { session_id: self.creds.session_id.clone(), credential: self.creds.credential.clone() });
+        let outcome = Outcome { ended_by, agent: self.roster.last_agent(), agent_joined: self.roster.connected, ticket };
         out.push(Effect::Web(WebCall::Outcome(outcome)));
     }
 

@@ -185,6 +185,13 @@ pub enum WebCall {
     },
     /// `agentEndedChat`.
     ChatEnded,
+    /// `agentEndedChat` without Carbon's own lines: the desk ended the chat and said why in its own line first (the
+    /// idle close, issue 28), so Carbon's "{agent} ended the chat." (`agent_agentEndedChat`) would be wrong. The wrapper
+    /// (`js/index.js` `endQuietly`) suspends the web chat first, as for [`TabCall::LetGo`]: Carbon 1.9.1's `doEndChat`
+    /// adds its end line and the assistant's return line through `addMessages(…, !wasSuspended)`
+    /// (HumanAgentServiceImpl.ts, humanAgentUtils.ts), and its `HA_END_CHAT` clears the suspension, so the next chat
+    /// with the bot or an agent is shown as usual.
+    ChatEndedQuietly,
     /// A status line from the desk itself (centred, under nobody's name), e.g. that the chat continues by SMS.
     Notice(Text),
     /// The chat with an agent is over: the page's `onChatEnd` hook hears how (once per chat, after the web chat
@@ -255,18 +262,20 @@ pub struct Outcome {
     pub agent: Option<Agent>,
     /// Whether an agent ever joined.
     pub agent_joined: bool,
-    /// What rates this chat (issue 28): the ended session's id and credential, which the auth server accepts once,
-    /// for a while after the end (`POST /v1/sessions/{id}/rating`). Only when an agent joined: there is nobody to
-    /// rate otherwise.
-    pub rating: Option<RatingTicket>,
+    /// What rates and erases this chat (issue 28): the ended session's id and credential, which the auth server
+    /// accepts for a while after the end (`POST /v1/sessions/{id}/rating`, `…/erase`). Every chat that had a session
+    /// carries it, also one no agent joined: its conversation at Twilio holds the customer's messages, which an erasure
+    /// must reach (whether there is anyone to rate is [`Outcome::agent_joined`]'s to say). `None` only when the chat
+    /// ended before the auth server created its session (refused, or ended while being created).
+    pub ticket: Option<SessionTicket>,
 }
 
-/// The ended session a rating goes to ([`Outcome::rating`]).
+/// The ended session a rating or an erasure goes to ([`Outcome::ticket`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RatingTicket {
-    /// The session id (the rating's URL).
+pub struct SessionTicket {
+    /// The session id (the request's URL).
     pub session_id: String,
-    /// The session credential (the rating's proof).
+    /// The session credential (the request's proof).
     pub credential: String,
 }
 

@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 pub use config::{
     Config, IDLE_CLOSE_MS, JOIN_TIMEOUT_MS, MAX_BODY_BYTES, MAX_REJOINS, MAX_ROUTING_POLLS, QUEUE_POLL_MS, ROUTING_POLL_MS, TYPING_REPEAT_MS,
 };
-pub use effect::{agent_items, file_link, AgentItem, AuthCall, ClientCall, Effect, EndedBy, ErrorStatus, Outcome, RatingTicket, TabCall, WebCall};
+pub use effect::{agent_items, file_link, AgentItem, AuthCall, ClientCall, Effect, EndedBy, ErrorStatus, Outcome, SessionTicket, TabCall, WebCall};
 pub use event::{Agent, AuthFailure, ChosenFile, ConnState, Content, Event, Media, Participant, PersistedState, Timer};
 pub use outbox::Outgoing;
 pub use tab::Save;
@@ -423,9 +423,9 @@ impl Session {
     }
 }
 
-/// How a chat ended that never had an agent (it was still being created).
+/// How a chat ended that never had a session (it was still being created): no agent, and no ticket.
 fn no_agent_outcome(ended_by: EndedBy) -> Effect {
-    Effect::Web(WebCall::Outcome(Outcome { ended_by, agent: None, agent_joined: false, rating: None }))
+    Effect::Web(WebCall::Outcome(Outcome { ended_by, agent: None, agent_joined: false, ticket: None }))
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@
 //! `DeleteServiceConversation`: "When you remove a Conversation object, all its Messages, attached Media, and
 //! Participants will be deleted" (<https://www.twilio.com/docs/conversations/modifying-objects>). A conversation
 //! already gone (404) is 410 `already_erased`. A Twilio failure (5xx, timeout) answers as elsewhere and gives the claim
-//! back, so the page may ask again. After the deletion the session is forgotten here and in Redis.
+//! back, so the page may ask again. After the deletion the session is forgotten here and in Redis. Whether an agent
+//! ever joined is not asked: a chat that ended in the queue (its task withdrawn) holds the customer's messages too
+//! (tests/e2e/erase.test.mjs).
 //!
 //! What stays elsewhere (docs/auth-server.md): the TaskRouter task and its history, Flex Insights, the bot's and
 //! this server's logs (which never hold message text), the page's own copy of the transcript.
