@@ -249,39 +249,15 @@ impl Shell {
         }
     }
 
+    /// Every auth-server call is this one future ([`crate::auth::Request`] says why).
     fn auth_call(self: &Rc<Self>, call: AuthCall) {
-        let auth = self.auth.clone();
-        let idle = matches!(call, AuthCall::EndIdle { .. });
-        match call {
-            AuthCall::CreateSession(req) => self.spawn(Box::pin(async move {
-                Some(match auth.create_session(&req).await {
-                    Ok(created) => Event::SessionCreated(created),
-                    Err(e) => Event::SessionRefused(e),
-                })
-            })),
-            AuthCall::RefreshToken { session_id, credential } => self.refresh(auth, session_id, credential, false),
-            AuthCall::EndSession { session_id, credential } | AuthCall::EndIdle { session_id, credential } => go(Box::pin(async move {
-                if let Err(e) = auth.end(&session_id, &credential, idle).await {
-                    warn("ending the session failed", &JsValue::from_str(e.code.as_deref().unwrap_or("")));
-                }
-            })),
-            AuthCall::CheckChat { session_id, credential } => self.refresh(auth, session_id, credential, true),
-            AuthCall::ReadQueue => self.spawn(Box::pin(async move { Some(Event::QueueRead(auth.availability().await)) })),
-            AuthCall::ReadPosition { session_id, credential } => {
-                self.spawn(Box::pin(async move { Some(Event::QueuePositionRead(auth.position(&session_id, &credential).await)) }))
+        let request = self.auth.request(&call);
+        let this = self.clone();
+        go(Box::pin(async move {
+            let got = this.auth.send(request).await;
+            if let Some(event) = crate::auth::answer(call, got) {
+                this.dispatch(event);
             }
-        }
-    }
-
-    /// `POST /v1/sessions/{id}/token`, answered as a refresh, or (`check`) as whether the chat is open: one future
-    /// for both, as each `async` block costs the size-budgeted wasm its own copy of the request code.
-    fn refresh(self: &Rc<Self>, auth: AuthClient, session_id: String, credential: String, check: bool) {
-        self.spawn(Box::pin(async move {
-            Some(match auth.refresh(&session_id, &credential).await {
-                Ok(t) if !check => Event::TokenRefreshed(t),
-                Err(e) if !check => Event::TokenRefused(e),
-                answer => Event::ChatChecked(answer.err()),
-            })
         }));
     }
 
