@@ -267,12 +267,7 @@ impl Shell {
             ClientCall::SyncMessages { after } => self.sync(after),
             ClientCall::UpdateToken { token } => {
                 if let Some(client) = self.client.borrow().as_ref() {
-                    let p = call_promise(client, "updateToken", &[&JsValue::from_str(&token)]);
-                    go(Box::pin(async move {
-                        if let Err(e) = JsFuture::from(p).await {
-                            warn("updateToken failed", &e);
-                        }
-                    }));
+                    settle(call_promise(client, "updateToken", &[&JsValue::from_str(&token)]), "updateToken failed");
                 }
             }
             ClientCall::SendMessage { id, text } => {
@@ -286,11 +281,7 @@ impl Shell {
             ClientCall::SetReadHorizon { index } => {
                 if let Some(conv) = self.conversation.borrow().as_ref() {
                     let p = call_promise(conv, "advanceLastReadMessageIndex", &[&JsValue::from_f64(index as f64)]);
-                    go(Box::pin(async move {
-                        if let Err(e) = JsFuture::from(p).await {
-                            warn("advancing the read horizon failed", &e);
-                        }
-                    }));
+                    settle(p, "advancing the read horizon failed");
                 }
             }
             ClientCall::Close => self.close_client(),
@@ -628,15 +619,10 @@ impl Shell {
         }));
     }
 
-    /// `conversation.typing()`; its promise's failure is logged, never left unhandled.
+    /// `conversation.typing()`.
     fn typing(&self) {
         if let Some(conv) = self.conversation.borrow().as_ref() {
-            let p = call_promise(conv, "typing", &[]);
-            go(Box::pin(async move {
-                if let Err(e) = JsFuture::from(p).await {
-                    warn("sending typing failed", &e);
-                }
-            }));
+            settle(call_promise(conv, "typing", &[]), "sending typing failed");
         }
     }
 
@@ -687,6 +673,16 @@ impl Shell {
             self.listeners.borrow_mut().clear();
         }
     }
+}
+
+/// Waits for an SDK call whose answer the desk does not use: its failure is logged (`failed`), never left unhandled
+/// in the page. One future for all such calls, as each `async` block is its own code in the size-budgeted wasm.
+fn settle(p: Promise, failed: &'static str) {
+    go(Box::pin(async move {
+        if let Err(e) = JsFuture::from(p).await {
+            warn(failed, &e);
+        }
+    }));
 }
 
 /// Insertion sort by conversation index (stable; linear on the already ordered lists the SDK gives): far less
