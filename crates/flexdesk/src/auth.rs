@@ -2,8 +2,7 @@
 //! [`crate::interop`]; JSON goes through the browser's own `JSON` object. A failure is the core's own
 //! [`AuthFailure`]: the core decides what it means.
 
-use flexdesk_core::wire::{Availability, CreateSessionRequest, QueuePosition, SessionCreated, TokenRefreshed};
-use flexdesk_core::AuthFailure;
+use flexdesk_core::{AuthCall, AuthFailure, Event};
 use js_sys::Promise;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -16,6 +15,19 @@ pub struct AuthClient {
     base: String,
 }
 
+/// One request to the auth server, built from the core's [`AuthCall`] before it is sent: every call then shares one
+/// future ([`AuthClient::send`]) and one answer ([`answer`]), as each `async` body costs the size-budgeted wasm its
+/// own copy of the request code (five of them were 1.3 KiB gzipped, measured with scripts/build-wasm).
+pub struct Request {
+    method: &'static str,
+    path: String,
+    body: JsValue,
+    /// The `Authorization` header, when the call sends one.
+    authorization: Option<String>,
+    /// A failure is said in the page's console (see [`AuthClient::request`]).
+    report: bool,
+}
+
 impl AuthClient {
     pub fn new(base: &str) -> Self {
         AuthClient { base: base.trim_end_matches('/').into() }
@@ -26,45 +38,36 @@ impl AuthClient {
         &self.base
     }
 
-    /// A refused start is also said in the page's console, once per attempt, for the page's developer (and so are the
-    /// pre-engagement keys the server dropped): the
-    /// server's code and `x-request-id` (to find the server's log line), or, when the browser let the page read
-    /// nothing (status 0), what to check: the server is down, or this page's origin is not in its
-    /// `ALLOWED_ORIGINS` (a CORS refusal is opaque to the page: the Fetch standard's "network error").
-    pub async fn create_session(&self, req: &CreateSessionRequest) -> Result<SessionCreated, AuthFailure> {
-        let v = self.call_with("POST", "/v1/sessions", interop::session_request(req), None, true).await?;
-        let dropped = get(&v, "droppedPreEngagementKeys");
-        if !dropped.is_undefined() {
-            warn("the auth server dropped these pre-engagement keys (not in its PRE_ENGAGEMENT_KEYS):", &dropped);
-        }
-        interop::session_created(&v).ok_or_else(|| unexpected(201))
-    }
-
-    pub async fn refresh(&self, session_id: &str, credential: &str) -> Result<TokenRefreshed, AuthFailure> {
-        let path = self.session_path(session_id) + "/token";
-        let v = self.call("POST", &path, interop::credential_body(credential)).await?;
-        interop::token_refreshed(&v).ok_or_else(|| unexpected(200))
-    }
-
-    /// `GET /v1/agents/availability`; `None` when it cannot be read.
-    pub async fn availability(&self) -> Option<Availability> {
-        interop::availability(&self.call("GET", "/v1/agents/availability", JsValue::UNDEFINED).await.ok()?)
-    }
-
-    /// `GET /v1/sessions/{id}/queue` (the credential as a Bearer header); `None` when it cannot be read.
-    pub async fn position(&self, session_id: &str, credential: &str) -> Option<QueuePosition> {
-        let path = self.session_path(session_id) + "/queue";
-        let bearer = String::from("Bearer ") + credential;
-        interop::queue_position(&self.call_with("GET", &path, JsValue::UNDEFINED, Some(&bearer), false).await.ok()?)
-    }
-
-    pub async fn end(&self, session_id: &str, credential: &str, idle: bool) -> Result<(), AuthFailure> {
-        let body = interop::credential_body(credential);
-        if idle {
-            // The agent is told why (the server's line): the customer did not answer "Are you still there?".
-            let _ = js_sys::Reflect::set(&body, &JsValue::from_str("reason"), &JsValue::from_str("idle"));
-        }
-        self.call("DELETE", &self.session_path(session_id), body).await.map(drop)
+    /// The request carrying out `call`:
+    /// - `CreateSession`: `POST /v1/sessions`. A refused start is also said in the page's console, once per attempt,
+    ///   for the page's developer (and so are the pre-engagement keys the server dropped, by [`answer`]): the
+    ///   server's code and `x-request-id` (to find the server's log line), or, when the browser let the page read
+    ///   nothing (status 0), what to check: the server is down, or this page's origin is not in its
+    ///   `ALLOWED_ORIGINS` (a CORS refusal is opaque to the page: the Fetch standard's "network error").
+    /// - `RefreshToken`, `CheckChat`: `POST /v1/sessions/{id}/token` with the credential.
+    /// - `EndSession`, `EndIdle`: `DELETE /v1/sessions/{id}` with the credential (and `"reason": "idle"`).
+    /// - `ReadQueue`: `GET /v1/agents/availability`.
+    /// - `ReadPosition`: `GET /v1/sessions/{id}/queue`, the credential as a Bearer header.
+    pub fn request(&self, call: &AuthCall) -> Request {
+        let (method, path, body, authorization) = match call {
+            AuthCall::CreateSession(req) => ("POST", "/v1/sessions".into(), interop::session_request(req), None),
+            AuthCall::RefreshToken { session_id, credential } | AuthCall::CheckChat { session_id, credential } => {
+                ("POST", self.session_path(session_id) + "/token", interop::credential_body(credential), None)
+            }
+            AuthCall::EndSession { session_id, credential } | AuthCall::EndIdle { session_id, credential } => {
+                let body = interop::credential_body(credential);
+                if matches!(call, AuthCall::EndIdle { .. }) {
+                    // The agent is told why (the server's line): the customer did not answer "Are you still there?".
+                    set(&body, "reason", &JsValue::from_str("idle"));
+                }
+                ("DELETE", self.session_path(session_id), body, None)
+            }
+            AuthCall::ReadQueue => ("GET", "/v1/agents/availability".into(), JsValue::UNDEFINED, None),
+            AuthCall::ReadPosition { session_id, credential } => {
+                ("GET", self.session_path(session_id) + "/queue", JsValue::UNDEFINED, Some(String::from("Bearer ") + credential))
+            }
+        };
+        Request { method, path, body, authorization, report: matches!(call, AuthCall::CreateSession(_)) }
     }
 
     fn session_path(&self, session_id: &str) -> String {
@@ -72,16 +75,12 @@ impl AuthClient {
     }
 
     /// One JSON call; the parsed answer (`null` when the body is empty or not JSON) or the server's own error.
-    async fn call(&self, method: &str, path: &str, body: JsValue) -> Result<JsValue, AuthFailure> {
-        self.call_with(method, path, body, None, false).await
-    }
-
-    /// [`AuthClient::call`], with an `Authorization` header when given; `report`: a failure is said in the console.
-    async fn call_with(&self, method: &str, path: &str, body: JsValue, authorization: Option<&str>, report: bool) -> Result<JsValue, AuthFailure> {
+    pub async fn send(&self, request: Request) -> Result<JsValue, AuthFailure> {
+        let Request { method, path, body, authorization, report } = request;
         let init = object(&[("method", JsValue::from_str(method))]);
         let headers = object(&[]);
         if let Some(a) = authorization {
-            set(&headers, "authorization", &JsValue::from_str(a));
+            set(&headers, "authorization", &JsValue::from_str(&a));
         }
         if !body.is_undefined() {
             let body = js_sys::JSON::stringify(&body).map(String::from).unwrap_or_default();
@@ -89,7 +88,7 @@ impl AuthClient {
             set(&init, "body", &JsValue::from_str(&body));
         }
         set(&init, "headers", &headers);
-        let url = self.base.clone() + path;
+        let url = self.base.clone() + &path;
         let res = match fetch(&url, &init) {
             Ok(p) => JsFuture::from(p).await,
             Err(e) => Err(e),
@@ -123,6 +122,42 @@ impl AuthClient {
             Err(AuthFailure { status, code, retry_after_secs: retry_after })
         }
     }
+}
+
+/// The session's event for what the auth server answered to `call` (`None`: the end, whose failure is only logged).
+pub fn answer(call: AuthCall, got: Result<JsValue, AuthFailure>) -> Option<Event> {
+    Some(match call {
+        AuthCall::CreateSession(_) => {
+            let created = got.and_then(|v| {
+                let dropped = get(&v, "droppedPreEngagementKeys");
+                if !dropped.is_undefined() {
+                    warn("the auth server dropped these pre-engagement keys (not in its PRE_ENGAGEMENT_KEYS):", &dropped);
+                }
+                interop::session_created(&v).ok_or_else(|| unexpected(201))
+            });
+            match created {
+                Ok(created) => Event::SessionCreated(created),
+                Err(e) => Event::SessionRefused(e),
+            }
+        }
+        AuthCall::RefreshToken { .. } | AuthCall::CheckChat { .. } => {
+            let check = matches!(call, AuthCall::CheckChat { .. });
+            // A refresh, or (`check`) whether the chat is open: its token is not used.
+            match got.and_then(|v| interop::token_refreshed(&v).ok_or_else(|| unexpected(200))) {
+                Ok(t) if !check => Event::TokenRefreshed(t),
+                Err(e) if !check => Event::TokenRefused(e),
+                answer => Event::ChatChecked(answer.err()),
+            }
+        }
+        AuthCall::EndSession { .. } | AuthCall::EndIdle { .. } => {
+            if let Err(e) = got {
+                warn("ending the session failed", &JsValue::from_str(e.code.as_deref().unwrap_or("")));
+            }
+            return None;
+        }
+        AuthCall::ReadQueue => Event::QueueRead(got.ok().and_then(|v| interop::availability(&v))),
+        AuthCall::ReadPosition { .. } => Event::QueuePositionRead(got.ok().and_then(|v| interop::queue_position(&v))),
+    })
 }
 
 fn unexpected(status: u16) -> AuthFailure {

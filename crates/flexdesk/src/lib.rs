@@ -7,7 +7,7 @@
 //! The npm wrapper (`js/index.js`) exposes `createTwilioFlexServiceDesk(config)`: a light desk that loads this
 //! module only when a chat with an agent starts, and answers `areAnyAgentsOnline` itself.
 //!
-//! The module is size-budgeted (62 KiB gzipped with its glue and the wrapper; `scripts/build-wasm` fails above):
+//! The module is size-budgeted (60 KiB gzipped with its glue and the wrapper; `scripts/build-wasm` fails above):
 //! no `core::fmt`, no serde (de)serializers (web-sys, gloo-net and serde-wasm-bindgen are measured by
 //! `npm run bench` and left out: the package README), one dispatcher for JavaScript calls and one closure
 //! type for listeners and timers. See `js.rs` for the rules. The allocator is talc's (a well-kept crate) instead of

@@ -249,39 +249,15 @@ impl Shell {
         }
     }
 
+    /// Every auth-server call is this one future ([`crate::auth::Request`] says why).
     fn auth_call(self: &Rc<Self>, call: AuthCall) {
-        let auth = self.auth.clone();
-        let idle = matches!(call, AuthCall::EndIdle { .. });
-        match call {
-            AuthCall::CreateSession(req) => self.spawn(Box::pin(async move {
-                Some(match auth.create_session(&req).await {
-                    Ok(created) => Event::SessionCreated(created),
-                    Err(e) => Event::SessionRefused(e),
-                })
-            })),
-            AuthCall::RefreshToken { session_id, credential } => self.refresh(auth, session_id, credential, false),
-            AuthCall::EndSession { session_id, credential } | AuthCall::EndIdle { session_id, credential } => go(Box::pin(async move {
-                if let Err(e) = auth.end(&session_id, &credential, idle).await {
-                    warn("ending the session failed", &JsValue::from_str(e.code.as_deref().unwrap_or("")));
-                }
-            })),
-            AuthCall::CheckChat { session_id, credential } => self.refresh(auth, session_id, credential, true),
-            AuthCall::ReadQueue => self.spawn(Box::pin(async move { Some(Event::QueueRead(auth.availability().await)) })),
-            AuthCall::ReadPosition { session_id, credential } => {
-                self.spawn(Box::pin(async move { Some(Event::QueuePositionRead(auth.position(&session_id, &credential).await)) }))
+        let request = self.auth.request(&call);
+        let this = self.clone();
+        go(Box::pin(async move {
+            let got = this.auth.send(request).await;
+            if let Some(event) = crate::auth::answer(call, got) {
+                this.dispatch(event);
             }
-        }
-    }
-
-    /// `POST /v1/sessions/{id}/token`, answered as a refresh, or (`check`) as whether the chat is open: one future
-    /// for both, as each `async` block costs the size-budgeted wasm its own copy of the request code.
-    fn refresh(self: &Rc<Self>, auth: AuthClient, session_id: String, credential: String, check: bool) {
-        self.spawn(Box::pin(async move {
-            Some(match auth.refresh(&session_id, &credential).await {
-                Ok(t) if !check => Event::TokenRefreshed(t),
-                Err(e) if !check => Event::TokenRefused(e),
-                answer => Event::ChatChecked(answer.err()),
-            })
         }));
     }
 
@@ -291,12 +267,7 @@ impl Shell {
             ClientCall::SyncMessages { after } => self.sync(after),
             ClientCall::UpdateToken { token } => {
                 if let Some(client) = self.client.borrow().as_ref() {
-                    let p = call_promise(client, "updateToken", &[&JsValue::from_str(&token)]);
-                    go(Box::pin(async move {
-                        if let Err(e) = JsFuture::from(p).await {
-                            warn("updateToken failed", &e);
-                        }
-                    }));
+                    settle(call_promise(client, "updateToken", &[&JsValue::from_str(&token)]), "updateToken failed");
                 }
             }
             ClientCall::SendMessage { id, text } => {
@@ -310,11 +281,7 @@ impl Shell {
             ClientCall::SetReadHorizon { index } => {
                 if let Some(conv) = self.conversation.borrow().as_ref() {
                     let p = call_promise(conv, "advanceLastReadMessageIndex", &[&JsValue::from_f64(index as f64)]);
-                    go(Box::pin(async move {
-                        if let Err(e) = JsFuture::from(p).await {
-                            warn("advancing the read horizon failed", &e);
-                        }
-                    }));
+                    settle(p, "advancing the read horizon failed");
                 }
             }
             ClientCall::Close => self.close_client(),
@@ -653,15 +620,10 @@ impl Shell {
         }));
     }
 
-    /// `conversation.typing()`; its promise's failure is logged, never left unhandled.
+    /// `conversation.typing()`.
     fn typing(&self) {
         if let Some(conv) = self.conversation.borrow().as_ref() {
-            let p = call_promise(conv, "typing", &[]);
-            go(Box::pin(async move {
-                if let Err(e) = JsFuture::from(p).await {
-                    warn("sending typing failed", &e);
-                }
-            }));
+            settle(call_promise(conv, "typing", &[]), "sending typing failed");
         }
     }
 
@@ -712,6 +674,16 @@ impl Shell {
             self.listeners.borrow_mut().clear();
         }
     }
+}
+
+/// Waits for an SDK call whose answer the desk does not use: its failure is logged (`failed`), never left unhandled
+/// in the page. One future for all such calls, as each `async` block is its own code in the size-budgeted wasm.
+fn settle(p: Promise, failed: &'static str) {
+    go(Box::pin(async move {
+        if let Err(e) = JsFuture::from(p).await {
+            warn(failed, &e);
+        }
+    }));
 }
 
 /// Insertion sort by conversation index (stable; linear on the already ordered lists the SDK gives): far less

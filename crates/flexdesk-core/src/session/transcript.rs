@@ -1,14 +1,15 @@
 //! What the customer has seen of the conversation: which messages were shown, read horizons both ways, and the
 //! messages held while the page has the chat suspended.
 
-use std::collections::BTreeSet;
-
 use super::effect::{Effect, WebCall};
 
 /// The conversation as this web chat has shown it, by Twilio's message index.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Transcript {
-    shown: BTreeSet<u64>,
+    /// Indexes shown, ascending. A sorted `Vec`, not a `BTreeSet`: the set's B-tree code was the wasm's own copy
+    /// (1.5 KiB gzipped, measured with scripts/build-wasm; serde_json's map has another), and a chat's few hundred
+    /// messages arrive nearly in order, so the insert is at or near the end.
+    shown: Vec<u64>,
     /// After a reload, every index up to here was shown before: the web chat keeps its own history.
     floor: Option<u64>,
     /// Highest index shown (saved, so a reload syncs from here).
@@ -30,7 +31,16 @@ impl Transcript {
 
     /// `true` the first time `index` is offered (and not shown before a reload): it is then dealt with.
     pub(super) fn first_sight(&mut self, index: u64) -> bool {
-        self.floor.is_none_or(|f| index > f) && self.shown.insert(index)
+        if self.floor.is_some_and(|f| index <= f) {
+            return false;
+        }
+        match self.shown.binary_search(&index) {
+            Ok(_) => false,
+            Err(at) => {
+                self.shown.insert(at, index);
+                true
+            }
+        }
     }
 
     /// A message of the conversation is dealt with (`show`: what the web chat shows of it): shown now, or held
