@@ -1,14 +1,15 @@
-//! The auth server's HTTP API, over the page's `fetch`. Bodies are `flexdesk_core::wire` types, converted in
-//! [`crate::interop`]; JSON goes through the browser's own `JSON` object. A failure is the core's own
-//! [`AuthFailure`]: the core decides what it means.
+//! The auth server's HTTP API, over the page's `fetch` through web-sys (gloo-net measured 2.5 KiB more: the package
+//! README, "Browser support and size"). Bodies are `flexdesk_core::wire` types, converted in [`crate::interop`]; JSON
+//! goes through the browser's own `JSON` object. A failure is the core's own [`AuthFailure`]: the core decides what it
+//! means.
 
 use flexdesk_core::{AuthCall, AuthFailure, Event};
-use js_sys::Promise;
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Headers, RequestInit, Response};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::interop;
-use crate::js::{fetch, get, get_str, get_u64, object, set, warn};
+use crate::js::{get, get_str, object, set, warn};
 
 #[derive(Clone)]
 pub struct AuthClient {
@@ -77,40 +78,40 @@ impl AuthClient {
     /// One JSON call; the parsed answer (`null` when the body is empty or not JSON) or the server's own error.
     pub async fn send(&self, request: Request) -> Result<JsValue, AuthFailure> {
         let Request { method, path, body, authorization, report } = request;
-        let init = object(&[("method", JsValue::from_str(method))]);
-        let headers = object(&[]);
+        let url = self.base.clone() + &path;
+        let init = RequestInit::new();
+        init.set_method(method);
+        let headers = Headers::new().map_err(|_| unexpected(0))?;
         if let Some(a) = authorization {
-            set(&headers, "authorization", &JsValue::from_str(&a));
+            let _ = headers.set("authorization", &a);
         }
         if !body.is_undefined() {
-            let body = js_sys::JSON::stringify(&body).map(String::from).unwrap_or_default();
-            set(&headers, "content-type", &JsValue::from_str("application/json"));
-            set(&init, "body", &JsValue::from_str(&body));
+            let _ = headers.set("content-type", "application/json");
+            init.set_body(&js_sys::JSON::stringify(&body).map_or(JsValue::NULL, JsValue::from));
         }
-        set(&init, "headers", &headers);
-        let url = self.base.clone() + &path;
-        let res = match fetch(&url, &init) {
-            Ok(p) => JsFuture::from(p).await,
-            Err(e) => Err(e),
-        }
-        .map_err(|_| {
+        init.set_headers(&headers);
+        let sent = match web_sys::window() {
+            Some(w) => JsFuture::from(w.fetch_with_str_and_init(&url, &init)).await,
+            None => Err(JsValue::NULL),
+        };
+        let res: Response = sent.map_err(|_| {
             if report {
                 warn("the auth server cannot be reached from this page: is it up, and is this page's origin in its ALLOWED_ORIGINS?", &JsValue::from_str(&url));
             }
             AuthFailure { status: 0, code: None, retry_after_secs: None }
-        })?;
-        let status = get_u64(&res, "status").unwrap_or_default() as u16;
-        let value = match get(&res, "text").dyn_ref::<js_sys::Function>().and_then(|f| f.call0(&res).ok()) {
-            Some(p) => JsFuture::from(Promise::resolve(&p)).await.ok().and_then(|t| t.as_string()),
-            None => None,
+        })?.unchecked_into();
+        let status = res.status();
+        let value = match res.text() {
+            Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()),
+            Err(_) => None,
         }
         .and_then(|t| js_sys::JSON::parse(&t).ok())
         .unwrap_or(JsValue::NULL);
-        if get(&res, "ok") == JsValue::TRUE {
+        if res.ok() {
             Ok(value)
         } else {
             let code = get_str(&get(&value, "error"), "code");
-            let header = |name: &str| crate::bindings::call(&get(&res, "headers"), "get", &[&JsValue::from_str(name)]).ok().and_then(|v| v.as_string());
+            let header = |name: &str| res.headers().get(name).ok().flatten();
             let retry_after = header("retry-after").and_then(|v| v.trim().parse().ok());
             if report {
                 warn("the auth server refused to start the chat", &object(&[

@@ -1,5 +1,5 @@
-//! Small helpers for reading plain JavaScript objects handed to us by the SDK and the web chat, and the few
-//! browser globals the desk uses, imported directly (no web-sys, no gloo: each binding is glue JS and wasm).
+//! Small helpers for reading plain JavaScript objects handed to us by the SDK and the web chat, and the browser
+//! globals the desk uses, through web-sys (timers, the console; `fetch` in [`crate::auth`]).
 //!
 //! Size rule for this crate: no `core::fmt` (`format!`, `{:?}`, `to_string` on numbers), no serde
 //! deserializers. Text is joined with `+`, numbers cross to JavaScript as numbers, and JSON goes through the
@@ -12,14 +12,6 @@ use wasm_bindgen::JsCast;
 
 #[wasm_bindgen]
 extern "C" {
-    /// The page's `fetch` (looked up at each call, so a test can replace it).
-    #[wasm_bindgen(catch, js_name = fetch)]
-    pub fn fetch(url: &str, init: &JsValue) -> Result<js_sys::Promise, JsValue>;
-    /// `setTimeout(f, ms, arg)`: `f` is called with `arg`.
-    #[wasm_bindgen(js_name = setTimeout)]
-    pub fn set_timeout(f: &JsValue, ms: f64, arg: i32) -> JsValue;
-    #[wasm_bindgen(js_namespace = console, js_name = warn)]
-    fn console_warn(prefix: &str, what: &str, e: &JsValue);
     /// `String(v)`: how JavaScript itself prints a value.
     #[wasm_bindgen(js_name = String)]
     pub fn js_string(v: &JsValue) -> String;
@@ -76,7 +68,14 @@ pub fn error_status(e: &JsValue) -> Option<u64> {
 }
 
 pub fn warn(what: &str, e: &JsValue) {
-    console_warn("flexdesk:", what, e);
+    web_sys::console::warn_3(&JsValue::from_str("flexdesk:"), &JsValue::from_str(what), e);
+}
+
+/// `setTimeout(f, ms, arg)`: `f` is called with `arg`.
+pub fn set_timeout(f: &js_sys::Function, ms: f64, arg: i32) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_1(f, ms as i32, &JsValue::from(arg));
+    }
 }
 
 /// `v` as an array; anything else (undefined, an object) is an empty one rather than a thrown TypeError.

@@ -8,8 +8,8 @@
 //! module only when a chat with an agent starts, and answers `areAnyAgentsOnline` itself.
 //!
 //! The module is size-budgeted (60 KiB gzipped with its glue and the wrapper; `scripts/build-wasm` fails above):
-//! no `core::fmt`, no serde (de)serializers (web-sys, gloo-net and serde-wasm-bindgen are measured by
-//! `npm run bench` and left out: the package README), one dispatcher for JavaScript calls and one closure
+//! no `core::fmt`, no serde (de)serializers (gloo-net and serde-wasm-bindgen are measured by `npm run bench` and
+//! left out: the package README; web-sys only for the browser APIs the desk calls), one dispatcher for JavaScript calls and one closure
 //! type for listeners and timers. See `js.rs` for the rules. The allocator is talc's (a well-kept crate) instead of
 //! Rust's default dlmalloc: 2.6 KiB gzipped smaller (measured with `scripts/build-wasm`), the same `GlobalAlloc`.
 

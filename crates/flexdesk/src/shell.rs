@@ -225,7 +225,7 @@ impl Shell {
 
     /// Runs timer `due` (`TIMER_*`) after `ms` milliseconds.
     fn after(&self, ms: f64, due: i32) {
-        crate::js::set_timeout(self.timers.as_ref(), ms, due);
+        crate::js::set_timeout(self.timers.as_ref().unchecked_ref(), ms, due);
     }
 
     fn execute(self: &Rc<Self>, effect: Effect) {
