@@ -21,8 +21,8 @@ use crate::twilio_error::TwilioError;
 use crate::util::now_secs;
 
 /// How long a temporary media URL stays valid. Twilio publishes no lifetime for `content_direct_temporary` (the
-/// media resource, https://www.twilio.com/docs/conversations/api/media-resource, names the link; the media guide,
-/// https://www.twilio.com/docs/conversations/media-support-conversations, calls such URLs "temporary, time-limited"):
+/// media resource, <https://www.twilio.com/docs/conversations/api/media-resource>, names the link; the media guide,
+/// <https://www.twilio.com/docs/conversations/media-support-conversations>, calls such URLs "temporary, time-limited"):
 /// five minutes is this emulator's choice, the same as its media service's
 /// (`twilsock::mcs::TEMPORARY_URL_SECS`).
 pub const URL_TTL_SECONDS: u64 = twilsock::mcs::TEMPORARY_URL_SECS;
@@ -110,7 +110,7 @@ pub async fn content(
 
 /// `GET /v1/Services/{IS}/Media/{ME}` with the account's credentials (Basic auth, checked by the REST gate): the
 /// media service's record, `channel_sid` and a fresh `links.content_direct_temporary` included, as Twilio's media
-/// resource documents it (https://www.twilio.com/docs/conversations/api/media-resource, "Retrieve Media"; base
+/// resource documents it (<https://www.twilio.com/docs/conversations/api/media-resource>, "Retrieve Media"; base
 /// `https://mcs.us1.twilio.com`, here the emulator's own URL). 404 / 20404 for an unknown service or media.
 pub async fn record(State(emu): State<Shared>, Path((service, media_sid)): Path<(String, String)>) -> Result<Response, TwilioError> {
     let path = format!("/v1/Services/{service}/Media/{media_sid}");

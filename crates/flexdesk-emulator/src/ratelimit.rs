@@ -1,7 +1,7 @@
 //! Twilio's published rate limits for the Flex endpoints flexdesk calls
-//! (https://www.twilio.com/docs/flex/developer/conversations/limits): the Webchat orchestrator `POST /v2/WebChats`
+//! (<https://www.twilio.com/docs/flex/developer/conversations/limits>): the Webchat orchestrator `POST /v2/WebChats`
 //! 5 requests per second per account, the Interactions API 20 requests per second per endpoint per account; over it
-//! HTTP 429 with error 45780 (https://www.twilio.com/docs/api/errors/45780).
+//! HTTP 429 with error 45780 (<https://www.twilio.com/docs/api/errors/45780>).
 //!
 //! Twilio publishes the rate only. The bucket shape is the emulator's reading: one token bucket per endpoint, its
 //! capacity the per-second rate, refilled continuously at that rate (governor's GCRA, below). Such a bucket admits at most `rate` requests

@@ -55,7 +55,7 @@ pub fn router() -> Router<Shared> {
 
 /// A REST change fires the Conversations webhooks (and an address's integration) only with
 /// `X-Twilio-Webhook-Enabled: true` (twilio-oai: the header parameter of the Conversations create/update/delete
-/// operations; https://help.twilio.com/articles/360046342593).
+/// operations; <https://help.twilio.com/articles/360046342593>).
 fn webhook_enabled(headers: &HeaderMap) -> bool {
     headers.get("x-twilio-webhook-enabled").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
@@ -194,7 +194,7 @@ fn interaction_channel_rest(emu: &Shared, i: &Interaction) -> Value {
 // ---- flex-api ------------------------------------------------------------------------------------
 
 /// `PreEngagementData` is a JSON string on the real API (kept as text when it is not JSON); at most 16 KB, else
-/// 45731 "Pre-engagement data too large" (https://www.twilio.com/docs/api/errors/45731).
+/// 45731 "Pre-engagement data too large" (<https://www.twilio.com/docs/api/errors/45731>).
 fn pre_engagement(form: &Form) -> Result<Option<Value>, TwilioError> {
     let Some(s) = form.get("PreEngagementData") else { return Ok(None) };
     if s.len() > limits::MAX_PRE_ENGAGEMENT_BYTES {
@@ -205,7 +205,7 @@ fn pre_engagement(form: &Form) -> Result<Option<Value>, TwilioError> {
 
 /// The pre-engagement data "is then saved to conversation attributes `conversations.attributes.pre_engagement_data`",
 /// where Studio reads it as `trigger.conversation.ChannelAttributes.pre_engagement_data`
-/// (https://www.twilio.com/docs/flex/developer/conversations/integrate-twilio-webchat-react-app).
+/// (<https://www.twilio.com/docs/flex/developer/conversations/integrate-twilio-webchat-react-app>).
 fn pre_engagement_attributes(pre: &Option<Value>) -> Option<String> {
     pre.as_ref().map(|p| json!({ "pre_engagement_data": p }).to_string())
 }

@@ -324,7 +324,7 @@ async fn update_workspace(State(emu): State<Shared>, Path(p): Params, headers: a
 }
 
 /// twilio-oai taskrouter v1 `FetchWorkflow`: `taskrouter.v1.workspace.workflow`. `configuration` is the JSON string
-/// TaskRouter stores: every task to the configured queue (https://www.twilio.com/docs/taskrouter/workflow-configuration).
+/// TaskRouter stores: every task to the configured queue (<https://www.twilio.com/docs/taskrouter/workflow-configuration>).
 async fn fetch_workflow(State(emu): State<Shared>, Path(p): Params) -> R {
     let ws_url = workspace(&emu, &p)?;
     let ww = &p["ww"];

@@ -103,7 +103,7 @@ fn task_rest(emu: &Shared, t: &Task, with_attributes: bool, now: u64) -> Value {
 }
 
 /// One term of a TaskRouter expression the emulator evaluates: `key == "string"` (or single quotes), where `key`
-/// may be a dotted path into the attributes (https://www.twilio.com/docs/taskrouter/expression-syntax: "Strings,
+/// may be a dotted path into the attributes (<https://www.twilio.com/docs/taskrouter/expression-syntax>: "Strings,
 /// represented as single or double quoted blocks of text", keys "object.param").
 #[derive(Debug, PartialEq)]
 struct Equals {
@@ -298,7 +298,7 @@ async fn fetch_task(State(emu): State<Shared>, Path(p): Params) -> R {
 /// the custom attributes of the task"): replaced whole, whatever the task's status, until TaskRouter deletes the task
 /// five minutes after it ended (404 then; the lifecycle page). Twilio documents no refusal of an attribute update for
 /// a completed or canceled task, and Flex Insights reads `task.updated` within those five minutes
-/// (https://www.twilio.com/docs/flex/developer/insights/enhance-integration), so the emulator takes it. Attributes
+/// (<https://www.twilio.com/docs/flex/developer/insights/enhance-integration>), so the emulator takes it. Attributes
 /// that are not a JSON object: 400 / 20001 (emulator's reading). The other parameters (`AssignmentStatus`, `Reason`,
 /// `Priority`, …) are an emulator limit: 400 / 20001, never silently ignored. No `If-Match` check.
 async fn update_task(State(emu): State<Shared>, Path(p): Params, headers: HeaderMap, body: Bytes) -> R {

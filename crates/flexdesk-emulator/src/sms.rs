@@ -4,9 +4,9 @@
 //! - twilio-oai `CreateServiceConversationParticipant` (`twilio_conversations_v1.json`): `MessagingBinding.Address` is
 //!   the phone, `MessagingBinding.ProxyAddress` the Twilio number it talks to; "together with the Proxy address, this
 //!   determines a participant uniquely". The participant's `messaging_binding` is `{type, address, proxy_address}`
-//!   (Conversation Participant Resource, https://www.twilio.com/docs/conversations/api/conversation-participant-resource);
+//!   (Conversation Participant Resource, <https://www.twilio.com/docs/conversations/api/conversation-participant-resource>);
 //! - errors: 50412 empty proxy address, 50409 address equal to proxy address, 50416 the pair already in another
-//!   active conversation, 50437 already in this one (https://www.twilio.com/docs/api/errors/504NN);
+//!   active conversation, 50437 already in this one (<https://www.twilio.com/docs/api/errors/504NN>);
 //! - every message added to the conversation by anyone else is sent to the phone as an SMS from the proxy number
 //!   ("the connected person will receive all subsequent messages", same page): recorded here, `GET /admin/sms`;
 //! - a text from the phone becomes a message authored by the phone's address (twilio-oai

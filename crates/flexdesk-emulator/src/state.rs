@@ -102,7 +102,7 @@ pub struct Task {
     pub interaction_sid: Option<String>,
     pub channel_sid: Option<String>,
     /// Unix seconds at which it was canceled or completed: TaskRouter deletes it five minutes later ("the Task is
-    /// deleted five minutes after moving into this state", https://www.twilio.com/docs/taskrouter/lifecycle-task-state),
+    /// deleted five minutes after moving into this state", <https://www.twilio.com/docs/taskrouter/lifecycle-task-state>),
     /// so the REST reads and updates of rest_tasks.rs no longer find it then ([`Task::deleted`]).
     pub date_ended: Option<u64>,
 }
@@ -112,7 +112,7 @@ pub const ENDED_TASK_KEPT_SECONDS: u64 = 300;
 
 impl Task {
     /// Moves the task to `to` at `now` (noting when it ended); the TaskRouter event that tells it, if any
-    /// (https://www.twilio.com/docs/taskrouter/api/event/reference: `reservation.accepted`, `task.canceled`,
+    /// (<https://www.twilio.com/docs/taskrouter/api/event/reference>: `reservation.accepted`, `task.canceled`,
     /// `task.wrapup`, `task.completed`).
     pub(crate) fn set_status(&mut self, to: TaskStatus, now: u64) -> Option<&'static str> {
         if self.status == to {
@@ -326,7 +326,7 @@ impl Emulator {
     // ---- conversations -------------------------------------------------------------------------
 
     /// Creates a conversation in `service_sid`. `State=closed` is refused with 50384
-    /// (https://www.twilio.com/docs/api/errors/50384); the state defaults to `active` (twilio-oai
+    /// (<https://www.twilio.com/docs/api/errors/50384>); the state defaults to `active` (twilio-oai
     /// `conversation_enum_state` description).
     pub fn create_conversation(
         &self,
@@ -376,7 +376,7 @@ impl Emulator {
     }
 
     /// Applies `State` / `Attributes` / `FriendlyName` changes and tells subscribers which changed. A closed
-    /// conversation is final: any update answers 50377 (https://www.twilio.com/docs/api/errors/50377).
+    /// conversation is final: any update answers 50377 (<https://www.twilio.com/docs/api/errors/50377>).
     pub fn update_conversation(
         &self,
         key: &str,
@@ -557,7 +557,7 @@ impl Emulator {
         self.add_participant_in(&mut st.conversations[idx], identity, attributes)
     }
 
-    /// Participant `Attributes` ≤ 4 KB (https://www.twilio.com/docs/conversations/conversations-limits); none may
+    /// Participant `Attributes` ≤ 4 KB (<https://www.twilio.com/docs/conversations/conversations-limits>); none may
     /// join a closed conversation (50377).
     pub(crate) fn add_participant_in(&self, conv: &mut Conversation, identity: Option<String>, attributes: Option<String>) -> Result<Participant, TwilioError> {
         let attributes = validate_json_attributes("Attributes", attributes, limits::MAX_PARTICIPANT_ATTRIBUTES_BYTES)?;
@@ -700,7 +700,7 @@ impl Emulator {
     }
 
     /// Adds a message with Twilio's rules: body ≤ 32 KB (50504) and attributes ≤ 4 KB (50303)
-    /// (https://www.twilio.com/docs/conversations/conversations-limits); what text and media may share a message
+    /// (<https://www.twilio.com/docs/conversations/conversations-limits>); what text and media may share a message
     /// depends on `rules`; nothing is added to a closed conversation (50377). The media must exist and not be
     /// attached already; a client may attach only its own uploads ([`Poster`]).
     pub fn add_message_as(
@@ -795,7 +795,7 @@ impl Emulator {
     }
 
     /// Stores an upload after checking the web channel's extensions (50511) and size (50512)
-    /// (https://www.twilio.com/docs/flex/developer/conversations/limits).
+    /// (<https://www.twilio.com/docs/flex/developer/conversations/limits>).
     pub fn store_media(&self, filename: &str, bytes: Bytes, uploaded_by: &str) -> Result<Media, TwilioError> {
         let filename = filename.trim();
         if filename.is_empty() || filename.len() > 255 || filename.contains(['/', '\\', '\0']) {
@@ -873,10 +873,10 @@ impl Emulator {
     }
 
     /// `POST /v1/Interactions/{KD}/Channels/{UO}`, all under one lock. From the Channels subresource page
-    /// (https://www.twilio.com/docs/flex/developer/conversations/interactions-api/channels-subresource) and the
+    /// (<https://www.twilio.com/docs/flex/developer/conversations/interactions-api/channels-subresource>) and the
     /// spec's `Routing` description: closing puts the channel's tasks in `wrapping` unless `Routing` status is
     /// `closed`, which completes them; closing the channel closes its media conversation
-    /// (https://www.twilio.com/docs/api/errors/80906). A channel already closed is left as it is (Twilio documents
+    /// (<https://www.twilio.com/docs/api/errors/80906>). A channel already closed is left as it is (Twilio documents
     /// no error for it; 80906 is a logged warning).
     pub fn update_interaction_channel(&self, kd: &str, uo: &str, status: ChannelStatus, routing_closed: bool) -> Result<Interaction, TwilioError> {
         let mut st = self.lock();
@@ -981,8 +981,8 @@ impl Emulator {
     }
 
     /// The agent finishes wrap-up: a `wrapping` task becomes `completed` (Flex UI's `CompleteTask` action,
-    /// https://www.twilio.com/docs/flex/developer/ui/actions; a wrapping task is its worker's until completed:
-    /// https://www.twilio.com/docs/taskrouter/lifecycle-task-state). From any other status TaskRouter documents no
+    /// <https://www.twilio.com/docs/flex/developer/ui/actions>; a wrapping task is its worker's until completed:
+    /// <https://www.twilio.com/docs/taskrouter/lifecycle-task-state>). From any other status TaskRouter documents no
     /// completion for a reservation (twilio-oai `task_reservation_enum_status`): 409 / 20409 (the emulator's reading).
     pub fn complete_task(&self, task_sid: &str) -> Result<Task, TwilioError> {
         let mut st = self.lock();
@@ -1074,8 +1074,8 @@ pub fn find_conversation(st: &State, key: &str) -> Result<usize, TwilioError> {
 }
 
 /// Attributes are a JSON string on Twilio's REST API; absent means `{}`. Too long: 50303
-/// (https://www.twilio.com/docs/api/errors/50303, "Attributes too long"); not JSON: 50304
-/// (https://www.twilio.com/docs/api/errors/50304).
+/// (<https://www.twilio.com/docs/api/errors/50303>, "Attributes too long"); not JSON: 50304
+/// (<https://www.twilio.com/docs/api/errors/50304>).
 pub fn validate_json_attributes(name: &str, value: Option<String>, limit: usize) -> Result<String, TwilioError> {
     let Some(v) = value else { return Ok("{}".into()) };
     if v.len() > limit {
@@ -1134,12 +1134,12 @@ pub enum Poster<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageRules {
     /// The Flex web channel's (the customer's web chat, REST, `/v1/realtime`, `/v3/wsconnect`): one attachment per
-    /// message and never text and media together (https://www.twilio.com/docs/flex/developer/conversations/limits:
+    /// message and never text and media together (<https://www.twilio.com/docs/flex/developer/conversations/limits>:
     /// web "Number of attachments" 1; "You cannot send both text and an image in the same message").
     WebChannel,
     /// An agent's (the console, standing in for Flex UI, which runs the Conversations SDK): the SDK's
     /// `MessageBuilder` builds one message from a body and several media
-    /// (https://www.twilio.com/docs/conversations/sending-messages-and-media: `.setBody('Hello!')
+    /// (<https://www.twilio.com/docs/conversations/sending-messages-and-media>: `.setBody('Hello!')
     /// .addMedia(media1).addMedia(media2)`; `@twilio/conversations` lib.d.ts, `MessageBuilder`, and
     /// `Message.attachedMedia`, an array). The Flex limits page above says Flex's channels do not let text and an
     /// image share a message; whether Twilio refuses such a message built with the SDK in a Flex conversation is not

@@ -3,13 +3,13 @@
 //! `UpdateConversation`), shown as the conversation's `timers` (`date_inactive`, `date_closed`).
 //!
 //! What the sources say, and what the emulator reads into their silence (docs/emulator.md, "Conversation timers"):
-//! - https://www.twilio.com/docs/conversations/states-timers: two timers move a conversation from `active` to
+//! - <https://www.twilio.com/docs/conversations/states-timers>: two timers move a conversation from `active` to
 //!   `inactive` and from `inactive` to `closed`; "The Conversation will automatically move from an inactive to active
 //!   state when a new text or media message arrives"; `closed` is final.
 //! - twilio-oai `conversations.v1.configuration` `default_inactive_timer` / `default_closed_timer`: ISO 8601
-//!   durations, at least 1 minute / 10 minutes; a support article (https://help.twilio.com/articles/46619837838235,
+//!   durations, at least 1 minute / 10 minutes; a support article (<https://help.twilio.com/articles/46619837838235>,
 //!   "Default Inactive Timer in Twilio Conversations Classic") says `PT0S` turns a timer off.
-//! - https://www.twilio.com/docs/api/errors/50382: timers sent at creation need `State`; 50379: a `Timers.Inactive`
+//! - <https://www.twilio.com/docs/api/errors/50382>: timers sent at creation need `State`; 50379: a `Timers.Inactive`
 //!   that is not an ISO 8601 duration.
 //! - Silent: what a timer counts from, and whether a message restarts it. The emulator counts both from when they were
 //!   set or from the last message since, whichever is later (a message restarts them), and the closed timer from the
@@ -62,7 +62,7 @@ impl Timers {
 pub type Requested = (Option<Option<u64>>, Option<Option<u64>>);
 
 /// The timers a create (`at_creation`) or update form asks for: `None` when it names neither. Checked before anything
-/// changes; at creation they need `State` (https://www.twilio.com/docs/api/errors/50382).
+/// changes; at creation they need `State` (<https://www.twilio.com/docs/api/errors/50382>).
 pub fn requested(form: &Form, at_creation: bool) -> Result<Option<Requested>, TwilioError> {
     let (inactive, closed) = (form.get("Timers.Inactive"), form.get("Timers.Closed"));
     if inactive.is_none() && closed.is_none() {

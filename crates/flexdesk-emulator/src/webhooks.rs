@@ -1,14 +1,14 @@
 //! Conversations post-event webhooks, signed as Twilio signs them.
 //!
 //! Twilio: a Conversations service's webhook configuration (`POST /v1/Services/{IS}/Configuration/Webhooks`,
-//! `PostWebhookUrl`, `Filters`, `Method`; https://www.twilio.com/docs/conversations/api/per-service-webhook-resource)
+//! `PostWebhookUrl`, `Filters`, `Method`; <https://www.twilio.com/docs/conversations/api/per-service-webhook-resource>)
 //! says where the post-event webhooks of its conversations go and which fire
-//! (https://www.twilio.com/docs/conversations/conversations-webhooks). Each request is form-encoded and carries
+//! (<https://www.twilio.com/docs/conversations/conversations-webhooks>). Each request is form-encoded and carries
 //! `X-Twilio-Signature`: base64 HMAC-SHA1, keyed with the account's Auth Token, of the URL followed by each
-//! parameter's name and value in sorted name order (https://www.twilio.com/docs/usage/webhooks/webhooks-security).
+//! parameter's name and value in sorted name order (<https://www.twilio.com/docs/usage/webhooks/webhooks-security>).
 //!
 //! The emulator sends `onConversationStateUpdated` (`StateFrom`, `StateTo`, `Reason`, `StateUpdated`: the fields of
-//! https://events-schemas.twilio.com/Conversations.ConversationStateUpdated/1) and `onConversationRemoved`, in the
+//! <https://events-schemas.twilio.com/Conversations.ConversationStateUpdated/1>) and `onConversationRemoved`, in the
 //! order they happen, one at a time, with Twilio's 5-second timeout and no retry (emulator simplification).
 //! Conveniences (not Twilio's): `EMULATOR_WEBHOOK_URL` configures the Flex service at start (filters
 //! `onConversationStateUpdated,onConversationRemoved`), and `GET /admin/webhooks` lists what was sent.
@@ -100,10 +100,10 @@ impl Webhooks {
 
     /// Queues TaskRouter's `event` about `t` for the workspace's `EventCallbackUrl` (when set and its filter allows the
     /// event): POSTed, form-encoded, signed like every Twilio webhook. The parameters every event has, from the events
-    /// reference (https://www.twilio.com/docs/taskrouter/api/event/reference, "Event Callbacks": `EventType`,
+    /// reference (<https://www.twilio.com/docs/taskrouter/api/event/reference>, "Event Callbacks": `EventType`,
     /// `AccountSid`, `WorkspaceSid`, `WorkspaceName`, `EventDescription`, `ResourceType`, `ResourceSid`, `Timestamp`), then
     /// the task's: the reference lists them as "Task" without naming each; the names here are the Event Streams
-    /// schema's (https://www.twilio.com/docs/events/event-types/taskrouter/reservation: `task_sid`, `task_attributes`,
+    /// schema's (<https://www.twilio.com/docs/events/event-types/taskrouter/reservation>: `task_sid`, `task_attributes`,
     /// `task_age`, `task_assignment_status`, `task_canceled_reason`, `task_channel_unique_name`, …) in the callback's
     /// capitalised form (`TaskSid`, `TaskAge`, …: the emulator's reading), plus `TaskQueueSid` (listed for reservation
     /// events) and, for `task-queue.entered`, `TaskQueueName`. One queue, one workflow (rest_tasks.rs).

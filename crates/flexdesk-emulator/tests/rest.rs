@@ -177,7 +177,7 @@ async fn media_messages_follow_twilio_limits() {
 }
 
 /// Deleting a conversation deletes "all its Messages, attached Media, and Participants"
-/// (https://www.twilio.com/docs/conversations/modifying-objects; twilio-oai `DeleteServiceConversation`, 204): the
+/// (<https://www.twilio.com/docs/conversations/modifying-objects>; twilio-oai `DeleteServiceConversation`, 204): the
 /// erase-on-request route (issue 28) relies on it. An upload no message carries is not the conversation's and stays.
 #[tokio::test]
 async fn deleting_a_conversation_deletes_its_messages_participants_and_attached_media() {
@@ -350,7 +350,7 @@ async fn agent_api_accept_transfer_end() {
 }
 
 /// A task in wrap-up (its interaction channel closed without the agent, e.g. the customer left) stays the agent's
-/// until the agent completes it (https://www.twilio.com/docs/taskrouter/lifecycle-task-state): the console's
+/// until the agent completes it (<https://www.twilio.com/docs/taskrouter/lifecycle-task-state>): the console's
 /// Complete completes a `wrapping` task and nothing else.
 #[tokio::test]
 async fn agent_api_completes_a_task_in_wrap_up_only() {
@@ -374,7 +374,7 @@ async fn agent_api_completes_a_task_in_wrap_up_only() {
 }
 
 /// An agent's message (Flex UI runs the Conversations SDK, whose `MessageBuilder` takes a body and several media:
-/// https://www.twilio.com/docs/conversations/sending-messages-and-media) may carry text and several files; the web
+/// <https://www.twilio.com/docs/conversations/sending-messages-and-media>) may carry text and several files; the web
 /// channel's rule (one attachment, never with text) still holds for the customer and REST.
 #[tokio::test]
 async fn an_agent_message_may_carry_text_and_several_media() {

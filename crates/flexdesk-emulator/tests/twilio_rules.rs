@@ -305,7 +305,7 @@ async fn an_ended_tasks_attributes_can_be_updated_until_it_is_deleted_five_minut
 }
 
 /// Issue 28: TaskRouter posts its events to the workspace's `EventCallbackUrl` (`UpdateWorkspace`), signed, filtered by
-/// `EventsFilter` (https://www.twilio.com/docs/taskrouter/api/event/reference).
+/// `EventsFilter` (<https://www.twilio.com/docs/taskrouter/api/event/reference>).
 #[tokio::test]
 async fn taskrouter_events_reach_the_workspace_event_callback_signed_and_filtered() {
     let emu = emulator();

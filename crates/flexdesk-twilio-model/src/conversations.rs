@@ -84,7 +84,7 @@ impl Media {
     /// May a client of `identity` attach this media to a new message? Only its uploader, and only while no message
     /// carries it. Twilio does not publish what happens when a participant attaches media another identity
     /// uploaded; the media service shows an unattached media to its uploader alone (the MCS record's `author`), so
-    /// the emulator refuses it (its reading), 403 / 20403 (https://www.twilio.com/docs/api/errors/20403). Messages
+    /// the emulator refuses it (its reading), 403 / 20403 (<https://www.twilio.com/docs/api/errors/20403>). Messages
     /// sent over REST with the account's credentials are not subject to it.
     pub fn attachable_by(&self, identity: &str) -> Result<(), TwilioError> {
         if self.author != identity {

@@ -1,5 +1,5 @@
 //! Twilio's REST error body: `{"code":20404,"message":"…","more_info":"https://www.twilio.com/docs/errors/20404","status":404}`
-//! (the shape every Twilio REST API answers errors with; see https://www.twilio.com/docs/usage/twilios-response).
+//! (the shape every Twilio REST API answers errors with; see <https://www.twilio.com/docs/usage/twilios-response>).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,28 +19,28 @@ impl TwilioError {
     pub fn new(status: u16, code: u32, message: impl Into<String>) -> Self {
         TwilioError { status, code, message: message.into(), retry_after: None }
     }
-    /// 20001: https://www.twilio.com/docs/api/errors/20001 (missing or invalid parameter).
+    /// 20001: <https://www.twilio.com/docs/api/errors/20001> (missing or invalid parameter).
     pub fn missing(param: &str) -> Self {
         Self::new(400, 20001, format!("Missing required parameter {param} in the post body"))
     }
     pub fn invalid(param: &str, why: &str) -> Self {
         Self::new(400, 20001, format!("Invalid parameter {param}: {why}"))
     }
-    /// 20404: https://www.twilio.com/docs/api/errors/20404.
+    /// 20404: <https://www.twilio.com/docs/api/errors/20404>.
     pub fn not_found(what: &str) -> Self {
         Self::new(404, 20404, format!("The requested resource {what} was not found"))
     }
-    /// 20003: https://www.twilio.com/docs/api/errors/20003.
+    /// 20003: <https://www.twilio.com/docs/api/errors/20003>.
     pub fn unauthenticated() -> Self {
         Self::new(401, 20003, "Authenticate")
     }
     /// 50377 "Can't update conversation as it's in final closed state":
-    /// https://www.twilio.com/docs/api/errors/50377 (the page gives no HTTP status; 400 is the emulator's choice).
+    /// <https://www.twilio.com/docs/api/errors/50377> (the page gives no HTTP status; 400 is the emulator's choice).
     pub fn closed_final() -> Self {
         Self::new(400, 50377, "Can't update conversation as it's in final closed state")
     }
     /// 45780 "Operation failed: too many concurrent API requests", HTTP 429:
-    /// https://www.twilio.com/docs/api/errors/45780.
+    /// <https://www.twilio.com/docs/api/errors/45780>.
     pub fn rate_limited(endpoint: &str, per_second: u32, retry_after: u64) -> Self {
         TwilioError {
             status: 429,

@@ -4,7 +4,7 @@ use std::fmt;
 
 /// A conversation's `state`. twilio-oai `conversation_enum_state`: `inactive | active | closed` (its description
 /// also names `initializing`, which a client cannot set). `closed` is final:
-/// https://www.twilio.com/docs/api/errors/50377.
+/// <https://www.twilio.com/docs/api/errors/50377>.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConversationState {
     Active,

@@ -3,14 +3,14 @@
 //!
 //! | check | code | source |
 //! |---|---|---|
-//! | not a JWT, or claims unreadable | 20101 | https://www.twilio.com/docs/api/errors/20101 |
-//! | header not `alg` HS256 + `cty` `twilio-fpa;v=1` (+ `typ` JWT if present) | 20102 | https://www.twilio.com/docs/api/errors/20102 |
-//! | `iss` not the API key / `sub` not the account | 20103 | https://www.twilio.com/docs/api/errors/20103 |
-//! | `exp` passed | 20104 | https://www.twilio.com/docs/api/errors/20104 |
-//! | `nbf` in the future | 20105 | https://www.twilio.com/docs/api/errors/20105 |
-//! | no identity, no chat grant, or a chat grant for another service | 20106 | https://www.twilio.com/docs/api/errors/20106 |
-//! | signature does not verify with the API key secret | 20107 | https://www.twilio.com/docs/api/errors/20107 |
-//! | lifetime (`exp` − `iat`/`nbf`) over 24 h | 20157 | https://www.twilio.com/docs/api/errors/20157 |
+//! | not a JWT, or claims unreadable | 20101 | <https://www.twilio.com/docs/api/errors/20101> |
+//! | header not `alg` HS256 + `cty` `twilio-fpa;v=1` (+ `typ` JWT if present) | 20102 | <https://www.twilio.com/docs/api/errors/20102> |
+//! | `iss` not the API key / `sub` not the account | 20103 | <https://www.twilio.com/docs/api/errors/20103> |
+//! | `exp` passed | 20104 | <https://www.twilio.com/docs/api/errors/20104> |
+//! | `nbf` in the future | 20105 | <https://www.twilio.com/docs/api/errors/20105> |
+//! | no identity, no chat grant, or a chat grant for another service | 20106 | <https://www.twilio.com/docs/api/errors/20106> |
+//! | signature does not verify with the API key secret | 20107 | <https://www.twilio.com/docs/api/errors/20107> |
+//! | lifetime (`exp` − `iat`/`nbf`) over 24 h | 20157 | <https://www.twilio.com/docs/api/errors/20157> |
 //!
 //! No clock leeway: Twilio documents none.
 

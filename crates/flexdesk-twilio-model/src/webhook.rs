@@ -1,6 +1,6 @@
 //! Twilio's webhook signature (`X-Twilio-Signature`): base64 HMAC-SHA1, keyed with the account's Auth Token, of the
 //! exact URL Twilio called followed by every POST parameter's name and value in sorted name order
-//! (https://www.twilio.com/docs/usage/webhooks/webhooks-security). The emulator signs with [`signature`]; the auth
+//! (<https://www.twilio.com/docs/usage/webhooks/webhooks-security>). The emulator signs with [`signature`]; the auth
 //! server checks with [`verify`], which follows the official helper (`twilio` npm 6.x `validateRequest`);
 //! tests/auth/webhooks.test.mjs checks that both accept the same requests.
 

@@ -31,8 +31,8 @@ use crate::token;
 pub use twilio_model::limits::MAX_MEDIA_BYTES;
 /// Lifetime of a `content_direct_temporary` URL, unless the hooks say otherwise
 /// ([`crate::hooks::ConnectionHooks::media_url_ttl_secs`]). Twilio publishes none ("temporary, time-limited":
-/// https://www.twilio.com/docs/conversations/media-support-conversations; the media resource page,
-/// https://www.twilio.com/docs/conversations/api/media-resource, names the link without a lifetime): five minutes
+/// <https://www.twilio.com/docs/conversations/media-support-conversations>; the media resource page,
+/// <https://www.twilio.com/docs/conversations/api/media-resource>, names the link without a lifetime): five minutes
 /// is this emulator's choice, short enough that a page keeping one URL for a chat's length sees it break.
 pub const TEMPORARY_URL_SECS: u64 = 300;
 const CONTENT_URL_PURPOSE: &str = "flexdesk-mcs-content";

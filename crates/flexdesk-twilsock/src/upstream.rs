@@ -327,7 +327,7 @@ fn typing(hub: &Hub, caller: &Caller, req: &Request) -> Result<Response, Respons
 /// A user descriptor (participant.getUser()): the SDK then reads the user-info map it names.
 /// Sources: `@twilio/conversations` 3.0 `builds/lib.d.ts` (`Participant.getUser(): Promise<User>`,
 /// `User.friendlyName: string | null`); the REST User resource's `friendly_name`
-/// (https://www.twilio.com/docs/conversations/api/user-resource). That Flex writes the agent's display name there
+/// (<https://www.twilio.com/docs/conversations/api/user-resource>). That Flex writes the agent's display name there
 /// is not stated on a Twilio page we could find: it is what Flex-side code reads, and our reading.
 fn user(hub: &Hub, identity: &str) -> Response {
     Response::ok(json!({

@@ -1,5 +1,5 @@
 //! The auth server's HTTP API, over the page's `fetch` through web-sys (gloo-net measured 2.7 KiB more: the package
-//! README, "Browser support and size"). Bodies are `flexdesk_core::wire` types, converted in [`crate::interop`]; JSON
+//! README, "Browser support and size"). Bodies are `flexdesk_core::wire` types, converted in `crate::interop`; JSON
 //! goes through the browser's own `JSON` object. A failure is the core's own [`AuthFailure`]: the core decides what it
 //! means.
 

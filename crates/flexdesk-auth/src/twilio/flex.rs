@@ -48,7 +48,7 @@ const FETCH_TASK: Operation = Operation::repeatable("fetch_task");
 const QUEUE_STATISTICS: Operation = Operation::repeatable("queue_statistics");
 
 /// Twilio error 50377: "Can't update conversation as it's in final closed state"
-/// (https://www.twilio.com/docs/api/errors/50377).
+/// (<https://www.twilio.com/docs/api/errors/50377>).
 const CONVERSATION_CLOSED: u64 = 50377;
 
 /// The task channel flexdesk's chats are routed on; statistics are narrowed to it.

@@ -22,7 +22,7 @@ const LIST_SMS_PARTICIPANTS: Operation = Operation::repeatable("list_sms_partici
 /// so inbound texts can be routed (<https://www.twilio.com/docs/api/errors/50416>).
 pub const PAIR_IN_USE: u64 = 50416;
 /// Twilio error 50437: that participant is already in this conversation; "ignore this error — your participant is
-/// already present" (https://www.twilio.com/docs/api/errors/50437).
+/// already present" (<https://www.twilio.com/docs/api/errors/50437>).
 const ALREADY_HERE: u64 = 50437;
 
 /// The addresses of the conversation's SMS participants (their `messaging_binding.address`, twilio-oai

@@ -328,7 +328,7 @@ async fn bad_customer_names_are_422() {
     }
 }
 
-/// Twilio's answer to updating a closed conversation: error 50377 (https://www.twilio.com/docs/api/errors/50377).
+/// Twilio's answer to updating a closed conversation: error 50377 (<https://www.twilio.com/docs/api/errors/50377>).
 fn already_closed() -> ResponseTemplate {
     ResponseTemplate::new(400).set_body_json(json!({
         "code": 50377, "message": "Can't update conversation as it's in final closed state",

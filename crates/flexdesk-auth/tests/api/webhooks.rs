@@ -81,8 +81,8 @@ async fn a_signed_close_ends_the_session_and_healthy_webhooks_spare_the_twilio_c
 }
 
 /// Issue 25: the Auth Token only checks signatures. Twilio signs webhooks with it
-/// (https://www.twilio.com/docs/usage/webhooks/webhooks-security) and accepts an API key SID + secret as REST Basic
-/// auth (https://www.twilio.com/docs/usage/requests-to-twilio), so with both set every REST call carries the API key.
+/// (<https://www.twilio.com/docs/usage/webhooks/webhooks-security>) and accepts an API key SID + secret as REST Basic
+/// auth (<https://www.twilio.com/docs/usage/requests-to-twilio>), so with both set every REST call carries the API key.
 #[tokio::test]
 async fn with_the_auth_token_set_rest_calls_carry_the_api_key_and_webhooks_verify_with_the_token() {
     use base64::Engine;

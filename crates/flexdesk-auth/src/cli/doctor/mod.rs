@@ -303,7 +303,7 @@ pub async fn run(config: &Config) -> Vec<Check> {
 }
 
 /// Flex requires its service to be the default ("'Flex Chat Service' must be configured as the default Conversations
-/// service", https://www.twilio.com/docs/flex/developer/conversations/best-practices).
+/// service", <https://www.twilio.com/docs/flex/developer/conversations/best-practices>).
 fn default_service_check(config: &Config, c: &Value) -> Check {
     let service = &config.conversations_service_sid;
     match str_of(c, "default_chat_service_sid") {
@@ -318,7 +318,7 @@ fn default_service_check(config: &Config, c: &Value) -> Check {
 
 /// Which webhook target the Flex service has, against `TWILIO_WEBHOOKS`. A service's own webhooks replace the
 /// account-level ones for that service ("only the service-scoped hooks will fire",
-/// https://www.twilio.com/docs/conversations/api/per-service-webhook-resource).
+/// <https://www.twilio.com/docs/conversations/api/per-service-webhook-resource>).
 fn webhooks_check(config: &Config, service: &Value, account: &Value) -> Check {
     let service_url = str_of(service, "post_webhook_url").filter(|u| !u.is_empty());
     let account_url = str_of(account, "post_webhook_url").filter(|u| !u.is_empty());
