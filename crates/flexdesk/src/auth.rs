@@ -3,6 +3,8 @@
 //! goes through the browser's own `JSON` object. A failure is the core's own [`AuthFailure`]: the core decides what it
 //! means.
 
+use std::cell::RefCell;
+
 use flexdesk_core::{AuthCall, AuthFailure, Event};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, RequestInit, Response};
@@ -11,9 +13,11 @@ use wasm_bindgen_futures::JsFuture;
 use crate::interop;
 use crate::js::{get, get_str, object, set, warn};
 
-#[derive(Clone)]
 pub struct AuthClient {
     base: String,
+    /// The pre-engagement data of the chat being started (a JSON copy, see [`AuthClient::set_pre_engagement`]),
+    /// sent with `CreateSession`: the core decides what it holds, the desk keeps it as the JavaScript value it is.
+    pre_engagement: RefCell<Option<JsValue>>,
 }
 
 /// One request to the auth server, built from the core's [`AuthCall`] before it is sent: every call then shares one
@@ -31,7 +35,13 @@ pub struct Request {
 
 impl AuthClient {
     pub fn new(base: &str) -> Self {
-        AuthClient { base: base.trim_end_matches('/').into() }
+        AuthClient { base: base.trim_end_matches('/').into(), pre_engagement: RefCell::new(None) }
+    }
+
+    /// The pre-engagement data the next `CreateSession` calls send (the core's merge of the page's data and the
+    /// pre-chat payload, [`flexdesk_core::handoff::session_request`]).
+    pub fn set_pre_engagement(&self, data: Option<JsValue>) {
+        *self.pre_engagement.borrow_mut() = data;
     }
 
     /// The server's base URL, no trailing `/`.
@@ -51,7 +61,9 @@ impl AuthClient {
     /// - `ReadPosition`: `GET /v1/sessions/{id}/queue`, the credential as a Bearer header.
     pub fn request(&self, call: &AuthCall) -> Request {
         let (method, path, body, authorization) = match call {
-            AuthCall::CreateSession(req) => ("POST", "/v1/sessions".into(), interop::session_request(req), None),
+            AuthCall::CreateSession(req) => {
+                ("POST", "/v1/sessions".into(), interop::session_request(req, self.pre_engagement.borrow().as_ref()), None)
+            }
             AuthCall::RefreshToken { session_id, credential } | AuthCall::CheckChat { session_id, credential } => {
                 ("POST", self.session_path(session_id) + "/token", interop::credential_body(credential), None)
             }

@@ -37,7 +37,7 @@ use wasm_bindgen::JsCast;
 use crate::auth::AuthClient;
 use crate::bindings::{call, ServiceDeskCallback};
 use crate::config::Config;
-use crate::js::{get, get_str, object, to_json};
+use crate::js::{get, get_str, json_copy, object, Js};
 use crate::shell::Shell;
 
 /// One desk per web chat instance; it can run several chats one after the other.
@@ -74,9 +74,10 @@ impl TwilioFlex {
     /// as `identityToken`) is carried to the auth server as is.
     #[wasm_bindgen(js_name = startChat)]
     pub fn start_chat(&self, connect_message: JsValue, start_chat_options: JsValue) -> Promise {
-        let handoff = handoff_from_connect_message(&to_json(&connect_message), self.config.transcript());
-        let payload = to_json(&get(&start_chat_options, "preStartChatPayload"));
-        let mut req = session_request(self.config.customer_name(), self.config.pre_engagement(), payload, handoff);
+        let handoff = handoff_from_connect_message(&Js(connect_message), self.config.transcript());
+        let payload = Js(get(&start_chat_options, "preStartChatPayload"));
+        let (mut req, pre_engagement) = session_request(self.config.customer_name(), self.config.pre_engagement(), payload, handoff);
+        self.shell.auth.set_pre_engagement(pre_engagement.and_then(|p| json_copy(&p.0, "the pre-engagement data")));
         req.identity_token = get_str(&start_chat_options, "identityToken");
         self.shell.start_promise(Event::StartRequested(req))
     }
