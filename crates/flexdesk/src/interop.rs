@@ -320,17 +320,16 @@ pub fn saved_from_js(v: &JsValue) -> Option<PersistedState> {
     } else {
         Some(Agent { id: get_str(&agent, "id")?, name: get_str(&agent, "name")?, avatar: get_str(&agent, "avatar") })
     };
-    let outbox = array(&get(v, "outbox"))
-        .iter()
-        .map(|o| {
-            let id = get_str(&o, "id")?;
-            match get_str(&o, "kind")?.as_str() {
-                "text" => Some(Outgoing::Text { id, text: get_str(&o, "text")? }),
-                "file" => Some(Outgoing::File { id }),
-                _ => None,
-            }
-        })
-        .collect::<Option<Vec<_>>>()?;
+    // A loop, not `collect::<Option<Vec<_>>>()`: the adapter that collects options cost the wasm its own code.
+    let mut outbox = Vec::new();
+    for o in array(&get(v, "outbox")).iter() {
+        let id = get_str(&o, "id")?;
+        outbox.push(match get_str(&o, "kind")?.as_str() {
+            "text" => Outgoing::Text { id, text: get_str(&o, "text")? },
+            "file" => Outgoing::File { id },
+            _ => return None,
+        });
+    }
     Some(PersistedState {
         session_id: get_str(v, "sessionId")?,
         credential: get_str(v, "credential")?,
