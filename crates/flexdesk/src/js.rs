@@ -1,5 +1,6 @@
 //! Small helpers for reading plain JavaScript objects handed to us by the SDK and the web chat, and the browser
-//! globals the desk uses, through web-sys (timers, the console; `fetch` in [`crate::auth`]).
+//! globals the desk uses, through web-sys (timers, the console; the auth server's HTTP API is gloo-net's, in
+//! [`crate::auth`]).
 //!
 //! Size rule for this crate: no `core::fmt` (`format!`, `{:?}`, `to_string` on numbers), no serde
 //! deserializers. Text is joined with `+`, numbers cross to JavaScript as numbers, and JSON goes through the
