@@ -1,26 +1,29 @@
-//! The auth server's HTTP API, over the page's `fetch` through web-sys (gloo-net measured 2.7 KiB more: the package
-//! README, "Browser support and size"). Bodies are `flexdesk_core::wire` types, converted in `crate::interop`; JSON
-//! goes through the browser's own `JSON` object. A failure is the core's own [`AuthFailure`]: the core decides what it
-//! means.
+//! The auth server's HTTP API, over the page's `fetch` through gloo-net's `http` module, as the design names it (its
+//! cost: the package README, "Browser support and size"). Bodies are `flexdesk_core::wire` types, converted in
+//! `crate::interop`; JSON goes through the browser's own `JSON` object. A failure is the core's own [`AuthFailure`]:
+//! the core decides what it means.
+
+use std::cell::RefCell;
 
 use flexdesk_core::{AuthCall, AuthFailure, Event};
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Headers, RequestInit, Response};
-use wasm_bindgen_futures::JsFuture;
+use gloo_net::http::{Method, RequestBuilder};
+use wasm_bindgen::JsValue;
 
 use crate::interop;
 use crate::js::{get, get_str, object, set, warn};
 
-#[derive(Clone)]
 pub struct AuthClient {
     base: String,
+    /// The pre-engagement data of the chat being started (a JSON copy, see [`AuthClient::set_pre_engagement`]),
+    /// sent with `CreateSession`: the core decides what it holds, the desk keeps it as the JavaScript value it is.
+    pre_engagement: RefCell<Option<JsValue>>,
 }
 
 /// One request to the auth server, built from the core's [`AuthCall`] before it is sent: every call then shares one
 /// future ([`AuthClient::send`]) and one answer ([`answer`]), as each `async` body costs the size-budgeted wasm its
 /// own copy of the request code (five of them were 1.3 KiB gzipped, measured with scripts/build-wasm).
 pub struct Request {
-    method: &'static str,
+    method: Method,
     path: String,
     body: JsValue,
     /// The `Authorization` header, when the call sends one.
@@ -31,7 +34,13 @@ pub struct Request {
 
 impl AuthClient {
     pub fn new(base: &str) -> Self {
-        AuthClient { base: base.trim_end_matches('/').into() }
+        AuthClient { base: base.trim_end_matches('/').into(), pre_engagement: RefCell::new(None) }
+    }
+
+    /// The pre-engagement data the next `CreateSession` calls send (the core's merge of the page's data and the
+    /// pre-chat payload, [`flexdesk_core::handoff::session_request`]).
+    pub fn set_pre_engagement(&self, data: Option<JsValue>) {
+        *self.pre_engagement.borrow_mut() = data;
     }
 
     /// The server's base URL, no trailing `/`.
@@ -51,9 +60,11 @@ impl AuthClient {
     /// - `ReadPosition`: `GET /v1/sessions/{id}/queue`, the credential as a Bearer header.
     pub fn request(&self, call: &AuthCall) -> Request {
         let (method, path, body, authorization) = match call {
-            AuthCall::CreateSession(req) => ("POST", "/v1/sessions".into(), interop::session_request(req), None),
+            AuthCall::CreateSession(req) => {
+                (Method::POST, "/v1/sessions".into(), interop::session_request(req, self.pre_engagement.borrow().as_ref()), None)
+            }
             AuthCall::RefreshToken { session_id, credential } | AuthCall::CheckChat { session_id, credential } => {
-                ("POST", self.session_path(session_id) + "/token", interop::credential_body(credential), None)
+                (Method::POST, self.session_path(session_id) + "/token", interop::credential_body(credential), None)
             }
             AuthCall::EndSession { session_id, credential } | AuthCall::EndIdle { session_id, credential } => {
                 let body = interop::credential_body(credential);
@@ -61,11 +72,11 @@ impl AuthClient {
                     // The agent is told why (the server's line): the customer did not answer "Are you still there?".
                     set(&body, "reason", &JsValue::from_str("idle"));
                 }
-                ("DELETE", self.session_path(session_id), body, None)
+                (Method::DELETE, self.session_path(session_id), body, None)
             }
-            AuthCall::ReadQueue => ("GET", "/v1/agents/availability".into(), JsValue::UNDEFINED, None),
+            AuthCall::ReadQueue => (Method::GET, "/v1/agents/availability".into(), JsValue::UNDEFINED, None),
             AuthCall::ReadPosition { session_id, credential } => {
-                ("GET", self.session_path(session_id) + "/queue", JsValue::UNDEFINED, Some(String::from("Bearer ") + credential))
+                (Method::GET, self.session_path(session_id) + "/queue", JsValue::UNDEFINED, Some(String::from("Bearer ") + credential))
             }
         };
         Request { method, path, body, authorization, report: matches!(call, AuthCall::CreateSession(_)) }
@@ -79,39 +90,35 @@ impl AuthClient {
     pub async fn send(&self, request: Request) -> Result<JsValue, AuthFailure> {
         let Request { method, path, body, authorization, report } = request;
         let url = self.base.clone() + &path;
-        let init = RequestInit::new();
-        init.set_method(method);
-        let headers = Headers::new().map_err(|_| unexpected(0))?;
+        let mut b = RequestBuilder::new(&url).method(method);
         if let Some(a) = authorization {
-            let _ = headers.set("authorization", &a);
+            b = b.header("authorization", &a);
         }
-        if !body.is_undefined() {
-            let _ = headers.set("content-type", "application/json");
-            init.set_body(&js_sys::JSON::stringify(&body).map_or(JsValue::NULL, JsValue::from));
-        }
-        init.set_headers(&headers);
-        let sent = match web_sys::window() {
-            Some(w) => JsFuture::from(w.fetch_with_str_and_init(&url, &init)).await,
-            None => Err(JsValue::NULL),
+        let req = if body.is_undefined() {
+            b.build()
+        } else {
+            let body = js_sys::JSON::stringify(&body).map(String::from).unwrap_or_default();
+            b.header("content-type", "application/json").body(body)
         };
-        let res: Response = sent.map_err(|_| {
+        // A request gloo-net cannot build (it never is: the method, headers and body are the desk's own) fails as
+        // the network would, status 0.
+        let res = match req {
+            Ok(r) => r.send().await,
+            Err(e) => Err(e),
+        }
+        .map_err(|_| {
             if report {
                 warn("the auth server cannot be reached from this page: is it up, and is this page's origin in its ALLOWED_ORIGINS?", &JsValue::from_str(&url));
             }
             AuthFailure { status: 0, code: None, retry_after_secs: None }
-        })?.unchecked_into();
+        })?;
         let status = res.status();
-        let value = match res.text() {
-            Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()),
-            Err(_) => None,
-        }
-        .and_then(|t| js_sys::JSON::parse(&t).ok())
-        .unwrap_or(JsValue::NULL);
+        let value = res.text().await.ok().and_then(|t| js_sys::JSON::parse(&t).ok()).unwrap_or(JsValue::NULL);
         if res.ok() {
             Ok(value)
         } else {
             let code = get_str(&get(&value, "error"), "code");
-            let header = |name: &str| res.headers().get(name).ok().flatten();
+            let header = |name: &str| res.headers().get(name);
             let retry_after = header("retry-after").and_then(|v| v.trim().parse().ok());
             if report {
                 warn("the auth server refused to start the chat", &object(&[

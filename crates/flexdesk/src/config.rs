@@ -5,7 +5,7 @@ use flexdesk_core::wire::TranscriptLine;
 use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::js::{get, get_str, to_json};
+use crate::js::{get, get_str, Js};
 
 pub struct Config {
     pub auth_server_url: String,
@@ -75,11 +75,8 @@ impl Config {
     }
 
     /// The configured pre-engagement data, as it is now.
-    pub fn pre_engagement(&self) -> Option<serde_json::Value> {
-        match now(&self.pre_engagement) {
-            p if p.is_object() => Some(to_json(&p)),
-            _ => None,
-        }
+    pub fn pre_engagement(&self) -> Option<Js> {
+        Some(now(&self.pre_engagement)).filter(JsValue::is_object).map(Js)
     }
 
     /// The bot conversation so far, as the page reports it; bad entries are skipped, not fatal.

@@ -15,7 +15,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::bindings::call;
-use crate::js::{array, attributes, error_status, from_json, get, get_str, get_u64, object, opt_str, set, warn};
+use crate::js::{array, attributes, error_status, get, get_str, get_u64, object, opt_str, set, warn};
 
 /// How long the SDK may take to give a participant's User (its name) before the identity is shown instead.
 const USER_WAIT_MS: f64 = 3000.0;
@@ -240,15 +240,16 @@ pub fn credential_body(credential: &str) -> JsValue {
 }
 
 /// `POST /v1/sessions` body, as serde would write it (camelCase, absent options left out).
-pub fn session_request(req: &CreateSessionRequest) -> JsValue {
-    let CreateSessionRequest { customer_name, pre_engagement, handoff, verification_token, identity_token } = req;
+/// The pre-engagement data is `pre_engagement`, the JavaScript value the desk keeps (the request's own is unused).
+pub fn session_request(req: &CreateSessionRequest, pre_engagement: Option<&JsValue>) -> JsValue {
+    let CreateSessionRequest { customer_name, pre_engagement: _, handoff, verification_token, identity_token } = req;
     let o = object(&[
         ("customerName", JsValue::from_str(customer_name)),
         ("verificationToken", opt_str(verification_token)),
         ("identityToken", opt_str(identity_token)),
     ]);
     if let Some(p) = pre_engagement {
-        set(&o, "preEngagement", &from_json(p));
+        set(&o, "preEngagement", p);
     }
     if let Some(h) = handoff {
         let Handoff { message_to_human_agent, topic, skill, language, transcript, handoff_token } = h;
@@ -319,17 +320,16 @@ pub fn saved_from_js(v: &JsValue) -> Option<PersistedState> {
     } else {
         Some(Agent { id: get_str(&agent, "id")?, name: get_str(&agent, "name")?, avatar: get_str(&agent, "avatar") })
     };
-    let outbox = array(&get(v, "outbox"))
-        .iter()
-        .map(|o| {
-            let id = get_str(&o, "id")?;
-            match get_str(&o, "kind")?.as_str() {
-                "text" => Some(Outgoing::Text { id, text: get_str(&o, "text")? }),
-                "file" => Some(Outgoing::File { id }),
-                _ => None,
-            }
-        })
-        .collect::<Option<Vec<_>>>()?;
+    // A loop, not `collect::<Option<Vec<_>>>()`: the adapter that collects options cost the wasm its own code.
+    let mut outbox = Vec::new();
+    for o in array(&get(v, "outbox")).iter() {
+        let id = get_str(&o, "id")?;
+        outbox.push(match get_str(&o, "kind")?.as_str() {
+            "text" => Outgoing::Text { id, text: get_str(&o, "text")? },
+            "file" => Outgoing::File { id },
+            _ => return None,
+        });
+    }
     Some(PersistedState {
         session_id: get_str(v, "sessionId")?,
         credential: get_str(v, "credential")?,

@@ -1,12 +1,12 @@
 //! Small helpers for reading plain JavaScript objects handed to us by the SDK and the web chat, and the browser
-//! globals the desk uses, through web-sys (timers, the console; `fetch` in [`crate::auth`]).
+//! globals the desk uses, through web-sys (timers, the console; the auth server's HTTP API is gloo-net's, in
+//! [`crate::auth`]).
 //!
 //! Size rule for this crate: no `core::fmt` (`format!`, `{:?}`, `to_string` on numbers), no serde
 //! deserializers. Text is joined with `+`, numbers cross to JavaScript as numbers, and JSON goes through the
-//! browser's own `JSON` object and the converters below.
+//! browser's own `JSON` object; the core's hand-off rules read JavaScript values through [`Js`].
 
 use js_sys::{Array, Object, Reflect};
-use serde_json::{Map, Number, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -87,54 +87,40 @@ pub fn array(v: &JsValue) -> Array {
     }
 }
 
-/// Deep enough for any real pre-engagement form or bot message; stops a cyclic object instead of overflowing.
-const MAX_DEPTH: u32 = 32;
+/// A JavaScript value read by the core's hand-off rules ([`flexdesk_core::handoff::Data`]): the web chat's connect
+/// message, the page's pre-engagement data and the pre-chat payload are never converted into serde_json values.
+pub struct Js(pub JsValue);
 
-/// A plain JavaScript value as JSON data, the way `JSON.stringify` sees it (functions and `undefined` members
-/// are left out, non-finite numbers are `null`).
-pub fn to_json(v: &JsValue) -> Value {
-    to_json_at(v, 0)
-}
-
-fn to_json_at(v: &JsValue, depth: u32) -> Value {
-    if let Some(s) = v.as_string() {
-        Value::String(s)
-    } else if let Some(b) = v.as_bool() {
-        Value::Bool(b)
-    } else if let Some(n) = v.as_f64() {
-        Number::from_f64(n).map_or(Value::Null, Value::Number)
-    } else if depth >= MAX_DEPTH || !v.is_object() {
-        Value::Null
-    } else if Array::is_array(v) {
-        Value::Array(array(v).iter().map(|x| to_json_at(&x, depth + 1)).collect())
-    } else {
-        let mut map = Map::new();
-        for entry in Object::entries(v.unchecked_ref()).iter() {
-            let (k, x) = (Reflect::get_u32(&entry, 0).unwrap_or_default(), Reflect::get_u32(&entry, 1).unwrap_or_default());
-            if let (Some(k), false) = (k.as_string(), x.is_undefined() || x.is_function()) {
-                map.insert(k, to_json_at(&x, depth + 1));
-            }
-        }
-        Value::Object(map)
+impl flexdesk_core::handoff::Data for Js {
+    fn member(&self, key: &str) -> Self {
+        Js(get(&self.0, key))
+    }
+    fn items(&self) -> Vec<Self> {
+        array(&self.0).iter().map(Js).collect()
+    }
+    fn text(&self) -> Option<String> {
+        self.0.as_string()
+    }
+    fn is_object(&self) -> bool {
+        self.0.is_object() && !Array::is_array(&self.0)
+    }
+    fn merged(self, over: Self) -> Self {
+        let o = Object::new();
+        Object::assign(&o, self.0.unchecked_ref());
+        Object::assign(&o, over.0.unchecked_ref());
+        Js(o.into())
     }
 }
 
-/// JSON data as a plain JavaScript value (objects, arrays, numbers: never `Map`s or `BigInt`s).
-pub fn from_json(v: &Value) -> JsValue {
-    match v {
-        Value::Null => JsValue::NULL,
-        Value::Bool(b) => JsValue::from_bool(*b),
-        Value::Number(n) => n.as_f64().map_or(JsValue::NULL, JsValue::from_f64),
-        Value::String(s) => JsValue::from_str(s),
-        Value::Array(items) => items.iter().map(from_json).collect::<Array>().into(),
-        Value::Object(map) => {
-            let o: JsValue = Object::new().into();
-            for (k, x) in map {
-                set(&o, k, &from_json(x));
-            }
-            o
-        }
+/// `v` as JSON data, a copy taken now (the page may change its object later): `JSON.parse(JSON.stringify(v))`, so
+/// functions and `undefined` members are left out and non-finite numbers are `null`. `None`, said in the console,
+/// when `JSON.stringify` throws (a cyclic object, a `BigInt`).
+pub fn json_copy(v: &JsValue, what: &str) -> Option<JsValue> {
+    let copy = js_sys::JSON::stringify(v).ok().and_then(|s| js_sys::JSON::parse(&String::from(s)).ok());
+    if copy.is_none() {
+        warn(&(String::from(what) + " is not JSON data (cyclic, or a BigInt): it is left out"), v);
     }
+    copy
 }
 
 /// An optional string as a value: `undefined` when absent (left out by `JSON.stringify`).

@@ -1,15 +1,15 @@
 //! flexdesk: a Twilio Flex service desk for Carbon AI Chat (Watson web chat), compiled to WebAssembly.
 //!
 //! [`TwilioFlex`] implements the web chat's `ServiceDesk` methods. The chat rules live in `flexdesk_core`;
-//! this crate only binds them to the browser: the auth server over fetch ([`auth`]), the Conversations SDK
+//! this crate only binds them to the browser: the auth server over gloo-net's fetch ([`auth`]), the Conversations SDK
 //! and the web chat's callbacks through wasm-bindgen ([`bindings`]), every conversion between JavaScript values and
 //! the core's types (`interop`), and the event/effect loop ([`shell`]).
 //! The npm wrapper (`js/index.js`) exposes `createTwilioFlexServiceDesk(config)`: a light desk that loads this
 //! module only when a chat with an agent starts, and answers `areAnyAgentsOnline` itself.
 //!
 //! The module is size-budgeted (60 KiB gzipped with its glue and the wrapper; `scripts/build-wasm` fails above):
-//! no `core::fmt`, no serde (de)serializers (gloo-net and serde-wasm-bindgen are measured by `npm run bench` and
-//! left out: the package README; web-sys only for the browser APIs the desk calls), one dispatcher for JavaScript calls and one closure
+//! no `core::fmt`, no serde (de)serializers (serde-wasm-bindgen is measured by `npm run bench` and left out: the
+//! package README; gloo-net for the auth server's HTTP API; web-sys only for the browser APIs the desk calls), one dispatcher for JavaScript calls and one closure
 //! type for listeners and timers. See `js.rs` for the rules. The allocator is talc's (a well-kept crate) instead of
 //! Rust's default dlmalloc: 2.6 KiB gzipped smaller (measured with `scripts/build-wasm`), the same `GlobalAlloc`.
 
@@ -37,7 +37,7 @@ use wasm_bindgen::JsCast;
 use crate::auth::AuthClient;
 use crate::bindings::{call, ServiceDeskCallback};
 use crate::config::Config;
-use crate::js::{get, get_str, object, to_json};
+use crate::js::{get, get_str, json_copy, object, Js};
 use crate::shell::Shell;
 
 /// One desk per web chat instance; it can run several chats one after the other.
@@ -74,9 +74,10 @@ impl TwilioFlex {
     /// as `identityToken`) is carried to the auth server as is.
     #[wasm_bindgen(js_name = startChat)]
     pub fn start_chat(&self, connect_message: JsValue, start_chat_options: JsValue) -> Promise {
-        let handoff = handoff_from_connect_message(&to_json(&connect_message), self.config.transcript());
-        let payload = to_json(&get(&start_chat_options, "preStartChatPayload"));
-        let mut req = session_request(self.config.customer_name(), self.config.pre_engagement(), payload, handoff);
+        let handoff = handoff_from_connect_message(&Js(connect_message), self.config.transcript());
+        let payload = Js(get(&start_chat_options, "preStartChatPayload"));
+        let (mut req, pre_engagement) = session_request(self.config.customer_name(), self.config.pre_engagement(), payload, handoff);
+        self.shell.auth.set_pre_engagement(pre_engagement.and_then(|p| json_copy(&p.0, "the pre-engagement data")));
         req.identity_token = get_str(&start_chat_options, "identityToken");
         self.shell.start_promise(Event::StartRequested(req))
     }

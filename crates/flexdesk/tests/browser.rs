@@ -171,6 +171,35 @@ async fn customer_name_and_pre_engagement_are_read_at_start_chat() {
 }
 
 #[wasm_bindgen_test]
+async fn the_pre_chat_payload_is_merged_over_the_page_data_which_is_copied_as_json() {
+    reset();
+    let cfg = config(JsValue::UNDEFINED);
+    let page = js(&json!({ "topic": "page", "email": "a@b", "nested": { "n": 1 } }));
+    js_sys::Reflect::set(&page, &"skip".into(), &js_sys::Function::new_no_args("")).unwrap();
+    js_sys::Reflect::set(&cfg, &"preEngagement".into(), &page).unwrap();
+    let desk = TwilioFlex::new(cfg, callback(JsValue::NULL), JsValue::NULL);
+    let opts = js(&json!({ "preStartChatPayload": { "topic": "payload", "name": "Dana" } }));
+    JsFuture::from(desk.start_chat(connect_message(), opts)).await.unwrap();
+    let body = parse(requests())[0]["body"].clone();
+    assert_eq!(body["preEngagement"], json!({ "topic": "payload", "email": "a@b", "nested": { "n": 1 }, "name": "Dana" }));
+    assert_eq!(body["customerName"], "Dana");
+}
+
+#[wasm_bindgen_test]
+async fn a_cyclic_pre_engagement_object_is_left_out_and_the_chat_still_starts() {
+    reset();
+    let cfg = config(JsValue::UNDEFINED);
+    let page = js(&json!({ "topic": "loop" }));
+    js_sys::Reflect::set(&page, &"self".into(), &page).unwrap();
+    js_sys::Reflect::set(&cfg, &"preEngagement".into(), &page).unwrap();
+    let desk = TwilioFlex::new(cfg, callback(JsValue::NULL), JsValue::NULL);
+    JsFuture::from(desk.start_chat(connect_message(), JsValue::UNDEFINED)).await.unwrap();
+    let reqs = parse(requests());
+    assert_eq!(reqs[0]["path"], "/v1/sessions");
+    assert_eq!(reqs[0]["body"].get("preEngagement"), None);
+}
+
+#[wasm_bindgen_test]
 async fn start_chat_tells_the_user_why_the_auth_server_refused_and_resolves() {
     // Carbon shows only its default text when startChat rejects (`startChat`'s catch passes `logInfo`).
     let desk = new_desk();
